@@ -1,0 +1,344 @@
+// glint: the command-line tool.
+//   glint start --head [--port P] [--host IP] [--num-cpus N] [--num-gpus N] [--resources JSON]
+//   glint start --address HOST:PORT [same node options]
+//   glint stop
+//   glint status [--address HOST:PORT]
+//   glint list actors|nodes|jobs [--namespace NS] [--all] [--address HOST:PORT]
+//   glint kill-actor NAME [--namespace NS] [--address HOST:PORT]
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <algorithm>
+#include <map>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "client/src/launcher.h"
+#include "common/ids.h"
+#include "common/process.h"
+#include "common/resources.h"
+#include "common/rpc.h"
+#include "proto/gcs.grpc.pb.h"
+
+namespace {
+
+constexpr const char* kLatest = "/tmp/glint/session_latest";
+
+struct Args {
+  std::vector<std::string> positional;
+  std::map<std::string, std::string> flags;  // "--num-cpus" and "--num_cpus" alike
+  bool Has(const std::string& f) const { return flags.count(f) > 0; }
+  std::string Get(const std::string& f, const std::string& def = "") const {
+    auto it = flags.find(f);
+    return it == flags.end() ? def : it->second;
+  }
+};
+
+Args Parse(int argc, char** argv) {
+  static const std::vector<std::string> kBool = {"head", "all", "help"};
+  Args a;
+  for (int i = 1; i < argc; ++i) {
+    std::string s = argv[i];
+    if (s.rfind("--", 0) != 0) {
+      a.positional.push_back(s);
+      continue;
+    }
+    s = s.substr(2);
+    for (auto& c : s) if (c == '-') c = '_';
+    auto eq = s.find('=');
+    if (eq != std::string::npos) {
+      a.flags[s.substr(0, eq)] = s.substr(eq + 1);
+    } else if (std::find(kBool.begin(), kBool.end(), s) != kBool.end() || i + 1 >= argc) {
+      a.flags[s] = "true";
+    } else {
+      a.flags[s] = argv[++i];
+    }
+  }
+  return a;
+}
+
+int Usage() {
+  std::cerr << "usage:\n"
+               "  glint start --head [--port 6380] [--host IP] [--num-cpus N] [--num-gpus N] "
+               "[--resources JSON]\n"
+               "  glint start --address HOST:PORT [--num-cpus N] [--num-gpus N] [--resources JSON]\n"
+               "  glint stop\n"
+               "  glint status [--address HOST:PORT]\n"
+               "  glint list actors|nodes|jobs [--namespace NS] [--all] [--address HOST:PORT]\n"
+               "  glint kill-actor NAME [--namespace NS] [--address HOST:PORT]\n";
+  return 2;
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream f(path);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  std::string s = ss.str();
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+
+// The process's start time (field 22 of /proc/PID/stat): tells a pid reused
+// by another program from the one we started.
+std::string StartTime(pid_t pid) {
+  std::string stat = ReadFile(absl::StrCat("/proc/", pid, "/stat"));
+  auto close = stat.rfind(')');
+  if (close == std::string::npos) return {};
+  std::istringstream in(stat.substr(close + 2));
+  std::string field;
+  for (int i = 3; i <= 22 && in >> field; ++i) {
+  }
+  return field;
+}
+
+std::string GcsAddress(const Args& a) {
+  if (a.Has("address")) return a.Get("address");
+  if (const char* e = getenv("GLINT_ADDRESS")) return e;
+  return ReadFile(absl::StrCat(kLatest, "/gcs_address"));
+}
+
+int Start(const Args& a) {
+  glint::internal::NodeOptions o;
+  bool head = a.Has("head");
+  if (!head && !a.Has("address")) {
+    std::cerr << "glint start: give --head, or --address HOST:PORT of the head node\n";
+    return 2;
+  }
+  o.host = a.Get("host", "127.0.0.1");
+  o.gcs_address = head ? "" : a.Get("address");
+  o.gcs_port = std::stoi(a.Get("port", "6380"));
+  o.num_cpus = std::stod(a.Get("num_cpus", "-1"));
+  o.num_gpus = std::stod(a.Get("num_gpus", "0"));
+  o.resources_json = a.Get("resources");
+  // A worker node on the same machine joins the head's session directory.
+  std::string latest = ReadFile(absl::StrCat(kLatest, "/gcs_address"));
+  absl::StatusOr<std::string> dir;
+  if (!head && latest == o.gcs_address) {
+    char buf[4096];
+    ssize_t n = readlink(kLatest, buf, sizeof(buf) - 1);
+    dir = n > 0 ? std::string(buf, n) : glint::internal::NewSessionDir(false).value_or("");
+  } else {
+    dir = glint::internal::NewSessionDir(head);
+  }
+  if (!dir.ok() || dir->empty()) {
+    std::cerr << "glint start: cannot create a session directory\n";
+    return 1;
+  }
+  o.session_dir = *dir;
+  auto daemons = glint::internal::StartNode(o);
+  if (!daemons.ok()) {
+    std::cerr << "glint start: " << daemons.status().message() << "\n";
+    return 1;
+  }
+  std::ofstream pids(o.session_dir + "/pids", std::ios::app);
+  for (auto& d : *daemons) pids << d.pid << " " << StartTime(d.pid) << " " << d.name << "\n";
+  pids.close();
+  std::string gcs = head ? daemons->front().address : o.gcs_address;
+  if (head) std::ofstream(o.session_dir + "/gcs_address") << gcs << "\n";
+  for (auto& d : *daemons) std::cout << "started " << d.name << " (pid " << d.pid << ") on " << d.address << "\n";
+  std::cout << (head ? "head node" : "worker node") << " is up; logs in " << o.session_dir << "/logs\n";
+  if (head) {
+    std::cout << "connect drivers with GLINT_ADDRESS=" << gcs << " (or Config{.address = \"" << gcs
+              << "\"});\nadd a node with: glint start --address " << gcs << "\n";
+  }
+  return 0;
+}
+
+int Stop() {
+  std::string list = ReadFile(absl::StrCat(kLatest, "/pids"));
+  if (list.empty()) {
+    std::cout << "no Glint processes started with 'glint start' are recorded\n";
+    return 0;
+  }
+  struct Proc { pid_t pid; std::string start, name; };
+  std::vector<Proc> procs;
+  std::istringstream in(list);
+  Proc p;
+  while (in >> p.pid >> p.start >> p.name) procs.push_back(p);
+  // Raylets first (they take their workers with them), the GCS last.
+  std::stable_sort(procs.begin(), procs.end(), [](const Proc& x, const Proc& y) {
+    return x.name != "glint-gcs" && y.name == "glint-gcs";
+  });
+  int stopped = 0;
+  for (auto& pr : procs) {
+    if (!glint::ProcessAlive(pr.pid) || StartTime(pr.pid) != pr.start) continue;  // gone or reused
+    glint::internal::StopDaemon(pr.pid, 5000);
+    std::cout << "stopped " << pr.name << " (pid " << pr.pid << ")\n";
+    ++stopped;
+  }
+  unlink(absl::StrCat(kLatest, "/pids").c_str());
+  if (stopped == 0) std::cout << "nothing was running\n";
+  return 0;
+}
+
+const char* StateName(glint::proto::ActorState s) {
+  switch (s) {
+    case glint::proto::DEPENDENCIES_UNREADY: return "DEPENDENCIES_UNREADY";
+    case glint::proto::PENDING_CREATION: return "PENDING_CREATION";
+    case glint::proto::ALIVE: return "ALIVE";
+    case glint::proto::RESTARTING: return "RESTARTING";
+    case glint::proto::DEAD: return "DEAD";
+    default: return "?";
+  }
+}
+
+struct Gcs {
+  std::unique_ptr<glint::proto::GcsService::Stub> stub;
+  std::string address;
+  template <typename Req, typename Reply, typename M>
+  bool Call(M method, const Req& req, Reply* reply) {
+    grpc::ClientContext ctx;
+    glint::SetDeadlineMs(&ctx, 5000);
+    auto s = (stub.get()->*method)(&ctx, req, reply);
+    if (!s.ok()) std::cerr << "cannot reach the GCS at " << address << ": " << s.error_message() << "\n";
+    return s.ok();
+  }
+};
+
+std::optional<Gcs> Connect(const Args& a) {
+  std::string address = GcsAddress(a);
+  if (address.empty()) {
+    std::cerr << "no cluster address: start one with 'glint start --head' or pass --address\n";
+    return std::nullopt;
+  }
+  return Gcs{glint::MakeStub<glint::proto::GcsService>(address), address};
+}
+
+void PrintNodes(const glint::proto::GetAllNodesReply& nodes) {
+  std::cout << "NODE      ADDRESS               STATE  HEAD  WORKERS  RESOURCES (available / total)\n";
+  for (auto& n : nodes.nodes()) {
+    std::printf("%-9s %-21s %-6s %-5s %-8lld %s / %s\n", glint::ShortHex(n.node_id()).c_str(),
+                glint::AddrString(n.address()).c_str(), n.alive() ? "ALIVE" : "DEAD",
+                n.is_head() ? "yes" : "", static_cast<long long>(n.num_workers()),
+                glint::ToString(glint::FromProto(n.available_resources())).c_str(),
+                glint::ToString(glint::FromProto(n.total_resources())).c_str());
+  }
+}
+
+void PrintActors(const glint::proto::ListActorsReply& actors) {
+  std::cout << "ACTOR     CLASS            NAME             NAMESPACE        STATE     NODE      PID     "
+               "RESTARTS  LIFETIME\n";
+  for (auto& a : actors.actors()) {
+    std::printf("%-9s %-16s %-16s %-16s %-9s %-9s %-7d %-9d %s\n", glint::ShortHex(a.actor_id()).c_str(),
+                a.class_name().c_str(), a.name().empty() ? "-" : a.name().c_str(),
+                a.ray_namespace().c_str(), StateName(a.state()),
+                a.address().node_id().empty() ? "-" : glint::ShortHex(a.address().node_id()).c_str(),
+                a.pid(), a.num_restarts(), a.lifetime() == glint::proto::DETACHED ? "detached" : "non-detached");
+    if (a.state() == glint::proto::DEAD && !a.death_cause().empty()) {
+      std::cout << "          death cause: " << a.death_cause() << "\n";
+    }
+  }
+}
+
+void PrintJobs(const glint::proto::GetAllJobsReply& jobs) {
+  std::cout << "JOB       STATE     DRIVER PID  NAMESPACE\n";
+  for (auto& j : jobs.jobs()) {
+    std::printf("%-9s %-9s %-11d %s\n", glint::ShortHex(j.job_id()).c_str(),
+                j.finished() ? "FINISHED" : "RUNNING", j.driver_pid(), j.ray_namespace().c_str());
+  }
+}
+
+int Status(const Args& a) {
+  auto gcs = Connect(a);
+  if (!gcs) return 1;
+  glint::proto::GetAllNodesReply nodes;
+  glint::proto::ListActorsReply actors;
+  glint::proto::GetAllJobsReply jobs;
+  glint::proto::ListActorsRequest lr;
+  if (!gcs->Call(&glint::proto::GcsService::Stub::GetAllNodes, glint::proto::GetAllNodesRequest(), &nodes) ||
+      !gcs->Call(&glint::proto::GcsService::Stub::ListActors, lr, &actors) ||
+      !gcs->Call(&glint::proto::GcsService::Stub::GetAllJobs, glint::proto::GetAllJobsRequest(), &jobs)) {
+    return 1;
+  }
+  std::cout << "cluster at " << gcs->address << "\n\n";
+  PrintNodes(nodes);
+  std::cout << "\n";
+  PrintActors(actors);
+  std::cout << "\n";
+  PrintJobs(jobs);
+  return 0;
+}
+
+int List(const Args& a) {
+  if (a.positional.size() < 2) return Usage();
+  auto gcs = Connect(a);
+  if (!gcs) return 1;
+  const std::string& what = a.positional[1];
+  if (what == "nodes") {
+    glint::proto::GetAllNodesReply r;
+    if (!gcs->Call(&glint::proto::GcsService::Stub::GetAllNodes, glint::proto::GetAllNodesRequest(), &r)) return 1;
+    PrintNodes(r);
+  } else if (what == "actors") {
+    glint::proto::ListActorsRequest req;
+    req.set_ray_namespace(a.Get("namespace"));
+    req.set_all(a.Has("all"));
+    glint::proto::ListActorsReply r;
+    if (!gcs->Call(&glint::proto::GcsService::Stub::ListActors, req, &r)) return 1;
+    PrintActors(r);
+  } else if (what == "jobs") {
+    glint::proto::GetAllJobsReply r;
+    if (!gcs->Call(&glint::proto::GcsService::Stub::GetAllJobs, glint::proto::GetAllJobsRequest(), &r)) return 1;
+    PrintJobs(r);
+  } else {
+    return Usage();
+  }
+  return 0;
+}
+
+int KillActor(const Args& a) {
+  if (a.positional.size() < 2) return Usage();
+  auto gcs = Connect(a);
+  if (!gcs) return 1;
+  const std::string& name = a.positional[1];
+  glint::proto::ListActorsRequest req;
+  req.set_ray_namespace(a.Get("namespace"));  // empty: every namespace
+  glint::proto::ListActorsReply r;
+  if (!gcs->Call(&glint::proto::GcsService::Stub::ListActors, req, &r)) return 1;
+  std::vector<glint::proto::ActorInfo> found;
+  for (auto& actor : r.actors()) {
+    if (actor.name() == name) found.push_back(actor);
+  }
+  if (found.empty()) {
+    std::cerr << "no alive actor named '" << name << "'"
+              << (a.Has("namespace") ? " in namespace '" + a.Get("namespace") + "'" : "") << "\n";
+    return 1;
+  }
+  if (found.size() > 1) {
+    std::cerr << "several actors are named '" << name << "'; pick one with --namespace\n";
+    return 1;
+  }
+  glint::proto::KillActorRequest kr;
+  kr.set_actor_id(found[0].actor_id());
+  kr.set_no_restart(true);
+  kr.set_reason("killed with 'glint kill-actor'");
+  glint::proto::KillActorReply kreply;
+  if (!gcs->Call(&glint::proto::GcsService::Stub::KillActor, kr, &kreply)) return 1;
+  std::cout << "killed actor '" << name << "' in namespace '" << found[0].ray_namespace() << "'\n";
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Args a = Parse(argc, argv);
+  if (a.positional.empty() || a.Has("help")) return Usage();
+  const std::string& cmd = a.positional[0];
+  try {
+    if (cmd == "start") return Start(a);
+    if (cmd == "stop") return Stop();
+    if (cmd == "status") return Status(a);
+    if (cmd == "list") return List(a);
+    if (cmd == "kill-actor") return KillActor(a);
+  } catch (const std::exception& e) {  // e.g. a non-numeric --num-cpus
+    std::cerr << "glint " << cmd << ": " << e.what() << "\n";
+    return 2;
+  }
+  return Usage();
+}

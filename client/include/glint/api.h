@@ -1,0 +1,22 @@
+// Glint's public API: the one header a driver or a remote function includes.
+#pragma once
+#include "glint/config.h"
+#include "glint/errors.h"
+#include "glint/object_ref.h"
+#include "glint/remote.h"
+
+namespace glint {
+
+// Connects to the cluster (see Config) and registers this driver's job. In a
+// worker process started by a raylet this never returns: the process serves
+// tasks and exits when told to. Call it first thing in main().
+void Init();
+void Init(const Config& config);
+// As Init(), taking --glint_address=, --glint_namespace= and
+// --glint_code_search_path= (':'-separated) from the command line.
+void Init(int argc, char** argv);
+// Ends the job: non-detached actors die; a private cluster is stopped.
+void Shutdown();
+bool IsInitialized();
+
+}  // namespace glint

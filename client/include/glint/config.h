@@ -1,0 +1,27 @@
+// Config: how a driver connects to (or starts) a cluster.
+#pragma once
+#include <map>
+#include <string>
+#include <vector>
+
+namespace glint {
+
+struct Config {
+  // The GCS, "HOST:PORT". Empty: the GLINT_ADDRESS environment variable, and
+  // without that a private single-node cluster that Shutdown() stops.
+  std::string address;
+  // The job's namespace for named actors; empty: GLINT_NAMESPACE, else an
+  // anonymous namespace of this job's own.
+  std::string namespace_;
+  // Where workers load this job's code from: an executable built with the
+  // job's remote functions (re-run in worker mode) and/or shared libraries.
+  // Empty: this driver's own executable.
+  std::vector<std::string> code_search_path;
+  // This process's address as others reach it.
+  std::string node_ip = "127.0.0.1";
+  // For the private cluster only.
+  double num_cpus = -1;
+  std::map<std::string, double> resources;
+};
+
+}  // namespace glint

@@ -1,0 +1,101 @@
+// The registry of remote functions, actor factories and methods (internal).
+// GLINT_REMOTE fills it at static-initialisation time in every process that
+// links the user's code: the driver (to name what it calls) and the workers
+// (to run it).
+#pragma once
+#include <cstring>
+#include <functional>
+#include <string>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "glint/internal/serializer.h"
+
+namespace glint::internal {
+
+using Args = std::vector<std::string>;  // one msgpack value per parameter
+using FunctionInvoker = std::function<std::string(const Args&)>;
+using FactoryInvoker = std::function<void*(const Args&)>;
+using MethodInvoker = std::function<std::string(void*, const Args&)>;
+
+void RegisterFunction(const std::string& name, const void* key, FunctionInvoker f);
+void RegisterFactory(const std::string& name, const void* key, FactoryInvoker f);
+void RegisterMethod(const std::string& name, const std::string& key, MethodInvoker f);
+// The registered name of a function/factory/method; throws if unregistered.
+const std::string& NameOfFunction(const void* key);
+const std::string& NameOfMethod(const std::string& key);
+// Splits "a, &B::c" into clean names ("a", "B::c").
+std::vector<std::string> SplitNames(const char* names);
+[[noreturn]] void ThrowArity(size_t want, size_t got);
+
+template <typename M>
+std::string MemberKey(M m) {
+  std::string k(sizeof(M), '\0');
+  std::memcpy(k.data(), &m, sizeof(M));
+  return k;
+}
+
+template <typename R, typename F, size_t... I, typename... A>
+std::string InvokeWith(F&& call, const Args& args, std::index_sequence<I...>, std::tuple<A...>*) {
+  if (args.size() != sizeof...(A)) ThrowArity(sizeof...(A), args.size());
+  if constexpr (std::is_void_v<R>) {
+    call(Unpack<std::decay_t<A>>(args[I], "an argument")...);
+    return Pack(msgpack::type::nil_t());
+  } else {
+    return Pack(call(Unpack<std::decay_t<A>>(args[I], "an argument")...));
+  }
+}
+
+template <typename R, typename... A>
+void RegisterOne(const std::string& name, R (*f)(A...)) {
+  const void* key = reinterpret_cast<const void*>(f);
+  if constexpr (std::is_pointer_v<R>) {
+    RegisterFactory(name, key, [f](const Args& args) -> void* {
+      if (args.size() != sizeof...(A)) ThrowArity(sizeof...(A), args.size());
+      return [&]<size_t... I>(std::index_sequence<I...>) {
+        return static_cast<void*>(f(Unpack<std::decay_t<A>>(args[I], "an argument")...));
+      }(std::index_sequence_for<A...>{});
+    });
+  } else {
+    RegisterFunction(name, key, [f](const Args& args) {
+      return InvokeWith<R>(f, args, std::index_sequence_for<A...>{}, (std::tuple<A...>*)nullptr);
+    });
+  }
+}
+
+template <typename R, typename C, typename... A>
+void RegisterOne(const std::string& name, R (C::*m)(A...)) {
+  RegisterMethod(name, MemberKey(m), [m](void* self, const Args& args) {
+    auto call = [&](auto&&... a) -> R { return (static_cast<C*>(self)->*m)(std::forward<decltype(a)>(a)...); };
+    return InvokeWith<R>(call, args, std::index_sequence_for<A...>{}, (std::tuple<A...>*)nullptr);
+  });
+}
+
+template <typename R, typename C, typename... A>
+void RegisterOne(const std::string& name, R (C::*m)(A...) const) {
+  RegisterMethod(name, MemberKey(m), [m](void* self, const Args& args) {
+    auto call = [&](auto&&... a) -> R { return (static_cast<C*>(self)->*m)(std::forward<decltype(a)>(a)...); };
+    return InvokeWith<R>(call, args, std::index_sequence_for<A...>{}, (std::tuple<A...>*)nullptr);
+  });
+}
+
+template <typename... F>
+bool RegisterAll(const char* names, F... fs) {
+  auto list = SplitNames(names);
+  size_t i = 0;
+  (RegisterOne(list.at(i++), fs), ...);
+  return true;
+}
+
+}  // namespace glint::internal
+
+#define GLINT_CONCAT_INNER(a, b) a##b
+#define GLINT_CONCAT(a, b) GLINT_CONCAT_INNER(a, b)
+// Registers remote functions, actor factories (functions returning T*) and
+// actor methods under stable names (their spelling here), e.g.
+//   GLINT_REMOTE(Plus, Counter::Create, &Counter::Increment);
+#define GLINT_REMOTE(...)                                                        \
+  [[maybe_unused]] static const bool GLINT_CONCAT(glint_registered_, __LINE__) = \
+      ::glint::internal::RegisterAll(#__VA_ARGS__, __VA_ARGS__)

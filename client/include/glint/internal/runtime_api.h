@@ -1,0 +1,59 @@
+// The non-template boundary between the public API templates and libglint's
+// runtime (internal). Everything here is implemented in libglint.
+#pragma once
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace glint::internal {
+
+// A reference as the API holds it: object id and its owner ("ip:port/worker").
+struct RefData {
+  std::string id;
+  std::string owner;
+};
+
+// One argument of a call: a msgpack value, or a reference the executing side
+// resolves to its value before the call.
+struct WireArg {
+  bool is_ref = false;
+  std::string data;  // the value, or the object id
+  std::string owner;
+};
+
+struct TaskOptions {
+  std::string name;
+  std::map<std::string, double> resources;
+  int max_retries = 3;
+};
+
+struct ActorOptions {
+  std::string class_name;
+  std::string name;
+  std::string ray_namespace;
+  bool detached = false;
+  bool get_if_exists = false;
+  int max_restarts = 0;
+  int max_task_retries = 0;
+  int max_concurrency = 1;
+  std::map<std::string, double> resources;
+};
+
+RefData SubmitTask(const std::string& function, std::vector<WireArg> args, const TaskOptions& opts);
+// Returns the actor id.
+std::string CreateActor(const std::string& factory, std::vector<WireArg> args, const ActorOptions& opts);
+RefData SubmitActorTask(const std::string& actor_id, const std::string& method,
+                        std::vector<WireArg> args);
+RefData PutObject(std::string data);
+// The object's msgpack bytes; throws the object's error, or GetTimeoutError
+// after timeout_ms (< 0: no timeout).
+std::string GetObject(const RefData& ref, int64_t timeout_ms);
+// ready[i] for each ref; returns when num_returns are ready or at the timeout.
+std::vector<bool> WaitObjects(const std::vector<RefData>& refs, int num_returns, int64_t timeout_ms);
+std::optional<std::string> GetNamedActor(const std::string& name, const std::string& ray_namespace);
+void KillActor(const std::string& actor_id, bool no_restart);
+void CheckInitialized();
+
+}  // namespace glint::internal

@@ -1,0 +1,177 @@
+// Calling remote code: Task(f).Remote(...), Actor(factory).Remote(...),
+// ActorHandle<T>::Task(&T::Method).Remote(...), GetActor, Kill.
+#pragma once
+#include <map>
+#include <optional>
+#include <string>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+
+#include "glint/internal/registry.h"
+#include "glint/internal/runtime_api.h"
+#include "glint/object_ref.h"
+
+namespace glint {
+
+enum class Lifetime { kNonDetached, kDetached };
+
+namespace internal {
+
+template <typename F>
+struct FnTraits;
+template <typename R, typename... A>
+struct FnTraits<R (*)(A...)> {
+  using Ret = R;
+  using Params = std::tuple<A...>;
+};
+template <typename R, typename C, typename... A>
+struct FnTraits<R (C::*)(A...)> {
+  using Ret = R;
+  using Params = std::tuple<A...>;
+  using Class = C;
+};
+template <typename R, typename C, typename... A>
+struct FnTraits<R (C::*)(A...) const> : FnTraits<R (C::*)(A...)> {};
+
+template <typename Param, typename Arg>
+WireArg PackArg(Arg&& a) {
+  using P = std::decay_t<Param>;
+  if constexpr (IsObjectRef<std::decay_t<Arg>>::value && !IsObjectRef<P>::value) {
+    static_assert(std::is_convertible_v<typename std::decay_t<Arg>::ValueType, P>,
+                  "an ObjectRef argument must hold the parameter's type");
+    return WireArg{true, a.ID(), a.Data().owner};
+  } else {
+    return WireArg{false, Pack(P(std::forward<Arg>(a))), {}};
+  }
+}
+
+template <typename... P, typename... A>
+std::vector<WireArg> PackArgs(std::tuple<P...>*, A&&... a) {
+  static_assert(sizeof...(P) == sizeof...(A), "wrong number of arguments for the remote call");
+  return {PackArg<P>(std::forward<A>(a))...};
+}
+
+}  // namespace internal
+
+template <typename F>
+class TaskCaller {
+ public:
+  using Ret = typename internal::FnTraits<F>::Ret;
+  explicit TaskCaller(F f) : name_(internal::NameOfFunction(reinterpret_cast<const void*>(f))) {}
+  TaskCaller& SetName(std::string name) { opts_.name = std::move(name); return *this; }
+  TaskCaller& SetResources(std::map<std::string, double> r) { opts_.resources = std::move(r); return *this; }
+  TaskCaller& SetMaxRetries(int n) { opts_.max_retries = n; return *this; }
+
+  template <typename... A>
+  ObjectRef<Ret> Remote(A&&... args) {
+    auto wire = internal::PackArgs((typename internal::FnTraits<F>::Params*)nullptr,
+                                   std::forward<A>(args)...);
+    return ObjectRef<Ret>(internal::SubmitTask(name_, std::move(wire), opts_));
+  }
+
+ private:
+  std::string name_;
+  internal::TaskOptions opts_;
+};
+
+// A remote function call: Task(Plus).Remote(1, 2).
+template <typename F>
+TaskCaller<F> Task(F f) {
+  return TaskCaller<F>(f);
+}
+
+template <typename M>
+class ActorTaskCaller {
+ public:
+  using Ret = typename internal::FnTraits<M>::Ret;
+  ActorTaskCaller(std::string actor_id, M m)
+      : actor_id_(std::move(actor_id)), name_(internal::NameOfMethod(internal::MemberKey(m))) {}
+
+  template <typename... A>
+  ObjectRef<Ret> Remote(A&&... args) {
+    auto wire = internal::PackArgs((typename internal::FnTraits<M>::Params*)nullptr,
+                                   std::forward<A>(args)...);
+    return ObjectRef<Ret>(internal::SubmitActorTask(actor_id_, name_, std::move(wire)));
+  }
+
+ private:
+  std::string actor_id_;
+  std::string name_;
+};
+
+// A handle to an actor of class T. Copyable; can be passed to tasks and actors.
+template <typename T>
+class ActorHandle {
+ public:
+  ActorHandle() = default;
+  explicit ActorHandle(std::string actor_id) : id_(std::move(actor_id)) {}
+
+  template <typename M>
+  ActorTaskCaller<M> Task(M method) const {
+    static_assert(std::is_base_of_v<typename internal::FnTraits<M>::Class, T>,
+                  "the method must belong to the actor's class");
+    return ActorTaskCaller<M>(id_, method);
+  }
+  const std::string& ID() const { return id_; }
+  bool operator==(const ActorHandle& o) const { return id_ == o.id_; }
+
+  MSGPACK_DEFINE(id_);
+
+ private:
+  std::string id_;
+};
+
+template <typename F>
+class ActorCreator {
+ public:
+  using Class = std::remove_pointer_t<typename internal::FnTraits<F>::Ret>;
+  explicit ActorCreator(F f) : factory_(internal::NameOfFunction(reinterpret_cast<const void*>(f))) {
+    auto pos = factory_.rfind("::");
+    opts_.class_name = pos == std::string::npos ? factory_ : factory_.substr(0, pos);
+  }
+  ActorCreator& SetName(std::string name) { opts_.name = std::move(name); return *this; }
+  ActorCreator& SetNamespace(std::string ns) { opts_.ray_namespace = std::move(ns); return *this; }
+  ActorCreator& SetLifetime(Lifetime l) { opts_.detached = l == Lifetime::kDetached; return *this; }
+  ActorCreator& SetGetIfExists(bool b) { opts_.get_if_exists = b; return *this; }
+  ActorCreator& SetMaxRestarts(int n) { opts_.max_restarts = n; return *this; }
+  ActorCreator& SetMaxTaskRetries(int n) { opts_.max_task_retries = n; return *this; }
+  ActorCreator& SetMaxConcurrency(int n) { opts_.max_concurrency = n; return *this; }
+  ActorCreator& SetResources(std::map<std::string, double> r) { opts_.resources = std::move(r); return *this; }
+
+  template <typename... A>
+  ActorHandle<Class> Remote(A&&... args) {
+    auto wire = internal::PackArgs((typename internal::FnTraits<F>::Params*)nullptr,
+                                   std::forward<A>(args)...);
+    return ActorHandle<Class>(internal::CreateActor(factory_, std::move(wire), opts_));
+  }
+
+ private:
+  std::string factory_;
+  internal::ActorOptions opts_;
+};
+
+// Creates an actor from a registered factory: Actor(Counter::Create).Remote(0).
+template <typename F>
+ActorCreator<F> Actor(F factory) {
+  static_assert(std::is_pointer_v<typename internal::FnTraits<F>::Ret>,
+                "an actor factory returns a pointer to the new actor");
+  return ActorCreator<F>(factory);
+}
+
+// The actor named `name` in namespace `ray_namespace` (default: the job's);
+// empty when there is none.
+template <typename T>
+std::optional<ActorHandle<T>> GetActor(const std::string& name, const std::string& ray_namespace = "") {
+  auto id = internal::GetNamedActor(name, ray_namespace);
+  if (!id) return std::nullopt;
+  return ActorHandle<T>(*id);
+}
+
+// Kills the actor; its pending and later calls fail with ActorDiedError.
+template <typename T>
+void Kill(const ActorHandle<T>& actor, bool no_restart = true) {
+  internal::KillActor(actor.ID(), no_restart);
+}
+
+}  // namespace glint

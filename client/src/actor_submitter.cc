@@ -1,0 +1,167 @@
+#include "client/src/actor_submitter.h"
+
+#include <optional>
+
+#include "absl/strings/str_cat.h"
+#include "client/src/errors_convert.h"
+#include "common/ids.h"
+#include "common/logging.h"
+
+namespace glint::internal {
+namespace {
+constexpr int64_t kPollTimeoutMs = 30000;
+}  // namespace
+
+void ActorSubmitter::Track(const proto::ActorInfo& info) {
+  {
+    absl::MutexLock lock(&mu_);
+    auto [it, inserted] = actors_.try_emplace(info.actor_id());
+    if (inserted) it->second.info = info;
+  }
+  OnInfo(info);
+}
+
+proto::ObjectValue ActorSubmitter::DeathError(const proto::ActorInfo& info) {
+  proto::ObjectValue v;
+  auto* e = v.mutable_error();
+  e->set_type(proto::ACTOR_DIED);
+  std::string who = info.name().empty() ? absl::StrCat(info.class_name(), " ", ShortHex(info.actor_id()))
+                                        : absl::StrCat("'", info.name(), "'");
+  std::string cause = info.death_error().message().empty() ? info.death_cause() : info.death_error().message();
+  e->set_message(absl::StrCat("the actor ", who, " is dead: ", cause));
+  if (info.death_error().type() == proto::TASK_ERROR) {
+    e->set_message(absl::StrCat(e->message(), " (its constructor threw ",
+                                info.death_error().exception_type(), ")"));
+  }
+  return v;
+}
+
+void ActorSubmitter::Submit(proto::TaskSpec spec) {
+  proto::Address worker;
+  std::optional<proto::ObjectValue> dead;
+  std::string return_id = ReturnObjectId(spec.task_id(), 0);
+  {
+    absl::MutexLock lock(&mu_);
+    auto& a = actors_[spec.actor_id()];
+    if (a.info.actor_id().empty()) {  // first use of a handle we were given
+      a.info.set_actor_id(spec.actor_id());
+      a.info.set_state(proto::PENDING_CREATION);
+      a.info.set_version(0);
+    }
+    if (a.info.state() == proto::DEAD) {
+      dead = DeathError(a.info);
+    } else if (a.info.state() == proto::ALIVE && a.waiting.empty()) {
+      spec.set_sequence_number(a.next_seq++);
+      worker = a.info.address();
+    } else {
+      a.waiting.push_back(std::move(spec));
+    }
+    if (!dead && !a.polling && !stopped_) Poll(a.info.actor_id(), a.info.version());
+  }
+  if (dead) {
+    store_->Put(return_id, std::move(*dead));
+  } else if (worker.port() != 0) {
+    Send(std::move(spec), worker);
+  }
+}
+
+void ActorSubmitter::Poll(const std::string& actor_id, int64_t version) {
+  auto& a = actors_[actor_id];
+  a.polling = true;
+  ++polls_in_flight_;
+  proto::GetActorRequest req;
+  req.set_actor_id(actor_id);
+  req.set_wait_newer_than(std::max<int64_t>(version, 0));
+  req.set_wait_timeout_ms(kPollTimeoutMs);
+  auto* gcs = gcs_;
+  a.poll = CallAsync<proto::GetActorRequest, proto::GetActorReply>(
+      std::move(req), kPollTimeoutMs + 10000,
+      [gcs](auto* ctx, auto* rq, auto* rp, auto cb) {
+        gcs->async()->GetActor(ctx, rq, rp, std::move(cb));
+      },
+      [this, actor_id](const grpc::Status& s, proto::GetActorRequest&, proto::GetActorReply& reply) {
+        {
+          absl::MutexLock lock(&mu_);
+          --polls_in_flight_;
+          auto& a = actors_[actor_id];
+          a.polling = false;
+          a.poll = nullptr;
+          if (!s.ok() || stopped_) return;  // Tick() polls again
+          if (!reply.found()) {
+            reply.mutable_actor()->set_actor_id(actor_id);
+            reply.mutable_actor()->set_state(proto::DEAD);
+            reply.mutable_actor()->set_death_cause("the GCS has no record of this actor");
+            reply.mutable_actor()->set_version(a.info.version() + 1);
+          }
+        }
+        OnInfo(reply.actor());
+      });
+}
+
+void ActorSubmitter::OnInfo(const proto::ActorInfo& info) {
+  std::deque<proto::TaskSpec> send, fail;
+  proto::Address worker;
+  proto::ObjectValue death;
+  {
+    absl::MutexLock lock(&mu_);
+    auto& a = actors_[info.actor_id()];
+    if (info.version() >= a.info.version()) {
+      if (info.address().worker_id() != a.info.address().worker_id()) a.next_seq = 0;  // new incarnation
+      a.info = info;
+    }
+    if (a.info.state() == proto::ALIVE) {
+      worker = a.info.address();
+      for (auto& t : a.waiting) t.set_sequence_number(a.next_seq++);
+      send.swap(a.waiting);
+    } else if (a.info.state() == proto::DEAD) {
+      death = DeathError(a.info);
+      fail.swap(a.waiting);
+    }
+    if (a.info.state() != proto::DEAD && !a.polling && !stopped_) Poll(info.actor_id(), a.info.version());
+  }
+  for (auto& t : send) Send(std::move(t), worker);
+  for (auto& t : fail) store_->Put(ReturnObjectId(t.task_id(), 0), death);
+}
+
+void ActorSubmitter::Send(proto::TaskSpec spec, const proto::Address& worker) {
+  auto* stub = workers_->Get(AddrString(worker));
+  proto::PushTaskRequest req;
+  *req.mutable_task() = std::move(spec);
+  CallAsync<proto::PushTaskRequest, proto::PushTaskReply>(
+      std::move(req), 0,
+      [stub](auto* ctx, auto* rq, auto* rp, auto cb) {
+        stub->async()->PushTask(ctx, rq, rp, std::move(cb));
+      },
+      [this](const grpc::Status& s, proto::PushTaskRequest& req, proto::PushTaskReply& reply) {
+        const auto& task = req.task();
+        std::string id = ReturnObjectId(task.task_id(), 0);
+        if (s.ok()) {
+          store_->Put(id, std::move(*reply.mutable_result()));
+          return;
+        }
+        store_->Put(id, ErrorValue(proto::ACTOR_DIED,
+                                   absl::StrCat("the actor's worker died while running '",
+                                                task.function_name(), "' (", s.error_message(),
+                                                ")")));
+      });
+}
+
+void ActorSubmitter::Tick() {
+  absl::MutexLock lock(&mu_);
+  if (stopped_) return;
+  for (auto& [id, a] : actors_) {
+    if (!a.polling && a.info.state() != proto::DEAD) Poll(id, a.info.version());
+  }
+}
+
+void ActorSubmitter::Stop() {
+  absl::MutexLock lock(&mu_);
+  stopped_ = true;
+  for (auto& [id, a] : actors_) {
+    if (a.poll) a.poll->TryCancel();
+  }
+  auto done = [this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) { return polls_in_flight_ == 0; };
+  mu_.AwaitWithTimeout(absl::Condition(&done), absl::Seconds(2));
+}
+
+}  // namespace glint::internal

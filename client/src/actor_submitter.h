@@ -1,0 +1,59 @@
+// ActorSubmitter: sends actor calls straight to the actor's worker.
+//
+// For each actor it calls, it follows the actor's state by a long-poll on the
+// GCS (the state subscription): calls made while the actor is pending or
+// restarting wait here and go out in submission order once it is ALIVE; when
+// it is DEAD they fail with ActorDiedError carrying the cause. Each call
+// carries this caller's sequence number, so the worker runs them in order.
+// Thread-safe; RPC callbacks never block.
+#pragma once
+#include <deque>
+#include <string>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/synchronization/mutex.h"
+#include "client/src/memory_store.h"
+#include "common/rpc.h"
+#include "proto/gcs.grpc.pb.h"
+#include "proto/worker.grpc.pb.h"
+
+namespace glint::internal {
+
+class ActorSubmitter {
+ public:
+  ActorSubmitter(MemoryStore* store, proto::GcsService::Stub* gcs,
+                 StubCache<proto::WorkerService>* workers)
+      : store_(store), gcs_(gcs), workers_(workers) {}
+
+  // Starts following an actor (known from its creation or a lookup).
+  void Track(const proto::ActorInfo& info);
+  // The call's return object must already be expected in the store.
+  void Submit(proto::TaskSpec spec);
+  // Restarts state polls that failed (e.g. the GCS was briefly away).
+  void Tick();
+  // Cancels the polls and waits (bounded) for them to end.
+  void Stop();
+
+ private:
+  struct Actor {
+    proto::ActorInfo info;
+    int64_t next_seq = 0;
+    std::deque<proto::TaskSpec> waiting;  // not sent yet
+    grpc::ClientContext* poll = nullptr;
+    bool polling = false;
+  };
+  void Poll(const std::string& actor_id, int64_t version) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void OnInfo(const proto::ActorInfo& info);
+  void Send(proto::TaskSpec spec, const proto::Address& worker);
+  proto::ObjectValue DeathError(const proto::ActorInfo& info);
+
+  MemoryStore* store_;
+  proto::GcsService::Stub* gcs_;
+  StubCache<proto::WorkerService>* workers_;
+  absl::Mutex mu_;
+  absl::flat_hash_map<std::string, Actor> actors_ ABSL_GUARDED_BY(mu_);
+  int polls_in_flight_ ABSL_GUARDED_BY(mu_) = 0;
+  bool stopped_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+}  // namespace glint::internal

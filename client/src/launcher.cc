@@ -1,0 +1,158 @@
+#include "client/src/launcher.h"
+
+#include <dlfcn.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <ctime>
+#include <fstream>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "common/process.h"
+#include "common/rpc.h"
+
+namespace glint::internal {
+namespace {
+
+bool IsExecutable(const std::string& p) { return !p.empty() && access(p.c_str(), X_OK) == 0; }
+
+std::string Dir(const std::string& p) {
+  auto slash = p.rfind('/');
+  return slash == std::string::npos ? "." : p.substr(0, slash);
+}
+
+// Reads a port written by a daemon's --port_file, waiting up to `ms`.
+absl::StatusOr<int> WaitPortFile(const std::string& path, pid_t pid, int ms, const std::string& log) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
+  while (std::chrono::steady_clock::now() < deadline) {
+    std::ifstream f(path);
+    int port = 0;
+    if (f >> port && port > 0) return port;
+    int status;
+    if (waitpid(pid, &status, WNOHANG) == pid || !ProcessAlive(pid)) {
+      return absl::UnavailableError(absl::StrCat("the daemon exited during start-up; see ", log));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return absl::DeadlineExceededError(absl::StrCat("the daemon did not become ready; see ", log));
+}
+
+}  // namespace
+
+std::string FindBinary(const std::string& name) {
+  if (const char* d = getenv("GLINT_BIN_DIR"); d && IsExecutable(absl::StrCat(d, "/", name))) {
+    return absl::StrCat(d, "/", name);
+  }
+  Dl_info info;
+  if (dladdr(reinterpret_cast<void*>(&FindBinary), &info) && info.dli_fname) {
+    std::string p = absl::StrCat(Dir(info.dli_fname), "/../bin/", name);
+    if (IsExecutable(p)) return p;
+  }
+  std::string beside = absl::StrCat(SelfExeDir(), "/", name);
+  if (IsExecutable(beside)) return beside;
+  if (const char* path = getenv("PATH")) {
+    for (auto dir : absl::StrSplit(path, ':')) {
+      std::string p = absl::StrCat(dir, "/", name);
+      if (IsExecutable(p)) return p;
+    }
+  }
+  return {};
+}
+
+absl::StatusOr<std::string> NewSessionDir(bool latest) {
+  mkdir("/tmp/glint", 0755);
+  char stamp[64];
+  std::time_t t = std::time(nullptr);
+  std::strftime(stamp, sizeof(stamp), "%Y-%m-%d_%H-%M-%S", std::localtime(&t));
+  std::string dir = absl::StrCat("/tmp/glint/session_", stamp, "_", getpid());
+  if (mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
+    return absl::InternalError(absl::StrCat("cannot create ", dir));
+  }
+  mkdir((dir + "/logs").c_str(), 0755);
+  if (latest) {
+    std::string tmp = "/tmp/glint/session_latest.tmp";
+    unlink(tmp.c_str());
+    if (symlink(dir.c_str(), tmp.c_str()) == 0) rename(tmp.c_str(), "/tmp/glint/session_latest");
+  }
+  return dir;
+}
+
+absl::StatusOr<std::vector<Daemon>> StartNode(const NodeOptions& o) {
+  std::vector<Daemon> started;
+  std::string logs = o.session_dir + "/logs";
+  std::string watch = o.watch_pid > 0 ? absl::StrCat("--watch_pid=", o.watch_pid) : "";
+  auto cleanup = [&started] {
+    for (auto& d : started) StopDaemon(d.pid, 1000);
+  };
+  std::string gcs_address = o.gcs_address;
+  if (gcs_address.empty()) {
+    std::string gcs = FindBinary("glint-gcs");
+    if (gcs.empty()) return absl::NotFoundError("cannot find the glint-gcs program (set GLINT_BIN_DIR)");
+    std::string port_file = absl::StrCat(o.session_dir, "/gcs.port.", getpid());
+    unlink(port_file.c_str());
+    std::vector<std::string> argv = {gcs, absl::StrCat("--host=", o.host),
+                                     absl::StrCat("--port=", o.gcs_port),
+                                     absl::StrCat("--port_file=", port_file)};
+    if (!watch.empty()) argv.push_back(watch);
+    std::string log = logs + "/gcs.log";
+    auto pid = SpawnProcess(argv, {}, log, /*new_group=*/true);
+    if (!pid.ok()) return pid.status();
+    started.push_back({"glint-gcs", *pid, ""});
+    auto port = WaitPortFile(port_file, *pid, 15000, log);
+    if (!port.ok()) {
+      cleanup();
+      return port.status();
+    }
+    gcs_address = absl::StrCat(o.host, ":", *port);
+    started.back().address = gcs_address;
+  }
+  std::string raylet = FindBinary("glint-raylet");
+  if (raylet.empty()) {
+    cleanup();
+    return absl::NotFoundError("cannot find the glint-raylet program (set GLINT_BIN_DIR)");
+  }
+  std::string port_file = absl::StrCat(o.session_dir, "/raylet.port.", getpid(), ".", started.size());
+  unlink(port_file.c_str());
+  std::vector<std::string> argv = {raylet, absl::StrCat("--gcs_address=", gcs_address),
+                                   absl::StrCat("--host=", o.host), absl::StrCat("--logs_dir=", logs),
+                                   absl::StrCat("--port_file=", port_file)};
+  if (o.gcs_address.empty()) argv.push_back("--head");
+  if (o.num_cpus >= 0) argv.push_back(absl::StrCat("--num_cpus=", o.num_cpus));
+  if (o.num_gpus > 0) argv.push_back(absl::StrCat("--num_gpus=", o.num_gpus));
+  if (!o.resources_json.empty()) argv.push_back(absl::StrCat("--resources=", o.resources_json));
+  if (!watch.empty()) argv.push_back(watch);
+  for (auto& f : o.extra_raylet_flags) argv.push_back(f);
+  std::string log = absl::StrCat(logs, "/raylet-", getpid(), "-", time(nullptr), ".log");
+  auto pid = SpawnProcess(argv, {}, log, /*new_group=*/true);
+  if (!pid.ok()) {
+    cleanup();
+    return pid.status();
+  }
+  started.push_back({"glint-raylet", *pid, ""});
+  auto port = WaitPortFile(port_file, *pid, 15000, log);
+  if (!port.ok()) {
+    cleanup();
+    return port.status();
+  }
+  started.back().address = absl::StrCat(o.host, ":", *port);
+  if (o.gcs_address.empty()) started.front().address = gcs_address;
+  return started;
+}
+
+void StopDaemon(pid_t pid, int grace_ms) {
+  if (pid <= 0 || kill(pid, SIGTERM) != 0) return;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(grace_ms);
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (waitpid(pid, nullptr, WNOHANG) == pid || !ProcessAlive(pid)) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  kill(pid, SIGKILL);
+  waitpid(pid, nullptr, 0);
+}
+
+}  // namespace glint::internal

@@ -1,0 +1,85 @@
+#include "client/src/memory_store.h"
+
+namespace glint::internal {
+
+bool MemoryStore::Expect(const std::string& id) {
+  absl::MutexLock lock(&mu_);
+  return objects_.try_emplace(id).second;
+}
+
+void MemoryStore::Put(const std::string& id, proto::ObjectValue value) {
+  std::vector<Callback> cbs;
+  const proto::ObjectValue* stored;
+  {
+    absl::MutexLock lock(&mu_);
+    auto& e = objects_[id];
+    if (e.ready) return;  // first value wins (e.g. a retry racing a late reply)
+    e.ready = true;
+    e.value = std::move(value);
+    cbs.swap(e.callbacks);
+    stored = &e.value;
+  }
+  // node_hash_map keeps the entry in place, and a ready value never changes.
+  for (auto& cb : cbs) cb(*stored);
+}
+
+bool MemoryStore::Contains(const std::string& id) {
+  absl::MutexLock lock(&mu_);
+  return objects_.contains(id);
+}
+
+std::optional<proto::ObjectValue> MemoryStore::TryGet(const std::string& id) {
+  absl::MutexLock lock(&mu_);
+  auto it = objects_.find(id);
+  if (it == objects_.end() || !it->second.ready) return std::nullopt;
+  return it->second.value;
+}
+
+std::optional<proto::ObjectValue> MemoryStore::Get(const std::string& id, absl::Time deadline) {
+  absl::MutexLock lock(&mu_);
+  Entry* e = &objects_[id];  // node_hash_map: stable while it exists
+  auto ready = [e]() { return e->ready; };
+  if (!mu_.AwaitWithDeadline(absl::Condition(&ready), deadline)) return std::nullopt;
+  return e->value;
+}
+
+void MemoryStore::OnReady(const std::string& id, Callback cb) {
+  std::optional<proto::ObjectValue> now;
+  {
+    absl::MutexLock lock(&mu_);
+    auto& e = objects_[id];
+    if (!e.ready) {
+      e.callbacks.push_back(std::move(cb));
+      return;
+    }
+    now = e.value;
+  }
+  cb(*now);
+}
+
+std::vector<bool> MemoryStore::Wait(const std::vector<std::string>& ids, size_t num_ready,
+                                    absl::Time deadline) {
+  std::vector<bool> ready(ids.size());
+  absl::MutexLock lock(&mu_);
+  auto enough = [&]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
+    size_t n = 0;
+    for (auto& id : ids) {
+      auto it = objects_.find(id);
+      n += it != objects_.end() && it->second.ready;
+    }
+    return n >= num_ready;
+  };
+  mu_.AwaitWithDeadline(absl::Condition(&enough), deadline);
+  for (size_t i = 0; i < ids.size(); ++i) {
+    auto it = objects_.find(ids[i]);
+    ready[i] = it != objects_.end() && it->second.ready;
+  }
+  return ready;
+}
+
+size_t MemoryStore::Size() {
+  absl::MutexLock lock(&mu_);
+  return objects_.size();
+}
+
+}  // namespace glint::internal

@@ -1,0 +1,125 @@
+// The registry behind GLINT_REMOTE.
+#include "glint/internal/registry.h"
+
+#include <map>
+#include <mutex>
+
+#include "glint/errors.h"
+#include "client/src/registry_lookup.h"
+
+namespace glint::internal {
+namespace {
+
+struct Registry {
+  std::mutex mu;
+  std::map<std::string, FunctionInvoker> functions;
+  std::map<std::string, FactoryInvoker> factories;
+  std::map<std::string, MethodInvoker> methods;
+  std::map<const void*, std::string> function_names;
+  std::map<std::string, std::string> method_names;
+};
+
+Registry& Reg() {
+  static auto* r = new Registry();
+  return *r;
+}
+
+}  // namespace
+
+void RegisterFunction(const std::string& name, const void* key, FunctionInvoker f) {
+  auto& r = Reg();
+  std::lock_guard lock(r.mu);
+  r.functions[name] = std::move(f);
+  r.function_names[key] = name;
+}
+
+void RegisterFactory(const std::string& name, const void* key, FactoryInvoker f) {
+  auto& r = Reg();
+  std::lock_guard lock(r.mu);
+  r.factories[name] = std::move(f);
+  r.function_names[key] = name;
+}
+
+void RegisterMethod(const std::string& name, const std::string& key, MethodInvoker f) {
+  auto& r = Reg();
+  std::lock_guard lock(r.mu);
+  r.methods[name] = std::move(f);
+  r.method_names[key] = name;
+}
+
+const std::string& NameOfFunction(const void* key) {
+  auto& r = Reg();
+  std::lock_guard lock(r.mu);
+  auto it = r.function_names.find(key);
+  if (it == r.function_names.end()) {
+    throw FunctionNotFoundError("this function is not registered: add it to GLINT_REMOTE(...)");
+  }
+  return it->second;
+}
+
+const std::string& NameOfMethod(const std::string& key) {
+  auto& r = Reg();
+  std::lock_guard lock(r.mu);
+  auto it = r.method_names.find(key);
+  if (it == r.method_names.end()) {
+    throw FunctionNotFoundError("this actor method is not registered: add it to GLINT_REMOTE(...)");
+  }
+  return it->second;
+}
+
+std::vector<std::string> SplitNames(const char* names) {
+  std::vector<std::string> out;
+  std::string cur;
+  auto flush = [&] {
+    std::string clean;
+    for (char c : cur) {
+      if (c != ' ' && c != '\t' && c != '\n' && c != '&') clean.push_back(c);
+    }
+    out.push_back(clean);
+    cur.clear();
+  };
+  int depth = 0;
+  for (const char* p = names; *p; ++p) {
+    if (*p == '(' || *p == '<') ++depth;
+    if (*p == ')' || *p == '>') --depth;
+    if (*p == ',' && depth == 0) {
+      flush();
+    } else {
+      cur.push_back(*p);
+    }
+  }
+  flush();
+  return out;
+}
+
+void ThrowArity(size_t want, size_t got) {
+  throw Error("the call has " + std::to_string(got) + " arguments; the function takes " +
+              std::to_string(want));
+}
+
+void ThrowUnpackError(const std::string& what, const char* why) {
+  throw Error("cannot decode " + what + ": " + why + " (do both sides agree on its type?)");
+}
+
+const FunctionInvoker* FindFunction(const std::string& name) {
+  auto& r = Reg();
+  std::lock_guard lock(r.mu);
+  auto it = r.functions.find(name);
+  return it == r.functions.end() ? nullptr : &it->second;
+}
+
+const FactoryInvoker* FindFactory(const std::string& name) {
+  auto& r = Reg();
+  std::lock_guard lock(r.mu);
+  auto it = r.factories.find(name);
+  return it == r.factories.end() ? nullptr : &it->second;
+}
+
+const MethodInvoker* FindMethod(const std::string& name) {
+  auto& r = Reg();
+  std::lock_guard lock(r.mu);
+  auto it = r.methods.find(name);
+  return it == r.methods.end() ? nullptr : &it->second;
+}
+
+}  // namespace glint::internal

@@ -1,0 +1,439 @@
+#include "client/src/runtime.h"
+
+#include <unistd.h>
+
+#include <chrono>
+
+#include "absl/strings/str_cat.h"
+#include "client/src/errors_convert.h"
+#include "common/ids.h"
+#include "common/logging.h"
+#include "common/status.h"
+#include "glint/errors.h"
+
+namespace glint::internal {
+namespace {
+
+constexpr int64_t kConnectTimeoutMs = 5000;
+
+absl::Time Deadline(int64_t timeout_ms) {
+  return timeout_ms < 0 ? absl::InfiniteFuture() : absl::Now() + absl::Milliseconds(timeout_ms);
+}
+
+}  // namespace
+
+// WorkerService: tasks pushed to this process, and the objects it owns.
+class Runtime::Service final : public proto::WorkerService::CallbackService {
+ public:
+  explicit Service(Runtime* rt) : rt_(rt) {}
+
+  grpc::ServerUnaryReactor* PushTask(grpc::CallbackServerContext* ctx,
+                                     const proto::PushTaskRequest* req,
+                                     proto::PushTaskReply* reply) override {
+    auto* reactor = ctx->DefaultReactor();
+    if (!rt_->executor_) {
+      reactor->Finish(grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
+                                   "this process is a driver; it runs no tasks"));
+      return reactor;
+    }
+    if (req->task().task_id().empty() || req->task().function_name().empty()) {
+      reactor->Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                                   "a task needs an id and a function name"));
+      return reactor;
+    }
+    rt_->executor_->Enqueue(req->task(), [reactor, reply](proto::PushTaskReply& r) {
+      reply->Swap(&r);
+      reactor->Finish(grpc::Status::OK);
+    });
+    return reactor;
+  }
+
+  grpc::ServerUnaryReactor* GetObject(grpc::CallbackServerContext* ctx,
+                                      const proto::GetObjectRequest* req,
+                                      proto::GetObjectReply* reply) override {
+    auto* reactor = ctx->DefaultReactor();
+    if (!rt_->store_.Contains(req->object_id())) {
+      reply->set_unknown(true);
+      reactor->Finish(grpc::Status::OK);
+      return reactor;
+    }
+    rt_->store_.OnReady(req->object_id(), [reactor, reply](const proto::ObjectValue& v) {
+      reply->set_ready(true);
+      *reply->mutable_value() = v;
+      reactor->Finish(grpc::Status::OK);
+    });
+    return reactor;
+  }
+
+  grpc::ServerUnaryReactor* Exit(grpc::CallbackServerContext* ctx, const proto::ExitRequest* req,
+                                 proto::ExitReply*) override {
+    LOG(INFO) << "asked to exit: " << req->reason();
+    {
+      absl::MutexLock lock(&rt_->exit_mu_);
+      rt_->exit_requested_ = true;
+    }
+    auto* reactor = ctx->DefaultReactor();
+    reactor->Finish(grpc::Status::OK);
+    return reactor;
+  }
+
+ private:
+  Runtime* rt_;
+};
+
+Runtime::Runtime(RuntimeOptions options) : options_(std::move(options)) {}
+
+Runtime::~Runtime() { Shutdown(); }
+
+absl::Status Runtime::Start() {
+  worker_id_ = options_.is_worker ? options_.worker_id : RandomId();
+  gcs_ = proto::GcsService::NewStub(ChannelPool::Default().Get(options_.gcs_address));
+  service_ = std::make_unique<Service>(this);
+  int port = 0;
+  auto server = StartServer(options_.node_ip, 0, {service_.get()}, &port);
+  if (!server.ok()) return server.status();
+  server_ = std::move(*server);
+  self_.set_ip(options_.node_ip);
+  self_.set_port(port);
+  self_.set_worker_id(worker_id_);
+  self_addr_ = AddrString(self_);
+  auto s = options_.is_worker ? StartWorker() : StartDriver();
+  if (!s.ok()) {
+    server_->Shutdown(std::chrono::system_clock::now());
+    return s;
+  }
+  actors_ = std::make_unique<ActorSubmitter>(&store_, gcs_.get(), &workers_);
+  ticker_ = std::thread([this] { TickLoop(); });
+  return absl::OkStatus();
+}
+
+absl::Status Runtime::StartDriver() {
+  // Register the job: this is also the check that a GCS is at the address.
+  proto::RegisterJobRequest req;
+  *req.mutable_job() = options_.job;
+  *req.mutable_job()->mutable_driver() = self_;
+  req.mutable_job()->set_driver_pid(getpid());
+  proto::RegisterJobReply reply;
+  grpc::ClientContext ctx;
+  SetDeadlineMs(&ctx, kConnectTimeoutMs);
+  auto st = gcs_->RegisterJob(&ctx, req, &reply);
+  if (!st.ok()) {
+    return absl::UnavailableError(absl::StrCat("cannot reach the Glint GCS at ", options_.gcs_address,
+                                               ": ", st.error_message(),
+                                               " (is a cluster running there? start one with "
+                                               "'glint start --head')"));
+  }
+  job_ = req.job();
+  job_.set_job_id(reply.job_id());
+  job_.set_ray_namespace(reply.ray_namespace());
+
+  // Held open for the driver's life: when this process dies, the GCS ends the job.
+  proto::JobKeepAliveRequest ka;
+  ka.set_job_id(job_.job_id());
+  auto* gcs = gcs_.get();
+  keepalive_ = CallAsync<proto::JobKeepAliveRequest, proto::JobKeepAliveReply>(
+      std::move(ka), 0,
+      [gcs](auto* c, auto* rq, auto* rp, auto cb) { gcs->async()->JobKeepAlive(c, rq, rp, std::move(cb)); },
+      [](const grpc::Status&, proto::JobKeepAliveRequest&, proto::JobKeepAliveReply&) {});
+
+  // The local raylet: a node on this host, the head node first.
+  proto::GetAllNodesReply nodes;
+  grpc::ClientContext nctx;
+  SetDeadlineMs(&nctx, kConnectTimeoutMs);
+  if (auto ns = gcs_->GetAllNodes(&nctx, {}, &nodes); !ns.ok()) return FromGrpc(ns);
+  const proto::NodeInfo* pick = nullptr;
+  for (auto& n : nodes.nodes()) {
+    if (!n.alive() || n.address().ip() != options_.node_ip) continue;
+    if (!pick || (n.is_head() && !pick->is_head())) pick = &n;
+  }
+  if (!pick) {
+    return absl::UnavailableError(absl::StrCat("the cluster at ", options_.gcs_address,
+                                               " has no alive node on ", options_.node_ip));
+  }
+  self_.set_node_id(pick->node_id());
+  tasks_ = std::make_unique<TaskSubmitter>(&store_, job_, AddrString(pick->address()), &raylets_, &workers_);
+  return absl::OkStatus();
+}
+
+absl::Status Runtime::StartWorker() {
+  self_.set_node_id(options_.node_id);
+  proto::GetJobRequest req;
+  req.set_job_id(options_.job.job_id());
+  proto::GetJobReply reply;
+  grpc::ClientContext ctx;
+  SetDeadlineMs(&ctx, kConnectTimeoutMs);
+  if (auto s = gcs_->GetJob(&ctx, req, &reply); !s.ok()) {
+    return absl::UnavailableError("cannot read the job from the GCS: " + s.error_message());
+  }
+  job_ = reply.job();
+  std::string paths;
+  for (auto& p : job_.code().paths()) absl::StrAppend(&paths, paths.empty() ? "" : ":", p);
+  executor_ = std::make_unique<TaskExecutor>(
+      [this](const proto::ObjectRef& r) {
+        auto v = Get({r.object_id(), AddrString(r.owner())}, -1);
+        return *v;
+      },
+      absl::StrCat("node ", ShortHex(options_.node_id), ", pid ", getpid()), paths);
+  executor_->Start();
+  tasks_ = std::make_unique<TaskSubmitter>(&store_, job_, options_.raylet_address, &raylets_, &workers_);
+  proto::RegisterWorkerRequest reg;
+  reg.set_worker_id(worker_id_);
+  reg.set_port(self_.port());
+  reg.set_pid(getpid());
+  proto::RegisterWorkerReply rr;
+  grpc::ClientContext rctx;
+  SetDeadlineMs(&rctx, kConnectTimeoutMs);
+  if (auto s = raylets_.Get(options_.raylet_address)->RegisterWorker(&rctx, reg, &rr); !s.ok()) {
+    return absl::UnavailableError("cannot register with the raylet: " + s.error_message());
+  }
+  return absl::OkStatus();
+}
+
+void Runtime::ServeUntilExit() {
+  pid_t parent = getppid();
+  absl::MutexLock lock(&exit_mu_);
+  while (!exit_requested_) {
+    // The raylet is our parent: if it goes, so do we.
+    exit_mu_.AwaitWithTimeout(absl::Condition(&exit_requested_), absl::Milliseconds(200));
+    if (getppid() != parent) {
+      LOG(WARNING) << "the raylet is gone; exiting";
+      break;
+    }
+  }
+}
+
+void Runtime::TickLoop() {
+  while (!stopping_) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    if (tasks_) tasks_->Tick(NowMs());
+    if (actors_) actors_->Tick();
+  }
+}
+
+void Runtime::Shutdown() {
+  if (stopping_.exchange(true)) return;
+  if (ticker_.joinable()) ticker_.join();
+  if (tasks_) tasks_->Stop();
+  if (!options_.is_worker && !job_.job_id().empty()) {
+    proto::FinishJobRequest req;
+    req.set_job_id(job_.job_id());
+    proto::FinishJobReply reply;
+    grpc::ClientContext ctx;
+    SetDeadlineMs(&ctx, 2000);
+    (void)gcs_->FinishJob(&ctx, req, &reply);
+  }
+  if (keepalive_) keepalive_->TryCancel();
+  if (actors_) actors_->Stop();
+  if (server_) server_->Shutdown(std::chrono::system_clock::now() + std::chrono::milliseconds(200));
+}
+
+proto::TaskSpec Runtime::NewSpec(proto::TaskType type, const std::string& function,
+                                 std::vector<WireArg>& args) {
+  proto::TaskSpec spec;
+  spec.set_type(type);
+  spec.set_task_id(RandomId());
+  spec.set_job_id(job_.job_id());
+  spec.set_function_name(function);
+  *spec.mutable_caller() = self_;
+  for (auto& a : args) {
+    auto* ta = spec.add_args();
+    if (a.is_ref) {
+      auto* r = ta->mutable_ref();
+      r->set_object_id(std::move(a.data));
+      auto owner = ParseAddress(a.owner);
+      if (owner.ok()) *r->mutable_owner() = *owner;
+    } else {
+      ta->set_value(std::move(a.data));
+    }
+  }
+  return spec;
+}
+
+void Runtime::ResolveOwnedArgs(proto::TaskSpec spec, std::function<void(proto::TaskSpec)> submit) {
+  std::vector<int> pending;
+  for (int i = 0; i < spec.args_size(); ++i) {
+    const auto& a = spec.args(i);
+    if (a.has_ref() && AddrString(a.ref().owner()) == self_addr_) pending.push_back(i);
+  }
+  if (pending.empty()) {
+    submit(std::move(spec));
+    return;
+  }
+  // Inline each owned argument once it is ready; submit after the last one.
+  struct State {
+    absl::Mutex mu;
+    proto::TaskSpec spec;
+    size_t left;
+    std::optional<proto::ObjectValue> failed;  // an argument's error: the call's result
+    std::function<void(proto::TaskSpec)> submit;
+  };
+  auto st = std::make_shared<State>();
+  st->spec = std::move(spec);
+  st->left = pending.size();
+  st->submit = std::move(submit);
+  std::vector<std::string> ids;
+  for (int i : pending) ids.push_back(st->spec.args(i).ref().object_id());
+  for (size_t k = 0; k < pending.size(); ++k) {
+    int i = pending[k];
+    store_.OnReady(ids[k], [this, st, i](const proto::ObjectValue& v) {
+      {
+        absl::MutexLock lock(&st->mu);
+        if (v.error().type() != proto::ERROR_NONE) {
+          if (!st->failed) st->failed = v;
+        } else {
+          st->spec.mutable_args(i)->set_value(v.data());
+        }
+        if (--st->left != 0) return;
+      }
+      if (st->failed) {
+        store_.Put(ReturnObjectId(st->spec.task_id(), 0), *st->failed);
+      } else {
+        st->submit(std::move(st->spec));
+      }
+    });
+  }
+}
+
+RefData Runtime::SubmitTask(const std::string& function, std::vector<WireArg> args,
+                            const TaskOptions& opts) {
+  proto::TaskSpec spec = NewSpec(proto::NORMAL_TASK, function, args);
+  spec.set_name(opts.name);
+  spec.set_max_retries(opts.max_retries);
+  if (opts.resources.empty()) {
+    (*spec.mutable_resources())["CPU"] = 1;
+  } else {
+    for (auto& [k, v] : opts.resources) (*spec.mutable_resources())[k] = v;
+  }
+  std::string id = ReturnObjectId(spec.task_id(), 0);
+  store_.Expect(id);
+  ResolveOwnedArgs(std::move(spec), [this](proto::TaskSpec s) { tasks_->Submit(std::move(s)); });
+  return {id, self_addr_};
+}
+
+std::string Runtime::CreateActor(const std::string& factory, std::vector<WireArg> args,
+                                 const ActorOptions& opts) {
+  proto::TaskSpec spec = NewSpec(proto::ACTOR_CREATION_TASK, factory, args);
+  spec.set_actor_id(RandomId());
+  spec.set_max_concurrency(opts.max_concurrency);
+  for (auto& [k, v] : opts.resources) (*spec.mutable_resources())[k] = v;
+  proto::CreateActorRequest req;
+  *req.mutable_creation_task() = spec;
+  req.set_name(opts.name);
+  req.set_ray_namespace(opts.ray_namespace);
+  req.set_lifetime(opts.detached ? proto::DETACHED : proto::NON_DETACHED);
+  req.set_max_restarts(opts.max_restarts);
+  req.set_class_name(opts.class_name);
+  proto::CreateActorReply reply;
+  grpc::ClientContext ctx;
+  SetDeadlineMs(&ctx, 30000);
+  auto s = gcs_->CreateActor(&ctx, req, &reply);
+  if (s.error_code() == grpc::StatusCode::ALREADY_EXISTS && opts.get_if_exists && !opts.name.empty()) {
+    if (auto id = GetNamedActor(opts.name, opts.ray_namespace)) return *id;
+  }
+  if (!s.ok()) throw Error("cannot create the actor: " + s.error_message());
+  actors_->Track(reply.actor());
+  return reply.actor().actor_id();
+}
+
+RefData Runtime::SubmitActorTask(const std::string& actor_id, const std::string& method,
+                                 std::vector<WireArg> args) {
+  proto::TaskSpec spec = NewSpec(proto::ACTOR_TASK, method, args);
+  spec.set_actor_id(actor_id);
+  spec.set_caller_id(worker_id_);
+  std::string id = ReturnObjectId(spec.task_id(), 0);
+  store_.Expect(id);
+  actors_->Submit(std::move(spec));
+  return {id, self_addr_};
+}
+
+RefData Runtime::Put(std::string data) {
+  std::string id = RandomId();
+  proto::ObjectValue v;
+  v.set_data(std::move(data));
+  store_.Put(id, std::move(v));
+  return {id, self_addr_};
+}
+
+void Runtime::Fetch(const RefData& ref) {
+  if (!store_.Expect(ref.id)) return;  // known here: owned, cached or being fetched
+  if (ref.owner == self_addr_) {
+    store_.Put(ref.id, ErrorValue(proto::OBJECT_LOST, "this process owns no object " + IdHex(ref.id)));
+    return;
+  }
+  proto::GetObjectRequest req;
+  req.set_object_id(ref.id);
+  auto* stub = workers_.Get(ref.owner);
+  CallAsync<proto::GetObjectRequest, proto::GetObjectReply>(
+      std::move(req), 0,
+      [stub](auto* c, auto* rq, auto* rp, auto cb) { stub->async()->GetObject(c, rq, rp, std::move(cb)); },
+      [this, ref](const grpc::Status& s, proto::GetObjectRequest&, proto::GetObjectReply& reply) {
+        if (!s.ok()) {
+          store_.Put(ref.id, ErrorValue(proto::OWNER_DIED,
+                                        absl::StrCat("the owner of object ", ShortHex(ref.id), " at ",
+                                                     ref.owner, " is unreachable: ", s.error_message())));
+        } else if (reply.unknown()) {
+          store_.Put(ref.id, ErrorValue(proto::OBJECT_LOST, absl::StrCat("the owner at ", ref.owner,
+                                                                         " has no object ",
+                                                                         ShortHex(ref.id))));
+        } else {
+          store_.Put(ref.id, std::move(*reply.mutable_value()));
+        }
+      });
+}
+
+void Runtime::NotifyBlocked(bool blocked) {
+  proto::NotifyBlockedRequest req;
+  req.set_worker_id(worker_id_);
+  req.set_blocked(blocked);
+  proto::NotifyBlockedReply reply;
+  grpc::ClientContext ctx;
+  SetDeadlineMs(&ctx, 2000);
+  (void)raylets_.Get(options_.raylet_address)->NotifyBlocked(&ctx, req, &reply);
+}
+
+std::optional<proto::ObjectValue> Runtime::Get(const RefData& ref, int64_t timeout_ms) {
+  if (auto v = store_.TryGet(ref.id)) return v;
+  Fetch(ref);
+  bool lend_cpu = executor_ && executor_->executing_normal_task();
+  if (lend_cpu) NotifyBlocked(true);
+  auto v = store_.Get(ref.id, Deadline(timeout_ms));
+  if (lend_cpu) NotifyBlocked(false);
+  return v;
+}
+
+std::vector<bool> Runtime::Wait(const std::vector<RefData>& refs, int num_returns, int64_t timeout_ms) {
+  std::vector<std::string> ids;
+  for (auto& r : refs) {
+    Fetch(r);
+    ids.push_back(r.id);
+  }
+  size_t n = std::clamp<size_t>(num_returns < 0 ? 0 : num_returns, 0, refs.size());
+  return store_.Wait(ids, n, Deadline(timeout_ms));
+}
+
+std::optional<std::string> Runtime::GetNamedActor(const std::string& name, const std::string& ns) {
+  proto::GetActorRequest req;
+  req.set_name(name);
+  req.set_ray_namespace(ns.empty() ? job_.ray_namespace() : ns);
+  proto::GetActorReply reply;
+  grpc::ClientContext ctx;
+  SetDeadlineMs(&ctx, 10000);
+  auto s = gcs_->GetActor(&ctx, req, &reply);
+  if (!s.ok()) throw Error("cannot look up actor '" + name + "': " + s.error_message());
+  if (!reply.found()) return std::nullopt;
+  actors_->Track(reply.actor());
+  return reply.actor().actor_id();
+}
+
+void Runtime::KillActor(const std::string& actor_id, bool no_restart) {
+  proto::KillActorRequest req;
+  req.set_actor_id(actor_id);
+  req.set_no_restart(no_restart);
+  proto::KillActorReply reply;
+  grpc::ClientContext ctx;
+  SetDeadlineMs(&ctx, 10000);
+  auto s = gcs_->KillActor(&ctx, req, &reply);
+  if (!s.ok()) throw Error("cannot kill the actor: " + s.error_message());
+}
+
+}  // namespace glint::internal

@@ -1,0 +1,102 @@
+// Runtime: everything behind the public API in one process (a driver or a
+// worker): the connection to the GCS and the local raylet, the object store,
+// the submitters, and, in workers, the executor. It serves WorkerService so
+// others can push tasks to it and fetch the objects it owns.
+//
+// Lifecycle: Start() (connect, register the job or the worker) -> running ->
+// Shutdown(). A runtime is not reused after Shutdown; late RPC callbacks may
+// still touch it, so the process keeps it (see api.cc). Thread-safe.
+#pragma once
+#include <grpcpp/grpcpp.h>
+
+#include <atomic>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "client/src/actor_submitter.h"
+#include "client/src/memory_store.h"
+#include "client/src/task_executor.h"
+#include "client/src/task_submitter.h"
+#include "glint/internal/runtime_api.h"
+#include "proto/gcs.grpc.pb.h"
+#include "proto/raylet.grpc.pb.h"
+#include "proto/worker.grpc.pb.h"
+
+namespace glint::internal {
+
+struct RuntimeOptions {
+  std::string gcs_address;
+  std::string node_ip = "127.0.0.1";
+  bool is_worker = false;
+  // Driver: the job to register (namespace, code paths, pid).
+  proto::JobInfo job;
+  // Worker: who it is, as told by its raylet.
+  std::string raylet_address;
+  std::string worker_id;
+  std::string node_id;
+};
+
+class Runtime {
+ public:
+  explicit Runtime(RuntimeOptions options);
+  ~Runtime();
+  absl::Status Start();
+  void Shutdown();
+  // Worker: blocks until the raylet or an Exit call ends this worker.
+  void ServeUntilExit();
+
+  RefData SubmitTask(const std::string& function, std::vector<WireArg> args, const TaskOptions& opts);
+  std::string CreateActor(const std::string& factory, std::vector<WireArg> args,
+                          const ActorOptions& opts);
+  RefData SubmitActorTask(const std::string& actor_id, const std::string& method,
+                          std::vector<WireArg> args);
+  RefData Put(std::string data);
+  // The value, or nullopt at the timeout (< 0: none). Errors come as values.
+  std::optional<proto::ObjectValue> Get(const RefData& ref, int64_t timeout_ms);
+  std::vector<bool> Wait(const std::vector<RefData>& refs, int num_returns, int64_t timeout_ms);
+  std::optional<std::string> GetNamedActor(const std::string& name, const std::string& ns);
+  void KillActor(const std::string& actor_id, bool no_restart);
+
+  const proto::JobInfo& job() const { return job_; }
+  const std::string& self_address() const { return self_addr_; }
+
+ private:
+  class Service;
+  absl::Status StartDriver();
+  absl::Status StartWorker();
+  void TickLoop();
+  // Starts fetching a borrowed object from its owner into the store.
+  void Fetch(const RefData& ref);
+  void NotifyBlocked(bool blocked);
+  proto::TaskSpec NewSpec(proto::TaskType type, const std::string& function,
+                          std::vector<WireArg>& args);
+  // Waits for owned arguments that are not ready yet, inlines their values,
+  // then calls `submit` (at once when nothing is pending).
+  void ResolveOwnedArgs(proto::TaskSpec spec, std::function<void(proto::TaskSpec)> submit);
+
+  RuntimeOptions options_;
+  proto::JobInfo job_;
+  proto::Address self_;
+  std::string self_addr_;
+  std::string worker_id_;
+  MemoryStore store_;
+  StubCache<proto::RayletService> raylets_;
+  StubCache<proto::WorkerService> workers_;
+  std::unique_ptr<proto::GcsService::Stub> gcs_;
+  std::unique_ptr<TaskSubmitter> tasks_;
+  std::unique_ptr<ActorSubmitter> actors_;
+  std::unique_ptr<TaskExecutor> executor_;
+  std::unique_ptr<Service> service_;
+  std::unique_ptr<grpc::Server> server_;
+  grpc::ClientContext* keepalive_ = nullptr;
+  std::thread ticker_;
+  std::atomic<bool> stopping_{false};
+  absl::Mutex exit_mu_;
+  bool exit_requested_ ABSL_GUARDED_BY(exit_mu_) = false;
+};
+
+}  // namespace glint::internal

@@ -1,0 +1,150 @@
+#include "client/src/task_executor.h"
+
+#include "absl/strings/str_cat.h"
+#include "client/src/errors_convert.h"
+#include "client/src/registry_lookup.h"
+#include "common/logging.h"
+
+namespace glint::internal {
+namespace {
+thread_local bool t_in_normal_task = false;
+}  // namespace
+
+TaskExecutor::~TaskExecutor() { Stop(); }
+
+void TaskExecutor::Start() {
+  absl::MutexLock lock(&mu_);
+  AddThreads(1);
+}
+
+void TaskExecutor::AddThreads(int n) {
+  for (int i = 0; i < n; ++i) threads_.emplace_back([this] { Loop(); });
+}
+
+void TaskExecutor::Stop() {
+  std::vector<std::thread> threads;
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+    threads.swap(threads_);
+  }
+  for (auto& t : threads) {
+    if (t.get_id() == std::this_thread::get_id()) {
+      t.detach();
+    } else {
+      t.join();
+    }
+  }
+}
+
+bool TaskExecutor::executing_normal_task() const { return t_in_normal_task; }
+
+void TaskExecutor::Enqueue(const proto::TaskSpec& spec, Done done) {
+  absl::MutexLock lock(&mu_);
+  if (spec.type() != proto::ACTOR_TASK) {
+    ready_.push_back({&spec, std::move(done)});
+    return;
+  }
+  auto& c = callers_[spec.caller_id()];
+  if (spec.sequence_number() > c.next) {
+    c.early.emplace(spec.sequence_number(), Item{&spec, std::move(done)});
+    return;
+  }
+  // In order (or a resend of an older one): run it, then any that it unblocks.
+  ready_.push_back({&spec, std::move(done)});
+  if (spec.sequence_number() == c.next) {
+    ++c.next;
+    for (auto it = c.early.begin(); it != c.early.end() && it->first == c.next; it = c.early.erase(it)) {
+      ready_.push_back(std::move(it->second));
+      ++c.next;
+    }
+  }
+}
+
+void TaskExecutor::Loop() {
+  while (true) {
+    Item item;
+    {
+      absl::MutexLock lock(&mu_);
+      auto has_work = [this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) { return stopping_ || !ready_.empty(); };
+      mu_.Await(absl::Condition(&has_work));
+      if (stopping_) return;
+      item = std::move(ready_.front());
+      ready_.pop_front();
+    }
+    proto::PushTaskReply reply;
+    t_in_normal_task = item.spec->type() == proto::NORMAL_TASK;
+    Execute(*item.spec, &reply);
+    t_in_normal_task = false;
+    item.done(reply);
+  }
+}
+
+void TaskExecutor::Execute(const proto::TaskSpec& spec, proto::PushTaskReply* reply) {
+  auto* result = reply->mutable_result();
+  const std::string& fn = spec.function_name();
+  std::string where = absl::StrCat(fn, " on ", where_);
+  // Arguments: inline values as they are, references resolved first.
+  Args args;
+  args.reserve(spec.args_size());
+  for (auto& a : spec.args()) {
+    if (a.has_ref()) {
+      proto::ObjectValue v = resolver_(a.ref());
+      if (v.error().type() != proto::ERROR_NONE) {
+        *result = std::move(v);
+        return;
+      }
+      args.push_back(std::move(*v.mutable_data()));
+    } else {
+      args.push_back(a.value());
+    }
+  }
+  auto not_found = [&](const char* what) {
+    *result = ErrorValue(proto::FUNCTION_NOT_FOUND,
+                         absl::StrCat(what, " '", fn, "' is not registered in the job's code (",
+                                      code_paths_, "); add it to GLINT_REMOTE(...) and rebuild"));
+  };
+  try {
+    switch (spec.type()) {
+      case proto::NORMAL_TASK: {
+        auto* f = FindFunction(fn);
+        if (!f) return not_found("the function");
+        result->set_data((*f)(args));
+        return;
+      }
+      case proto::ACTOR_CREATION_TASK: {
+        auto* f = FindFactory(fn);
+        if (!f) return not_found("the actor factory");
+        restarted_ = spec.attempt() > 0;
+        actor_ = (*f)(args);
+        if (!actor_) {
+          *result = ErrorValue(proto::TASK_ERROR, "the actor factory returned null");
+          return;
+        }
+        result->set_data(std::string());
+        int extra = std::max(1, spec.max_concurrency()) - 1;
+        absl::MutexLock lock(&mu_);
+        AddThreads(extra);
+        return;
+      }
+      case proto::ACTOR_TASK: {
+        if (!actor_) {
+          *result = ErrorValue(proto::ACTOR_DIED, "this worker hosts no actor");
+          return;
+        }
+        auto* m = FindMethod(fn);
+        if (!m) return not_found("the actor method");
+        result->set_data((*m)(actor_, args));
+        return;
+      }
+      default:
+        *result = ErrorValue(proto::SYSTEM_ERROR, "unknown task type");
+        return;
+    }
+  } catch (...) {
+    result->clear_data();
+    *result->mutable_error() = FromException(std::current_exception(), where);
+  }
+}
+
+}  // namespace glint::internal

@@ -1,0 +1,74 @@
+// TaskSubmitter: runs normal tasks on leased workers.
+//
+// Tasks wait in a queue per resource shape. The submitter leases workers for
+// a shape from the local raylet (following spill-back to other nodes), pushes
+// queued tasks straight to them, one at a time each, and keeps a lease while
+// work of that shape keeps coming; a lease idle for `idle_lease_ms` goes back.
+// A worker that dies mid-task fails the task, or retries it on a new lease
+// while it has retries left. Thread-safe; RPC callbacks never block.
+#pragma once
+#include <deque>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/synchronization/mutex.h"
+#include "client/src/memory_store.h"
+#include "common/rpc.h"
+#include "proto/raylet.grpc.pb.h"
+#include "proto/worker.grpc.pb.h"
+
+namespace glint::internal {
+
+class TaskSubmitter {
+ public:
+  TaskSubmitter(MemoryStore* store, proto::JobInfo job, std::string raylet_address,
+                StubCache<proto::RayletService>* raylets, StubCache<proto::WorkerService>* workers,
+                int64_t idle_lease_ms = 200)
+      : store_(store), job_(std::move(job)), raylet_(std::move(raylet_address)),
+        raylets_(raylets), workers_(workers), idle_lease_ms_(idle_lease_ms) {}
+
+  // The task's return object must already be expected in the store.
+  void Submit(proto::TaskSpec spec);
+  // Returns leases idle too long.
+  void Tick(int64_t now_ms);
+  // Returns every lease.
+  void Stop();
+
+ private:
+  struct Lease {
+    proto::Address worker;
+    std::string raylet;
+    std::string lease_id;
+    bool busy = false;
+    int64_t idle_since_ms = 0;
+  };
+  struct Shape {
+    std::deque<proto::TaskSpec> tasks;
+    std::vector<std::shared_ptr<Lease>> leases;
+    int requesting = 0;
+  };
+  void Pump(const std::string& key);
+  void RequestLease(const std::string& key, const proto::LeaseRequest& req, const std::string& raylet,
+                    int hops);
+  void OnLeaseReply(const std::string& key, const std::string& raylet, const grpc::Status& s,
+                    const proto::LeaseReply& reply, const proto::LeaseRequest& req, int hops);
+  void Push(const std::string& key, std::shared_ptr<Lease> lease, proto::TaskSpec spec);
+  void FailQueued(const std::string& key, const proto::ObjectValue& error);
+  void ReturnLease(const Lease& lease, bool disconnect);
+
+  MemoryStore* store_;
+  const proto::JobInfo job_;
+  const std::string raylet_;
+  StubCache<proto::RayletService>* raylets_;
+  StubCache<proto::WorkerService>* workers_;
+  const int64_t idle_lease_ms_;
+  absl::Mutex mu_;
+  absl::flat_hash_map<std::string, Shape> shapes_ ABSL_GUARDED_BY(mu_);
+};
+
+// The queue key of a resource shape.
+std::string ShapeKey(const google::protobuf::Map<std::string, double>& resources);
+
+}  // namespace glint::internal

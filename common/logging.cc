@@ -1,0 +1,15 @@
+#include "common/logging.h"
+
+#include <mutex>
+
+namespace glint {
+
+void InitLogging(const char* argv0) {
+  static std::once_flag once;
+  std::call_once(once, [argv0] {
+    FLAGS_logtostderr = true;
+    if (!google::IsGoogleLoggingInitialized()) google::InitGoogleLogging(argv0);
+  });
+}
+
+}  // namespace glint

@@ -1,0 +1,32 @@
+// Process helpers: spawning children, checking liveness.
+#pragma once
+#include <sys/types.h>
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace glint {
+
+// Starts `argv[0]` with `argv`, extra environment `env` added to ours, stdout
+// and stderr appended to `log_path` (or inherited when empty). The child gets
+// its own process group when `new_group`.
+absl::StatusOr<pid_t> SpawnProcess(const std::vector<std::string>& argv,
+                                   const std::map<std::string, std::string>& env,
+                                   const std::string& log_path, bool new_group);
+
+bool ProcessAlive(pid_t pid);
+// The directory holding the running executable.
+std::string SelfExeDir();
+std::string SelfExePath();
+
+}  // namespace glint
+
+namespace glint {
+// Sends SIGTERM to this process once `pid` is gone (checked every 200 ms).
+void TerminateWhenGone(pid_t pid);
+// Writes `port` to `path` atomically (via a temporary file and rename).
+void WritePortFile(const std::string& path, int port);
+}  // namespace glint

@@ -1,0 +1,20 @@
+// Resource sets ({"CPU": 2, "GPU": 1, "custom": 4}) and their arithmetic.
+#pragma once
+#include <google/protobuf/map.h>
+
+#include <map>
+#include <string>
+
+namespace glint {
+
+using ResourceSet = std::map<std::string, double>;
+
+ResourceSet FromProto(const google::protobuf::Map<std::string, double>& m);
+void ToProto(const ResourceSet& r, google::protobuf::Map<std::string, double>* out);
+// True when every positive amount in `demand` is covered by `have`.
+bool Fits(const ResourceSet& demand, const ResourceSet& have);
+void Subtract(ResourceSet& from, const ResourceSet& amount);
+void Add(ResourceSet& to, const ResourceSet& amount);
+std::string ToString(const ResourceSet& r);
+
+}  // namespace glint

@@ -1,0 +1,71 @@
+#include "common/rpc.h"
+
+#include <chrono>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+
+namespace glint {
+
+std::string AddrString(const proto::Address& a) { return absl::StrCat(a.ip(), ":", a.port()); }
+
+absl::StatusOr<proto::Address> ParseAddress(const std::string& s) {
+  auto colon = s.rfind(':');
+  int port = 0;
+  if (colon == std::string::npos || colon == 0 || !absl::SimpleAtoi(s.substr(colon + 1), &port) ||
+      port <= 0 || port > 65535) {
+    return absl::InvalidArgumentError(absl::StrCat("bad address '", s, "': expected HOST:PORT"));
+  }
+  proto::Address a;
+  a.set_ip(s.substr(0, colon));
+  a.set_port(port);
+  return a;
+}
+
+std::shared_ptr<grpc::Channel> ChannelPool::Get(const std::string& target) {
+  absl::MutexLock lock(&mu_);
+  auto& ch = channels_[target];
+  if (!ch) {
+    grpc::ChannelArguments args;
+    args.SetMaxReceiveMessageSize(-1);
+    args.SetMaxSendMessageSize(-1);
+    // Reconnect quickly after a peer restarts (defaults back off up to 2 min).
+    args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
+    args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
+    args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
+    ch = grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args);
+  }
+  return ch;
+}
+
+ChannelPool& ChannelPool::Default() {
+  static auto* pool = new ChannelPool();
+  return *pool;
+}
+
+void SetDeadlineMs(grpc::ClientContext* ctx, int64_t ms) {
+  ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(ms));
+}
+
+absl::StatusOr<std::unique_ptr<grpc::Server>> StartServer(
+    const std::string& host, int port, const std::vector<grpc::Service*>& services, int* bound_port) {
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(absl::StrCat(host, ":", port), grpc::InsecureServerCredentials(),
+                           bound_port);
+  builder.SetMaxReceiveMessageSize(-1);
+  builder.SetMaxSendMessageSize(-1);
+  for (auto* s : services) builder.RegisterService(s);
+  auto server = builder.BuildAndStart();
+  if (!server || *bound_port == 0) {
+    return absl::UnavailableError(absl::StrCat("cannot listen on ", host, ":", port));
+  }
+  return server;
+}
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace glint

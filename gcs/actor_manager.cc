@@ -1,0 +1,371 @@
+#include "gcs/actor_manager.h"
+
+#include "absl/strings/str_cat.h"
+#include "common/ids.h"
+#include "common/logging.h"
+#include "common/rpc.h"
+
+namespace glint::gcs {
+namespace {
+
+std::string NameKey(const std::string& ns, const std::string& name) {
+  return absl::StrCat(ns, std::string(1, '\0'), name);
+}
+
+proto::ErrorInfo MakeError(proto::ErrorType type, const std::string& msg) {
+  proto::ErrorInfo e;
+  e.set_type(type);
+  e.set_message(msg);
+  return e;
+}
+
+constexpr int kMaxSpillbackHops = 8;
+
+}  // namespace
+
+absl::StatusOr<proto::ActorInfo> ActorManager::Create(const proto::CreateActorRequest& req) {
+  const auto& task = req.creation_task();
+  if (task.actor_id().size() != kIdSize) {
+    return absl::InvalidArgumentError("actor creation needs a 16-byte actor id");
+  }
+  if (task.function_name().empty()) return absl::InvalidArgumentError("actor creation needs a factory");
+  auto job = jobs_->Get(task.job_id());
+  if (!job) return absl::NotFoundError(absl::StrCat("unknown job ", IdHex(task.job_id())));
+  if (job->finished()) return absl::FailedPreconditionError("the job has finished");
+  proto::ActorInfo a;
+  a.set_actor_id(task.actor_id());
+  a.set_job_id(task.job_id());
+  a.set_name(req.name());
+  a.set_ray_namespace(req.ray_namespace().empty() ? job->ray_namespace() : req.ray_namespace());
+  a.set_class_name(req.class_name());
+  a.set_lifetime(req.lifetime());
+  a.set_max_restarts(req.max_restarts());
+  a.set_state(proto::PENDING_CREATION);
+  a.set_version(1);
+  *a.mutable_creation_task() = task;
+  {
+    absl::MutexLock lock(&mu_);
+    if (actors_.contains(a.actor_id())) {
+      return absl::AlreadyExistsError("an actor with this id exists");
+    }
+    if (!a.name().empty()) {
+      auto key = NameKey(a.ray_namespace(), a.name());
+      if (names_.contains(key)) {
+        return absl::AlreadyExistsError(absl::StrCat("actor name '", a.name(),
+                                                     "' is already taken in namespace '",
+                                                     a.ray_namespace(), "'"));
+      }
+      names_[key] = a.actor_id();
+    }
+    actors_[a.actor_id()] = a;
+  }
+  store_->Put("actors", a.actor_id(), a.SerializeAsString());
+  LOG(INFO) << "actor " << ShortHex(a.actor_id()) << " (" << a.class_name()
+            << (a.name().empty() ? "" : ", name " + a.name()) << ") registered";
+  Schedule(a.actor_id());
+  return a;
+}
+
+void ActorManager::Schedule(const std::string& actor_id) {
+  proto::LeaseRequest req;
+  std::string preferred, job_id;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = actors_.find(actor_id);
+    if (it == actors_.end() || it->second.state() == proto::DEAD) return;
+    const auto& task = it->second.creation_task();
+    *req.mutable_resources() = task.resources();
+    req.set_for_actor(true);
+    req.set_actor_id(actor_id);
+    preferred = task.caller().node_id();
+    job_id = it->second.job_id();
+  }
+  auto job = jobs_->Get(job_id);
+  if (!job) {
+    MarkDead(actor_id, MakeError(proto::SCHEDULING_FAILED, "the actor's job is unknown"));
+    return;
+  }
+  *req.mutable_job() = *job;
+  auto node = nodes_->PickNode(req.resources(), preferred);
+  if (!node) {
+    std::string shape;
+    for (auto& [k, v] : req.resources()) absl::StrAppend(&shape, shape.empty() ? "" : ", ", k, ": ", v);
+    MarkDead(actor_id, MakeError(proto::SCHEDULING_FAILED,
+                                 absl::StrCat("no alive node has the resources the actor needs {",
+                                              shape, "}")));
+    return;
+  }
+  RequestLease(actor_id, node->address(), req, 0);
+}
+
+void ActorManager::RequestLease(const std::string& actor_id, const proto::Address& raylet,
+                                const proto::LeaseRequest& req, int hops) {
+  cluster_->RequestLease(raylet, req, [this, actor_id, raylet, req, hops](
+                                          const grpc::Status& s, const proto::LeaseReply& reply) {
+    if (!s.ok()) {
+      HandleFailure(actor_id, "the raylet chosen for the actor did not answer: " + s.error_message(),
+                    proto::ACTOR_DIED);
+      return;
+    }
+    if (reply.has_spillback()) {
+      if (hops >= kMaxSpillbackHops) {
+        MarkDead(actor_id, MakeError(proto::SCHEDULING_FAILED, "too many spill-backs"));
+        return;
+      }
+      RequestLease(actor_id, reply.spillback(), req, hops + 1);
+      return;
+    }
+    if (reply.has_error()) {
+      MarkDead(actor_id, reply.error());
+      return;
+    }
+    OnLeased(actor_id, reply, raylet);
+  });
+}
+
+void ActorManager::OnLeased(const std::string& actor_id, const proto::LeaseReply& reply,
+                            const proto::Address& raylet) {
+  proto::PushTaskRequest push;
+  bool dead = false;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = actors_.find(actor_id);
+    dead = it == actors_.end() || it->second.state() == proto::DEAD;
+    if (!dead) {
+      auto& a = it->second;
+      *a.mutable_address() = reply.worker();
+      a.set_pid(reply.worker_pid());
+      by_worker_[reply.worker().worker_id()] = actor_id;
+      raylet_of_[actor_id] = raylet;
+      *push.mutable_task() = a.creation_task();
+      push.mutable_task()->set_attempt(a.num_restarts());
+    }
+  }
+  if (dead) {  // killed while we were leasing
+    cluster_->KillWorker(raylet, reply.worker().worker_id(), "actor already dead");
+    return;
+  }
+  std::string worker_id = reply.worker().worker_id();
+  cluster_->PushTask(reply.worker(), push, [this, actor_id, worker_id](
+                                               const grpc::Status& s, const proto::PushTaskReply& r) {
+    if (!s.ok()) {
+      // The worker process is gone; the raylet reports it too, and the
+      // failure is handled once, by whoever comes first.
+      OnWorkerFailure(worker_id, "the actor's worker died while running its constructor: " +
+                                     s.error_message());
+      return;
+    }
+    if (r.result().error().type() != proto::ERROR_NONE) {
+      MarkDead(actor_id, r.result().error());
+      return;
+    }
+    Notifications n;
+    {
+      absl::MutexLock lock(&mu_);
+      auto it = actors_.find(actor_id);
+      if (it == actors_.end() || it->second.state() == proto::DEAD) return;
+      if (it->second.address().worker_id() != worker_id) return;  // stale
+      SetState(it->second, proto::ALIVE, &n);
+    }
+    LOG(INFO) << "actor " << ShortHex(actor_id) << " is ALIVE";
+    Notify(n);
+  });
+}
+
+void ActorManager::SetState(proto::ActorInfo& a, proto::ActorState s, Notifications* out) {
+  a.set_state(s);
+  a.set_version(a.version() + 1);
+  if (s == proto::DEAD) {
+    if (!a.name().empty()) {
+      auto key = NameKey(a.ray_namespace(), a.name());
+      auto it = names_.find(key);
+      if (it != names_.end() && it->second == a.actor_id()) names_.erase(it);
+    }
+    by_worker_.erase(a.address().worker_id());
+  }
+  store_->Put("actors", a.actor_id(), a.SerializeAsString());
+  auto w = waiters_.find(a.actor_id());
+  if (w != waiters_.end()) {
+    for (auto& pw : w->second) out->emplace_back(std::move(pw.done), a);
+    waiters_.erase(w);
+  }
+}
+
+void ActorManager::Notify(Notifications& n) {
+  for (auto& [done, info] : n) done(info);
+}
+
+void ActorManager::MarkDead(const std::string& actor_id, proto::ErrorInfo error) {
+  Notifications n;
+  proto::Address raylet;
+  std::string worker_id;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = actors_.find(actor_id);
+    if (it == actors_.end() || it->second.state() == proto::DEAD) return;
+    auto& a = it->second;
+    if (error.type() == proto::ERROR_NONE) error.set_type(proto::ACTOR_DIED);
+    a.set_death_cause(error.message());
+    *a.mutable_death_error() = error;
+    worker_id = a.address().worker_id();
+    if (auto r = raylet_of_.find(actor_id); r != raylet_of_.end()) raylet = r->second;
+    SetState(a, proto::DEAD, &n);
+  }
+  LOG(INFO) << "actor " << ShortHex(actor_id) << " is DEAD: " << error.message();
+  if (!worker_id.empty() && raylet.port() != 0) cluster_->KillWorker(raylet, worker_id, error.message());
+  Notify(n);
+}
+
+void ActorManager::HandleFailure(const std::string& actor_id, const std::string& reason,
+                                 proto::ErrorType type) {
+  bool restart = false;
+  Notifications n;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = actors_.find(actor_id);
+    if (it == actors_.end() || it->second.state() == proto::DEAD) return;
+    auto& a = it->second;
+    restart = a.max_restarts() < 0 || a.num_restarts() < a.max_restarts();
+    if (restart) {
+      by_worker_.erase(a.address().worker_id());
+      a.clear_address();
+      a.set_num_restarts(a.num_restarts() + 1);
+      a.set_death_cause(reason);
+      SetState(a, proto::RESTARTING, &n);
+    }
+  }
+  if (!restart) {
+    MarkDead(actor_id, MakeError(type, reason));
+    return;
+  }
+  LOG(INFO) << "actor " << ShortHex(actor_id) << " is RESTARTING: " << reason;
+  Notify(n);
+  Schedule(actor_id);
+}
+
+std::optional<proto::ActorInfo> ActorManager::GetById(const std::string& actor_id) {
+  absl::MutexLock lock(&mu_);
+  auto it = actors_.find(actor_id);
+  if (it == actors_.end()) return std::nullopt;
+  return it->second;
+}
+
+std::optional<proto::ActorInfo> ActorManager::GetByName(const std::string& name,
+                                                        const std::string& ns) {
+  absl::MutexLock lock(&mu_);
+  auto it = names_.find(NameKey(ns, name));
+  if (it == names_.end()) return std::nullopt;
+  return actors_[it->second];
+}
+
+void ActorManager::WaitNewer(const std::string& actor_id, int64_t version, int64_t deadline_ms,
+                             Waiter done) {
+  std::optional<proto::ActorInfo> now;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = actors_.find(actor_id);
+    if (it != actors_.end() && it->second.version() <= version) {
+      waiters_[actor_id].push_back({version, deadline_ms, std::move(done)});
+      return;
+    }
+    if (it != actors_.end()) now = it->second;
+  }
+  done(now);
+}
+
+void ActorManager::ExpireWaiters(int64_t now_ms, bool all) {
+  Notifications n;
+  {
+    absl::MutexLock lock(&mu_);
+    for (auto wit = waiters_.begin(); wit != waiters_.end();) {
+      auto& list = wit->second;
+      for (auto it = list.begin(); it != list.end();) {
+        if (all || it->deadline_ms <= now_ms) {
+          n.emplace_back(std::move(it->done), actors_[wit->first]);
+          it = list.erase(it);
+        } else {
+          ++it;
+        }
+      }
+      if (list.empty()) {
+        waiters_.erase(wit++);
+      } else {
+        ++wit;
+      }
+    }
+  }
+  Notify(n);
+}
+
+absl::Status ActorManager::Kill(const std::string& actor_id, bool no_restart,
+                                const std::string& reason) {
+  proto::Address raylet, worker;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = actors_.find(actor_id);
+    if (it == actors_.end()) return absl::NotFoundError("no such actor");
+    if (it->second.state() == proto::DEAD) return absl::OkStatus();
+    worker = it->second.address();
+    if (auto r = raylet_of_.find(actor_id); r != raylet_of_.end()) raylet = r->second;
+  }
+  std::string why = reason.empty() ? "the actor was killed with Kill()" : reason;
+  if (no_restart || worker.worker_id().empty()) {
+    MarkDead(actor_id, MakeError(proto::ACTOR_DIED, why));
+  } else {
+    // Kill the process; its death is reported by the raylet and restarts it.
+    cluster_->KillWorker(raylet, worker.worker_id(), why);
+  }
+  return absl::OkStatus();
+}
+
+std::vector<proto::ActorInfo> ActorManager::List(const std::string& ns, bool include_dead) {
+  absl::MutexLock lock(&mu_);
+  std::vector<proto::ActorInfo> out;
+  for (auto& [id, a] : actors_) {
+    if (!ns.empty() && a.ray_namespace() != ns) continue;
+    if (!include_dead && a.state() == proto::DEAD) continue;
+    out.push_back(a);
+  }
+  return out;
+}
+
+void ActorManager::OnWorkerFailure(const std::string& worker_id, const std::string& reason) {
+  std::string actor_id;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = by_worker_.find(worker_id);
+    if (it == by_worker_.end()) return;
+    actor_id = it->second;
+    by_worker_.erase(it);
+  }
+  HandleFailure(actor_id, reason, proto::ACTOR_DIED);
+}
+
+void ActorManager::OnNodeDead(const proto::NodeInfo& node) {
+  std::vector<std::string> lost;
+  {
+    absl::MutexLock lock(&mu_);
+    for (auto& [id, a] : actors_) {
+      if (a.state() != proto::DEAD && a.address().node_id() == node.node_id()) lost.push_back(id);
+    }
+  }
+  for (auto& id : lost) HandleFailure(id, "the actor's node died: " + node.death_cause(), proto::ACTOR_DIED);
+}
+
+void ActorManager::OnJobFinished(const proto::JobInfo& job) {
+  std::vector<std::string> owned;
+  {
+    absl::MutexLock lock(&mu_);
+    for (auto& [id, a] : actors_) {
+      if (a.state() != proto::DEAD && a.job_id() == job.job_id() &&
+          a.lifetime() == proto::NON_DETACHED) {
+        owned.push_back(id);
+      }
+    }
+  }
+  for (auto& id : owned) {
+    MarkDead(id, MakeError(proto::ACTOR_DIED, "the job that created the actor has finished"));
+  }
+}
+
+}  // namespace glint::gcs

@@ -1,0 +1,88 @@
+// ActorManager: every actor's record, its name, and its state machine.
+//
+// Actor lifecycle:
+//
+//   (Create) -> PENDING_CREATION --(worker leased, constructor ran)--> ALIVE
+//       ALIVE --(worker or node died, restarts left)--> RESTARTING -> ALIVE
+//       any --(Kill, ExitActor, job finished for non-detached, constructor
+//              threw, no node can host it, no restarts left)--> DEAD
+//
+// The name (namespace, name) is claimed at Create and freed at DEAD. Every
+// change bumps `version`; callers long-poll with WaitNewer to hear changes.
+// Thread-safe; callbacks and listeners run without the lock held.
+#pragma once
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "gcs/cluster_client.h"
+#include "gcs/job_manager.h"
+#include "gcs/node_manager.h"
+#include "gcs/store.h"
+#include "proto/gcs.pb.h"
+
+namespace glint::gcs {
+
+class ActorManager {
+ public:
+  using Waiter = std::function<void(std::optional<proto::ActorInfo>)>;
+  ActorManager(GcsStore* store, NodeManager* nodes, JobManager* jobs, ClusterClient* cluster)
+      : store_(store), nodes_(nodes), jobs_(jobs), cluster_(cluster) {}
+
+  // Registers the actor (claiming its name) and starts scheduling it.
+  absl::StatusOr<proto::ActorInfo> Create(const proto::CreateActorRequest& req);
+  std::optional<proto::ActorInfo> GetById(const std::string& actor_id);
+  std::optional<proto::ActorInfo> GetByName(const std::string& name, const std::string& ns);
+  // Calls `done` once the actor's version exceeds `version`, or at `deadline_ms`
+  // (see ExpireWaiters) with the current record.
+  void WaitNewer(const std::string& actor_id, int64_t version, int64_t deadline_ms, Waiter done);
+  void ExpireWaiters(int64_t now_ms, bool all = false);
+  absl::Status Kill(const std::string& actor_id, bool no_restart, const std::string& reason);
+  std::vector<proto::ActorInfo> List(const std::string& ns, bool include_dead);
+
+  // Cluster events.
+  void OnWorkerFailure(const std::string& worker_id, const std::string& reason);
+  void OnNodeDead(const proto::NodeInfo& node);
+  void OnJobFinished(const proto::JobInfo& job);
+
+ private:
+  struct PendingWaiter {
+    int64_t version;
+    int64_t deadline_ms;
+    Waiter done;
+  };
+  using Notifications = std::vector<std::pair<Waiter, proto::ActorInfo>>;
+
+  void Schedule(const std::string& actor_id);
+  void RequestLease(const std::string& actor_id, const proto::Address& raylet,
+                    const proto::LeaseRequest& req, int hops);
+  void OnLeased(const std::string& actor_id, const proto::LeaseReply& reply,
+                const proto::Address& raylet);
+  // Worker gone: restart if allowed, else DEAD.
+  void HandleFailure(const std::string& actor_id, const std::string& reason,
+                     proto::ErrorType type);
+  void MarkDead(const std::string& actor_id, proto::ErrorInfo error);
+  // Sets the state (bumping the version), persists, frees the name on DEAD,
+  // and moves the waiters to `out` for the caller to run unlocked.
+  void SetState(proto::ActorInfo& a, proto::ActorState s, Notifications* out)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  static void Notify(Notifications& n);
+
+  GcsStore* store_;
+  NodeManager* nodes_;
+  JobManager* jobs_;
+  ClusterClient* cluster_;
+  absl::Mutex mu_;
+  absl::flat_hash_map<std::string, proto::ActorInfo> actors_ ABSL_GUARDED_BY(mu_);
+  // namespace + '\0' + name -> actor id
+  absl::flat_hash_map<std::string, std::string> names_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, std::string> by_worker_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, proto::Address> raylet_of_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, std::vector<PendingWaiter>> waiters_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace glint::gcs

@@ -1,0 +1,33 @@
+// ClusterClient: how the GCS talks to raylets and workers. An interface so
+// the GCS managers can be unit-tested with a fake cluster.
+#pragma once
+#include <grpcpp/support/status.h>
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "proto/raylet.pb.h"
+#include "proto/worker.pb.h"
+
+namespace glint::gcs {
+
+class ClusterClient {
+ public:
+  using LeaseCallback = std::function<void(const grpc::Status&, const proto::LeaseReply&)>;
+  using PushCallback = std::function<void(const grpc::Status&, const proto::PushTaskReply&)>;
+  virtual ~ClusterClient() = default;
+  // All calls are asynchronous; callbacks run on an RPC thread.
+  virtual void RequestLease(const proto::Address& raylet, const proto::LeaseRequest& req,
+                            LeaseCallback cb) = 0;
+  virtual void PushTask(const proto::Address& worker, const proto::PushTaskRequest& req,
+                        PushCallback cb) = 0;
+  virtual void KillWorker(const proto::Address& raylet, const std::string& worker_id,
+                          const std::string& reason) = 0;
+  virtual void NotifyJobFinished(const proto::Address& raylet, const std::string& job_id) = 0;
+};
+
+// The real one, over gRPC.
+std::unique_ptr<ClusterClient> MakeGrpcClusterClient();
+
+}  // namespace glint::gcs

@@ -1,0 +1,213 @@
+#include "gcs/gcs_server.h"
+
+#include <chrono>
+
+#include "absl/strings/str_cat.h"
+#include "common/ids.h"
+#include "common/logging.h"
+#include "common/rpc.h"
+#include "common/status.h"
+#include "proto/gcs.grpc.pb.h"
+
+namespace glint::gcs {
+namespace {
+
+// A reply held open until the client goes away (the driver's keep-alive).
+class KeepAliveReactor : public grpc::ServerUnaryReactor {
+ public:
+  explicit KeepAliveReactor(std::function<void()> on_gone) : on_gone_(std::move(on_gone)) {}
+  void OnCancel() override {
+    on_gone_();
+    Finish(grpc::Status(grpc::StatusCode::CANCELLED, "job ended"));
+  }
+  void OnDone() override { delete this; }
+
+ private:
+  std::function<void()> on_gone_;
+};
+
+grpc::ServerUnaryReactor* Done(grpc::CallbackServerContext* ctx, const grpc::Status& s) {
+  auto* r = ctx->DefaultReactor();
+  r->Finish(s);
+  return r;
+}
+
+grpc::Status Invalid(const std::string& msg) {
+  return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, msg);
+}
+
+}  // namespace
+
+class GcsServer::Service final : public proto::GcsService::CallbackService {
+ public:
+  explicit Service(GcsServer* s) : s_(s) {}
+
+  grpc::ServerUnaryReactor* RegisterNode(grpc::CallbackServerContext* ctx,
+                                         const proto::RegisterNodeRequest* req,
+                                         proto::RegisterNodeReply*) override {
+    if (req->node().node_id().empty() || req->node().address().port() <= 0) {
+      return Done(ctx, Invalid("a node needs an id and an address"));
+    }
+    s_->nodes_.Register(req->node(), NowMs());
+    return Done(ctx, grpc::Status::OK);
+  }
+
+  grpc::ServerUnaryReactor* Heartbeat(grpc::CallbackServerContext* ctx,
+                                      const proto::HeartbeatRequest* req,
+                                      proto::HeartbeatReply* reply) override {
+    reply->set_unknown_node(!s_->nodes_.Heartbeat(req->node_id(), req->available_resources(),
+                                                  req->num_workers(), NowMs()));
+    return Done(ctx, grpc::Status::OK);
+  }
+
+  grpc::ServerUnaryReactor* GetAllNodes(grpc::CallbackServerContext* ctx,
+                                        const proto::GetAllNodesRequest*,
+                                        proto::GetAllNodesReply* reply) override {
+    for (auto& n : s_->nodes_.All()) *reply->add_nodes() = n;
+    return Done(ctx, grpc::Status::OK);
+  }
+
+  grpc::ServerUnaryReactor* RegisterJob(grpc::CallbackServerContext* ctx,
+                                        const proto::RegisterJobRequest* req,
+                                        proto::RegisterJobReply* reply) override {
+    auto job = s_->jobs_.Register(req->job(), NowMs());
+    reply->set_job_id(job.job_id());
+    reply->set_ray_namespace(job.ray_namespace());
+    return Done(ctx, grpc::Status::OK);
+  }
+
+  grpc::ServerUnaryReactor* JobKeepAlive(grpc::CallbackServerContext* ctx,
+                                         const proto::JobKeepAliveRequest* req,
+                                         proto::JobKeepAliveReply*) override {
+    if (!s_->jobs_.Get(req->job_id())) return Done(ctx, Invalid("unknown job"));
+    std::string job_id = req->job_id();
+    GcsServer* s = s_;
+    return new KeepAliveReactor([s, job_id] {
+      if (!s->stopping_) s->jobs_.Finish(job_id, NowMs());
+    });
+  }
+
+  grpc::ServerUnaryReactor* FinishJob(grpc::CallbackServerContext* ctx,
+                                      const proto::FinishJobRequest* req,
+                                      proto::FinishJobReply*) override {
+    if (!s_->jobs_.Finish(req->job_id(), NowMs())) return Done(ctx, Invalid("unknown job"));
+    return Done(ctx, grpc::Status::OK);
+  }
+
+  grpc::ServerUnaryReactor* GetJob(grpc::CallbackServerContext* ctx, const proto::GetJobRequest* req,
+                                   proto::GetJobReply* reply) override {
+    auto job = s_->jobs_.Get(req->job_id());
+    if (!job) return Done(ctx, grpc::Status(grpc::StatusCode::NOT_FOUND, "unknown job"));
+    *reply->mutable_job() = *job;
+    return Done(ctx, grpc::Status::OK);
+  }
+
+  grpc::ServerUnaryReactor* GetAllJobs(grpc::CallbackServerContext* ctx,
+                                       const proto::GetAllJobsRequest*,
+                                       proto::GetAllJobsReply* reply) override {
+    for (auto& j : s_->jobs_.All()) *reply->add_jobs() = j;
+    return Done(ctx, grpc::Status::OK);
+  }
+
+  grpc::ServerUnaryReactor* CreateActor(grpc::CallbackServerContext* ctx,
+                                        const proto::CreateActorRequest* req,
+                                        proto::CreateActorReply* reply) override {
+    auto a = s_->actors_.Create(*req);
+    if (!a.ok()) return Done(ctx, ToGrpc(a.status()));
+    *reply->mutable_actor() = *a;
+    return Done(ctx, grpc::Status::OK);
+  }
+
+  grpc::ServerUnaryReactor* GetActor(grpc::CallbackServerContext* ctx,
+                                     const proto::GetActorRequest* req,
+                                     proto::GetActorReply* reply) override {
+    if (!req->actor_id().empty() && req->wait_newer_than() > 0) {
+      auto* r = ctx->DefaultReactor();
+      int64_t timeout = std::clamp<int64_t>(req->wait_timeout_ms(), 0, 60000);
+      s_->actors_.WaitNewer(req->actor_id(), req->wait_newer_than(), NowMs() + timeout,
+                            [r, reply](std::optional<proto::ActorInfo> a) {
+                              reply->set_found(a.has_value());
+                              if (a) *reply->mutable_actor() = *a;
+                              r->Finish(grpc::Status::OK);
+                            });
+      return r;
+    }
+    auto a = req->actor_id().empty() ? s_->actors_.GetByName(req->name(), req->ray_namespace())
+                                     : s_->actors_.GetById(req->actor_id());
+    reply->set_found(a.has_value());
+    if (a) *reply->mutable_actor() = *a;
+    return Done(ctx, grpc::Status::OK);
+  }
+
+  grpc::ServerUnaryReactor* KillActor(grpc::CallbackServerContext* ctx,
+                                      const proto::KillActorRequest* req,
+                                      proto::KillActorReply*) override {
+    return Done(ctx, ToGrpc(s_->actors_.Kill(req->actor_id(), req->no_restart(), req->reason())));
+  }
+
+  grpc::ServerUnaryReactor* ListActors(grpc::CallbackServerContext* ctx,
+                                       const proto::ListActorsRequest* req,
+                                       proto::ListActorsReply* reply) override {
+    for (auto& a : s_->actors_.List(req->ray_namespace(), req->all())) *reply->add_actors() = a;
+    return Done(ctx, grpc::Status::OK);
+  }
+
+  grpc::ServerUnaryReactor* ReportWorkerFailure(grpc::CallbackServerContext* ctx,
+                                                const proto::ReportWorkerFailureRequest* req,
+                                                proto::ReportWorkerFailureReply*) override {
+    s_->actors_.OnWorkerFailure(req->worker_id(), req->reason());
+    return Done(ctx, grpc::Status::OK);
+  }
+
+ private:
+  GcsServer* s_;
+};
+
+GcsServer::GcsServer(GcsOptions options, std::unique_ptr<GcsStore> store,
+                     std::unique_ptr<ClusterClient> cluster)
+    : options_(std::move(options)),
+      store_(std::move(store)),
+      cluster_(std::move(cluster)),
+      nodes_(store_.get(), options_.heartbeat_timeout_ms),
+      jobs_(store_.get()),
+      actors_(store_.get(), &nodes_, &jobs_, cluster_.get()) {
+  nodes_.AddDeathListener([this](const proto::NodeInfo& n) { actors_.OnNodeDead(n); });
+  jobs_.AddFinishListener([this](const proto::JobInfo& j) {
+    actors_.OnJobFinished(j);
+    for (auto& n : nodes_.All()) {
+      if (n.alive()) cluster_->NotifyJobFinished(n.address(), j.job_id());
+    }
+  });
+}
+
+GcsServer::~GcsServer() { Stop(); }
+
+absl::Status GcsServer::Start() {
+  service_ = std::make_unique<Service>(this);
+  auto server = StartServer(options_.host, options_.port, {service_.get()}, &port_);
+  if (!server.ok()) return server.status();
+  server_ = std::move(*server);
+  ticker_ = std::thread([this] {
+    while (!stopping_) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      int64_t now = NowMs();
+      nodes_.CheckHealth(now);
+      actors_.ExpireWaiters(now);
+    }
+  });
+  LOG(INFO) << "glint-gcs listening on " << options_.host << ":" << port_;
+  return absl::OkStatus();
+}
+
+void GcsServer::Wait() {
+  if (server_) server_->Wait();
+}
+
+void GcsServer::Stop() {
+  if (stopping_.exchange(true)) return;
+  actors_.ExpireWaiters(0, /*all=*/true);
+  if (server_) server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
+  if (ticker_.joinable()) ticker_.join();
+}
+
+}  // namespace glint::gcs

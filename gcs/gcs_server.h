@@ -1,0 +1,53 @@
+// GcsServer: the glint-gcs process. Owns the managers, serves GcsService,
+// and runs a ticker for health checks and long-poll deadlines.
+// Start() once, Stop() once; thread-safe in between.
+#pragma once
+#include <grpcpp/grpcpp.h>
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "absl/status/status.h"
+#include "gcs/actor_manager.h"
+#include "gcs/cluster_client.h"
+#include "gcs/job_manager.h"
+#include "gcs/node_manager.h"
+#include "gcs/store.h"
+
+namespace glint::gcs {
+
+struct GcsOptions {
+  std::string host = "127.0.0.1";
+  int port = 6380;
+  std::string store = "memory";
+  int64_t heartbeat_timeout_ms = 5000;
+};
+
+class GcsServer {
+ public:
+  GcsServer(GcsOptions options, std::unique_ptr<GcsStore> store,
+            std::unique_ptr<ClusterClient> cluster);
+  ~GcsServer();
+  absl::Status Start();
+  void Stop();
+  int port() const { return port_; }
+  void Wait();
+
+ private:
+  class Service;
+  GcsOptions options_;
+  std::unique_ptr<GcsStore> store_;
+  std::unique_ptr<ClusterClient> cluster_;
+  NodeManager nodes_;
+  JobManager jobs_;
+  ActorManager actors_;
+  std::unique_ptr<Service> service_;
+  std::unique_ptr<grpc::Server> server_;
+  std::thread ticker_;
+  std::atomic<bool> stopping_{false};
+  int port_ = 0;
+};
+
+}  // namespace glint::gcs

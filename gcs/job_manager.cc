@@ -1,0 +1,52 @@
+#include "gcs/job_manager.h"
+
+#include "common/ids.h"
+#include "common/logging.h"
+
+namespace glint::gcs {
+
+proto::JobInfo JobManager::Register(proto::JobInfo job, int64_t now_ms) {
+  if (job.job_id().empty()) job.set_job_id(RandomId());
+  if (job.ray_namespace().empty()) job.set_ray_namespace("anonymous-" + IdHex(job.job_id()));
+  job.set_finished(false);
+  job.set_start_time_ms(now_ms);
+  store_->Put("jobs", job.job_id(), job.SerializeAsString());
+  LOG(INFO) << "job " << ShortHex(job.job_id()) << " started (driver pid " << job.driver_pid()
+            << ", namespace " << job.ray_namespace() << ")";
+  absl::MutexLock lock(&mu_);
+  jobs_[job.job_id()] = job;
+  return job;
+}
+
+bool JobManager::Finish(const std::string& job_id, int64_t now_ms) {
+  proto::JobInfo finished;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = jobs_.find(job_id);
+    if (it == jobs_.end()) return false;
+    if (it->second.finished()) return true;
+    it->second.set_finished(true);
+    it->second.set_end_time_ms(now_ms);
+    finished = it->second;
+  }
+  store_->Put("jobs", job_id, finished.SerializeAsString());
+  LOG(INFO) << "job " << ShortHex(job_id) << " finished";
+  for (auto& l : listeners_) l(finished);
+  return true;
+}
+
+std::optional<proto::JobInfo> JobManager::Get(const std::string& job_id) {
+  absl::MutexLock lock(&mu_);
+  auto it = jobs_.find(job_id);
+  if (it == jobs_.end()) return std::nullopt;
+  return it->second;
+}
+
+std::vector<proto::JobInfo> JobManager::All() {
+  absl::MutexLock lock(&mu_);
+  std::vector<proto::JobInfo> out;
+  for (auto& [id, j] : jobs_) out.push_back(j);
+  return out;
+}
+
+}  // namespace glint::gcs

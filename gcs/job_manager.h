@@ -1,0 +1,39 @@
+// JobManager: the jobs (one per driver) and when they end.
+//
+// Job lifecycle:  (RegisterJob) -> RUNNING --(FinishJob, or the driver's
+// keep-alive call drops because it exited or died)--> FINISHED
+// Listeners hear each job finish exactly once. Thread-safe.
+#pragma once
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/synchronization/mutex.h"
+#include "gcs/store.h"
+#include "proto/common.pb.h"
+
+namespace glint::gcs {
+
+class JobManager {
+ public:
+  using FinishListener = std::function<void(const proto::JobInfo&)>;
+  explicit JobManager(GcsStore* store) : store_(store) {}
+
+  void AddFinishListener(FinishListener l) { listeners_.push_back(std::move(l)); }
+  // Assigns the id (and an anonymous namespace when none is given).
+  proto::JobInfo Register(proto::JobInfo job, int64_t now_ms);
+  // Idempotent; false for an unknown job.
+  bool Finish(const std::string& job_id, int64_t now_ms);
+  std::optional<proto::JobInfo> Get(const std::string& job_id);
+  std::vector<proto::JobInfo> All();
+
+ private:
+  GcsStore* store_;
+  std::vector<FinishListener> listeners_;
+  absl::Mutex mu_;
+  absl::flat_hash_map<std::string, proto::JobInfo> jobs_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace glint::gcs

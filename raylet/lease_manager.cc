@@ -1,0 +1,179 @@
+#include "raylet/lease_manager.h"
+
+#include "absl/strings/str_cat.h"
+#include "common/ids.h"
+#include "common/logging.h"
+#include "common/rpc.h"
+
+namespace glint::raylet {
+namespace {
+
+proto::LeaseReply ErrorReply(proto::ErrorType type, const std::string& msg) {
+  proto::LeaseReply r;
+  r.mutable_error()->set_type(type);
+  r.mutable_error()->set_message(msg);
+  return r;
+}
+
+ResourceSet CpuOf(const ResourceSet& r) {
+  ResourceSet cpu;
+  if (auto c = r.find("CPU"); c != r.end()) cpu[c->first] = c->second;
+  return cpu;
+}
+
+}  // namespace
+
+void LeaseManager::Release(const Lease& lease) {
+  Add(available_, lease.held);
+  // A blocked lease had already lent its CPU back.
+  if (lease.blocked) Subtract(available_, CpuOf(lease.held));
+}
+
+const proto::NodeInfo* LeaseManager::OtherNode(const ResourceSet& demand, bool need_free) {
+  for (auto& n : cluster_) {
+    if (!n.alive() || n.node_id() == node_id_) continue;
+    if (Fits(demand, FromProto(need_free ? n.available_resources() : n.total_resources()))) return &n;
+  }
+  return nullptr;
+}
+
+void LeaseManager::Request(const proto::LeaseRequest& req, Reply reply) {
+  Pending p{req, FromProto(req.resources()), std::move(reply)};
+  proto::LeaseReply answer;
+  {
+    absl::MutexLock lock(&mu_);
+    if (!Fits(p.demand, total_)) {
+      const proto::NodeInfo* other = req.grant_or_reject() ? nullptr : OtherNode(p.demand, false);
+      if (other) {
+        *answer.mutable_spillback() = other->address();
+      } else {
+        answer = ErrorReply(proto::SCHEDULING_FAILED,
+                            absl::StrCat("no node in the cluster has the resources ",
+                                         ToString(p.demand), " (this node has ", ToString(total_),
+                                         ")"));
+      }
+    } else if (!Fits(p.demand, available_) || !queue_.empty()) {
+      const proto::NodeInfo* other = req.grant_or_reject() ? nullptr : OtherNode(p.demand, true);
+      if (other) {
+        *answer.mutable_spillback() = other->address();
+      } else {
+        queue_.push_back(std::move(p));
+        return;
+      }
+    } else {
+      Subtract(available_, p.demand);
+    }
+  }
+  if (answer.result_case() != proto::LeaseReply::RESULT_NOT_SET) {
+    p.reply(answer);
+    return;
+  }
+  Grant(std::move(p));
+}
+
+void LeaseManager::Grant(Pending p) {
+  // Resources are already taken from available_.
+  auto demand = p.demand;
+  auto reply = std::move(p.reply);
+  pool_->Pop(p.req.job(), p.req.for_actor(), [this, demand, reply](absl::StatusOr<WorkerInfo> w) {
+    if (!w.ok()) {
+      {
+        absl::MutexLock lock(&mu_);
+        Add(available_, demand);
+      }
+      Dispatch();
+      reply(ErrorReply(proto::CODE_LOAD_FAILED, std::string(w.status().message())));
+      return;
+    }
+    proto::LeaseReply r;
+    std::string lease_id = RandomId();
+    {
+      absl::MutexLock lock(&mu_);
+      leases_[lease_id] = Lease{w->worker_id, demand, false};
+      lease_of_worker_[w->worker_id] = lease_id;
+    }
+    *r.mutable_worker() = w->address;
+    r.set_lease_id(lease_id);
+    r.set_worker_pid(w->pid);
+    reply(r);
+  });
+}
+
+void LeaseManager::Dispatch() {
+  std::vector<Pending> grant;
+  {
+    absl::MutexLock lock(&mu_);
+    while (!queue_.empty() && Fits(queue_.front().demand, available_)) {
+      Subtract(available_, queue_.front().demand);
+      grant.push_back(std::move(queue_.front()));
+      queue_.pop_front();
+    }
+  }
+  for (auto& p : grant) Grant(std::move(p));
+}
+
+void LeaseManager::Return(const std::string& lease_id, int64_t now_ms) {
+  std::string worker_id;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = leases_.find(lease_id);
+    if (it == leases_.end()) return;
+    Release(it->second);
+    worker_id = it->second.worker_id;
+    lease_of_worker_.erase(worker_id);
+    leases_.erase(it);
+  }
+  pool_->Push(worker_id, now_ms);
+  Dispatch();
+}
+
+void LeaseManager::OnWorkerGone(const std::string& worker_id) {
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = lease_of_worker_.find(worker_id);
+    if (it == lease_of_worker_.end()) return;
+    auto lease = leases_.find(it->second);
+    if (lease != leases_.end()) {
+      Release(lease->second);
+      leases_.erase(lease);
+    }
+    lease_of_worker_.erase(it);
+  }
+  Dispatch();
+}
+
+void LeaseManager::SetBlocked(const std::string& worker_id, bool blocked) {
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = lease_of_worker_.find(worker_id);
+    if (it == lease_of_worker_.end()) return;
+    auto& lease = leases_[it->second];
+    if (lease.blocked == blocked) return;
+    lease.blocked = blocked;
+    ResourceSet cpu = CpuOf(lease.held);
+    // Only the CPU is lent back; other resources (GPU, custom) stay held.
+    if (blocked) {
+      Add(available_, cpu);
+    } else {
+      Subtract(available_, cpu);
+    }
+  }
+  if (blocked) Dispatch();
+}
+
+void LeaseManager::SetClusterView(std::vector<proto::NodeInfo> nodes) {
+  absl::MutexLock lock(&mu_);
+  cluster_ = std::move(nodes);
+}
+
+ResourceSet LeaseManager::Available() {
+  absl::MutexLock lock(&mu_);
+  return available_;
+}
+
+size_t LeaseManager::QueueLength() {
+  absl::MutexLock lock(&mu_);
+  return queue_.size();
+}
+
+}  // namespace glint::raylet

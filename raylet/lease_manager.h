@@ -1,0 +1,72 @@
+// LeaseManager: grants this node's workers to callers, one resource shape per
+// lease, and decides when to spill a request back to another node.
+//
+// A request is (1) infeasible here (the node's totals lack it): spilled to a
+// node whose totals fit, or refused with a clear error when none does;
+// (2) feasible but busy: spilled to a node with the resources free now (unless
+// the caller asked for grant-or-reject), else queued; (3) free now: granted.
+// Lease lifecycle: GRANTED --(ReturnWorker, or the worker exits)--> RELEASED.
+// A worker blocked in Get lends its CPU back until it unblocks (as Ray does),
+// so nested tasks cannot starve the node. Thread-safe; reply callbacks run
+// without the lock held.
+#pragma once
+#include <deque>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/synchronization/mutex.h"
+#include "common/resources.h"
+#include "proto/raylet.pb.h"
+#include "raylet/worker_pool.h"
+
+namespace glint::raylet {
+
+class LeaseManager {
+ public:
+  using Reply = std::function<void(const proto::LeaseReply&)>;
+  LeaseManager(std::string node_id, ResourceSet total, WorkerPool* pool)
+      : node_id_(std::move(node_id)), total_(total), available_(std::move(total)), pool_(pool) {}
+
+  void Request(const proto::LeaseRequest& req, Reply reply);
+  void Return(const std::string& lease_id, int64_t now_ms);
+  // The worker is gone (exit or kill): free what its lease held.
+  void OnWorkerGone(const std::string& worker_id);
+  void SetBlocked(const std::string& worker_id, bool blocked);
+  // What the other nodes have, from the GCS, for spill-back decisions.
+  void SetClusterView(std::vector<proto::NodeInfo> nodes);
+  ResourceSet Available();
+  size_t QueueLength();
+
+ private:
+  struct Pending {
+    proto::LeaseRequest req;
+    ResourceSet demand;
+    Reply reply;
+  };
+  struct Lease {
+    std::string worker_id;
+    ResourceSet held;
+    bool blocked = false;
+  };
+  // Grants queued requests that now fit.
+  void Dispatch();
+  void Release(const Lease& lease) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void Grant(Pending p);
+  // A node other than this one for `demand`: free now if `need_free`, else by totals.
+  const proto::NodeInfo* OtherNode(const ResourceSet& demand, bool need_free)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  const std::string node_id_;
+  const ResourceSet total_;
+  WorkerPool* pool_;
+  absl::Mutex mu_;
+  ResourceSet available_ ABSL_GUARDED_BY(mu_);
+  std::deque<Pending> queue_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, Lease> leases_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, std::string> lease_of_worker_ ABSL_GUARDED_BY(mu_);
+  std::vector<proto::NodeInfo> cluster_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace glint::raylet

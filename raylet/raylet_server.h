@@ -1,0 +1,66 @@
+// RayletServer: the glint-raylet process of one node. Registers the node with
+// the GCS and heartbeats its free resources, serves RayletService (leases,
+// worker registration), reaps exited workers and reports them.
+// Start() once, Stop() once (kills this node's workers).
+#pragma once
+#include <grpcpp/grpcpp.h>
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "absl/status/status.h"
+#include "common/resources.h"
+#include "proto/gcs.grpc.pb.h"
+#include "raylet/lease_manager.h"
+#include "raylet/worker_pool.h"
+
+namespace glint::raylet {
+
+struct RayletOptions {
+  std::string gcs_address;
+  std::string host = "127.0.0.1";
+  int port = 0;
+  ResourceSet resources;          // includes CPU and GPU
+  bool is_head = false;
+  std::string worker_path;        // the glint-worker binary
+  std::string log_dir;            // worker logs go here ("" = inherit stderr)
+  int64_t idle_worker_timeout_ms = 60000;
+  int64_t heartbeat_ms = 300;
+};
+
+class RayletServer {
+ public:
+  explicit RayletServer(RayletOptions options);
+  ~RayletServer();
+  absl::Status Start();
+  void Stop();
+  int port() const { return port_; }
+  const std::string& node_id() const { return node_id_; }
+
+ private:
+  class Service;
+  class Spawner;
+  absl::Status RegisterWithGcs();
+  void HeartbeatLoop();
+  void ReapLoop();
+
+  RayletOptions options_;
+  std::string node_id_;
+  proto::Address address_;
+  std::unique_ptr<Spawner> spawner_;
+  std::unique_ptr<WorkerPool> pool_;
+  std::unique_ptr<LeaseManager> leases_;
+  std::unique_ptr<proto::GcsService::Stub> gcs_;
+  std::unique_ptr<Service> service_;
+  std::unique_ptr<grpc::Server> server_;
+  std::thread heartbeat_, reaper_;
+  std::atomic<bool> stopping_{false};
+  int port_ = 0;
+};
+
+// Parses '{"name": amount, ...}' (flat JSON object of numbers).
+absl::StatusOr<ResourceSet> ParseResourceJson(const std::string& json);
+
+}  // namespace glint::raylet

@@ -1,0 +1,161 @@
+#include "raylet/worker_pool.h"
+
+#include "absl/strings/str_cat.h"
+#include "common/ids.h"
+#include "common/logging.h"
+
+namespace glint::raylet {
+
+void WorkerPool::Pop(const proto::JobInfo& job, bool for_actor, PopCallback cb) {
+  std::string worker_id;
+  std::optional<WorkerInfo> idle;
+  {
+    absl::MutexLock lock(&mu_);
+    for (auto& [id, w] : workers_) {
+      if (w.state == WorkerInfo::kIdle && w.job_id == job.job_id()) {
+        w.state = for_actor ? WorkerInfo::kActor : WorkerInfo::kLeased;
+        idle = w;
+        break;
+      }
+    }
+    if (!idle) {
+      worker_id = RandomId();
+      WorkerInfo w;
+      w.worker_id = worker_id;
+      w.job_id = job.job_id();
+      workers_[worker_id] = w;
+      starting_[worker_id] = {for_actor, std::move(cb)};
+    }
+  }
+  if (idle) {
+    cb(*idle);
+    return;
+  }
+  auto pid = spawner_->Spawn(worker_id, job);
+  PopCallback failed;
+  {
+    absl::MutexLock lock(&mu_);
+    if (pid.ok()) {
+      workers_[worker_id].pid = *pid;
+      return;
+    }
+    failed = std::move(starting_[worker_id].cb);
+    starting_.erase(worker_id);
+    workers_.erase(worker_id);
+  }
+  failed(pid.status());
+}
+
+void WorkerPool::Push(const std::string& worker_id, int64_t now_ms) {
+  absl::MutexLock lock(&mu_);
+  auto it = workers_.find(worker_id);
+  if (it == workers_.end() || it->second.state != WorkerInfo::kLeased) return;
+  it->second.state = WorkerInfo::kIdle;
+  it->second.idle_since_ms = now_ms;
+}
+
+absl::Status WorkerPool::OnRegistered(const std::string& worker_id, int port, pid_t pid,
+                                      const std::string& startup_error) {
+  PopCallback cb;
+  absl::StatusOr<WorkerInfo> result;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = workers_.find(worker_id);
+    auto st = starting_.find(worker_id);
+    if (it == workers_.end() || st == starting_.end()) {
+      return absl::NotFoundError("no worker with this id is starting on this node");
+    }
+    cb = std::move(st->second.cb);
+    bool for_actor = st->second.for_actor;
+    starting_.erase(st);
+    if (!startup_error.empty()) {
+      result = absl::FailedPreconditionError(startup_error);
+      // The worker exits by itself; OnExit will find nothing starting.
+    } else {
+      auto& w = it->second;
+      if (pid > 0) w.pid = pid;
+      w.address = node_address_;
+      w.address.set_port(port);
+      w.address.set_worker_id(worker_id);
+      w.state = for_actor ? WorkerInfo::kActor : WorkerInfo::kLeased;
+      result = w;
+    }
+  }
+  cb(std::move(result));
+  return absl::OkStatus();
+}
+
+std::optional<WorkerInfo> WorkerPool::OnExit(pid_t pid, const std::string& reason) {
+  PopCallback cb;
+  std::optional<WorkerInfo> out;
+  {
+    absl::MutexLock lock(&mu_);
+    for (auto it = workers_.begin(); it != workers_.end(); ++it) {
+      if (it->second.pid != pid) continue;
+      out = it->second;
+      if (auto st = starting_.find(it->first); st != starting_.end()) {
+        cb = std::move(st->second.cb);
+        starting_.erase(st);
+      }
+      workers_.erase(it);
+      break;
+    }
+  }
+  if (cb) {
+    cb(absl::UnavailableError(
+        absl::StrCat("the worker process exited before it was ready (", reason, ")")));
+  }
+  return out;
+}
+
+void WorkerPool::ReapIdle(int64_t now_ms, int64_t idle_ms) {
+  std::vector<pid_t> victims;
+  {
+    absl::MutexLock lock(&mu_);
+    for (auto& [id, w] : workers_) {
+      if (w.state == WorkerInfo::kIdle && now_ms - w.idle_since_ms > idle_ms) {
+        victims.push_back(w.pid);
+        w.state = WorkerInfo::kLeased;  // not handed out again; gone once reaped
+      }
+    }
+  }
+  for (pid_t p : victims) spawner_->Kill(p);
+}
+
+void WorkerPool::KillJob(const std::string& job_id) {
+  std::vector<pid_t> victims;
+  {
+    absl::MutexLock lock(&mu_);
+    for (auto& [id, w] : workers_) {
+      // Actor workers die through the GCS, which knows which actors are detached.
+      if (w.pid > 0 && (job_id.empty() || (w.job_id == job_id && w.state != WorkerInfo::kActor))) victims.push_back(w.pid);
+    }
+  }
+  for (pid_t p : victims) spawner_->Kill(p);
+}
+
+bool WorkerPool::Kill(const std::string& worker_id) {
+  pid_t pid = 0;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = workers_.find(worker_id);
+    if (it == workers_.end()) return false;
+    pid = it->second.pid;
+  }
+  if (pid > 0) spawner_->Kill(pid);
+  return pid > 0;
+}
+
+std::optional<WorkerInfo> WorkerPool::Get(const std::string& worker_id) {
+  absl::MutexLock lock(&mu_);
+  auto it = workers_.find(worker_id);
+  if (it == workers_.end()) return std::nullopt;
+  return it->second;
+}
+
+int64_t WorkerPool::Size() {
+  absl::MutexLock lock(&mu_);
+  return workers_.size();
+}
+
+}  // namespace glint::raylet

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Glint's main job, end to end: set up, build, start a head node and a worker
+# node on this machine, run the example drivers (one creates a named detached
+# actor, another finds it by name and calls it), show the cluster, stop it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+bash scripts/build.sh
+BIN=$(pwd)/${GLINT_BUILD_DIR:-build}/bin
+export PATH="$BIN:$PATH"
+
+step() { printf '\n== %s\n' "$*"; }
+trap 'step "glint stop"; glint stop' EXIT
+
+step "glint start --head (port 6380, or a free port if 6380 is taken)"
+glint start --head --num-cpus 2 || glint start --head --port 0 --num-cpus 2
+export GLINT_ADDRESS=$(cat /tmp/glint/session_latest/gcs_address)
+step "glint start --address $GLINT_ADDRESS (a worker node with a custom resource 'special')"
+glint start --address "$GLINT_ADDRESS" --num-cpus 1 --resources '{"special": 1}'
+
+step "hello: tasks, an actor, Put/Get"
+hello
+step "multi_node: work that needs 'special' runs on the worker node"
+multi_node
+step "driver 1: create_named_actor (creates the detached actor 'counter', then exits)"
+create_named_actor
+step "glint list actors (the actor outlived driver 1)"
+glint list actors
+step "driver 2: use_named_actor (finds 'counter' by name and calls it)"
+use_named_actor
+step "driver 3: use_named_actor --kill (calls it again, then kills it)"
+use_named_actor --kill
+step "glint status"
+glint status

@@ -1,0 +1,69 @@
+// A ClusterClient that records calls and lets the test answer them.
+#pragma once
+#include <deque>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "gcs/cluster_client.h"
+
+namespace glint::gcs {
+
+class FakeCluster : public ClusterClient {
+ public:
+  struct LeaseCall {
+    proto::Address raylet;
+    proto::LeaseRequest req;
+    LeaseCallback cb;
+  };
+  struct PushCall {
+    proto::Address worker;
+    proto::PushTaskRequest req;
+    PushCallback cb;
+  };
+  void RequestLease(const proto::Address& raylet, const proto::LeaseRequest& req,
+                    LeaseCallback cb) override {
+    leases.push_back({raylet, req, std::move(cb)});
+  }
+  void PushTask(const proto::Address& worker, const proto::PushTaskRequest& req,
+                PushCallback cb) override {
+    pushes.push_back({worker, req, std::move(cb)});
+  }
+  void KillWorker(const proto::Address&, const std::string& worker_id, const std::string&) override {
+    killed.push_back(worker_id);
+  }
+  void NotifyJobFinished(const proto::Address&, const std::string& job_id) override {
+    finished_jobs.push_back(job_id);
+  }
+
+  // Grants the oldest lease request with a worker at `port`.
+  void GrantLease(const std::string& worker_id, int port, const std::string& node_id) {
+    auto call = std::move(leases.front());
+    leases.pop_front();
+    proto::LeaseReply r;
+    r.mutable_worker()->set_ip("127.0.0.1");
+    r.mutable_worker()->set_port(port);
+    r.mutable_worker()->set_worker_id(worker_id);
+    r.mutable_worker()->set_node_id(node_id);
+    r.set_worker_pid(4242);
+    call.cb(grpc::Status::OK, r);
+  }
+  // Answers the oldest push with success, or with `error` when given.
+  void FinishPush(proto::ErrorType error = proto::ERROR_NONE, const std::string& msg = "") {
+    auto call = std::move(pushes.front());
+    pushes.pop_front();
+    proto::PushTaskReply r;
+    if (error != proto::ERROR_NONE) {
+      r.mutable_result()->mutable_error()->set_type(error);
+      r.mutable_result()->mutable_error()->set_message(msg);
+    }
+    call.cb(grpc::Status::OK, r);
+  }
+
+  std::deque<LeaseCall> leases;
+  std::deque<PushCall> pushes;
+  std::vector<std::string> killed;
+  std::vector<std::string> finished_jobs;
+};
+
+}  // namespace glint::gcs

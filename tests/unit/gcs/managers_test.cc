@@ -1,0 +1,236 @@
+#include <gtest/gtest.h>
+
+#include "common/ids.h"
+#include "gcs/actor_manager.h"
+#include "gcs/job_manager.h"
+#include "gcs/node_manager.h"
+#include "unit/gcs/fake_cluster.h"
+
+namespace glint::gcs {
+namespace {
+
+proto::NodeInfo Node(const std::string& id, int port, double cpus, bool head = false) {
+  proto::NodeInfo n;
+  n.set_node_id(id);
+  n.mutable_address()->set_ip("127.0.0.1");
+  n.mutable_address()->set_port(port);
+  (*n.mutable_total_resources())["CPU"] = cpus;
+  n.set_is_head(head);
+  return n;
+}
+
+TEST(NodeManagerTest, SilentNodeIsMarkedDeadAndListenersHear) {
+  InMemoryStore store;
+  NodeManager nodes(&store, 1000);
+  std::vector<std::string> dead;
+  nodes.AddDeathListener([&](const proto::NodeInfo& n) { dead.push_back(n.node_id()); });
+  nodes.Register(Node("a", 1, 2), 0);
+  nodes.Register(Node("b", 2, 2), 0);
+  EXPECT_TRUE(nodes.Heartbeat("a", {}, 0, 900));
+  nodes.CheckHealth(1500);  // b silent for 1500 ms, a for 600 ms
+  EXPECT_EQ(dead, std::vector<std::string>{"b"});
+  EXPECT_FALSE(nodes.Get("b")->alive());
+  EXPECT_FALSE(nodes.Heartbeat("b", {}, 0, 1600)) << "a dead node must register again";
+  nodes.CheckHealth(1600);
+  EXPECT_EQ(dead.size(), 1u) << "death is reported once";
+}
+
+TEST(NodeManagerTest, PickNodePrefersFreeResourcesThenTotals) {
+  InMemoryStore store;
+  NodeManager nodes(&store, 1000);
+  nodes.Register(Node("small", 1, 1), 0);
+  auto big = Node("big", 2, 4);
+  (*big.mutable_total_resources())["special"] = 1;
+  nodes.Register(big, 0);
+  google::protobuf::Map<std::string, double> special;
+  special["special"] = 1;
+  EXPECT_EQ(nodes.PickNode(special, "small")->node_id(), "big");
+  google::protobuf::Map<std::string, double> gpu;
+  gpu["GPU"] = 1;
+  EXPECT_FALSE(nodes.PickNode(gpu, "").has_value());
+  // Busy everywhere: still a node whose totals fit (it will queue there).
+  google::protobuf::Map<std::string, double> none;
+  none["CPU"] = 0;
+  EXPECT_TRUE(nodes.Heartbeat("big", none, 0, 1));
+  google::protobuf::Map<std::string, double> three;
+  three["CPU"] = 3;
+  EXPECT_EQ(nodes.PickNode(three, "")->node_id(), "big");
+}
+
+TEST(JobManagerTest, AnonymousNamespaceAndFinishOnce) {
+  InMemoryStore store;
+  JobManager jobs(&store);
+  int finished = 0;
+  jobs.AddFinishListener([&](const proto::JobInfo&) { ++finished; });
+  auto a = jobs.Register({}, 1);
+  auto b = jobs.Register({}, 2);
+  EXPECT_NE(a.job_id(), b.job_id());
+  EXPECT_NE(a.ray_namespace(), b.ray_namespace()) << "each job gets its own anonymous namespace";
+  proto::JobInfo named;
+  named.set_ray_namespace("colors");
+  EXPECT_EQ(jobs.Register(named, 3).ray_namespace(), "colors");
+  EXPECT_TRUE(jobs.Finish(a.job_id(), 10));
+  EXPECT_TRUE(jobs.Finish(a.job_id(), 11));
+  EXPECT_EQ(finished, 1);
+  EXPECT_FALSE(jobs.Finish("nope", 12));
+  EXPECT_TRUE(jobs.Get(a.job_id())->finished());
+}
+
+class ActorManagerTest : public ::testing::Test {
+ protected:
+  ActorManagerTest() : nodes_(&store_, 1000), jobs_(&store_), actors_(&store_, &nodes_, &jobs_, &cluster_) {
+    nodes_.Register(Node("n1", 7000, 2, true), 0);
+    job_ = jobs_.Register({}, 0);
+  }
+
+  proto::CreateActorRequest Request(const std::string& name = "",
+                                    proto::Lifetime lifetime = proto::NON_DETACHED, int max_restarts = 0) {
+    proto::CreateActorRequest r;
+    auto* t = r.mutable_creation_task();
+    t->set_type(proto::ACTOR_CREATION_TASK);
+    t->set_actor_id(RandomId());
+    t->set_job_id(job_.job_id());
+    t->set_function_name("Counter::Create");
+    r.set_name(name);
+    r.set_lifetime(lifetime);
+    r.set_max_restarts(max_restarts);
+    r.set_class_name("Counter");
+    return r;
+  }
+
+  proto::ActorState State(const std::string& id) { return actors_.GetById(id)->state(); }
+
+  InMemoryStore store_;
+  FakeCluster cluster_;
+  NodeManager nodes_;
+  JobManager jobs_;
+  ActorManager actors_;
+  proto::JobInfo job_;
+};
+
+TEST_F(ActorManagerTest, LeaseAndConstructorMakeItAlive) {
+  auto a = actors_.Create(Request());
+  ASSERT_TRUE(a.ok());
+  EXPECT_EQ(State(a->actor_id()), proto::PENDING_CREATION);
+  ASSERT_EQ(cluster_.leases.size(), 1u);
+  EXPECT_EQ(cluster_.leases[0].raylet.port(), 7000);
+  EXPECT_TRUE(cluster_.leases[0].req.for_actor());
+  cluster_.GrantLease("w1", 9000, "n1");
+  ASSERT_EQ(cluster_.pushes.size(), 1u);
+  EXPECT_EQ(cluster_.pushes[0].req.task().function_name(), "Counter::Create");
+  EXPECT_EQ(State(a->actor_id()), proto::PENDING_CREATION) << "alive only once the constructor ran";
+  cluster_.FinishPush();
+  auto info = actors_.GetById(a->actor_id());
+  EXPECT_EQ(info->state(), proto::ALIVE);
+  EXPECT_EQ(info->address().port(), 9000);
+}
+
+TEST_F(ActorManagerTest, NameTakenIsRejectedAndFreedAtDeath) {
+  auto first = actors_.Create(Request("counter"));
+  ASSERT_TRUE(first.ok());
+  auto second = actors_.Create(Request("counter"));
+  EXPECT_EQ(second.status().code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_NE(second.status().message().find("counter"), std::string::npos);
+  EXPECT_NE(second.status().message().find(job_.ray_namespace()), std::string::npos);
+  auto other_ns = Request("counter");
+  other_ns.set_ray_namespace("elsewhere");
+  EXPECT_TRUE(actors_.Create(other_ns).ok()) << "namespaces separate names";
+  ASSERT_TRUE(actors_.Kill(first->actor_id(), true, "").ok());
+  EXPECT_EQ(State(first->actor_id()), proto::DEAD);
+  EXPECT_FALSE(actors_.GetByName("counter", job_.ray_namespace()).has_value());
+  EXPECT_TRUE(actors_.Create(Request("counter")).ok()) << "a dead actor's name is free";
+}
+
+TEST_F(ActorManagerTest, ConstructorErrorKillsTheActorWithTheCause) {
+  auto a = actors_.Create(Request());
+  cluster_.GrantLease("w1", 9000, "n1");
+  cluster_.FinishPush(proto::TASK_ERROR, "boom");
+  auto info = actors_.GetById(a->actor_id());
+  EXPECT_EQ(info->state(), proto::DEAD);
+  EXPECT_EQ(info->death_error().message(), "boom");
+  EXPECT_EQ(cluster_.killed, std::vector<std::string>{"w1"});
+}
+
+TEST_F(ActorManagerTest, WorkerDeathRestartsWithinBudgetThenDies) {
+  auto a = actors_.Create(Request("", proto::NON_DETACHED, /*max_restarts=*/1));
+  cluster_.GrantLease("w1", 9000, "n1");
+  cluster_.FinishPush();
+  actors_.OnWorkerFailure("w1", "killed by signal 9");
+  EXPECT_EQ(State(a->actor_id()), proto::RESTARTING);
+  ASSERT_EQ(cluster_.leases.size(), 1u) << "a new lease for the restart";
+  cluster_.GrantLease("w2", 9001, "n1");
+  EXPECT_EQ(cluster_.pushes.back().req.task().attempt(), 1) << "the constructor knows it is a restart";
+  cluster_.FinishPush();
+  EXPECT_EQ(State(a->actor_id()), proto::ALIVE);
+  EXPECT_EQ(actors_.GetById(a->actor_id())->num_restarts(), 1);
+  actors_.OnWorkerFailure("w2", "killed by signal 9");
+  EXPECT_EQ(State(a->actor_id()), proto::DEAD);
+  EXPECT_NE(actors_.GetById(a->actor_id())->death_cause().find("signal 9"), std::string::npos);
+}
+
+TEST_F(ActorManagerTest, JobEndKillsOnlyNonDetachedActors) {
+  auto owned = actors_.Create(Request("owned"));
+  auto detached = actors_.Create(Request("kept", proto::DETACHED));
+  cluster_.GrantLease("w1", 9000, "n1");
+  cluster_.GrantLease("w2", 9001, "n1");
+  cluster_.FinishPush();
+  cluster_.FinishPush();
+  jobs_.AddFinishListener([this](const proto::JobInfo& j) { actors_.OnJobFinished(j); });
+  jobs_.Finish(job_.job_id(), 5);
+  EXPECT_EQ(State(owned->actor_id()), proto::DEAD);
+  EXPECT_EQ(State(detached->actor_id()), proto::ALIVE);
+  EXPECT_TRUE(actors_.GetByName("kept", job_.ray_namespace()).has_value());
+}
+
+TEST_F(ActorManagerTest, SpillbackIsFollowedAndInfeasibleIsAClearDeath) {
+  auto a = actors_.Create(Request());
+  auto call = std::move(cluster_.leases.front());
+  cluster_.leases.pop_front();
+  proto::LeaseReply spill;
+  spill.mutable_spillback()->set_ip("127.0.0.1");
+  spill.mutable_spillback()->set_port(7001);
+  call.cb(grpc::Status::OK, spill);
+  ASSERT_EQ(cluster_.leases.size(), 1u);
+  EXPECT_EQ(cluster_.leases[0].raylet.port(), 7001);
+
+  auto req = Request();
+  (*req.mutable_creation_task()->mutable_resources())["GPU"] = 1;
+  auto gpu = actors_.Create(req);
+  auto info = actors_.GetById(gpu->actor_id());
+  EXPECT_EQ(info->state(), proto::DEAD);
+  EXPECT_EQ(info->death_error().type(), proto::SCHEDULING_FAILED);
+  EXPECT_NE(info->death_cause().find("GPU"), std::string::npos);
+}
+
+TEST_F(ActorManagerTest, WaitersHearStateChangesAndTimeouts) {
+  auto a = actors_.Create(Request());
+  std::vector<proto::ActorState> heard;
+  actors_.WaitNewer(a->actor_id(), a->version(), 100,
+                    [&](std::optional<proto::ActorInfo> i) { heard.push_back(i->state()); });
+  EXPECT_TRUE(heard.empty());
+  cluster_.GrantLease("w1", 9000, "n1");
+  cluster_.FinishPush();
+  EXPECT_EQ(heard, std::vector<proto::ActorState>{proto::ALIVE});
+  auto now = actors_.GetById(a->actor_id());
+  actors_.WaitNewer(a->actor_id(), now->version(), 100,
+                    [&](std::optional<proto::ActorInfo> i) { heard.push_back(i->state()); });
+  actors_.ExpireWaiters(50);
+  EXPECT_EQ(heard.size(), 1u);
+  actors_.ExpireWaiters(100);
+  EXPECT_EQ(heard.size(), 2u) << "the long-poll ends at its deadline with the current state";
+  bool unknown = false;
+  actors_.WaitNewer("nope", 0, 100, [&](std::optional<proto::ActorInfo> i) { unknown = !i; });
+  EXPECT_TRUE(unknown);
+}
+
+TEST_F(ActorManagerTest, UnknownJobIsRejected) {
+  auto r = Request();
+  r.mutable_creation_task()->set_job_id("not-a-job");
+  EXPECT_EQ(actors_.Create(r).status().code(), absl::StatusCode::kNotFound);
+  auto bad = Request();
+  bad.mutable_creation_task()->set_actor_id("short");
+  EXPECT_EQ(actors_.Create(bad).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace glint::gcs

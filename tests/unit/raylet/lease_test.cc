@@ -1,0 +1,173 @@
+#include <gtest/gtest.h>
+
+#include <map>
+
+#include "raylet/lease_manager.h"
+#include "raylet/raylet_server.h"
+#include "raylet/worker_pool.h"
+
+namespace glint::raylet {
+namespace {
+
+// Spawns nothing: records pids and kills; the test plays the worker.
+class FakeSpawner : public WorkerSpawner {
+ public:
+  absl::StatusOr<pid_t> Spawn(const std::string& worker_id, const proto::JobInfo&) override {
+    spawned.push_back(worker_id);
+    return next_pid++;
+  }
+  void Kill(pid_t pid) override { killed.push_back(pid); }
+  std::vector<std::string> spawned;
+  std::vector<pid_t> killed;
+  pid_t next_pid = 100;
+};
+
+proto::JobInfo Job(const std::string& id) {
+  proto::JobInfo j;
+  j.set_job_id(id);
+  return j;
+}
+
+class LeaseTest : public ::testing::Test {
+ protected:
+  LeaseTest() : pool_(&spawner_, Self()), leases_("self", {{"CPU", 2}, {"GPU", 0}}, &pool_) {}
+  static proto::Address Self() {
+    proto::Address a;
+    a.set_ip("127.0.0.1");
+    a.set_port(5000);
+    return a;
+  }
+  proto::LeaseRequest Req(double cpu, const std::string& job = "j1") {
+    proto::LeaseRequest r;
+    *r.mutable_job() = Job(job);
+    (*r.mutable_resources())["CPU"] = cpu;
+    return r;
+  }
+  // Requests a lease; the reply lands in replies_[tag].
+  void Ask(const std::string& tag, const proto::LeaseRequest& r) {
+    leases_.Request(r, [this, tag](const proto::LeaseReply& reply) { replies_[tag] = reply; });
+  }
+  void RegisterLast(int port) {
+    ASSERT_TRUE(pool_.OnRegistered(spawner_.spawned.back(), port, 0, "").ok());
+  }
+
+  FakeSpawner spawner_;
+  WorkerPool pool_;
+  LeaseManager leases_;
+  std::map<std::string, proto::LeaseReply> replies_;
+};
+
+TEST_F(LeaseTest, GrantsOnceTheSpawnedWorkerRegisters) {
+  Ask("a", Req(1));
+  EXPECT_EQ(spawner_.spawned.size(), 1u);
+  EXPECT_FALSE(replies_.count("a")) << "no grant before the worker is ready";
+  RegisterLast(6001);
+  ASSERT_TRUE(replies_["a"].has_worker());
+  EXPECT_EQ(replies_["a"].worker().port(), 6001);
+  EXPECT_EQ(leases_.Available().at("CPU"), 1);
+}
+
+TEST_F(LeaseTest, QueuesWhenBusyAndReusesTheReturnedWorker) {
+  Ask("a", Req(2));
+  RegisterLast(6001);
+  Ask("b", Req(1));
+  EXPECT_EQ(leases_.QueueLength(), 1u);
+  EXPECT_FALSE(replies_.count("b"));
+  leases_.Return(replies_["a"].lease_id(), 0);
+  ASSERT_TRUE(replies_["b"].has_worker());
+  EXPECT_EQ(replies_["b"].worker().port(), 6001) << "the idle worker is reused, not respawned";
+  EXPECT_EQ(spawner_.spawned.size(), 1u);
+}
+
+TEST_F(LeaseTest, InfeasibleSpillsToANodeThatFitsElseAClearError) {
+  auto r = Req(1);
+  (*r.mutable_resources())["special"] = 1;
+  Ask("none", r);
+  EXPECT_TRUE(replies_["none"].has_error());
+  EXPECT_NE(replies_["none"].error().message().find("special"), std::string::npos);
+  proto::NodeInfo other;
+  other.set_node_id("other");
+  other.set_alive(true);
+  other.mutable_address()->set_port(5001);
+  (*other.mutable_total_resources())["special"] = 2;
+  (*other.mutable_total_resources())["CPU"] = 1;
+  leases_.SetClusterView({other});
+  Ask("spill", r);
+  ASSERT_TRUE(replies_["spill"].has_spillback());
+  EXPECT_EQ(replies_["spill"].spillback().port(), 5001);
+  r.set_grant_or_reject(true);
+  Ask("strict", r);
+  EXPECT_TRUE(replies_["strict"].has_error());
+}
+
+TEST_F(LeaseTest, BlockedWorkerLendsItsCpu) {
+  Ask("a", Req(2));
+  RegisterLast(6001);
+  Ask("b", Req(1));
+  EXPECT_FALSE(replies_.count("b"));
+  leases_.SetBlocked(replies_["a"].worker().worker_id(), true);
+  RegisterLast(6002);
+  ASSERT_TRUE(replies_["b"].has_worker()) << "a nested task must not starve behind its blocked parent";
+  leases_.SetBlocked(replies_["a"].worker().worker_id(), false);
+  leases_.Return(replies_["b"].lease_id(), 0);
+  leases_.Return(replies_["a"].lease_id(), 0);
+  EXPECT_EQ(leases_.Available().at("CPU"), 2) << "every CPU comes back exactly once";
+}
+
+TEST_F(LeaseTest, WorkerDeathReleasesItsLease) {
+  Ask("a", Req(2));
+  RegisterLast(6001);
+  auto w = pool_.OnExit(100, "killed");
+  ASSERT_TRUE(w.has_value());
+  leases_.OnWorkerGone(w->worker_id);
+  EXPECT_EQ(leases_.Available().at("CPU"), 2);
+}
+
+TEST(WorkerPoolTest, StartupErrorAndEarlyExitFailThePop) {
+  FakeSpawner spawner;
+  WorkerPool pool(&spawner, proto::Address());
+  std::string error;
+  pool.Pop(Job("j"), false, [&](absl::StatusOr<WorkerInfo> w) { error = std::string(w.status().message()); });
+  ASSERT_TRUE(pool.OnRegistered(spawner.spawned[0], 0, 0, "cannot load /x/y").ok());
+  EXPECT_EQ(error, "cannot load /x/y");
+  pool.Pop(Job("j"), false, [&](absl::StatusOr<WorkerInfo> w) { error = std::string(w.status().message()); });
+  pool.OnExit(101, "exit code 3");
+  EXPECT_NE(error.find("exit code 3"), std::string::npos);
+  EXPECT_FALSE(pool.OnRegistered("unknown", 1, 1, "").ok());
+}
+
+TEST(WorkerPoolTest, IdleWorkersAreReapedAndJobsKeepTheirOwnWorkers) {
+  FakeSpawner spawner;
+  WorkerPool pool(&spawner, proto::Address());
+  std::vector<WorkerInfo> got;
+  auto keep = [&](absl::StatusOr<WorkerInfo> w) { got.push_back(*w); };
+  pool.Pop(Job("a"), false, keep);
+  pool.OnRegistered(spawner.spawned.back(), 1, 0, "");
+  pool.Push(got[0].worker_id, 1000);
+  pool.Pop(Job("b"), false, keep);
+  EXPECT_EQ(spawner.spawned.size(), 2u) << "a worker runs one job's code only";
+  pool.OnRegistered(spawner.spawned.back(), 2, 0, "");
+  pool.Pop(Job("a"), true, keep);
+  EXPECT_EQ(got.back().worker_id, got[0].worker_id) << "idle worker of the same job is reused";
+  pool.Push(got[1].worker_id, 1000);
+  pool.ReapIdle(1500, 1000);
+  EXPECT_TRUE(spawner.killed.empty());
+  pool.ReapIdle(2500, 1000);
+  EXPECT_EQ(spawner.killed, std::vector<pid_t>{101});
+  pool.KillJob("a");
+  EXPECT_EQ(spawner.killed.size(), 1u) << "actor workers are not killed with their job";
+}
+
+TEST(ResourceJsonTest, ParsesFlatObjectsAndRejectsGarbage) {
+  auto r = ParseResourceJson(R"({"special": 2, "disk":0.5})");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->at("special"), 2);
+  EXPECT_EQ(r->at("disk"), 0.5);
+  EXPECT_TRUE(ParseResourceJson("").ok());
+  EXPECT_FALSE(ParseResourceJson("special=2").ok());
+  EXPECT_FALSE(ParseResourceJson(R"({"a": -1})").ok());
+  EXPECT_FALSE(ParseResourceJson(R"({a: 1})").ok());
+}
+
+}  // namespace
+}  // namespace glint::raylet
