@@ -1,1 +1,15 @@
-
+# `cmake --install` layout: bin/ (daemons, worker, CLI), lib/ (libglint and
+# its common library), include/glint/, lib/cmake/Glint (find_package(Glint)).
+# The package file defines the imported target by hand: libglint's internal
+# dependencies stay private to it and need not be found by users.
+include(CMakePackageConfigHelpers)
+install(TARGETS glint glint_common LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
+install(TARGETS glint-gcs glint-raylet glint-worker glint-cli RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+install(DIRECTORY client/include/glint DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+configure_package_config_file(cmake/GlintConfig.cmake.in ${CMAKE_BINARY_DIR}/GlintConfig.cmake
+  INSTALL_DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/Glint
+  PATH_VARS CMAKE_INSTALL_LIBDIR CMAKE_INSTALL_INCLUDEDIR)
+write_basic_package_version_file(${CMAKE_BINARY_DIR}/GlintConfigVersion.cmake
+  COMPATIBILITY SameMinorVersion)
+install(FILES ${CMAKE_BINARY_DIR}/GlintConfig.cmake ${CMAKE_BINARY_DIR}/GlintConfigVersion.cmake
+  DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/Glint)

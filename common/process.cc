@@ -103,3 +103,17 @@ void WritePortFile(const std::string& path, int port) {
 }
 
 }  // namespace glint
+
+#include <fstream>
+#include <sstream>
+
+namespace glint {
+
+bool IsZombie(pid_t pid) {
+  std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  auto close = stat.rfind(')');
+  return close != std::string::npos && close + 2 < stat.size() && stat[close + 2] == 'Z';
+}
+
+}  // namespace glint

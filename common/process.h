@@ -30,3 +30,8 @@ void TerminateWhenGone(pid_t pid);
 // Writes `port` to `path` atomically (via a temporary file and rename).
 void WritePortFile(const std::string& path, int port);
 }  // namespace glint
+
+namespace glint {
+// True for a child that has exited but is not reaped yet.
+bool IsZombie(pid_t pid);
+}  // namespace glint

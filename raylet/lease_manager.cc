@@ -112,7 +112,7 @@ void LeaseManager::Dispatch() {
   for (auto& p : grant) Grant(std::move(p));
 }
 
-void LeaseManager::Return(const std::string& lease_id, int64_t now_ms) {
+void LeaseManager::Return(const std::string& lease_id, int64_t now_ms, bool disconnect) {
   std::string worker_id;
   {
     absl::MutexLock lock(&mu_);
@@ -123,7 +123,11 @@ void LeaseManager::Return(const std::string& lease_id, int64_t now_ms) {
     lease_of_worker_.erase(worker_id);
     leases_.erase(it);
   }
-  pool_->Push(worker_id, now_ms);
+  if (disconnect) {
+    pool_->Kill(worker_id);
+  } else {
+    pool_->Push(worker_id, now_ms);
+  }
   Dispatch();
 }
 

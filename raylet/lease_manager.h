@@ -30,7 +30,8 @@ class LeaseManager {
       : node_id_(std::move(node_id)), total_(total), available_(std::move(total)), pool_(pool) {}
 
   void Request(const proto::LeaseRequest& req, Reply reply);
-  void Return(const std::string& lease_id, int64_t now_ms);
+  // `disconnect`: the holder saw the worker fail; it is killed, not reused.
+  void Return(const std::string& lease_id, int64_t now_ms, bool disconnect = false);
   // The worker is gone (exit or kill): free what its lease held.
   void OnWorkerGone(const std::string& worker_id);
   void SetBlocked(const std::string& worker_id, bool blocked);

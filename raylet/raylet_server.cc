@@ -80,6 +80,7 @@ class RayletServer::Spawner : public WorkerSpawner {
   void Kill(pid_t pid) override {
     if (pid > 0) kill(pid, SIGKILL);
   }
+  bool Alive(pid_t pid) override { return ProcessAlive(pid) && !IsZombie(pid); }
 
  private:
   RayletServer* r_;
@@ -106,7 +107,7 @@ class RayletServer::Service final : public proto::RayletService::CallbackService
   grpc::ServerUnaryReactor* ReturnWorker(grpc::CallbackServerContext* ctx,
                                          const proto::ReturnWorkerRequest* req,
                                          proto::ReturnWorkerReply*) override {
-    r_->leases_->Return(req->lease_id(), NowMs());
+    r_->leases_->Return(req->lease_id(), NowMs(), req->disconnect());
     return Done(ctx, grpc::Status::OK);
   }
 

@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/ids.h"
 #include "common/logging.h"
+#include "common/process.h"
 
 namespace glint::raylet {
 
@@ -12,7 +13,7 @@ void WorkerPool::Pop(const proto::JobInfo& job, bool for_actor, PopCallback cb) 
   {
     absl::MutexLock lock(&mu_);
     for (auto& [id, w] : workers_) {
-      if (w.state == WorkerInfo::kIdle && w.job_id == job.job_id()) {
+      if (w.state == WorkerInfo::kIdle && w.job_id == job.job_id() && spawner_->Alive(w.pid)) {
         w.state = for_actor ? WorkerInfo::kActor : WorkerInfo::kLeased;
         idle = w;
         break;

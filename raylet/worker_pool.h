@@ -29,6 +29,8 @@ class WorkerSpawner {
   virtual ~WorkerSpawner() = default;
   virtual absl::StatusOr<pid_t> Spawn(const std::string& worker_id, const proto::JobInfo& job) = 0;
   virtual void Kill(pid_t pid) = 0;
+  // False once the process is gone (its exit may not be reaped yet).
+  virtual bool Alive(pid_t pid) = 0;
 };
 
 struct WorkerInfo {

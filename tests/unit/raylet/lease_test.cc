@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 
 #include "raylet/lease_manager.h"
@@ -17,6 +18,7 @@ class FakeSpawner : public WorkerSpawner {
     return next_pid++;
   }
   void Kill(pid_t pid) override { killed.push_back(pid); }
+  bool Alive(pid_t pid) override { return std::find(killed.begin(), killed.end(), pid) == killed.end(); }
   std::vector<std::string> spawned;
   std::vector<pid_t> killed;
   pid_t next_pid = 100;
@@ -112,6 +114,15 @@ TEST_F(LeaseTest, BlockedWorkerLendsItsCpu) {
   leases_.Return(replies_["b"].lease_id(), 0);
   leases_.Return(replies_["a"].lease_id(), 0);
   EXPECT_EQ(leases_.Available().at("CPU"), 2) << "every CPU comes back exactly once";
+}
+
+TEST_F(LeaseTest, DisconnectedWorkerIsKilledNotReused) {
+  Ask("a", Req(2));
+  RegisterLast(6001);
+  leases_.Return(replies_["a"].lease_id(), 0, /*disconnect=*/true);
+  EXPECT_EQ(spawner_.killed, std::vector<pid_t>{100});
+  Ask("b", Req(1));
+  EXPECT_EQ(spawner_.spawned.size(), 2u) << "a failed worker is never handed out again";
 }
 
 TEST_F(LeaseTest, WorkerDeathReleasesItsLease) {

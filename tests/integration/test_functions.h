@@ -1,0 +1,37 @@
+// Remote functions and actors the integration tests call.
+#pragma once
+#include <glint/api.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace tf {
+
+// Blocks until `path` exists (up to 60 s); returns 1 if it appeared.
+inline int WaitForFile(std::string path) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (access(path.c_str(), F_OK) == 0) return 1;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return 0;
+}
+
+inline void WriteFile(const std::string& path, const std::string& content) {
+  std::ofstream(path + ".tmp") << content;
+  std::rename((path + ".tmp").c_str(), path.c_str());
+}
+
+struct Point {
+  int x = 0;
+  int y = 0;
+  std::string label;
+  MSGPACK_DEFINE(x, y, label);
+};
+
+}  // namespace tf
