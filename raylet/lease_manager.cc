@@ -37,15 +37,18 @@ const proto::NodeInfo* LeaseManager::OtherNode(const ResourceSet& demand, bool n
   return nullptr;
 }
 
-void LeaseManager::Request(const proto::LeaseRequest& req, Reply reply) {
+void LeaseManager::Request(const proto::LeaseRequest& req, Reply reply, bool view_fresh) {
   Pending p{req, FromProto(req.resources()), std::move(reply)};
   proto::LeaseReply answer;
+  bool refresh = false;
   {
     absl::MutexLock lock(&mu_);
     if (!Fits(p.demand, total_)) {
       const proto::NodeInfo* other = req.grant_or_reject() ? nullptr : OtherNode(p.demand, false);
       if (other) {
         *answer.mutable_spillback() = other->address();
+      } else if (!view_fresh && !req.grant_or_reject() && refresher_) {
+        refresh = true;  // a node that fits may have just joined
       } else {
         answer = ErrorReply(proto::SCHEDULING_FAILED,
                             absl::StrCat("no node in the cluster has the resources ",
@@ -63,6 +66,10 @@ void LeaseManager::Request(const proto::LeaseRequest& req, Reply reply) {
     } else {
       Subtract(available_, p.demand);
     }
+  }
+  if (refresh) {
+    refresher_([this, req, reply = std::move(p.reply)]() mutable { Request(req, std::move(reply), true); });
+    return;
   }
   if (answer.result_case() != proto::LeaseReply::RESULT_NOT_SET) {
     p.reply(answer);

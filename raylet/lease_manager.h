@@ -29,7 +29,13 @@ class LeaseManager {
   LeaseManager(std::string node_id, ResourceSet total, WorkerPool* pool)
       : node_id_(std::move(node_id)), total_(total), available_(std::move(total)), pool_(pool) {}
 
-  void Request(const proto::LeaseRequest& req, Reply reply);
+  // Fetches a fresh cluster view (asynchronously), then calls `done`.
+  using ViewRefresher = std::function<void(std::function<void()> done)>;
+  void SetViewRefresher(ViewRefresher r) { refresher_ = std::move(r); }
+
+  // `view_fresh`: the cluster view was just refreshed, so an infeasible
+  // request is refused rather than re-checked.
+  void Request(const proto::LeaseRequest& req, Reply reply, bool view_fresh = false);
   // `disconnect`: the holder saw the worker fail; it is killed, not reused.
   void Return(const std::string& lease_id, int64_t now_ms, bool disconnect = false);
   // The worker is gone (exit or kill): free what its lease held.
@@ -61,6 +67,7 @@ class LeaseManager {
 
   const std::string node_id_;
   const ResourceSet total_;
+  ViewRefresher refresher_;
   WorkerPool* pool_;
   absl::Mutex mu_;
   ResourceSet available_ ABSL_GUARDED_BY(mu_);

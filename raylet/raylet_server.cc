@@ -163,6 +163,16 @@ absl::Status RayletServer::Start() {
   pool_ = std::make_unique<WorkerPool>(spawner_.get(), address_);
   leases_ = std::make_unique<LeaseManager>(node_id_, options_.resources, pool_.get());
   gcs_ = MakeStub<proto::GcsService>(options_.gcs_address);
+  leases_->SetViewRefresher([this](std::function<void()> done) {
+    auto* gcs = gcs_.get();
+    CallAsync<proto::GetAllNodesRequest, proto::GetAllNodesReply>(
+        {}, 2000,
+        [gcs](auto* c, auto* rq, auto* rp, auto cb) { gcs->async()->GetAllNodes(c, rq, rp, std::move(cb)); },
+        [this, done](const grpc::Status& s, proto::GetAllNodesRequest&, proto::GetAllNodesReply& nodes) {
+          if (s.ok()) leases_->SetClusterView({nodes.nodes().begin(), nodes.nodes().end()});
+          done();
+        });
+  });
   if (auto s = RegisterWithGcs(); !s.ok()) {
     server_->Shutdown();
     return s;

@@ -1,0 +1,175 @@
+// Integration tests across nodes, of the CLI, and of bad input to daemons.
+#include <glint/api.h>
+#include <grpcpp/generic/generic_stub.h>
+#include <gtest/gtest.h>
+
+#include <future>
+
+#include "common/rpc.h"
+#include "integration/test_cluster.h"
+#include "proto/gcs.grpc.pb.h"
+#include "proto/raylet.grpc.pb.h"
+#include "proto/worker.grpc.pb.h"
+
+namespace {
+
+using glint::testing::TestCluster;
+
+std::string Raylet() { return getenv("GLINT_RAYLET_ADDRESS"); }
+int Plus(int a, int b) { return a + b; }
+
+class Where {
+ public:
+  static Where* Create() { return new Where(); }
+  std::string Raylet() const { return getenv("GLINT_RAYLET_ADDRESS"); }
+};
+
+GLINT_REMOTE(Raylet, Plus, Where::Create, &Where::Raylet);
+
+class TwoNodeTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    cluster_ = new TestCluster(1);
+    node2_ = cluster_->AddNode(2, R"({"special": 1})");
+    glint::Config c;
+    c.address = cluster_->gcs_address();
+    glint::Init(c);
+  }
+  static void TearDownTestSuite() {
+    glint::Shutdown();
+    delete cluster_;
+  }
+  static TestCluster* cluster_;
+  static std::string node2_;
+};
+TestCluster* TwoNodeTest::cluster_ = nullptr;
+std::string TwoNodeTest::node2_;
+
+TEST_F(TwoNodeTest, TasksNeedingTheSecondNodesResourcesRunThere) {
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(glint::Task(Raylet).SetResources({{"special", 1}}).Remote().Get(), node2_);
+  }
+  // More CPUs than the head has: spilled back to the node whose totals fit.
+  EXPECT_EQ(glint::Task(Raylet).SetResources({{"CPU", 2}}).Remote().Get(), node2_);
+  EXPECT_EQ(glint::Task(Raylet).Remote().Get(), cluster_->head_raylet_address())
+      << "work that fits locally stays on the driver's node";
+}
+
+TEST_F(TwoNodeTest, ActorsLandOnTheNodeWithTheirResources) {
+  auto a = glint::Actor(Where::Create).SetResources({{"special", 1}}).Remote();
+  EXPECT_EQ(a.Task(&Where::Raylet).Remote().Get(), node2_);
+  auto b = glint::Actor(Where::Create).Remote();
+  EXPECT_FALSE(b.Task(&Where::Raylet).Remote().Get().empty());
+}
+
+TEST_F(TwoNodeTest, StatusShowsBothNodes) {
+  std::string cmd = std::string(GLINT_CLI_PATH) + " status --address " + cluster_->gcs_address();
+  FILE* p = popen(cmd.c_str(), "r");
+  ASSERT_NE(p, nullptr);
+  std::string out;
+  char buf[4096];
+  while (size_t n = fread(buf, 1, sizeof(buf), p)) out.append(buf, n);
+  EXPECT_EQ(pclose(p), 0);
+  EXPECT_NE(out.find(cluster_->head_raylet_address()), std::string::npos) << out;
+  EXPECT_NE(out.find(node2_), std::string::npos) << out;
+  EXPECT_NE(out.find("special: 1"), std::string::npos) << out;
+}
+
+// Sends raw bytes to `method` at `target`; returns the status.
+grpc::Status RawCall(const std::string& target, const std::string& method, const std::string& bytes) {
+  grpc::GenericStub stub(glint::ChannelPool::Default().Get(target));
+  grpc::ClientContext ctx;
+  glint::SetDeadlineMs(&ctx, 5000);
+  grpc::Slice slice(bytes);
+  grpc::ByteBuffer req(&slice, 1), reply;
+  std::promise<grpc::Status> done;
+  stub.UnaryCall(&ctx, method, grpc::StubOptions(), &req, &reply,
+                 [&done](grpc::Status s) { done.set_value(s); });
+  return done.get_future().get();
+}
+
+TEST_F(TwoNodeTest, MalformedRequestsGetErrorsAndDaemonsStayUp) {
+  const std::string gcs = cluster_->gcs_address();
+  const std::string raylet = cluster_->head_raylet_address();
+  auto actor = glint::Actor(Where::Create).Remote();
+  ASSERT_FALSE(actor.Task(&Where::Raylet).Remote().Get().empty());
+  // The actor's worker address, from the GCS.
+  auto gcs_stub = glint::MakeStub<glint::proto::GcsService>(gcs);
+  glint::proto::GetActorRequest gar;
+  gar.set_actor_id(actor.ID());
+  glint::proto::GetActorReply info;
+  {
+    grpc::ClientContext ctx;
+    ASSERT_TRUE(gcs_stub->GetActor(&ctx, gar, &info).ok());
+  }
+  const std::string worker = glint::AddrString(info.actor().address());
+
+  const std::string garbage = "\xff\xff\xff\xff\x0f not a protobuf \x80\x80";
+  glint::proto::CreateActorRequest valid;
+  valid.set_name(std::string(200, 'n'));
+  valid.mutable_creation_task()->set_function_name(std::string(200, 'f'));
+  std::string truncated = valid.SerializeAsString().substr(0, 150);
+  for (const auto& [target, method] : std::vector<std::pair<std::string, std::string>>{
+           {gcs, "/glint.proto.GcsService/CreateActor"},
+           {gcs, "/glint.proto.GcsService/RegisterNode"},
+           {raylet, "/glint.proto.RayletService/RequestWorkerLease"},
+           {raylet, "/glint.proto.RayletService/RegisterWorker"},
+           {worker, "/glint.proto.WorkerService/PushTask"}}) {
+    EXPECT_FALSE(RawCall(target, method, garbage).ok()) << method;
+    EXPECT_FALSE(RawCall(target, method, truncated).ok()) << method << " (truncated)";
+  }
+  // Well-formed but meaningless requests get clear errors too.
+  {
+    grpc::ClientContext ctx;
+    glint::proto::RegisterNodeReply r;
+    auto s = gcs_stub->RegisterNode(&ctx, glint::proto::RegisterNodeRequest(), &r);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  }
+  {
+    grpc::ClientContext ctx;
+    glint::proto::CreateActorReply r;
+    auto s = gcs_stub->CreateActor(&ctx, glint::proto::CreateActorRequest(), &r);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  }
+  {
+    grpc::ClientContext ctx;
+    glint::proto::KillActorReply r;
+    glint::proto::KillActorRequest kr;
+    kr.set_actor_id("no such actor");
+    EXPECT_EQ(gcs_stub->KillActor(&ctx, kr, &r).error_code(), grpc::StatusCode::NOT_FOUND);
+  }
+  {
+    auto rs = glint::MakeStub<glint::proto::RayletService>(raylet);
+    grpc::ClientContext ctx;
+    glint::proto::LeaseReply r;
+    EXPECT_EQ(rs->RequestWorkerLease(&ctx, glint::proto::LeaseRequest(), &r).error_code(),
+              grpc::StatusCode::INVALID_ARGUMENT);
+    grpc::ClientContext ctx2;
+    glint::proto::RegisterWorkerReply rr;
+    glint::proto::RegisterWorkerRequest reg;
+    reg.set_worker_id("impostor");
+    EXPECT_EQ(rs->RegisterWorker(&ctx2, reg, &rr).error_code(), grpc::StatusCode::NOT_FOUND);
+  }
+  {
+    auto ws = glint::MakeStub<glint::proto::WorkerService>(worker);
+    grpc::ClientContext ctx;
+    glint::proto::PushTaskRequest push;
+    push.mutable_task()->set_task_id("t");
+    push.mutable_task()->set_function_name("NoSuchFunction");
+    push.mutable_task()->set_type(glint::proto::NORMAL_TASK);
+    glint::proto::PushTaskReply r;
+    ASSERT_TRUE(ws->PushTask(&ctx, push, &r).ok());
+    EXPECT_EQ(r.result().error().type(), glint::proto::FUNCTION_NOT_FOUND);
+    grpc::ClientContext ctx2;
+    glint::proto::GetObjectRequest g;
+    g.set_object_id("unknown");
+    glint::proto::GetObjectReply gr;
+    ASSERT_TRUE(ws->GetObject(&ctx2, g, &gr).ok());
+    EXPECT_TRUE(gr.unknown());
+  }
+  // Everyone is still up and working.
+  EXPECT_EQ(glint::Task(Plus).Remote(1, 1).Get(), 2);
+  EXPECT_FALSE(actor.Task(&Where::Raylet).Remote().Get().empty()) << "the actor's worker survived";
+}
+
+}  // namespace
