@@ -40,6 +40,7 @@ absl::StatusOr<proto::ActorInfo> ActorManager::Create(const proto::CreateActorRe
   a.set_class_name(req.class_name());
   a.set_lifetime(req.lifetime());
   a.set_max_restarts(req.max_restarts());
+  a.set_max_task_retries(req.max_task_retries());
   a.set_state(proto::PENDING_CREATION);
   a.set_version(1);
   *a.mutable_creation_task() = task;

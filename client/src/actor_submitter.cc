@@ -1,5 +1,6 @@
 #include "client/src/actor_submitter.h"
 
+#include <algorithm>
 #include <optional>
 
 #include "absl/strings/str_cat.h"
@@ -25,9 +26,11 @@ proto::ObjectValue ActorSubmitter::DeathError(const proto::ActorInfo& info) {
   proto::ObjectValue v;
   auto* e = v.mutable_error();
   e->set_type(proto::ACTOR_DIED);
-  std::string who = info.name().empty() ? absl::StrCat(info.class_name(), " ", ShortHex(info.actor_id()))
-                                        : absl::StrCat("'", info.name(), "'");
-  std::string cause = info.death_error().message().empty() ? info.death_cause() : info.death_error().message();
+  std::string who = info.name().empty()
+                        ? absl::StrCat(info.class_name(), " ", ShortHex(info.actor_id()))
+                        : absl::StrCat("'", info.name(), "'");
+  std::string cause =
+      info.death_error().message().empty() ? info.death_cause() : info.death_error().message();
   e->set_message(absl::StrCat("the actor ", who, " is dead: ", cause));
   if (info.death_error().type() == proto::TASK_ERROR) {
     e->set_message(absl::StrCat(e->message(), " (its constructor threw ",
@@ -79,7 +82,8 @@ void ActorSubmitter::Poll(const std::string& actor_id, int64_t version) {
       [gcs](auto* ctx, auto* rq, auto* rp, auto cb) {
         gcs->async()->GetActor(ctx, rq, rp, std::move(cb));
       },
-      [this, actor_id](const grpc::Status& s, proto::GetActorRequest&, proto::GetActorReply& reply) {
+      [this, actor_id](const grpc::Status& s, proto::GetActorRequest&,
+                       proto::GetActorReply& reply) {
         {
           absl::MutexLock lock(&mu_);
           --polls_in_flight_;
@@ -106,7 +110,8 @@ void ActorSubmitter::OnInfo(const proto::ActorInfo& info) {
     absl::MutexLock lock(&mu_);
     auto& a = actors_[info.actor_id()];
     if (info.version() >= a.info.version()) {
-      if (info.address().worker_id() != a.info.address().worker_id()) a.next_seq = 0;  // new incarnation
+      if (info.address().worker_id() != a.info.address().worker_id())
+        a.next_seq = 0;  // new incarnation
       a.info = info;
     }
     if (a.info.state() == proto::ALIVE) {
@@ -117,7 +122,8 @@ void ActorSubmitter::OnInfo(const proto::ActorInfo& info) {
       death = DeathError(a.info);
       fail.swap(a.waiting);
     }
-    if (a.info.state() != proto::DEAD && !a.polling && !stopped_) Poll(info.actor_id(), a.info.version());
+    if (a.info.state() != proto::DEAD && !a.polling && !stopped_)
+      Poll(info.actor_id(), a.info.version());
   }
   for (auto& t : send) Send(std::move(t), worker);
   for (auto& t : fail) store_->Put(ReturnObjectId(t.task_id(), 0), death);
@@ -125,6 +131,7 @@ void ActorSubmitter::OnInfo(const proto::ActorInfo& info) {
 
 void ActorSubmitter::Send(proto::TaskSpec spec, const proto::Address& worker) {
   auto* stub = workers_->Get(AddrString(worker));
+  std::string worker_id = worker.worker_id();
   proto::PushTaskRequest req;
   *req.mutable_task() = std::move(spec);
   CallAsync<proto::PushTaskRequest, proto::PushTaskReply>(
@@ -132,18 +139,53 @@ void ActorSubmitter::Send(proto::TaskSpec spec, const proto::Address& worker) {
       [stub](auto* ctx, auto* rq, auto* rp, auto cb) {
         stub->async()->PushTask(ctx, rq, rp, std::move(cb));
       },
-      [this](const grpc::Status& s, proto::PushTaskRequest& req, proto::PushTaskReply& reply) {
-        const auto& task = req.task();
+      [this, worker_id](const grpc::Status& s, proto::PushTaskRequest& req,
+                        proto::PushTaskReply& reply) {
+        auto& task = *req.mutable_task();
         std::string id = ReturnObjectId(task.task_id(), 0);
         if (s.ok()) {
           store_->Put(id, std::move(*reply.mutable_result()));
           return;
         }
-        store_->Put(id, ErrorValue(proto::ACTOR_DIED,
-                                   absl::StrCat("the actor's worker died while running '",
-                                                task.function_name(), "' (", s.error_message(),
-                                                ")")));
+        if (Retry(task, worker_id)) return;
+        {
+          absl::MutexLock lock(&mu_);
+          SuspectWorker(actors_[task.actor_id()], worker_id);
+        }
+        store_->Put(id,
+                    ErrorValue(proto::ACTOR_DIED,
+                               absl::StrCat("the actor's worker died while running '",
+                                            task.function_name(), "' (", s.error_message(), ")")));
       });
+}
+
+bool ActorSubmitter::Retry(proto::TaskSpec& task, const std::string& failed_worker) {
+  proto::ActorInfo now;
+  {
+    absl::MutexLock lock(&mu_);
+    auto& a = actors_[task.actor_id()];
+    int budget = a.info.max_task_retries();
+    if (a.info.state() == proto::DEAD || (budget >= 0 && task.attempt() >= budget)) return false;
+    // At-least-once: send it again to the restarted actor, ahead of calls
+    // submitted later, keeping the calls' order among themselves.
+    task.set_attempt(task.attempt() + 1);
+    auto pos = std::find_if(a.waiting.begin(), a.waiting.end(), [&](const proto::TaskSpec& t) {
+      return t.sequence_number() > task.sequence_number() || t.attempt() == 0;
+    });
+    a.waiting.insert(pos, std::move(task));
+    if (SuspectWorker(a, failed_worker)) return true;
+    now = a.info;  // the restart is known already: send now
+  }
+  OnInfo(now);
+  return true;
+}
+
+bool ActorSubmitter::SuspectWorker(Actor& a, const std::string& failed_worker) {
+  if (a.info.state() != proto::ALIVE || a.info.address().worker_id() != failed_worker) return false;
+  // Hold later calls until the GCS says what became of the actor (restarted
+  // elsewhere, or dead) instead of sending them to a worker known to be gone.
+  a.info.set_state(proto::RESTARTING);
+  return true;
 }
 
 void ActorSubmitter::Tick() {

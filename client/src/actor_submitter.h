@@ -45,6 +45,12 @@ class ActorSubmitter {
   void Poll(const std::string& actor_id, int64_t version) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void OnInfo(const proto::ActorInfo& info);
   void Send(proto::TaskSpec spec, const proto::Address& worker);
+  // Queues a call whose worker died for the restarted actor, if the actor's
+  // max_task_retries allows; false when it must fail instead.
+  bool Retry(proto::TaskSpec& task, const std::string& failed_worker);
+  // After a call to `failed_worker` failed: true if that is the actor's
+  // current worker, which is then treated as restarting.
+  bool SuspectWorker(Actor& a, const std::string& failed_worker) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   proto::ObjectValue DeathError(const proto::ActorInfo& info);
 
   MemoryStore* store_;

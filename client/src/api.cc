@@ -141,6 +141,7 @@ void Init(const Config& config) {
   if (g_runtime) throw Error("Glint is already initialized");
   internal::RuntimeOptions o;
   o.node_ip = config.node_ip;
+  o.raylet_address = config.local_raylet.empty() ? internal::Env("GLINT_LOCAL_RAYLET") : config.local_raylet;
   o.gcs_address = config.address.empty() ? internal::Env("GLINT_ADDRESS") : config.address;
   if (o.gcs_address == "auto") {
     std::ifstream f("/tmp/glint/session_latest/gcs_address");
@@ -210,6 +211,21 @@ void Shutdown() {
     internal::StopDaemon(it->pid, 3000);
   }
   g_private_cluster.clear();
+}
+
+void ExitActor() {
+  {
+    absl::MutexLock lock(&g_mu);
+    if (!g_runtime || !g_runtime->executor() || !g_runtime->executor()->hosts_actor()) {
+      throw Error("ExitActor() can only be called from inside an actor's method");
+    }
+  }
+  throw internal::ActorExitSignal{};
+}
+
+bool WasCurrentActorRestarted() {
+  absl::MutexLock lock(&g_mu);
+  return g_runtime && g_runtime->executor() && g_runtime->executor()->actor_restarted();
 }
 
 bool IsInitialized() {

@@ -68,10 +68,7 @@ class Runtime::Service final : public proto::WorkerService::CallbackService {
   grpc::ServerUnaryReactor* Exit(grpc::CallbackServerContext* ctx, const proto::ExitRequest* req,
                                  proto::ExitReply*) override {
     LOG(INFO) << "asked to exit: " << req->reason();
-    {
-      absl::MutexLock lock(&rt_->exit_mu_);
-      rt_->exit_requested_ = true;
-    }
+    rt_->RequestExit("");
     auto* reactor = ctx->DefaultReactor();
     reactor->Finish(grpc::Status::OK);
     return reactor;
@@ -143,12 +140,18 @@ absl::Status Runtime::StartDriver() {
   if (auto ns = gcs_->GetAllNodes(&nctx, {}, &nodes); !ns.ok()) return FromGrpc(ns);
   const proto::NodeInfo* pick = nullptr;
   for (auto& n : nodes.nodes()) {
-    if (!n.alive() || n.address().ip() != options_.node_ip) continue;
+    if (!n.alive()) continue;
+    if (!options_.raylet_address.empty()) {
+      if (AddrString(n.address()) == options_.raylet_address) pick = &n;
+      continue;
+    }
+    if (n.address().ip() != options_.node_ip) continue;
     if (!pick || (n.is_head() && !pick->is_head())) pick = &n;
   }
   if (!pick) {
-    return absl::UnavailableError(absl::StrCat("the cluster at ", options_.gcs_address,
-                                               " has no alive node on ", options_.node_ip));
+    return absl::UnavailableError(absl::StrCat(
+        "the cluster at ", options_.gcs_address, " has no alive node ",
+        options_.raylet_address.empty() ? "on " + options_.node_ip : "at " + options_.raylet_address));
   }
   self_.set_node_id(pick->node_id());
   tasks_ = std::make_unique<TaskSubmitter>(&store_, job_, AddrString(pick->address()), &raylets_, &workers_);
@@ -174,6 +177,7 @@ absl::Status Runtime::StartWorker() {
         return *v;
       },
       absl::StrCat("node ", ShortHex(options_.node_id), ", pid ", getpid()), paths);
+  executor_->SetOnActorExit([this] { RequestExit("the actor called ExitActor()"); });
   executor_->Start();
   tasks_ = std::make_unique<TaskSubmitter>(&store_, job_, options_.raylet_address, &raylets_, &workers_);
   proto::RegisterWorkerRequest reg;
@@ -189,17 +193,39 @@ absl::Status Runtime::StartWorker() {
   return absl::OkStatus();
 }
 
+void Runtime::RequestExit(const std::string& actor_exit_reason) {
+  absl::MutexLock lock(&exit_mu_);
+  exit_requested_ = true;
+  exit_reason_ = actor_exit_reason;
+}
+
 void Runtime::ServeUntilExit() {
   pid_t parent = getppid();
-  absl::MutexLock lock(&exit_mu_);
-  while (!exit_requested_) {
-    // The raylet is our parent: if it goes, so do we.
-    exit_mu_.AwaitWithTimeout(absl::Condition(&exit_requested_), absl::Milliseconds(200));
-    if (getppid() != parent) {
-      LOG(WARNING) << "the raylet is gone; exiting";
-      break;
+  std::string actor_exit;
+  {
+    absl::MutexLock lock(&exit_mu_);
+    while (!exit_requested_) {
+      // The raylet is our parent: if it goes, so do we.
+      exit_mu_.AwaitWithTimeout(absl::Condition(&exit_requested_), absl::Milliseconds(200));
+      if (getppid() != parent) {
+        LOG(WARNING) << "the raylet is gone; exiting";
+        return;
+      }
     }
+    actor_exit = exit_reason_;
   }
+  if (actor_exit.empty() || !executor_->hosts_actor()) return;
+  // Let the reply to the exiting call go out, then have the GCS bury the
+  // actor (no restart, name freed) before this process ends.
+  server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  proto::KillActorRequest req;
+  req.set_actor_id(executor_->actor_id());
+  req.set_no_restart(true);
+  req.set_reason(actor_exit);
+  proto::KillActorReply reply;
+  grpc::ClientContext ctx;
+  SetDeadlineMs(&ctx, 5000);
+  (void)gcs_->KillActor(&ctx, req, &reply);
 }
 
 void Runtime::TickLoop() {
@@ -322,6 +348,7 @@ std::string Runtime::CreateActor(const std::string& factory, std::vector<WireArg
   req.set_ray_namespace(opts.ray_namespace);
   req.set_lifetime(opts.detached ? proto::DETACHED : proto::NON_DETACHED);
   req.set_max_restarts(opts.max_restarts);
+  req.set_max_task_retries(opts.max_task_retries);
   req.set_class_name(opts.class_name);
   proto::CreateActorReply reply;
   grpc::ClientContext ctx;

@@ -34,7 +34,7 @@ struct RuntimeOptions {
   bool is_worker = false;
   // Driver: the job to register (namespace, code paths, pid).
   proto::JobInfo job;
-  // Worker: who it is, as told by its raylet.
+  // The local raylet (worker: as told by its raylet; driver: optional choice).
   std::string raylet_address;
   std::string worker_id;
   std::string node_id;
@@ -62,6 +62,8 @@ class Runtime {
   void KillActor(const std::string& actor_id, bool no_restart);
 
   const proto::JobInfo& job() const { return job_; }
+  // The executor when this process is a worker, else null.
+  TaskExecutor* executor() { return executor_.get(); }
   const std::string& self_address() const { return self_addr_; }
 
  private:
@@ -72,6 +74,7 @@ class Runtime {
   // Starts fetching a borrowed object from its owner into the store.
   void Fetch(const RefData& ref);
   void NotifyBlocked(bool blocked);
+  void RequestExit(const std::string& actor_exit_reason);
   proto::TaskSpec NewSpec(proto::TaskType type, const std::string& function,
                           std::vector<WireArg>& args);
   // Waits for owned arguments that are not ready yet, inlines their values,
@@ -97,6 +100,7 @@ class Runtime {
   std::atomic<bool> stopping_{false};
   absl::Mutex exit_mu_;
   bool exit_requested_ ABSL_GUARDED_BY(exit_mu_) = false;
+  std::string exit_reason_ ABSL_GUARDED_BY(exit_mu_);  // set when the actor ended itself
 };
 
 }  // namespace glint::internal

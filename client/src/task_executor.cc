@@ -76,7 +76,9 @@ void TaskExecutor::Loop() {
     t_in_normal_task = item.spec->type() == proto::NORMAL_TASK;
     Execute(*item.spec, &reply);
     t_in_normal_task = false;
+    bool exit_now = reply.actor_exiting();
     item.done(reply);
+    if (exit_now && on_exit_) on_exit_();
   }
 }
 
@@ -116,6 +118,7 @@ void TaskExecutor::Execute(const proto::TaskSpec& spec, proto::PushTaskReply* re
         auto* f = FindFactory(fn);
         if (!f) return not_found("the actor factory");
         restarted_ = spec.attempt() > 0;
+        actor_id_ = spec.actor_id();
         actor_ = (*f)(args);
         if (!actor_) {
           *result = ErrorValue(proto::TASK_ERROR, "the actor factory returned null");
@@ -128,6 +131,10 @@ void TaskExecutor::Execute(const proto::TaskSpec& spec, proto::PushTaskReply* re
         return;
       }
       case proto::ACTOR_TASK: {
+        if (exiting_) {
+          *result = ErrorValue(proto::ACTOR_DIED, "the actor called ExitActor() and is exiting");
+          return;
+        }
         if (!actor_) {
           *result = ErrorValue(proto::ACTOR_DIED, "this worker hosts no actor");
           return;
@@ -141,6 +148,10 @@ void TaskExecutor::Execute(const proto::TaskSpec& spec, proto::PushTaskReply* re
         *result = ErrorValue(proto::SYSTEM_ERROR, "unknown task type");
         return;
     }
+  } catch (const ActorExitSignal&) {
+    exiting_ = true;
+    reply->set_actor_exiting(true);
+    *result = ErrorValue(proto::ACTOR_DIED, absl::StrCat("the actor exited: '", fn, "' called ExitActor()"));
   } catch (...) {
     result->clear_data();
     *result->mutable_error() = FromException(std::current_exception(), where);

@@ -6,6 +6,7 @@
 // created with max_concurrency n runs up to n calls on n threads. Threads are
 // made at start and at actor creation, never per call. Thread-safe.
 #pragma once
+#include <atomic>
 #include <deque>
 #include <functional>
 #include <map>
@@ -18,6 +19,10 @@
 #include "proto/worker.pb.h"
 
 namespace glint::internal {
+
+// Thrown by glint::ExitActor(); deliberately not a std::exception, so user
+// code catching std::exception does not swallow it.
+struct ActorExitSignal {};
 
 class TaskExecutor {
  public:
@@ -34,6 +39,10 @@ class TaskExecutor {
   // From an RPC thread; `done` runs on an executor thread once the task ran.
   void Enqueue(const proto::TaskSpec& spec, Done done);
   bool actor_restarted() const { return restarted_; }
+  bool hosts_actor() const { return actor_ != nullptr; }
+  const std::string& actor_id() const { return actor_id_; }
+  // Called once, after the reply to the call that ran ExitActor() is sent.
+  void SetOnActorExit(std::function<void()> f) { on_exit_ = std::move(f); }
   bool executing_normal_task() const;
 
  private:
@@ -58,7 +67,10 @@ class TaskExecutor {
   std::vector<std::thread> threads_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   void* actor_ = nullptr;  // set once by the creation task
+  std::string actor_id_;
   bool restarted_ = false;
+  std::atomic<bool> exiting_{false};
+  std::function<void()> on_exit_;
 };
 
 }  // namespace glint::internal

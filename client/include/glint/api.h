@@ -19,4 +19,12 @@ void Init(int argc, char** argv);
 void Shutdown();
 bool IsInitialized();
 
+// Inside an actor method: ends the actor once this call returns. The call and
+// every later one fail with ActorDiedError; the actor is not restarted and
+// its name becomes free. Outside an actor it throws glint::Error.
+[[noreturn]] void ExitActor();
+// Inside an actor: whether this instance is a restart (max_restarts) rather
+// than the first construction.
+bool WasCurrentActorRestarted();
+
 }  // namespace glint

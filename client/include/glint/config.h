@@ -19,6 +19,10 @@ struct Config {
   std::vector<std::string> code_search_path;
   // This process's address as others reach it.
   std::string node_ip = "127.0.0.1";
+  // The raylet this driver submits through, "HOST:PORT". Empty:
+  // $GLINT_LOCAL_RAYLET, else a node on node_ip (the head node first). Set
+  // it to run a driver "on" a worker node that shares a host with the head.
+  std::string local_raylet;
   // For the private cluster only.
   double num_cpus = -1;
   std::map<std::string, double> resources;

@@ -1,0 +1,418 @@
+// Named and detached actors, namespaces and the actor lifecycle across
+// drivers. This program is both the test and the drivers it starts: run as
+// `lifecycle_integration_test driver CMD ...` it is a driver (see RunDriver).
+#include <glint/api.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <iostream>
+#include <map>
+#include <memory>
+
+#include "client/src/launcher.h"
+#include "common/process.h"
+#include "integration/test_cluster.h"
+#include "integration/test_functions.h"
+
+namespace {
+
+using glint::testing::FileExists;
+using glint::testing::TempDir;
+using glint::testing::TestCluster;
+using glint::testing::Touch;
+using glint::testing::WaitUntil;
+
+class Box {
+ public:
+  static Box* Create(int start) { return new Box(start); }
+  int Add(int v) { return n_ += v; }
+  int Pid() const { return getpid(); }
+  bool Restarted() const { return glint::WasCurrentActorRestarted(); }
+  int Block(std::string path) { return tf::WaitForFile(path); }
+  int Quit() { glint::ExitActor(); }
+  std::string Raylet() const { return getenv("GLINT_RAYLET_ADDRESS"); }
+
+ private:
+  explicit Box(int start) : n_(start) {}
+  int n_;
+};
+
+GLINT_REMOTE(Box::Create, &Box::Add, &Box::Pid, &Box::Restarted, &Box::Block, &Box::Quit, &Box::Raylet);
+
+// ---- the driver side -------------------------------------------------------
+
+// driver create NAME NS DETACHED(0|1) MAX_RESTARTS END(shutdown|return|block) [RESOURCE]
+// driver call NAME NS VALUE
+// driver getifexists NAME NS
+// driver where NAME NS
+// NS "-" means the job's own namespace.
+int RunDriver(int argc, char** argv) {
+  glint::Init();
+  std::string cmd = argv[2], name = argv[3], ns = std::string(argv[4]) == "-" ? "" : argv[4];
+  if (cmd == "create") {
+    auto c = glint::Actor(Box::Create).SetName(name).SetNamespace(ns).SetMaxRestarts(std::stoi(argv[6]));
+    if (std::string(argv[5]) == "1") c.SetLifetime(glint::Lifetime::kDetached);
+    if (argc > 8) c.SetResources({{argv[8], 1}});
+    auto box = c.Remote(0);
+    std::cout << "READY " << box.Task(&Box::Add).Remote(1).Get() << " "
+              << box.Task(&Box::Pid).Remote().Get() << std::endl;
+    std::string end = argv[7];
+    if (end == "return") return 0;  // no Shutdown: the process just ends
+    if (end == "block") {
+      std::string line;
+      std::getline(std::cin, line);  // until killed
+    }
+    glint::Shutdown();
+    return 0;
+  }
+  auto box = glint::GetActor<Box>(name, ns);
+  if (!box) {
+    std::cout << "NONE" << std::endl;
+    glint::Shutdown();
+    return 0;
+  }
+  if (cmd == "call") {
+    std::cout << "VALUE " << box->Task(&Box::Add).Remote(std::stoi(argv[5])).Get() << std::endl;
+  } else if (cmd == "where") {
+    std::cout << "AT " << box->Task(&Box::Raylet).Remote().Get() << std::endl;
+  }
+  glint::Shutdown();
+  return 0;
+}
+
+// ---- the test side ---------------------------------------------------------
+
+struct Driver {
+  pid_t pid = 0;
+  FILE* out = nullptr;
+  std::string Line() {
+    char buf[512];
+    return fgets(buf, sizeof(buf), out) ? std::string(buf) : std::string();
+  }
+  int Wait() {
+    int status = 0;
+    waitpid(pid, &status, 0);
+    fclose(out);
+    return status;
+  }
+};
+
+std::string g_self;
+
+// Starts this program as a driver with `args`, its stdout piped to us.
+Driver StartDriver(const std::string& gcs, const std::vector<std::string>& args,
+                   const std::map<std::string, std::string>& env = {}) {
+  int out[2], in[2];
+  EXPECT_EQ(pipe(out), 0);
+  EXPECT_EQ(pipe(in), 0);
+  Driver d;
+  d.pid = fork();
+  if (d.pid == 0) {
+    dup2(out[1], 1);
+    dup2(in[0], 0);
+    close(out[0]);
+    close(in[1]);
+    setenv("GLINT_ADDRESS", gcs.c_str(), 1);
+    for (auto& [k, v] : env) setenv(k.c_str(), v.c_str(), 1);
+    std::vector<char*> argv = {const_cast<char*>(g_self.c_str()), const_cast<char*>("driver")};
+    for (auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    execv(g_self.c_str(), argv.data());
+    _exit(127);
+  }
+  close(out[1]);
+  close(in[0]);  // stdin of a "block" driver stays open until it is killed
+  d.out = fdopen(out[0], "r");
+  return d;
+}
+
+// Runs a driver to the end; returns its first output line.
+std::string RunToEnd(const std::string& gcs, const std::vector<std::string>& args,
+                     const std::map<std::string, std::string>& env = {}) {
+  Driver d = StartDriver(gcs, args, env);
+  std::string line = d.Line();
+  EXPECT_EQ(d.Wait(), 0) << "driver " << args[0] << " failed";
+  while (!line.empty() && line.back() == '\n') line.pop_back();
+  return line;
+}
+
+class LifecycleTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    cluster_ = new TestCluster(2, R"({"head_only": 100})");
+    node2_ = cluster_->AddNode(1, R"({"special": 100})");
+    glint::Config c;
+    c.address = cluster_->gcs_address();
+    c.namespace_ = "tests";
+    glint::Init(c);
+  }
+  static void TearDownTestSuite() {
+    glint::Shutdown();
+    delete cluster_;
+  }
+  void SetUp() override { dir_ = TempDir(); }
+  static std::string Gcs() { return cluster_->gcs_address(); }
+  static bool NameIsFree(const std::string& name, const std::string& ns) {
+    return WaitUntil([&] { return !glint::GetActor<Box>(name, ns).has_value(); });
+  }
+  static TestCluster* cluster_;
+  static std::string node2_;
+  std::string dir_;
+};
+TestCluster* LifecycleTest::cluster_ = nullptr;
+std::string LifecycleTest::node2_;
+
+TEST_F(LifecycleTest, DetachedActorOutlivesItsDriverAndIsFoundByName) {
+  EXPECT_EQ(RunToEnd(Gcs(), {"create", "keeper", "app", "1", "0", "shutdown"}).substr(0, 7), "READY 1");
+  auto box = glint::GetActor<Box>("keeper", "app");
+  ASSERT_TRUE(box.has_value());
+  EXPECT_EQ(box->Task(&Box::Add).Remote(5).Get(), 6) << "state from driver 1 is still there";
+  EXPECT_EQ(RunToEnd(Gcs(), {"call", "keeper", "app", "10"}), "VALUE 16");
+  glint::Kill(*box);
+  EXPECT_TRUE(NameIsFree("keeper", "app"));
+}
+
+TEST_F(LifecycleTest, NonDetachedActorDiesWithItsDriverHoweverItEnds) {
+  for (std::string end : {"shutdown", "return", "kill"}) {
+    SCOPED_TRACE(end);
+    std::string name = "owned-" + end;
+    Driver d = StartDriver(Gcs(), {"create", name, "app", "0", "0", end == "kill" ? "block" : end});
+    ASSERT_EQ(d.Line().substr(0, 7), "READY 1");
+    auto box = glint::GetActor<Box>(name, "app");
+    if (end == "kill") {
+      ASSERT_TRUE(box.has_value()) << "alive while its driver runs";
+      kill(d.pid, SIGKILL);
+    }
+    d.Wait();
+    EXPECT_TRUE(NameIsFree(name, "app")) << "the name is freed when the actor dies";
+    if (box) EXPECT_THROW(box->Task(&Box::Add).Remote(1).Get(), glint::ActorDiedError);
+  }
+}
+
+TEST_F(LifecycleTest, NamespacesIsolateNames) {
+  RunToEnd(Gcs(), {"create", "shared", "ns-a", "1", "0", "shutdown"});
+  EXPECT_FALSE(glint::GetActor<Box>("shared").has_value()) << "not in this job's namespace";
+  EXPECT_TRUE(glint::GetActor<Box>("shared", "ns-a").has_value());
+  auto b = glint::Actor(Box::Create).SetName("shared").SetNamespace("ns-b").Remote(0);
+  EXPECT_EQ(b.Task(&Box::Add).Remote(2).Get(), 2);
+  try {
+    glint::Actor(Box::Create).SetName("shared").SetNamespace("ns-a").Remote(0);
+    FAIL() << "a taken name must be refused";
+  } catch (const glint::Error& e) {
+    std::string m = e.what();
+    EXPECT_NE(m.find("'shared'"), std::string::npos) << m;
+    EXPECT_NE(m.find("'ns-a'"), std::string::npos) << m;
+  }
+  // A job without a namespace has an anonymous one of its own.
+  RunToEnd(Gcs(), {"create", "hidden", "-", "1", "0", "shutdown"});
+  EXPECT_EQ(RunToEnd(Gcs(), {"call", "hidden", "-", "1"}), "NONE");
+  EXPECT_FALSE(glint::GetActor<Box>("hidden").has_value());
+  // Drivers given the same namespace share names.
+  RunToEnd(Gcs(), {"create", "team", "-", "1", "0", "shutdown"}, {{"GLINT_NAMESPACE", "team-ns"}});
+  EXPECT_EQ(RunToEnd(Gcs(), {"call", "team", "-", "1"}, {{"GLINT_NAMESPACE", "team-ns"}}), "VALUE 2");
+  glint::Kill(*glint::GetActor<Box>("shared", "ns-a"));
+  glint::Kill(*glint::GetActor<Box>("team", "team-ns"));
+}
+
+TEST_F(LifecycleTest, GetIfExistsRaceEndsWithOneActor) {
+  std::vector<Driver> racers;
+  for (int i = 0; i < 3; ++i) {
+    racers.push_back(StartDriver(Gcs(), {"create", "racer", "race", "1", "0", "shutdown"}));
+  }
+  // Plain creation: exactly one wins the name, the others fail.
+  int winners = 0;
+  for (auto& d : racers) {
+    winners += d.Line().rfind("READY", 0) == 0;
+    d.Wait();
+  }
+  EXPECT_EQ(winners, 1);
+  glint::Kill(*glint::GetActor<Box>("racer", "race"));
+  ASSERT_TRUE(NameIsFree("racer", "race"));
+  // get-if-exists: everyone ends up with the same single actor.
+  std::vector<Driver> friendly;
+  for (int i = 0; i < 3; ++i) friendly.push_back(StartDriver(Gcs(), {"getifexists", "shared-racer", "race"}));
+  std::vector<std::string> pids;
+  for (auto& d : friendly) {
+    std::string line = d.Line();
+    EXPECT_EQ(line.rfind("READY", 0), 0u) << line;
+    pids.push_back(line.substr(line.rfind(' ')));
+    EXPECT_EQ(d.Wait(), 0);
+  }
+  EXPECT_EQ(pids[0], pids[1]);
+  EXPECT_EQ(pids[1], pids[2]);
+  auto box = glint::GetActor<Box>("shared-racer", "race");
+  ASSERT_TRUE(box.has_value());
+  EXPECT_EQ(box->Task(&Box::Add).Remote(0).Get(), 3) << "each racer added 1 to the one actor";
+  glint::Kill(*box);
+}
+
+TEST_F(LifecycleTest, KillFailsPendingAndLaterCallsAndFreesTheName) {
+  auto box = glint::Actor(Box::Create).SetName("victim").Remote(0);
+  ASSERT_EQ(box.Task(&Box::Add).Remote(1).Get(), 1);
+  auto pending = box.Task(&Box::Block).Remote(dir_ + "/never");
+  glint::Kill(box);
+  try {
+    pending.Get(std::chrono::seconds(60));
+    FAIL() << "expected ActorDiedError";
+  } catch (const glint::ActorDiedError& e) {
+    EXPECT_NE(std::string(e.what()).find("died"), std::string::npos) << e.what();
+  }
+  try {
+    box.Task(&Box::Add).Remote(1).Get(std::chrono::seconds(60));
+    FAIL() << "expected ActorDiedError";
+  } catch (const glint::ActorDiedError& e) {
+    EXPECT_NE(std::string(e.what()).find("Kill()"), std::string::npos) << e.what();
+  }
+  EXPECT_TRUE(NameIsFree("victim", "tests"));
+}
+
+TEST_F(LifecycleTest, ExitActorEndsTheActorForGood) {
+  auto box = glint::Actor(Box::Create).SetName("quitter").SetMaxRestarts(3).Remote(0);
+  int pid = box.Task(&Box::Pid).Remote().Get();
+  try {
+    box.Task(&Box::Quit).Remote().Get(std::chrono::seconds(60));
+    FAIL() << "expected ActorDiedError";
+  } catch (const glint::ActorDiedError& e) {
+    EXPECT_NE(std::string(e.what()).find("ExitActor"), std::string::npos) << e.what();
+  }
+  EXPECT_TRUE(NameIsFree("quitter", "tests"));
+  EXPECT_TRUE(WaitUntil([&] { return !glint::ProcessAlive(pid) || glint::IsZombie(pid); }));
+  EXPECT_THROW(box.Task(&Box::Add).Remote(1).Get(std::chrono::seconds(60)), glint::ActorDiedError)
+      << "ExitActor is not restarted, whatever max_restarts says";
+  EXPECT_THROW(glint::ExitActor(), glint::Error) << "outside an actor";
+}
+
+TEST_F(LifecycleTest, MaxRestartsBringsTheActorBackThenGivesUp) {
+  auto box = glint::Actor(Box::Create).SetMaxRestarts(1).Remote(10);
+  EXPECT_EQ(box.Task(&Box::Add).Remote(1).Get(), 11);
+  EXPECT_FALSE(box.Task(&Box::Restarted).Remote().Get());
+  int pid = box.Task(&Box::Pid).Remote().Get();
+  ASSERT_EQ(kill(pid, SIGKILL), 0);
+  // The same handle works after the restart; the constructor ran again.
+  int after = 0;
+  ASSERT_TRUE(WaitUntil([&] {
+    try {
+      after = box.Task(&Box::Add).Remote(1).Get(std::chrono::seconds(30));
+      return true;
+    } catch (const glint::ActorDiedError&) {
+      return false;  // a call caught in the crash window (no task retries)
+    }
+  }));
+  EXPECT_EQ(after, 11) << "fresh state from the constructor";
+  EXPECT_TRUE(box.Task(&Box::Restarted).Remote().Get());
+  int pid2 = box.Task(&Box::Pid).Remote().Get();
+  EXPECT_NE(pid2, pid);
+  ASSERT_EQ(kill(pid2, SIGKILL), 0);
+  EXPECT_TRUE(WaitUntil([&] {
+    try {
+      box.Task(&Box::Add).Remote(1).Get(std::chrono::seconds(30));
+      return false;
+    } catch (const glint::ActorDiedError&) {
+      return true;
+    }
+  })) << "no restarts left: DEAD";
+}
+
+TEST_F(LifecycleTest, TaskRetriesReRunInFlightCallsOnTheRestartedActor) {
+  for (int retries : {1, 0}) {
+    SCOPED_TRACE(retries);
+    std::string gate = dir_ + "/gate" + std::to_string(retries);
+    auto box = glint::Actor(Box::Create).SetMaxRestarts(1).SetMaxTaskRetries(retries).Remote(0);
+    int pid = box.Task(&Box::Pid).Remote().Get();
+    auto in_flight = box.Task(&Box::Block).Remote(gate);
+    auto later = box.Task(&Box::Add).Remote(5);
+    ASSERT_EQ(kill(pid, SIGKILL), 0);
+    Touch(gate);  // the re-run returns at once
+    if (retries > 0) {
+      EXPECT_EQ(in_flight.Get(std::chrono::seconds(60)), 1) << "at-least-once: re-run after restart";
+      EXPECT_EQ(later.Get(std::chrono::seconds(60)), 5);
+    } else {
+      EXPECT_THROW(in_flight.Get(std::chrono::seconds(60)), glint::ActorDiedError) << "at-most-once";
+    }
+    EXPECT_TRUE(box.Task(&Box::Restarted).Remote().Get(std::chrono::seconds(60)));
+  }
+}
+
+TEST_F(LifecycleTest, KillWithRestartAllowedRestarts) {
+  auto box = glint::Actor(Box::Create).SetMaxRestarts(1).Remote(0);
+  int pid = box.Task(&Box::Pid).Remote().Get();
+  glint::Kill(box, /*no_restart=*/false);
+  int pid2 = 0;
+  ASSERT_TRUE(WaitUntil([&] {
+    try {
+      pid2 = box.Task(&Box::Pid).Remote().Get(std::chrono::seconds(30));
+      return pid2 != pid;
+    } catch (const glint::ActorDiedError&) {
+      return false;
+    }
+  }));
+  EXPECT_TRUE(box.Task(&Box::Restarted).Remote().Get());
+}
+
+TEST_F(LifecycleTest, LookupsAcrossNodesBothWays) {
+  // A driver on the worker node makes an actor that can only live on the
+  // head; a driver on the head makes one that can only live on the worker.
+  std::map<std::string, std::string> on_worker = {{"GLINT_LOCAL_RAYLET", node2_}};
+  std::map<std::string, std::string> on_head = {{"GLINT_LOCAL_RAYLET", cluster_->head_raylet_address()}};
+  RunToEnd(Gcs(), {"create", "at-head", "x", "1", "0", "shutdown", "head_only"}, on_worker);
+  RunToEnd(Gcs(), {"create", "at-worker", "x", "1", "0", "shutdown", "special"}, on_head);
+  EXPECT_EQ(RunToEnd(Gcs(), {"where", "at-head", "x"}, on_worker), "AT " + cluster_->head_raylet_address());
+  EXPECT_EQ(RunToEnd(Gcs(), {"where", "at-worker", "x"}, on_head), "AT " + node2_);
+  EXPECT_EQ(RunToEnd(Gcs(), {"call", "at-head", "x", "5"}, on_worker), "VALUE 6");
+  EXPECT_EQ(RunToEnd(Gcs(), {"call", "at-worker", "x", "5"}, on_head), "VALUE 6");
+  glint::Kill(*glint::GetActor<Box>("at-head", "x"));
+  glint::Kill(*glint::GetActor<Box>("at-worker", "x"));
+}
+
+std::string RunCli(const std::string& args) {
+  std::string cmd = std::string(GLINT_CLI_PATH) + " " + args + " 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  std::string out;
+  char buf[4096];
+  while (size_t n = fread(buf, 1, sizeof(buf), p)) out.append(buf, n);
+  pclose(p);
+  return out;
+}
+
+TEST_F(LifecycleTest, CliListsAndKillsActors) {
+  RunToEnd(Gcs(), {"create", "listed", "cli", "1", "0", "shutdown"});
+  std::string a = "--address " + Gcs();
+  std::string list = RunCli("list actors --namespace cli " + a);
+  EXPECT_NE(list.find("listed"), std::string::npos) << list;
+  EXPECT_NE(list.find("ALIVE"), std::string::npos) << list;
+  EXPECT_NE(list.find("detached"), std::string::npos) << list;
+  EXPECT_NE(RunCli("kill-actor listed --namespace cli " + a).find("killed"), std::string::npos);
+  EXPECT_TRUE(NameIsFree("listed", "cli"));
+  std::string all = RunCli("list actors --namespace cli --all " + a);
+  EXPECT_NE(all.find("DEAD"), std::string::npos) << all;
+  EXPECT_NE(all.find("glint kill-actor"), std::string::npos) << all;
+  EXPECT_EQ(RunCli("list actors --namespace cli " + a).find("listed"), std::string::npos);
+  EXPECT_NE(RunCli("kill-actor nobody --namespace cli " + a).find("no alive actor"), std::string::npos);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (std::getenv("GLINT_WORKER_MODE")) glint::Init();
+  g_self = glint::SelfExePath();
+  if (argc > 2 && std::string(argv[1]) == "driver") {
+    if (std::string(argv[2]) == "getifexists") {
+      glint::Init();
+      auto box = glint::Actor(Box::Create).SetName(argv[3]).SetNamespace(argv[4]).SetGetIfExists(true).SetLifetime(glint::Lifetime::kDetached).Remote(0);
+      box.Task(&Box::Add).Remote(1).Get();
+      std::cout << "READY " << box.Task(&Box::Pid).Remote().Get() << std::endl;
+      glint::Shutdown();
+      return 0;
+    }
+    try {
+      return RunDriver(argc, argv);
+    } catch (const std::exception& e) {
+      std::cout << "ERROR " << e.what() << std::endl;
+      return 3;
+    }
+  }
+  ::testing::InitGoogleTest(&argc, argv);
+  return RUN_ALL_TESTS();
+}
