@@ -1,0 +1,339 @@
+// glint_bench: Ray's microbenchmark set rebuilt for Glint, each figure next to
+// a bare gRPC echo between two processes measured in the same run.
+//
+//   glint_bench            full run (about 2 s per figure)
+//   glint_bench --short    a few iterations of each, to check they run (CI)
+//
+// Uses the cluster at $GLINT_ADDRESS, or starts a private one (GCS + raylet).
+#include <glint/api.h>
+#include <grpcpp/grpcpp.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <cstdio>
+#include <functional>
+#include <iostream>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "client/src/launcher.h"
+#include "common/process.h"
+#include "tests/bench/echo.grpc.pb.h"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct Mode {
+  bool full = true;
+  double seconds = 2.0;
+  int min_iters = 3;
+} g_mode;
+
+// ---- remote code -----------------------------------------------------------
+
+int SmallValue() { return 1; }
+
+class Sink {
+ public:
+  static Sink* Create() { return new Sink(); }
+  int Small() { return 1; }
+};
+
+GLINT_REMOTE(SmallValue, Sink::Create, &Sink::Small);
+
+// ---- harness ---------------------------------------------------------------
+
+struct Row {
+  std::string name;
+  double rate = -1;  // ops/s (or GB/s when unit says so); < 0: n/a
+  std::string unit = "ops/s";
+  std::string yardstick;  // "sync" or "async"
+  std::string note;
+};
+
+// Runs `batch` (which does `per_batch` operations) until the time is up.
+double Measure(const std::function<void()>& batch, double per_batch) {
+  batch();  // warm-up
+  auto start = Clock::now();
+  auto end = start + std::chrono::duration<double>(g_mode.seconds);
+  long iters = 0;
+  while (iters < g_mode.min_iters || (g_mode.full && Clock::now() < end)) {
+    batch();
+    ++iters;
+  }
+  double secs = std::chrono::duration<double>(Clock::now() - start).count();
+  return iters * per_batch / secs;
+}
+
+// ---- the gRPC yardstick ----------------------------------------------------
+
+class EchoService final : public glint::bench::Echo::CallbackService {
+  grpc::ServerUnaryReactor* Ping(grpc::CallbackServerContext* ctx, const glint::bench::EchoMsg* req,
+                                 glint::bench::EchoMsg* reply) override {
+    reply->set_data(req->data());
+    auto* r = ctx->DefaultReactor();
+    r->Finish(grpc::Status::OK);
+    return r;
+  }
+};
+
+// In a child process: serves the echo until stdin closes.
+[[noreturn]] void RunEchoServer(int port_fd) {
+  EchoService service;
+  int port = 0;
+  grpc::ServerBuilder b;
+  b.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+  b.RegisterService(&service);
+  auto server = b.BuildAndStart();
+  if (write(port_fd, &port, sizeof(port)) != sizeof(port)) _exit(1);
+  char c;
+  while (read(0, &c, 1) > 0) {
+  }
+  server->Shutdown();
+  _exit(0);
+}
+
+struct EchoServer {
+  pid_t pid = 0;
+  int stdin_fd = -1;
+  int port = 0;
+};
+
+EchoServer StartEchoServer() {
+  int ports[2], in[2];
+  if (pipe(ports) != 0 || pipe(in) != 0) throw std::runtime_error("pipe");
+  EchoServer s;
+  s.pid = fork();
+  if (s.pid == 0) {
+    dup2(in[0], 0);
+    close(in[1]);
+    close(ports[0]);
+    // A fresh process image is not needed: the child has not started gRPC.
+    RunEchoServer(ports[1]);
+  }
+  close(in[0]);
+  close(ports[1]);
+  s.stdin_fd = in[1];
+  if (read(ports[0], &s.port, sizeof(s.port)) != sizeof(s.port)) throw std::runtime_error("echo server");
+  close(ports[0]);
+  return s;
+}
+
+void StopEchoServer(EchoServer& s) {
+  close(s.stdin_fd);
+  waitpid(s.pid, nullptr, 0);
+}
+
+double EchoSync(glint::bench::Echo::Stub* stub) {
+  glint::bench::EchoMsg req, reply;
+  req.set_data("12345678");
+  return Measure(
+      [&] {
+        for (int i = 0; i < 100; ++i) {
+          grpc::ClientContext ctx;
+          stub->Ping(&ctx, req, &reply);
+        }
+      },
+      100);
+}
+
+double EchoAsync(glint::bench::Echo::Stub* stub, int in_flight) {
+  glint::bench::EchoMsg req;
+  req.set_data("12345678");
+  return Measure(
+      [&] {
+        // `in_flight` calls outstanding at all times, 10 * in_flight in all.
+        std::atomic<int> left{10 * in_flight}, done{0};
+        std::mutex mu;
+        std::condition_variable cv;
+        std::function<void()> issue = [&] {
+          if (left.fetch_sub(1) <= 0) return;
+          struct Call {
+            grpc::ClientContext ctx;
+            glint::bench::EchoMsg reply;
+          };
+          auto* c = new Call();
+          stub->async()->Ping(&c->ctx, &req, &c->reply, [&, c](grpc::Status) {
+            delete c;
+            if (done.fetch_add(1) + 1 == 10 * in_flight) {
+              std::lock_guard l(mu);
+              cv.notify_all();
+            }
+            issue();
+          });
+        };
+        for (int i = 0; i < in_flight; ++i) issue();
+        std::unique_lock l(mu);
+        cv.wait(l, [&] { return done.load() == 10 * in_flight; });
+      },
+      10.0 * in_flight);
+}
+
+// ---- Glint figures ---------------------------------------------------------
+
+template <typename F>
+double AsyncBatch(F submit, int n) {
+  return Measure(
+      [&] {
+        std::vector<glint::ObjectRef<int>> refs;
+        refs.reserve(n);
+        for (int i = 0; i < n; ++i) refs.push_back(submit(i));
+        for (auto& r : refs) r.Get();
+      },
+      n);
+}
+
+// In a child process: calls the named actors "nn-<i>" asynchronously for the
+// run's duration; prints the calls per second.
+int RunNnCaller(int num_actors) {
+  glint::Init();
+  std::vector<glint::ActorHandle<Sink>> actors;
+  for (int i = 0; i < num_actors; ++i) actors.push_back(*glint::GetActor<Sink>("nn-" + std::to_string(i), "bench"));
+  double rate = AsyncBatch([&](int i) { return actors[i % actors.size()].Task(&Sink::Small).Remote(); }, 1000);
+  std::cout << rate << std::endl;
+  glint::Shutdown();
+  return 0;
+}
+
+double NnAsync(const std::string& self, int callers, int num_actors) {
+  std::vector<glint::ActorHandle<Sink>> actors;
+  for (int i = 0; i < num_actors; ++i) {
+    actors.push_back(glint::Actor(Sink::Create).SetName("nn-" + std::to_string(i)).SetNamespace("bench").Remote());
+    actors.back().Task(&Sink::Small).Remote().Get();
+  }
+  std::vector<std::pair<pid_t, FILE*>> kids;
+  for (int c = 0; c < callers; ++c) {
+    int out[2];
+    if (pipe(out) != 0) return -1;
+    pid_t pid = fork();
+    if (pid == 0) {
+      dup2(out[1], 1);
+      close(out[0]);
+      std::string n = std::to_string(num_actors);
+      execl(self.c_str(), self.c_str(), "nn-caller", n.c_str(), g_mode.full ? "" : "--short", nullptr);
+      _exit(127);
+    }
+    close(out[1]);
+    kids.emplace_back(pid, fdopen(out[0], "r"));
+  }
+  double total = 0;
+  for (auto& [pid, f] : kids) {
+    double r = 0;
+    if (fscanf(f, "%lf", &r) == 1) total += r;
+    fclose(f);
+    waitpid(pid, nullptr, 0);
+  }
+  for (auto& a : actors) glint::Kill(a);
+  return total;
+}
+
+std::string Fmt(double v, const std::string& unit) {
+  char buf[64];
+  if (v < 0) return "n/a";
+  if (unit == "GB/s") {
+    snprintf(buf, sizeof(buf), "%.2f", v);
+  } else {
+    snprintf(buf, sizeof(buf), "%.0f", v);
+  }
+  return buf;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (getenv("GLINT_WORKER_MODE")) glint::Init();
+  for (int i = 1; i < argc; ++i) {
+    if (std::string(argv[i]) == "--short") g_mode = {false, 0, 3};
+  }
+  if (argc > 2 && std::string(argv[1]) == "nn-caller") return RunNnCaller(std::stoi(argv[2]));
+
+  // The cluster: $GLINT_ADDRESS, or a private head node with 2 CPUs.
+  std::vector<glint::internal::Daemon> own;
+  glint::Config config;
+  if (!getenv("GLINT_ADDRESS")) {
+    auto dir = glint::internal::NewSessionDir(false);
+    glint::internal::NodeOptions o;
+    o.gcs_port = 0;
+    o.num_cpus = 2;
+    o.session_dir = *dir;
+    o.watch_pid = getpid();
+    auto d = glint::internal::StartNode(o);
+    if (!d.ok()) {
+      std::cerr << d.status() << "\n";
+      return 1;
+    }
+    own = *d;
+    config.address = own[0].address;
+    setenv("GLINT_ADDRESS", config.address.c_str(), 1);  // for the n:n callers
+  }
+  // The yardstick first, before any Glint thread exists (it forks).
+  EchoServer echo = StartEchoServer();
+  auto channel = grpc::CreateChannel("127.0.0.1:" + std::to_string(echo.port), grpc::InsecureChannelCredentials());
+  auto stub = glint::bench::Echo::NewStub(channel);
+  std::vector<Row> rows;
+  rows.push_back({"gRPC echo, sync (yardstick)", EchoSync(stub.get()), "ops/s", "sync"});
+  rows.push_back({"gRPC echo, 1000 in flight (yardstick)", EchoAsync(stub.get(), 1000), "ops/s", "async"});
+  StopEchoServer(echo);
+
+  glint::Init(config);
+  auto put_ref = glint::Put(1);
+  rows.push_back({"single client get calls", Measure([&] { for (int i = 0; i < 100; ++i) put_ref.Get(); }, 100), "ops/s", "sync"});
+  rows.push_back({"single client put calls", Measure([&] { for (int i = 0; i < 100; ++i) glint::Put(i); }, 100), "ops/s", "sync"});
+  {
+    std::vector<uint8_t> big(10 << 20, 7);
+    double puts = Measure([&] { glint::Put(big); }, 1);
+    rows.push_back({"single client put GB/s (10 MiB values)", puts * big.size() / 1e9, "GB/s", "", "inline in the owner; shared-memory store not yet"});
+  }
+  rows.push_back({"tasks sync (submit + get)", Measure([] { for (int i = 0; i < 20; ++i) glint::Task(SmallValue).Remote().Get(); }, 20), "ops/s", "sync"});
+  rows.push_back({"tasks async (1000 submitted, then get)", AsyncBatch([](int) { return glint::Task(SmallValue).Remote(); }, 1000), "ops/s", "async"});
+
+  auto sink = glint::Actor(Sink::Create).Remote();
+  sink.Task(&Sink::Small).Remote().Get();
+  rows.push_back({"1:1 actor calls sync", Measure([&] { for (int i = 0; i < 100; ++i) sink.Task(&Sink::Small).Remote().Get(); }, 100), "ops/s", "sync"});
+  rows.push_back({"1:1 actor calls async (1000 in flight)", AsyncBatch([&](int) { return sink.Task(&Sink::Small).Remote(); }, 1000), "ops/s", "async"});
+  auto threaded = glint::Actor(Sink::Create).SetMaxConcurrency(16).Remote();
+  threaded.Task(&Sink::Small).Remote().Get();
+  rows.push_back({"1:1 actor calls concurrent (16 threads)", AsyncBatch([&](int) { return threaded.Task(&Sink::Small).Remote(); }, 1000), "ops/s", "async"});
+  std::vector<glint::ActorHandle<Sink>> many;
+  for (int i = 0; i < 4; ++i) many.push_back(glint::Actor(Sink::Create).Remote());
+  for (auto& a : many) a.Task(&Sink::Small).Remote().Get();
+  rows.push_back({"1:n actor calls async (4 actors)", AsyncBatch([&](int i) { return many[i % 4].Task(&Sink::Small).Remote(); }, 1000), "ops/s", "async"});
+  rows.push_back({"n:n actor calls async (2 callers, 4 actors)", NnAsync(glint::SelfExePath(), 2, 4), "ops/s", "async"});
+  rows.push_back({"actor creation", Measure([] {
+                    std::vector<glint::ActorHandle<Sink>> made;
+                    for (int i = 0; i < 10; ++i) made.push_back(glint::Actor(Sink::Create).Remote());
+                    for (auto& a : made) a.Task(&Sink::Small).Remote().Get();
+                    for (auto& a : made) glint::Kill(a);
+                  }, 10), "ops/s", "sync", "create + first call"});
+  glint::Actor(Sink::Create).SetName("lookup-me").Remote().Task(&Sink::Small).Remote().Get();
+  rows.push_back({"named-actor lookups (GetActor)", Measure([] { for (int i = 0; i < 20; ++i) glint::GetActor<Sink>("lookup-me"); }, 20), "ops/s", "sync"});
+  rows.push_back({"async-actor calls sync", -1, "ops/s", "sync", "async actors not yet"});
+  rows.push_back({"async-actor calls async", -1, "ops/s", "async", "async actors not yet"});
+  rows.push_back({"placement group create/remove", -1, "ops/s", "sync", "placement groups not yet"});
+  glint::Shutdown();
+  for (auto it = own.rbegin(); it != own.rend(); ++it) glint::internal::StopDaemon(it->pid, 3000);
+
+  double sync_y = rows[0].rate, async_y = rows[1].rate;
+  std::printf("\n%-46s %14s  %-6s %10s  %s\n", "benchmark", "rate", "unit", "vs gRPC", "note");
+  std::printf("%s\n", std::string(100, '-').c_str());
+  for (auto& r : rows) {
+    std::string ratio = "";
+    if (r.rate >= 0 && !r.yardstick.empty()) {
+      char buf[32];
+      snprintf(buf, sizeof(buf), "%.2fx", r.rate / (r.yardstick == "sync" ? sync_y : async_y));
+      ratio = buf;
+    }
+    std::printf("%-46s %14s  %-6s %10s  %s\n", r.name.c_str(), Fmt(r.rate, r.unit).c_str(), r.unit.c_str(),
+                ratio.c_str(), r.note.c_str());
+  }
+  std::printf("\n%s mode; ratios compare with the sync or the 1000-in-flight gRPC echo above.\n",
+              g_mode.full ? "full" : "short (smoke test, not a measurement)");
+  return 0;
+}
