@@ -48,13 +48,15 @@ void SetDeadlineMs(grpc::ClientContext* ctx, int64_t ms) {
 }
 
 absl::StatusOr<std::unique_ptr<grpc::Server>> StartServer(
-    const std::string& host, int port, const std::vector<grpc::Service*>& services, int* bound_port) {
+    const std::string& host, int port, const std::vector<grpc::Service*>& services, int* bound_port,
+    std::unique_ptr<grpc::ServerCompletionQueue>* cq) {
   grpc::ServerBuilder builder;
   builder.AddListeningPort(absl::StrCat(host, ":", port), grpc::InsecureServerCredentials(),
                            bound_port);
   builder.SetMaxReceiveMessageSize(-1);
   builder.SetMaxSendMessageSize(-1);
   for (auto* s : services) builder.RegisterService(s);
+  if (cq) *cq = builder.AddCompletionQueue();
   auto server = builder.BuildAndStart();
   if (!server || *bound_port == 0) {
     return absl::UnavailableError(absl::StrCat("cannot listen on ", host, ":", port));

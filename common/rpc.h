@@ -38,9 +38,11 @@ std::unique_ptr<typename Service::Stub> MakeStub(const std::string& target) {
 void SetDeadlineMs(grpc::ClientContext* ctx, int64_t ms);
 
 // Builds and starts a server with `services` on host:port (port 0 picks a free
-// port); returns the server and the bound port in *bound_port.
+// port); returns the server and the bound port in *bound_port. With `cq`, also
+// makes a completion queue for the services' async methods.
 absl::StatusOr<std::unique_ptr<grpc::Server>> StartServer(
-    const std::string& host, int port, const std::vector<grpc::Service*>& services, int* bound_port);
+    const std::string& host, int port, const std::vector<grpc::Service*>& services, int* bound_port,
+    std::unique_ptr<grpc::ServerCompletionQueue>* cq = nullptr);
 
 int64_t NowMs();
 

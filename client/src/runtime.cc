@@ -22,42 +22,23 @@ absl::Time Deadline(int64_t timeout_ms) {
 
 }  // namespace
 
-// WorkerService: tasks pushed to this process, and the objects it owns.
-class Runtime::Service final : public proto::WorkerService::CallbackService {
+// GetObject (the objects this process owns) and Exit, on callback threads,
+// for both a driver's and a worker's flavour of WorkerService.
+template <typename Base>
+class ObjectServing : public Base {
  public:
-  explicit Service(Runtime* rt) : rt_(rt) {}
-
-  grpc::ServerUnaryReactor* PushTask(grpc::CallbackServerContext* ctx,
-                                     const proto::PushTaskRequest* req,
-                                     proto::PushTaskReply* reply) override {
-    auto* reactor = ctx->DefaultReactor();
-    if (!rt_->executor_) {
-      reactor->Finish(grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
-                                   "this process is a driver; it runs no tasks"));
-      return reactor;
-    }
-    if (req->task().task_id().empty() || req->task().function_name().empty()) {
-      reactor->Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                                   "a task needs an id and a function name"));
-      return reactor;
-    }
-    rt_->executor_->Enqueue(req->task(), [reactor, reply](proto::PushTaskReply& r) {
-      reply->Swap(&r);
-      reactor->Finish(grpc::Status::OK);
-    });
-    return reactor;
-  }
+  explicit ObjectServing(Runtime* rt) : rt_(rt) {}
 
   grpc::ServerUnaryReactor* GetObject(grpc::CallbackServerContext* ctx,
                                       const proto::GetObjectRequest* req,
                                       proto::GetObjectReply* reply) override {
     auto* reactor = ctx->DefaultReactor();
-    if (!rt_->store_.Contains(req->object_id())) {
+    if (!rt_->store().Contains(req->object_id())) {
       reply->set_unknown(true);
       reactor->Finish(grpc::Status::OK);
       return reactor;
     }
-    rt_->store_.OnReady(req->object_id(), [reactor, reply](const proto::ObjectValue& v) {
+    rt_->store().OnReady(req->object_id(), [reactor, reply](const proto::ObjectValue& v) {
       reply->set_ready(true);
       *reply->mutable_value() = v;
       reactor->Finish(grpc::Status::OK);
@@ -74,9 +55,25 @@ class Runtime::Service final : public proto::WorkerService::CallbackService {
     return reactor;
   }
 
- private:
+ protected:
   Runtime* rt_;
 };
+
+// A driver runs no tasks.
+class DriverService final : public ObjectServing<proto::WorkerService::CallbackService> {
+ public:
+  using ObjectServing::ObjectServing;
+  grpc::ServerUnaryReactor* PushTask(grpc::CallbackServerContext* ctx, const proto::PushTaskRequest*,
+                                     proto::PushTaskReply*) override {
+    auto* reactor = ctx->DefaultReactor();
+    reactor->Finish(grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
+                                 "this process is a driver; it runs no tasks"));
+    return reactor;
+  }
+};
+
+// A worker: PushTask from the executor's completion queue.
+using WorkerServiceImpl = ObjectServing<TaskExecutor::AsyncService>;
 
 Runtime::Runtime(RuntimeOptions options) : options_(std::move(options)) {}
 
@@ -85,9 +82,14 @@ Runtime::~Runtime() { Shutdown(); }
 absl::Status Runtime::Start() {
   worker_id_ = options_.is_worker ? options_.worker_id : RandomId();
   gcs_ = proto::GcsService::NewStub(ChannelPool::Default().Get(options_.gcs_address));
-  service_ = std::make_unique<Service>(this);
+  if (options_.is_worker) {
+    service_ = std::make_unique<WorkerServiceImpl>(this);
+  } else {
+    service_ = std::make_unique<DriverService>(this);
+  }
   int port = 0;
-  auto server = StartServer(options_.node_ip, 0, {service_.get()}, &port);
+  auto server = StartServer(options_.node_ip, 0, {service_.get()}, &port,
+                            options_.is_worker ? &task_cq_ : nullptr);
   if (!server.ok()) return server.status();
   server_ = std::move(*server);
   self_.set_ip(options_.node_ip);
@@ -178,7 +180,7 @@ absl::Status Runtime::StartWorker() {
       },
       absl::StrCat("node ", ShortHex(options_.node_id), ", pid ", getpid()), paths);
   executor_->SetOnActorExit([this] { RequestExit("the actor called ExitActor()"); });
-  executor_->Start();
+  executor_->Start(static_cast<WorkerServiceImpl*>(service_.get()), task_cq_.get());
   tasks_ = std::make_unique<TaskSubmitter>(&store_, job_, options_.raylet_address, &raylets_, &workers_);
   proto::RegisterWorkerRequest reg;
   reg.set_worker_id(worker_id_);
@@ -251,6 +253,8 @@ void Runtime::Shutdown() {
   if (keepalive_) keepalive_->TryCancel();
   if (actors_) actors_->Stop();
   if (server_) server_->Shutdown(std::chrono::system_clock::now() + std::chrono::milliseconds(200));
+  // A worker exits right after this; its threads may be inside user code.
+  if (executor_) executor_->Stop(/*detach=*/true);
 }
 
 proto::TaskSpec Runtime::NewSpec(proto::TaskType type, const std::string& function,

@@ -64,17 +64,17 @@ class Runtime {
   const proto::JobInfo& job() const { return job_; }
   // The executor when this process is a worker, else null.
   TaskExecutor* executor() { return executor_.get(); }
+  MemoryStore& store() { return store_; }
+  void RequestExit(const std::string& actor_exit_reason);
   const std::string& self_address() const { return self_addr_; }
 
  private:
-  class Service;
   absl::Status StartDriver();
   absl::Status StartWorker();
   void TickLoop();
   // Starts fetching a borrowed object from its owner into the store.
   void Fetch(const RefData& ref);
   void NotifyBlocked(bool blocked);
-  void RequestExit(const std::string& actor_exit_reason);
   proto::TaskSpec NewSpec(proto::TaskType type, const std::string& function,
                           std::vector<WireArg>& args);
   // Waits for owned arguments that are not ready yet, inlines their values,
@@ -93,7 +93,8 @@ class Runtime {
   std::unique_ptr<TaskSubmitter> tasks_;
   std::unique_ptr<ActorSubmitter> actors_;
   std::unique_ptr<TaskExecutor> executor_;
-  std::unique_ptr<Service> service_;
+  std::unique_ptr<grpc::Service> service_;
+  std::unique_ptr<grpc::ServerCompletionQueue> task_cq_;  // workers: PushTask
   std::unique_ptr<grpc::Server> server_;
   grpc::ClientContext* keepalive_ = nullptr;
   std::thread ticker_;

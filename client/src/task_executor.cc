@@ -10,26 +10,46 @@ namespace {
 thread_local bool t_in_normal_task = false;
 }  // namespace
 
-TaskExecutor::~TaskExecutor() { Stop(); }
+// One PushTask call: accepted (kWaiting), then run and answered (kReplying).
+struct TaskExecutor::Call {
+  enum State { kWaiting, kReplying } state = kWaiting;
+  grpc::ServerContext ctx;
+  proto::PushTaskRequest req;
+  proto::PushTaskReply reply;
+  grpc::ServerAsyncResponseWriter<proto::PushTaskReply> responder{&ctx};
+};
 
-void TaskExecutor::Start() {
+namespace {
+constexpr int kAcceptSlots = 16;  // calls the server may hand us before we ask again
+}  // namespace
+
+void TaskExecutor::Start(AsyncService* service, grpc::ServerCompletionQueue* cq) {
+  service_ = service;
+  cq_ = cq;
+  for (int i = 0; i < kAcceptSlots; ++i) Accept();
   absl::MutexLock lock(&mu_);
   AddThreads(1);
+}
+
+void TaskExecutor::Accept() {
+  auto* c = new Call();
+  service_->RequestPushTask(&c->ctx, &c->req, &c->responder, cq_, cq_, c);
 }
 
 void TaskExecutor::AddThreads(int n) {
   for (int i = 0; i < n; ++i) threads_.emplace_back([this] { Loop(); });
 }
 
-void TaskExecutor::Stop() {
+void TaskExecutor::Stop(bool detach) {
+  if (!cq_) return;
+  cq_->Shutdown();
   std::vector<std::thread> threads;
   {
     absl::MutexLock lock(&mu_);
-    stopping_ = true;
     threads.swap(threads_);
   }
   for (auto& t : threads) {
-    if (t.get_id() == std::this_thread::get_id()) {
+    if (detach || t.get_id() == std::this_thread::get_id()) {
       t.detach();
     } else {
       t.join();
@@ -39,23 +59,24 @@ void TaskExecutor::Stop() {
 
 bool TaskExecutor::executing_normal_task() const { return t_in_normal_task; }
 
-void TaskExecutor::Enqueue(const proto::TaskSpec& spec, Done done) {
+void TaskExecutor::Admit(Call* call) {
+  const auto& spec = call->req.task();
   absl::MutexLock lock(&mu_);
   if (spec.type() != proto::ACTOR_TASK) {
-    ready_.push_back({&spec, std::move(done)});
+    ready_.push_back(call);
     return;
   }
   auto& c = callers_[spec.caller_id()];
   if (spec.sequence_number() > c.next) {
-    c.early.emplace(spec.sequence_number(), Item{&spec, std::move(done)});
+    c.early.emplace(spec.sequence_number(), call);
     return;
   }
   // In order (or a resend of an older one): run it, then any that it unblocks.
-  ready_.push_back({&spec, std::move(done)});
+  ready_.push_back(call);
   if (spec.sequence_number() == c.next) {
     ++c.next;
     for (auto it = c.early.begin(); it != c.early.end() && it->first == c.next; it = c.early.erase(it)) {
-      ready_.push_back(std::move(it->second));
+      ready_.push_back(it->second);
       ++c.next;
     }
   }
@@ -63,23 +84,46 @@ void TaskExecutor::Enqueue(const proto::TaskSpec& spec, Done done) {
 
 void TaskExecutor::Loop() {
   while (true) {
-    Item item;
+    Call* call = nullptr;
     {
       absl::MutexLock lock(&mu_);
-      auto has_work = [this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) { return stopping_ || !ready_.empty(); };
-      mu_.Await(absl::Condition(&has_work));
-      if (stopping_) return;
-      item = std::move(ready_.front());
-      ready_.pop_front();
+      if (!ready_.empty()) {
+        call = ready_.front();
+        ready_.pop_front();
+      }
     }
-    proto::PushTaskReply reply;
-    t_in_normal_task = item.spec->type() == proto::NORMAL_TASK;
-    Execute(*item.spec, &reply);
-    t_in_normal_task = false;
-    bool exit_now = reply.actor_exiting();
-    item.done(reply);
-    if (exit_now && on_exit_) on_exit_();
+    if (call) {
+      RunAndReply(call);
+      continue;
+    }
+    void* tag = nullptr;
+    bool ok = false;
+    if (!cq_->Next(&tag, &ok)) return;  // the queue is shut down and drained
+    call = static_cast<Call*>(tag);
+    if (call->state == Call::kReplying || !ok) {  // reply sent, or server shutting down
+      delete call;
+      continue;
+    }
+    Accept();
+    const auto& t = call->req.task();
+    if (t.task_id().empty() || t.function_name().empty()) {
+      call->state = Call::kReplying;
+      call->responder.FinishWithError(
+          grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "a task needs an id and a function name"), call);
+      continue;
+    }
+    Admit(call);
   }
+}
+
+void TaskExecutor::RunAndReply(Call* call) {
+  t_in_normal_task = call->req.task().type() == proto::NORMAL_TASK;
+  Execute(call->req.task(), &call->reply);
+  t_in_normal_task = false;
+  bool exit_now = call->reply.actor_exiting();
+  call->state = Call::kReplying;
+  call->responder.Finish(call->reply, grpc::Status::OK, call);
+  if (exit_now && on_exit_) on_exit_();
 }
 
 void TaskExecutor::Execute(const proto::TaskSpec& spec, proto::PushTaskReply* reply) {

@@ -1,11 +1,17 @@
 // TaskExecutor: runs the tasks pushed to this worker process.
 //
-// Normal tasks run in arrival order; actor calls run in each caller's
-// submission order (by sequence number, holding early arrivals back). A sync
-// actor and a task worker run one call at a time on one thread; an actor
-// created with max_concurrency n runs up to n calls on n threads. Threads are
-// made at start and at actor creation, never per call. Thread-safe.
+// Its threads take PushTask calls straight from a gRPC completion queue, run
+// them and send the reply, so a call is received, run and answered on one
+// thread (no hand-off between an RPC thread and an execution thread). Normal
+// tasks run in arrival order; actor calls run in each caller's submission
+// order (by sequence number, holding early arrivals back). A sync actor and a
+// task worker have one thread; an actor created with max_concurrency n gets n
+// threads, made once at creation, never per call. GetObject and Exit are
+// served on other (callback) threads, so a method blocked in a nested Get
+// never stops this process from serving its objects. Thread-safe.
 #pragma once
+#include <grpcpp/grpcpp.h>
+
 #include <atomic>
 #include <deque>
 #include <functional>
@@ -16,7 +22,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/synchronization/mutex.h"
-#include "proto/worker.pb.h"
+#include "proto/worker.grpc.pb.h"
 
 namespace glint::internal {
 
@@ -26,46 +32,53 @@ struct ActorExitSignal {};
 
 class TaskExecutor {
  public:
-  using Done = std::function<void(proto::PushTaskReply&)>;
+  // WorkerService with PushTask served from a completion queue (here) and
+  // GetObject/Exit as callbacks (by the runtime).
+  using AsyncService = proto::WorkerService::WithAsyncMethod_PushTask<
+      proto::WorkerService::WithCallbackMethod_GetObject<
+          proto::WorkerService::WithCallbackMethod_Exit<proto::WorkerService::Service>>>;
   // Resolves a by-reference argument to its bytes (blocking); errors come
   // back as the value's error.
   using ArgResolver = std::function<proto::ObjectValue(const proto::ObjectRef&)>;
   TaskExecutor(ArgResolver resolver, std::string where, std::string code_paths)
       : resolver_(std::move(resolver)), where_(std::move(where)), code_paths_(std::move(code_paths)) {}
-  ~TaskExecutor();
 
-  void Start();
-  void Stop();
-  // From an RPC thread; `done` runs on an executor thread once the task ran.
-  void Enqueue(const proto::TaskSpec& spec, Done done);
+  // Starts serving `service`'s PushTask from `cq` (both outlive the executor's threads).
+  void Start(AsyncService* service, grpc::ServerCompletionQueue* cq);
+  // After the server has shut down: drains the queue; joins the threads
+  // unless `detach` (a worker about to exit may have threads stuck in user code).
+  void Stop(bool detach);
+
   bool actor_restarted() const { return restarted_; }
   bool hosts_actor() const { return actor_ != nullptr; }
   const std::string& actor_id() const { return actor_id_; }
+  bool executing_normal_task() const;
   // Called once, after the reply to the call that ran ExitActor() is sent.
   void SetOnActorExit(std::function<void()> f) { on_exit_ = std::move(f); }
-  bool executing_normal_task() const;
 
  private:
-  struct Item {
-    const proto::TaskSpec* spec;
-    Done done;
-  };
+  struct Call;
   struct Caller {
     int64_t next = 0;
-    std::map<int64_t, Item> early;
+    std::map<int64_t, Call*> early;
   };
   void Loop();
+  void Accept();
+  // Queues `call` (and calls it unblocks) in ready_, in order.
+  void Admit(Call* call);
+  void RunAndReply(Call* call);
   void Execute(const proto::TaskSpec& spec, proto::PushTaskReply* reply);
   void AddThreads(int n) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   ArgResolver resolver_;
   const std::string where_;
   const std::string code_paths_;
+  AsyncService* service_ = nullptr;
+  grpc::ServerCompletionQueue* cq_ = nullptr;
   absl::Mutex mu_;
-  std::deque<Item> ready_ ABSL_GUARDED_BY(mu_);
+  std::deque<Call*> ready_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, Caller> callers_ ABSL_GUARDED_BY(mu_);
   std::vector<std::thread> threads_ ABSL_GUARDED_BY(mu_);
-  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   void* actor_ = nullptr;  // set once by the creation task
   std::string actor_id_;
   bool restarted_ = false;
