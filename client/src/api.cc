@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
+#include "client/src/actor_loop.h"
 #include "client/src/errors_convert.h"
 #include "client/src/launcher.h"
 #include "client/src/runtime.h"
@@ -106,7 +107,22 @@ RefData SubmitActorTask(const std::string& actor_id, const std::string& method, 
 
 RefData PutObject(std::string data) { return Rt().Put(std::move(data)); }
 
+namespace {
+void RefuseBlockingOnLoop(int64_t timeout_ms, const char* what) {
+  if (timeout_ms != 0 && ActorLoop::OnLoopThread()) {
+    throw AsyncGetError(absl::StrCat("a blocking ", what,
+                                     " inside an async actor would freeze its event loop; use "
+                                     "co_await ref instead"));
+  }
+}
+}  // namespace
+
+void OnObjectReady(const RefData& ref, std::function<void()> fn) { Rt().OnReady(ref, std::move(fn)); }
+
+bool ObjectIsReady(const RefData& ref) { return Rt().IsReady(ref); }
+
 std::string GetObject(const RefData& ref, int64_t timeout_ms) {
+  RefuseBlockingOnLoop(timeout_ms, "Get");
   auto v = Rt().Get(ref, timeout_ms);
   if (!v) {
     throw GetTimeoutError(absl::StrCat("Get timed out after ", timeout_ms, " ms waiting for object ",
@@ -117,6 +133,7 @@ std::string GetObject(const RefData& ref, int64_t timeout_ms) {
 }
 
 std::vector<bool> WaitObjects(const std::vector<RefData>& refs, int num_returns, int64_t timeout_ms) {
+  RefuseBlockingOnLoop(timeout_ms, "Wait");
   return Rt().Wait(refs, num_returns, timeout_ms);
 }
 

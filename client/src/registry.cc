@@ -3,6 +3,7 @@
 
 #include <map>
 #include <mutex>
+#include <set>
 
 #include "glint/errors.h"
 #include "client/src/registry_lookup.h"
@@ -15,6 +16,9 @@ struct Registry {
   std::map<std::string, FunctionInvoker> functions;
   std::map<std::string, FactoryInvoker> factories;
   std::map<std::string, MethodInvoker> methods;
+  std::map<std::string, AsyncMethodInvoker> async_methods;
+  std::map<std::string, std::string> factory_class;  // factory name -> class key
+  std::set<std::string> async_classes;
   std::map<const void*, std::string> function_names;
   std::map<std::string, std::string> method_names;
 };
@@ -33,18 +37,28 @@ void RegisterFunction(const std::string& name, const void* key, FunctionInvoker 
   r.function_names[key] = name;
 }
 
-void RegisterFactory(const std::string& name, const void* key, FactoryInvoker f) {
+void RegisterFactory(const std::string& name, const void* key, FactoryInvoker f, const char* class_key) {
   auto& r = Reg();
   std::lock_guard lock(r.mu);
   r.factories[name] = std::move(f);
   r.function_names[key] = name;
+  r.factory_class[name] = class_key;
 }
 
-void RegisterMethod(const std::string& name, const std::string& key, MethodInvoker f) {
+void RegisterMethod(const std::string& name, const std::string& key, MethodInvoker f, const char*) {
   auto& r = Reg();
   std::lock_guard lock(r.mu);
   r.methods[name] = std::move(f);
   r.method_names[key] = name;
+}
+
+void RegisterAsyncMethod(const std::string& name, const std::string& key, AsyncMethodInvoker f,
+                         const char* class_key) {
+  auto& r = Reg();
+  std::lock_guard lock(r.mu);
+  r.async_methods[name] = std::move(f);
+  r.method_names[key] = name;
+  r.async_classes.insert(class_key);
 }
 
 const std::string& NameOfFunction(const void* key) {
@@ -113,6 +127,20 @@ const FactoryInvoker* FindFactory(const std::string& name) {
   std::lock_guard lock(r.mu);
   auto it = r.factories.find(name);
   return it == r.factories.end() ? nullptr : &it->second;
+}
+
+const AsyncMethodInvoker* FindAsyncMethod(const std::string& name) {
+  auto& r = Reg();
+  std::lock_guard lock(r.mu);
+  auto it = r.async_methods.find(name);
+  return it == r.async_methods.end() ? nullptr : &it->second;
+}
+
+bool FactoryMakesAsyncActor(const std::string& factory) {
+  auto& r = Reg();
+  std::lock_guard lock(r.mu);
+  auto it = r.factory_class.find(factory);
+  return it != r.factory_class.end() && r.async_classes.count(it->second) > 0;
 }
 
 const MethodInvoker* FindMethod(const std::string& name) {

@@ -10,5 +10,8 @@ namespace glint::internal {
 const FunctionInvoker* FindFunction(const std::string& name);
 const FactoryInvoker* FindFactory(const std::string& name);
 const MethodInvoker* FindMethod(const std::string& name);
+const AsyncMethodInvoker* FindAsyncMethod(const std::string& name);
+// True when the factory's class has a coroutine method (an async actor).
+bool FactoryMakesAsyncActor(const std::string& factory);
 
 }  // namespace glint::internal

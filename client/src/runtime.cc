@@ -442,6 +442,11 @@ std::vector<bool> Runtime::Wait(const std::vector<RefData>& refs, int num_return
   return store_.Wait(ids, n, Deadline(timeout_ms));
 }
 
+void Runtime::OnReady(const RefData& ref, std::function<void()> fn) {
+  Fetch(ref);
+  store_.OnReady(ref.id, [fn = std::move(fn)](const proto::ObjectValue&) { fn(); });
+}
+
 std::optional<std::string> Runtime::GetNamedActor(const std::string& name, const std::string& ns) {
   proto::GetActorRequest req;
   req.set_name(name);

@@ -58,6 +58,9 @@ class Runtime {
   // The value, or nullopt at the timeout (< 0: none). Errors come as values.
   std::optional<proto::ObjectValue> Get(const RefData& ref, int64_t timeout_ms);
   std::vector<bool> Wait(const std::vector<RefData>& refs, int num_returns, int64_t timeout_ms);
+  // Runs `fn` once the object is ready here (fetching a borrowed one).
+  void OnReady(const RefData& ref, std::function<void()> fn);
+  bool IsReady(const RefData& ref) { return store_.TryGet(ref.id).has_value(); }
   std::optional<std::string> GetNamedActor(const std::string& name, const std::string& ns);
   void KillActor(const std::string& actor_id, bool no_restart);
 

@@ -1,6 +1,7 @@
 #include "client/src/task_executor.h"
 
 #include "absl/strings/str_cat.h"
+#include "client/src/actor_loop.h"
 #include "client/src/errors_convert.h"
 #include "client/src/registry_lookup.h"
 #include "common/logging.h"
@@ -117,61 +118,142 @@ void TaskExecutor::Loop() {
 }
 
 void TaskExecutor::RunAndReply(Call* call) {
+  if (loop_ && call->req.task().type() == proto::ACTOR_TASK) {
+    RunOnLoop(call);
+    return;
+  }
   t_in_normal_task = call->req.task().type() == proto::NORMAL_TASK;
   Execute(call->req.task(), &call->reply);
   t_in_normal_task = false;
+  Reply(call);
+}
+
+void TaskExecutor::Reply(Call* call) {
   bool exit_now = call->reply.actor_exiting();
   call->state = Call::kReplying;
   call->responder.Finish(call->reply, grpc::Status::OK, call);
   if (exit_now && on_exit_) on_exit_();
 }
 
-void TaskExecutor::Execute(const proto::TaskSpec& spec, proto::PushTaskReply* reply) {
-  auto* result = reply->mutable_result();
-  const std::string& fn = spec.function_name();
-  std::string where = absl::StrCat(fn, " on ", where_);
-  // Arguments: inline values as they are, references resolved first.
-  Args args;
-  args.reserve(spec.args_size());
+bool TaskExecutor::ResolveArgs(const proto::TaskSpec& spec, Args* args, proto::ObjectValue* result) {
+  args->reserve(spec.args_size());
   for (auto& a : spec.args()) {
     if (a.has_ref()) {
       proto::ObjectValue v = resolver_(a.ref());
       if (v.error().type() != proto::ERROR_NONE) {
         *result = std::move(v);
-        return;
+        return false;
       }
-      args.push_back(std::move(*v.mutable_data()));
+      args->push_back(std::move(*v.mutable_data()));
     } else {
-      args.push_back(a.value());
+      args->push_back(a.value());
     }
   }
-  auto not_found = [&](const char* what) {
-    *result = ErrorValue(proto::FUNCTION_NOT_FOUND,
-                         absl::StrCat(what, " '", fn, "' is not registered in the job's code (",
-                                      code_paths_, "); add it to GLINT_REMOTE(...) and rebuild"));
-  };
+  return true;
+}
+
+void TaskExecutor::Fail(proto::PushTaskReply* reply, const std::string& fn, std::exception_ptr e) {
+  auto* result = reply->mutable_result();
+  try {
+    std::rethrow_exception(e);
+  } catch (const ActorExitSignal&) {
+    exiting_ = true;
+    reply->set_actor_exiting(true);
+    *result = ErrorValue(proto::ACTOR_DIED, absl::StrCat("the actor exited: '", fn, "' called ExitActor()"));
+  } catch (...) {
+    result->clear_data();
+    *result->mutable_error() = FromException(std::current_exception(), absl::StrCat(fn, " on ", where_));
+  }
+}
+
+void TaskExecutor::RunOnLoop(Call* call) {
+  // Arguments are resolved here, off the loop (a blocking fetch would stall it).
+  auto args = std::make_shared<Args>();
+  if (!ResolveArgs(call->req.task(), args.get(), call->reply.mutable_result())) {
+    Reply(call);
+    return;
+  }
+  loop_->Post([this, call, args] {
+    loop_->Admit([this, call, args] {
+      const auto& spec = call->req.task();
+      const std::string& fn = spec.function_name();
+      auto finish = [this, call] {
+        Reply(call);
+        loop_->Done();
+      };
+      if (exiting_) {
+        *call->reply.mutable_result() = ErrorValue(proto::ACTOR_DIED, "the actor called ExitActor() and is exiting");
+        return finish();
+      }
+      try {
+        if (auto* am = FindAsyncMethod(fn)) {
+          (*am)(actor_, *args, [this, call, fn, finish](std::string data, std::exception_ptr e) {
+            if (e) {
+              Fail(&call->reply, fn, e);
+            } else {
+              call->reply.mutable_result()->set_data(std::move(data));
+            }
+            finish();
+          });
+          return;
+        }
+        if (auto* m = FindMethod(fn)) {  // a plain method of an async actor runs on the loop too
+          call->reply.mutable_result()->set_data((*m)(actor_, *args));
+        } else {
+          *call->reply.mutable_result() = NotFound("the actor method", fn);
+        }
+      } catch (...) {
+        Fail(&call->reply, fn, std::current_exception());
+      }
+      finish();
+    });
+  });
+}
+
+proto::ObjectValue TaskExecutor::NotFound(const char* what, const std::string& fn) const {
+  return ErrorValue(proto::FUNCTION_NOT_FOUND,
+                    absl::StrCat(what, " '", fn, "' is not registered in the job's code (", code_paths_,
+                                 "); add it to GLINT_REMOTE(...) and rebuild"));
+}
+
+void TaskExecutor::Execute(const proto::TaskSpec& spec, proto::PushTaskReply* reply) {
+  auto* result = reply->mutable_result();
+  const std::string& fn = spec.function_name();
+  Args args;
+  if (!ResolveArgs(spec, &args, result)) return;
   try {
     switch (spec.type()) {
       case proto::NORMAL_TASK: {
         auto* f = FindFunction(fn);
-        if (!f) return not_found("the function");
+        if (!f) {
+          *result = NotFound("the function", fn);
+          return;
+        }
         result->set_data((*f)(args));
         return;
       }
       case proto::ACTOR_CREATION_TASK: {
         auto* f = FindFactory(fn);
-        if (!f) return not_found("the actor factory");
+        if (!f) {
+          *result = NotFound("the actor factory", fn);
+          return;
+        }
         restarted_ = spec.attempt() > 0;
         actor_id_ = spec.actor_id();
+        bool async = FactoryMakesAsyncActor(fn);
+        // An async actor's loop exists before its constructor runs, so the
+        // constructor can start its own servers on ActorExecutor().
+        if (async) loop_ = ActorLoop::Create(spec.max_concurrency() > 0 ? spec.max_concurrency() : 1000);
         actor_ = (*f)(args);
         if (!actor_) {
           *result = ErrorValue(proto::TASK_ERROR, "the actor factory returned null");
           return;
         }
         result->set_data(std::string());
-        int extra = std::max(1, spec.max_concurrency()) - 1;
-        absl::MutexLock lock(&mu_);
-        AddThreads(extra);
+        if (!async && spec.max_concurrency() > 1) {
+          absl::MutexLock lock(&mu_);
+          AddThreads(spec.max_concurrency() - 1);
+        }
         return;
       }
       case proto::ACTOR_TASK: {
@@ -184,7 +266,10 @@ void TaskExecutor::Execute(const proto::TaskSpec& spec, proto::PushTaskReply* re
           return;
         }
         auto* m = FindMethod(fn);
-        if (!m) return not_found("the actor method");
+        if (!m) {
+          *result = NotFound("the actor method", fn);
+          return;
+        }
         result->set_data((*m)(actor_, args));
         return;
       }
@@ -192,13 +277,8 @@ void TaskExecutor::Execute(const proto::TaskSpec& spec, proto::PushTaskReply* re
         *result = ErrorValue(proto::SYSTEM_ERROR, "unknown task type");
         return;
     }
-  } catch (const ActorExitSignal&) {
-    exiting_ = true;
-    reply->set_actor_exiting(true);
-    *result = ErrorValue(proto::ACTOR_DIED, absl::StrCat("the actor exited: '", fn, "' called ExitActor()"));
   } catch (...) {
-    result->clear_data();
-    *result->mutable_error() = FromException(std::current_exception(), where);
+    Fail(reply, fn, std::current_exception());
   }
 }
 

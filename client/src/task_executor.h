@@ -22,6 +22,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/synchronization/mutex.h"
+#include "glint/internal/registry.h"
 #include "proto/worker.grpc.pb.h"
 
 namespace glint::internal {
@@ -29,6 +30,8 @@ namespace glint::internal {
 // Thrown by glint::ExitActor(); deliberately not a std::exception, so user
 // code catching std::exception does not swallow it.
 struct ActorExitSignal {};
+
+class ActorLoop;
 
 class TaskExecutor {
  public:
@@ -67,7 +70,15 @@ class TaskExecutor {
   // Queues `call` (and calls it unblocks) in ready_, in order.
   void Admit(Call* call);
   void RunAndReply(Call* call);
+  // Sends the call's reply (and ends the actor after ExitActor()).
+  void Reply(Call* call);
+  // An async actor's call: arguments resolved here, the method run on the loop.
+  void RunOnLoop(Call* call);
   void Execute(const proto::TaskSpec& spec, proto::PushTaskReply* reply);
+  bool ResolveArgs(const proto::TaskSpec& spec, Args* args, proto::ObjectValue* result);
+  // The reply for user code that threw (or called ExitActor()).
+  void Fail(proto::PushTaskReply* reply, const std::string& fn, std::exception_ptr e);
+  proto::ObjectValue NotFound(const char* what, const std::string& fn) const;
   void AddThreads(int n) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   ArgResolver resolver_;
@@ -79,6 +90,7 @@ class TaskExecutor {
   std::deque<Call*> ready_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, Caller> callers_ ABSL_GUARDED_BY(mu_);
   std::vector<std::thread> threads_ ABSL_GUARDED_BY(mu_);
+  ActorLoop* loop_ = nullptr;  // async actors only
   void* actor_ = nullptr;  // set once by the creation task
   std::string actor_id_;
   bool restarted_ = false;

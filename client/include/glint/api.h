@@ -1,5 +1,6 @@
 // Glint's public API: the one header a driver or a remote function includes.
 #pragma once
+#include "glint/async.h"
 #include "glint/config.h"
 #include "glint/errors.h"
 #include "glint/object_ref.h"

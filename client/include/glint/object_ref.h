@@ -3,10 +3,15 @@
 // argument to a parameter of type T is resolved to its value first).
 #pragma once
 #include <chrono>
+#include <coroutine>
+#include <functional>
+#include <future>
+#include <memory>
 #include <string>
 #include <type_traits>
 #include <vector>
 
+#include "glint/async.h"
 #include "glint/internal/runtime_api.h"
 #include "glint/internal/serializer.h"
 
@@ -26,6 +31,27 @@ class ObjectRef {
   T Get(std::chrono::milliseconds timeout) const {
     return Decode(internal::GetObject(Data(), timeout.count()));
   }
+  // Calls `cb` once the value (or the call's error) is there, on a runtime
+  // thread: keep it short and non-blocking. Runs at once if it is ready.
+  void OnReady(std::function<void()> cb) const { internal::OnObjectReady(Data(), std::move(cb)); }
+  // A std::future for the value (no thread is made for it).
+  std::future<T> ToFuture() const {
+    auto promise = std::make_shared<std::promise<T>>();
+    auto self = *this;
+    OnReady([promise, self] {
+      try {
+        if constexpr (std::is_void_v<T>) {
+          self.Get(std::chrono::milliseconds(0));
+          promise->set_value();
+        } else {
+          promise->set_value(self.Get(std::chrono::milliseconds(0)));
+        }
+      } catch (...) {
+        promise->set_exception(std::current_exception());
+      }
+    });
+    return promise->get_future();
+  }
   const std::string& ID() const { return id_; }
   internal::RefData Data() const { return {id_, owner_}; }
   bool operator==(const ObjectRef& o) const { return id_ == o.id_; }
@@ -43,6 +69,23 @@ class ObjectRef {
   std::string id_;
   std::string owner_;
 };
+
+// co_await ref, inside an async actor's method: resumes on the actor's loop
+// once the value is there; throws the call's error like Get().
+template <typename T>
+struct RefAwaiter {
+  ObjectRef<T> ref;
+  bool await_ready() const { return internal::ObjectIsReady(ref.Data()); }
+  void await_suspend(std::coroutine_handle<> h) const {
+    internal::OnObjectReady(ref.Data(), [h] { internal::PostToActorLoop([h] { h.resume(); }); });
+  }
+  T await_resume() const { return ref.Get(std::chrono::milliseconds(0)); }
+};
+
+template <typename T>
+RefAwaiter<T> operator co_await(const ObjectRef<T>& ref) {
+  return {ref};
+}
 
 template <typename T>
 struct IsObjectRef : std::false_type {};

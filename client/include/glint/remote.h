@@ -81,10 +81,22 @@ TaskCaller<F> Task(F f) {
   return TaskCaller<F>(f);
 }
 
+namespace internal {
+template <typename T>
+struct Unwrap {
+  using type = T;
+};
+template <typename T>
+struct Unwrap<Async<T>> {
+  using type = T;
+};
+}  // namespace internal
+
 template <typename M>
 class ActorTaskCaller {
  public:
-  using Ret = typename internal::FnTraits<M>::Ret;
+  // A coroutine method's ObjectRef holds what it co_returns.
+  using Ret = typename internal::Unwrap<typename internal::FnTraits<M>::Ret>::type;
   ActorTaskCaller(std::string actor_id, M m)
       : actor_id_(std::move(actor_id)), name_(internal::NameOfMethod(internal::MemberKey(m))) {}
 

@@ -4,6 +4,8 @@
 // (to run it).
 #pragma once
 #include <cstring>
+#include <exception>
+#include <typeinfo>
 #include <functional>
 #include <string>
 #include <tuple>
@@ -11,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "glint/async.h"
 #include "glint/internal/serializer.h"
 
 namespace glint::internal {
@@ -19,10 +22,17 @@ using Args = std::vector<std::string>;  // one msgpack value per parameter
 using FunctionInvoker = std::function<std::string(const Args&)>;
 using FactoryInvoker = std::function<void*(const Args&)>;
 using MethodInvoker = std::function<std::string(void*, const Args&)>;
+// A coroutine method: starts it; `done` gets the packed result or the error.
+using AsyncDone = std::function<void(std::string, std::exception_ptr)>;
+using AsyncMethodInvoker = std::function<void(void*, const Args&, AsyncDone)>;
 
+// `class_key` (typeid name of the actor class) ties methods to factories, so
+// a worker knows whether the actor it builds is async.
 void RegisterFunction(const std::string& name, const void* key, FunctionInvoker f);
-void RegisterFactory(const std::string& name, const void* key, FactoryInvoker f);
-void RegisterMethod(const std::string& name, const std::string& key, MethodInvoker f);
+void RegisterFactory(const std::string& name, const void* key, FactoryInvoker f, const char* class_key);
+void RegisterMethod(const std::string& name, const std::string& key, MethodInvoker f, const char* class_key);
+void RegisterAsyncMethod(const std::string& name, const std::string& key, AsyncMethodInvoker f,
+                         const char* class_key);
 // The registered name of a function/factory/method; throws if unregistered.
 const std::string& NameOfFunction(const void* key);
 const std::string& NameOfMethod(const std::string& key);
@@ -52,12 +62,15 @@ template <typename R, typename... A>
 void RegisterOne(const std::string& name, R (*f)(A...)) {
   const void* key = reinterpret_cast<const void*>(f);
   if constexpr (std::is_pointer_v<R>) {
-    RegisterFactory(name, key, [f](const Args& args) -> void* {
-      if (args.size() != sizeof...(A)) ThrowArity(sizeof...(A), args.size());
-      return [&]<size_t... I>(std::index_sequence<I...>) {
-        return static_cast<void*>(f(Unpack<std::decay_t<A>>(args[I], "an argument")...));
-      }(std::index_sequence_for<A...>{});
-    });
+    RegisterFactory(
+        name, key,
+        [f](const Args& args) -> void* {
+          if (args.size() != sizeof...(A)) ThrowArity(sizeof...(A), args.size());
+          return [&]<size_t... I>(std::index_sequence<I...>) {
+            return static_cast<void*>(f(Unpack<std::decay_t<A>>(args[I], "an argument")...));
+          }(std::index_sequence_for<A...>{});
+        },
+        typeid(std::remove_pointer_t<R>).name());
   } else {
     RegisterFunction(name, key, [f](const Args& args) {
       return InvokeWith<R>(f, args, std::index_sequence_for<A...>{}, (std::tuple<A...>*)nullptr);
@@ -65,20 +78,58 @@ void RegisterOne(const std::string& name, R (*f)(A...)) {
   }
 }
 
+// Registers a method of class C (const or not) called through `m`.
+template <typename R, typename C, typename M, typename... A>
+void RegisterMember(const std::string& name, M m, std::tuple<A...>*) {
+  if constexpr (IsAsync<R>::value) {
+    static_assert(!(std::is_reference_v<A> || ...),
+                  "a coroutine method must take its parameters by value (they live in its frame)");
+    RegisterAsyncMethod(
+        name, MemberKey(m),
+        [m](void* self, const Args& args, AsyncDone done) {
+          if (args.size() != sizeof...(A)) ThrowArity(sizeof...(A), args.size());
+          auto* co = [&]<size_t... I>(std::index_sequence<I...>) {
+            return new R((static_cast<C*>(self)->*m)(Unpack<std::decay_t<A>>(args[I], "an argument")...));
+          }(std::index_sequence_for<A...>{});
+          co->Start([co, done] {
+            std::string data;
+            std::exception_ptr error;
+            try {
+              if constexpr (std::is_void_v<typename R::ValueType>) {
+                co->Result();
+                data = Pack(msgpack::type::nil_t());
+              } else {
+                data = Pack(co->Result());
+              }
+            } catch (...) {
+              error = std::current_exception();
+            }
+            delete co;
+            done(std::move(data), error);
+          });
+        },
+        typeid(C).name());
+  } else {
+    RegisterMethod(
+        name, MemberKey(m),
+        [m](void* self, const Args& args) {
+          auto call = [&](auto&&... a) -> R {
+            return (static_cast<C*>(self)->*m)(std::forward<decltype(a)>(a)...);
+          };
+          return InvokeWith<R>(call, args, std::index_sequence_for<A...>{}, (std::tuple<A...>*)nullptr);
+        },
+        typeid(C).name());
+  }
+}
+
 template <typename R, typename C, typename... A>
 void RegisterOne(const std::string& name, R (C::*m)(A...)) {
-  RegisterMethod(name, MemberKey(m), [m](void* self, const Args& args) {
-    auto call = [&](auto&&... a) -> R { return (static_cast<C*>(self)->*m)(std::forward<decltype(a)>(a)...); };
-    return InvokeWith<R>(call, args, std::index_sequence_for<A...>{}, (std::tuple<A...>*)nullptr);
-  });
+  RegisterMember<R, C>(name, m, (std::tuple<A...>*)nullptr);
 }
 
 template <typename R, typename C, typename... A>
 void RegisterOne(const std::string& name, R (C::*m)(A...) const) {
-  RegisterMethod(name, MemberKey(m), [m](void* self, const Args& args) {
-    auto call = [&](auto&&... a) -> R { return (static_cast<C*>(self)->*m)(std::forward<decltype(a)>(a)...); };
-    return InvokeWith<R>(call, args, std::index_sequence_for<A...>{}, (std::tuple<A...>*)nullptr);
-  });
+  RegisterMember<R, C>(name, m, (std::tuple<A...>*)nullptr);
 }
 
 template <typename... F>

@@ -37,7 +37,7 @@ struct ActorOptions {
   bool get_if_exists = false;
   int max_restarts = 0;
   int max_task_retries = 0;
-  int max_concurrency = 1;
+  int max_concurrency = 0;  // 0: 1 for sync actors, 1000 for async ones
   std::map<std::string, double> resources;
 };
 

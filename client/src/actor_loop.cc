@@ -1,0 +1,83 @@
+#include <utility>  // Boost 1.74's asio needs it before its own headers
+
+#include "client/src/actor_loop.h"
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <memory>
+
+#include "glint/async.h"
+#include "glint/errors.h"
+
+namespace glint::internal {
+namespace {
+ActorLoop* g_loop = nullptr;
+thread_local bool t_on_loop = false;
+}  // namespace
+
+ActorLoop::ActorLoop(int limit) : limit_(limit) {
+  thread_ = std::thread([this] {
+    t_on_loop = true;
+    auto guard = boost::asio::make_work_guard(ctx_);
+    ctx_.run();
+  });
+  thread_.detach();  // lives as long as the worker process
+}
+
+ActorLoop* ActorLoop::Create(int limit) {
+  if (!g_loop) g_loop = new ActorLoop(limit);
+  return g_loop;
+}
+
+ActorLoop* ActorLoop::Current() { return g_loop; }
+bool ActorLoop::OnLoopThread() { return t_on_loop; }
+
+void ActorLoop::Post(std::function<void()> fn) { boost::asio::post(ctx_, std::move(fn)); }
+
+void ActorLoop::PostAfter(std::chrono::nanoseconds delay, std::function<void()> fn) {
+  auto timer = std::make_shared<boost::asio::steady_timer>(ctx_, delay);
+  timer->async_wait([timer, fn = std::move(fn)](const boost::system::error_code&) { fn(); });
+}
+
+void ActorLoop::Admit(std::function<void()> start) {
+  if (running_ < limit_) {
+    ++running_;
+    start();
+  } else {
+    waiting_.push_back(std::move(start));
+  }
+}
+
+void ActorLoop::Done() {
+  --running_;
+  if (!waiting_.empty() && running_ < limit_) {
+    auto next = std::move(waiting_.front());
+    waiting_.pop_front();
+    ++running_;
+    // Not inline: keeps the stack flat when many calls finish in a row.
+    Post(std::move(next));
+  }
+}
+
+void PostToActorLoop(std::function<void()> fn) {
+  if (!g_loop) throw Error("glint coroutines (co_await, Sleep, Yield) run only inside an async actor");
+  g_loop->Post(std::move(fn));
+}
+
+void PostToActorLoopAfter(std::chrono::nanoseconds delay, std::function<void()> fn) {
+  if (!g_loop) throw Error("glint::Sleep runs only inside an async actor");
+  g_loop->PostAfter(delay, std::move(fn));
+}
+
+}  // namespace glint::internal
+
+namespace glint {
+
+boost::asio::io_context& ActorExecutor() {
+  auto* loop = internal::ActorLoop::Current();
+  if (!loop) throw Error("ActorExecutor() exists only in an async actor (one with a glint::Async method)");
+  return loop->context();
+}
+
+}  // namespace glint

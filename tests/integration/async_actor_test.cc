@@ -1,0 +1,245 @@
+// Actor concurrency through real processes: async actors (coroutines on one
+// event loop), threaded actors, and their limits. Concurrency is asserted by
+// recorded overlap, never by wall time.
+#include <glint/api.h>
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <thread>
+
+#include "integration/test_cluster.h"
+#include "integration/test_functions.h"
+
+namespace {
+
+using glint::testing::TestCluster;
+using glint::testing::WaitUntil;
+
+int64_t NowNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+class Sink {
+ public:
+  static Sink* Create() { return new Sink(); }
+  int Value(int v) { return v; }
+};
+
+// An async actor: every method runs on its one event loop.
+class Loop {
+ public:
+  static Loop* Create() { return new Loop(); }
+
+  // The first three wait for the event the fourth sets.
+  glint::Async<int> WaitOrSet(int i) {
+    if (i == 3) {
+      event_.Set();
+    } else {
+      co_await event_.Wait();
+    }
+    co_return i;
+  }
+
+  // Records [start, end] around a sleep; also the peak concurrency.
+  glint::Async<std::vector<int64_t>> Nap(int ms) {
+    int64_t start = NowNs();
+    peak_ = std::max(peak_, ++running_);
+    co_await glint::Sleep(std::chrono::milliseconds(ms));
+    --running_;
+    co_return std::vector<int64_t>{start, NowNs()};
+  }
+  int Peak() const { return peak_; }  // a plain method, on the loop too
+
+  glint::Async<int> AwaitOther(glint::ActorHandle<Sink> other, int v) {
+    int got = co_await other.Task(&Sink::Value).Remote(v);
+    co_await glint::Yield();
+    co_return got + co_await Helper();
+  }
+  glint::Async<int> Helper() { co_return 1000; }
+
+  glint::Async<int> BlockingGet(glint::ActorHandle<Sink> other) {
+    co_return glint::Get(other.Task(&Sink::Value).Remote(1));  // refused: would freeze the loop
+  }
+  glint::Async<int> Throw(std::string msg) {
+    co_await glint::Yield();
+    throw std::out_of_range(msg);
+  }
+
+  // The long-polling pattern: loops awaiting another actor, forever (here:
+  // until `rounds` are done) while Count() still answers.
+  glint::Async<int> Run(glint::ActorHandle<Sink> other, int rounds) {
+    for (int i = 0; i < rounds; ++i) {
+      count_ += co_await other.Task(&Sink::Value).Remote(1);
+      co_await glint::Sleep(std::chrono::milliseconds(5));
+    }
+    co_return count_;
+  }
+  int Count() const { return count_; }
+
+ private:
+  glint::AsyncEvent event_;
+  int running_ = 0;
+  int peak_ = 0;
+  int count_ = 0;
+};
+
+// The same long-polling loop in a sync actor blocks its only thread.
+class SyncPoller {
+ public:
+  static SyncPoller* Create() { return new SyncPoller(); }
+  int Run(glint::ActorHandle<Sink> other, int rounds) {
+    for (int i = 0; i < rounds; ++i) {
+      count_ += other.Task(&Sink::Value).Remote(1).Get();
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));  // user work, not test sync
+    }
+    return count_;
+  }
+  int Count() const { return count_; }
+
+ private:
+  int count_ = 0;
+};
+
+// A threaded actor (max_concurrency n, no coroutines): Enter() waits until n
+// calls have been inside at once (or 10 s), and records the peak.
+class Threads {
+ public:
+  static Threads* Create(int n) { return new Threads(n); }
+  int Enter() {
+    int now = ++inside_;
+    int peak = peak_.load();
+    while (now > peak && !peak_.compare_exchange_weak(peak, now)) {
+    }
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (peak_.load() < n_ && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
+    --inside_;
+    return 0;
+  }
+  int Peak() const { return peak_.load(); }
+
+ private:
+  explicit Threads(int n) : n_(n) {}
+  const int n_;
+  std::atomic<int> inside_{0}, peak_{0};
+};
+
+GLINT_REMOTE(Sink::Create, &Sink::Value, Loop::Create, &Loop::WaitOrSet, &Loop::Nap, &Loop::Peak,
+             &Loop::AwaitOther, &Loop::Helper, &Loop::BlockingGet, &Loop::Throw, &Loop::Run, &Loop::Count,
+             SyncPoller::Create, &SyncPoller::Run, &SyncPoller::Count, Threads::Create, &Threads::Enter,
+             &Threads::Peak);
+
+class AsyncActorTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    cluster_ = new TestCluster(2);
+    glint::Config c;
+    c.address = cluster_->gcs_address();
+    glint::Init(c);
+  }
+  static void TearDownTestSuite() {
+    glint::Shutdown();
+    delete cluster_;
+  }
+  static TestCluster* cluster_;
+};
+TestCluster* AsyncActorTest::cluster_ = nullptr;
+
+TEST_F(AsyncActorTest, FourCoroutinesWaitForAnEventTheFourthSets) {
+  auto a = glint::Actor(Loop::Create).Remote();
+  std::vector<glint::ObjectRef<int>> refs;
+  for (int i = 0; i < 4; ++i) refs.push_back(a.Task(&Loop::WaitOrSet).Remote(i));
+  // Run one at a time, the first would wait forever: they must interleave.
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(refs[i].Get(std::chrono::seconds(30)), i);
+}
+
+TEST_F(AsyncActorTest, FiftySleepersRunConcurrentlyOnTheDefaultActor) {
+  auto a = glint::Actor(Loop::Create).Remote();
+  std::vector<glint::ObjectRef<std::vector<int64_t>>> refs;
+  for (int i = 0; i < 50; ++i) refs.push_back(a.Task(&Loop::Nap).Remote(1000));
+  int64_t last_start = 0, first_end = INT64_MAX;
+  for (auto& r : refs) {
+    auto span = r.Get(std::chrono::seconds(60));
+    last_start = std::max(last_start, span[0]);
+    first_end = std::min(first_end, span[1]);
+  }
+  EXPECT_LT(last_start, first_end) << "every call started before any ended: all 50 overlapped";
+  EXPECT_EQ(a.Task(&Loop::Peak).Remote().Get(), 50);
+}
+
+TEST_F(AsyncActorTest, MaxConcurrencyCapsRunningCoroutines) {
+  auto a = glint::Actor(Loop::Create).SetMaxConcurrency(10).Remote();
+  std::vector<glint::ObjectRef<std::vector<int64_t>>> refs;
+  for (int i = 0; i < 40; ++i) refs.push_back(a.Task(&Loop::Nap).Remote(50));
+  for (auto& r : refs) r.Get(std::chrono::seconds(60));
+  int peak = a.Task(&Loop::Peak).Remote().Get();
+  EXPECT_LE(peak, 10);
+  EXPECT_GE(peak, 2) << "they did run concurrently";
+}
+
+TEST_F(AsyncActorTest, ThreadedActorOverlapsNCallsAndNeverMore) {
+  auto t = glint::Actor(Threads::Create).SetMaxConcurrency(4).Remote(4);
+  std::vector<glint::ObjectRef<int>> refs;
+  for (int i = 0; i < 12; ++i) refs.push_back(t.Task(&Threads::Enter).Remote());
+  for (auto& r : refs) r.Get(std::chrono::seconds(60));
+  EXPECT_EQ(t.Task(&Threads::Peak).Remote().Get(), 4);
+}
+
+TEST_F(AsyncActorTest, CoAwaitOtherActorsYieldAndNestedCoroutines) {
+  auto sink = glint::Actor(Sink::Create).Remote();
+  auto a = glint::Actor(Loop::Create).Remote();
+  EXPECT_EQ(a.Task(&Loop::AwaitOther).Remote(sink, 7).Get(std::chrono::seconds(30)), 1007);
+}
+
+TEST_F(AsyncActorTest, BlockingGetInsideAnAsyncMethodIsRefused) {
+  auto sink = glint::Actor(Sink::Create).Remote();
+  auto a = glint::Actor(Loop::Create).Remote();
+  try {
+    a.Task(&Loop::BlockingGet).Remote(sink).Get(std::chrono::seconds(30));
+    FAIL() << "expected TaskError";
+  } catch (const glint::TaskError& e) {
+    EXPECT_EQ(e.type(), "glint::AsyncGetError");
+    EXPECT_NE(e.message().find("co_await"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(a.Task(&Loop::Count).Remote().Get(), 0) << "the loop still answers";
+}
+
+TEST_F(AsyncActorTest, ACoroutineThatThrowsGivesTaskError) {
+  auto a = glint::Actor(Loop::Create).Remote();
+  try {
+    a.Task(&Loop::Throw).Remote("nope").Get(std::chrono::seconds(30));
+    FAIL() << "expected TaskError";
+  } catch (const glint::TaskError& e) {
+    EXPECT_EQ(e.type(), "std::out_of_range");
+    EXPECT_EQ(e.message(), "nope");
+  }
+}
+
+TEST_F(AsyncActorTest, LongPollingAsyncActorStillAnswersASyncOneDoesNot) {
+  auto sink = glint::Actor(Sink::Create).Remote();
+  auto a = glint::Actor(Loop::Create).Remote();
+  auto run = a.Task(&Loop::Run).Remote(sink, 400);
+  ASSERT_TRUE(WaitUntil([&] { return a.Task(&Loop::Count).Remote().Get(std::chrono::seconds(10)) > 0; }));
+  EXPECT_NO_THROW(a.Task(&Loop::Count).Remote().Get(std::chrono::seconds(5)))
+      << "the async actor answers while Run() loops";
+  auto s = glint::Actor(SyncPoller::Create).Remote();
+  auto srun = s.Task(&SyncPoller::Run).Remote(sink, 400);
+  EXPECT_THROW(s.Task(&SyncPoller::Count).Remote().Get(std::chrono::milliseconds(300)), glint::GetTimeoutError)
+      << "the sync actor's one thread is busy in Run()";
+  EXPECT_EQ(run.Get(std::chrono::seconds(60)), 400);
+  EXPECT_EQ(srun.Get(std::chrono::seconds(60)), 400);
+}
+
+TEST_F(AsyncActorTest, FuturesAndCallbacksOnRefs) {
+  auto sink = glint::Actor(Sink::Create).Remote();
+  auto fut = sink.Task(&Sink::Value).Remote(42).ToFuture();
+  ASSERT_EQ(fut.wait_for(std::chrono::seconds(30)), std::future_status::ready);
+  EXPECT_EQ(fut.get(), 42);
+  std::promise<void> called;
+  sink.Task(&Sink::Value).Remote(1).OnReady([&] { called.set_value(); });
+  EXPECT_EQ(called.get_future().wait_for(std::chrono::seconds(30)), std::future_status::ready);
+  EXPECT_THROW(glint::ActorExecutor(), glint::Error) << "a driver has no actor loop";
+}
+
+}  // namespace
