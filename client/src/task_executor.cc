@@ -11,9 +11,11 @@ namespace {
 thread_local bool t_in_normal_task = false;
 }  // namespace
 
-// One PushTask call: accepted (kWaiting), then run and answered (kReplying).
+// One PushTask call: accepted (kWaiting), then run and answered (kReplying);
+// or a wake-up (kWake) posted to get another thread out of cq->Next().
 struct TaskExecutor::Call {
-  enum State { kWaiting, kReplying } state = kWaiting;
+  enum State { kWaiting, kReplying, kWake } state = kWaiting;
+  std::unique_ptr<grpc::Alarm> alarm;
   grpc::ServerContext ctx;
   proto::PushTaskRequest req;
   proto::PushTaskReply reply;
@@ -101,7 +103,7 @@ void TaskExecutor::Loop() {
     bool ok = false;
     if (!cq_->Next(&tag, &ok)) return;  // the queue is shut down and drained
     call = static_cast<Call*>(tag);
-    if (call->state == Call::kReplying || !ok) {  // reply sent, or server shutting down
+    if (call->state != Call::kWaiting || !ok) {  // reply sent, a wake-up, or shutting down
       delete call;
       continue;
     }
@@ -114,6 +116,22 @@ void TaskExecutor::Loop() {
       continue;
     }
     Admit(call);
+    WakeOthers();
+  }
+}
+
+void TaskExecutor::WakeOthers() {
+  size_t extra = 0;
+  {
+    absl::MutexLock lock(&mu_);
+    if (threads_.size() < 2 || ready_.size() < 2) return;
+    extra = std::min(ready_.size(), threads_.size()) - 1;  // this thread takes one
+  }
+  for (size_t i = 0; i < extra; ++i) {
+    auto* wake = new Call();
+    wake->state = Call::kWake;
+    wake->alarm = std::make_unique<grpc::Alarm>();
+    wake->alarm->Set(cq_, gpr_now(GPR_CLOCK_MONOTONIC), wake);
   }
 }
 

@@ -10,6 +10,7 @@
 // served on other (callback) threads, so a method blocked in a nested Get
 // never stops this process from serving its objects. Thread-safe.
 #pragma once
+#include <grpcpp/alarm.h>
 #include <grpcpp/grpcpp.h>
 
 #include <atomic>
@@ -69,6 +70,8 @@ class TaskExecutor {
   void Accept();
   // Queues `call` (and calls it unblocks) in ready_, in order.
   void Admit(Call* call);
+  // With several threads: gets idle ones out of cq->Next() for queued calls.
+  void WakeOthers();
   void RunAndReply(Call* call);
   // Sends the call's reply (and ends the actor after ExitActor()).
   void Reply(Call* call);
