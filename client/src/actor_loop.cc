@@ -16,7 +16,8 @@ ActorLoop* g_loop = nullptr;
 thread_local bool t_on_loop = false;
 }  // namespace
 
-ActorLoop::ActorLoop(int limit) : limit_(limit) {
+ActorLoop::ActorLoop(int limit) {
+  groups_[""].limit = limit;
   thread_ = std::thread([this] {
     t_on_loop = true;
     auto guard = boost::asio::make_work_guard(ctx_);
@@ -40,21 +41,25 @@ void ActorLoop::PostAfter(std::chrono::nanoseconds delay, std::function<void()> 
   timer->async_wait([timer, fn = std::move(fn)](const boost::system::error_code&) { fn(); });
 }
 
-void ActorLoop::Admit(std::function<void()> start) {
-  if (running_ < limit_) {
-    ++running_;
+void ActorLoop::AddGroup(const std::string& name, int limit) { groups_[name].limit = limit; }
+
+void ActorLoop::Admit(const std::string& group, std::function<void()> start) {
+  auto& g = groups_[group];
+  if (g.running < g.limit) {
+    ++g.running;
     start();
   } else {
-    waiting_.push_back(std::move(start));
+    g.waiting.push_back(std::move(start));
   }
 }
 
-void ActorLoop::Done() {
-  --running_;
-  if (!waiting_.empty() && running_ < limit_) {
-    auto next = std::move(waiting_.front());
-    waiting_.pop_front();
-    ++running_;
+void ActorLoop::Done(const std::string& group) {
+  auto& g = groups_[group];
+  --g.running;
+  if (!g.waiting.empty() && g.running < g.limit) {
+    auto next = std::move(g.waiting.front());
+    g.waiting.pop_front();
+    ++g.running;
     // Not inline: keeps the stack flat when many calls finish in a row.
     Post(std::move(next));
   }

@@ -7,6 +7,8 @@
 #include <chrono>
 #include <deque>
 #include <functional>
+#include <map>
+#include <string>
 #include <thread>
 
 namespace glint::internal {
@@ -22,17 +24,22 @@ class ActorLoop {
   boost::asio::io_context& context() { return ctx_; }
   void Post(std::function<void()> fn);
   void PostAfter(std::chrono::nanoseconds delay, std::function<void()> fn);
-  // Runs `start` now if fewer than `limit` calls are running, else later;
-  // every started call must end with Done().
-  void Admit(std::function<void()> start);
-  void Done();
+  // Adds a concurrency group with its own limit (before any call).
+  void AddGroup(const std::string& name, int limit);
+  // Runs `start` now if the group ("" is the default) has fewer than its
+  // limit running, else later; every started call must end with Done(group).
+  void Admit(const std::string& group, std::function<void()> start);
+  void Done(const std::string& group);
 
  private:
+  struct Limit {
+    int limit = 0;
+    int running = 0;
+    std::deque<std::function<void()>> waiting;
+  };
   explicit ActorLoop(int limit);
   boost::asio::io_context ctx_;
-  int limit_;
-  int running_ = 0;
-  std::deque<std::function<void()>> waiting_;
+  std::map<std::string, Limit> groups_;  // touched on the loop thread only
   std::thread thread_;
 };
 

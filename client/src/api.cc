@@ -101,8 +101,9 @@ std::string CreateActor(const std::string& factory, std::vector<WireArg> args, c
   return Rt().CreateActor(factory, std::move(args), opts);
 }
 
-RefData SubmitActorTask(const std::string& actor_id, const std::string& method, std::vector<WireArg> args) {
-  return Rt().SubmitActorTask(actor_id, method, std::move(args));
+RefData SubmitActorTask(const std::string& actor_id, const std::string& method, std::vector<WireArg> args,
+                        const std::string& concurrency_group) {
+  return Rt().SubmitActorTask(actor_id, method, std::move(args), concurrency_group);
 }
 
 RefData PutObject(std::string data) { return Rt().Put(std::move(data)); }

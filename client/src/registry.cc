@@ -19,6 +19,7 @@ struct Registry {
   std::map<std::string, AsyncMethodInvoker> async_methods;
   std::map<std::string, std::string> factory_class;  // factory name -> class key
   std::set<std::string> async_classes;
+  std::map<std::string, std::string> method_group;
   std::map<const void*, std::string> function_names;
   std::map<std::string, std::string> method_names;
 };
@@ -134,6 +135,19 @@ const AsyncMethodInvoker* FindAsyncMethod(const std::string& name) {
   std::lock_guard lock(r.mu);
   auto it = r.async_methods.find(name);
   return it == r.async_methods.end() ? nullptr : &it->second;
+}
+
+void RegisterMethodGroup(const std::string& group, const std::vector<std::string>& methods) {
+  auto& r = Reg();
+  std::lock_guard lock(r.mu);
+  for (auto& m : methods) r.method_group[m] = group;
+}
+
+std::string DefaultGroupOf(const std::string& method) {
+  auto& r = Reg();
+  std::lock_guard lock(r.mu);
+  auto it = r.method_group.find(method);
+  return it == r.method_group.end() ? std::string() : it->second;
 }
 
 bool FactoryMakesAsyncActor(const std::string& factory) {

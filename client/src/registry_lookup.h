@@ -13,5 +13,7 @@ const MethodInvoker* FindMethod(const std::string& name);
 const AsyncMethodInvoker* FindAsyncMethod(const std::string& name);
 // True when the factory's class has a coroutine method (an async actor).
 bool FactoryMakesAsyncActor(const std::string& factory);
+// The method's GLINT_CONCURRENCY_GROUP, or "" (the default group).
+std::string DefaultGroupOf(const std::string& method);
 
 }  // namespace glint::internal

@@ -345,6 +345,10 @@ std::string Runtime::CreateActor(const std::string& factory, std::vector<WireArg
   proto::TaskSpec spec = NewSpec(proto::ACTOR_CREATION_TASK, factory, args);
   spec.set_actor_id(RandomId());
   spec.set_max_concurrency(opts.max_concurrency);
+  for (auto& [name, limit] : opts.concurrency_groups) {
+    if (name.empty() || limit < 1) throw Error("a concurrency group needs a name and a limit of at least 1");
+    (*spec.mutable_concurrency_groups())[name] = limit;
+  }
   for (auto& [k, v] : opts.resources) (*spec.mutable_resources())[k] = v;
   proto::CreateActorRequest req;
   *req.mutable_creation_task() = spec;
@@ -367,8 +371,9 @@ std::string Runtime::CreateActor(const std::string& factory, std::vector<WireArg
 }
 
 RefData Runtime::SubmitActorTask(const std::string& actor_id, const std::string& method,
-                                 std::vector<WireArg> args) {
+                                 std::vector<WireArg> args, const std::string& concurrency_group) {
   proto::TaskSpec spec = NewSpec(proto::ACTOR_TASK, method, args);
+  spec.set_concurrency_group(concurrency_group);
   spec.set_actor_id(actor_id);
   spec.set_caller_id(worker_id_);
   std::string id = ReturnObjectId(spec.task_id(), 0);

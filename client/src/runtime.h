@@ -53,7 +53,7 @@ class Runtime {
   std::string CreateActor(const std::string& factory, std::vector<WireArg> args,
                           const ActorOptions& opts);
   RefData SubmitActorTask(const std::string& actor_id, const std::string& method,
-                          std::vector<WireArg> args);
+                          std::vector<WireArg> args, const std::string& concurrency_group);
   RefData Put(std::string data);
   // The value, or nullopt at the timeout (< 0: none). Errors come as values.
   std::optional<proto::ObjectValue> Get(const RefData& ref, int64_t timeout_ms);

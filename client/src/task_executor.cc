@@ -1,5 +1,7 @@
 #include "client/src/task_executor.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "client/src/actor_loop.h"
 #include "client/src/errors_convert.h"
@@ -96,7 +98,7 @@ void TaskExecutor::Loop() {
       }
     }
     if (call) {
-      RunAndReply(call);
+      Dispatch(call);
       continue;
     }
     void* tag = nullptr;
@@ -135,11 +137,79 @@ void TaskExecutor::WakeOthers() {
   }
 }
 
-void TaskExecutor::RunAndReply(Call* call) {
-  if (loop_ && call->req.task().type() == proto::ACTOR_TASK) {
-    RunOnLoop(call);
+void TaskExecutor::Dispatch(Call* call) {
+  const auto& spec = call->req.task();
+  if (spec.type() != proto::ACTOR_TASK) {
+    RunAndReply(call);
     return;
   }
+  std::string group = spec.concurrency_group().empty() ? DefaultGroupOf(spec.function_name())
+                                                       : spec.concurrency_group();
+  if (!group.empty() &&
+      std::find(group_names_.begin(), group_names_.end(), group) == group_names_.end()) {
+    std::string have;
+    for (auto& g : group_names_) absl::StrAppend(&have, have.empty() ? "" : ", ", g);
+    *call->reply.mutable_result() = ErrorValue(
+        proto::TASK_ERROR, absl::StrCat("unknown concurrency group '", group, "' for '", spec.function_name(),
+                                        "'; the actor has ", have.empty() ? "none" : have,
+                                        " (see SetConcurrencyGroups)"));
+    call->reply.mutable_result()->mutable_error()->set_exception_type("glint::Error");
+    Reply(call);
+    return;
+  }
+  if (loop_) {
+    RunOnLoop(call, group);
+    return;
+  }
+  if (has_groups_) {  // every group, the default one too, has its own threads
+    absl::MutexLock lock(&mu_);
+    groups_[group].queue.push_back(call);
+    return;
+  }
+  RunAndReply(call);
+}
+
+void TaskExecutor::MakeGroups(const proto::TaskSpec& creation, bool async) {
+  std::map<std::string, int> groups(creation.concurrency_groups().begin(), creation.concurrency_groups().end());
+  for (auto& [name, limit] : groups) group_names_.push_back(name);
+  if (async) {
+    for (auto& [name, limit] : groups) loop_->AddGroup(name, limit);
+    return;
+  }
+  if (groups.empty()) {
+    if (creation.max_concurrency() > 1) {  // a threaded actor: more queue threads
+      absl::MutexLock lock(&mu_);
+      AddThreads(creation.max_concurrency() - 1);
+    }
+    return;
+  }
+  // With groups, the queue thread only hands calls out, so a busy group
+  // never stops calls for the others from arriving.
+  groups[""] = std::max(1, creation.max_concurrency());
+  absl::MutexLock lock(&mu_);
+  for (auto& [name, limit] : groups) {
+    groups_[name];
+    for (int i = 0; i < limit; ++i) threads_.emplace_back([this, name = name] { GroupLoop(name); });
+  }
+  has_groups_ = true;
+}
+
+void TaskExecutor::GroupLoop(const std::string& name) {
+  while (true) {
+    Call* call;
+    {
+      absl::MutexLock lock(&mu_);
+      auto& q = groups_[name].queue;
+      auto ready = [&q]() { return !q.empty(); };
+      mu_.Await(absl::Condition(&ready));
+      call = q.front();
+      q.pop_front();
+    }
+    RunAndReply(call);
+  }
+}
+
+void TaskExecutor::RunAndReply(Call* call) {
   t_in_normal_task = call->req.task().type() == proto::NORMAL_TASK;
   Execute(call->req.task(), &call->reply);
   t_in_normal_task = false;
@@ -184,20 +254,20 @@ void TaskExecutor::Fail(proto::PushTaskReply* reply, const std::string& fn, std:
   }
 }
 
-void TaskExecutor::RunOnLoop(Call* call) {
+void TaskExecutor::RunOnLoop(Call* call, const std::string& group) {
   // Arguments are resolved here, off the loop (a blocking fetch would stall it).
   auto args = std::make_shared<Args>();
   if (!ResolveArgs(call->req.task(), args.get(), call->reply.mutable_result())) {
     Reply(call);
     return;
   }
-  loop_->Post([this, call, args] {
-    loop_->Admit([this, call, args] {
+  loop_->Post([this, call, args, group] {
+    loop_->Admit(group, [this, call, args, group] {
       const auto& spec = call->req.task();
       const std::string& fn = spec.function_name();
-      auto finish = [this, call] {
+      auto finish = [this, call, group] {
         Reply(call);
-        loop_->Done();
+        loop_->Done(group);
       };
       if (exiting_) {
         *call->reply.mutable_result() = ErrorValue(proto::ACTOR_DIED, "the actor called ExitActor() and is exiting");
@@ -267,11 +337,8 @@ void TaskExecutor::Execute(const proto::TaskSpec& spec, proto::PushTaskReply* re
           *result = ErrorValue(proto::TASK_ERROR, "the actor factory returned null");
           return;
         }
+        MakeGroups(spec, async);
         result->set_data(std::string());
-        if (!async && spec.max_concurrency() > 1) {
-          absl::MutexLock lock(&mu_);
-          AddThreads(spec.max_concurrency() - 1);
-        }
         return;
       }
       case proto::ACTOR_TASK: {

@@ -76,7 +76,12 @@ class TaskExecutor {
   // Sends the call's reply (and ends the actor after ExitActor()).
   void Reply(Call* call);
   // An async actor's call: arguments resolved here, the method run on the loop.
-  void RunOnLoop(Call* call);
+  void RunOnLoop(Call* call, const std::string& group);
+  // Runs an actor call in its concurrency group; the default group here.
+  void Dispatch(Call* call);
+  // Makes the actor's concurrency groups (at creation).
+  void MakeGroups(const proto::TaskSpec& creation, bool async);
+  void GroupLoop(const std::string& name);
   void Execute(const proto::TaskSpec& spec, proto::PushTaskReply* reply);
   bool ResolveArgs(const proto::TaskSpec& spec, Args* args, proto::ObjectValue* result);
   // The reply for user code that threw (or called ExitActor()).
@@ -94,6 +99,13 @@ class TaskExecutor {
   absl::flat_hash_map<std::string, Caller> callers_ ABSL_GUARDED_BY(mu_);
   std::vector<std::thread> threads_ ABSL_GUARDED_BY(mu_);
   ActorLoop* loop_ = nullptr;  // async actors only
+  // Concurrency groups of a sync/threaded actor: their own threads and queue.
+  struct Group {
+    std::deque<Call*> queue;
+  };
+  std::map<std::string, Group> groups_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::string> group_names_;  // fixed at creation, for async actors too
+  std::atomic<bool> has_groups_{false};
   void* actor_ = nullptr;  // set once by the creation task
   std::string actor_id_;
   bool restarted_ = false;

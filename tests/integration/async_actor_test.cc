@@ -125,6 +125,60 @@ class Threads {
   std::atomic<int> inside_{0}, peak_{0};
 };
 
+// Peak tracking for a group of calls: Enter() waits until `limit` are inside
+// at once (or 10 s), so each group's peak shows its limit.
+struct Gauge {
+  std::atomic<int> inside{0}, peak{0};
+  void Enter(int limit) {
+    int now = ++inside;
+    int p = peak.load();
+    while (now > p && !peak.compare_exchange_weak(p, now)) {
+    }
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (peak.load() < limit && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
+    --inside;
+  }
+};
+
+// A sync actor with concurrency groups "io" (2) and "compute" (4).
+class Grouped {
+ public:
+  static Grouped* Create() { return new Grouped(); }
+  int Io() { io_.Enter(2); return 0; }
+  int Compute() { compute_.Enter(4); return 0; }
+  std::vector<int> Peaks() const { return {io_.peak.load(), compute_.peak.load()}; }
+  // Default group (one thread): blocks until `path` exists.
+  int Slow(std::string path) { return tf::WaitForFile(path); }
+  int Ping() { return 1; }
+
+ private:
+  Gauge io_, compute_;
+};
+
+// The same with coroutines, on one loop: groups cap separately.
+class AsyncGrouped {
+ public:
+  static AsyncGrouped* Create() { return new AsyncGrouped(); }
+  glint::Async<int> Io() { co_return co_await Run(io_running_, io_peak_); }
+  glint::Async<int> Compute() { co_return co_await Run(compute_running_, compute_peak_); }
+  std::vector<int> Peaks() const { return {io_peak_, compute_peak_}; }
+
+ private:
+  glint::Async<int> Run(int& running, int& peak) {
+    peak = std::max(peak, ++running);
+    co_await glint::Sleep(std::chrono::milliseconds(50));
+    --running;
+    co_return 0;
+  }
+  int io_running_ = 0, io_peak_ = 0, compute_running_ = 0, compute_peak_ = 0;
+};
+
+GLINT_CONCURRENCY_GROUP("io", &Grouped::Io, &AsyncGrouped::Io);
+GLINT_CONCURRENCY_GROUP("compute", &Grouped::Compute, &AsyncGrouped::Compute);
+
+GLINT_REMOTE(Grouped::Create, &Grouped::Io, &Grouped::Compute, &Grouped::Peaks, &Grouped::Slow, &Grouped::Ping,
+             AsyncGrouped::Create, &AsyncGrouped::Io, &AsyncGrouped::Compute, &AsyncGrouped::Peaks);
+
 GLINT_REMOTE(Sink::Create, &Sink::Value, Loop::Create, &Loop::WaitOrSet, &Loop::Nap, &Loop::Peak,
              &Loop::AwaitOther, &Loop::Helper, &Loop::BlockingGet, &Loop::Throw, &Loop::Run, &Loop::Count,
              SyncPoller::Create, &SyncPoller::Run, &SyncPoller::Count, Threads::Create, &Threads::Enter,
@@ -240,6 +294,55 @@ TEST_F(AsyncActorTest, FuturesAndCallbacksOnRefs) {
   sink.Task(&Sink::Value).Remote(1).OnReady([&] { called.set_value(); });
   EXPECT_EQ(called.get_future().wait_for(std::chrono::seconds(30)), std::future_status::ready);
   EXPECT_THROW(glint::ActorExecutor(), glint::Error) << "a driver has no actor loop";
+}
+
+TEST_F(AsyncActorTest, ConcurrencyGroupsCapEachGroupSeparately) {
+  auto g = glint::Actor(Grouped::Create).SetConcurrencyGroups({{"io", 2}, {"compute", 4}}).Remote();
+  std::vector<glint::ObjectRef<int>> refs;
+  for (int i = 0; i < 6; ++i) refs.push_back(g.Task(&Grouped::Io).Remote());
+  for (int i = 0; i < 12; ++i) refs.push_back(g.Task(&Grouped::Compute).Remote());
+  for (auto& r : refs) r.Get(std::chrono::seconds(60));
+  EXPECT_EQ(g.Task(&Grouped::Peaks).Remote().Get(), (std::vector<int>{2, 4}));
+}
+
+TEST_F(AsyncActorTest, PerCallGroupOverrideRunsBesideABusyDefaultGroup) {
+  std::string dir = glint::testing::TempDir();
+  auto g = glint::Actor(Grouped::Create).SetConcurrencyGroups({{"io", 2}, {"compute", 4}}).Remote();
+  auto slow = g.Task(&Grouped::Slow).Remote(dir + "/go");
+  EXPECT_EQ(g.Task(&Grouped::Ping).SetConcurrencyGroup("io").Remote().Get(std::chrono::seconds(30)), 1)
+      << "the io group answers while the default group's one thread is busy";
+  auto queued = g.Task(&Grouped::Ping).Remote();
+  EXPECT_THROW(queued.Get(std::chrono::milliseconds(200)), glint::GetTimeoutError)
+      << "a default-group call waits behind Slow()";
+  glint::testing::Touch(dir + "/go");
+  EXPECT_EQ(slow.Get(std::chrono::seconds(30)), 1);
+  EXPECT_EQ(queued.Get(std::chrono::seconds(30)), 1);
+}
+
+TEST_F(AsyncActorTest, AsyncConcurrencyGroupsCapEachGroupSeparately) {
+  auto g = glint::Actor(AsyncGrouped::Create).SetConcurrencyGroups({{"io", 2}, {"compute", 4}}).Remote();
+  std::vector<glint::ObjectRef<int>> refs;
+  for (int i = 0; i < 10; ++i) refs.push_back(g.Task(&AsyncGrouped::Io).Remote());
+  for (int i = 0; i < 20; ++i) refs.push_back(g.Task(&AsyncGrouped::Compute).Remote());
+  for (auto& r : refs) r.Get(std::chrono::seconds(60));
+  auto peaks = g.Task(&AsyncGrouped::Peaks).Remote().Get();
+  EXPECT_EQ(peaks[0], 2);
+  EXPECT_LE(peaks[1], 4);
+  EXPECT_GE(peaks[1], 2);
+}
+
+TEST_F(AsyncActorTest, UnknownConcurrencyGroupIsAClearErrorAtTheCall) {
+  auto g = glint::Actor(Grouped::Create).SetConcurrencyGroups({{"io", 2}}).Remote();
+  try {
+    g.Task(&Grouped::Ping).SetConcurrencyGroup("nope").Remote().Get(std::chrono::seconds(30));
+    FAIL() << "expected an error";
+  } catch (const glint::TaskError& e) {
+    EXPECT_NE(e.message().find("unknown concurrency group 'nope'"), std::string::npos) << e.what();
+    EXPECT_NE(e.message().find("io"), std::string::npos) << e.what();
+  }
+  // Compute() declares the group "compute", which this actor lacks.
+  EXPECT_THROW(g.Task(&Grouped::Compute).Remote().Get(std::chrono::seconds(30)), glint::TaskError);
+  EXPECT_EQ(g.Task(&Grouped::Ping).Remote().Get(), 1);
 }
 
 }  // namespace

@@ -99,17 +99,20 @@ class ActorTaskCaller {
   using Ret = typename internal::Unwrap<typename internal::FnTraits<M>::Ret>::type;
   ActorTaskCaller(std::string actor_id, M m)
       : actor_id_(std::move(actor_id)), name_(internal::NameOfMethod(internal::MemberKey(m))) {}
+  // Runs this call in the named concurrency group instead of the method's own.
+  ActorTaskCaller& SetConcurrencyGroup(std::string group) { group_ = std::move(group); return *this; }
 
   template <typename... A>
   ObjectRef<Ret> Remote(A&&... args) {
     auto wire = internal::PackArgs((typename internal::FnTraits<M>::Params*)nullptr,
                                    std::forward<A>(args)...);
-    return ObjectRef<Ret>(internal::SubmitActorTask(actor_id_, name_, std::move(wire)));
+    return ObjectRef<Ret>(internal::SubmitActorTask(actor_id_, name_, std::move(wire), group_));
   }
 
  private:
   std::string actor_id_;
   std::string name_;
+  std::string group_;
 };
 
 // A handle to an actor of class T. Copyable; can be passed to tasks and actors.
@@ -149,6 +152,13 @@ class ActorCreator {
   ActorCreator& SetMaxRestarts(int n) { opts_.max_restarts = n; return *this; }
   ActorCreator& SetMaxTaskRetries(int n) { opts_.max_task_retries = n; return *this; }
   ActorCreator& SetMaxConcurrency(int n) { opts_.max_concurrency = n; return *this; }
+  // Named executors with their own limits, e.g. {{"io", 2}, {"compute", 4}}.
+  // A method runs in the group given by GLINT_CONCURRENCY_GROUP (or per
+  // call), else in the default group (limited by SetMaxConcurrency).
+  ActorCreator& SetConcurrencyGroups(std::map<std::string, int> groups) {
+    opts_.concurrency_groups = std::move(groups);
+    return *this;
+  }
   ActorCreator& SetResources(std::map<std::string, double> r) { opts_.resources = std::move(r); return *this; }
 
   template <typename... A>

@@ -132,6 +132,15 @@ void RegisterOne(const std::string& name, R (C::*m)(A...) const) {
   RegisterMember<R, C>(name, m, (std::tuple<A...>*)nullptr);
 }
 
+// Declares `group` the default concurrency group of the named methods.
+void RegisterMethodGroup(const std::string& group, const std::vector<std::string>& methods);
+
+template <typename... M>
+bool RegisterGroup(const char* group, const char* names, M...) {
+  RegisterMethodGroup(group, SplitNames(names));
+  return true;
+}
+
 template <typename... F>
 bool RegisterAll(const char* names, F... fs) {
   auto list = SplitNames(names);
@@ -150,3 +159,9 @@ bool RegisterAll(const char* names, F... fs) {
 #define GLINT_REMOTE(...)                                                        \
   [[maybe_unused]] static const bool GLINT_CONCAT(glint_registered_, __LINE__) = \
       ::glint::internal::RegisterAll(#__VA_ARGS__, __VA_ARGS__)
+
+// Puts actor methods in a concurrency group by default, e.g.
+//   GLINT_CONCURRENCY_GROUP("io", &Crawler::Fetch, &Crawler::Store);
+#define GLINT_CONCURRENCY_GROUP(group, ...)                                 \
+  [[maybe_unused]] static const bool GLINT_CONCAT(glint_group_, __LINE__) = \
+      ::glint::internal::RegisterGroup(group, #__VA_ARGS__, __VA_ARGS__)

@@ -38,6 +38,7 @@ struct ActorOptions {
   int max_restarts = 0;
   int max_task_retries = 0;
   int max_concurrency = 0;  // 0: 1 for sync actors, 1000 for async ones
+  std::map<std::string, int> concurrency_groups;
   std::map<std::string, double> resources;
 };
 
@@ -45,7 +46,7 @@ RefData SubmitTask(const std::string& function, std::vector<WireArg> args, const
 // Returns the actor id.
 std::string CreateActor(const std::string& factory, std::vector<WireArg> args, const ActorOptions& opts);
 RefData SubmitActorTask(const std::string& actor_id, const std::string& method,
-                        std::vector<WireArg> args);
+                        std::vector<WireArg> args, const std::string& concurrency_group);
 RefData PutObject(std::string data);
 // The object's msgpack bytes; throws the object's error, or GetTimeoutError
 // after timeout_ms (< 0: no timeout).
