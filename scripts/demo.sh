@@ -30,5 +30,7 @@ step "driver 2: use_named_actor (finds 'counter' by name and calls it)"
 use_named_actor
 step "driver 3: use_named_actor --kill (calls it again, then kills it)"
 use_named_actor --kill
+step "http_counter: an async actor serving HTTP on its event loop beside its Glint methods"
+http_counter
 step "glint status"
 glint status

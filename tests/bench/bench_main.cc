@@ -46,7 +46,13 @@ class Sink {
   int Small() { return 1; }
 };
 
-GLINT_REMOTE(SmallValue, Sink::Create, &Sink::Small);
+class AsyncSink {
+ public:
+  static AsyncSink* Create() { return new AsyncSink(); }
+  glint::Async<int> Small() { co_return 1; }
+};
+
+GLINT_REMOTE(SmallValue, Sink::Create, &Sink::Small, AsyncSink::Create, &AsyncSink::Small);
 
 // ---- harness ---------------------------------------------------------------
 
@@ -314,8 +320,10 @@ int main(int argc, char** argv) {
                   }, 10), "ops/s", "sync", "create + first call"});
   glint::Actor(Sink::Create).SetName("lookup-me").Remote().Task(&Sink::Small).Remote().Get();
   rows.push_back({"named-actor lookups (GetActor)", Measure([] { for (int i = 0; i < 20; ++i) glint::GetActor<Sink>("lookup-me"); }, 20), "ops/s", "sync"});
-  rows.push_back({"async-actor calls sync", -1, "ops/s", "sync", "async actors not yet"});
-  rows.push_back({"async-actor calls async", -1, "ops/s", "async", "async actors not yet"});
+  auto async_sink = glint::Actor(AsyncSink::Create).Remote();
+  async_sink.Task(&AsyncSink::Small).Remote().Get();
+  rows.push_back({"async-actor calls sync", Measure([&] { for (int i = 0; i < 100; ++i) async_sink.Task(&AsyncSink::Small).Remote().Get(); }, 100), "ops/s", "sync"});
+  rows.push_back({"async-actor calls async (1000 in flight)", AsyncBatch([&](int) { return async_sink.Task(&AsyncSink::Small).Remote(); }, 1000), "ops/s", "async"});
   rows.push_back({"placement group create/remove", -1, "ops/s", "sync", "placement groups not yet"});
   glint::Shutdown();
   for (auto it = own.rbegin(); it != own.rend(); ++it) glint::internal::StopDaemon(it->pid, 3000);

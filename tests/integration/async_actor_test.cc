@@ -8,6 +8,7 @@
 #include <atomic>
 #include <thread>
 
+#include "http_counter.h"
 #include "integration/test_cluster.h"
 #include "integration/test_functions.h"
 
@@ -343,6 +344,23 @@ TEST_F(AsyncActorTest, UnknownConcurrencyGroupIsAClearErrorAtTheCall) {
   // Compute() declares the group "compute", which this actor lacks.
   EXPECT_THROW(g.Task(&Grouped::Compute).Remote().Get(std::chrono::seconds(30)), glint::TaskError);
   EXPECT_EQ(g.Task(&Grouped::Ping).Remote().Get(), 1);
+}
+
+TEST_F(AsyncActorTest, HttpEndpointAndGlintCallsShareTheActorsState) {
+  auto c = glint::Actor(HttpCounter::Create).Remote();
+  int port = c.Task(&HttpCounter::Port).Remote().Get();
+  EXPECT_EQ(c.Task(&HttpCounter::Add).Remote(3).Get(), 3);
+  EXPECT_EQ(HttpRequest(port, "GET", "/count", ""), "200 3");
+  EXPECT_EQ(HttpRequest(port, "POST", "/add", "4"), "200 7");
+  EXPECT_EQ(c.Task(&HttpCounter::Count).Remote().Get(), 7);
+  // Both doors at once: 100 Glint calls in flight while 50 HTTP posts land.
+  std::vector<glint::ObjectRef<int>> adds;
+  for (int i = 0; i < 100; ++i) adds.push_back(c.Task(&HttpCounter::Add).Remote(1));
+  for (int i = 0; i < 50; ++i) ASSERT_EQ(HttpRequest(port, "POST", "/add", "1").substr(0, 3), "200");
+  for (auto& a : adds) a.Get(std::chrono::seconds(30));
+  EXPECT_EQ(HttpRequest(port, "GET", "/count", ""), "200 157");
+  EXPECT_EQ(HttpRequest(port, "POST", "/add", "x").substr(0, 3), "400");
+  EXPECT_EQ(HttpRequest(port, "GET", "/nope", "").substr(0, 3), "404");
 }
 
 }  // namespace
