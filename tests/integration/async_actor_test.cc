@@ -8,6 +8,11 @@
 #include <atomic>
 #include <thread>
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <glint/asio.h>
+
 #include "http_counter.h"
 #include "integration/test_cluster.h"
 #include "integration/test_functions.h"
@@ -344,6 +349,37 @@ TEST_F(AsyncActorTest, UnknownConcurrencyGroupIsAClearErrorAtTheCall) {
   // Compute() declares the group "compute", which this actor lacks.
   EXPECT_THROW(g.Task(&Grouped::Compute).Remote().Get(std::chrono::seconds(30)), glint::TaskError);
   EXPECT_EQ(g.Task(&Grouped::Ping).Remote().Get(), 1);
+}
+
+TEST_F(AsyncActorTest, DriverCoroutinesOnAnAsioLoopAwaitRefs) {
+  auto sink = glint::Actor(Sink::Create).Remote();
+  boost::asio::io_context io;
+  int sum = 0;
+  std::string error;
+  boost::asio::co_spawn(
+      io,
+      [&]() -> boost::asio::awaitable<void> {
+        for (int i = 1; i <= 3; ++i) sum += co_await glint::AsyncGet(sink.Task(&Sink::Value).Remote(i), boost::asio::use_awaitable);
+        try {
+          co_await glint::AsyncGet(glint::Actor(Loop::Create).Remote().Task(&Loop::Throw).Remote("x"),
+                                   boost::asio::use_awaitable);
+        } catch (const glint::TaskError& e) {
+          error = e.type();
+        }
+      },
+      boost::asio::detached);
+  io.run();  // returns once the coroutine is done
+  EXPECT_EQ(sum, 6);
+  EXPECT_EQ(error, "std::out_of_range");
+}
+
+TEST_F(AsyncActorTest, KillingAnAsyncActorEndsItsPendingCoroutines) {
+  auto a = glint::Actor(Loop::Create).Remote();
+  std::vector<glint::ObjectRef<std::vector<int64_t>>> naps;
+  for (int i = 0; i < 5; ++i) naps.push_back(a.Task(&Loop::Nap).Remote(600000));
+  ASSERT_TRUE(WaitUntil([&] { return a.Task(&Loop::Peak).Remote().Get(std::chrono::seconds(10)) == 5; }));
+  glint::Kill(a);
+  for (auto& n : naps) EXPECT_THROW(n.Get(std::chrono::seconds(30)), glint::ActorDiedError);
 }
 
 TEST_F(AsyncActorTest, HttpEndpointAndGlintCallsShareTheActorsState) {
