@@ -9,6 +9,8 @@ void InitLogging(const char* argv0) {
   std::call_once(once, [argv0] {
     FLAGS_logtostderr = true;
     if (!google::IsGoogleLoggingInitialized()) google::InitGoogleLogging(argv0);
+    // A crash or abort prints its stack to stderr (the process's log).
+    google::InstallFailureSignalHandler();
   });
 }
 

@@ -59,6 +59,17 @@ class GrpcClusterClient : public ClusterClient {
                                          [call](grpc::Status) { delete call; });
   }
 
+  void Probe(const proto::Address& address, std::function<void(bool)> cb) override {
+    auto* call = new Call<proto::GetObjectRequest, proto::GetObjectReply>();
+    SetDeadlineMs(&call->ctx, 2000);
+    proto::WorkerService::NewStub(ChannelPool::Default().Get(AddrString(address)))
+        ->async()
+        ->GetObject(&call->ctx, &call->req, &call->reply, [call, cb](grpc::Status s) {
+          cb(s.ok());
+          delete call;
+        });
+  }
+
  private:
   static std::unique_ptr<proto::RayletService::Stub> Raylet(const proto::Address& a) {
     return proto::RayletService::NewStub(ChannelPool::Default().Get(AddrString(a)));

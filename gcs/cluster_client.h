@@ -25,6 +25,8 @@ class ClusterClient {
   virtual void KillWorker(const proto::Address& raylet, const std::string& worker_id,
                           const std::string& reason) = 0;
   virtual void NotifyJobFinished(const proto::Address& raylet, const std::string& job_id) = 0;
+  // Whether a driver or worker still answers at `address` (within a second or two).
+  virtual void Probe(const proto::Address& address, std::function<void(bool alive)> cb) = 0;
 };
 
 // The real one, over gRPC.

@@ -83,7 +83,18 @@ class GcsServer::Service final : public proto::GcsService::CallbackService {
     std::string job_id = req->job_id();
     GcsServer* s = s_;
     return new KeepAliveReactor([s, job_id] {
-      if (!s->stopping_) s->jobs_.Finish(job_id, NowMs());
+      if (s->stopping_) return;
+      // The call dropped: the driver exited or died, or the stream was
+      // reset. Only a driver that no longer answers has ended its job.
+      auto job = s->jobs_.Get(job_id);
+      if (!job || job->finished()) return;
+      s->cluster_->Probe(job->driver(), [s, job_id](bool alive) {
+        if (alive) {
+          LOG(WARNING) << "job " << ShortHex(job_id) << ": keep-alive dropped but the driver answers";
+        } else if (!s->stopping_) {
+          s->jobs_.Finish(job_id, NowMs());
+        }
+      });
     });
   }
 

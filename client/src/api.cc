@@ -1,5 +1,6 @@
 // The public API's entry points: Init/Shutdown and the runtime boundary.
 #include <dlfcn.h>
+#include <atomic>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -26,6 +27,8 @@ namespace {
 absl::Mutex g_mu;
 // Never deleted: RPC callbacks may still reach a runtime after Shutdown.
 Runtime* g_runtime ABSL_GUARDED_BY(g_mu) = nullptr;
+// The same, read without the lock by reference counting (hot: every ObjectRef copy).
+std::atomic<Runtime*> g_live{nullptr};
 std::vector<Daemon> g_private_cluster ABSL_GUARDED_BY(g_mu);
 
 Runtime& Rt() {
@@ -86,6 +89,7 @@ void RunWorkerProcess() {
   {
     absl::MutexLock lock(&g_mu);
     g_runtime = rt;
+    g_live = rt;
   }
   if (auto s = rt->Start(); !s.ok()) FailWorkerStartup(std::string(s.message()));
   rt->ServeUntilExit();
@@ -144,6 +148,18 @@ std::optional<std::string> GetNamedActor(const std::string& name, const std::str
 
 void KillActor(const std::string& actor_id, bool no_restart) { Rt().KillActor(actor_id, no_restart); }
 
+void AddLocalRef(const std::string& id) {
+  if (auto* rt = g_live.load(std::memory_order_acquire)) rt->AddLocalRef(id);
+}
+
+void RemoveLocalRef(const std::string& id, const std::string& owner) {
+  if (auto* rt = g_live.load(std::memory_order_acquire)) rt->RemoveLocalRef(id, owner);
+}
+
+void MarkEscaped(const std::string& id, const std::string& owner) {
+  if (auto* rt = g_live.load(std::memory_order_acquire)) rt->MarkEscaped(id, owner);
+}
+
 }  // namespace internal
 
 using internal::g_mu;
@@ -198,6 +214,7 @@ void Init(const Config& config) {
     throw ConnectionError(std::string(s.message()));
   }
   g_runtime = rt;
+  internal::g_live = rt;
 }
 
 void Init(int argc, char** argv) {
@@ -225,6 +242,7 @@ void Shutdown() {
   if (!g_runtime) return;
   g_runtime->Shutdown();
   g_runtime = nullptr;  // kept alive on purpose (see above)
+  internal::g_live = nullptr;
   for (auto it = g_private_cluster.rbegin(); it != g_private_cluster.rend(); ++it) {
     internal::StopDaemon(it->pid, 3000);
   }

@@ -16,11 +16,33 @@ void MemoryStore::Put(const std::string& id, proto::ObjectValue value) {
     if (e.ready) return;  // first value wins (e.g. a retry racing a late reply)
     e.ready = true;
     e.value = std::move(value);
+    if (e.discard && e.callbacks.empty() && e.waiters == 0) {  // nobody wants it any more
+      objects_.erase(id);
+      return;
+    }
+    if (e.callbacks.empty()) return;
     cbs.swap(e.callbacks);
     stored = &e.value;
+    ++e.waiters;  // pins the entry while the callbacks read it unlocked
   }
   // node_hash_map keeps the entry in place, and a ready value never changes.
   for (auto& cb : cbs) cb(*stored);
+  absl::MutexLock lock(&mu_);
+  auto it = objects_.find(id);
+  if (it == objects_.end()) return;
+  --it->second.waiters;
+  if (it->second.discard && it->second.callbacks.empty() && it->second.waiters == 0) objects_.erase(it);
+}
+
+void MemoryStore::Release(const std::string& id) {
+  absl::MutexLock lock(&mu_);
+  auto it = objects_.find(id);
+  if (it == objects_.end()) return;
+  if (it->second.ready && it->second.callbacks.empty() && it->second.waiters == 0) {
+    objects_.erase(it);
+  } else {
+    it->second.discard = true;
+  }
 }
 
 bool MemoryStore::Contains(const std::string& id) {
@@ -37,10 +59,15 @@ std::optional<proto::ObjectValue> MemoryStore::TryGet(const std::string& id) {
 
 std::optional<proto::ObjectValue> MemoryStore::Get(const std::string& id, absl::Time deadline) {
   absl::MutexLock lock(&mu_);
-  Entry* e = &objects_[id];  // node_hash_map: stable while it exists
+  Entry* e = &objects_[id];  // node_hash_map: stable while it exists (waiters > 0)
+  ++e->waiters;
   auto ready = [e]() { return e->ready; };
-  if (!mu_.AwaitWithDeadline(absl::Condition(&ready), deadline)) return std::nullopt;
-  return e->value;
+  bool got = mu_.AwaitWithDeadline(absl::Condition(&ready), deadline);
+  --e->waiters;
+  std::optional<proto::ObjectValue> out;
+  if (got) out = e->value;
+  if (e->discard && e->ready && e->waiters == 0 && e->callbacks.empty()) objects_.erase(id);
+  return out;
 }
 
 void MemoryStore::OnReady(const std::string& id, Callback cb) {

@@ -33,10 +33,15 @@ class MemoryStore {
   // Waits until `num_ready` of `ids` are ready or `deadline`; ready flags.
   std::vector<bool> Wait(const std::vector<std::string>& ids, size_t num_ready, absl::Time deadline);
   size_t Size();
+  // Nobody here needs the object any more: frees it now, or, if it is still
+  // pending, right after it arrives and its callbacks ran.
+  void Release(const std::string& id);
 
  private:
   struct Entry {
     bool ready = false;
+    bool discard = false;  // released while pending
+    int waiters = 0;       // threads in Get() on this entry
     proto::ObjectValue value;
     std::vector<Callback> callbacks;
   };

@@ -126,14 +126,10 @@ absl::Status Runtime::StartDriver() {
   job_.set_job_id(reply.job_id());
   job_.set_ray_namespace(reply.ray_namespace());
 
-  // Held open for the driver's life: when this process dies, the GCS ends the job.
-  proto::JobKeepAliveRequest ka;
-  ka.set_job_id(job_.job_id());
-  auto* gcs = gcs_.get();
-  keepalive_ = CallAsync<proto::JobKeepAliveRequest, proto::JobKeepAliveReply>(
-      std::move(ka), 0,
-      [gcs](auto* c, auto* rq, auto* rp, auto cb) { gcs->async()->JobKeepAlive(c, rq, rp, std::move(cb)); },
-      [](const grpc::Status&, proto::JobKeepAliveRequest&, proto::JobKeepAliveReply&) {});
+  {
+    absl::MutexLock lock(&keepalive_mu_);
+    StartKeepAlive();
+  }
 
   // The local raylet: a node on this host, the head node first.
   proto::GetAllNodesReply nodes;
@@ -176,6 +172,7 @@ absl::Status Runtime::StartWorker() {
   executor_ = std::make_unique<TaskExecutor>(
       [this](const proto::ObjectRef& r) {
         auto v = Get({r.object_id(), AddrString(r.owner())}, -1);
+        DropIfUnreferenced(r.object_id());  // the task has its own copy now
         return *v;
       },
       absl::StrCat("node ", ShortHex(options_.node_id), ", pid ", getpid()), paths);
@@ -199,6 +196,22 @@ void Runtime::RequestExit(const std::string& actor_exit_reason) {
   absl::MutexLock lock(&exit_mu_);
   exit_requested_ = true;
   exit_reason_ = actor_exit_reason;
+}
+
+// Held open for the driver's life: when this process dies, the GCS sees the
+// call drop (and that the driver no longer answers) and ends the job. If it
+// ends while we run (a reset stream, a restarted GCS), the ticker opens it again.
+void Runtime::StartKeepAlive() {
+  if (stopping_) return;
+  keepalive_ = std::make_unique<KeepAlive>();
+  keepalive_->req.set_job_id(job_.job_id());
+  keepalive_open_ = true;
+  gcs_->async()->JobKeepAlive(&keepalive_->ctx, &keepalive_->req, &keepalive_->reply,
+                              [this](grpc::Status s) {
+                                absl::MutexLock lock(&keepalive_mu_);
+                                keepalive_open_ = false;
+                                if (!stopping_) LOG(WARNING) << "the job keep-alive ended: " << s.error_message();
+                              });
 }
 
 void Runtime::ServeUntilExit() {
@@ -235,6 +248,10 @@ void Runtime::TickLoop() {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
     if (tasks_) tasks_->Tick(NowMs());
     if (actors_) actors_->Tick();
+    if (!options_.is_worker) {
+      absl::MutexLock lock(&keepalive_mu_);
+      if (keepalive_ && !keepalive_open_) StartKeepAlive();
+    }
   }
 }
 
@@ -250,7 +267,18 @@ void Runtime::Shutdown() {
     SetDeadlineMs(&ctx, 2000);
     (void)gcs_->FinishJob(&ctx, req, &reply);
   }
-  if (keepalive_) keepalive_->TryCancel();
+  // The ticker has stopped, so nothing replaces the keep-alive any more.
+  grpc::ClientContext* open_call = nullptr;
+  {
+    absl::MutexLock lock(&keepalive_mu_);
+    if (keepalive_ && keepalive_open_) open_call = &keepalive_->ctx;
+  }
+  if (open_call) {
+    open_call->TryCancel();  // unlocked: its callback may run inline
+    absl::MutexLock lock(&keepalive_mu_);
+    auto closed = [this]() ABSL_SHARED_LOCKS_REQUIRED(keepalive_mu_) { return !keepalive_open_; };
+    keepalive_mu_.AwaitWithTimeout(absl::Condition(&closed), absl::Seconds(2));
+  }
   if (actors_) actors_->Stop();
   if (server_) server_->Shutdown(std::chrono::system_clock::now() + std::chrono::milliseconds(200));
   // A worker exits right after this; its threads may be inside user code.
@@ -324,6 +352,50 @@ void Runtime::ResolveOwnedArgs(proto::TaskSpec spec, std::function<void(proto::T
   }
 }
 
+void Runtime::InlineReadyOwnedArgs(proto::TaskSpec& spec) {
+  for (auto& a : *spec.mutable_args()) {
+    if (!a.has_ref() || AddrString(a.ref().owner()) != self_addr_) continue;
+    auto v = store_.TryGet(a.ref().object_id());
+    if (v && v->error().type() == proto::ERROR_NONE) {
+      a.set_value(std::move(*v->mutable_data()));
+    } else {
+      MarkEscaped(a.ref().object_id(), self_addr_);
+    }
+  }
+}
+
+void Runtime::AddLocalRef(const std::string& id) {
+  absl::MutexLock lock(&refs_mu_);
+  ++local_refs_[id];
+}
+
+void Runtime::RemoveLocalRef(const std::string& id, const std::string& owner) {
+  {
+    absl::MutexLock lock(&refs_mu_);
+    auto it = local_refs_.find(id);
+    if (it == local_refs_.end() || --it->second > 0) return;
+    local_refs_.erase(it);
+    // An owned object another process may still read stays (until borrowers
+    // are counted too); a copy fetched from elsewhere can always go.
+    if (owner == self_addr_ && escaped_.contains(id)) return;
+  }
+  store_.Release(id);
+}
+
+void Runtime::MarkEscaped(const std::string& id, const std::string& owner) {
+  if (owner != self_addr_) return;
+  absl::MutexLock lock(&refs_mu_);
+  escaped_.insert(id);
+}
+
+void Runtime::DropIfUnreferenced(const std::string& id) {
+  {
+    absl::MutexLock lock(&refs_mu_);
+    if (local_refs_.contains(id)) return;
+  }
+  store_.Release(id);
+}
+
 RefData Runtime::SubmitTask(const std::string& function, std::vector<WireArg> args,
                             const TaskOptions& opts) {
   proto::TaskSpec spec = NewSpec(proto::NORMAL_TASK, function, args);
@@ -343,6 +415,7 @@ RefData Runtime::SubmitTask(const std::string& function, std::vector<WireArg> ar
 std::string Runtime::CreateActor(const std::string& factory, std::vector<WireArg> args,
                                  const ActorOptions& opts) {
   proto::TaskSpec spec = NewSpec(proto::ACTOR_CREATION_TASK, factory, args);
+  InlineReadyOwnedArgs(spec);
   spec.set_actor_id(RandomId());
   spec.set_max_concurrency(opts.max_concurrency);
   for (auto& [name, limit] : opts.concurrency_groups) {
@@ -373,6 +446,7 @@ std::string Runtime::CreateActor(const std::string& factory, std::vector<WireArg
 RefData Runtime::SubmitActorTask(const std::string& actor_id, const std::string& method,
                                  std::vector<WireArg> args, const std::string& concurrency_group) {
   proto::TaskSpec spec = NewSpec(proto::ACTOR_TASK, method, args);
+  InlineReadyOwnedArgs(spec);
   spec.set_concurrency_group(concurrency_group);
   spec.set_actor_id(actor_id);
   spec.set_caller_id(worker_id_);

@@ -16,6 +16,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "client/src/actor_submitter.h"
 #include "client/src/memory_store.h"
@@ -64,6 +65,13 @@ class Runtime {
   std::optional<std::string> GetNamedActor(const std::string& name, const std::string& ns);
   void KillActor(const std::string& actor_id, bool no_restart);
 
+  // Ownership (see docs/design-notes.md): counts of ObjectRef copies here.
+  void AddLocalRef(const std::string& id);
+  void RemoveLocalRef(const std::string& id, const std::string& owner);
+  void MarkEscaped(const std::string& id, const std::string& owner);
+  // Drops a fetched copy that no ObjectRef in this process holds.
+  void DropIfUnreferenced(const std::string& id);
+
   const proto::JobInfo& job() const { return job_; }
   // The executor when this process is a worker, else null.
   TaskExecutor* executor() { return executor_.get(); }
@@ -83,6 +91,9 @@ class Runtime {
   // Waits for owned arguments that are not ready yet, inlines their values,
   // then calls `submit` (at once when nothing is pending).
   void ResolveOwnedArgs(proto::TaskSpec spec, std::function<void(proto::TaskSpec)> submit);
+  // For actor calls (which must keep their order): inlines owned arguments
+  // that are ready; the others go by reference, pinning them.
+  void InlineReadyOwnedArgs(proto::TaskSpec& spec);
 
   RuntimeOptions options_;
   proto::JobInfo job_;
@@ -99,9 +110,21 @@ class Runtime {
   std::unique_ptr<grpc::Service> service_;
   std::unique_ptr<grpc::ServerCompletionQueue> task_cq_;  // workers: PushTask
   std::unique_ptr<grpc::Server> server_;
-  grpc::ClientContext* keepalive_ = nullptr;
+  // The job's keep-alive call, held open for the driver's life (see StartKeepAlive).
+  struct KeepAlive {
+    grpc::ClientContext ctx;
+    proto::JobKeepAliveRequest req;
+    proto::JobKeepAliveReply reply;
+  };
+  void StartKeepAlive() ABSL_EXCLUSIVE_LOCKS_REQUIRED(keepalive_mu_);
+  absl::Mutex keepalive_mu_;
+  std::unique_ptr<KeepAlive> keepalive_ ABSL_GUARDED_BY(keepalive_mu_);
+  bool keepalive_open_ ABSL_GUARDED_BY(keepalive_mu_) = false;
   std::thread ticker_;
   std::atomic<bool> stopping_{false};
+  absl::Mutex refs_mu_;
+  absl::flat_hash_map<std::string, int> local_refs_ ABSL_GUARDED_BY(refs_mu_);
+  absl::flat_hash_set<std::string> escaped_ ABSL_GUARDED_BY(refs_mu_);
   absl::Mutex exit_mu_;
   bool exit_requested_ ABSL_GUARDED_BY(exit_mu_) = false;
   std::string exit_reason_ ABSL_GUARDED_BY(exit_mu_);  // set when the actor ended itself

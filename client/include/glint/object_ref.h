@@ -22,7 +22,30 @@ class ObjectRef {
  public:
   using ValueType = T;
   ObjectRef() = default;
-  explicit ObjectRef(internal::RefData d) : id_(std::move(d.id)), owner_(std::move(d.owner)) {}
+  explicit ObjectRef(internal::RefData d) : id_(std::move(d.id)), owner_(std::move(d.owner)) { Acquire(); }
+  // Copies count as references: when the last one in a process goes, the
+  // value is freed there (see docs/design-notes.md on ownership).
+  ObjectRef(const ObjectRef& o) : id_(o.id_), owner_(o.owner_) { Acquire(); }
+  ObjectRef(ObjectRef&& o) noexcept : id_(std::move(o.id_)), owner_(std::move(o.owner_)) { o.id_.clear(); }
+  ObjectRef& operator=(const ObjectRef& o) {
+    if (this != &o) {
+      Release();
+      id_ = o.id_;
+      owner_ = o.owner_;
+      Acquire();
+    }
+    return *this;
+  }
+  ObjectRef& operator=(ObjectRef&& o) noexcept {
+    if (this != &o) {
+      Release();
+      id_ = std::move(o.id_);
+      owner_ = std::move(o.owner_);
+      o.id_.clear();
+    }
+    return *this;
+  }
+  ~ObjectRef() { Release(); }
 
   // Blocks until the value is there; throws the call's error (TaskError,
   // ActorDiedError, ...).
@@ -56,9 +79,30 @@ class ObjectRef {
   internal::RefData Data() const { return {id_, owner_}; }
   bool operator==(const ObjectRef& o) const { return id_ == o.id_; }
 
-  MSGPACK_DEFINE(id_, owner_);
+  // msgpack: a reference travels as [id, owner].
+  template <typename Packer>
+  void msgpack_pack(Packer& pk) const {
+    internal::MarkEscaped(id_, owner_);
+    pk.pack_array(2);
+    pk.pack(id_);
+    pk.pack(owner_);
+  }
+  void msgpack_unpack(const msgpack::object& o) {
+    if (o.type != msgpack::type::ARRAY || o.via.array.size != 2) throw msgpack::type_error();
+    Release();
+    id_ = o.via.array.ptr[0].as<std::string>();
+    owner_ = o.via.array.ptr[1].as<std::string>();
+    Acquire();
+  }
 
  private:
+  void Acquire() {
+    if (!id_.empty()) internal::AddLocalRef(id_);
+  }
+  void Release() {
+    if (!id_.empty()) internal::RemoveLocalRef(id_, owner_);
+    id_.clear();
+  }
   static T Decode(const std::string& bytes) {
     if constexpr (std::is_void_v<T>) {
       (void)bytes;

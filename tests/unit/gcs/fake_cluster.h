@@ -36,6 +36,9 @@ class FakeCluster : public ClusterClient {
     finished_jobs.push_back(job_id);
   }
 
+  void Probe(const proto::Address&, std::function<void(bool)> cb) override { cb(probe_alive); }
+  bool probe_alive = false;
+
   // Grants the oldest lease request with a worker at `port`.
   void GrantLease(const std::string& worker_id, int port, const std::string& node_id) {
     auto call = std::move(leases.front());

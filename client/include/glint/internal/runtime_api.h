@@ -55,6 +55,11 @@ std::string GetObject(const RefData& ref, int64_t timeout_ms);
 std::vector<bool> WaitObjects(const std::vector<RefData>& refs, int num_returns, int64_t timeout_ms);
 std::optional<std::string> GetNamedActor(const std::string& name, const std::string& ray_namespace);
 void KillActor(const std::string& actor_id, bool no_restart);
-void CheckInitialized();
+// Reference counting of ObjectRef copies in this process (no-ops before Init).
+void AddLocalRef(const std::string& id);
+void RemoveLocalRef(const std::string& id, const std::string& owner);
+// The reference is being serialized for another process.
+void MarkEscaped(const std::string& id, const std::string& owner);
+
 
 }  // namespace glint::internal
