@@ -140,7 +140,12 @@ void TaskSubmitter::Push(const std::string& key, std::shared_ptr<Lease> lease, p
           leases.erase(std::remove(leases.begin(), leases.end(), lease), leases.end());
         }
         ReturnLease(*lease, /*disconnect=*/true);
-        if (task.attempt() < task.max_retries()) {
+        bool stopped;
+        {
+          absl::MutexLock lock(&mu_);
+          stopped = stopped_;
+        }
+        if (!stopped && task.attempt() < task.max_retries()) {
           LOG(INFO) << "retrying task " << task.function_name() << " after: " << s.error_message();
           task.set_attempt(task.attempt() + 1);
           Submit(std::move(task));
@@ -202,6 +207,7 @@ void TaskSubmitter::Stop() {
   std::vector<std::shared_ptr<Lease>> all;
   {
     absl::MutexLock lock(&mu_);
+    stopped_ = true;
     for (auto& [key, shape] : shapes_) {
       for (auto& l : shape.leases) all.push_back(l);
       shape.leases.clear();

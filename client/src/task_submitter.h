@@ -66,6 +66,7 @@ class TaskSubmitter {
   const int64_t idle_lease_ms_;
   absl::Mutex mu_;
   absl::flat_hash_map<std::string, Shape> shapes_ ABSL_GUARDED_BY(mu_);
+  bool stopped_ ABSL_GUARDED_BY(mu_) = false;  // no retries after Stop()
 };
 
 // The queue key of a resource shape.
