@@ -19,7 +19,7 @@
 
 namespace {
 
-using glint::testing::TestCluster;
+using glint::testing::ClusterTest;
 using glint::testing::WaitUntil;
 
 int64_t NowNs() {
@@ -190,21 +190,12 @@ GLINT_REMOTE(Sink::Create, &Sink::Value, Loop::Create, &Loop::WaitOrSet, &Loop::
              SyncPoller::Create, &SyncPoller::Run, &SyncPoller::Count, Threads::Create, &Threads::Enter,
              &Threads::Peak);
 
-class AsyncActorTest : public ::testing::Test {
+class AsyncActorTest : public ClusterTest {
  protected:
   static void SetUpTestSuite() {
-    cluster_ = new TestCluster(2);
-    glint::Config c;
-    c.address = cluster_->gcs_address();
-    glint::Init(c);
+    StartSuite(2);
   }
-  static void TearDownTestSuite() {
-    glint::Shutdown();
-    delete cluster_;
-  }
-  static TestCluster* cluster_;
 };
-TestCluster* AsyncActorTest::cluster_ = nullptr;
 
 TEST_F(AsyncActorTest, FourCoroutinesWaitForAnEventTheFourthSets) {
   auto a = glint::Actor(Loop::Create).Remote();

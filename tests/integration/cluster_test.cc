@@ -13,7 +13,7 @@
 
 namespace {
 
-using glint::testing::TestCluster;
+using glint::testing::ClusterTest;
 
 std::string Raylet() { return getenv("GLINT_RAYLET_ADDRESS"); }
 int Plus(int a, int b) { return a + b; }
@@ -26,23 +26,14 @@ class Where {
 
 GLINT_REMOTE(Raylet, Plus, Where::Create, &Where::Raylet);
 
-class TwoNodeTest : public ::testing::Test {
+class TwoNodeTest : public ClusterTest {
  protected:
   static void SetUpTestSuite() {
-    cluster_ = new TestCluster(1);
+    StartSuite(1);
     node2_ = cluster_->AddNode(2, R"({"special": 1})");
-    glint::Config c;
-    c.address = cluster_->gcs_address();
-    glint::Init(c);
   }
-  static void TearDownTestSuite() {
-    glint::Shutdown();
-    delete cluster_;
-  }
-  static TestCluster* cluster_;
   static std::string node2_;
 };
-TestCluster* TwoNodeTest::cluster_ = nullptr;
 std::string TwoNodeTest::node2_;
 
 TEST_F(TwoNodeTest, TasksNeedingTheSecondNodesResourcesRunThere) {

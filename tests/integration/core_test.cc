@@ -15,6 +15,7 @@ namespace {
 using glint::testing::FileExists;
 using glint::testing::ReadFile;
 using glint::testing::TempDir;
+using glint::testing::ClusterTest;
 using glint::testing::TestCluster;
 using glint::testing::Touch;
 using glint::testing::WaitUntil;
@@ -81,23 +82,14 @@ GLINT_REMOTE(Plus, Echo, Move, Fail, Gate, Raylet, NestedSum, PidThenBlock, Coun
              Recorder::Create, CreateBroken, &Recorder::Append, &Recorder::Items, &Recorder::Pid,
              &Recorder::Block, &Recorder::SumViaTask, &Recorder::Raylet);
 
-class CoreTest : public ::testing::Test {
+class CoreTest : public ClusterTest {
  protected:
   static void SetUpTestSuite() {
-    cluster_ = new TestCluster(2);
-    glint::Config c;
-    c.address = cluster_->gcs_address();
-    glint::Init(c);
-  }
-  static void TearDownTestSuite() {
-    glint::Shutdown();
-    delete cluster_;
+    StartSuite(2);
   }
   void SetUp() override { dir_ = TempDir(); }
-  static TestCluster* cluster_;
   std::string dir_;
 };
-TestCluster* CoreTest::cluster_ = nullptr;
 
 TEST_F(CoreTest, TasksPutAndGet) {
   EXPECT_EQ(glint::Task(Plus).Remote(1, 2).Get(), 3);

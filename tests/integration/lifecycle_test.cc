@@ -20,7 +20,7 @@ namespace {
 
 using glint::testing::FileExists;
 using glint::testing::TempDir;
-using glint::testing::TestCluster;
+using glint::testing::ClusterTest;
 using glint::testing::Touch;
 using glint::testing::WaitUntil;
 
@@ -138,30 +138,20 @@ std::string RunToEnd(const std::string& gcs, const std::vector<std::string>& arg
   return line;
 }
 
-class LifecycleTest : public ::testing::Test {
+class LifecycleTest : public ClusterTest {
  protected:
   static void SetUpTestSuite() {
-    cluster_ = new TestCluster(2, R"({"head_only": 100})");
+    StartSuite(2, R"({"head_only": 100})", "tests");
     node2_ = cluster_->AddNode(1, R"({"special": 100})");
-    glint::Config c;
-    c.address = cluster_->gcs_address();
-    c.namespace_ = "tests";
-    glint::Init(c);
-  }
-  static void TearDownTestSuite() {
-    glint::Shutdown();
-    delete cluster_;
   }
   void SetUp() override { dir_ = TempDir(); }
   static std::string Gcs() { return cluster_->gcs_address(); }
   static bool NameIsFree(const std::string& name, const std::string& ns) {
     return WaitUntil([&] { return !glint::GetActor<Box>(name, ns).has_value(); });
   }
-  static TestCluster* cluster_;
   static std::string node2_;
   std::string dir_;
 };
-TestCluster* LifecycleTest::cluster_ = nullptr;
 std::string LifecycleTest::node2_;
 
 TEST_F(LifecycleTest, DetachedActorOutlivesItsDriverAndIsFoundByName) {

@@ -10,7 +10,7 @@
 
 namespace {
 
-using glint::testing::TestCluster;
+using glint::testing::ClusterTest;
 
 // Resident memory of this process, in bytes.
 int64_t Rss() {
@@ -42,21 +42,12 @@ int64_t SumNested(std::vector<glint::ObjectRef<int>> refs) {
 
 GLINT_REMOTE(MakeBlob, SumNested);
 
-class ObjectsTest : public ::testing::Test {
+class ObjectsTest : public ClusterTest {
  protected:
   static void SetUpTestSuite() {
-    cluster_ = new TestCluster(2);
-    glint::Config c;
-    c.address = cluster_->gcs_address();
-    glint::Init(c);
+    StartSuite(2);
   }
-  static void TearDownTestSuite() {
-    glint::Shutdown();
-    delete cluster_;
-  }
-  static TestCluster* cluster_;
 };
-TestCluster* ObjectsTest::cluster_ = nullptr;
 
 TEST_F(ObjectsTest, MemoryReturnsToBaselineAfterGiBsOfPutsAndDrops) {
   { auto warm = glint::Put(MakeBlob(64, 0)); }

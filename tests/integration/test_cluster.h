@@ -13,6 +13,9 @@
 #include <thread>
 #include <vector>
 
+#include <glint/api.h>
+#include <gtest/gtest.h>
+
 #include "client/src/launcher.h"
 
 namespace glint::testing {
@@ -24,15 +27,7 @@ class TestCluster {
     auto dir = internal::NewSessionDir(false);
     if (!dir.ok()) throw std::runtime_error(std::string(dir.status().message()));
     session_ = *dir;
-    internal::NodeOptions o;
-    o.gcs_port = 0;
-    o.num_cpus = cpus;
-    o.resources_json = resources;
-    o.session_dir = session_;
-    o.watch_pid = getpid();
-    auto d = internal::StartNode(o);
-    if (!d.ok()) throw std::runtime_error(std::string(d.status().message()));
-    daemons_ = *d;
+    daemons_ = StartNode("", cpus, resources);
     gcs_address_ = daemons_[0].address;
   }
   ~TestCluster() {
@@ -40,25 +35,49 @@ class TestCluster {
   }
   // Adds a worker node; returns its raylet's address.
   std::string AddNode(double cpus, const std::string& resources = "") {
-    internal::NodeOptions o;
-    o.gcs_address = gcs_address_;
-    o.num_cpus = cpus;
-    o.resources_json = resources;
-    o.session_dir = session_;
-    o.watch_pid = getpid();
-    auto d = internal::StartNode(o);
-    if (!d.ok()) throw std::runtime_error(std::string(d.status().message()));
-    daemons_.push_back(d->back());
-    return d->back().address;
+    daemons_.push_back(StartNode(gcs_address_, cpus, resources).back());
+    return daemons_.back().address;
   }
   const std::string& gcs_address() const { return gcs_address_; }
   const std::string& head_raylet_address() const { return daemons_[1].address; }
   const std::string& session_dir() const { return session_; }
 
  private:
+  // Starts a raylet (and a GCS when `gcs` is empty); they exit with this process.
+  std::vector<internal::Daemon> StartNode(const std::string& gcs, double cpus, const std::string& resources) {
+    internal::NodeOptions o;
+    o.gcs_address = gcs;
+    o.gcs_port = 0;
+    o.num_cpus = cpus;
+    o.resources_json = resources;
+    o.session_dir = session_;
+    o.watch_pid = getpid();
+    auto d = internal::StartNode(o);
+    if (!d.ok()) throw std::runtime_error(std::string(d.status().message()));
+    return *d;
+  }
   std::string session_;
   std::string gcs_address_;
   std::vector<internal::Daemon> daemons_;
+};
+
+// A test suite with its own cluster, this process connected as its driver.
+// Derived suites call StartSuite from their SetUpTestSuite.
+class ClusterTest : public ::testing::Test {
+ protected:
+  static void StartSuite(double cpus, const std::string& resources = "", const std::string& ns = "") {
+    cluster_ = new TestCluster(cpus, resources);
+    glint::Config c;
+    c.address = cluster_->gcs_address();
+    c.namespace_ = ns;
+    glint::Init(c);
+  }
+  static void TearDownTestSuite() {
+    glint::Shutdown();
+    delete cluster_;
+    cluster_ = nullptr;
+  }
+  static inline TestCluster* cluster_ = nullptr;
 };
 
 // Polls `pred` every 10 ms until it holds or `timeout` passes.
