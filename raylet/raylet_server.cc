@@ -96,6 +96,15 @@ class RayletServer::Service final : public proto::RayletService::CallbackService
     if (req->job().job_id().empty()) {
       return Done(ctx, grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "a lease needs a job"));
     }
+    {
+      absl::MutexLock lock(&r_->jobs_mu_);
+      // Task leases only: a detached actor outlives its job and may restart.
+      if (!req->for_actor() && r_->finished_jobs_.contains(req->job().job_id())) {
+        reply->mutable_error()->set_type(proto::SCHEDULING_FAILED);
+        reply->mutable_error()->set_message("the job has finished; no more workers for it");
+        return Done(ctx, grpc::Status::OK);
+      }
+    }
     auto* reactor = ctx->DefaultReactor();
     r_->leases_->Request(*req, [reactor, reply](const proto::LeaseReply& r) {
       *reply = r;
@@ -138,6 +147,10 @@ class RayletServer::Service final : public proto::RayletService::CallbackService
   grpc::ServerUnaryReactor* JobFinished(grpc::CallbackServerContext* ctx,
                                         const proto::JobFinishedRequest* req,
                                         proto::JobFinishedReply*) override {
+    {
+      absl::MutexLock lock(&r_->jobs_mu_);
+      r_->finished_jobs_.insert(req->job_id());
+    }
     r_->pool_->KillJob(req->job_id());
     return Done(ctx, grpc::Status::OK);
   }

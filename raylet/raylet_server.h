@@ -10,7 +10,9 @@
 #include <string>
 #include <thread>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
 #include "common/resources.h"
 #include "proto/gcs.grpc.pb.h"
 #include "raylet/lease_manager.h"
@@ -57,6 +59,8 @@ class RayletServer {
   std::unique_ptr<grpc::Server> server_;
   std::thread heartbeat_, reaper_;
   std::atomic<bool> stopping_{false};
+  absl::Mutex jobs_mu_;
+  absl::flat_hash_set<std::string> finished_jobs_ ABSL_GUARDED_BY(jobs_mu_);
   int port_ = 0;
 };
 

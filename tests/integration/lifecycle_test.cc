@@ -164,6 +164,26 @@ TEST_F(LifecycleTest, DetachedActorOutlivesItsDriverAndIsFoundByName) {
   EXPECT_TRUE(NameIsFree("keeper", "app"));
 }
 
+TEST_F(LifecycleTest, DetachedActorRestartsAfterItsDriverIsGone) {
+  std::string ready = RunToEnd(Gcs(), {"create", "phoenix", "app", "1", "1", "shutdown"});
+  ASSERT_EQ(ready.substr(0, 7), "READY 1");
+  int pid = std::stoi(ready.substr(ready.rfind(' ') + 1));
+  auto box = glint::GetActor<Box>("phoenix", "app");
+  ASSERT_TRUE(box.has_value());
+  ASSERT_EQ(kill(pid, SIGKILL), 0);
+  // Its job is over, yet the restart gets a worker and runs the constructor again.
+  ASSERT_TRUE(WaitUntil([&] {
+    try {
+      return box->Task(&Box::Restarted).Remote().Get(std::chrono::seconds(30));
+    } catch (const glint::ActorDiedError&) {
+      return false;  // a call caught in the crash window
+    }
+  }));
+  EXPECT_EQ(box->Task(&Box::Add).Remote(2).Get(), 2) << "fresh state from the constructor";
+  glint::Kill(*box);
+  EXPECT_TRUE(NameIsFree("phoenix", "app"));
+}
+
 TEST_F(LifecycleTest, NonDetachedActorDiesWithItsDriverHoweverItEnds) {
   for (std::string end : {"shutdown", "return", "kill"}) {
     SCOPED_TRACE(end);
