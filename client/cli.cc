@@ -17,6 +17,8 @@
 #include <optional>
 #include <sstream>
 #include <string>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -211,9 +213,19 @@ std::optional<Gcs> Connect(const Args& a) {
   return Gcs{glint::MakeStub<glint::proto::GcsService>(address), address};
 }
 
+// A stable order for listings: `key` ascending.
+template <typename T, typename K>
+std::vector<T> Sorted(const google::protobuf::RepeatedPtrField<T>& items, K key) {
+  std::vector<T> v(items.begin(), items.end());
+  std::stable_sort(v.begin(), v.end(), [&](const T& a, const T& b) { return key(a) < key(b); });
+  return v;
+}
+
 void PrintNodes(const glint::proto::GetAllNodesReply& nodes) {
   std::cout << "NODE      ADDRESS               STATE  HEAD  WORKERS  RESOURCES (available / total)\n";
-  for (auto& n : nodes.nodes()) {
+  for (auto& n : Sorted(nodes.nodes(), [](const glint::proto::NodeInfo& x) {
+         return std::make_pair(!x.is_head(), glint::AddrString(x.address()));
+       })) {
     std::printf("%-9s %-21s %-6s %-5s %-8lld %s / %s\n", glint::ShortHex(n.node_id()).c_str(),
                 glint::AddrString(n.address()).c_str(), n.alive() ? "ALIVE" : "DEAD",
                 n.is_head() ? "yes" : "", static_cast<long long>(n.num_workers()),
@@ -225,7 +237,9 @@ void PrintNodes(const glint::proto::GetAllNodesReply& nodes) {
 void PrintActors(const glint::proto::ListActorsReply& actors) {
   std::cout << "ACTOR     CLASS            NAME             NAMESPACE        STATE     NODE      PID     "
                "RESTARTS  LIFETIME\n";
-  for (auto& a : actors.actors()) {
+  for (auto& a : Sorted(actors.actors(), [](const glint::proto::ActorInfo& x) {
+         return std::make_tuple(x.ray_namespace(), x.name(), x.actor_id());
+       })) {
     std::printf("%-9s %-16s %-16s %-16s %-9s %-9s %-7d %-9d %s\n", glint::ShortHex(a.actor_id()).c_str(),
                 a.class_name().c_str(), a.name().empty() ? "-" : a.name().c_str(),
                 a.ray_namespace().c_str(), StateName(a.state()),
@@ -239,7 +253,7 @@ void PrintActors(const glint::proto::ListActorsReply& actors) {
 
 void PrintJobs(const glint::proto::GetAllJobsReply& jobs) {
   std::cout << "JOB       STATE     DRIVER PID  NAMESPACE\n";
-  for (auto& j : jobs.jobs()) {
+  for (auto& j : Sorted(jobs.jobs(), [](const glint::proto::JobInfo& x) { return x.start_time_ms(); })) {
     std::printf("%-9s %-9s %-11d %s\n", glint::ShortHex(j.job_id()).c_str(),
                 j.finished() ? "FINISHED" : "RUNNING", j.driver_pid(), j.ray_namespace().c_str());
   }
