@@ -13,7 +13,7 @@ int main(int argc, char** argv) {
                      .SetLifetime(glint::Lifetime::kDetached)
                      .Remote("visits", 0);
   int v = counter.Task(&Counter::Increment).Remote(1).Get();
-  std::cout << "[driver 1] created detached actor 'counter' in namespace 'demo'; after one visit: "
+  std::cout << "[create_named_actor] created detached actor 'counter' in namespace 'demo'; after one visit: "
             << v << "\n";
   glint::Shutdown();
   return 0;
