@@ -319,7 +319,12 @@ int main(int argc, char** argv) {
                     for (auto& a : made) glint::Kill(a);
                   }, 10), "ops/s", "sync", "create + first call"});
   glint::Actor(Sink::Create).SetName("lookup-me").Remote().Task(&Sink::Small).Remote().Get();
-  rows.push_back({"named-actor lookups (GetActor)", Measure([] { for (int i = 0; i < 20; ++i) glint::GetActor<Sink>("lookup-me"); }, 20), "ops/s", "sync"});
+  {
+    double lookups = Measure([] { for (int i = 0; i < 20; ++i) glint::GetActor<Sink>("lookup-me"); }, 20);
+    char latency[64];
+    snprintf(latency, sizeof(latency), "latency %.0f us", 1e6 / lookups);
+    rows.push_back({"named-actor lookups (GetActor)", lookups, "ops/s", "sync", latency});
+  }
   auto async_sink = glint::Actor(AsyncSink::Create).Remote();
   async_sink.Task(&AsyncSink::Small).Remote().Get();
   rows.push_back({"async-actor calls sync", Measure([&] { for (int i = 0; i < 100; ++i) async_sink.Task(&AsyncSink::Small).Remote().Get(); }, 100), "ops/s", "sync"});
