@@ -104,9 +104,4 @@ std::vector<bool> MemoryStore::Wait(const std::vector<std::string>& ids, size_t 
   return ready;
 }
 
-size_t MemoryStore::Size() {
-  absl::MutexLock lock(&mu_);
-  return objects_.size();
-}
-
 }  // namespace glint::internal

@@ -32,7 +32,6 @@ class MemoryStore {
   void OnReady(const std::string& id, Callback cb);
   // Waits until `num_ready` of `ids` are ready or `deadline`; ready flags.
   std::vector<bool> Wait(const std::vector<std::string>& ids, size_t num_ready, absl::Time deadline);
-  size_t Size();
   // Nobody here needs the object any more: frees it now, or, if it is still
   // pending, right after it arrives and its callbacks ran.
   void Release(const std::string& id);

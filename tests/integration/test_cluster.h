@@ -40,7 +40,6 @@ class TestCluster {
   }
   const std::string& gcs_address() const { return gcs_address_; }
   const std::string& head_raylet_address() const { return daemons_[1].address; }
-  const std::string& session_dir() const { return session_; }
 
  private:
   // Starts a raylet (and a GCS when `gcs` is empty); they exit with this process.
