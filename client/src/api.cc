@@ -31,10 +31,11 @@ Runtime* g_runtime ABSL_GUARDED_BY(g_mu) = nullptr;
 std::atomic<Runtime*> g_live{nullptr};
 std::vector<Daemon> g_private_cluster ABSL_GUARDED_BY(g_mu);
 
+// The live runtime, without a lock: every call goes through here.
 Runtime& Rt() {
-  absl::MutexLock lock(&g_mu);
-  if (!g_runtime) throw Error("Glint is not initialized: call glint::Init() first");
-  return *g_runtime;
+  Runtime* rt = g_live.load(std::memory_order_acquire);
+  if (!rt) throw Error("Glint is not initialized: call glint::Init() first");
+  return *rt;
 }
 
 std::string Env(const char* name) {
