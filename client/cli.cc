@@ -1,5 +1,7 @@
 // glint: the command-line tool.
 //   glint start --head [--port P] [--host IP] [--num-cpus N] [--num-gpus N] [--resources JSON]
+//               [--object-store-memory SIZE] [--object-spilling-dir DIR] [--no-object-spilling]
+//               [--object-inline-threshold SIZE]
 //   glint start --address HOST:PORT [same node options]
 //   glint stop
 //   glint status [--address HOST:PORT]
@@ -44,7 +46,7 @@ struct Args {
 };
 
 Args Parse(int argc, char** argv) {
-  static const std::vector<std::string> kBool = {"head", "all", "help"};
+  static const std::vector<std::string> kBool = {"head", "all", "help", "no_object_spilling"};
   Args a;
   for (int i = 1; i < argc; ++i) {
     std::string s = argv[i];
@@ -70,6 +72,8 @@ int Usage() {
   std::cerr << "usage:\n"
                "  glint start --head [--port 6380] [--host IP] [--num-cpus N] [--num-gpus N] "
                "[--resources JSON]\n"
+               "      [--object-store-memory 2G] [--object-spilling-dir DIR] [--no-object-spilling]\n"
+               "      [--object-inline-threshold 100K]\n"
                "  glint start --address HOST:PORT [--num-cpus N] [--num-gpus N] [--resources JSON]\n"
                "  glint stop\n"
                "  glint status [--address HOST:PORT]\n"
@@ -119,6 +123,10 @@ int Start(const Args& a) {
   o.num_cpus = std::stod(a.Get("num_cpus", "-1"));
   o.num_gpus = std::stod(a.Get("num_gpus", "0"));
   o.resources_json = a.Get("resources");
+  for (const char* f : {"object_store_memory", "object_spilling_dir", "object_inline_threshold"}) {
+    if (a.Has(f)) o.extra_raylet_flags.push_back(absl::StrCat("--", f, "=", a.Get(f)));
+  }
+  if (a.Has("no_object_spilling")) o.extra_raylet_flags.push_back("--object_spilling=false");
   // A worker node on the same machine joins the head's session directory.
   std::string latest = ReadFile(absl::StrCat(kLatest, "/gcs_address"));
   absl::StatusOr<std::string> dir;
@@ -221,6 +229,8 @@ std::vector<T> Sorted(const google::protobuf::RepeatedPtrField<T>& items, K key)
   return v;
 }
 
+std::string Mib(int64_t bytes) { return absl::StrCat(bytes / (1 << 20), " MiB"); }
+
 void PrintNodes(const glint::proto::GetAllNodesReply& nodes) {
   std::cout << "NODE      ADDRESS               STATE  HEAD  WORKERS  RESOURCES (available / total)\n";
   for (auto& n : Sorted(nodes.nodes(), [](const glint::proto::NodeInfo& x) {
@@ -231,6 +241,17 @@ void PrintNodes(const glint::proto::GetAllNodesReply& nodes) {
                 n.is_head() ? "yes" : "", static_cast<long long>(n.num_workers()),
                 glint::ToString(glint::FromProto(n.available_resources())).c_str(),
                 glint::ToString(glint::FromProto(n.total_resources())).c_str());
+  }
+  std::cout << "\nNODE      OBJECT STORE (used / capacity)   OBJECTS  SPILLED TO DISK\n";
+  for (auto& n : Sorted(nodes.nodes(), [](const glint::proto::NodeInfo& x) {
+         return std::make_pair(!x.is_head(), glint::AddrString(x.address()));
+       })) {
+    if (!n.alive()) continue;
+    const auto& s = n.object_store();
+    std::string use = absl::StrCat(Mib(s.used()), " / ", Mib(s.capacity()));
+    std::printf("%-9s %-32s %-8lld %s in %lld objects\n", glint::ShortHex(n.node_id()).c_str(), use.c_str(),
+                static_cast<long long>(s.num_objects()), Mib(s.spilled_bytes()).c_str(),
+                static_cast<long long>(s.num_spilled()));
   }
 }
 

@@ -51,9 +51,10 @@ class GrpcClusterClient : public ClusterClient {
                                         [call](grpc::Status) { delete call; });
   }
 
-  void NotifyJobFinished(const proto::Address& raylet, const std::string& job_id) override {
+  void NotifyJobFinished(const proto::Address& raylet, const proto::JobInfo& job) override {
     auto* call = new Call<proto::JobFinishedRequest, proto::JobFinishedReply>();
-    call->req.set_job_id(job_id);
+    call->req.set_job_id(job.job_id());
+    call->req.set_driver(AddrString(job.driver()));
     SetDeadlineMs(&call->ctx, 10000);
     Raylet(raylet)->async()->JobFinished(&call->ctx, &call->req, &call->reply,
                                          [call](grpc::Status) { delete call; });

@@ -24,7 +24,7 @@ class ClusterClient {
                         PushCallback cb) = 0;
   virtual void KillWorker(const proto::Address& raylet, const std::string& worker_id,
                           const std::string& reason) = 0;
-  virtual void NotifyJobFinished(const proto::Address& raylet, const std::string& job_id) = 0;
+  virtual void NotifyJobFinished(const proto::Address& raylet, const proto::JobInfo& job) = 0;
   // Whether a driver or worker still answers at `address` (within a second or two).
   virtual void Probe(const proto::Address& address, std::function<void(bool alive)> cb) = 0;
 };

@@ -56,7 +56,7 @@ class GcsServer::Service final : public proto::GcsService::CallbackService {
                                       const proto::HeartbeatRequest* req,
                                       proto::HeartbeatReply* reply) override {
     reply->set_unknown_node(!s_->nodes_.Heartbeat(req->node_id(), req->available_resources(),
-                                                  req->num_workers(), NowMs()));
+                                                  req->num_workers(), NowMs(), &req->object_store()));
     return Done(ctx, grpc::Status::OK);
   }
 
@@ -186,7 +186,7 @@ GcsServer::GcsServer(GcsOptions options, std::unique_ptr<GcsStore> store,
   jobs_.AddFinishListener([this](const proto::JobInfo& j) {
     actors_.OnJobFinished(j);
     for (auto& n : nodes_.All()) {
-      if (n.alive()) cluster_->NotifyJobFinished(n.address(), j.job_id());
+      if (n.alive()) cluster_->NotifyJobFinished(n.address(), j);
     }
   });
 }

@@ -26,12 +26,13 @@ void NodeManager::Register(proto::NodeInfo node, int64_t now_ms) {
 
 bool NodeManager::Heartbeat(const std::string& node_id,
                             const google::protobuf::Map<std::string, double>& avail,
-                            int64_t num_workers, int64_t now_ms) {
+                            int64_t num_workers, int64_t now_ms, const proto::ObjectStoreInfo* store) {
   absl::MutexLock lock(&mu_);
   auto it = nodes_.find(node_id);
   if (it == nodes_.end() || !it->second.alive()) return false;
   *it->second.mutable_available_resources() = avail;
   it->second.set_num_workers(num_workers);
+  if (store) *it->second.mutable_object_store() = *store;
   last_seen_[node_id] = now_ms;
   return true;
 }

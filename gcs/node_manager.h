@@ -26,7 +26,7 @@ class NodeManager {
   void Register(proto::NodeInfo node, int64_t now_ms);
   // False when the node is unknown or dead (it must register again).
   bool Heartbeat(const std::string& node_id, const google::protobuf::Map<std::string, double>& avail,
-                 int64_t num_workers, int64_t now_ms);
+                 int64_t num_workers, int64_t now_ms, const proto::ObjectStoreInfo* store = nullptr);
   // Marks nodes silent for longer than the timeout as dead.
   void CheckHealth(int64_t now_ms);
   std::vector<proto::NodeInfo> All();

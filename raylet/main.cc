@@ -1,9 +1,15 @@
 // glint-raylet: the node daemon.
+#include <unistd.h>
+
 #include <csignal>
+#include <filesystem>
 #include <thread>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "common/logging.h"
 #include "common/process.h"
 #include "raylet/raylet_server.h"
@@ -20,6 +26,31 @@ ABSL_FLAG(std::string, logs_dir, "", "directory for worker logs");
 ABSL_FLAG(std::string, port_file, "", "write the bound port here once registered");
 ABSL_FLAG(int, watch_pid, 0, "stop when this process is gone");
 ABSL_FLAG(int64_t, idle_worker_timeout_ms, 60000, "kill workers idle this long");
+ABSL_FLAG(std::string, object_store_memory, "",
+          "object store capacity, e.g. 2G (default: 30% of memory, within the free shared memory)");
+ABSL_FLAG(std::string, object_store_dir, "/dev/shm",
+          "where the object store keeps its files (a tmpfs); a directory per node is made in it");
+ABSL_FLAG(bool, object_spilling, true, "spill objects to disk when the object store is full");
+ABSL_FLAG(std::string, object_spilling_dir, "", "where spilled objects go (default: the session directory)");
+ABSL_FLAG(std::string, object_inline_threshold, "100K",
+          "values smaller than this travel inline; larger ones go through the object store");
+
+namespace {
+
+// Object store directories are named after their raylet's pid: removes those
+// whose raylet is gone (killed before it could clean up).
+void RemoveStaleStoreDirs(const std::string& parent) {
+  std::error_code ec;
+  for (auto& entry : std::filesystem::directory_iterator(parent, ec)) {
+    std::string name = entry.path().filename();
+    int pid = 0;
+    if (!absl::StartsWith(name, "glint-objects-") || !absl::SimpleAtoi(name.substr(14), &pid)) continue;
+    if (pid > 0 && pid != getpid() && glint::ProcessAlive(pid)) continue;
+    std::filesystem::remove_all(entry.path(), ec);
+  }
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
@@ -48,6 +79,26 @@ int main(int argc, char** argv) {
   if (opt.worker_path.empty()) opt.worker_path = glint::SelfExeDir() + "/glint-worker";
   opt.log_dir = absl::GetFlag(FLAGS_logs_dir);
   opt.idle_worker_timeout_ms = absl::GetFlag(FLAGS_idle_worker_timeout_ms);
+
+  std::string parent = absl::GetFlag(FLAGS_object_store_dir);
+  if (!std::filesystem::is_directory(parent)) parent = "/tmp";
+  RemoveStaleStoreDirs(parent);
+  opt.store.dir = absl::StrCat(parent, "/glint-objects-", getpid());
+  if (absl::GetFlag(FLAGS_object_spilling)) {
+    std::string spill = absl::GetFlag(FLAGS_object_spilling_dir);
+    if (spill.empty()) spill = opt.log_dir.empty() ? "/tmp/glint" : opt.log_dir + "/..";
+    opt.store.spill_dir = absl::StrCat(spill, "/spill-", getpid());
+  }
+  std::string mem = absl::GetFlag(FLAGS_object_store_memory);
+  auto capacity = mem.empty() ? absl::StatusOr<int64_t>(glint::raylet::DefaultStoreCapacity(opt.store.dir))
+                              : glint::raylet::ParseBytes(mem);
+  auto threshold = glint::raylet::ParseBytes(absl::GetFlag(FLAGS_object_inline_threshold));
+  if (!capacity.ok() || !threshold.ok()) {
+    LOG(ERROR) << (capacity.ok() ? threshold.status() : capacity.status());
+    return 2;
+  }
+  opt.store.capacity = *capacity;
+  opt.store.inline_threshold = *threshold;
 
   glint::raylet::RayletServer raylet(opt);
   if (auto s = raylet.Start(); !s.ok()) {

@@ -1,7 +1,9 @@
 #include "raylet/raylet_server.h"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstring>
@@ -13,6 +15,7 @@
 #include "absl/strings/strip.h"
 #include "common/ids.h"
 #include "common/logging.h"
+#include "common/object_file.h"
 #include "common/process.h"
 #include "common/rpc.h"
 #include "common/status.h"
@@ -86,6 +89,125 @@ class RayletServer::Spawner : public WorkerSpawner {
   RayletServer* r_;
 };
 
+// Pulls copies of objects stored on other nodes into this node's store, in
+// chunks, several at once; concurrent pulls of one object share the work.
+class RayletServer::Puller {
+ public:
+  static constexpr int64_t kChunkBytes = 4 << 20;
+  static constexpr int kInFlight = 4;
+  using Done = std::function<void(const grpc::Status&)>;
+
+  explicit Puller(RayletServer* r) : r_(r) {}
+
+  void Pull(const std::string& id, const proto::StoredObject& source, Done done) {
+    if (r_->store_->IsSealed(id)) return done(grpc::Status::OK);
+    std::shared_ptr<Transfer> t;
+    {
+      absl::MutexLock lock(&mu_);
+      auto it = transfers_.find(id);
+      if (it != transfers_.end()) {
+        it->second->waiters.push_back(std::move(done));
+        return;
+      }
+      auto path = r_->store_->Create(id, source.size(), {}, /*primary=*/false);
+      if (!path.ok()) {
+        if (absl::IsAlreadyExists(path.status()) && r_->store_->IsSealed(id)) return done(grpc::Status::OK);
+        return done(ToGrpc(path.status()));
+      }
+      t = std::make_shared<Transfer>();
+      t->id = id;
+      t->source = source;
+      t->fd = open(path->c_str(), O_WRONLY | O_CLOEXEC);
+      t->waiters.push_back(std::move(done));
+      transfers_[id] = t;
+      if (t->fd < 0) {
+        t->error = grpc::Status(grpc::StatusCode::INTERNAL, absl::StrCat("cannot open ", *path));
+      }
+    }
+    if (!t->error.ok() || source.size() == 0) return Finish(t);
+    absl::MutexLock lock(&t->mu);
+    for (int i = 0; i < kInFlight && t->next < source.size(); ++i) ReadNext(t);
+  }
+
+ private:
+  struct Transfer {
+    std::string id;
+    proto::StoredObject source;
+    int fd = -1;
+    std::vector<Done> waiters;  // guarded by Puller::mu_
+    absl::Mutex mu;
+    int64_t next = 0;      // guarded by mu
+    int in_flight = 0;     // guarded by mu
+    grpc::Status error;    // guarded by mu once started
+  };
+
+  void ReadNext(const std::shared_ptr<Transfer>& t) ABSL_EXCLUSIVE_LOCKS_REQUIRED(t->mu) {
+    proto::ReadObjectChunkRequest req;
+    req.set_object_id(t->id);
+    req.set_offset(t->next);
+    req.set_length(std::min(kChunkBytes, t->source.size() - t->next));
+    req.set_requester(AddrString(r_->address_));
+    t->next += req.length();
+    ++t->in_flight;
+    auto* stub = r_->raylets_.Get(t->source.raylet());
+    CallAsync<proto::ReadObjectChunkRequest, proto::ReadObjectChunkReply>(
+        std::move(req), 60000,
+        [stub](auto* c, auto* rq, auto* rp, auto cb) { stub->async()->ReadObjectChunk(c, rq, rp, std::move(cb)); },
+        [this, t](const grpc::Status& s, proto::ReadObjectChunkRequest& rq, proto::ReadObjectChunkReply& rp) {
+          bool last = false;
+          {
+            absl::MutexLock lock(&t->mu);
+            --t->in_flight;
+            if (t->error.ok()) {
+              if (!s.ok()) {
+                t->error = s;
+              } else if (static_cast<int64_t>(rp.data().size()) != rq.length() ||
+                         rp.total_size() != t->source.size()) {
+                t->error = grpc::Status(grpc::StatusCode::DATA_LOSS, "a chunk came back with the wrong size");
+              } else if (pwrite(t->fd, rp.data().data(), rp.data().size(), rq.offset()) !=
+                         static_cast<ssize_t>(rp.data().size())) {
+                t->error = grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                                        absl::StrCat("cannot write a pulled chunk: ", strerror(errno)));
+              }
+            }
+            if (t->error.ok() && t->next < t->source.size()) {
+              ReadNext(t);
+            } else {
+              last = t->in_flight == 0;
+            }
+          }
+          if (last) Finish(t);
+        });
+  }
+
+  void Finish(const std::shared_ptr<Transfer>& t) {
+    if (t->fd >= 0) close(t->fd);
+    grpc::Status result;
+    {
+      absl::MutexLock lock(&t->mu);
+      result = t->error;
+    }
+    if (result.ok()) {
+      result = ToGrpc(r_->store_->Seal(t->id));
+    } else {
+      r_->store_->Abort(t->id);
+      LOG(WARNING) << "pulling object " << ShortHex(t->id) << " from " << t->source.raylet()
+                   << " failed: " << result.error_message();
+    }
+    std::vector<Done> waiters;
+    {
+      absl::MutexLock lock(&mu_);
+      waiters.swap(t->waiters);
+      transfers_.erase(t->id);
+    }
+    for (auto& w : waiters) w(result);
+  }
+
+  RayletServer* r_;
+  absl::Mutex mu_;
+  absl::flat_hash_map<std::string, std::shared_ptr<Transfer>> transfers_ ABSL_GUARDED_BY(mu_);
+};
+
 class RayletServer::Service final : public proto::RayletService::CallbackService {
  public:
   explicit Service(RayletServer* r) : r_(r) {}
@@ -152,6 +274,83 @@ class RayletServer::Service final : public proto::RayletService::CallbackService
       r_->finished_jobs_.insert(req->job_id());
     }
     r_->pool_->KillJob(req->job_id());
+    // The driver's objects go with it (its workers' go as they exit).
+    if (!req->driver().empty()) {
+      r_->ForwardFree(r_->store_->FreeOwnedIf([req](const ObjectMeta& m) {
+        return m.job_id == req->job_id() && m.owner == req->driver();
+      }));
+    }
+    return Done(ctx, grpc::Status::OK);
+  }
+
+  grpc::ServerUnaryReactor* CreateObject(grpc::CallbackServerContext* ctx,
+                                         const proto::CreateObjectRequest* req,
+                                         proto::CreateObjectReply* reply) override {
+    if (req->object_id().empty()) {
+      return Done(ctx, grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "an object needs an id"));
+    }
+    auto path = r_->store_->Create(req->object_id(), req->size(),
+                                   {req->owner(), req->owner_worker_id(), req->job_id()}, /*primary=*/true);
+    if (!path.ok()) return Done(ctx, ToGrpc(path.status()));
+    reply->set_path(*path);
+    return Done(ctx, grpc::Status::OK);
+  }
+
+  grpc::ServerUnaryReactor* SealObject(grpc::CallbackServerContext* ctx, const proto::SealObjectRequest* req,
+                                       proto::SealObjectReply*) override {
+    return Done(ctx, ToGrpc(r_->store_->Seal(req->object_id())));
+  }
+
+  grpc::ServerUnaryReactor* FreeObjects(grpc::CallbackServerContext* ctx, const proto::FreeObjectsRequest* req,
+                                        proto::FreeObjectsReply*) override {
+    auto holders = r_->store_->Free({req->object_ids().begin(), req->object_ids().end()});
+    if (!req->forwarded()) r_->ForwardFree(holders);
+    return Done(ctx, grpc::Status::OK);
+  }
+
+  grpc::ServerUnaryReactor* PullObject(grpc::CallbackServerContext* ctx, const proto::PullObjectRequest* req,
+                                       proto::PullObjectReply*) override {
+    auto* reactor = ctx->DefaultReactor();
+    if (req->object_id().empty() || req->source().raylet().empty() || req->source().size() < 0) {
+      reactor->Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "a pull needs an object id and its source"));
+      return reactor;
+    }
+    r_->puller_->Pull(req->object_id(), req->source(), [reactor](const grpc::Status& s) { reactor->Finish(s); });
+    return reactor;
+  }
+
+  grpc::ServerUnaryReactor* ReadObjectChunk(grpc::CallbackServerContext* ctx,
+                                            const proto::ReadObjectChunkRequest* req,
+                                            proto::ReadObjectChunkReply* reply) override {
+    // The file may move to disk between finding and opening it: look twice.
+    for (int attempt = 0; attempt < 2; ++attempt) {
+      std::string path;
+      int64_t size = 0;
+      if (!r_->store_->Locate(req->object_id(), req->offset() == 0 ? req->requester() : "", &path, &size)) break;
+      if (req->offset() < 0 || req->length() < 0 || req->offset() + req->length() > size) {
+        return Done(ctx, grpc::Status(grpc::StatusCode::OUT_OF_RANGE, "the chunk is outside the object"));
+      }
+      int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+      if (fd < 0) continue;
+      std::string* data = reply->mutable_data();
+      data->resize(static_cast<size_t>(req->length()));
+      ssize_t n = pread(fd, data->data(), data->size(), req->offset());
+      close(fd);
+      if (n != req->length()) {
+        return Done(ctx, grpc::Status(grpc::StatusCode::DATA_LOSS, "cannot read the object's file"));
+      }
+      reply->set_total_size(size);
+      return Done(ctx, grpc::Status::OK);
+    }
+    return Done(ctx, grpc::Status(grpc::StatusCode::NOT_FOUND,
+                                  absl::StrCat("node ", ShortHex(r_->node_id_), " has no object ",
+                                               ShortHex(req->object_id()), " (freed or lost)")));
+  }
+
+  grpc::ServerUnaryReactor* GetStoreInfo(grpc::CallbackServerContext* ctx, const proto::GetStoreInfoRequest*,
+                                         proto::GetStoreInfoReply* reply) override {
+    *reply->mutable_info() = r_->store_->Info();
+    reply->set_node_id(r_->node_id_);
     return Done(ctx, grpc::Status::OK);
   }
 
@@ -165,6 +364,9 @@ RayletServer::RayletServer(RayletOptions options)
 RayletServer::~RayletServer() { Stop(); }
 
 absl::Status RayletServer::Start() {
+  store_ = std::make_unique<ObjectStore>(options_.store);
+  if (auto s = store_->Init(); !s.ok()) return s;
+  puller_ = std::make_unique<Puller>(this);
   service_ = std::make_unique<Service>(this);
   auto server = StartServer(options_.host, options_.port, {service_.get()}, &port_);
   if (!server.ok()) return server.status();
@@ -227,6 +429,7 @@ void RayletServer::HeartbeatLoop() {
     req.set_node_id(node_id_);
     ToProto(leases_->Available(), req.mutable_available_resources());
     req.set_num_workers(pool_->Size());
+    *req.mutable_object_store() = store_->Info();
     grpc::ClientContext ctx;
     SetDeadlineMs(&ctx, 2000);
     proto::HeartbeatReply reply;
@@ -245,6 +448,7 @@ void RayletServer::HeartbeatLoop() {
       }
     }
     pool_->ReapIdle(NowMs(), options_.idle_worker_timeout_ms);
+    store_->DropStaleWrites(NowMs(), 60000);
     for (int i = 0; i < 10 && !stopping_; ++i) {
       std::this_thread::sleep_for(std::chrono::milliseconds(options_.heartbeat_ms / 10));
     }
@@ -264,6 +468,7 @@ void RayletServer::ReapLoop() {
     if (!w) continue;
     LOG(INFO) << "worker " << ShortHex(w->worker_id) << " (pid " << pid << ") exited: " << how;
     leases_->OnWorkerGone(w->worker_id);
+    ForwardFree(store_->FreeOwnedIf([&w](const ObjectMeta& m) { return m.owner_worker_id == w->worker_id; }));
     if (w->state == WorkerInfo::kActor || w->state == WorkerInfo::kLeased) {
       proto::ReportWorkerFailureRequest req;
       req.set_node_id(node_id_);
@@ -274,6 +479,19 @@ void RayletServer::ReapLoop() {
       proto::ReportWorkerFailureReply reply;
       (void)gcs_->ReportWorkerFailure(&ctx, req, &reply);
     }
+  }
+}
+
+void RayletServer::ForwardFree(const ObjectStore::Holders& holders) {
+  for (auto& [raylet, ids] : holders) {
+    proto::FreeObjectsRequest req;
+    for (auto& id : ids) req.add_object_ids(id);
+    req.set_forwarded(true);
+    auto* stub = raylets_.Get(raylet);
+    CallAsync<proto::FreeObjectsRequest, proto::FreeObjectsReply>(
+        std::move(req), 5000,
+        [stub](auto* c, auto* rq, auto* rp, auto cb) { stub->async()->FreeObjects(c, rq, rp, std::move(cb)); },
+        [](const grpc::Status&, proto::FreeObjectsRequest&, proto::FreeObjectsReply&) {});
   }
 }
 
@@ -297,6 +515,7 @@ void RayletServer::Stop() {
     }
   }
   if (server_) server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
+  if (store_) store_->Clear();  // removes the node's object files
 }
 
 }  // namespace glint::raylet

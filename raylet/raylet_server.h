@@ -14,8 +14,11 @@
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "common/resources.h"
+#include "common/rpc.h"
 #include "proto/gcs.grpc.pb.h"
+#include "proto/raylet.grpc.pb.h"
 #include "raylet/lease_manager.h"
+#include "raylet/object_store.h"
 #include "raylet/worker_pool.h"
 
 namespace glint::raylet {
@@ -30,6 +33,7 @@ struct RayletOptions {
   std::string log_dir;            // worker logs go here ("" = inherit stderr)
   int64_t idle_worker_timeout_ms = 60000;
   int64_t heartbeat_ms = 300;
+  ObjectStoreOptions store;
 };
 
 class RayletServer {
@@ -44,9 +48,12 @@ class RayletServer {
  private:
   class Service;
   class Spawner;
+  class Puller;
   absl::Status RegisterWithGcs();
   void HeartbeatLoop();
   void ReapLoop();
+  // Tells the raylets holding pulled copies of freed objects to drop them.
+  void ForwardFree(const ObjectStore::Holders& holders);
 
   RayletOptions options_;
   std::string node_id_;
@@ -54,7 +61,10 @@ class RayletServer {
   std::unique_ptr<Spawner> spawner_;
   std::unique_ptr<WorkerPool> pool_;
   std::unique_ptr<LeaseManager> leases_;
+  std::unique_ptr<ObjectStore> store_;
+  std::unique_ptr<Puller> puller_;
   std::unique_ptr<proto::GcsService::Stub> gcs_;
+  StubCache<proto::RayletService> raylets_;  // other nodes: pulls, forwarded frees
   std::unique_ptr<Service> service_;
   std::unique_ptr<grpc::Server> server_;
   std::thread heartbeat_, reaper_;

@@ -113,6 +113,12 @@ RefData SubmitActorTask(const std::string& actor_id, const std::string& method, 
 
 RefData PutObject(std::string data) { return Rt().Put(std::move(data)); }
 
+size_t InlineThreshold() { return Rt().inline_threshold(); }
+
+RefData PutStoredObject(size_t size, const std::function<void(char*)>& write) {
+  return Rt().PutStored(size, write);
+}
+
 namespace {
 void RefuseBlockingOnLoop(int64_t timeout_ms, const char* what) {
   if (timeout_ms != 0 && ActorLoop::OnLoopThread()) {
@@ -127,20 +133,22 @@ void OnObjectReady(const RefData& ref, std::function<void()> fn) { Rt().OnReady(
 
 bool ObjectIsReady(const RefData& ref) { return Rt().IsReady(ref); }
 
-std::string GetObject(const RefData& ref, int64_t timeout_ms) {
+Bytes GetObject(const RefData& ref, int64_t timeout_ms) {
   RefuseBlockingOnLoop(timeout_ms, "Get");
   auto v = Rt().Get(ref, timeout_ms);
   if (!v) {
     throw GetTimeoutError(absl::StrCat("Get timed out after ", timeout_ms, " ms waiting for object ",
                                        ShortHex(ref.id)));
   }
-  ThrowIfError(*v);
-  return std::move(*v->mutable_data());
+  Bytes out;
+  if (!Rt().Materialize(ref.id, *v, &out)) ThrowIfError(*v);
+  return out;
 }
 
-std::vector<bool> WaitObjects(const std::vector<RefData>& refs, int num_returns, int64_t timeout_ms) {
+std::vector<bool> WaitObjects(const std::vector<RefData>& refs, int num_returns, int64_t timeout_ms,
+                              bool fetch_local) {
   RefuseBlockingOnLoop(timeout_ms, "Wait");
-  return Rt().Wait(refs, num_returns, timeout_ms);
+  return Rt().Wait(refs, num_returns, timeout_ms, fetch_local);
 }
 
 std::optional<std::string> GetNamedActor(const std::string& name, const std::string& ray_namespace) {

@@ -41,6 +41,7 @@ void ThrowIfError(const proto::ObjectValue& v) {
     case proto::TASK_CANCELLED: throw TaskCancelledError(m);
     case proto::CODE_LOAD_FAILED: throw CodeLoadError(m);
     case proto::SCHEDULING_FAILED: throw SchedulingError(m);
+    case proto::OBJECT_STORE_FULL: throw ObjectStoreFullError(m);
     default: throw Error(m);
   }
 }

@@ -7,42 +7,68 @@ bool MemoryStore::Expect(const std::string& id) {
   return objects_.try_emplace(id).second;
 }
 
+std::optional<proto::StoredObject> MemoryStore::EraseIfDone(
+    absl::node_hash_map<std::string, Entry>::iterator it) {
+  Entry& e = it->second;
+  if (!e.discard || !e.ready || !e.callbacks.empty() || e.waiters > 0) return std::nullopt;
+  std::optional<proto::StoredObject> stored;
+  if (e.owned && e.value.has_stored()) stored = e.value.stored();
+  objects_.erase(it);
+  return stored;
+}
+
+void MemoryStore::Freed(const std::string& id, const std::optional<proto::StoredObject>& s) {
+  if (s && free_stored_) free_stored_(id, *s);
+}
+
 void MemoryStore::Put(const std::string& id, proto::ObjectValue value) {
   std::vector<Callback> cbs;
   const proto::ObjectValue* stored;
+  std::optional<proto::StoredObject> freed;
+  bool local = !value.has_stored() || !local_check_ || local_check_(id, value);
   {
     absl::MutexLock lock(&mu_);
-    auto& e = objects_[id];
+    auto it = objects_.try_emplace(id).first;
+    auto& e = it->second;
     if (e.ready) return;  // first value wins (e.g. a retry racing a late reply)
     e.ready = true;
+    e.local = local;
     e.value = std::move(value);
-    if (e.discard && e.callbacks.empty() && e.waiters == 0) {  // nobody wants it any more
-      objects_.erase(id);
-      return;
+    if (!e.callbacks.empty()) {
+      cbs.swap(e.callbacks);
+      stored = &e.value;
+      ++e.waiters;  // pins the entry while the callbacks read it unlocked
+    } else {
+      freed = EraseIfDone(it);  // nobody may want it any more
     }
-    if (e.callbacks.empty()) return;
-    cbs.swap(e.callbacks);
-    stored = &e.value;
-    ++e.waiters;  // pins the entry while the callbacks read it unlocked
+  }
+  if (cbs.empty()) {
+    Freed(id, freed);
+    return;
   }
   // node_hash_map keeps the entry in place, and a ready value never changes.
   for (auto& cb : cbs) cb(*stored);
-  absl::MutexLock lock(&mu_);
-  auto it = objects_.find(id);
-  if (it == objects_.end()) return;
-  --it->second.waiters;
-  if (it->second.discard && it->second.callbacks.empty() && it->second.waiters == 0) objects_.erase(it);
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = objects_.find(id);
+    if (it == objects_.end()) return;
+    --it->second.waiters;
+    freed = EraseIfDone(it);
+  }
+  Freed(id, freed);
 }
 
-void MemoryStore::Release(const std::string& id) {
-  absl::MutexLock lock(&mu_);
-  auto it = objects_.find(id);
-  if (it == objects_.end()) return;
-  if (it->second.ready && it->second.callbacks.empty() && it->second.waiters == 0) {
-    objects_.erase(it);
-  } else {
+void MemoryStore::Release(const std::string& id, bool owned) {
+  std::optional<proto::StoredObject> freed;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = objects_.find(id);
+    if (it == objects_.end()) return;
     it->second.discard = true;
+    it->second.owned = owned;
+    freed = EraseIfDone(it);
   }
+  Freed(id, freed);
 }
 
 bool MemoryStore::Contains(const std::string& id) {
@@ -58,15 +84,19 @@ std::optional<proto::ObjectValue> MemoryStore::TryGet(const std::string& id) {
 }
 
 std::optional<proto::ObjectValue> MemoryStore::Get(const std::string& id, absl::Time deadline) {
-  absl::MutexLock lock(&mu_);
-  Entry* e = &objects_[id];  // node_hash_map: stable while it exists (waiters > 0)
-  ++e->waiters;
-  auto ready = [e]() { return e->ready; };
-  bool got = mu_.AwaitWithDeadline(absl::Condition(&ready), deadline);
-  --e->waiters;
   std::optional<proto::ObjectValue> out;
-  if (got) out = e->value;
-  if (e->discard && e->ready && e->waiters == 0 && e->callbacks.empty()) objects_.erase(id);
+  std::optional<proto::StoredObject> freed;
+  {
+    absl::MutexLock lock(&mu_);
+    Entry* e = &objects_[id];  // node_hash_map: stable while it exists (waiters > 0)
+    ++e->waiters;
+    auto ready = [e]() { return e->ready; };
+    bool got = mu_.AwaitWithDeadline(absl::Condition(&ready), deadline);
+    --e->waiters;
+    if (got) out = e->value;
+    freed = EraseIfDone(objects_.find(id));
+  }
+  Freed(id, freed);
   return out;
 }
 
@@ -85,23 +115,38 @@ void MemoryStore::OnReady(const std::string& id, Callback cb) {
 }
 
 std::vector<bool> MemoryStore::Wait(const std::vector<std::string>& ids, size_t num_ready,
-                                    absl::Time deadline) {
+                                    absl::Time deadline, PullList* to_pull) {
   std::vector<bool> ready(ids.size());
+  auto counts = [&](const Entry& e) { return e.ready && (e.local || !to_pull); };
+  auto needs_pull = [&](const Entry& e) { return to_pull && e.ready && !e.local && !e.pulling; };
   absl::MutexLock lock(&mu_);
-  auto enough = [&]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
+  auto done = [&]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
     size_t n = 0;
     for (auto& id : ids) {
       auto it = objects_.find(id);
-      n += it != objects_.end() && it->second.ready;
+      if (it == objects_.end()) continue;
+      if (needs_pull(it->second)) return true;
+      n += counts(it->second);
     }
     return n >= num_ready;
   };
-  mu_.AwaitWithDeadline(absl::Condition(&enough), deadline);
+  mu_.AwaitWithDeadline(absl::Condition(&done), deadline);
   for (size_t i = 0; i < ids.size(); ++i) {
     auto it = objects_.find(ids[i]);
-    ready[i] = it != objects_.end() && it->second.ready;
+    if (it == objects_.end()) continue;
+    ready[i] = counts(it->second);
+    if (needs_pull(it->second)) {
+      it->second.pulling = true;
+      to_pull->emplace_back(ids[i], it->second.value.stored());
+    }
   }
   return ready;
+}
+
+void MemoryStore::MarkLocal(const std::string& id) {
+  absl::MutexLock lock(&mu_);
+  auto it = objects_.find(id);
+  if (it != objects_.end()) it->second.local = true;
 }
 
 }  // namespace glint::internal

@@ -31,19 +31,42 @@ class MemoryStore {
   // Runs `cb` when ready (now, if it is). An unknown id is expected first.
   void OnReady(const std::string& id, Callback cb);
   // Waits until `num_ready` of `ids` are ready or `deadline`; ready flags.
-  std::vector<bool> Wait(const std::vector<std::string>& ids, size_t num_ready, absl::Time deadline);
+  // With `to_pull`, a value stored on another node counts only once a copy is
+  // here (MarkLocal): such values are listed in *to_pull, once each, and the
+  // call returns early so the caller can start copying them.
+  using PullList = std::vector<std::pair<std::string, proto::StoredObject>>;
+  std::vector<bool> Wait(const std::vector<std::string>& ids, size_t num_ready, absl::Time deadline,
+                         PullList* to_pull = nullptr);
+  // Whether a value is on this node (set once, before use; default: yes).
+  using LocalCheck = std::function<bool(const std::string& id, const proto::ObjectValue&)>;
+  void SetLocalCheck(LocalCheck f) { local_check_ = std::move(f); }
+  // A copy of the stored value is on this node now (or could not be made).
+  void MarkLocal(const std::string& id);
   // Nobody here needs the object any more: frees it now, or, if it is still
-  // pending, right after it arrives and its callbacks ran.
-  void Release(const std::string& id);
+  // pending, right after it arrives and its callbacks ran. For an object this
+  // process owns (`owned`), a copy in a node's store is then freed too.
+  void Release(const std::string& id, bool owned = false);
+  // How owned objects in a node's store are freed (set once, before use).
+  using FreeStored = std::function<void(const std::string& id, const proto::StoredObject&)>;
+  void SetFreeStored(FreeStored f) { free_stored_ = std::move(f); }
 
  private:
   struct Entry {
     bool ready = false;
     bool discard = false;  // released while pending
+    bool owned = false;    // ... by its owner
+    bool local = true;     // the value, or a copy of it, is on this node
+    bool pulling = false;  // a copy is being made
     int waiters = 0;       // threads in Get() on this entry
     proto::ObjectValue value;
     std::vector<Callback> callbacks;
   };
+  // Erases a discarded entry once nobody reads it; returns what to free in a store.
+  std::optional<proto::StoredObject> EraseIfDone(absl::node_hash_map<std::string, Entry>::iterator it)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void Freed(const std::string& id, const std::optional<proto::StoredObject>& s);
+  FreeStored free_stored_;
+  LocalCheck local_check_;
   absl::Mutex mu_;
   absl::node_hash_map<std::string, Entry> objects_ ABSL_GUARDED_BY(mu_);
 };

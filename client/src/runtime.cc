@@ -3,11 +3,14 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstring>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "client/src/errors_convert.h"
 #include "common/ids.h"
 #include "common/logging.h"
+#include "common/object_file.h"
 #include "common/status.h"
 #include "glint/errors.h"
 
@@ -75,7 +78,10 @@ class DriverService final : public ObjectServing<proto::WorkerService::CallbackS
 // A worker: PushTask from the executor's completion queue.
 using WorkerServiceImpl = ObjectServing<TaskExecutor::AsyncService>;
 
-Runtime::Runtime(RuntimeOptions options) : options_(std::move(options)) {}
+Runtime::Runtime(RuntimeOptions options) : options_(std::move(options)) {
+  store_.SetFreeStored([this](const std::string& id, const proto::StoredObject& s) { FreeStored(id, s); });
+  store_.SetLocalCheck([this](const std::string& id, const proto::ObjectValue& v) { return IsLocal(id, v); });
+}
 
 Runtime::~Runtime() { Shutdown(); }
 
@@ -152,12 +158,27 @@ absl::Status Runtime::StartDriver() {
         options_.raylet_address.empty() ? "on " + options_.node_ip : "at " + options_.raylet_address));
   }
   self_.set_node_id(pick->node_id());
+  if (auto s = LoadStoreInfo(AddrString(pick->address())); !s.ok()) return s;
   tasks_ = std::make_unique<TaskSubmitter>(&store_, job_, AddrString(pick->address()), &raylets_, &workers_);
+  return absl::OkStatus();
+}
+
+absl::Status Runtime::LoadStoreInfo(const std::string& raylet) {
+  local_raylet_ = raylet;
+  proto::GetStoreInfoReply reply;
+  grpc::ClientContext ctx;
+  SetDeadlineMs(&ctx, kConnectTimeoutMs);
+  if (auto s = raylets_.Get(raylet)->GetStoreInfo(&ctx, {}, &reply); !s.ok()) {
+    return absl::UnavailableError(absl::StrCat("cannot reach the raylet at ", raylet, ": ", s.error_message()));
+  }
+  store_info_ = reply.info();
+  if (store_info_.inline_threshold() > 0) inline_threshold_ = static_cast<size_t>(store_info_.inline_threshold());
   return absl::OkStatus();
 }
 
 absl::Status Runtime::StartWorker() {
   self_.set_node_id(options_.node_id);
+  if (auto s = LoadStoreInfo(options_.raylet_address); !s.ok()) return s;
   proto::GetJobRequest req;
   req.set_job_id(options_.job.job_id());
   proto::GetJobReply reply;
@@ -170,10 +191,24 @@ absl::Status Runtime::StartWorker() {
   std::string paths;
   for (auto& p : job_.code().paths()) absl::StrAppend(&paths, paths.empty() ? "" : ":", p);
   executor_ = std::make_unique<TaskExecutor>(
-      [this](const proto::ObjectRef& r) {
-        auto v = Get({r.object_id(), AddrString(r.owner())}, -1);
-        DropIfUnreferenced(r.object_id());  // the task has its own copy now
-        return *v;
+      [this](const proto::TaskArg& a, Bytes* out, proto::ObjectValue* error) {
+        const std::string& id = a.ref().object_id();
+        proto::ObjectValue v;
+        if (a.has_location()) {  // the caller owns it and said where it is
+          *v.mutable_stored() = a.location();
+        } else {
+          v = *Get({id, AddrString(a.ref().owner())}, -1);
+          DropIfUnreferenced(id);  // the task has its own copy now
+        }
+        if (Materialize(id, v, out)) return true;
+        *error = std::move(v);
+        return false;
+      },
+      [this](const proto::TaskSpec& spec, proto::ObjectValue* result) {
+        if (result->error().type() != proto::ERROR_NONE || result->data().size() < inline_threshold_) return;
+        std::string data = std::move(*result->mutable_data());
+        *result = StoreObject(ReturnObjectId(spec.task_id(), 0), data.size(),
+                              [&data](char* dst) { std::memcpy(dst, data.data(), data.size()); }, spec.caller());
       },
       absl::StrCat("node ", ShortHex(options_.node_id), ", pid ", getpid()), paths);
   executor_->SetOnActorExit([this] { RequestExit("the actor called ExitActor()"); });
@@ -286,7 +321,7 @@ void Runtime::Shutdown() {
 }
 
 proto::TaskSpec Runtime::NewSpec(proto::TaskType type, const std::string& function,
-                                 std::vector<WireArg>& args) {
+                                 std::vector<WireArg>& args, std::vector<std::string>* held) {
   proto::TaskSpec spec;
   spec.set_type(type);
   spec.set_task_id(RandomId());
@@ -300,11 +335,38 @@ proto::TaskSpec Runtime::NewSpec(proto::TaskType type, const std::string& functi
       r->set_object_id(std::move(a.data));
       auto owner = ParseAddress(a.owner);
       if (owner.ok()) *r->mutable_owner() = *owner;
+    } else if (held && a.data.size() >= inline_threshold_) {
+      // A large value goes to the store once; the callee maps it from there.
+      std::string id = RandomId();
+      auto v = StoreObject(id, a.data.size(), [&a](char* dst) { std::memcpy(dst, a.data.data(), a.data.size()); },
+                           self_);
+      ThrowIfError(v);
+      *ta->mutable_location() = v.stored();
+      ta->mutable_ref()->set_object_id(id);
+      *ta->mutable_ref()->mutable_owner() = self_;
+      store_.Put(id, std::move(v));
+      held->push_back(id);  // freed once the call is done (HoldUntilDone)
     } else {
       ta->set_value(std::move(a.data));
     }
   }
   return spec;
+}
+
+void Runtime::SetArgValue(proto::TaskArg* a, const proto::ObjectValue& v) {
+  if (v.has_stored()) {
+    *a->mutable_location() = v.stored();
+  } else {
+    a->set_value(v.data());
+  }
+}
+
+void Runtime::HoldUntilDone(const std::string& return_id, const std::vector<std::string>& ids) {
+  if (ids.empty()) return;
+  for (auto& id : ids) AddLocalRef(id);
+  store_.OnReady(return_id, [this, ids](const proto::ObjectValue&) {
+    for (auto& id : ids) RemoveLocalRef(id, self_addr_);
+  });
 }
 
 void Runtime::ResolveOwnedArgs(proto::TaskSpec spec, std::function<void(proto::TaskSpec)> submit) {
@@ -339,7 +401,7 @@ void Runtime::ResolveOwnedArgs(proto::TaskSpec spec, std::function<void(proto::T
         if (v.error().type() != proto::ERROR_NONE) {
           if (!st->failed) st->failed = v;
         } else {
-          st->spec.mutable_args(i)->set_value(v.data());
+          SetArgValue(st->spec.mutable_args(i), v);
         }
         if (--st->left != 0) return;
       }
@@ -352,14 +414,18 @@ void Runtime::ResolveOwnedArgs(proto::TaskSpec spec, std::function<void(proto::T
   }
 }
 
-void Runtime::InlineReadyOwnedArgs(proto::TaskSpec& spec) {
+void Runtime::InlineReadyOwnedArgs(proto::TaskSpec& spec, std::vector<std::string>* held) {
   for (auto& a : *spec.mutable_args()) {
-    if (!a.has_ref() || AddrString(a.ref().owner()) != self_addr_) continue;
-    auto v = store_.TryGet(a.ref().object_id());
-    if (v && v->error().type() == proto::ERROR_NONE) {
-      a.set_value(std::move(*v->mutable_data()));
-    } else {
-      MarkEscaped(a.ref().object_id(), self_addr_);
+    if (!a.has_ref() || a.has_location() || AddrString(a.ref().owner()) != self_addr_) continue;
+    const std::string id = a.ref().object_id();
+    auto v = store_.TryGet(id);
+    bool ready = v && v->error().type() == proto::ERROR_NONE;
+    if (ready) SetArgValue(&a, *v);
+    if (held) {
+      // Alive until the call is done (the callee may read it from the store or from us).
+      if (!ready || v->has_stored()) held->push_back(id);
+    } else if (!ready || v->has_stored()) {
+      MarkEscaped(id, self_addr_);  // an actor's creation args live as long as the actor may restart
     }
   }
 }
@@ -379,7 +445,7 @@ void Runtime::RemoveLocalRef(const std::string& id, const std::string& owner) {
     // are counted too); a copy fetched from elsewhere can always go.
     if (owner == self_addr_ && escaped_.contains(id)) return;
   }
-  store_.Release(id);
+  store_.Release(id, owner == self_addr_);
 }
 
 void Runtime::MarkEscaped(const std::string& id, const std::string& owner) {
@@ -398,7 +464,13 @@ void Runtime::DropIfUnreferenced(const std::string& id) {
 
 RefData Runtime::SubmitTask(const std::string& function, std::vector<WireArg> args,
                             const TaskOptions& opts) {
-  proto::TaskSpec spec = NewSpec(proto::NORMAL_TASK, function, args);
+  std::vector<std::string> held;
+  proto::TaskSpec spec = NewSpec(proto::NORMAL_TASK, function, args, &held);
+  for (auto& a : spec.args()) {
+    if (a.has_ref() && !a.has_location() && AddrString(a.ref().owner()) == self_addr_) {
+      held.push_back(a.ref().object_id());
+    }
+  }
   spec.set_name(opts.name);
   spec.set_max_retries(opts.max_retries);
   if (opts.resources.empty()) {
@@ -408,14 +480,15 @@ RefData Runtime::SubmitTask(const std::string& function, std::vector<WireArg> ar
   }
   std::string id = ReturnObjectId(spec.task_id(), 0);
   store_.Expect(id);
+  HoldUntilDone(id, held);
   ResolveOwnedArgs(std::move(spec), [this](proto::TaskSpec s) { tasks_->Submit(std::move(s)); });
   return {id, self_addr_};
 }
 
 std::string Runtime::CreateActor(const std::string& factory, std::vector<WireArg> args,
                                  const ActorOptions& opts) {
-  proto::TaskSpec spec = NewSpec(proto::ACTOR_CREATION_TASK, factory, args);
-  InlineReadyOwnedArgs(spec);
+  proto::TaskSpec spec = NewSpec(proto::ACTOR_CREATION_TASK, factory, args, nullptr);
+  InlineReadyOwnedArgs(spec, nullptr);
   spec.set_actor_id(RandomId());
   spec.set_max_concurrency(opts.max_concurrency);
   for (auto& [name, limit] : opts.concurrency_groups) {
@@ -445,13 +518,15 @@ std::string Runtime::CreateActor(const std::string& factory, std::vector<WireArg
 
 RefData Runtime::SubmitActorTask(const std::string& actor_id, const std::string& method,
                                  std::vector<WireArg> args, const std::string& concurrency_group) {
-  proto::TaskSpec spec = NewSpec(proto::ACTOR_TASK, method, args);
-  InlineReadyOwnedArgs(spec);
+  std::vector<std::string> held;
+  proto::TaskSpec spec = NewSpec(proto::ACTOR_TASK, method, args, &held);
+  InlineReadyOwnedArgs(spec, &held);
   spec.set_concurrency_group(concurrency_group);
   spec.set_actor_id(actor_id);
   spec.set_caller_id(worker_id_);
   std::string id = ReturnObjectId(spec.task_id(), 0);
   store_.Expect(id);
+  HoldUntilDone(id, held);
   actors_->Submit(std::move(spec));
   return {id, self_addr_};
 }
@@ -462,6 +537,150 @@ RefData Runtime::Put(std::string data) {
   v.set_data(std::move(data));
   store_.Put(id, std::move(v));
   return {id, self_addr_};
+}
+
+RefData Runtime::PutStored(size_t size, const std::function<void(char*)>& write) {
+  std::string id = RandomId();
+  auto v = StoreObject(id, size, write, self_);
+  ThrowIfError(v);
+  store_.Put(id, std::move(v));
+  return {id, self_addr_};
+}
+
+proto::ObjectValue Runtime::StoreObject(const std::string& id, size_t size,
+                                        const std::function<void(char*)>& write, const proto::Address& owner) {
+  proto::CreateObjectRequest req;
+  req.set_object_id(id);
+  req.set_size(static_cast<int64_t>(size));
+  req.set_owner(AddrString(owner));
+  req.set_owner_worker_id(owner.worker_id());
+  req.set_job_id(job_.job_id());
+  auto* raylet = raylets_.Get(local_raylet_);
+  proto::CreateObjectReply reply;
+  grpc::Status s;
+  // A full store may make room as others free objects: retry for a while.
+  absl::Time give_up = absl::Now() + absl::Milliseconds(options_.object_store_full_wait_ms);
+  int64_t pause_ms = 10;
+  for (int attempt = 0;; ++attempt) {
+    grpc::ClientContext ctx;
+    SetDeadlineMs(&ctx, 60000);
+    s = raylet->CreateObject(&ctx, req, &reply);
+    if (s.error_code() == grpc::StatusCode::ALREADY_EXISTS && attempt == 0) {
+      FreeStored(id, {});  // a retried call's earlier result: replaced
+      continue;
+    }
+    if (s.error_code() != grpc::StatusCode::RESOURCE_EXHAUSTED || absl::Now() >= give_up) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(pause_ms));
+    pause_ms = std::min<int64_t>(pause_ms * 2, 200);
+  }
+  auto fail = [&](proto::ErrorType type, const std::string& why) {
+    return ErrorValue(type, absl::StrCat("cannot store an object of ", size, " bytes on node ",
+                                         ShortHex(self_.node_id()), ": ", why));
+  };
+  if (!s.ok()) {
+    return fail(s.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED ? proto::OBJECT_STORE_FULL
+                                                                        : proto::SYSTEM_ERROR,
+                s.error_message());
+  }
+  {
+    auto m = MappedFile::OpenForWrite(reply.path(), size);
+    if (!m.ok()) return fail(proto::SYSTEM_ERROR, std::string(m.status().message()));
+    write((*m)->data());
+  }
+  proto::SealObjectRequest seal;
+  seal.set_object_id(id);
+  proto::SealObjectReply sealed;
+  grpc::ClientContext sctx;
+  SetDeadlineMs(&sctx, 60000);
+  if (auto ss = raylet->SealObject(&sctx, seal, &sealed); !ss.ok()) return fail(proto::SYSTEM_ERROR, ss.error_message());
+  proto::ObjectValue v;
+  auto* st = v.mutable_stored();
+  st->set_node_id(self_.node_id());
+  st->set_raylet(local_raylet_);
+  st->set_size(static_cast<int64_t>(size));
+  return v;
+}
+
+void Runtime::FreeStored(const std::string& id, const proto::StoredObject& s) {
+  proto::FreeObjectsRequest req;
+  req.add_object_ids(id);
+  auto* stub = raylets_.Get(s.raylet().empty() ? local_raylet_ : s.raylet());
+  CallAsync<proto::FreeObjectsRequest, proto::FreeObjectsReply>(
+      std::move(req), 10000,
+      [stub](auto* c, auto* rq, auto* rp, auto cb) { stub->async()->FreeObjects(c, rq, rp, std::move(cb)); },
+      [](const grpc::Status&, proto::FreeObjectsRequest&, proto::FreeObjectsReply&) {});
+}
+
+bool Runtime::IsLocal(const std::string& id, const proto::ObjectValue& v) {
+  if (!v.has_stored() || v.stored().node_id() == self_.node_id()) return true;
+  return access(ObjectFilePath(store_info_.dir(), id).c_str(), F_OK) == 0;
+}
+
+namespace {
+proto::ObjectValue PullError(const std::string& id, const proto::StoredObject& s, const grpc::Status& st) {
+  if (st.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED) {
+    return ErrorValue(proto::OBJECT_STORE_FULL, absl::StrCat("no room on this node for object ", ShortHex(id),
+                                                             ": ", st.error_message()));
+  }
+  return ErrorValue(proto::OBJECT_LOST, absl::StrCat("object ", ShortHex(id), " cannot be copied from node ",
+                                                     ShortHex(s.node_id()), " (", s.raylet(),
+                                                     "): ", st.error_message()));
+}
+}  // namespace
+
+void Runtime::Pull(const std::string& id, const proto::StoredObject& s,
+                   std::function<void(std::optional<proto::ObjectValue>)> done) {
+  proto::PullObjectRequest req;
+  req.set_object_id(id);
+  *req.mutable_source() = s;
+  auto* stub = raylets_.Get(local_raylet_);
+  CallAsync<proto::PullObjectRequest, proto::PullObjectReply>(
+      std::move(req), 0,
+      [stub](auto* c, auto* rq, auto* rp, auto cb) { stub->async()->PullObject(c, rq, rp, std::move(cb)); },
+      [done = std::move(done)](const grpc::Status& st, proto::PullObjectRequest& rq, proto::PullObjectReply&) {
+        if (st.ok()) return done(std::nullopt);
+        done(PullError(rq.object_id(), rq.source(), st));
+      });
+}
+
+std::optional<proto::ObjectValue> Runtime::PullSync(const std::string& id, const proto::StoredObject& s) {
+  proto::PullObjectRequest req;
+  req.set_object_id(id);
+  *req.mutable_source() = s;
+  proto::PullObjectReply reply;
+  grpc::ClientContext ctx;
+  auto st = raylets_.Get(local_raylet_)->PullObject(&ctx, req, &reply);
+  if (st.ok()) return std::nullopt;
+  return PullError(id, s, st);
+}
+
+bool Runtime::Materialize(const std::string& id, proto::ObjectValue& v, Bytes* out) {
+  if (v.error().type() != proto::ERROR_NONE) return false;
+  if (!v.has_stored()) {
+    *out = Bytes(std::move(*v.mutable_data()));
+    return true;
+  }
+  const proto::StoredObject s = v.stored();
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    auto m = OpenStoredObject(store_info_.dir(), store_info_.spill_dir(), id);
+    if (m.ok()) {
+      std::shared_ptr<MappedFile> file = *m;
+      *out = Bytes(file, file->data(), file->size());
+      return true;
+    }
+    if (!absl::IsNotFound(m.status())) {
+      v = ErrorValue(proto::SYSTEM_ERROR, std::string(m.status().message()));
+      return false;
+    }
+    if (s.node_id() == self_.node_id() || attempt > 0) break;
+    if (auto error = PullSync(id, s)) {
+      v = std::move(*error);
+      return false;
+    }
+  }
+  v = ErrorValue(proto::OBJECT_LOST, absl::StrCat("object ", ShortHex(id), " is no longer in the object store of node ",
+                                                  ShortHex(s.node_id()), " (freed, or lost with its node)"));
+  return false;
 }
 
 void Runtime::Fetch(const RefData& ref) {
@@ -511,19 +730,38 @@ std::optional<proto::ObjectValue> Runtime::Get(const RefData& ref, int64_t timeo
   return v;
 }
 
-std::vector<bool> Runtime::Wait(const std::vector<RefData>& refs, int num_returns, int64_t timeout_ms) {
+std::vector<bool> Runtime::Wait(const std::vector<RefData>& refs, int num_returns, int64_t timeout_ms,
+                                bool fetch_local) {
   std::vector<std::string> ids;
   for (auto& r : refs) {
     Fetch(r);
     ids.push_back(r.id);
   }
   size_t n = std::clamp<size_t>(num_returns < 0 ? 0 : num_returns, 0, refs.size());
-  return store_.Wait(ids, n, Deadline(timeout_ms));
+  absl::Time deadline = Deadline(timeout_ms);
+  // With fetch_local, stored values count once copied here: the store hands
+  // back those to copy as they become ready, and the pulls run in parallel.
+  while (true) {
+    std::vector<std::pair<std::string, proto::StoredObject>> to_pull;
+    auto ready = store_.Wait(ids, n, deadline, fetch_local ? &to_pull : nullptr);
+    if (to_pull.empty()) return ready;
+    for (auto& [id, stored] : to_pull) {
+      // A failed copy counts as done: Get() reports why.
+      Pull(id, stored, [this, id = id](std::optional<proto::ObjectValue>) { store_.MarkLocal(id); });
+    }
+  }
 }
 
 void Runtime::OnReady(const RefData& ref, std::function<void()> fn) {
   Fetch(ref);
-  store_.OnReady(ref.id, [fn = std::move(fn)](const proto::ObjectValue&) { fn(); });
+  // A value stored on another node is copied here first, so `fn` can map it.
+  store_.OnReady(ref.id, [this, id = ref.id, fn = std::move(fn)](const proto::ObjectValue& v) {
+    if (v.error().type() != proto::ERROR_NONE || IsLocal(id, v)) return fn();
+    Pull(id, v.stored(), [this, id, fn](std::optional<proto::ObjectValue>) {
+      store_.MarkLocal(id);
+      fn();
+    });
+  });
 }
 
 std::optional<std::string> Runtime::GetNamedActor(const std::string& name, const std::string& ns) {

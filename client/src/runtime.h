@@ -39,6 +39,8 @@ struct RuntimeOptions {
   std::string raylet_address;
   std::string worker_id;
   std::string node_id;
+  // How long a Put waits for room in a full object store before it fails.
+  int64_t object_store_full_wait_ms = 3000;
 };
 
 class Runtime {
@@ -56,9 +58,21 @@ class Runtime {
   RefData SubmitActorTask(const std::string& actor_id, const std::string& method,
                           std::vector<WireArg> args, const std::string& concurrency_group);
   RefData Put(std::string data);
+  // Objects in the node's shared-memory store (see docs/design-notes.md).
+  size_t inline_threshold() const { return inline_threshold_; }
+  RefData PutStored(size_t size, const std::function<void(char*)>& write);
+  // Makes object `id`, owned by `owner`, in this node's store from `write`:
+  // its value, or an error value (e.g. the store is full).
+  proto::ObjectValue StoreObject(const std::string& id, size_t size, const std::function<void(char*)>& write,
+                                 const proto::Address& owner);
+  // The bytes of a ready value: inline, or the stored object mapped from this
+  // node's store (pulled from another node first). False, with `v` turned
+  // into the error, if that fails.
+  bool Materialize(const std::string& id, proto::ObjectValue& v, Bytes* out);
   // The value, or nullopt at the timeout (< 0: none). Errors come as values.
   std::optional<proto::ObjectValue> Get(const RefData& ref, int64_t timeout_ms);
-  std::vector<bool> Wait(const std::vector<RefData>& refs, int num_returns, int64_t timeout_ms);
+  std::vector<bool> Wait(const std::vector<RefData>& refs, int num_returns, int64_t timeout_ms,
+                         bool fetch_local);
   // Runs `fn` once the object is ready here (fetching a borrowed one).
   void OnReady(const RefData& ref, std::function<void()> fn);
   bool IsReady(const RefData& ref) { return store_.TryGet(ref.id).has_value(); }
@@ -86,14 +100,27 @@ class Runtime {
   // Starts fetching a borrowed object from its owner into the store.
   void Fetch(const RefData& ref);
   void NotifyBlocked(bool blocked);
-  proto::TaskSpec NewSpec(proto::TaskType type, const std::string& function,
-                          std::vector<WireArg>& args);
+  absl::Status LoadStoreInfo(const std::string& raylet);
+  // A value is here when it is inline or a copy of it is in this node's store.
+  bool IsLocal(const std::string& id, const proto::ObjectValue& v);
+  // Copies a stored object from another node into this node's store.
+  void Pull(const std::string& id, const proto::StoredObject& s,
+            std::function<void(std::optional<proto::ObjectValue> error)> done);
+  std::optional<proto::ObjectValue> PullSync(const std::string& id, const proto::StoredObject& s);
+  void FreeStored(const std::string& id, const proto::StoredObject& s);
+  // Keeps `ids` (owned here) alive until the call's result `return_id` is in.
+  void HoldUntilDone(const std::string& return_id, const std::vector<std::string>& ids);
+  // Large by-value arguments go to the store; their ids are added to `held`.
+  proto::TaskSpec NewSpec(proto::TaskType type, const std::string& function, std::vector<WireArg>& args,
+                          std::vector<std::string>* held);
   // Waits for owned arguments that are not ready yet, inlines their values,
   // then calls `submit` (at once when nothing is pending).
   void ResolveOwnedArgs(proto::TaskSpec spec, std::function<void(proto::TaskSpec)> submit);
   // For actor calls (which must keep their order): inlines owned arguments
   // that are ready; the others go by reference, pinning them.
-  void InlineReadyOwnedArgs(proto::TaskSpec& spec);
+  void InlineReadyOwnedArgs(proto::TaskSpec& spec, std::vector<std::string>* held);
+  // An owned argument's ready value goes into the call: inline or by location.
+  static void SetArgValue(proto::TaskArg* a, const proto::ObjectValue& v);
 
   RuntimeOptions options_;
   proto::JobInfo job_;
@@ -101,6 +128,9 @@ class Runtime {
   std::string self_addr_;
   std::string worker_id_;
   MemoryStore store_;
+  proto::ObjectStoreInfo store_info_;  // the local node's object store
+  std::string local_raylet_;
+  size_t inline_threshold_ = 100 * 1024;
   StubCache<proto::RayletService> raylets_;
   StubCache<proto::WorkerService> workers_;
   std::unique_ptr<proto::GcsService::Stub> gcs_;

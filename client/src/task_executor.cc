@@ -217,6 +217,7 @@ void TaskExecutor::RunAndReply(Call* call) {
 }
 
 void TaskExecutor::Reply(Call* call) {
+  if (sink_) sink_(call->req.task(), call->reply.mutable_result());
   bool exit_now = call->reply.actor_exiting();
   call->state = Call::kReplying;
   call->responder.Finish(call->reply, grpc::Status::OK, call);
@@ -227,14 +228,11 @@ bool TaskExecutor::ResolveArgs(const proto::TaskSpec& spec, Args* args, proto::O
   args->reserve(spec.args_size());
   for (auto& a : spec.args()) {
     if (a.has_ref()) {
-      proto::ObjectValue v = resolver_(a.ref());
-      if (v.error().type() != proto::ERROR_NONE) {
-        *result = std::move(v);
-        return false;
-      }
-      args->push_back(std::move(*v.mutable_data()));
+      Bytes b;
+      if (!resolver_(a, &b, result)) return false;
+      args->push_back(std::move(b));
     } else {
-      args->push_back(a.value());
+      args->push_back(Bytes(nullptr, a.value().data(), a.value().size()));  // the call outlives its args
     }
   }
   return true;

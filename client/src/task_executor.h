@@ -41,11 +41,16 @@ class TaskExecutor {
   using AsyncService = proto::WorkerService::WithAsyncMethod_PushTask<
       proto::WorkerService::WithCallbackMethod_GetObject<
           proto::WorkerService::WithCallbackMethod_Exit<proto::WorkerService::Service>>>;
-  // Resolves a by-reference argument to its bytes (blocking); errors come
-  // back as the value's error.
-  using ArgResolver = std::function<proto::ObjectValue(const proto::ObjectRef&)>;
-  TaskExecutor(ArgResolver resolver, std::string where, std::string code_paths)
-      : resolver_(std::move(resolver)), where_(std::move(where)), code_paths_(std::move(code_paths)) {}
+  // Resolves a by-reference argument to its bytes (blocking); false with
+  // *error set when it cannot.
+  using ArgResolver = std::function<bool(const proto::TaskArg&, Bytes* out, proto::ObjectValue* error)>;
+  // Called on every result before it is sent (moves large ones to the store).
+  using ResultSink = std::function<void(const proto::TaskSpec&, proto::ObjectValue* result)>;
+  TaskExecutor(ArgResolver resolver, ResultSink sink, std::string where, std::string code_paths)
+      : resolver_(std::move(resolver)),
+        sink_(std::move(sink)),
+        where_(std::move(where)),
+        code_paths_(std::move(code_paths)) {}
 
   // Starts serving `service`'s PushTask from `cq` (both outlive the executor's threads).
   void Start(AsyncService* service, grpc::ServerCompletionQueue* cq);
@@ -90,6 +95,7 @@ class TaskExecutor {
   void AddThreads(int n) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   ArgResolver resolver_;
+  ResultSink sink_;
   const std::string where_;
   const std::string code_paths_;
   AsyncService* service_ = nullptr;

@@ -44,6 +44,7 @@ GLINT_DEFINE_ERROR(CodeLoadError);       // a node could not load the job's code
 GLINT_DEFINE_ERROR(SchedulingError);     // no node can run the requested resources
 GLINT_DEFINE_ERROR(ConnectionError);     // no GCS or raylet at the address
 GLINT_DEFINE_ERROR(AsyncGetError);
+GLINT_DEFINE_ERROR(ObjectStoreFullError); // no room in a node's object store, even after spilling
 GLINT_DEFINE_ERROR(QueueEmpty);
 GLINT_DEFINE_ERROR(QueueFull);
 #undef GLINT_DEFINE_ERROR

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "glint/async.h"
+#include "glint/errors.h"
 #include "glint/internal/runtime_api.h"
 #include "glint/internal/serializer.h"
 
@@ -103,7 +104,7 @@ class ObjectRef {
     if (!id_.empty()) internal::RemoveLocalRef(id_, owner_);
     id_.clear();
   }
-  static T Decode(const std::string& bytes) {
+  static T Decode(const internal::Bytes& bytes) {
     if constexpr (std::is_void_v<T>) {
       (void)bytes;
     } else {
@@ -136,9 +137,17 @@ struct IsObjectRef : std::false_type {};
 template <typename T>
 struct IsObjectRef<ObjectRef<T>> : std::true_type {};
 
+// Stores `value` and returns a reference to it. Values of 100 KiB and more
+// (the cluster's inline threshold) are packed straight into the node's
+// shared-memory object store; smaller ones stay in this process.
 template <typename T>
 ObjectRef<T> Put(const T& value) {
-  return ObjectRef<T>(internal::PutObject(internal::Pack(value)));
+  size_t size = internal::PackedSize(value);
+  if (size < internal::InlineThreshold()) return ObjectRef<T>(internal::PutObject(internal::Pack(value)));
+  return ObjectRef<T>(internal::PutStoredObject(size, [&value, size](char* dst) {
+    internal::BufferSink sink{dst, dst + size};
+    msgpack::pack(sink, value);
+  }));
 }
 
 template <typename T>
@@ -166,17 +175,70 @@ struct WaitResult {
 };
 
 // Waits until `num_returns` of `refs` are ready or `timeout` passes; keeps
-// the order of `refs` within each list.
+// the order of `refs` within each list. With `fetch_local` (the default), an
+// object in another node's store counts as ready once it has been copied to
+// this node; without, as soon as it exists anywhere.
 template <typename T>
 WaitResult<T> Wait(const std::vector<ObjectRef<T>>& refs, int num_returns,
-                   std::chrono::milliseconds timeout) {
+                   std::chrono::milliseconds timeout, bool fetch_local = true) {
   std::vector<internal::RefData> data;
   data.reserve(refs.size());
   for (auto& r : refs) data.push_back(r.Data());
-  auto ready = internal::WaitObjects(data, num_returns, timeout.count());
+  auto ready = internal::WaitObjects(data, num_returns, timeout.count(), fetch_local);
   WaitResult<T> out;
   for (size_t i = 0; i < refs.size(); ++i) (ready[i] ? out.ready : out.unready).push_back(refs[i]);
   return out;
 }
+
+// for (auto& ref : AsCompleted(refs)) ...: the references in the order their
+// values become ready (here, on this node). Each step blocks until the next
+// one is; throws GetTimeoutError when a step waits longer than `timeout`.
+template <typename T>
+class AsCompleted {
+ public:
+  explicit AsCompleted(std::vector<ObjectRef<T>> refs,
+                       std::chrono::milliseconds timeout = std::chrono::milliseconds(-1))
+      : pending_(std::move(refs)), timeout_(timeout) {}
+
+  class iterator {
+   public:
+    using value_type = ObjectRef<T>;
+    using difference_type = std::ptrdiff_t;
+    const ObjectRef<T>& operator*() const { return owner_->ready_.front(); }
+    const ObjectRef<T>* operator->() const { return &owner_->ready_.front(); }
+    iterator& operator++() {
+      owner_->ready_.erase(owner_->ready_.begin());
+      owner_->Fill();
+      return *this;
+    }
+    bool operator==(const iterator& o) const { return Done() == o.Done(); }
+    bool operator!=(const iterator& o) const { return !(*this == o); }
+
+   private:
+    friend class AsCompleted;
+    explicit iterator(AsCompleted* owner) : owner_(owner) {}
+    bool Done() const { return !owner_ || owner_->ready_.empty(); }
+    AsCompleted* owner_;
+  };
+
+  iterator begin() {
+    Fill();
+    return iterator(this);
+  }
+  iterator end() { return iterator(nullptr); }
+
+ private:
+  // Moves the ready references (at least one, unless none are left) to ready_.
+  void Fill() {
+    if (!ready_.empty() || pending_.empty()) return;
+    auto w = Wait(pending_, 1, timeout_);
+    if (w.ready.empty()) throw GetTimeoutError("AsCompleted: no value became ready within the timeout");
+    ready_ = std::move(w.ready);
+    pending_ = std::move(w.unready);
+  }
+  std::vector<ObjectRef<T>> pending_;
+  std::vector<ObjectRef<T>> ready_;
+  std::chrono::milliseconds timeout_;
+};
 
 }  // namespace glint

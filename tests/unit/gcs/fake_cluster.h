@@ -32,8 +32,8 @@ class FakeCluster : public ClusterClient {
   void KillWorker(const proto::Address&, const std::string& worker_id, const std::string&) override {
     killed.push_back(worker_id);
   }
-  void NotifyJobFinished(const proto::Address&, const std::string& job_id) override {
-    finished_jobs.push_back(job_id);
+  void NotifyJobFinished(const proto::Address&, const proto::JobInfo& job) override {
+    finished_jobs.push_back(job.job_id());
   }
 
   void Probe(const proto::Address&, std::function<void(bool)> cb) override { cb(probe_alive); }

@@ -18,7 +18,7 @@
 
 namespace glint::internal {
 
-using Args = std::vector<std::string>;  // one msgpack value per parameter
+using Args = std::vector<Bytes>;  // one msgpack value per parameter
 using FunctionInvoker = std::function<std::string(const Args&)>;
 using FactoryInvoker = std::function<void*(const Args&)>;
 using MethodInvoker = std::function<std::string(void*, const Args&)>;

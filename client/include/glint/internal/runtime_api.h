@@ -1,8 +1,11 @@
 // The non-template boundary between the public API templates and libglint's
 // runtime (internal). Everything here is implemented in libglint.
 #pragma once
+#include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -13,6 +16,22 @@ namespace glint::internal {
 struct RefData {
   std::string id;
   std::string owner;
+};
+
+// An object's msgpack bytes, in this process's memory or mapped from the
+// node's object store; `keep` holds whatever owns them (null: not owned).
+struct Bytes {
+  Bytes() = default;
+  explicit Bytes(std::string s) {
+    auto owned = std::make_shared<std::string>(std::move(s));
+    data = owned->data();
+    size = owned->size();
+    keep = std::move(owned);
+  }
+  Bytes(std::shared_ptr<const void> k, const char* d, size_t n) : keep(std::move(k)), data(d), size(n) {}
+  std::shared_ptr<const void> keep;
+  const char* data = nullptr;
+  size_t size = 0;
 };
 
 // One argument of a call: a msgpack value, or a reference the executing side
@@ -48,11 +67,17 @@ std::string CreateActor(const std::string& factory, std::vector<WireArg> args, c
 RefData SubmitActorTask(const std::string& actor_id, const std::string& method,
                         std::vector<WireArg> args, const std::string& concurrency_group);
 RefData PutObject(std::string data);
+// Values of at least this many bytes go to the node's object store.
+size_t InlineThreshold();
+// Puts a `size`-byte value that `write` packs straight into the node's store.
+RefData PutStoredObject(size_t size, const std::function<void(char*)>& write);
 // The object's msgpack bytes; throws the object's error, or GetTimeoutError
 // after timeout_ms (< 0: no timeout).
-std::string GetObject(const RefData& ref, int64_t timeout_ms);
+Bytes GetObject(const RefData& ref, int64_t timeout_ms);
 // ready[i] for each ref; returns when num_returns are ready or at the timeout.
-std::vector<bool> WaitObjects(const std::vector<RefData>& refs, int num_returns, int64_t timeout_ms);
+// With fetch_local, a stored object counts once a copy is on this node.
+std::vector<bool> WaitObjects(const std::vector<RefData>& refs, int num_returns, int64_t timeout_ms,
+                              bool fetch_local);
 std::optional<std::string> GetNamedActor(const std::string& name, const std::string& ray_namespace);
 void KillActor(const std::string& actor_id, bool no_restart);
 // Reference counting of ObjectRef copies in this process (no-ops before Init).
