@@ -54,13 +54,10 @@ TEST_F(TwoNodeTest, ActorsLandOnTheNodeWithTheirResources) {
 }
 
 TEST_F(TwoNodeTest, StatusShowsBothNodes) {
-  std::string cmd = std::string(GLINT_CLI_PATH) + " status --address " + cluster_->gcs_address();
-  FILE* p = popen(cmd.c_str(), "r");
-  ASSERT_NE(p, nullptr);
-  std::string out;
-  char buf[4096];
-  while (size_t n = fread(buf, 1, sizeof(buf), p)) out.append(buf, n);
-  EXPECT_EQ(pclose(p), 0);
+  int status = 0;
+  std::string out =
+      glint::testing::RunCommand(std::string(GLINT_CLI_PATH) + " status --address " + cluster_->gcs_address(), &status);
+  EXPECT_EQ(status, 0);
   EXPECT_NE(out.find(cluster_->head_raylet_address()), std::string::npos) << out;
   EXPECT_NE(out.find(node2_), std::string::npos) << out;
   EXPECT_NE(out.find("special: 1"), std::string::npos) << out;

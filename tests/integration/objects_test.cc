@@ -1,12 +1,18 @@
-// Ownership and freeing through real processes: objects go when their last
-// reference drops; references that travel to other processes stay readable.
+// Objects through real processes: ownership and freeing (objects go when
+// their last reference drops; references that travel stay readable), and the
+// nodes' shared-memory object stores: large values stored once per node,
+// pulled between nodes, spilled, freed on every node, and the errors when an
+// owner or a node is lost or a store is full.
 #include <glint/api.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <fstream>
+#include <set>
 
+#include "common/rpc.h"
 #include "integration/test_cluster.h"
+#include "proto/raylet.grpc.pb.h"
 
 namespace {
 
@@ -48,7 +54,51 @@ int64_t SumNested(std::vector<glint::ObjectRef<int>> refs) {
   return s;
 }
 
-GLINT_REMOTE(MakeBlob, SumNested);
+// Reads every byte: a value that arrived whole and unchanged gives the same sum.
+uint64_t Checksum(std::vector<uint8_t> v) {
+  uint64_t h = 1469598103934665603ull;
+  for (uint8_t b : v) h = (h ^ b) * 1099511628211ull;
+  return h ^ v.size();
+}
+
+std::vector<uint8_t> Fill(size_t bytes, uint8_t seed) {
+  std::vector<uint8_t> v(bytes);
+  for (size_t i = 0; i < bytes; ++i) v[i] = static_cast<uint8_t>(seed + i * 31 + (i >> 12));
+  return v;
+}
+
+// Large values inside a user struct, by reference.
+struct Bundle {
+  std::string tag;
+  std::vector<glint::ObjectRef<std::vector<uint8_t>>> parts;
+  MSGPACK_DEFINE(tag, parts);
+};
+
+// An actor that owns the objects it makes.
+class Maker {
+ public:
+  static Maker* Create() { return new Maker(); }
+  Bundle Make(int n, int kib) {
+    Bundle b{"bundle", {}};
+    for (int i = 0; i < n; ++i) b.parts.push_back(glint::Put(Fill(static_cast<size_t>(kib) << 10, i)));
+    return b;
+  }
+  std::vector<uint8_t> Big(int kib, int seed) { return Fill(static_cast<size_t>(kib) << 10, seed); }
+};
+
+GLINT_REMOTE(MakeBlob, SumNested, Checksum, Maker::Create, &Maker::Make, &Maker::Big);
+
+// A node's object store, as its raylet reports it.
+glint::proto::ObjectStoreInfo StoreInfo(const std::string& raylet) {
+  auto stub = glint::MakeStub<glint::proto::RayletService>(raylet);
+  grpc::ClientContext ctx;
+  glint::SetDeadlineMs(&ctx, 5000);
+  glint::proto::GetStoreInfoReply reply;
+  EXPECT_TRUE(stub->GetStoreInfo(&ctx, {}, &reply).ok()) << raylet;
+  return reply.info();
+}
+
+int64_t StoredObjects(const std::string& raylet) { return StoreInfo(raylet).num_objects(); }
 
 class ObjectsTest : public ClusterTest {
  protected:
@@ -57,19 +107,24 @@ class ObjectsTest : public ClusterTest {
   }
 };
 
-TEST_F(ObjectsTest, MemoryReturnsToBaselineAfterGiBsOfPutsAndDrops) {
+TEST_F(ObjectsTest, MemoryReturnsToBaselineAfter10GiBOfPutsAndDrops) {
   SKIP_RSS_UNDER_SANITIZER();
+  const std::string node = cluster_->head_raylet_address();
   { auto warm = glint::Put(MakeBlob(64, 0)); }
+  ASSERT_TRUE(glint::testing::WaitUntil([&] { return StoreInfo(node).used() == 0; }));
   int64_t baseline = Rss();
   auto blob = MakeBlob(64, 7);
-  for (int i = 0; i < 32; ++i) {  // 32 x 64 MiB = 2 GiB, 16x what stays
-    ASSERT_LT(Rss() - baseline, 512 << 20) << "no growth during the loop either (round " << i << ")";
+  for (int i = 0; i < 160; ++i) {  // 160 x 64 MiB = 10 GiB
+    ASSERT_LT(Rss() - baseline, 512 << 20) << "no growth in this process (round " << i << ")";
+    ASSERT_LE(StoreInfo(node).used(), 4 * (64 << 20)) << "no growth in the node's store (round " << i << ")";
     auto ref = glint::Put(blob);
-    if (i % 8 == 0) ASSERT_TRUE(BlobOk(ref.Get(), 64, 7));
+    if (i % 32 == 0) ASSERT_TRUE(BlobOk(ref.Get(), 64, 7));
   }
   blob.clear();
   blob.shrink_to_fit();
   EXPECT_LT(Rss() - baseline, 256 << 20) << "freed objects give their memory back";
+  EXPECT_TRUE(glint::testing::WaitUntil([&] { return StoreInfo(node).used() == 0; }))
+      << "the store is empty again: " << StoreInfo(node).DebugString();
 }
 
 TEST_F(ObjectsTest, TaskResultsAreFreedWhenDropped) {
@@ -102,6 +157,194 @@ TEST_F(ObjectsTest, ADroppedPendingResultStillFeedsItsDependents) {
   }
   EXPECT_TRUE(BlobOk(keep.Get(), 2, 9));
   EXPECT_TRUE(BlobOk(blob.Get(), 1, 3));
+}
+
+// Two nodes: the driver's (head) and node B (resource "nodeB").
+class StoreTest : public ClusterTest {
+ protected:
+  static void SetUpTestSuite() {
+    cluster_ = new glint::testing::TestCluster(2);
+    node_b_ = cluster_->AddNode(2, R"({"nodeB": 100})");
+    glint::Config c;
+    c.address = cluster_->gcs_address();
+    glint::Init(c);
+  }
+  static std::map<std::string, double> OnB() { return {{"nodeB", 1}}; }
+  // Both stores hold nothing (everything dropped so far has been freed).
+  static bool StoresEmpty() {
+    return StoredObjects(cluster_->head_raylet_address()) == 0 && StoredObjects(node_b_) == 0;
+  }
+  static std::string Stores() {
+    return "head: " + StoreInfo(cluster_->head_raylet_address()).ShortDebugString() +
+           "; node B: " + StoreInfo(node_b_).ShortDebugString();
+  }
+  static inline std::string node_b_;
+};
+
+TEST_F(StoreTest, LargeValuesGoToTheStoreAndSmallOnesStayInline) {
+  const std::string head = cluster_->head_raylet_address();
+  ASSERT_TRUE(glint::testing::WaitUntil(StoresEmpty)) << Stores();
+  auto small = glint::Put(Fill(50 << 10, 1));
+  EXPECT_EQ(StoredObjects(head), 0) << "50 KiB travels inline";
+  auto big = glint::Put(Fill(24 << 20, 2));
+  auto info = StoreInfo(head);
+  EXPECT_EQ(info.num_objects(), 1);
+  EXPECT_GE(info.used(), 24 << 20);
+  EXPECT_EQ(Checksum(big.Get()), Checksum(Fill(24 << 20, 2)));
+  EXPECT_EQ(Checksum(small.Get()), Checksum(Fill(50 << 10, 1)));
+  big = {};
+  EXPECT_TRUE(glint::testing::WaitUntil([&] { return StoredObjects(head) == 0; })) << "freed when dropped";
+}
+
+TEST_F(StoreTest, ATaskOnAnotherNodeReadsAnObjectMadeHereAndTheCopyIsFreedToo) {
+  auto data = Fill(40 << 20, 3);  // 10 chunks
+  auto ref = glint::Put(data);
+  auto sum = glint::Task(Checksum).SetResources(OnB()).Remote(ref);
+  EXPECT_EQ(sum.Get(std::chrono::seconds(60)), Checksum(data));
+  EXPECT_EQ(StoredObjects(node_b_), 1) << "node B keeps a cached copy";
+  // A second reader on node B uses that copy (no second pull needed).
+  EXPECT_EQ(glint::Task(Checksum).SetResources(OnB()).Remote(ref).Get(std::chrono::seconds(60)), Checksum(data));
+  ref = {};
+  EXPECT_TRUE(glint::testing::WaitUntil(StoresEmpty)) << Stores() << "freed on every node";
+}
+
+TEST_F(StoreTest, LargeResultsAndArgumentsCrossNodesWhole) {
+  // A result made on node B, read here.
+  auto blob = glint::Task(MakeBlob).SetResources(OnB()).Remote(32, 5);
+  EXPECT_TRUE(BlobOk(blob.Get(std::chrono::seconds(60)), 32, 5));
+  // A large argument by value: stored once here, mapped by the worker on B.
+  auto data = Fill(12 << 20, 9);
+  EXPECT_EQ(glint::Task(Checksum).SetResources(OnB()).Remote(data).Get(std::chrono::seconds(60)), Checksum(data));
+  EXPECT_EQ(glint::Task(Checksum).Remote(data).Get(std::chrono::seconds(60)), Checksum(data));
+  blob = {};
+  EXPECT_TRUE(glint::testing::WaitUntil(StoresEmpty)) << Stores() << "results and by-value arguments are freed";
+}
+
+TEST_F(StoreTest, AnActorReturnsLargeValuesAndStructsOfReferencesItOwns) {
+  auto maker = glint::Actor(Maker::Create).SetResources(OnB()).Remote();
+  auto big = maker.Task(&Maker::Big).Remote(3 << 10, 4);
+  EXPECT_EQ(Checksum(big.Get(std::chrono::seconds(60))), Checksum(Fill(3 << 20, 4)));
+  Bundle b = maker.Task(&Maker::Make).Remote(3, 512).Get(std::chrono::seconds(60));
+  ASSERT_EQ(b.parts.size(), 3u);
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(Checksum(b.parts[i].Get()), Checksum(Fill(512 << 10, i))) << i;
+  // The parts are the actor's: a task on node B reads one too.
+  EXPECT_EQ(glint::Task(Checksum).SetResources(OnB()).Remote(b.parts[1]).Get(std::chrono::seconds(60)),
+            Checksum(Fill(512 << 10, 1)));
+  glint::Kill(maker);
+}
+
+TEST_F(StoreTest, WaitFetchLocalCopiesTheValueHereAndWithoutItDoesNot) {
+  const std::string head = cluster_->head_raylet_address();
+  ASSERT_TRUE(glint::testing::WaitUntil(StoresEmpty)) << Stores();
+  std::vector<glint::ObjectRef<std::vector<uint8_t>>> refs = {glint::Task(MakeBlob).SetResources(OnB()).Remote(8, 1)};
+  auto remote = glint::Wait(refs, 1, std::chrono::seconds(60), /*fetch_local=*/false);
+  ASSERT_EQ(remote.ready.size(), 1u);
+  EXPECT_EQ(StoredObjects(head), 0) << "ready on node B, not copied here";
+  EXPECT_EQ(StoredObjects(node_b_), 1);
+  auto local = glint::Wait(refs, 1, std::chrono::seconds(60), /*fetch_local=*/true);
+  ASSERT_EQ(local.ready.size(), 1u);
+  EXPECT_EQ(StoredObjects(head), 1) << "copied here before Wait returned";
+  EXPECT_TRUE(BlobOk(refs[0].Get(), 8, 1));
+  refs.clear();
+  remote = local = {};
+  EXPECT_TRUE(glint::testing::WaitUntil(StoresEmpty)) << Stores();
+}
+
+TEST_F(StoreTest, FuturesCallbacksAndAsCompletedWorkForStoredRemoteValues) {
+  std::vector<glint::ObjectRef<std::vector<uint8_t>>> refs;
+  for (int i = 0; i < 4; ++i) refs.push_back(glint::Task(MakeBlob).SetResources(OnB()).Remote(2, i));
+  refs.push_back(glint::Put(MakeBlob(2, 4)));
+  refs.push_back(glint::Task(MakeBlob).Remote(0, 5));  // an empty (inline) value among them
+  auto future = refs[0].ToFuture();
+  std::atomic<int> called{0};
+  refs[1].OnReady([&called] { ++called; });
+  std::set<std::string> seen;
+  for (const auto& ref : glint::AsCompleted(refs, std::chrono::seconds(60))) {
+    EXPECT_TRUE(seen.insert(ref.ID()).second) << "each reference once";
+    size_t i = 0;
+    while (refs[i].ID() != ref.ID()) ++i;
+    EXPECT_TRUE(BlobOk(ref.Get(std::chrono::milliseconds(0)), i == 5 ? 0 : 2, static_cast<int>(i)))
+        << "ready and here when yielded: " << i;
+  }
+  EXPECT_EQ(seen.size(), refs.size());
+  EXPECT_TRUE(BlobOk(future.get(), 2, 0));
+  EXPECT_TRUE(glint::testing::WaitUntil([&] { return called == 1; }));
+}
+
+TEST_F(StoreTest, ABorrowerGetsOwnerDiedWhenTheOwnerIsGone) {
+  auto maker = glint::Actor(Maker::Create).SetResources(OnB()).Remote();
+  Bundle b = maker.Task(&Maker::Make).Remote(1, 256).Get(std::chrono::seconds(60));
+  glint::Kill(maker);  // the owner of b.parts[0]
+  EXPECT_THROW(b.parts[0].Get(std::chrono::seconds(30)), glint::OwnerDiedError);
+  b.parts.clear();
+  EXPECT_TRUE(glint::testing::WaitUntil(StoresEmpty)) << Stores() << "an owner's objects go with it";
+}
+
+TEST_F(StoreTest, StatusShowsEachNodesObjectStoreUse) {
+  auto held = glint::Put(Fill(24 << 20, 7));
+  std::string out;
+  int status = 0;
+  EXPECT_TRUE(glint::testing::WaitUntil([&] {
+    out = glint::testing::RunCommand(std::string(GLINT_CLI_PATH) + " status --address " + cluster_->gcs_address(),
+                                     &status);
+    return status == 0 && out.find("OBJECT STORE") != std::string::npos && out.find("24 MiB / ") != std::string::npos;
+  })) << out;
+}
+
+// Last in the suite: it kills node B.
+TEST_F(StoreTest, ZZAnObjectWhoseOnlyCopyDiedWithItsNodeIsLost) {
+  auto blob = glint::Task(MakeBlob).SetResources(OnB()).Remote(4, 1);
+  ASSERT_EQ(glint::Wait(std::vector{blob}, 1, std::chrono::seconds(60), false).ready.size(), 1u);
+  cluster_->KillNode(node_b_);
+  EXPECT_THROW(blob.Get(std::chrono::seconds(60)), glint::ObjectLostError);
+}
+
+// One node with a 64 MiB store: spilling to disk, and the full-store error without it.
+class SpillTest : public ClusterTest {
+ protected:
+  static void SetUpTestSuite() { StartSuite(1, "", "", {"--object_store_memory=64M"}); }
+};
+
+TEST_F(SpillTest, PrimaryCopiesSpillToDiskAndStayReadable) {
+  const std::string head = cluster_->head_raylet_address();
+  std::vector<glint::ObjectRef<std::vector<uint8_t>>> refs;
+  for (int i = 0; i < 6; ++i) refs.push_back(glint::Put(Fill(20 << 20, i)));  // 120 MiB in 64
+  auto info = StoreInfo(head);
+  EXPECT_LE(info.used(), 64 << 20);
+  EXPECT_GE(info.num_spilled(), 3);
+  for (int i = 0; i < 6; ++i) EXPECT_EQ(Checksum(refs[i].Get()), Checksum(Fill(20 << 20, i))) << i;
+  EXPECT_EQ(glint::Task(Checksum).Remote(refs[0]).Get(std::chrono::seconds(60)), Checksum(Fill(20 << 20, 0)))
+      << "a worker reads a spilled object";
+  refs.clear();
+  EXPECT_TRUE(glint::testing::WaitUntil([&] {
+    auto i = StoreInfo(head);
+    return i.num_objects() == 0 && i.spilled_bytes() == 0;
+  }));
+}
+
+class StoreFullTest : public ClusterTest {
+ protected:
+  static void SetUpTestSuite() {
+    StartSuite(1, "", "", {"--object_store_memory=64M", "--object_spilling=false"});
+  }
+};
+
+TEST_F(StoreFullTest, AFullStoreFailsPutsClearlyUntilSomethingIsFreed) {
+  auto a = glint::Put(Fill(24 << 20, 1));
+  auto b = glint::Put(Fill(24 << 20, 2));
+  try {
+    glint::Put(Fill(24 << 20, 3));
+    FAIL() << "a third 24 MiB object does not fit in 64 MiB";
+  } catch (const glint::ObjectStoreFullError& e) {
+    EXPECT_NE(std::string(e.what()).find("no room"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(glint::Put(Fill(80 << 20, 4)), glint::ObjectStoreFullError) << "bigger than the store";
+  // A task whose result does not fit fails with the same error, and the worker lives on.
+  EXPECT_THROW(glint::Task(MakeBlob).Remote(30, 1).Get(std::chrono::seconds(60)), glint::ObjectStoreFullError);
+  a = {};
+  auto c = glint::Put(Fill(24 << 20, 3));  // room again (the free reaches the raylet while Put waits)
+  EXPECT_EQ(Checksum(c.Get()), Checksum(Fill(24 << 20, 3)));
+  EXPECT_EQ(Checksum(b.Get()), Checksum(Fill(24 << 20, 2)));
 }
 
 }  // namespace

@@ -22,29 +22,42 @@ namespace glint::testing {
 
 class TestCluster {
  public:
-  // A head node with `cpus` CPUs and `resources` (JSON).
-  explicit TestCluster(double cpus, const std::string& resources = "") {
+  // A head node with `cpus` CPUs, `resources` (JSON) and extra raylet flags.
+  explicit TestCluster(double cpus, const std::string& resources = "",
+                       std::vector<std::string> raylet_flags = {}) {
     auto dir = internal::NewSessionDir(false);
     if (!dir.ok()) throw std::runtime_error(std::string(dir.status().message()));
     session_ = *dir;
-    daemons_ = StartNode("", cpus, resources);
+    daemons_ = StartNode("", cpus, resources, raylet_flags);
     gcs_address_ = daemons_[0].address;
   }
   ~TestCluster() {
     for (auto it = daemons_.rbegin(); it != daemons_.rend(); ++it) internal::StopDaemon(it->pid, 3000);
   }
   // Adds a worker node; returns its raylet's address.
-  std::string AddNode(double cpus, const std::string& resources = "") {
-    daemons_.push_back(StartNode(gcs_address_, cpus, resources).back());
+  std::string AddNode(double cpus, const std::string& resources = "", std::vector<std::string> raylet_flags = {}) {
+    daemons_.push_back(StartNode(gcs_address_, cpus, resources, raylet_flags).back());
     return daemons_.back().address;
+  }
+  // Kills a node's raylet with SIGKILL (its workers follow it).
+  void KillNode(const std::string& raylet_address) {
+    for (auto it = daemons_.begin(); it != daemons_.end(); ++it) {
+      if (it->address != raylet_address || it->name != "glint-raylet") continue;
+      kill(it->pid, SIGKILL);
+      internal::StopDaemon(it->pid, 3000);  // reaps it
+      daemons_.erase(it);
+      return;
+    }
   }
   const std::string& gcs_address() const { return gcs_address_; }
   const std::string& head_raylet_address() const { return daemons_[1].address; }
 
  private:
   // Starts a raylet (and a GCS when `gcs` is empty); they exit with this process.
-  std::vector<internal::Daemon> StartNode(const std::string& gcs, double cpus, const std::string& resources) {
+  std::vector<internal::Daemon> StartNode(const std::string& gcs, double cpus, const std::string& resources,
+                                         const std::vector<std::string>& raylet_flags) {
     internal::NodeOptions o;
+    o.extra_raylet_flags = raylet_flags;
     o.gcs_address = gcs;
     o.gcs_port = 0;
     o.num_cpus = cpus;
@@ -64,8 +77,9 @@ class TestCluster {
 // Derived suites call StartSuite from their SetUpTestSuite.
 class ClusterTest : public ::testing::Test {
  protected:
-  static void StartSuite(double cpus, const std::string& resources = "", const std::string& ns = "") {
-    cluster_ = new TestCluster(cpus, resources);
+  static void StartSuite(double cpus, const std::string& resources = "", const std::string& ns = "",
+                         std::vector<std::string> raylet_flags = {}) {
+    cluster_ = new TestCluster(cpus, resources, std::move(raylet_flags));
     glint::Config c;
     c.address = cluster_->gcs_address();
     c.namespace_ = ns;
@@ -96,6 +110,20 @@ inline std::string ReadFile(const std::string& path) {
   std::ifstream f(path);
   std::string s((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
   return s;
+}
+
+// Runs a shell command; its stdout, and its exit status in *status.
+inline std::string RunCommand(const std::string& cmd, int* status) {
+  FILE* p = popen(cmd.c_str(), "r");
+  if (!p) {
+    *status = -1;
+    return "";
+  }
+  std::string out;
+  char buf[4096];
+  while (size_t n = fread(buf, 1, sizeof(buf), p)) out.append(buf, n);
+  *status = pclose(p);
+  return out;
 }
 
 inline void Touch(const std::string& path) { std::ofstream(path) << "x"; }
