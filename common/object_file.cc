@@ -35,7 +35,9 @@ absl::StatusOr<std::shared_ptr<MappedFile>> Map(const std::string& path, bool wr
   }
   char* data = g_empty;
   if (size > 0) {
-    void* p = mmap(nullptr, size, write ? PROT_READ | PROT_WRITE : PROT_READ, MAP_SHARED, fd, 0);
+    // Populated up front: one call instead of a page fault per page, which
+    // costs a lot on some virtual machines (see docs/design-notes.md).
+    void* p = mmap(nullptr, size, write ? PROT_READ | PROT_WRITE : PROT_READ, MAP_SHARED | MAP_POPULATE, fd, 0);
     if (p == MAP_FAILED) {
       int err = errno;
       close(fd);

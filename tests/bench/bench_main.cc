@@ -12,6 +12,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstring>
 #include <condition_variable>
 #include <mutex>
 #include <cstdio>
@@ -52,7 +53,9 @@ class AsyncSink {
   glint::Async<int> Small() { co_return 1; }
 };
 
-GLINT_REMOTE(SmallValue, Sink::Create, &Sink::Small, AsyncSink::Create, &AsyncSink::Small);
+std::vector<uint8_t> Bytes(int64_t n) { return std::vector<uint8_t>(static_cast<size_t>(n), 1); }
+
+GLINT_REMOTE(SmallValue, Bytes, Sink::Create, &Sink::Small, AsyncSink::Create, &AsyncSink::Small);
 
 // ---- harness ---------------------------------------------------------------
 
@@ -60,7 +63,7 @@ struct Row {
   std::string name;
   double rate = -1;  // ops/s (or GB/s when unit says so); < 0: n/a
   std::string unit = "ops/s";
-  std::string yardstick;  // "sync" or "async"
+  std::string yardstick;  // "sync", "async", or "memcpy <size>" (a row of that name)
   std::string note;
 };
 
@@ -240,6 +243,39 @@ double NnAsync(const std::string& self, int callers, int num_actors) {
   return total;
 }
 
+// Large objects: put and get GB/s on this node, beside a memcpy of the same
+// size (into a buffer already touched), and pulls from another node.
+void LargeObjectRows(std::vector<Row>& rows, bool have_remote_node) {
+  std::vector<int64_t> sizes = {100 << 20};
+  if (g_mode.full) sizes.push_back(int64_t{1} << 30);
+  for (int64_t size : sizes) {
+    std::string label = size >= (1 << 30) ? "1 GiB" : "100 MiB";
+    std::vector<uint8_t> value(static_cast<size_t>(size), 3), copy(static_cast<size_t>(size), 0);
+    std::string yard = "memcpy " + label;
+    rows.push_back({yard + " (yardstick)", Measure([&] { std::memcpy(copy.data(), value.data(), value.size()); }, 1) * size / 1e9, "GB/s"});
+    rows.push_back({"put GB/s (" + label + " values)", Measure([&] { glint::Put(value); }, 1) * size / 1e9, "GB/s", yard, "one copy into the node's shared-memory store"});
+    auto ref = glint::Put(value);
+    rows.push_back({"get GB/s (" + label + " values)", Measure([&] { ref.Get(); }, 1) * size / 1e9, "GB/s", yard, "mapped, unpacked into a new vector"});
+    if (!have_remote_node) {
+      rows.push_back({"transfer GB/s between nodes (" + label + ")", -1, "GB/s", "", "needs a node with resource 'remote'"});
+      continue;
+    }
+    // Made on the other node, then pulled here (chunks over gRPC on loopback).
+    double total_secs = 0;
+    int n = 0;
+    do {
+      auto remote = glint::Task(Bytes).SetResources({{"remote", 1}}).Remote(size);
+      std::vector<glint::ObjectRef<std::vector<uint8_t>>> one = {remote};
+      glint::Wait(one, 1, std::chrono::minutes(5), /*fetch_local=*/false);
+      auto start = Clock::now();
+      glint::Wait(one, 1, std::chrono::minutes(5), /*fetch_local=*/true);
+      total_secs += std::chrono::duration<double>(Clock::now() - start).count();
+      ++n;
+    } while (n < 2 || (g_mode.full && total_secs < g_mode.seconds));
+    rows.push_back({"transfer GB/s between nodes (" + label + ")", n * size / total_secs / 1e9, "GB/s", yard, "pull into this node's store"});
+  }
+}
+
 std::string Fmt(double v, const std::string& unit) {
   char buf[64];
   if (v < 0) return "n/a";
@@ -276,6 +312,15 @@ int main(int argc, char** argv) {
       return 1;
     }
     own = *d;
+    o.gcs_address = own[0].address;
+    o.resources_json = R"({"remote": 4})";
+    o.num_cpus = 1;
+    auto second = glint::internal::StartNode(o);
+    if (!second.ok()) {
+      std::cerr << second.status() << "\n";
+      return 1;
+    }
+    own.push_back(second->back());
     config.address = own[0].address;
     setenv("GLINT_ADDRESS", config.address.c_str(), 1);  // for the n:n callers
   }
@@ -295,8 +340,9 @@ int main(int argc, char** argv) {
   {
     std::vector<uint8_t> big(10 << 20, 7);
     double puts = Measure([&] { glint::Put(big); }, 1);
-    rows.push_back({"single client put GB/s (10 MiB values)", puts * big.size() / 1e9, "GB/s", "", "inline in the owner; shared-memory store not yet"});
+    rows.push_back({"single client put GB/s (10 MiB values)", puts * big.size() / 1e9, "GB/s", "", "Ray's figure; through the node's store"});
   }
+  LargeObjectRows(rows, !own.empty());
   rows.push_back({"tasks sync (submit + get)", Measure([] { for (int i = 0; i < 20; ++i) glint::Task(SmallValue).Remote().Get(); }, 20), "ops/s", "sync"});
   rows.push_back({"tasks async (1000 submitted, then get)", AsyncBatch([](int) { return glint::Task(SmallValue).Remote(); }, 1000), "ops/s", "async"});
 
@@ -334,19 +380,27 @@ int main(int argc, char** argv) {
   for (auto it = own.rbegin(); it != own.rend(); ++it) glint::internal::StopDaemon(it->pid, 3000);
 
   double sync_y = rows[0].rate, async_y = rows[1].rate;
+  auto yardstick = [&](const std::string& y) {
+    if (y == "sync") return sync_y;
+    if (y == "async") return async_y;
+    for (auto& r : rows) {
+      if (r.name == y + " (yardstick)") return r.rate;
+    }
+    return -1.0;
+  };
   std::printf("\n%-46s %14s  %-6s %10s  %s\n", "benchmark", "rate", "unit", "vs gRPC", "note");
   std::printf("%s\n", std::string(100, '-').c_str());
   for (auto& r : rows) {
     std::string ratio = "";
-    if (r.rate >= 0 && !r.yardstick.empty()) {
+    if (r.rate >= 0 && yardstick(r.yardstick) > 0) {
       char buf[32];
-      snprintf(buf, sizeof(buf), "%.2fx", r.rate / (r.yardstick == "sync" ? sync_y : async_y));
+      snprintf(buf, sizeof(buf), "%.2fx", r.rate / yardstick(r.yardstick));
       ratio = buf;
     }
     std::printf("%-46s %14s  %-6s %10s  %s\n", r.name.c_str(), Fmt(r.rate, r.unit).c_str(), r.unit.c_str(),
                 ratio.c_str(), r.note.c_str());
   }
-  std::printf("\n%s mode; ratios compare with the sync or the 1000-in-flight gRPC echo above.\n",
+  std::printf("\n%s mode; ratios compare with the sync or the 1000-in-flight gRPC echo, or a memcpy of the same size.\n",
               g_mode.full ? "full" : "short (smoke test, not a measurement)");
   return 0;
 }
