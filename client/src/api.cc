@@ -157,15 +157,26 @@ std::optional<std::string> GetNamedActor(const std::string& name, const std::str
 
 void KillActor(const std::string& actor_id, bool no_restart) { Rt().KillActor(actor_id, no_restart); }
 
-void AddLocalRef(const std::string& id) {
-  if (auto* rt = g_live.load(std::memory_order_acquire)) rt->AddLocalRef(id);
+void AddLocalRef(const std::string& id, const std::string& owner) {
+  if (auto* rt = g_live.load(std::memory_order_acquire)) rt->AddLocalRef(id, owner);
 }
 
 void RemoveLocalRef(const std::string& id, const std::string& owner) {
   if (auto* rt = g_live.load(std::memory_order_acquire)) rt->RemoveLocalRef(id, owner);
 }
 
+namespace {
+thread_local EscapeCollector* t_collector = nullptr;
+}  // namespace
+
+EscapeCollector::EscapeCollector() : outer_(t_collector) { t_collector = this; }
+EscapeCollector::~EscapeCollector() { t_collector = outer_; }
+
 void MarkEscaped(const std::string& id, const std::string& owner) {
+  if (t_collector) {
+    t_collector->refs.push_back({id, owner});
+    return;
+  }
   if (auto* rt = g_live.load(std::memory_order_acquire)) rt->MarkEscaped(id, owner);
 }
 

@@ -49,6 +49,22 @@ class ObjectServing : public Base {
     return reactor;
   }
 
+  grpc::ServerUnaryReactor* AddBorrower(grpc::CallbackServerContext* ctx, const proto::BorrowRequest* req,
+                                        proto::BorrowReply* reply) override {
+    reply->set_unknown(!rt_->OnBorrow(req->object_id(), req->borrower(), true));
+    auto* reactor = ctx->DefaultReactor();
+    reactor->Finish(grpc::Status::OK);
+    return reactor;
+  }
+
+  grpc::ServerUnaryReactor* RemoveBorrower(grpc::CallbackServerContext* ctx, const proto::BorrowRequest* req,
+                                           proto::BorrowReply* reply) override {
+    reply->set_unknown(!rt_->OnBorrow(req->object_id(), req->borrower(), false));
+    auto* reactor = ctx->DefaultReactor();
+    reactor->Finish(grpc::Status::OK);
+    return reactor;
+  }
+
   grpc::ServerUnaryReactor* Exit(grpc::CallbackServerContext* ctx, const proto::ExitRequest* req,
                                  proto::ExitReply*) override {
     LOG(INFO) << "asked to exit: " << req->reason();
@@ -321,7 +337,7 @@ void Runtime::Shutdown() {
 }
 
 proto::TaskSpec Runtime::NewSpec(proto::TaskType type, const std::string& function,
-                                 std::vector<WireArg>& args, std::vector<std::string>* held) {
+                                 std::vector<WireArg>& args, std::vector<RefData>& held) {
   proto::TaskSpec spec;
   spec.set_type(type);
   spec.set_task_id(RandomId());
@@ -329,13 +345,15 @@ proto::TaskSpec Runtime::NewSpec(proto::TaskType type, const std::string& functi
   spec.set_function_name(function);
   *spec.mutable_caller() = self_;
   for (auto& a : args) {
+    held.insert(held.end(), a.nested.begin(), a.nested.end());
     auto* ta = spec.add_args();
     if (a.is_ref) {
+      held.push_back({a.data, a.owner});
       auto* r = ta->mutable_ref();
       r->set_object_id(std::move(a.data));
       auto owner = ParseAddress(a.owner);
       if (owner.ok()) *r->mutable_owner() = *owner;
-    } else if (held && a.data.size() >= inline_threshold_) {
+    } else if (type != proto::ACTOR_CREATION_TASK && a.data.size() >= inline_threshold_) {
       // A large value goes to the store once; the callee maps it from there.
       std::string id = RandomId();
       auto v = StoreObject(id, a.data.size(), [&a](char* dst) { std::memcpy(dst, a.data.data(), a.data.size()); },
@@ -345,7 +363,7 @@ proto::TaskSpec Runtime::NewSpec(proto::TaskType type, const std::string& functi
       ta->mutable_ref()->set_object_id(id);
       *ta->mutable_ref()->mutable_owner() = self_;
       store_.Put(id, std::move(v));
-      held->push_back(id);  // freed once the call is done (HoldUntilDone)
+      held.push_back({id, self_addr_});  // freed once the call is done (HoldUntilDone)
     } else {
       ta->set_value(std::move(a.data));
     }
@@ -361,11 +379,11 @@ void Runtime::SetArgValue(proto::TaskArg* a, const proto::ObjectValue& v) {
   }
 }
 
-void Runtime::HoldUntilDone(const std::string& return_id, const std::vector<std::string>& ids) {
-  if (ids.empty()) return;
-  for (auto& id : ids) AddLocalRef(id);
-  store_.OnReady(return_id, [this, ids](const proto::ObjectValue&) {
-    for (auto& id : ids) RemoveLocalRef(id, self_addr_);
+void Runtime::HoldUntilDone(const std::string& return_id, const std::vector<RefData>& refs) {
+  if (refs.empty()) return;
+  for (auto& r : refs) AddLocalRef(r.id, r.owner);
+  store_.OnReady(return_id, [this, refs](const proto::ObjectValue&) {
+    for (auto& r : refs) RemoveLocalRef(r.id, r.owner);
   });
 }
 
@@ -414,38 +432,80 @@ void Runtime::ResolveOwnedArgs(proto::TaskSpec spec, std::function<void(proto::T
   }
 }
 
-void Runtime::InlineReadyOwnedArgs(proto::TaskSpec& spec, std::vector<std::string>* held) {
+void Runtime::InlineReadyOwnedArgs(proto::TaskSpec& spec, bool pin_unready) {
   for (auto& a : *spec.mutable_args()) {
     if (!a.has_ref() || a.has_location() || AddrString(a.ref().owner()) != self_addr_) continue;
     const std::string id = a.ref().object_id();
     auto v = store_.TryGet(id);
     bool ready = v && v->error().type() == proto::ERROR_NONE;
     if (ready) SetArgValue(&a, *v);
-    if (held) {
-      // Alive until the call is done (the callee may read it from the store or from us).
-      if (!ready || v->has_stored()) held->push_back(id);
-    } else if (!ready || v->has_stored()) {
-      MarkEscaped(id, self_addr_);  // an actor's creation args live as long as the actor may restart
-    }
+    // An actor's creation arguments must outlive every restart.
+    if (pin_unready && (!ready || v->has_stored())) MarkEscaped(id, self_addr_);
   }
 }
 
-void Runtime::AddLocalRef(const std::string& id) {
-  absl::MutexLock lock(&refs_mu_);
-  ++local_refs_[id];
+void Runtime::AddLocalRef(const std::string& id, const std::string& owner) {
+  {
+    absl::MutexLock lock(&refs_mu_);
+    if (++local_refs_[id] > 1 || owner.empty() || owner == self_addr_) return;
+  }
+  // Registered before this copy is used, so the owner cannot free the object
+  // while we hold it (whoever sent it to us holds it until then).
+  Borrow(id, owner, true);
 }
 
 void Runtime::RemoveLocalRef(const std::string& id, const std::string& owner) {
+  bool owned = owner == self_addr_;
   {
     absl::MutexLock lock(&refs_mu_);
     auto it = local_refs_.find(id);
     if (it == local_refs_.end() || --it->second > 0) return;
     local_refs_.erase(it);
-    // An owned object another process may still read stays (until borrowers
-    // are counted too); a copy fetched from elsewhere can always go.
-    if (owner == self_addr_ && escaped_.contains(id)) return;
+    // An owned object stays while borrowers hold it, or for good once it
+    // escaped where nobody reports back (see MarkEscaped).
+    if (owned && (escaped_.contains(id) || borrowers_.contains(id))) return;
   }
-  store_.Release(id, owner == self_addr_);
+  if (!owned && !owner.empty()) Borrow(id, owner, false);
+  store_.Release(id, owned);
+}
+
+void Runtime::Borrow(const std::string& id, const std::string& owner, bool add) {
+  proto::BorrowRequest req;
+  req.set_object_id(id);
+  req.set_borrower(self_addr_);
+  auto* stub = workers_.Get(owner);
+  if (!add) {  // nothing waits for it
+    CallAsync<proto::BorrowRequest, proto::BorrowReply>(
+        std::move(req), 10000,
+        [stub](auto* c, auto* rq, auto* rp, auto cb) { stub->async()->RemoveBorrower(c, rq, rp, std::move(cb)); },
+        [](const grpc::Status&, proto::BorrowRequest&, proto::BorrowReply&) {});
+    return;
+  }
+  proto::BorrowReply reply;
+  grpc::ClientContext ctx;
+  SetDeadlineMs(&ctx, 5000);
+  // An unreachable owner is reported by Get (OwnerDiedError), not here.
+  (void)stub->AddBorrower(&ctx, req, &reply);
+}
+
+bool Runtime::OnBorrow(const std::string& id, const std::string& borrower, bool add) {
+  if (!store_.Contains(id)) return false;
+  bool free_now = false;
+  {
+    absl::MutexLock lock(&refs_mu_);
+    if (add) {
+      borrowers_[id].insert(borrower);
+      return true;
+    }
+    auto it = borrowers_.find(id);
+    if (it == borrowers_.end()) return true;
+    it->second.erase(borrower);
+    if (!it->second.empty()) return true;
+    borrowers_.erase(it);
+    free_now = !local_refs_.contains(id) && !escaped_.contains(id);
+  }
+  if (free_now) store_.Release(id, true);
+  return true;
 }
 
 void Runtime::MarkEscaped(const std::string& id, const std::string& owner) {
@@ -464,13 +524,8 @@ void Runtime::DropIfUnreferenced(const std::string& id) {
 
 RefData Runtime::SubmitTask(const std::string& function, std::vector<WireArg> args,
                             const TaskOptions& opts) {
-  std::vector<std::string> held;
-  proto::TaskSpec spec = NewSpec(proto::NORMAL_TASK, function, args, &held);
-  for (auto& a : spec.args()) {
-    if (a.has_ref() && !a.has_location() && AddrString(a.ref().owner()) == self_addr_) {
-      held.push_back(a.ref().object_id());
-    }
-  }
+  std::vector<RefData> held;
+  proto::TaskSpec spec = NewSpec(proto::NORMAL_TASK, function, args, held);
   spec.set_name(opts.name);
   spec.set_max_retries(opts.max_retries);
   if (opts.resources.empty()) {
@@ -487,8 +542,17 @@ RefData Runtime::SubmitTask(const std::string& function, std::vector<WireArg> ar
 
 std::string Runtime::CreateActor(const std::string& factory, std::vector<WireArg> args,
                                  const ActorOptions& opts) {
-  proto::TaskSpec spec = NewSpec(proto::ACTOR_CREATION_TASK, factory, args, nullptr);
-  InlineReadyOwnedArgs(spec, nullptr);
+  std::vector<RefData> held;
+  proto::TaskSpec spec = NewSpec(proto::ACTOR_CREATION_TASK, factory, args, held);
+  InlineReadyOwnedArgs(spec, /*pin_unready=*/true);
+  // The creation call is replayed on every restart: its references live for good.
+  for (auto& r : held) {
+    if (r.owner == self_addr_) {
+      MarkEscaped(r.id, r.owner);
+    } else {
+      AddLocalRef(r.id, r.owner);  // a borrow never given back
+    }
+  }
   spec.set_actor_id(RandomId());
   spec.set_max_concurrency(opts.max_concurrency);
   for (auto& [name, limit] : opts.concurrency_groups) {
@@ -518,9 +582,9 @@ std::string Runtime::CreateActor(const std::string& factory, std::vector<WireArg
 
 RefData Runtime::SubmitActorTask(const std::string& actor_id, const std::string& method,
                                  std::vector<WireArg> args, const std::string& concurrency_group) {
-  std::vector<std::string> held;
-  proto::TaskSpec spec = NewSpec(proto::ACTOR_TASK, method, args, &held);
-  InlineReadyOwnedArgs(spec, &held);
+  std::vector<RefData> held;
+  proto::TaskSpec spec = NewSpec(proto::ACTOR_TASK, method, args, held);
+  InlineReadyOwnedArgs(spec, /*pin_unready=*/false);
   spec.set_concurrency_group(concurrency_group);
   spec.set_actor_id(actor_id);
   spec.set_caller_id(worker_id_);

@@ -80,9 +80,11 @@ class Runtime {
   void KillActor(const std::string& actor_id, bool no_restart);
 
   // Ownership (see docs/design-notes.md): counts of ObjectRef copies here.
-  void AddLocalRef(const std::string& id);
+  void AddLocalRef(const std::string& id, const std::string& owner);
   void RemoveLocalRef(const std::string& id, const std::string& owner);
   void MarkEscaped(const std::string& id, const std::string& owner);
+  // The owner's side of borrowing: false if this process has no such object.
+  bool OnBorrow(const std::string& id, const std::string& borrower, bool add);
   // Drops a fetched copy that no ObjectRef in this process holds.
   void DropIfUnreferenced(const std::string& id);
 
@@ -108,17 +110,20 @@ class Runtime {
             std::function<void(std::optional<proto::ObjectValue> error)> done);
   std::optional<proto::ObjectValue> PullSync(const std::string& id, const proto::StoredObject& s);
   void FreeStored(const std::string& id, const proto::StoredObject& s);
-  // Keeps `ids` (owned here) alive until the call's result `return_id` is in.
-  void HoldUntilDone(const std::string& return_id, const std::vector<std::string>& ids);
-  // Large by-value arguments go to the store; their ids are added to `held`.
+  // Keeps `refs` alive until the call's result `return_id` is in.
+  void HoldUntilDone(const std::string& return_id, const std::vector<RefData>& refs);
+  // Tells an owner this process borrows (or no longer borrows) an object.
+  void Borrow(const std::string& id, const std::string& owner, bool add);
+  // Large by-value arguments go to the store; they and the references
+  // nested in arguments are added to `held`.
   proto::TaskSpec NewSpec(proto::TaskType type, const std::string& function, std::vector<WireArg>& args,
-                          std::vector<std::string>* held);
+                          std::vector<RefData>& held);
   // Waits for owned arguments that are not ready yet, inlines their values,
   // then calls `submit` (at once when nothing is pending).
   void ResolveOwnedArgs(proto::TaskSpec spec, std::function<void(proto::TaskSpec)> submit);
   // For actor calls (which must keep their order): inlines owned arguments
-  // that are ready; the others go by reference, pinning them.
-  void InlineReadyOwnedArgs(proto::TaskSpec& spec, std::vector<std::string>* held);
+  // that are ready; the others go by reference (pinned for good with `pin_unready`).
+  void InlineReadyOwnedArgs(proto::TaskSpec& spec, bool pin_unready);
   // An owned argument's ready value goes into the call: inline or by location.
   static void SetArgValue(proto::TaskArg* a, const proto::ObjectValue& v);
 
@@ -155,6 +160,8 @@ class Runtime {
   absl::Mutex refs_mu_;
   absl::flat_hash_map<std::string, int> local_refs_ ABSL_GUARDED_BY(refs_mu_);
   absl::flat_hash_set<std::string> escaped_ ABSL_GUARDED_BY(refs_mu_);
+  // Owned objects: the processes that told us they hold references.
+  absl::flat_hash_map<std::string, absl::flat_hash_set<std::string>> borrowers_ ABSL_GUARDED_BY(refs_mu_);
   absl::Mutex exit_mu_;
   bool exit_requested_ ABSL_GUARDED_BY(exit_mu_) = false;
   std::string exit_reason_ ABSL_GUARDED_BY(exit_mu_);  // set when the actor ended itself

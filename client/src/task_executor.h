@@ -39,8 +39,9 @@ class TaskExecutor {
   // WorkerService with PushTask served from a completion queue (here) and
   // GetObject/Exit as callbacks (by the runtime).
   using AsyncService = proto::WorkerService::WithAsyncMethod_PushTask<
-      proto::WorkerService::WithCallbackMethod_GetObject<
-          proto::WorkerService::WithCallbackMethod_Exit<proto::WorkerService::Service>>>;
+      proto::WorkerService::WithCallbackMethod_GetObject<proto::WorkerService::WithCallbackMethod_Exit<
+          proto::WorkerService::WithCallbackMethod_AddBorrower<
+              proto::WorkerService::WithCallbackMethod_RemoveBorrower<proto::WorkerService::Service>>>>>;
   // Resolves a by-reference argument to its bytes (blocking); false with
   // *error set when it cannot.
   using ArgResolver = std::function<bool(const proto::TaskArg&, Bytes* out, proto::ObjectValue* error)>;

@@ -86,7 +86,34 @@ class Maker {
   std::vector<uint8_t> Big(int kib, int seed) { return Fill(static_cast<size_t>(kib) << 10, seed); }
 };
 
-GLINT_REMOTE(MakeBlob, SumNested, Checksum, Maker::Create, &Maker::Make, &Maker::Big);
+using BlobRefs = std::vector<glint::ObjectRef<std::vector<uint8_t>>>;
+
+uint64_t ChecksumAll(BlobRefs refs) {
+  uint64_t h = 0;
+  for (auto& r : refs) h += Checksum(r.Get());
+  return h;
+}
+
+// An actor that keeps references it was given, as a member.
+class Keeper {
+ public:
+  static Keeper* Create() { return new Keeper(); }
+  int Keep(BlobRefs refs) {
+    kept_ = std::move(refs);
+    return static_cast<int>(kept_.size());
+  }
+  uint64_t SumKept() { return ChecksumAll(kept_); }
+  int Forget() {
+    kept_.clear();
+    return 0;
+  }
+
+ private:
+  BlobRefs kept_;
+};
+
+GLINT_REMOTE(MakeBlob, SumNested, Checksum, ChecksumAll, Maker::Create, &Maker::Make, &Maker::Big,
+             Keeper::Create, &Keeper::Keep, &Keeper::SumKept, &Keeper::Forget);
 
 // A node's object store, as its raylet reports it.
 glint::proto::ObjectStoreInfo StoreInfo(const std::string& raylet) {
@@ -278,6 +305,31 @@ TEST_F(StoreTest, ABorrowerGetsOwnerDiedWhenTheOwnerIsGone) {
   EXPECT_THROW(b.parts[0].Get(std::chrono::seconds(30)), glint::OwnerDiedError);
   b.parts.clear();
   EXPECT_TRUE(glint::testing::WaitUntil(StoresEmpty)) << Stores() << "an owner's objects go with it";
+}
+
+TEST_F(StoreTest, ReferencesPassedInArgumentsAreFreedOnceTheCallAndTheDriverAreDone) {
+  ASSERT_TRUE(glint::testing::WaitUntil(StoresEmpty)) << Stores();
+  BlobRefs refs = {glint::Put(Fill(2 << 20, 1)), glint::Put(Fill(2 << 20, 2))};
+  uint64_t want = Checksum(Fill(2 << 20, 1)) + Checksum(Fill(2 << 20, 2));
+  EXPECT_EQ(glint::Task(ChecksumAll).SetResources(OnB()).Remote(refs).Get(std::chrono::seconds(60)), want);
+  refs.clear();
+  EXPECT_TRUE(glint::testing::WaitUntil(StoresEmpty)) << Stores() << " (nested references are not kept for good)";
+}
+
+TEST_F(StoreTest, AnActorThatKeepsBorrowedReferencesKeepsTheObjectsAlive) {
+  ASSERT_TRUE(glint::testing::WaitUntil(StoresEmpty)) << Stores();
+  auto keeper = glint::Actor(Keeper::Create).SetResources(OnB()).Remote();
+  BlobRefs refs = {glint::Put(Fill(4 << 20, 7))};
+  ASSERT_EQ(keeper.Task(&Keeper::Keep).Remote(refs).Get(std::chrono::seconds(60)), 1);
+  refs.clear();  // the driver, the owner, drops its own reference
+  // The actor still reads it: its borrow keeps it alive.
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(keeper.Task(&Keeper::SumKept).Remote().Get(std::chrono::seconds(60)), Checksum(Fill(4 << 20, 7)));
+  }
+  EXPECT_EQ(StoredObjects(cluster_->head_raylet_address()), 1);
+  keeper.Task(&Keeper::Forget).Remote().Get(std::chrono::seconds(60));
+  EXPECT_TRUE(glint::testing::WaitUntil(StoresEmpty)) << Stores() << " (freed once the borrower let go)";
+  glint::Kill(keeper);
 }
 
 TEST_F(StoreTest, StatusShowsEachNodesObjectStoreUse) {

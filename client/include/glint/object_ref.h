@@ -98,7 +98,7 @@ class ObjectRef {
 
  private:
   void Acquire() {
-    if (!id_.empty()) internal::AddLocalRef(id_);
+    if (!id_.empty()) internal::AddLocalRef(id_, owner_);
   }
   void Release() {
     if (!id_.empty()) internal::RemoveLocalRef(id_, owner_);

@@ -42,7 +42,10 @@ WireArg PackArg(Arg&& a) {
                   "an ObjectRef argument must hold the parameter's type");
     return WireArg{true, a.ID(), a.Data().owner};
   } else {
-    return WireArg{false, Pack(P(std::forward<Arg>(a))), {}};
+    EscapeCollector nested;
+    WireArg w{false, Pack(P(std::forward<Arg>(a))), {}, {}};
+    w.nested = std::move(nested.refs);
+    return w;
   }
 }
 

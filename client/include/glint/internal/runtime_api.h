@@ -40,6 +40,7 @@ struct WireArg {
   bool is_ref = false;
   std::string data;  // the value, or the object id
   std::string owner;
+  std::vector<RefData> nested;  // references packed inside the value
 };
 
 struct TaskOptions {
@@ -81,10 +82,28 @@ std::vector<bool> WaitObjects(const std::vector<RefData>& refs, int num_returns,
 std::optional<std::string> GetNamedActor(const std::string& name, const std::string& ray_namespace);
 void KillActor(const std::string& actor_id, bool no_restart);
 // Reference counting of ObjectRef copies in this process (no-ops before Init).
-void AddLocalRef(const std::string& id);
+// The first copy of a reference owned elsewhere registers this process as a
+// borrower with the owner; dropping the last one tells the owner.
+void AddLocalRef(const std::string& id, const std::string& owner);
 void RemoveLocalRef(const std::string& id, const std::string& owner);
-// The reference is being serialized for another process.
+// The reference is being serialized for another process: unless an
+// EscapeCollector is active on this thread, the owner keeps the object for
+// good (until it exits), since it cannot know when the copy is dropped.
 void MarkEscaped(const std::string& id, const std::string& owner);
+
+// While alive, references serialized on this thread are collected here
+// instead (a call's arguments: the call holds them until it is done).
+class EscapeCollector {
+ public:
+  EscapeCollector();
+  ~EscapeCollector();
+  EscapeCollector(const EscapeCollector&) = delete;
+  EscapeCollector& operator=(const EscapeCollector&) = delete;
+  std::vector<RefData> refs;
+
+ private:
+  EscapeCollector* outer_;
+};
 
 
 }  // namespace glint::internal
