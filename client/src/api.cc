@@ -111,12 +111,14 @@ RefData SubmitActorTask(const std::string& actor_id, const std::string& method, 
   return Rt().SubmitActorTask(actor_id, method, std::move(args), concurrency_group);
 }
 
-RefData PutObject(std::string data) { return Rt().Put(std::move(data)); }
+RefData PutObject(std::string data, std::vector<RefData> nested) {
+  return Rt().Put(std::move(data), std::move(nested));
+}
 
 size_t InlineThreshold() { return Rt().inline_threshold(); }
 
-RefData PutStoredObject(size_t size, const std::function<void(char*)>& write) {
-  return Rt().PutStored(size, write);
+RefData PutStoredObject(size_t size, const std::function<void(char*)>& write, std::vector<RefData> nested) {
+  return Rt().PutStored(size, write, std::move(nested));
 }
 
 namespace {

@@ -465,8 +465,9 @@ void Runtime::RemoveLocalRef(const std::string& id, const std::string& owner) {
     // escaped where nobody reports back (see MarkEscaped).
     if (owned && (escaped_.contains(id) || borrowers_.contains(id))) return;
   }
-  if (!owned && !owner.empty()) Borrow(id, owner, false);
-  store_.Release(id, owned);
+  if (owned) return FreeOwned(id);
+  if (!owner.empty()) Borrow(id, owner, false);
+  store_.Release(id, false);
 }
 
 void Runtime::Borrow(const std::string& id, const std::string& owner, bool add) {
@@ -504,7 +505,7 @@ bool Runtime::OnBorrow(const std::string& id, const std::string& borrower, bool 
     borrowers_.erase(it);
     free_now = !local_refs_.contains(id) && !escaped_.contains(id);
   }
-  if (free_now) store_.Release(id, true);
+  if (free_now) FreeOwned(id);
   return true;
 }
 
@@ -595,20 +596,42 @@ RefData Runtime::SubmitActorTask(const std::string& actor_id, const std::string&
   return {id, self_addr_};
 }
 
-RefData Runtime::Put(std::string data) {
+RefData Runtime::Put(std::string data, std::vector<RefData> nested) {
   std::string id = RandomId();
   proto::ObjectValue v;
   v.set_data(std::move(data));
   store_.Put(id, std::move(v));
+  HoldContained(id, std::move(nested));
   return {id, self_addr_};
 }
 
-RefData Runtime::PutStored(size_t size, const std::function<void(char*)>& write) {
+RefData Runtime::PutStored(size_t size, const std::function<void(char*)>& write, std::vector<RefData> nested) {
   std::string id = RandomId();
   auto v = StoreObject(id, size, write, self_);
   ThrowIfError(v);
   store_.Put(id, std::move(v));
+  HoldContained(id, std::move(nested));
   return {id, self_addr_};
+}
+
+void Runtime::HoldContained(const std::string& id, std::vector<RefData> nested) {
+  if (nested.empty()) return;
+  for (auto& r : nested) AddLocalRef(r.id, r.owner);
+  absl::MutexLock lock(&refs_mu_);
+  contained_[id] = std::move(nested);
+}
+
+void Runtime::FreeOwned(const std::string& id) {
+  store_.Release(id, true);
+  std::vector<RefData> held;
+  {
+    absl::MutexLock lock(&refs_mu_);
+    auto it = contained_.find(id);
+    if (it == contained_.end()) return;
+    held = std::move(it->second);
+    contained_.erase(it);
+  }
+  for (auto& r : held) RemoveLocalRef(r.id, r.owner);
 }
 
 proto::ObjectValue Runtime::StoreObject(const std::string& id, size_t size,

@@ -57,10 +57,10 @@ class Runtime {
                           const ActorOptions& opts);
   RefData SubmitActorTask(const std::string& actor_id, const std::string& method,
                           std::vector<WireArg> args, const std::string& concurrency_group);
-  RefData Put(std::string data);
+  RefData Put(std::string data, std::vector<RefData> nested);
   // Objects in the node's shared-memory store (see docs/design-notes.md).
   size_t inline_threshold() const { return inline_threshold_; }
-  RefData PutStored(size_t size, const std::function<void(char*)>& write);
+  RefData PutStored(size_t size, const std::function<void(char*)>& write, std::vector<RefData> nested);
   // Makes object `id`, owned by `owner`, in this node's store from `write`:
   // its value, or an error value (e.g. the store is full).
   proto::ObjectValue StoreObject(const std::string& id, size_t size, const std::function<void(char*)>& write,
@@ -114,6 +114,10 @@ class Runtime {
   void HoldUntilDone(const std::string& return_id, const std::vector<RefData>& refs);
   // Tells an owner this process borrows (or no longer borrows) an object.
   void Borrow(const std::string& id, const std::string& owner, bool add);
+  // A Put value holds the references packed inside it while it lives.
+  void HoldContained(const std::string& id, std::vector<RefData> nested);
+  // Frees an owned object here (and in a store), then what it held.
+  void FreeOwned(const std::string& id);
   // Large by-value arguments go to the store; they and the references
   // nested in arguments are added to `held`.
   proto::TaskSpec NewSpec(proto::TaskType type, const std::string& function, std::vector<WireArg>& args,
@@ -162,6 +166,7 @@ class Runtime {
   absl::flat_hash_set<std::string> escaped_ ABSL_GUARDED_BY(refs_mu_);
   // Owned objects: the processes that told us they hold references.
   absl::flat_hash_map<std::string, absl::flat_hash_set<std::string>> borrowers_ ABSL_GUARDED_BY(refs_mu_);
+  absl::flat_hash_map<std::string, std::vector<RefData>> contained_ ABSL_GUARDED_BY(refs_mu_);
   absl::Mutex exit_mu_;
   bool exit_requested_ ABSL_GUARDED_BY(exit_mu_) = false;
   std::string exit_reason_ ABSL_GUARDED_BY(exit_mu_);  // set when the actor ended itself

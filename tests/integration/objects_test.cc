@@ -316,6 +316,19 @@ TEST_F(StoreTest, ReferencesPassedInArgumentsAreFreedOnceTheCallAndTheDriverAreD
   EXPECT_TRUE(glint::testing::WaitUntil(StoresEmpty)) << Stores() << " (nested references are not kept for good)";
 }
 
+TEST_F(StoreTest, APutValueKeepsTheReferencesInsideItAliveAndThenLetsThemGo) {
+  ASSERT_TRUE(glint::testing::WaitUntil(StoresEmpty)) << Stores();
+  BlobRefs inner = {glint::Put(Fill(2 << 20, 3)), glint::Put(Fill(2 << 20, 4))};
+  auto outer = glint::Put(inner);
+  inner.clear();  // only the outer value refers to them now
+  uint64_t want = Checksum(Fill(2 << 20, 3)) + Checksum(Fill(2 << 20, 4));
+  EXPECT_EQ(ChecksumAll(outer.Get()), want);
+  EXPECT_EQ(glint::Task(ChecksumAll).SetResources(OnB()).Remote(outer).Get(std::chrono::seconds(60)), want)
+      << "read through the outer value on another node";
+  outer = {};
+  EXPECT_TRUE(glint::testing::WaitUntil(StoresEmpty)) << Stores() << " (freed with the outer value)";
+}
+
 TEST_F(StoreTest, AnActorThatKeepsBorrowedReferencesKeepsTheObjectsAlive) {
   ASSERT_TRUE(glint::testing::WaitUntil(StoresEmpty)) << Stores();
   auto keeper = glint::Actor(Keeper::Create).SetResources(OnB()).Remote();

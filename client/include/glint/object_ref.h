@@ -142,12 +142,24 @@ struct IsObjectRef<ObjectRef<T>> : std::true_type {};
 // shared-memory object store; smaller ones stay in this process.
 template <typename T>
 ObjectRef<T> Put(const T& value) {
-  size_t size = internal::PackedSize(value);
-  if (size < internal::InlineThreshold()) return ObjectRef<T>(internal::PutObject(internal::Pack(value)));
-  return ObjectRef<T>(internal::PutStoredObject(size, [&value, size](char* dst) {
-    internal::BufferSink sink{dst, dst + size};
-    msgpack::pack(sink, value);
-  }));
+  std::vector<internal::RefData> nested;
+  size_t size;
+  {
+    internal::EscapeCollector collect;  // the references inside `value`
+    size = internal::PackedSize(value);
+    nested = std::move(collect.refs);
+  }
+  internal::EscapeCollector again;  // packing once more sees the same ones
+  if (size < internal::InlineThreshold()) {
+    return ObjectRef<T>(internal::PutObject(internal::Pack(value), std::move(nested)));
+  }
+  return ObjectRef<T>(internal::PutStoredObject(
+      size,
+      [&value, size](char* dst) {
+        internal::BufferSink sink{dst, dst + size};
+        msgpack::pack(sink, value);
+      },
+      std::move(nested)));
 }
 
 template <typename T>

@@ -67,11 +67,12 @@ RefData SubmitTask(const std::string& function, std::vector<WireArg> args, const
 std::string CreateActor(const std::string& factory, std::vector<WireArg> args, const ActorOptions& opts);
 RefData SubmitActorTask(const std::string& actor_id, const std::string& method,
                         std::vector<WireArg> args, const std::string& concurrency_group);
-RefData PutObject(std::string data);
+// `nested`: references packed inside the value, kept alive as long as it is.
+RefData PutObject(std::string data, std::vector<RefData> nested);
 // Values of at least this many bytes go to the node's object store.
 size_t InlineThreshold();
 // Puts a `size`-byte value that `write` packs straight into the node's store.
-RefData PutStoredObject(size_t size, const std::function<void(char*)>& write);
+RefData PutStoredObject(size_t size, const std::function<void(char*)>& write, std::vector<RefData> nested);
 // The object's msgpack bytes; throws the object's error, or GetTimeoutError
 // after timeout_ms (< 0: no timeout).
 Bytes GetObject(const RefData& ref, int64_t timeout_ms);
