@@ -171,12 +171,15 @@ namespace {
 thread_local EscapeCollector* t_collector = nullptr;
 }  // namespace
 
-EscapeCollector::EscapeCollector() : outer_(t_collector) { t_collector = this; }
+EscapeCollector::EscapeCollector(bool hold) : outer_(t_collector), hold_(hold) { t_collector = this; }
 EscapeCollector::~EscapeCollector() { t_collector = outer_; }
 
 void MarkEscaped(const std::string& id, const std::string& owner) {
   if (t_collector) {
     t_collector->refs.push_back({id, owner});
+    if (t_collector->hold()) {
+      if (auto* rt = g_live.load(std::memory_order_acquire)) rt->AddLocalRef(id, owner, /*register_borrow=*/false);
+    }
     return;
   }
   if (auto* rt = g_live.load(std::memory_order_acquire)) rt->MarkEscaped(id, owner);

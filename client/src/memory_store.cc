@@ -2,45 +2,65 @@
 
 namespace glint::internal {
 
-bool MemoryStore::Expect(const std::string& id) {
+bool MemoryStore::Expect(const std::string& id, bool owned) {
   absl::MutexLock lock(&mu_);
-  return objects_.try_emplace(id).second;
+  auto [it, made] = objects_.try_emplace(id);
+  if (made) it->second.owned = owned;
+  return made;
 }
 
-std::optional<proto::StoredObject> MemoryStore::EraseIfDone(
-    absl::node_hash_map<std::string, Entry>::iterator it) {
+std::optional<proto::ObjectValue> MemoryStore::EraseIfDone(absl::node_hash_map<std::string, Entry>::iterator it) {
   Entry& e = it->second;
   if (!e.discard || !e.ready || !e.callbacks.empty() || e.waiters > 0) return std::nullopt;
-  std::optional<proto::StoredObject> stored;
-  if (e.owned && e.value.has_stored()) stored = e.value.stored();
+  std::optional<proto::ObjectValue> owned;
+  if (e.owned && (e.value.has_stored() || e.value.contained_size() > 0)) owned = std::move(e.value);
   objects_.erase(it);
-  return stored;
+  return owned;
 }
 
-void MemoryStore::Freed(const std::string& id, const std::optional<proto::StoredObject>& s) {
-  if (s && free_stored_) free_stored_(id, *s);
+void MemoryStore::Freed(const std::string& id, const std::optional<proto::ObjectValue>& v) {
+  if (v && freed_) freed_(id, *v);
 }
 
-void MemoryStore::Put(const std::string& id, proto::ObjectValue value) {
+void MemoryStore::Put(const std::string& id, proto::ObjectValue value, bool owned) {
   std::vector<Callback> cbs;
   const proto::ObjectValue* stored;
-  std::optional<proto::StoredObject> freed;
+  std::optional<proto::ObjectValue> freed;
+  bool lost = false;
   bool local = !value.has_stored() || !local_check_ || local_check_(id, value);
+  if (value.contained_size() > 0) {
+    {
+      absl::MutexLock lock(&mu_);
+      auto it = objects_.find(id);
+      owned = owned || (it != objects_.end() && it->second.owned);
+      if (it != objects_.end() && it->second.ready) return;
+    }
+    // Held before anyone can read the value (and balanced by `freed`).
+    if (owned && arrived_) arrived_(id, value);
+  }
   {
     absl::MutexLock lock(&mu_);
-    auto it = objects_.try_emplace(id).first;
+    auto [it, made] = objects_.try_emplace(id);
     auto& e = it->second;
-    if (e.ready) return;  // first value wins (e.g. a retry racing a late reply)
-    e.ready = true;
-    e.local = local;
-    e.value = std::move(value);
-    if (!e.callbacks.empty()) {
-      cbs.swap(e.callbacks);
-      stored = &e.value;
-      ++e.waiters;  // pins the entry while the callbacks read it unlocked
+    if (made) e.owned = owned;
+    if (e.ready) {  // first value wins (e.g. a retry racing a late reply)
+      lost = true;
     } else {
-      freed = EraseIfDone(it);  // nobody may want it any more
+      e.ready = true;
+      e.local = local;
+      e.value = std::move(value);
+      if (!e.callbacks.empty()) {
+        cbs.swap(e.callbacks);
+        stored = &e.value;
+        ++e.waiters;  // pins the entry while the callbacks read it unlocked
+      } else {
+        freed = EraseIfDone(it);  // nobody may want it any more
+      }
     }
+  }
+  if (lost) {
+    if (owned && value.contained_size() > 0 && freed_) freed_(id, value);  // undo `arrived`
+    return;
   }
   if (cbs.empty()) {
     Freed(id, freed);
@@ -59,13 +79,13 @@ void MemoryStore::Put(const std::string& id, proto::ObjectValue value) {
 }
 
 void MemoryStore::Release(const std::string& id, bool owned) {
-  std::optional<proto::StoredObject> freed;
+  std::optional<proto::ObjectValue> freed;
   {
     absl::MutexLock lock(&mu_);
     auto it = objects_.find(id);
     if (it == objects_.end()) return;
     it->second.discard = true;
-    it->second.owned = owned;
+    it->second.owned = it->second.owned || owned;
     freed = EraseIfDone(it);
   }
   Freed(id, freed);
@@ -85,7 +105,7 @@ std::optional<proto::ObjectValue> MemoryStore::TryGet(const std::string& id) {
 
 std::optional<proto::ObjectValue> MemoryStore::Get(const std::string& id, absl::Time deadline) {
   std::optional<proto::ObjectValue> out;
-  std::optional<proto::StoredObject> freed;
+  std::optional<proto::ObjectValue> freed;
   {
     absl::MutexLock lock(&mu_);
     Entry* e = &objects_[id];  // node_hash_map: stable while it exists (waiters > 0)

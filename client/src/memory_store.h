@@ -20,9 +20,10 @@ namespace glint::internal {
 class MemoryStore {
  public:
   using Callback = std::function<void(const proto::ObjectValue&)>;
-  // Creates a pending entry; false if one exists already.
-  bool Expect(const std::string& id);
-  void Put(const std::string& id, proto::ObjectValue value);
+  // Creates a pending entry; false if one exists already. `owned`: this
+  // process owns the object (see SetOwnedHooks).
+  bool Expect(const std::string& id, bool owned = false);
+  void Put(const std::string& id, proto::ObjectValue value, bool owned = false);
   bool Contains(const std::string& id);
   // The value if ready now.
   std::optional<proto::ObjectValue> TryGet(const std::string& id);
@@ -43,12 +44,16 @@ class MemoryStore {
   // A copy of the stored value is on this node now (or could not be made).
   void MarkLocal(const std::string& id);
   // Nobody here needs the object any more: frees it now, or, if it is still
-  // pending, right after it arrives and its callbacks ran. For an object this
-  // process owns (`owned`), a copy in a node's store is then freed too.
+  // pending, right after it arrives and its callbacks ran.
   void Release(const std::string& id, bool owned = false);
-  // How owned objects in a node's store are freed (set once, before use).
-  using FreeStored = std::function<void(const std::string& id, const proto::StoredObject&)>;
-  void SetFreeStored(FreeStored f) { free_stored_ = std::move(f); }
+  // For owned objects (set once, before use): `arrived` runs when a value
+  // holding references arrives, `freed` when a value is freed (to free its
+  // copy in a node's store and let go of the references it holds).
+  using ValueHook = std::function<void(const std::string& id, const proto::ObjectValue&)>;
+  void SetOwnedHooks(ValueHook arrived, ValueHook freed) {
+    arrived_ = std::move(arrived);
+    freed_ = std::move(freed);
+  }
 
  private:
   struct Entry {
@@ -61,11 +66,12 @@ class MemoryStore {
     proto::ObjectValue value;
     std::vector<Callback> callbacks;
   };
-  // Erases a discarded entry once nobody reads it; returns what to free in a store.
-  std::optional<proto::StoredObject> EraseIfDone(absl::node_hash_map<std::string, Entry>::iterator it)
+  // Erases a discarded entry once nobody reads it; returns an owned value
+  // that needs the `freed` hook.
+  std::optional<proto::ObjectValue> EraseIfDone(absl::node_hash_map<std::string, Entry>::iterator it)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void Freed(const std::string& id, const std::optional<proto::StoredObject>& s);
-  FreeStored free_stored_;
+  void Freed(const std::string& id, const std::optional<proto::ObjectValue>& v);
+  ValueHook arrived_, freed_;
   LocalCheck local_check_;
   absl::Mutex mu_;
   absl::node_hash_map<std::string, Entry> objects_ ABSL_GUARDED_BY(mu_);

@@ -95,7 +95,14 @@ class DriverService final : public ObjectServing<proto::WorkerService::CallbackS
 using WorkerServiceImpl = ObjectServing<TaskExecutor::AsyncService>;
 
 Runtime::Runtime(RuntimeOptions options) : options_(std::move(options)) {
-  store_.SetFreeStored([this](const std::string& id, const proto::StoredObject& s) { FreeStored(id, s); });
+  store_.SetOwnedHooks(
+      [this](const std::string&, const proto::ObjectValue& v) {
+        for (auto& r : v.contained()) AddLocalRef(r.object_id(), AddrString(r.owner()), /*register_borrow=*/false);
+      },
+      [this](const std::string& id, const proto::ObjectValue& v) {
+        if (v.has_stored()) FreeStored(id, v.stored());
+        for (auto& r : v.contained()) RemoveLocalRef(r.object_id(), AddrString(r.owner()));
+      });
   store_.SetLocalCheck([this](const std::string& id, const proto::ObjectValue& v) { return IsLocal(id, v); });
 }
 
@@ -221,10 +228,13 @@ absl::Status Runtime::StartWorker() {
         return false;
       },
       [this](const proto::TaskSpec& spec, proto::ObjectValue* result) {
+        HandOverContained(spec, result);
         if (result->error().type() != proto::ERROR_NONE || result->data().size() < inline_threshold_) return;
         std::string data = std::move(*result->mutable_data());
+        auto contained = std::move(*result->mutable_contained());
         *result = StoreObject(ReturnObjectId(spec.task_id(), 0), data.size(),
                               [&data](char* dst) { std::memcpy(dst, data.data(), data.size()); }, spec.caller());
+        *result->mutable_contained() = std::move(contained);
       },
       absl::StrCat("node ", ShortHex(options_.node_id), ", pid ", getpid()), paths);
   executor_->SetOnActorExit([this] { RequestExit("the actor called ExitActor()"); });
@@ -362,7 +372,7 @@ proto::TaskSpec Runtime::NewSpec(proto::TaskType type, const std::string& functi
       *ta->mutable_location() = v.stored();
       ta->mutable_ref()->set_object_id(id);
       *ta->mutable_ref()->mutable_owner() = self_;
-      store_.Put(id, std::move(v));
+      store_.Put(id, std::move(v), /*owned=*/true);
       held.push_back({id, self_addr_});  // freed once the call is done (HoldUntilDone)
     } else {
       ta->set_value(std::move(a.data));
@@ -444,10 +454,10 @@ void Runtime::InlineReadyOwnedArgs(proto::TaskSpec& spec, bool pin_unready) {
   }
 }
 
-void Runtime::AddLocalRef(const std::string& id, const std::string& owner) {
+void Runtime::AddLocalRef(const std::string& id, const std::string& owner, bool register_borrow) {
   {
     absl::MutexLock lock(&refs_mu_);
-    if (++local_refs_[id] > 1 || owner.empty() || owner == self_addr_) return;
+    if (++local_refs_[id] > 1 || !register_borrow || owner.empty() || owner == self_addr_) return;
   }
   // Registered before this copy is used, so the owner cannot free the object
   // while we hold it (whoever sent it to us holds it until then).
@@ -465,9 +475,8 @@ void Runtime::RemoveLocalRef(const std::string& id, const std::string& owner) {
     // escaped where nobody reports back (see MarkEscaped).
     if (owned && (escaped_.contains(id) || borrowers_.contains(id))) return;
   }
-  if (owned) return FreeOwned(id);
-  if (!owner.empty()) Borrow(id, owner, false);
-  store_.Release(id, false);
+  if (!owned && !owner.empty()) Borrow(id, owner, false);
+  store_.Release(id, owned);
 }
 
 void Runtime::Borrow(const std::string& id, const std::string& owner, bool add) {
@@ -505,7 +514,7 @@ bool Runtime::OnBorrow(const std::string& id, const std::string& borrower, bool 
     borrowers_.erase(it);
     free_now = !local_refs_.contains(id) && !escaped_.contains(id);
   }
-  if (free_now) FreeOwned(id);
+  if (free_now) store_.Release(id, true);
   return true;
 }
 
@@ -535,7 +544,7 @@ RefData Runtime::SubmitTask(const std::string& function, std::vector<WireArg> ar
     for (auto& [k, v] : opts.resources) (*spec.mutable_resources())[k] = v;
   }
   std::string id = ReturnObjectId(spec.task_id(), 0);
-  store_.Expect(id);
+  store_.Expect(id, /*owned=*/true);
   HoldUntilDone(id, held);
   ResolveOwnedArgs(std::move(spec), [this](proto::TaskSpec s) { tasks_->Submit(std::move(s)); });
   return {id, self_addr_};
@@ -590,7 +599,7 @@ RefData Runtime::SubmitActorTask(const std::string& actor_id, const std::string&
   spec.set_actor_id(actor_id);
   spec.set_caller_id(worker_id_);
   std::string id = ReturnObjectId(spec.task_id(), 0);
-  store_.Expect(id);
+  store_.Expect(id, /*owned=*/true);
   HoldUntilDone(id, held);
   actors_->Submit(std::move(spec));
   return {id, self_addr_};
@@ -600,8 +609,8 @@ RefData Runtime::Put(std::string data, std::vector<RefData> nested) {
   std::string id = RandomId();
   proto::ObjectValue v;
   v.set_data(std::move(data));
-  store_.Put(id, std::move(v));
-  HoldContained(id, std::move(nested));
+  TaskExecutor::AddContained(&v, nested);
+  store_.Put(id, std::move(v), /*owned=*/true);
   return {id, self_addr_};
 }
 
@@ -609,27 +618,29 @@ RefData Runtime::PutStored(size_t size, const std::function<void(char*)>& write,
   std::string id = RandomId();
   auto v = StoreObject(id, size, write, self_);
   ThrowIfError(v);
-  store_.Put(id, std::move(v));
-  HoldContained(id, std::move(nested));
+  TaskExecutor::AddContained(&v, nested);
+  store_.Put(id, std::move(v), /*owned=*/true);
   return {id, self_addr_};
 }
 
-void Runtime::HoldContained(const std::string& id, std::vector<RefData> nested) {
-  if (nested.empty()) return;
-  for (auto& r : nested) AddLocalRef(r.id, r.owner);
-  absl::MutexLock lock(&refs_mu_);
-  contained_[id] = std::move(nested);
-}
-
-void Runtime::FreeOwned(const std::string& id) {
-  store_.Release(id, true);
+void Runtime::HandOverContained(const proto::TaskSpec& spec, proto::ObjectValue* result) {
+  if (result->contained_size() == 0) return;
   std::vector<RefData> held;
-  {
-    absl::MutexLock lock(&refs_mu_);
-    auto it = contained_.find(id);
-    if (it == contained_.end()) return;
-    held = std::move(it->second);
-    contained_.erase(it);
+  for (auto& r : result->contained()) held.push_back({r.object_id(), AddrString(r.owner())});
+  result->clear_contained();
+  bool ok = result->error().type() == proto::ERROR_NONE;
+  std::string caller = AddrString(spec.caller());
+  absl::flat_hash_set<std::string> listed;
+  for (auto& r : held) {
+    if (!ok || !listed.insert(r.id).second) continue;
+    if (r.owner == self_addr_) {
+      OnBorrow(r.id, caller, true);  // on the caller's behalf, before it can read the result
+      auto* c = result->add_contained();
+      c->set_object_id(r.id);
+      *c->mutable_owner() = self_;
+    } else {
+      AddLocalRef(r.id, r.owner, false);  // borrowed: kept for good (the caller registers itself)
+    }
   }
   for (auto& r : held) RemoveLocalRef(r.id, r.owner);
 }

@@ -80,7 +80,8 @@ class Runtime {
   void KillActor(const std::string& actor_id, bool no_restart);
 
   // Ownership (see docs/design-notes.md): counts of ObjectRef copies here.
-  void AddLocalRef(const std::string& id, const std::string& owner);
+  // `register_borrow` false: the owner already counts us (or we hold a copy).
+  void AddLocalRef(const std::string& id, const std::string& owner, bool register_borrow = true);
   void RemoveLocalRef(const std::string& id, const std::string& owner);
   void MarkEscaped(const std::string& id, const std::string& owner);
   // The owner's side of borrowing: false if this process has no such object.
@@ -114,10 +115,10 @@ class Runtime {
   void HoldUntilDone(const std::string& return_id, const std::vector<RefData>& refs);
   // Tells an owner this process borrows (or no longer borrows) an object.
   void Borrow(const std::string& id, const std::string& owner, bool add);
-  // A Put value holds the references packed inside it while it lives.
-  void HoldContained(const std::string& id, std::vector<RefData> nested);
-  // Frees an owned object here (and in a store), then what it held.
-  void FreeOwned(const std::string& id);
+  // A worker's result: registers its caller as the borrower of the
+  // references packed into it that we own (listed for the caller), keeps
+  // borrowed ones for good, and drops the executor's holds.
+  void HandOverContained(const proto::TaskSpec& spec, proto::ObjectValue* result);
   // Large by-value arguments go to the store; they and the references
   // nested in arguments are added to `held`.
   proto::TaskSpec NewSpec(proto::TaskType type, const std::string& function, std::vector<WireArg>& args,
@@ -166,7 +167,6 @@ class Runtime {
   absl::flat_hash_set<std::string> escaped_ ABSL_GUARDED_BY(refs_mu_);
   // Owned objects: the processes that told us they hold references.
   absl::flat_hash_map<std::string, absl::flat_hash_set<std::string>> borrowers_ ABSL_GUARDED_BY(refs_mu_);
-  absl::flat_hash_map<std::string, std::vector<RefData>> contained_ ABSL_GUARDED_BY(refs_mu_);
   absl::Mutex exit_mu_;
   bool exit_requested_ ABSL_GUARDED_BY(exit_mu_) = false;
   std::string exit_reason_ ABSL_GUARDED_BY(exit_mu_);  // set when the actor ended itself

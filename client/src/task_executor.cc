@@ -7,6 +7,7 @@
 #include "client/src/errors_convert.h"
 #include "client/src/registry_lookup.h"
 #include "common/logging.h"
+#include "common/rpc.h"
 
 namespace glint::internal {
 namespace {
@@ -273,18 +274,22 @@ void TaskExecutor::RunOnLoop(Call* call, const std::string& group) {
       }
       try {
         if (auto* am = FindAsyncMethod(fn)) {
-          (*am)(actor_, *args, [this, call, fn, finish](std::string data, std::exception_ptr e) {
-            if (e) {
-              Fail(&call->reply, fn, e);
-            } else {
-              call->reply.mutable_result()->set_data(std::move(data));
-            }
-            finish();
-          });
+          (*am)(actor_, *args,
+                [this, call, fn, finish](std::string data, std::exception_ptr e, std::vector<RefData> contained) {
+                  if (e) {
+                    Fail(&call->reply, fn, e);
+                  } else {
+                    call->reply.mutable_result()->set_data(std::move(data));
+                  }
+                  AddContained(call->reply.mutable_result(), contained);
+                  finish();
+                });
           return;
         }
         if (auto* m = FindMethod(fn)) {  // a plain method of an async actor runs on the loop too
+          EscapeCollector contained(/*hold=*/true);
           call->reply.mutable_result()->set_data((*m)(actor_, *args));
+          AddContained(call->reply.mutable_result(), contained.refs);
         } else {
           *call->reply.mutable_result() = NotFound("the actor method", fn);
         }
@@ -302,11 +307,27 @@ proto::ObjectValue TaskExecutor::NotFound(const char* what, const std::string& f
                                  "); add it to GLINT_REMOTE(...) and rebuild"));
 }
 
+void TaskExecutor::AddContained(proto::ObjectValue* result, const std::vector<RefData>& refs) {
+  for (auto& r : refs) {
+    auto* c = result->add_contained();
+    c->set_object_id(r.id);
+    auto owner = ParseAddress(r.owner);
+    if (owner.ok()) *c->mutable_owner() = *owner;
+  }
+}
+
 void TaskExecutor::Execute(const proto::TaskSpec& spec, proto::PushTaskReply* reply) {
   auto* result = reply->mutable_result();
   const std::string& fn = spec.function_name();
   Args args;
   if (!ResolveArgs(spec, &args, result)) return;
+  // References packed into the result (held until the reply is sent).
+  EscapeCollector contained(/*hold=*/true);
+  struct AddOnExit {
+    proto::ObjectValue* result;
+    EscapeCollector* c;
+    ~AddOnExit() { AddContained(result, c->refs); }
+  } add_on_exit{result, &contained};
   try {
     switch (spec.type()) {
       case proto::NORMAL_TASK: {

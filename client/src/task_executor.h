@@ -45,7 +45,8 @@ class TaskExecutor {
   // Resolves a by-reference argument to its bytes (blocking); false with
   // *error set when it cannot.
   using ArgResolver = std::function<bool(const proto::TaskArg&, Bytes* out, proto::ObjectValue* error)>;
-  // Called on every result before it is sent (moves large ones to the store).
+  // Called on every result before it is sent: moves large ones to the store,
+  // and takes over the references the result holds (`contained`).
   using ResultSink = std::function<void(const proto::TaskSpec&, proto::ObjectValue* result)>;
   TaskExecutor(ArgResolver resolver, ResultSink sink, std::string where, std::string code_paths)
       : resolver_(std::move(resolver)),
@@ -63,6 +64,8 @@ class TaskExecutor {
   bool hosts_actor() const { return actor_ != nullptr; }
   const std::string& actor_id() const { return actor_id_; }
   bool executing_normal_task() const;
+  // Lists references packed into a value (ObjectValue::contained).
+  static void AddContained(proto::ObjectValue* value, const std::vector<RefData>& refs);
   // Called once, after the reply to the call that ran ExitActor() is sent.
   void SetOnActorExit(std::function<void()> f) { on_exit_ = std::move(f); }
 

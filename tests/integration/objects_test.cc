@@ -88,6 +88,16 @@ class Maker {
 
 using BlobRefs = std::vector<glint::ObjectRef<std::vector<uint8_t>>>;
 
+// The same from a coroutine method of an async actor.
+class AsyncMaker {
+ public:
+  static AsyncMaker* Create() { return new AsyncMaker(); }
+  glint::Async<Bundle> Make(int n, int kib) {
+    co_await glint::Yield();
+    co_return Maker().Make(n, kib);
+  }
+};
+
 uint64_t ChecksumAll(BlobRefs refs) {
   uint64_t h = 0;
   for (auto& r : refs) h += Checksum(r.Get());
@@ -113,7 +123,8 @@ class Keeper {
 };
 
 GLINT_REMOTE(MakeBlob, SumNested, Checksum, ChecksumAll, Maker::Create, &Maker::Make, &Maker::Big,
-             Keeper::Create, &Keeper::Keep, &Keeper::SumKept, &Keeper::Forget);
+             Keeper::Create, &Keeper::Keep, &Keeper::SumKept, &Keeper::Forget, AsyncMaker::Create,
+             &AsyncMaker::Make);
 
 // A node's object store, as its raylet reports it.
 glint::proto::ObjectStoreInfo StoreInfo(const std::string& raylet) {
@@ -327,6 +338,29 @@ TEST_F(StoreTest, APutValueKeepsTheReferencesInsideItAliveAndThenLetsThemGo) {
       << "read through the outer value on another node";
   outer = {};
   EXPECT_TRUE(glint::testing::WaitUntil(StoresEmpty)) << Stores() << " (freed with the outer value)";
+}
+
+TEST_F(StoreTest, ReferencesInAReturnedValueLiveWithItAndGoAfterIt) {
+  ASSERT_TRUE(glint::testing::WaitUntil(StoresEmpty)) << Stores();
+  auto maker = glint::Actor(Maker::Create).SetResources(OnB()).Remote();
+  auto bundle = maker.Task(&Maker::Make).Remote(2, 512);
+  for (int round = 0; round < 2; ++round) {  // the actor's own copies are long gone
+    Bundle b = bundle.Get(std::chrono::seconds(60));
+    ASSERT_EQ(b.parts.size(), 2u);
+    for (int i = 0; i < 2; ++i) EXPECT_EQ(Checksum(b.parts[i].Get()), Checksum(Fill(512 << 10, i))) << round;
+  }
+  EXPECT_EQ(StoredObjects(node_b_), 2);
+  bundle = {};
+  EXPECT_TRUE(glint::testing::WaitUntil(StoresEmpty)) << Stores() << " (freed once the result went)";
+  glint::Kill(maker);
+  // A coroutine's result does the same.
+  auto async_maker = glint::Actor(AsyncMaker::Create).SetResources(OnB()).Remote();
+  auto later = async_maker.Task(&AsyncMaker::Make).Remote(1, 256);
+  later.Get(std::chrono::seconds(60));
+  EXPECT_EQ(Checksum(later.Get().parts[0].Get()), Checksum(Fill(256 << 10, 0)));
+  later = {};
+  EXPECT_TRUE(glint::testing::WaitUntil(StoresEmpty)) << Stores();
+  glint::Kill(async_maker);
 }
 
 TEST_F(StoreTest, AnActorThatKeepsBorrowedReferencesKeepsTheObjectsAlive) {

@@ -23,7 +23,9 @@ using FunctionInvoker = std::function<std::string(const Args&)>;
 using FactoryInvoker = std::function<void*(const Args&)>;
 using MethodInvoker = std::function<std::string(void*, const Args&)>;
 // A coroutine method: starts it; `done` gets the packed result or the error.
-using AsyncDone = std::function<void(std::string, std::exception_ptr)>;
+// An async method's result: its bytes (or error) and the references packed
+// into it (held; see EscapeCollector).
+using AsyncDone = std::function<void(std::string, std::exception_ptr, std::vector<RefData>)>;
 using AsyncMethodInvoker = std::function<void(void*, const Args&, AsyncDone)>;
 
 // `class_key` (typeid name of the actor class) ties methods to factories, so
@@ -94,6 +96,7 @@ void RegisterMember(const std::string& name, M m, std::tuple<A...>*) {
           co->Start([co, done] {
             std::string data;
             std::exception_ptr error;
+            EscapeCollector contained(/*hold=*/true);
             try {
               if constexpr (std::is_void_v<typename R::ValueType>) {
                 co->Result();
@@ -105,7 +108,7 @@ void RegisterMember(const std::string& name, M m, std::tuple<A...>*) {
               error = std::current_exception();
             }
             delete co;
-            done(std::move(data), error);
+            done(std::move(data), error, std::move(contained.refs));
           });
         },
         typeid(C).name());

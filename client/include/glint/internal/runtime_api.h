@@ -93,17 +93,21 @@ void RemoveLocalRef(const std::string& id, const std::string& owner);
 void MarkEscaped(const std::string& id, const std::string& owner);
 
 // While alive, references serialized on this thread are collected here
-// instead (a call's arguments: the call holds them until it is done).
+// instead (a call's arguments: the call holds them until it is done). With
+// `hold`, each one also gets a local reference that whoever takes `refs`
+// must drop (a returned value's references, which outlive their ObjectRefs).
 class EscapeCollector {
  public:
-  EscapeCollector();
+  explicit EscapeCollector(bool hold = false);
   ~EscapeCollector();
   EscapeCollector(const EscapeCollector&) = delete;
   EscapeCollector& operator=(const EscapeCollector&) = delete;
+  bool hold() const { return hold_; }
   std::vector<RefData> refs;
 
  private:
   EscapeCollector* outer_;
+  bool hold_;
 };
 
 
