@@ -35,9 +35,10 @@ absl::StatusOr<std::shared_ptr<MappedFile>> Map(const std::string& path, bool wr
   }
   char* data = g_empty;
   if (size > 0) {
-    // Populated up front: one call instead of a page fault per page, which
-    // costs a lot on some virtual machines (see docs/design-notes.md).
-    void* p = mmap(nullptr, size, write ? PROT_READ | PROT_WRITE : PROT_READ, MAP_SHARED | MAP_POPULATE, fd, 0);
+    // A read-only file (a spilled object) is read whole: populated up front,
+    // one call instead of a page fault per page (costly on some machines).
+    void* p = mmap(nullptr, size, write ? PROT_READ | PROT_WRITE : PROT_READ,
+                   write ? MAP_SHARED : MAP_SHARED | MAP_POPULATE, fd, 0);
     if (p == MAP_FAILED) {
       int err = errno;
       close(fd);
@@ -55,10 +56,6 @@ std::string ObjectFilePath(const std::string& dir, const std::string& object_id)
   return absl::StrCat(dir, "/", IdHex(object_id));
 }
 
-std::string PartFilePath(const std::string& dir, const std::string& object_id) {
-  return absl::StrCat(dir, "/", IdHex(object_id), ".part");
-}
-
 MappedFile::~MappedFile() {
   if (data_ != g_empty) munmap(data_, size_);
 }
@@ -69,15 +66,6 @@ absl::StatusOr<std::shared_ptr<MappedFile>> MappedFile::Open(const std::string& 
 
 absl::StatusOr<std::shared_ptr<MappedFile>> MappedFile::OpenForWrite(const std::string& path, size_t size) {
   return Map(path, true, size);
-}
-
-absl::StatusOr<std::shared_ptr<MappedFile>> OpenStoredObject(const std::string& dir,
-                                                             const std::string& spill_dir,
-                                                             const std::string& object_id) {
-  auto m = MappedFile::Open(ObjectFilePath(dir, object_id));
-  if (m.ok() || !absl::IsNotFound(m.status()) || spill_dir.empty()) return m;
-  // Spilling copies the file to disk before it unlinks the in-memory one.
-  return MappedFile::Open(ObjectFilePath(spill_dir, object_id));
 }
 
 }  // namespace glint

@@ -29,39 +29,34 @@ int64_t FreeBytes(const std::string& dir) {
   return static_cast<int64_t>(st.f_bavail) * static_cast<int64_t>(st.f_frsize);
 }
 
-// Copies `from` to `to` (a new file) in the kernel.
-bool CopyFile(const std::string& from, const std::string& to, int64_t size) {
-  int in = open(from.c_str(), O_RDONLY | O_CLOEXEC);
-  if (in < 0) return false;
-  int out = open(to.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (out < 0) {
-    close(in);
-    return false;
-  }
-  int64_t done = 0;
-  while (done < size) {
-    ssize_t n = sendfile(out, in, nullptr, static_cast<size_t>(size - done));
-    if (n <= 0) break;
-    done += n;
-  }
-  close(in);
-  close(out);
-  return done == size;
-}
+}  // namespace
 
+namespace {
+constexpr int64_t kAlign = 4096;
+int64_t Aligned(int64_t size) { return (size + kAlign - 1) / kAlign * kAlign; }
 }  // namespace
 
 ObjectStore::ObjectStore(ObjectStoreOptions options) : options_(std::move(options)) {}
 
 ObjectStore::~ObjectStore() { Clear(); }
 
+std::string ObjectStore::arena_path() const { return options_.dir + "/arena"; }
+
+std::string ObjectStore::SpillPath(const std::string& id) const { return ObjectFilePath(options_.spill_dir, id); }
+
 void ObjectStore::Clear() {
   absl::MutexLock lock(&mu_);
   for (auto& [id, e] : objects_) {
-    unlink((e.sealed ? ObjectFilePath : PartFilePath)(e.spilled ? options_.spill_dir : options_.dir, id).c_str());
+    if (e.offset < 0) unlink(SpillPath(id).c_str());
   }
   objects_.clear();
+  free_.clear();
   used_ = spilled_bytes_ = num_spilled_ = 0;
+  if (fd_ >= 0) {
+    close(fd_);
+    fd_ = -1;
+    unlink(arena_path().c_str());
+  }
   std::error_code ec;
   std::filesystem::remove(options_.dir, ec);  // only if empty: never someone else's files
   if (!options_.spill_dir.empty()) std::filesystem::remove(options_.spill_dir, ec);
@@ -74,24 +69,73 @@ absl::Status ObjectStore::Init() {
     std::filesystem::create_directories(d, ec);
     if (ec) return absl::InternalError(absl::StrCat("cannot make the object store directory ", d, ": ", ec.message()));
   }
-  if (options_.capacity <= 0) return absl::InvalidArgumentError("the object store needs a capacity above 0");
+  if (options_.capacity < kAlign) return absl::InvalidArgumentError("the object store needs a capacity of at least 4 KiB");
+  fd_ = open(arena_path().c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd_ < 0 || ftruncate(fd_, options_.capacity) != 0) {
+    return absl::InternalError(absl::StrCat("cannot make the object store ", arena_path(), ": ", strerror(errno)));
+  }
+  absl::MutexLock lock(&mu_);
+  free_[0] = options_.capacity / kAlign * kAlign;
   return absl::OkStatus();
+}
+
+int64_t ObjectStore::Allocate(int64_t size) {
+  int64_t need = Aligned(size);
+  if (need == 0) return 0;  // nothing to store: any offset will do
+  for (auto it = free_.begin(); it != free_.end(); ++it) {
+    if (it->second < need) continue;
+    int64_t offset = it->first, left = it->second - need;
+    free_.erase(it);
+    if (left > 0) free_[offset + need] = left;
+    used_ += need;
+    return offset;
+  }
+  return -1;
+}
+
+void ObjectStore::Release(int64_t offset, int64_t size) {
+  int64_t len = Aligned(size);
+  if (len == 0) return;
+  used_ -= len;
+  auto next = free_.lower_bound(offset);
+  int64_t start = offset, end = offset + len;
+  if (next != free_.begin()) {
+    auto prev = std::prev(next);
+    if (prev->first + prev->second == start) {
+      start = prev->first;
+      free_.erase(prev);
+    }
+  }
+  if (next != free_.end() && next->first == end) {
+    end += next->second;
+    free_.erase(next);
+  }
+  free_[start] = end - start;
+  // Memory above the warm part goes back to the system.
+  int64_t lo = std::max(offset, options_.warm_bytes);
+  if (offset + len > lo) fallocate(fd_, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, lo, offset + len - lo);
+}
+
+int64_t ObjectStore::Largest() {
+  int64_t best = 0;
+  for (auto& [off, len] : free_) best = std::max(best, len);
+  return best;
 }
 
 std::string ObjectStore::Describe() {
   int pinned = 0;
-  for (auto& [id, e] : objects_) pinned += e.primary && !e.spilled;
+  for (auto& [id, e] : objects_) pinned += e.primary && e.offset >= 0;
   return absl::StrCat("capacity ", Mib(options_.capacity), ", ", Mib(used_), " used by ", objects_.size(),
                       " objects (", pinned, " primary copies in memory), spilling ",
                       options_.spill_dir.empty() ? "off" : "on");
 }
 
-absl::StatusOr<std::string> ObjectStore::Create(const std::string& id, int64_t size, const ObjectMeta& meta,
-                                                bool primary) {
+absl::StatusOr<int64_t> ObjectStore::Create(const std::string& id, int64_t size, const ObjectMeta& meta,
+                                            bool primary) {
   if (size < 0) return absl::InvalidArgumentError("an object's size cannot be negative");
   absl::MutexLock lock(&mu_);
   if (objects_.contains(id)) return absl::AlreadyExistsError(absl::StrCat("object ", ShortHex(id), " exists"));
-  if (size > options_.capacity) {
+  if (Aligned(size) > options_.capacity / kAlign * kAlign) {
     return absl::ResourceExhaustedError(absl::StrCat("an object of ", Mib(size),
                                                      " is larger than the node's object store (",
                                                      Mib(options_.capacity), "; see --object_store_memory)"));
@@ -100,34 +144,25 @@ absl::StatusOr<std::string> ObjectStore::Create(const std::string& id, int64_t s
     return absl::ResourceExhaustedError(absl::StrCat("the object store has no room for ", Mib(size), ": ",
                                                      Describe()));
   }
-  std::string path = PartFilePath(options_.dir, id);
-  int fd = open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return absl::InternalError(absl::StrCat("cannot create ", path, ": ", strerror(errno)));
-  int rc = ftruncate(fd, size);
-  int err = errno;
-  close(fd);
-  if (rc != 0) {
-    unlink(path.c_str());
-    return absl::ResourceExhaustedError(absl::StrCat("cannot size ", path, ": ", strerror(err)));
-  }
+  int64_t offset = Allocate(size);
   Entry& e = objects_[id];
   e.size = size;
+  e.offset = offset;
   e.primary = primary;
   e.meta = meta;
   e.created_ms = NowMs();
   e.last_use = ++clock_;
-  used_ += size;
-  return path;
+  return offset;
 }
 
 bool ObjectStore::MakeRoom(int64_t size) {
-  while (used_ + size > options_.capacity) {
-    // The least recently used sealed object in memory: a cached copy if
-    // there is one (evicted), else a primary copy (spilled).
+  while (Largest() < Aligned(size)) {
+    // The least recently used sealed, unpinned object in memory: a cached
+    // copy if there is one (evicted), else a primary copy (spilled).
     std::string victim;
     const Entry* best = nullptr;
     for (auto& [id, e] : objects_) {
-      if (!e.sealed || e.spilled) continue;
+      if (!e.sealed || e.offset < 0 || !e.pins.empty() || e.freed) continue;
       if (e.primary && options_.spill_dir.empty()) continue;
       bool better = !best || (best->primary && !e.primary) ||
                     (best->primary == e.primary && e.last_use < best->last_use);
@@ -154,18 +189,24 @@ bool ObjectStore::Spill(const std::string& id, Entry& e) {
                  << " is nearly full";
     return false;
   }
-  std::string part = PartFilePath(options_.spill_dir, id);
-  std::string dest = ObjectFilePath(options_.spill_dir, id);
-  if (!CopyFile(ObjectFilePath(options_.dir, id), part, e.size) || rename(part.c_str(), dest.c_str()) != 0) {
-    LOG(WARNING) << "cannot spill object " << ShortHex(id) << " to " << options_.spill_dir << ": "
-                 << strerror(errno);
+  std::string dest = SpillPath(id);
+  std::string part = dest + ".part";
+  int out = open(part.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  off_t from = e.offset;
+  int64_t done = 0;
+  while (out >= 0 && done < e.size) {
+    ssize_t n = sendfile(out, fd_, &from, static_cast<size_t>(e.size - done));
+    if (n <= 0) break;
+    done += n;
+  }
+  if (out >= 0) close(out);
+  if (done != e.size || rename(part.c_str(), dest.c_str()) != 0) {
+    LOG(WARNING) << "cannot spill object " << ShortHex(id) << " to " << options_.spill_dir << ": " << strerror(errno);
     unlink(part.c_str());
     return false;
   }
-  // Readers look in memory first, then on disk: both exist until here.
-  unlink(ObjectFilePath(options_.dir, id).c_str());
-  e.spilled = true;
-  used_ -= e.size;
+  Release(e.offset, e.size);
+  e.offset = -1;
   spilled_bytes_ += e.size;
   ++num_spilled_;
   VLOG(1) << "spilled object " << ShortHex(id) << " (" << e.size << " bytes)";
@@ -176,10 +217,9 @@ absl::Status ObjectStore::Seal(const std::string& id) {
   absl::MutexLock lock(&mu_);
   auto it = objects_.find(id);
   if (it == objects_.end()) return absl::NotFoundError(absl::StrCat("no object ", ShortHex(id), " is being written"));
-  if (it->second.sealed) return absl::OkStatus();
-  std::string part = PartFilePath(options_.dir, id);
-  if (rename(part.c_str(), ObjectFilePath(options_.dir, id).c_str()) != 0) {
-    return absl::InternalError(absl::StrCat("cannot seal ", part, ": ", strerror(errno)));
+  if (it->second.freed && it->second.pins.empty()) {
+    Erase(id, nullptr);
+    return absl::NotFoundError(absl::StrCat("object ", ShortHex(id), " was freed while it was being written"));
   }
   it->second.sealed = true;
   return absl::OkStatus();
@@ -188,20 +228,24 @@ absl::Status ObjectStore::Seal(const std::string& id) {
 void ObjectStore::Abort(const std::string& id) {
   absl::MutexLock lock(&mu_);
   auto it = objects_.find(id);
-  if (it != objects_.end() && !it->second.sealed) Erase(id, nullptr);
+  if (it == objects_.end() || it->second.sealed) return;
+  if (it->second.pins.empty()) {
+    Erase(id, nullptr);
+  } else {
+    it->second.freed = true;
+  }
 }
 
 void ObjectStore::Erase(const std::string& id, Holders* holders) {
   auto it = objects_.find(id);
   if (it == objects_.end()) return;
   Entry& e = it->second;
-  const std::string& dir = e.spilled ? options_.spill_dir : options_.dir;
-  unlink((e.sealed ? ObjectFilePath(dir, id) : PartFilePath(dir, id)).c_str());
-  if (e.spilled) {
+  if (e.offset >= 0) {
+    Release(e.offset, e.size);
+  } else {
+    unlink(SpillPath(id).c_str());
     spilled_bytes_ -= e.size;
     --num_spilled_;
-  } else {
-    used_ -= e.size;
   }
   if (holders) {
     for (auto& h : e.holders) (*holders)[h].push_back(id);
@@ -209,10 +253,23 @@ void ObjectStore::Erase(const std::string& id, Holders* holders) {
   objects_.erase(it);
 }
 
+void ObjectStore::FreeOne(const std::string& id, Holders* holders) {
+  auto it = objects_.find(id);
+  if (it == objects_.end()) return;
+  Entry& e = it->second;
+  // An object being written is dropped by its writer (Seal or Abort).
+  if (e.pins.empty() && e.sealed) return Erase(id, holders);
+  e.freed = true;
+  if (holders) {
+    for (auto& h : e.holders) (*holders)[h].push_back(id);
+    e.holders.clear();
+  }
+}
+
 ObjectStore::Holders ObjectStore::Free(const std::vector<std::string>& ids) {
   Holders holders;
   absl::MutexLock lock(&mu_);
-  for (auto& id : ids) Erase(id, &holders);
+  for (auto& id : ids) FreeOne(id, &holders);
   return holders;
 }
 
@@ -221,38 +278,101 @@ ObjectStore::Holders ObjectStore::FreeOwnedIf(const std::function<bool(const Obj
   absl::MutexLock lock(&mu_);
   std::vector<std::string> ids;
   for (auto& [id, e] : objects_) {
-    if (e.primary && pred(e.meta)) ids.push_back(id);
+    if (e.primary && !e.freed && pred(e.meta)) ids.push_back(id);
   }
-  for (auto& id : ids) Erase(id, &holders);
+  for (auto& id : ids) FreeOne(id, &holders);
   return holders;
 }
 
 bool ObjectStore::IsSealed(const std::string& id) {
   absl::MutexLock lock(&mu_);
   auto it = objects_.find(id);
-  if (it == objects_.end() || !it->second.sealed) return false;
+  if (it == objects_.end() || !it->second.sealed || it->second.freed) return false;
   it->second.last_use = ++clock_;
   return true;
 }
 
-bool ObjectStore::Locate(const std::string& id, const std::string& requester, std::string* path,
-                         int64_t* size) {
+bool ObjectStore::Pin(const std::string& id, const std::string& client, ObjectLocation* where) {
   absl::MutexLock lock(&mu_);
   auto it = objects_.find(id);
-  if (it == objects_.end() || !it->second.sealed) return false;
+  if (it == objects_.end() || !it->second.sealed || it->second.freed) return false;
   Entry& e = it->second;
   e.last_use = ++clock_;
-  if (!requester.empty()) e.holders.insert(requester);
-  *path = ObjectFilePath(e.spilled ? options_.spill_dir : options_.dir, id);
-  *size = e.size;
+  ++e.pins[client];
+  where->offset = e.offset;
+  where->size = e.size;
+  where->spill_path = e.offset < 0 ? SpillPath(id) : "";
   return true;
+}
+
+void ObjectStore::Unpin(const std::string& id, const std::string& client) {
+  absl::MutexLock lock(&mu_);
+  auto it = objects_.find(id);
+  if (it == objects_.end()) return;
+  Entry& e = it->second;
+  auto p = e.pins.find(client);
+  if (p == e.pins.end()) return;
+  if (--p->second == 0) e.pins.erase(p);
+  if (e.pins.empty() && e.freed && e.sealed) Erase(id, nullptr);  // an unsealed one goes at Seal/Abort
+}
+
+void ObjectStore::UnpinAll(const std::string& client) {
+  absl::MutexLock lock(&mu_);
+  std::vector<std::string> gone;
+  for (auto& [id, e] : objects_) {
+    if (e.pins.erase(client) > 0 && e.pins.empty() && e.freed && e.sealed) gone.push_back(id);
+  }
+  for (auto& id : gone) Erase(id, nullptr);
+}
+
+absl::Status ObjectStore::Read(const std::string& id, int64_t offset, int64_t length, const std::string& requester,
+                               std::string* out, int64_t* total_size) {
+  static const std::string kReader = "(chunk reader)";
+  ObjectLocation where;
+  if (!Pin(id, kReader, &where)) return absl::NotFoundError("no such object");
+  absl::Status status;
+  if (offset < 0 || length < 0 || offset + length > where.size) {
+    status = absl::OutOfRangeError("the chunk is outside the object");
+  } else {
+    int fd = where.offset >= 0 ? fd_ : open(where.spill_path.c_str(), O_RDONLY | O_CLOEXEC);
+    out->resize(static_cast<size_t>(length));
+    ssize_t n = fd < 0 ? -1 : pread(fd, out->data(), out->size(), (where.offset >= 0 ? where.offset : 0) + offset);
+    if (fd >= 0 && fd != fd_) close(fd);
+    if (n != length) status = absl::DataLossError("cannot read the object's bytes");
+  }
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = objects_.find(id);
+    if (it != objects_.end() && offset == 0 && !requester.empty()) it->second.holders.insert(requester);
+  }
+  Unpin(id, kReader);
+  *total_size = where.size;
+  return status;
+}
+
+absl::Status ObjectStore::Write(const std::string& id, int64_t offset, const std::string& data) {
+  int64_t base;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = objects_.find(id);
+    if (it == objects_.end() || it->second.sealed) return absl::NotFoundError("no such object being written");
+    if (offset < 0 || offset + static_cast<int64_t>(data.size()) > it->second.size) {
+      return absl::OutOfRangeError("the chunk is outside the object");
+    }
+    base = it->second.offset;
+  }
+  // Unsealed objects are never moved or reused, so no lock is needed here.
+  if (pwrite(fd_, data.data(), data.size(), base + offset) != static_cast<ssize_t>(data.size())) {
+    return absl::ResourceExhaustedError(absl::StrCat("cannot write to the object store: ", strerror(errno)));
+  }
+  return absl::OkStatus();
 }
 
 void ObjectStore::DropStaleWrites(int64_t now_ms, int64_t max_age_ms) {
   absl::MutexLock lock(&mu_);
   std::vector<std::string> stale;
   for (auto& [id, e] : objects_) {
-    if (!e.sealed && now_ms - e.created_ms > max_age_ms) stale.push_back(id);
+    if (!e.sealed && e.pins.empty() && now_ms - e.created_ms > max_age_ms) stale.push_back(id);
   }
   for (auto& id : stale) {
     LOG(WARNING) << "dropping object " << ShortHex(id) << ": created but never sealed";
@@ -263,6 +383,7 @@ void ObjectStore::DropStaleWrites(int64_t now_ms, int64_t max_age_ms) {
 proto::ObjectStoreInfo ObjectStore::Info() {
   proto::ObjectStoreInfo info;
   info.set_dir(options_.dir);
+  info.set_arena(arena_path());
   info.set_spill_dir(options_.spill_dir);
   info.set_capacity(options_.capacity);
   info.set_inline_threshold(options_.inline_threshold);

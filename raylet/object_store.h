@@ -1,16 +1,22 @@
 // ObjectStore: a node's store of large objects, shared by every process on
-// the node. Each object is one file in a shared-memory directory (tmpfs), so
-// readers map it without a copy through a socket, and freeing it gives the
-// memory straight back (no allocator inside a big arena to fragment).
+// the node. Objects live in one shared-memory file (the arena, in a tmpfs
+// directory) that every process maps once and keeps mapped, so writing or
+// reading an object touches memory that is already mapped: on machines
+// where a page fault is costly this is what makes the store fast (see
+// docs/design-notes.md). Ranges of the arena are handed out first-fit, so a
+// store that is put into and freed from keeps reusing warm memory; freed
+// ranges beyond `warm_bytes` are given back to the system.
 //
-// Object lifecycle: Create (room reserved, "<id>.part" made) -> the writer
-// fills it -> Seal (renamed to "<id>", visible to readers) -> Free. A primary
-// copy (made by the process that produced the value) stays until its owner
-// frees it; when memory runs short it is spilled to disk (copied, then the
-// in-memory file unlinked). A secondary copy (pulled from another node) is a
-// cache: it is evicted, least recently used first, to make room.
+// Object lifecycle: Create (a range reserved) -> the writer fills it -> Seal
+// (visible to readers) -> Free. A primary copy (made by the process that
+// produced the value) stays until its owner frees it; when memory runs short
+// it is spilled to disk (copied to a file of its own, its range reused). A
+// secondary copy (pulled from another node) is a cache: it is evicted, least
+// recently used first, to make room.
 //
-// Readers that have a file mapped keep reading it after it is unlinked.
+// Readers pin an object while they read it (Pin/Unpin, per client): a
+// pinned object is never spilled, evicted or reused; freeing it takes effect
+// when the last pin goes. A client's pins go when it exits (UnpinAll).
 // Thread-safe (one lock; spilling copies under it).
 #pragma once
 #include <cstdint>
@@ -28,12 +34,14 @@
 namespace glint::raylet {
 
 struct ObjectStoreOptions {
-  std::string dir;        // made if missing; its object files are removed at destruction
+  std::string dir;        // made if missing; the arena file is made in it and removed at Clear()
   std::string spill_dir;  // "": never spill
-  int64_t capacity = 0;   // bytes of objects in memory
+  int64_t capacity = 0;   // bytes of objects in memory (the arena's size)
   int64_t inline_threshold = 100 * 1024;
   // Spilling keeps this much disk free.
   int64_t spill_reserve_bytes = 256 << 20;
+  // Freed memory below this offset of the arena stays allocated for reuse.
+  int64_t warm_bytes = int64_t{1} << 30;
 };
 
 struct ObjectMeta {
@@ -42,19 +50,25 @@ struct ObjectMeta {
   std::string job_id;
 };
 
+// Where a sealed object's bytes are: a range of the arena, or a spill file.
+struct ObjectLocation {
+  int64_t offset = -1;     // in the arena; -1 when spilled
+  int64_t size = 0;
+  std::string spill_path;  // when spilled
+};
+
 class ObjectStore {
  public:
   explicit ObjectStore(ObjectStoreOptions options);
   ~ObjectStore();  // Clear()s
   absl::Status Init();
-  // Deletes every object's file and the directory (when the node stops).
+  // Deletes the arena and every spilled file (when the node stops).
   void Clear();
 
   // Reserves `size` bytes (evicting cached copies and spilling primaries if
-  // needed) and makes the file to write, whose path it returns. AlreadyExists
-  // when the object is here or being written; ResourceExhausted when full.
-  absl::StatusOr<std::string> Create(const std::string& id, int64_t size, const ObjectMeta& meta,
-                                     bool primary);
+  // needed); returns the offset in the arena to write at. AlreadyExists when
+  // the object is here or being written; ResourceExhausted when full.
+  absl::StatusOr<int64_t> Create(const std::string& id, int64_t size, const ObjectMeta& meta, bool primary);
   absl::Status Seal(const std::string& id);
   // Drops an object being written (the writer failed).
   void Abort(const std::string& id);
@@ -66,35 +80,56 @@ class ObjectStore {
   Holders FreeOwnedIf(const std::function<bool(const ObjectMeta&)>& pred);
 
   bool IsSealed(const std::string& id);
-  // A sealed object's file (in memory or spilled) and size, for a raylet
-  // reading it in chunks; `requester` is then told when it is freed.
-  bool Locate(const std::string& id, const std::string& requester, std::string* path, int64_t* size);
+  // Pins a sealed object for `client` and says where it is; false if absent.
+  bool Pin(const std::string& id, const std::string& client, ObjectLocation* where);
+  void Unpin(const std::string& id, const std::string& client);
+  // A client is gone: its pins go.
+  void UnpinAll(const std::string& client);
+  // Reads part of a sealed object for a raylet pulling it, which is then
+  // told when the object is freed. NotFound if absent.
+  absl::Status Read(const std::string& id, int64_t offset, int64_t length, const std::string& requester,
+                    std::string* out, int64_t* total_size);
+  // Writes part of an object being written (a pull).
+  absl::Status Write(const std::string& id, int64_t offset, const std::string& data);
   // Drops objects left unsealed longer than `max_age_ms` (their writer died).
   void DropStaleWrites(int64_t now_ms, int64_t max_age_ms);
 
   proto::ObjectStoreInfo Info();
   const ObjectStoreOptions& options() const { return options_; }
+  std::string arena_path() const;
 
  private:
   struct Entry {
     int64_t size = 0;
+    int64_t offset = -1;  // in the arena; -1 once spilled
     bool sealed = false;
     bool primary = false;
-    bool spilled = false;
+    bool freed = false;   // freed while pinned: goes with the last pin
     int64_t created_ms = 0;
     uint64_t last_use = 0;
     ObjectMeta meta;
-    absl::flat_hash_set<std::string> holders;  // raylets that pulled a copy
+    absl::flat_hash_set<std::string> holders;     // raylets that pulled a copy
+    absl::flat_hash_map<std::string, int> pins;   // client -> count
   };
   // Frees memory until `size` more bytes fit; false if they cannot.
   bool MakeRoom(int64_t size) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   bool Spill(const std::string& id, Entry& e) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Removes an unpinned object (its range or spill file); collects holders.
   void Erase(const std::string& id, Holders* holders) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Erase, or, if pinned, mark it to go with its last pin.
+  void FreeOne(const std::string& id, Holders* holders) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Arena ranges (4 KiB aligned, first fit); -1 if nothing fits.
+  int64_t Allocate(int64_t size) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void Release(int64_t offset, int64_t size) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  int64_t Largest() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  std::string SpillPath(const std::string& id) const;
   std::string Describe() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const ObjectStoreOptions options_;
+  int fd_ = -1;  // the arena
   absl::Mutex mu_;
   absl::flat_hash_map<std::string, Entry> objects_ ABSL_GUARDED_BY(mu_);
+  std::map<int64_t, int64_t> free_ ABSL_GUARDED_BY(mu_);  // offset -> length
   int64_t used_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t spilled_bytes_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t num_spilled_ ABSL_GUARDED_BY(mu_) = 0;

@@ -109,22 +109,18 @@ class RayletServer::Puller {
         it->second->waiters.push_back(std::move(done));
         return;
       }
-      auto path = r_->store_->Create(id, source.size(), {}, /*primary=*/false);
-      if (!path.ok()) {
-        if (absl::IsAlreadyExists(path.status()) && r_->store_->IsSealed(id)) return done(grpc::Status::OK);
-        return done(ToGrpc(path.status()));
+      auto offset = r_->store_->Create(id, source.size(), {}, /*primary=*/false);
+      if (!offset.ok()) {
+        if (absl::IsAlreadyExists(offset.status()) && r_->store_->IsSealed(id)) return done(grpc::Status::OK);
+        return done(ToGrpc(offset.status()));
       }
       t = std::make_shared<Transfer>();
       t->id = id;
       t->source = source;
-      t->fd = open(path->c_str(), O_WRONLY | O_CLOEXEC);
       t->waiters.push_back(std::move(done));
       transfers_[id] = t;
-      if (t->fd < 0) {
-        t->error = grpc::Status(grpc::StatusCode::INTERNAL, absl::StrCat("cannot open ", *path));
-      }
     }
-    if (!t->error.ok() || source.size() == 0) return Finish(t);
+    if (source.size() == 0) return Finish(t);
     absl::MutexLock lock(&t->mu);
     for (int i = 0; i < kInFlight && t->next < source.size(); ++i) ReadNext(t);
   }
@@ -133,7 +129,6 @@ class RayletServer::Puller {
   struct Transfer {
     std::string id;
     proto::StoredObject source;
-    int fd = -1;
     std::vector<Done> waiters;  // guarded by Puller::mu_
     absl::Mutex mu;
     int64_t next = 0;      // guarded by mu
@@ -164,10 +159,8 @@ class RayletServer::Puller {
               } else if (static_cast<int64_t>(rp.data().size()) != rq.length() ||
                          rp.total_size() != t->source.size()) {
                 t->error = grpc::Status(grpc::StatusCode::DATA_LOSS, "a chunk came back with the wrong size");
-              } else if (pwrite(t->fd, rp.data().data(), rp.data().size(), rq.offset()) !=
-                         static_cast<ssize_t>(rp.data().size())) {
-                t->error = grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
-                                        absl::StrCat("cannot write a pulled chunk: ", strerror(errno)));
+              } else if (auto w = r_->store_->Write(t->id, rq.offset(), rp.data()); !w.ok()) {
+                t->error = ToGrpc(w);
               }
             }
             if (t->error.ok() && t->next < t->source.size()) {
@@ -181,7 +174,6 @@ class RayletServer::Puller {
   }
 
   void Finish(const std::shared_ptr<Transfer>& t) {
-    if (t->fd >= 0) close(t->fd);
     grpc::Status result;
     {
       absl::MutexLock lock(&t->mu);
@@ -276,6 +268,7 @@ class RayletServer::Service final : public proto::RayletService::CallbackService
     r_->pool_->KillJob(req->job_id());
     // The driver's objects go with it (its workers' go as they exit).
     if (!req->driver().empty()) {
+      r_->store_->UnpinAll(req->driver());
       r_->ForwardFree(r_->store_->FreeOwnedIf([req](const ObjectMeta& m) {
         return m.job_id == req->job_id() && m.owner == req->driver();
       }));
@@ -289,10 +282,11 @@ class RayletServer::Service final : public proto::RayletService::CallbackService
     if (req->object_id().empty()) {
       return Done(ctx, grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "an object needs an id"));
     }
-    auto path = r_->store_->Create(req->object_id(), req->size(),
-                                   {req->owner(), req->owner_worker_id(), req->job_id()}, /*primary=*/true);
-    if (!path.ok()) return Done(ctx, ToGrpc(path.status()));
-    reply->set_path(*path);
+    auto offset = r_->store_->Create(req->object_id(), req->size(),
+                                     {req->owner(), req->owner_worker_id(), req->job_id()}, /*primary=*/true);
+    if (!offset.ok()) return Done(ctx, ToGrpc(offset.status()));
+    reply->set_path(r_->store_->arena_path());
+    reply->set_offset(*offset);
     return Done(ctx, grpc::Status::OK);
   }
 
@@ -322,29 +316,34 @@ class RayletServer::Service final : public proto::RayletService::CallbackService
   grpc::ServerUnaryReactor* ReadObjectChunk(grpc::CallbackServerContext* ctx,
                                             const proto::ReadObjectChunkRequest* req,
                                             proto::ReadObjectChunkReply* reply) override {
-    // The file may move to disk between finding and opening it: look twice.
-    for (int attempt = 0; attempt < 2; ++attempt) {
-      std::string path;
-      int64_t size = 0;
-      if (!r_->store_->Locate(req->object_id(), req->offset() == 0 ? req->requester() : "", &path, &size)) break;
-      if (req->offset() < 0 || req->length() < 0 || req->offset() + req->length() > size) {
-        return Done(ctx, grpc::Status(grpc::StatusCode::OUT_OF_RANGE, "the chunk is outside the object"));
-      }
-      int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-      if (fd < 0) continue;
-      std::string* data = reply->mutable_data();
-      data->resize(static_cast<size_t>(req->length()));
-      ssize_t n = pread(fd, data->data(), data->size(), req->offset());
-      close(fd);
-      if (n != req->length()) {
-        return Done(ctx, grpc::Status(grpc::StatusCode::DATA_LOSS, "cannot read the object's file"));
-      }
-      reply->set_total_size(size);
-      return Done(ctx, grpc::Status::OK);
+    int64_t total = 0;
+    auto s = r_->store_->Read(req->object_id(), req->offset(), req->length(), req->requester(),
+                              reply->mutable_data(), &total);
+    if (absl::IsNotFound(s)) {
+      return Done(ctx, grpc::Status(grpc::StatusCode::NOT_FOUND,
+                                    absl::StrCat("node ", ShortHex(r_->node_id_), " has no object ",
+                                                 ShortHex(req->object_id()), " (freed or lost)")));
     }
-    return Done(ctx, grpc::Status(grpc::StatusCode::NOT_FOUND,
-                                  absl::StrCat("node ", ShortHex(r_->node_id_), " has no object ",
-                                               ShortHex(req->object_id()), " (freed or lost)")));
+    reply->set_total_size(total);
+    return Done(ctx, ToGrpc(s));
+  }
+
+  grpc::ServerUnaryReactor* PinObject(grpc::CallbackServerContext* ctx, const proto::PinObjectRequest* req,
+                                      proto::PinObjectReply* reply) override {
+    ObjectLocation where;
+    if (r_->store_->Pin(req->object_id(), req->client(), &where)) {
+      reply->set_found(true);
+      reply->set_offset(where.offset);
+      reply->set_size(where.size);
+      reply->set_spill_path(where.spill_path);
+    }
+    return Done(ctx, grpc::Status::OK);
+  }
+
+  grpc::ServerUnaryReactor* UnpinObject(grpc::CallbackServerContext* ctx, const proto::PinObjectRequest* req,
+                                        proto::UnpinObjectReply*) override {
+    r_->store_->Unpin(req->object_id(), req->client());
+    return Done(ctx, grpc::Status::OK);
   }
 
   grpc::ServerUnaryReactor* GetStoreInfo(grpc::CallbackServerContext* ctx, const proto::GetStoreInfoRequest*,
@@ -448,7 +447,7 @@ void RayletServer::HeartbeatLoop() {
       }
     }
     pool_->ReapIdle(NowMs(), options_.idle_worker_timeout_ms);
-    store_->DropStaleWrites(NowMs(), 60000);
+    store_->DropStaleWrites(NowMs(), 10 * 60000);
     for (int i = 0; i < 10 && !stopping_; ++i) {
       std::this_thread::sleep_for(std::chrono::milliseconds(options_.heartbeat_ms / 10));
     }
@@ -469,6 +468,7 @@ void RayletServer::ReapLoop() {
     LOG(INFO) << "worker " << ShortHex(w->worker_id) << " (pid " << pid << ") exited: " << how;
     leases_->OnWorkerGone(w->worker_id);
     ForwardFree(store_->FreeOwnedIf([&w](const ObjectMeta& m) { return m.owner_worker_id == w->worker_id; }));
+    store_->UnpinAll(AddrString(w->address));
     if (w->state == WorkerInfo::kActor || w->state == WorkerInfo::kLeased) {
       proto::ReportWorkerFailureRequest req;
       req.set_node_id(node_id_);

@@ -196,6 +196,11 @@ absl::Status Runtime::LoadStoreInfo(const std::string& raylet) {
   }
   store_info_ = reply.info();
   if (store_info_.inline_threshold() > 0) inline_threshold_ = static_cast<size_t>(store_info_.inline_threshold());
+  auto arena = MappedFile::OpenForWrite(store_info_.arena(), static_cast<size_t>(store_info_.capacity()));
+  if (!arena.ok()) {
+    return absl::UnavailableError(absl::StrCat("cannot map the node's object store: ", arena.status().message()));
+  }
+  arena_ = *arena;
   return absl::OkStatus();
 }
 
@@ -680,11 +685,10 @@ proto::ObjectValue Runtime::StoreObject(const std::string& id, size_t size,
                                                                         : proto::SYSTEM_ERROR,
                 s.error_message());
   }
-  {
-    auto m = MappedFile::OpenForWrite(reply.path(), size);
-    if (!m.ok()) return fail(proto::SYSTEM_ERROR, std::string(m.status().message()));
-    write((*m)->data());
+  if (reply.offset() < 0 || reply.offset() + static_cast<int64_t>(size) > static_cast<int64_t>(arena_->size())) {
+    return fail(proto::SYSTEM_ERROR, "the raylet gave a place outside its store");
   }
+  write(arena_->data() + reply.offset());
   proto::SealObjectRequest seal;
   seal.set_object_id(id);
   proto::SealObjectReply sealed;
@@ -709,9 +713,9 @@ void Runtime::FreeStored(const std::string& id, const proto::StoredObject& s) {
       [](const grpc::Status&, proto::FreeObjectsRequest&, proto::FreeObjectsReply&) {});
 }
 
-bool Runtime::IsLocal(const std::string& id, const proto::ObjectValue& v) {
-  if (!v.has_stored() || v.stored().node_id() == self_.node_id()) return true;
-  return access(ObjectFilePath(store_info_.dir(), id).c_str(), F_OK) == 0;
+bool Runtime::IsLocal(const std::string&, const proto::ObjectValue& v) {
+  // A copy pulled here earlier is found by pulling again (answered at once).
+  return !v.has_stored() || v.stored().node_id() == self_.node_id();
 }
 
 namespace {
@@ -752,6 +756,52 @@ std::optional<proto::ObjectValue> Runtime::PullSync(const std::string& id, const
   return PullError(id, s, st);
 }
 
+bool Runtime::PinLocal(const std::string& id, Bytes* out, std::optional<proto::ObjectValue>* error) {
+  proto::PinObjectRequest req;
+  req.set_object_id(id);
+  req.set_client(self_addr_);
+  proto::PinObjectReply reply;
+  grpc::ClientContext ctx;
+  SetDeadlineMs(&ctx, 30000);
+  auto* raylet = raylets_.Get(local_raylet_);
+  if (auto s = raylet->PinObject(&ctx, req, &reply); !s.ok()) {
+    *error = ErrorValue(proto::SYSTEM_ERROR, "cannot reach this node's raylet: " + s.error_message());
+    return false;
+  }
+  if (!reply.found()) return false;
+  // Unpinned when the last holder of the bytes lets go.
+  struct Pin {
+    proto::PinObjectRequest req;
+    proto::RayletService::Stub* raylet;
+    std::shared_ptr<MappedFile> file;  // a spilled object's own file
+    ~Pin() {
+      CallAsync<proto::PinObjectRequest, proto::UnpinObjectReply>(
+          std::move(req), 10000,
+          [stub = raylet](auto* c, auto* rq, auto* rp, auto cb) { stub->async()->UnpinObject(c, rq, rp, std::move(cb)); },
+          [](const grpc::Status&, proto::PinObjectRequest&, proto::UnpinObjectReply&) {});
+    }
+  };
+  auto pin = std::make_shared<Pin>();
+  pin->req = std::move(req);
+  pin->raylet = raylet;
+  if (reply.offset() >= 0) {
+    if (reply.offset() + reply.size() > static_cast<int64_t>(arena_->size())) {
+      *error = ErrorValue(proto::SYSTEM_ERROR, "the raylet gave a place outside its store");
+      return false;
+    }
+    *out = Bytes(pin, arena_->data() + reply.offset(), static_cast<size_t>(reply.size()));
+    return true;
+  }
+  auto file = MappedFile::Open(reply.spill_path());
+  if (!file.ok()) {
+    *error = ErrorValue(proto::SYSTEM_ERROR, std::string(file.status().message()));
+    return false;
+  }
+  pin->file = *file;
+  *out = Bytes(pin, pin->file->data(), pin->file->size());
+  return true;
+}
+
 bool Runtime::Materialize(const std::string& id, proto::ObjectValue& v, Bytes* out) {
   if (v.error().type() != proto::ERROR_NONE) return false;
   if (!v.has_stored()) {
@@ -760,19 +810,15 @@ bool Runtime::Materialize(const std::string& id, proto::ObjectValue& v, Bytes* o
   }
   const proto::StoredObject s = v.stored();
   for (int attempt = 0; attempt < 2; ++attempt) {
-    auto m = OpenStoredObject(store_info_.dir(), store_info_.spill_dir(), id);
-    if (m.ok()) {
-      std::shared_ptr<MappedFile> file = *m;
-      *out = Bytes(file, file->data(), file->size());
-      return true;
-    }
-    if (!absl::IsNotFound(m.status())) {
-      v = ErrorValue(proto::SYSTEM_ERROR, std::string(m.status().message()));
+    std::optional<proto::ObjectValue> error;
+    if (PinLocal(id, out, &error)) return true;
+    if (error) {
+      v = std::move(*error);
       return false;
     }
     if (s.node_id() == self_.node_id() || attempt > 0) break;
-    if (auto error = PullSync(id, s)) {
-      v = std::move(*error);
+    if (auto failed = PullSync(id, s)) {
+      v = std::move(*failed);
       return false;
     }
   }

@@ -22,6 +22,7 @@
 #include "client/src/memory_store.h"
 #include "client/src/task_executor.h"
 #include "client/src/task_submitter.h"
+#include "common/object_file.h"
 #include "glint/internal/runtime_api.h"
 #include "proto/gcs.grpc.pb.h"
 #include "proto/raylet.grpc.pb.h"
@@ -110,6 +111,9 @@ class Runtime {
   void Pull(const std::string& id, const proto::StoredObject& s,
             std::function<void(std::optional<proto::ObjectValue> error)> done);
   std::optional<proto::ObjectValue> PullSync(const std::string& id, const proto::StoredObject& s);
+  // Pins a sealed object in this node's store and maps its bytes; false if
+  // the store does not have it (`error` set when something else failed).
+  bool PinLocal(const std::string& id, Bytes* out, std::optional<proto::ObjectValue>* error);
   void FreeStored(const std::string& id, const proto::StoredObject& s);
   // Keeps `refs` alive until the call's result `return_id` is in.
   void HoldUntilDone(const std::string& return_id, const std::vector<RefData>& refs);
@@ -139,6 +143,7 @@ class Runtime {
   std::string worker_id_;
   MemoryStore store_;
   proto::ObjectStoreInfo store_info_;  // the local node's object store
+  std::shared_ptr<MappedFile> arena_;  // its arena, mapped for good
   std::string local_raylet_;
   size_t inline_threshold_ = 100 * 1024;
   StubCache<proto::RayletService> raylets_;
