@@ -313,6 +313,8 @@ TEST_F(StoreTest, ABorrowerGetsOwnerDiedWhenTheOwnerIsGone) {
   auto maker = glint::Actor(Maker::Create).SetResources(OnB()).Remote();
   Bundle b = maker.Task(&Maker::Make).Remote(1, 256).Get(std::chrono::seconds(60));
   glint::Kill(maker);  // the owner of b.parts[0]
+  // Its node frees what it owned once it is gone.
+  ASSERT_TRUE(glint::testing::WaitUntil([] { return StoredObjects(node_b_) == 0; })) << Stores();
   EXPECT_THROW(b.parts[0].Get(std::chrono::seconds(30)), glint::OwnerDiedError);
   b.parts.clear();
   EXPECT_TRUE(glint::testing::WaitUntil(StoresEmpty)) << Stores() << "an owner's objects go with it";
