@@ -51,18 +51,12 @@ class ObjectServing : public Base {
 
   grpc::ServerUnaryReactor* AddBorrower(grpc::CallbackServerContext* ctx, const proto::BorrowRequest* req,
                                         proto::BorrowReply* reply) override {
-    reply->set_unknown(!rt_->OnBorrow(req->object_id(), req->borrower(), true));
-    auto* reactor = ctx->DefaultReactor();
-    reactor->Finish(grpc::Status::OK);
-    return reactor;
+    return Borrow(ctx, req, reply, true);
   }
 
   grpc::ServerUnaryReactor* RemoveBorrower(grpc::CallbackServerContext* ctx, const proto::BorrowRequest* req,
                                            proto::BorrowReply* reply) override {
-    reply->set_unknown(!rt_->OnBorrow(req->object_id(), req->borrower(), false));
-    auto* reactor = ctx->DefaultReactor();
-    reactor->Finish(grpc::Status::OK);
-    return reactor;
+    return Borrow(ctx, req, reply, false);
   }
 
   grpc::ServerUnaryReactor* Exit(grpc::CallbackServerContext* ctx, const proto::ExitRequest* req,
@@ -75,6 +69,13 @@ class ObjectServing : public Base {
   }
 
  protected:
+  grpc::ServerUnaryReactor* Borrow(grpc::CallbackServerContext* ctx, const proto::BorrowRequest* req,
+                                   proto::BorrowReply* reply, bool add) {
+    reply->set_unknown(!rt_->OnBorrow(req->object_id(), req->borrower(), add));
+    auto* reactor = ctx->DefaultReactor();
+    reactor->Finish(grpc::Status::OK);
+    return reactor;
+  }
   Runtime* rt_;
 };
 
