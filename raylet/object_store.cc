@@ -112,7 +112,8 @@ void ObjectStore::Release(int64_t offset, int64_t size) {
   }
   free_[start] = end - start;
   // Memory above the warm part goes back to the system.
-  int64_t lo = std::max(offset, options_.warm_bytes);
+  int64_t warm = options_.warm_bytes >= 0 ? options_.warm_bytes : options_.capacity / 2;
+  int64_t lo = std::max(offset, warm);
   if (offset + len > lo) fallocate(fd_, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, lo, offset + len - lo);
 }
 

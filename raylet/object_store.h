@@ -40,8 +40,9 @@ struct ObjectStoreOptions {
   int64_t inline_threshold = 100 * 1024;
   // Spilling keeps this much disk free.
   int64_t spill_reserve_bytes = 256 << 20;
-  // Freed memory below this offset of the arena stays allocated for reuse.
-  int64_t warm_bytes = int64_t{1} << 30;
+  // Freed memory below this offset of the arena stays allocated for reuse
+  // (< 0: half the capacity, so a large object and the next one both stay warm).
+  int64_t warm_bytes = -1;
 };
 
 struct ObjectMeta {

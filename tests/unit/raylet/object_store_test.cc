@@ -24,7 +24,7 @@ class ObjectStoreTest : public ::testing::Test {
   }
   void TearDown() override { std::filesystem::remove_all(root_); }
 
-  std::unique_ptr<ObjectStore> Make(int64_t capacity, bool spill, int64_t warm = int64_t{1} << 30) {
+  std::unique_ptr<ObjectStore> Make(int64_t capacity, bool spill, int64_t warm = -1) {
     ObjectStoreOptions o;
     o.dir = root_ + "/mem";
     o.spill_dir = spill ? root_ + "/spill" : "";
