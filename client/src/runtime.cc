@@ -311,9 +311,14 @@ void Runtime::ServeUntilExit() {
 }
 
 void Runtime::TickLoop() {
+  int64_t last_borrower_check = NowMs();
   while (!stopping_) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
     if (tasks_) tasks_->Tick(NowMs());
+    if (NowMs() - last_borrower_check >= 1000) {
+      last_borrower_check = NowMs();
+      CheckBorrowers();
+    }
     if (actors_) actors_->Tick();
     if (!options_.is_worker) {
       absl::MutexLock lock(&keepalive_mu_);
@@ -502,6 +507,41 @@ void Runtime::Borrow(const std::string& id, const std::string& owner, bool add) 
   SetDeadlineMs(&ctx, 5000);
   // An unreachable owner is reported by Get (OwnerDiedError), not here.
   (void)stub->AddBorrower(&ctx, req, &reply);
+}
+
+void Runtime::CheckBorrowers() {
+  absl::flat_hash_set<std::string> borrowers;
+  {
+    absl::MutexLock lock(&refs_mu_);
+    for (auto& [id, holders] : borrowers_) borrowers.insert(holders.begin(), holders.end());
+  }
+  for (auto& b : borrowers) {
+    // Any answer (even "no such object") means the process is there.
+    proto::GetObjectRequest req;
+    auto* stub = workers_.Get(b);
+    CallAsync<proto::GetObjectRequest, proto::GetObjectReply>(
+        std::move(req), 2000,
+        [stub](auto* c, auto* rq, auto* rp, auto cb) { stub->async()->GetObject(c, rq, rp, std::move(cb)); },
+        [this, b](const grpc::Status& s, proto::GetObjectRequest&, proto::GetObjectReply&) {
+          std::vector<std::string> ids;
+          {
+            absl::MutexLock lock(&refs_mu_);
+            // Gone only when it refuses connections twice in a row (a slow
+            // answer is not an absence).
+            if (s.error_code() != grpc::StatusCode::UNAVAILABLE || stopping_) {
+              suspects_.erase(b);
+              return;
+            }
+            if (suspects_.insert(b).second) return;
+            suspects_.erase(b);
+            for (auto& [id, holders] : borrowers_) {
+              if (holders.contains(b)) ids.push_back(id);
+            }
+          }
+          LOG(INFO) << "borrower " << b << " is gone (" << s.error_message() << "); dropping its references";
+          for (auto& id : ids) OnBorrow(id, b, false);
+        });
+  }
 }
 
 bool Runtime::OnBorrow(const std::string& id, const std::string& borrower, bool add) {

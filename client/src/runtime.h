@@ -119,6 +119,8 @@ class Runtime {
   void HoldUntilDone(const std::string& return_id, const std::vector<RefData>& refs);
   // Tells an owner this process borrows (or no longer borrows) an object.
   void Borrow(const std::string& id, const std::string& owner, bool add);
+  // Borrowers that no longer answer have let go of everything (every second).
+  void CheckBorrowers();
   // A worker's result: registers its caller as the borrower of the
   // references packed into it that we own (listed for the caller), keeps
   // borrowed ones for good, and drops the executor's holds.
@@ -172,6 +174,7 @@ class Runtime {
   absl::flat_hash_set<std::string> escaped_ ABSL_GUARDED_BY(refs_mu_);
   // Owned objects: the processes that told us they hold references.
   absl::flat_hash_map<std::string, absl::flat_hash_set<std::string>> borrowers_ ABSL_GUARDED_BY(refs_mu_);
+  absl::flat_hash_set<std::string> suspects_ ABSL_GUARDED_BY(refs_mu_);  // borrowers that did not answer once
   absl::Mutex exit_mu_;
   bool exit_requested_ ABSL_GUARDED_BY(exit_mu_) = false;
   std::string exit_reason_ ABSL_GUARDED_BY(exit_mu_);  // set when the actor ended itself

@@ -381,6 +381,17 @@ TEST_F(StoreTest, AnActorThatKeepsBorrowedReferencesKeepsTheObjectsAlive) {
   glint::Kill(keeper);
 }
 
+TEST_F(StoreTest, ABorrowerThatDiesLetsGoOfWhatItHeld) {
+  ASSERT_TRUE(glint::testing::WaitUntil(StoresEmpty)) << Stores();
+  auto keeper = glint::Actor(Keeper::Create).SetResources(OnB()).Remote();
+  BlobRefs refs = {glint::Put(Fill(4 << 20, 8))};
+  ASSERT_EQ(keeper.Task(&Keeper::Keep).Remote(refs).Get(std::chrono::seconds(60)), 1);
+  refs.clear();
+  EXPECT_EQ(StoredObjects(cluster_->head_raylet_address()), 1) << "the keeper holds it";
+  glint::Kill(keeper);  // it never says it let go
+  EXPECT_TRUE(glint::testing::WaitUntil(StoresEmpty)) << Stores() << " (the owner saw its borrower die)";
+}
+
 TEST_F(StoreTest, StatusShowsEachNodesObjectStoreUse) {
   auto held = glint::Put(Fill(24 << 20, 7));
   std::string out;
