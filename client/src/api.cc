@@ -143,7 +143,7 @@ Bytes GetObject(const RefData& ref, int64_t timeout_ms) {
                                        ShortHex(ref.id)));
   }
   Bytes out;
-  if (!Rt().Materialize(ref.id, *v, &out)) ThrowIfError(*v);
+  if (!Rt().node_store().Materialize(ref.id, *v, &out)) ThrowIfError(*v);
   return out;
 }
 

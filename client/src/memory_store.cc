@@ -27,7 +27,7 @@ void MemoryStore::Put(const std::string& id, proto::ObjectValue value, bool owne
   const proto::ObjectValue* stored;
   std::optional<proto::ObjectValue> freed;
   bool lost = false;
-  bool local = !value.has_stored() || !local_check_ || local_check_(id, value);
+  bool local = !value.has_stored() || !local_check_ || local_check_(value);
   if (value.contained_size() > 0) {
     {
       absl::MutexLock lock(&mu_);

@@ -39,7 +39,7 @@ class MemoryStore {
   std::vector<bool> Wait(const std::vector<std::string>& ids, size_t num_ready, absl::Time deadline,
                          PullList* to_pull = nullptr);
   // Whether a value is on this node (set once, before use; default: yes).
-  using LocalCheck = std::function<bool(const std::string& id, const proto::ObjectValue&)>;
+  using LocalCheck = std::function<bool(const proto::ObjectValue&)>;
   void SetLocalCheck(LocalCheck f) { local_check_ = std::move(f); }
   // A copy of the stored value is on this node now (or could not be made).
   void MarkLocal(const std::string& id);

@@ -95,16 +95,17 @@ class DriverService final : public ObjectServing<proto::WorkerService::CallbackS
 // A worker: PushTask from the executor's completion queue.
 using WorkerServiceImpl = ObjectServing<TaskExecutor::AsyncService>;
 
-Runtime::Runtime(RuntimeOptions options) : options_(std::move(options)) {
+Runtime::Runtime(RuntimeOptions options)
+    : options_(std::move(options)), node_store_(&raylets_, options_.object_store_full_wait_ms) {
   store_.SetOwnedHooks(
       [this](const std::string&, const proto::ObjectValue& v) {
         for (auto& r : v.contained()) AddLocalRef(r.object_id(), AddrString(r.owner()), /*register_borrow=*/false);
       },
       [this](const std::string& id, const proto::ObjectValue& v) {
-        if (v.has_stored()) FreeStored(id, v.stored());
+        if (v.has_stored()) node_store_.Free(id, v.stored());
         for (auto& r : v.contained()) RemoveLocalRef(r.object_id(), AddrString(r.owner()));
       });
-  store_.SetLocalCheck([this](const std::string& id, const proto::ObjectValue& v) { return IsLocal(id, v); });
+  store_.SetLocalCheck([this](const proto::ObjectValue& v) { return node_store_.IsLocal(v); });
 }
 
 Runtime::~Runtime() { Shutdown(); }
@@ -182,32 +183,19 @@ absl::Status Runtime::StartDriver() {
         options_.raylet_address.empty() ? "on " + options_.node_ip : "at " + options_.raylet_address));
   }
   self_.set_node_id(pick->node_id());
-  if (auto s = LoadStoreInfo(AddrString(pick->address())); !s.ok()) return s;
+  if (auto s = node_store_.Connect(AddrString(pick->address()), self_.node_id(), self_addr_, job_.job_id()); !s.ok()) {
+    return s;
+  }
   tasks_ = std::make_unique<TaskSubmitter>(&store_, job_, AddrString(pick->address()), &raylets_, &workers_);
-  return absl::OkStatus();
-}
-
-absl::Status Runtime::LoadStoreInfo(const std::string& raylet) {
-  local_raylet_ = raylet;
-  proto::GetStoreInfoReply reply;
-  grpc::ClientContext ctx;
-  SetDeadlineMs(&ctx, kConnectTimeoutMs);
-  if (auto s = raylets_.Get(raylet)->GetStoreInfo(&ctx, {}, &reply); !s.ok()) {
-    return absl::UnavailableError(absl::StrCat("cannot reach the raylet at ", raylet, ": ", s.error_message()));
-  }
-  store_info_ = reply.info();
-  if (store_info_.inline_threshold() > 0) inline_threshold_ = static_cast<size_t>(store_info_.inline_threshold());
-  auto arena = MappedFile::OpenForWrite(store_info_.arena(), static_cast<size_t>(store_info_.capacity()));
-  if (!arena.ok()) {
-    return absl::UnavailableError(absl::StrCat("cannot map the node's object store: ", arena.status().message()));
-  }
-  arena_ = *arena;
   return absl::OkStatus();
 }
 
 absl::Status Runtime::StartWorker() {
   self_.set_node_id(options_.node_id);
-  if (auto s = LoadStoreInfo(options_.raylet_address); !s.ok()) return s;
+  if (auto s = node_store_.Connect(options_.raylet_address, self_.node_id(), self_addr_, options_.job.job_id());
+      !s.ok()) {
+    return s;
+  }
   proto::GetJobRequest req;
   req.set_job_id(options_.job.job_id());
   proto::GetJobReply reply;
@@ -229,16 +217,16 @@ absl::Status Runtime::StartWorker() {
           v = *Get({id, AddrString(a.ref().owner())}, -1);
           DropIfUnreferenced(id);  // the task has its own copy now
         }
-        if (Materialize(id, v, out)) return true;
+        if (node_store_.Materialize(id, v, out)) return true;
         *error = std::move(v);
         return false;
       },
       [this](const proto::TaskSpec& spec, proto::ObjectValue* result) {
         HandOverContained(spec, result);
-        if (result->error().type() != proto::ERROR_NONE || result->data().size() < inline_threshold_) return;
+        if (result->error().type() != proto::ERROR_NONE || result->data().size() < inline_threshold()) return;
         std::string data = std::move(*result->mutable_data());
         auto contained = std::move(*result->mutable_contained());
-        *result = StoreObject(ReturnObjectId(spec.task_id(), 0), data.size(),
+        *result = node_store_.Store(ReturnObjectId(spec.task_id(), 0), data.size(),
                               [&data](char* dst) { std::memcpy(dst, data.data(), data.size()); }, spec.caller());
         *result->mutable_contained() = std::move(contained);
       },
@@ -374,17 +362,13 @@ proto::TaskSpec Runtime::NewSpec(proto::TaskType type, const std::string& functi
       r->set_object_id(std::move(a.data));
       auto owner = ParseAddress(a.owner);
       if (owner.ok()) *r->mutable_owner() = *owner;
-    } else if (type != proto::ACTOR_CREATION_TASK && a.data.size() >= inline_threshold_) {
-      // A large value goes to the store once; the callee maps it from there.
-      std::string id = RandomId();
-      auto v = StoreObject(id, a.data.size(), [&a](char* dst) { std::memcpy(dst, a.data.data(), a.data.size()); },
-                           self_);
-      ThrowIfError(v);
-      *ta->mutable_location() = v.stored();
-      ta->mutable_ref()->set_object_id(id);
+    } else if (type != proto::ACTOR_CREATION_TASK && a.data.size() >= inline_threshold()) {
+      // A large value goes to the store once; the callee reads it there.
+      RefData r = PutStored(a.data.size(), [&a](char* dst) { std::memcpy(dst, a.data.data(), a.data.size()); },
+                            {}, ta->mutable_location());
+      ta->mutable_ref()->set_object_id(r.id);
       *ta->mutable_ref()->mutable_owner() = self_;
-      store_.Put(id, std::move(v), /*owned=*/true);
-      held.push_back({id, self_addr_});  // freed once the call is done (HoldUntilDone)
+      held.push_back(std::move(r));  // freed once the call is done (HoldUntilDone)
     } else {
       ta->set_value(std::move(a.data));
     }
@@ -412,7 +396,7 @@ void Runtime::ResolveOwnedArgs(proto::TaskSpec spec, std::function<void(proto::T
   std::vector<int> pending;
   for (int i = 0; i < spec.args_size(); ++i) {
     const auto& a = spec.args(i);
-    if (a.has_ref() && AddrString(a.ref().owner()) == self_addr_) pending.push_back(i);
+    if (a.has_ref() && !a.has_location() && AddrString(a.ref().owner()) == self_addr_) pending.push_back(i);
   }
   if (pending.empty()) {
     submit(std::move(spec));
@@ -660,10 +644,12 @@ RefData Runtime::Put(std::string data, std::vector<RefData> nested) {
   return {id, self_addr_};
 }
 
-RefData Runtime::PutStored(size_t size, const std::function<void(char*)>& write, std::vector<RefData> nested) {
+RefData Runtime::PutStored(size_t size, const std::function<void(char*)>& write, std::vector<RefData> nested,
+                           proto::StoredObject* where) {
   std::string id = RandomId();
-  auto v = StoreObject(id, size, write, self_);
+  auto v = node_store_.Store(id, size, write, self_);
   ThrowIfError(v);
+  if (where) *where = v.stored();
   TaskExecutor::AddContained(&v, nested);
   store_.Put(id, std::move(v), /*owned=*/true);
   return {id, self_addr_};
@@ -689,183 +675,6 @@ void Runtime::HandOverContained(const proto::TaskSpec& spec, proto::ObjectValue*
     }
   }
   for (auto& r : held) RemoveLocalRef(r.id, r.owner);
-}
-
-proto::ObjectValue Runtime::StoreObject(const std::string& id, size_t size,
-                                        const std::function<void(char*)>& write, const proto::Address& owner) {
-  proto::CreateObjectRequest req;
-  req.set_object_id(id);
-  req.set_size(static_cast<int64_t>(size));
-  req.set_owner(AddrString(owner));
-  req.set_owner_worker_id(owner.worker_id());
-  req.set_job_id(job_.job_id());
-  auto* raylet = raylets_.Get(local_raylet_);
-  proto::CreateObjectReply reply;
-  grpc::Status s;
-  // A full store may make room as others free objects: retry for a while.
-  absl::Time give_up = absl::Now() + absl::Milliseconds(options_.object_store_full_wait_ms);
-  int64_t pause_ms = 10;
-  for (int attempt = 0;; ++attempt) {
-    grpc::ClientContext ctx;
-    SetDeadlineMs(&ctx, 60000);
-    s = raylet->CreateObject(&ctx, req, &reply);
-    if (s.error_code() == grpc::StatusCode::ALREADY_EXISTS && attempt == 0) {
-      FreeStored(id, {});  // a retried call's earlier result: replaced
-      continue;
-    }
-    if (s.error_code() != grpc::StatusCode::RESOURCE_EXHAUSTED || absl::Now() >= give_up) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(pause_ms));
-    pause_ms = std::min<int64_t>(pause_ms * 2, 200);
-  }
-  auto fail = [&](proto::ErrorType type, const std::string& why) {
-    return ErrorValue(type, absl::StrCat("cannot store an object of ", size, " bytes on node ",
-                                         ShortHex(self_.node_id()), ": ", why));
-  };
-  if (!s.ok()) {
-    return fail(s.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED ? proto::OBJECT_STORE_FULL
-                                                                        : proto::SYSTEM_ERROR,
-                s.error_message());
-  }
-  if (reply.offset() < 0 || reply.offset() + static_cast<int64_t>(size) > static_cast<int64_t>(arena_->size())) {
-    return fail(proto::SYSTEM_ERROR, "the raylet gave a place outside its store");
-  }
-  write(arena_->data() + reply.offset());
-  proto::SealObjectRequest seal;
-  seal.set_object_id(id);
-  proto::SealObjectReply sealed;
-  grpc::ClientContext sctx;
-  SetDeadlineMs(&sctx, 60000);
-  if (auto ss = raylet->SealObject(&sctx, seal, &sealed); !ss.ok()) return fail(proto::SYSTEM_ERROR, ss.error_message());
-  proto::ObjectValue v;
-  auto* st = v.mutable_stored();
-  st->set_node_id(self_.node_id());
-  st->set_raylet(local_raylet_);
-  st->set_size(static_cast<int64_t>(size));
-  return v;
-}
-
-void Runtime::FreeStored(const std::string& id, const proto::StoredObject& s) {
-  proto::FreeObjectsRequest req;
-  req.add_object_ids(id);
-  auto* stub = raylets_.Get(s.raylet().empty() ? local_raylet_ : s.raylet());
-  CallAsync<proto::FreeObjectsRequest, proto::FreeObjectsReply>(
-      std::move(req), 10000,
-      [stub](auto* c, auto* rq, auto* rp, auto cb) { stub->async()->FreeObjects(c, rq, rp, std::move(cb)); },
-      [](const grpc::Status&, proto::FreeObjectsRequest&, proto::FreeObjectsReply&) {});
-}
-
-bool Runtime::IsLocal(const std::string&, const proto::ObjectValue& v) {
-  // A copy pulled here earlier is found by pulling again (answered at once).
-  return !v.has_stored() || v.stored().node_id() == self_.node_id();
-}
-
-namespace {
-proto::ObjectValue PullError(const std::string& id, const proto::StoredObject& s, const grpc::Status& st) {
-  if (st.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED) {
-    return ErrorValue(proto::OBJECT_STORE_FULL, absl::StrCat("no room on this node for object ", ShortHex(id),
-                                                             ": ", st.error_message()));
-  }
-  return ErrorValue(proto::OBJECT_LOST, absl::StrCat("object ", ShortHex(id), " cannot be copied from node ",
-                                                     ShortHex(s.node_id()), " (", s.raylet(),
-                                                     "): ", st.error_message()));
-}
-}  // namespace
-
-void Runtime::Pull(const std::string& id, const proto::StoredObject& s,
-                   std::function<void(std::optional<proto::ObjectValue>)> done) {
-  proto::PullObjectRequest req;
-  req.set_object_id(id);
-  *req.mutable_source() = s;
-  auto* stub = raylets_.Get(local_raylet_);
-  CallAsync<proto::PullObjectRequest, proto::PullObjectReply>(
-      std::move(req), 0,
-      [stub](auto* c, auto* rq, auto* rp, auto cb) { stub->async()->PullObject(c, rq, rp, std::move(cb)); },
-      [done = std::move(done)](const grpc::Status& st, proto::PullObjectRequest& rq, proto::PullObjectReply&) {
-        if (st.ok()) return done(std::nullopt);
-        done(PullError(rq.object_id(), rq.source(), st));
-      });
-}
-
-std::optional<proto::ObjectValue> Runtime::PullSync(const std::string& id, const proto::StoredObject& s) {
-  proto::PullObjectRequest req;
-  req.set_object_id(id);
-  *req.mutable_source() = s;
-  proto::PullObjectReply reply;
-  grpc::ClientContext ctx;
-  auto st = raylets_.Get(local_raylet_)->PullObject(&ctx, req, &reply);
-  if (st.ok()) return std::nullopt;
-  return PullError(id, s, st);
-}
-
-bool Runtime::PinLocal(const std::string& id, Bytes* out, std::optional<proto::ObjectValue>* error) {
-  proto::PinObjectRequest req;
-  req.set_object_id(id);
-  req.set_client(self_addr_);
-  proto::PinObjectReply reply;
-  grpc::ClientContext ctx;
-  SetDeadlineMs(&ctx, 30000);
-  auto* raylet = raylets_.Get(local_raylet_);
-  if (auto s = raylet->PinObject(&ctx, req, &reply); !s.ok()) {
-    *error = ErrorValue(proto::SYSTEM_ERROR, "cannot reach this node's raylet: " + s.error_message());
-    return false;
-  }
-  if (!reply.found()) return false;
-  // Unpinned when the last holder of the bytes lets go.
-  struct Pin {
-    proto::PinObjectRequest req;
-    proto::RayletService::Stub* raylet;
-    std::shared_ptr<MappedFile> file;  // a spilled object's own file
-    ~Pin() {
-      CallAsync<proto::PinObjectRequest, proto::UnpinObjectReply>(
-          std::move(req), 10000,
-          [stub = raylet](auto* c, auto* rq, auto* rp, auto cb) { stub->async()->UnpinObject(c, rq, rp, std::move(cb)); },
-          [](const grpc::Status&, proto::PinObjectRequest&, proto::UnpinObjectReply&) {});
-    }
-  };
-  auto pin = std::make_shared<Pin>();
-  pin->req = std::move(req);
-  pin->raylet = raylet;
-  if (reply.offset() >= 0) {
-    if (reply.offset() + reply.size() > static_cast<int64_t>(arena_->size())) {
-      *error = ErrorValue(proto::SYSTEM_ERROR, "the raylet gave a place outside its store");
-      return false;
-    }
-    *out = Bytes(pin, arena_->data() + reply.offset(), static_cast<size_t>(reply.size()));
-    return true;
-  }
-  auto file = MappedFile::Open(reply.spill_path());
-  if (!file.ok()) {
-    *error = ErrorValue(proto::SYSTEM_ERROR, std::string(file.status().message()));
-    return false;
-  }
-  pin->file = *file;
-  *out = Bytes(pin, pin->file->data(), pin->file->size());
-  return true;
-}
-
-bool Runtime::Materialize(const std::string& id, proto::ObjectValue& v, Bytes* out) {
-  if (v.error().type() != proto::ERROR_NONE) return false;
-  if (!v.has_stored()) {
-    *out = Bytes(std::move(*v.mutable_data()));
-    return true;
-  }
-  const proto::StoredObject s = v.stored();
-  for (int attempt = 0; attempt < 2; ++attempt) {
-    std::optional<proto::ObjectValue> error;
-    if (PinLocal(id, out, &error)) return true;
-    if (error) {
-      v = std::move(*error);
-      return false;
-    }
-    if (s.node_id() == self_.node_id() || attempt > 0) break;
-    if (auto failed = PullSync(id, s)) {
-      v = std::move(*failed);
-      return false;
-    }
-  }
-  v = ErrorValue(proto::OBJECT_LOST, absl::StrCat("object ", ShortHex(id), " is no longer in the object store of node ",
-                                                  ShortHex(s.node_id()), " (freed, or lost with its node)"));
-  return false;
 }
 
 void Runtime::Fetch(const RefData& ref) {
@@ -932,7 +741,7 @@ std::vector<bool> Runtime::Wait(const std::vector<RefData>& refs, int num_return
     if (to_pull.empty()) return ready;
     for (auto& [id, stored] : to_pull) {
       // A failed copy counts as done: Get() reports why.
-      Pull(id, stored, [this, id = id](std::optional<proto::ObjectValue>) { store_.MarkLocal(id); });
+      node_store_.Pull(id, stored, [this, id = id](std::optional<proto::ObjectValue>) { store_.MarkLocal(id); });
     }
   }
 }
@@ -941,8 +750,8 @@ void Runtime::OnReady(const RefData& ref, std::function<void()> fn) {
   Fetch(ref);
   // A value stored on another node is copied here first, so `fn` can map it.
   store_.OnReady(ref.id, [this, id = ref.id, fn = std::move(fn)](const proto::ObjectValue& v) {
-    if (v.error().type() != proto::ERROR_NONE || IsLocal(id, v)) return fn();
-    Pull(id, v.stored(), [this, id, fn](std::optional<proto::ObjectValue>) {
+    if (v.error().type() != proto::ERROR_NONE || node_store_.IsLocal(v)) return fn();
+    node_store_.Pull(id, v.stored(), [this, id, fn](std::optional<proto::ObjectValue>) {
       store_.MarkLocal(id);
       fn();
     });

@@ -22,7 +22,7 @@
 #include "client/src/memory_store.h"
 #include "client/src/task_executor.h"
 #include "client/src/task_submitter.h"
-#include "common/object_file.h"
+#include "client/src/node_store.h"
 #include "glint/internal/runtime_api.h"
 #include "proto/gcs.grpc.pb.h"
 #include "proto/raylet.grpc.pb.h"
@@ -60,16 +60,11 @@ class Runtime {
                           std::vector<WireArg> args, const std::string& concurrency_group);
   RefData Put(std::string data, std::vector<RefData> nested);
   // Objects in the node's shared-memory store (see docs/design-notes.md).
-  size_t inline_threshold() const { return inline_threshold_; }
-  RefData PutStored(size_t size, const std::function<void(char*)>& write, std::vector<RefData> nested);
-  // Makes object `id`, owned by `owner`, in this node's store from `write`:
-  // its value, or an error value (e.g. the store is full).
-  proto::ObjectValue StoreObject(const std::string& id, size_t size, const std::function<void(char*)>& write,
-                                 const proto::Address& owner);
-  // The bytes of a ready value: inline, or the stored object mapped from this
-  // node's store (pulled from another node first). False, with `v` turned
-  // into the error, if that fails.
-  bool Materialize(const std::string& id, proto::ObjectValue& v, Bytes* out);
+  size_t inline_threshold() const { return node_store_.inline_threshold(); }
+  // Puts a value that `write` packs into the node's store; `where` gets its place.
+  RefData PutStored(size_t size, const std::function<void(char*)>& write, std::vector<RefData> nested,
+                    proto::StoredObject* where = nullptr);
+  NodeStore& node_store() { return node_store_; }
   // The value, or nullopt at the timeout (< 0: none). Errors come as values.
   std::optional<proto::ObjectValue> Get(const RefData& ref, int64_t timeout_ms);
   std::vector<bool> Wait(const std::vector<RefData>& refs, int num_returns, int64_t timeout_ms,
@@ -104,17 +99,6 @@ class Runtime {
   // Starts fetching a borrowed object from its owner into the store.
   void Fetch(const RefData& ref);
   void NotifyBlocked(bool blocked);
-  absl::Status LoadStoreInfo(const std::string& raylet);
-  // A value is here when it is inline or a copy of it is in this node's store.
-  bool IsLocal(const std::string& id, const proto::ObjectValue& v);
-  // Copies a stored object from another node into this node's store.
-  void Pull(const std::string& id, const proto::StoredObject& s,
-            std::function<void(std::optional<proto::ObjectValue> error)> done);
-  std::optional<proto::ObjectValue> PullSync(const std::string& id, const proto::StoredObject& s);
-  // Pins a sealed object in this node's store and maps its bytes; false if
-  // the store does not have it (`error` set when something else failed).
-  bool PinLocal(const std::string& id, Bytes* out, std::optional<proto::ObjectValue>* error);
-  void FreeStored(const std::string& id, const proto::StoredObject& s);
   // Keeps `refs` alive until the call's result `return_id` is in.
   void HoldUntilDone(const std::string& return_id, const std::vector<RefData>& refs);
   // Tells an owner this process borrows (or no longer borrows) an object.
@@ -144,11 +128,8 @@ class Runtime {
   std::string self_addr_;
   std::string worker_id_;
   MemoryStore store_;
-  proto::ObjectStoreInfo store_info_;  // the local node's object store
-  std::shared_ptr<MappedFile> arena_;  // its arena, mapped for good
-  std::string local_raylet_;
-  size_t inline_threshold_ = 100 * 1024;
   StubCache<proto::RayletService> raylets_;
+  NodeStore node_store_;  // this node's object store
   StubCache<proto::WorkerService> workers_;
   std::unique_ptr<proto::GcsService::Stub> gcs_;
   std::unique_ptr<TaskSubmitter> tasks_;

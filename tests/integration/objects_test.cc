@@ -212,6 +212,15 @@ class StoreTest : public ClusterTest {
   static bool StoresEmpty() {
     return StoredObjects(cluster_->head_raylet_address()) == 0 && StoredObjects(node_b_) == 0;
   }
+  // An actor on node B that keeps the only reference to a 4 MiB object the
+  // driver owns (the driver's own copy dropped).
+  static glint::ActorHandle<Keeper> KeeperOfTheOnlyReference(int seed) {
+    EXPECT_TRUE(glint::testing::WaitUntil(StoresEmpty)) << Stores();
+    auto keeper = glint::Actor(Keeper::Create).SetResources(OnB()).Remote();
+    BlobRefs refs = {glint::Put(Fill(4 << 20, seed))};
+    EXPECT_EQ(keeper.Task(&Keeper::Keep).Remote(refs).Get(std::chrono::seconds(60)), 1);
+    return keeper;
+  }
   static std::string Stores() {
     return "head: " + StoreInfo(cluster_->head_raylet_address()).ShortDebugString() +
            "; node B: " + StoreInfo(node_b_).ShortDebugString();
@@ -240,7 +249,7 @@ TEST_F(StoreTest, ATaskOnAnotherNodeReadsAnObjectMadeHereAndTheCopyIsFreedToo) {
   auto sum = glint::Task(Checksum).SetResources(OnB()).Remote(ref);
   EXPECT_EQ(sum.Get(std::chrono::seconds(60)), Checksum(data));
   EXPECT_EQ(StoredObjects(node_b_), 1) << "node B keeps a cached copy";
-  // A second reader on node B uses that copy (no second pull needed).
+  // A second reader on node B finds the copy there.
   EXPECT_EQ(glint::Task(Checksum).SetResources(OnB()).Remote(ref).Get(std::chrono::seconds(60)), Checksum(data));
   ref = {};
   EXPECT_TRUE(glint::testing::WaitUntil(StoresEmpty)) << Stores() << "freed on every node";
@@ -366,11 +375,7 @@ TEST_F(StoreTest, ReferencesInAReturnedValueLiveWithItAndGoAfterIt) {
 }
 
 TEST_F(StoreTest, AnActorThatKeepsBorrowedReferencesKeepsTheObjectsAlive) {
-  ASSERT_TRUE(glint::testing::WaitUntil(StoresEmpty)) << Stores();
-  auto keeper = glint::Actor(Keeper::Create).SetResources(OnB()).Remote();
-  BlobRefs refs = {glint::Put(Fill(4 << 20, 7))};
-  ASSERT_EQ(keeper.Task(&Keeper::Keep).Remote(refs).Get(std::chrono::seconds(60)), 1);
-  refs.clear();  // the driver, the owner, drops its own reference
+  auto keeper = KeeperOfTheOnlyReference(7);
   // The actor still reads it: its borrow keeps it alive.
   for (int i = 0; i < 3; ++i) {
     EXPECT_EQ(keeper.Task(&Keeper::SumKept).Remote().Get(std::chrono::seconds(60)), Checksum(Fill(4 << 20, 7)));
@@ -382,11 +387,7 @@ TEST_F(StoreTest, AnActorThatKeepsBorrowedReferencesKeepsTheObjectsAlive) {
 }
 
 TEST_F(StoreTest, ABorrowerThatDiesLetsGoOfWhatItHeld) {
-  ASSERT_TRUE(glint::testing::WaitUntil(StoresEmpty)) << Stores();
-  auto keeper = glint::Actor(Keeper::Create).SetResources(OnB()).Remote();
-  BlobRefs refs = {glint::Put(Fill(4 << 20, 8))};
-  ASSERT_EQ(keeper.Task(&Keeper::Keep).Remote(refs).Get(std::chrono::seconds(60)), 1);
-  refs.clear();
+  auto keeper = KeeperOfTheOnlyReference(8);
   EXPECT_EQ(StoredObjects(cluster_->head_raylet_address()), 1) << "the keeper holds it";
   glint::Kill(keeper);  // it never says it let go
   EXPECT_TRUE(glint::testing::WaitUntil(StoresEmpty)) << Stores() << " (the owner saw its borrower die)";
