@@ -2,11 +2,13 @@
 #pragma once
 #include <grpcpp/grpcpp.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "proto/common.pb.h"
@@ -62,31 +64,135 @@ class StubCache {
   absl::flat_hash_map<std::string, std::unique_ptr<typename Service::Stub>> stubs_ ABSL_GUARDED_BY(mu_);
 };
 
-// Runs one async unary call: `start(ctx, req, reply, on_done)` issues it
-// (e.g. stub->async()->Method), `done(status, req, reply)` runs on an RPC thread.
-// `deadline_ms` <= 0 means no deadline. Returns the context, so the caller
-// can TryCancel it until `done` has run.
-template <typename Req, typename Reply>
-struct AsyncCall {
-  grpc::ClientContext ctx;
-  Req req;
-  Reply reply;
-  std::function<void(const grpc::Status&, Req&, Reply&)> done;
+// An event on a completion queue: the thread that polls the queue runs
+// Proceed(ok) (for a call's end, a request's arrival, or an alarm).
+class CqTag {
+ public:
+  virtual ~CqTag() = default;
+  virtual void Proceed(bool ok) = 0;
 };
 
+// Runs every event of `cq` on the calling thread until the queue is shut
+// down and drained.
+void PollUntilShutdown(grpc::CompletionQueue* cq);
+
+class ClientCall;
+
+// The completion queue CallAsync's calls finish on, with the calls in
+// flight, so a shutdown can cancel them. A process that polls a queue itself
+// (libglint's runtime) installs its own with SetClientQueue; otherwise the
+// first call starts one thread that polls a queue of its own.
+class ClientQueue {
+ public:
+  explicit ClientQueue(grpc::CompletionQueue* cq) : cq_(cq) {}
+  grpc::CompletionQueue* cq() const { return cq_; }
+  // Cancels every call in flight and waits up to `timeout_ms` for their ends
+  // to be run (by whoever polls the queue).
+  void CancelAll(int64_t timeout_ms);
+
+ private:
+  friend class ClientCall;
+  friend ClientQueue* CurrentClientQueue();
+  void Add(ClientCall* c);
+  void Remove(ClientCall* c);
+  grpc::CompletionQueue* const cq_;
+  absl::Mutex mu_;
+  absl::flat_hash_set<ClientCall*> calls_ ABSL_GUARDED_BY(mu_);
+};
+// Installs `q` (nullptr: back to the default queue). Calls started after
+// this returns go to the new queue.
+void SetClientQueue(ClientQueue* q);
+
+// One async unary call in flight (see CallAsync).
+class ClientCall : public CqTag {
+ public:
+  grpc::ClientContext ctx;
+
+ protected:
+  // Starts the call with `start(cq)` on the current queue (under its lock,
+  // so the queue cannot be swapped out and shut down meanwhile).
+  void Begin(const std::function<void(grpc::CompletionQueue*)>& start);
+  void Proceed(bool ok) final;
+  virtual void Done() = 0;
+  ClientQueue* queue_ = nullptr;
+  grpc::Status status_;
+};
+
+template <typename Req, typename Reply>
+class AsyncCall final : public ClientCall {
+ public:
+  using DoneFn = std::function<void(const grpc::Status&, Req&, Reply&)>;
+  template <typename Start>
+  static grpc::ClientContext* Run(Req req, int64_t deadline_ms, Start&& start, DoneFn done) {
+    auto* c = new AsyncCall();
+    c->req_ = std::move(req);
+    c->done_ = std::move(done);
+    if (deadline_ms > 0) SetDeadlineMs(&c->ctx, deadline_ms);
+    c->Begin([c, &start](grpc::CompletionQueue* cq) {
+      c->reader_ = start(&c->ctx, c->req_, cq);
+      c->reader_->StartCall();
+      c->reader_->Finish(&c->reply_, &c->status_, c);
+    });
+    return &c->ctx;
+  }
+
+ private:
+  void Done() override { done_(status_, req_, reply_); }
+  Req req_;
+  Reply reply_;
+  std::unique_ptr<grpc::ClientAsyncResponseReader<Reply>> reader_;
+  DoneFn done_;
+};
+
+// Runs one async unary call: `start(ctx, req, cq)` prepares it (e.g.
+// stub->PrepareAsyncMethod(ctx, req, cq)); `done(status, req, reply)` runs on
+// the thread polling the client queue, never inline. `deadline_ms` <= 0 means
+// no deadline. Returns the context, so the caller can TryCancel it until
+// `done` has run.
 template <typename Req, typename Reply, typename Start>
 grpc::ClientContext* CallAsync(Req req, int64_t deadline_ms, Start&& start,
-                              std::function<void(const grpc::Status&, Req&, Reply&)> done) {
-  auto* c = new AsyncCall<Req, Reply>();
-  c->req = std::move(req);
-  c->done = std::move(done);
-  if (deadline_ms > 0) SetDeadlineMs(&c->ctx, deadline_ms);
-  grpc::ClientContext* ctx = &c->ctx;
-  start(&c->ctx, &c->req, &c->reply, [c](grpc::Status s) {
-    c->done(s, c->req, c->reply);
-    delete c;
-  });
-  return ctx;
+                               std::function<void(const grpc::Status&, Req&, Reply&)> done) {
+  return AsyncCall<Req, Reply>::Run(std::move(req), deadline_ms, std::forward<Start>(start), std::move(done));
 }
+
+// Serves one unary method of an async service from a completion queue:
+// `handle(call)` runs on the polling thread for each request and must (then
+// or later, from any thread) call call->Finish exactly once.
+template <typename Req, typename Reply>
+class ServerCall final : public CqTag {
+ public:
+  using Writer = grpc::ServerAsyncResponseWriter<Reply>;
+  struct Method {
+    // e.g. service->RequestMethod(ctx, req, writer, cq, cq, tag)
+    std::function<void(grpc::ServerContext*, Req*, Writer*, CqTag*)> request;
+    std::function<void(ServerCall*)> handle;
+  };
+  // Waits for the method's next request.
+  static void Listen(std::shared_ptr<const Method> m) {
+    auto* c = new ServerCall(std::move(m));
+    c->method_->request(&c->ctx, &c->req, &c->writer_, c);
+  }
+  void Finish(const grpc::Status& s) {
+    finishing_ = true;
+    writer_.Finish(reply, s, this);
+  }
+  grpc::ServerContext ctx;
+  Req req;
+  Reply reply;
+
+ private:
+  explicit ServerCall(std::shared_ptr<const Method> m) : method_(std::move(m)) {}
+  void Proceed(bool ok) override {
+    if (finishing_ || !ok) {  // the reply is out, or the server is shutting down
+      delete this;
+      return;
+    }
+    Listen(method_);
+    method_->handle(this);
+  }
+  std::shared_ptr<const Method> method_;
+  Writer writer_{&ctx};
+  bool finishing_ = false;
+};
 
 }  // namespace glint

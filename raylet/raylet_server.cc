@@ -147,7 +147,7 @@ class RayletServer::Puller {
     auto* stub = r_->raylets_.Get(t->source.raylet());
     CallAsync<proto::ReadObjectChunkRequest, proto::ReadObjectChunkReply>(
         std::move(req), 60000,
-        [stub](auto* c, auto* rq, auto* rp, auto cb) { stub->async()->ReadObjectChunk(c, rq, rp, std::move(cb)); },
+        [stub](auto* c, const auto& rq, auto* cq) { return stub->PrepareAsyncReadObjectChunk(c, rq, cq); },
         [this, t](const grpc::Status& s, proto::ReadObjectChunkRequest& rq, proto::ReadObjectChunkReply& rp) {
           bool last = false;
           {
@@ -381,7 +381,7 @@ absl::Status RayletServer::Start() {
     auto* gcs = gcs_.get();
     CallAsync<proto::GetAllNodesRequest, proto::GetAllNodesReply>(
         {}, 2000,
-        [gcs](auto* c, auto* rq, auto* rp, auto cb) { gcs->async()->GetAllNodes(c, rq, rp, std::move(cb)); },
+        [gcs](auto* c, const auto& rq, auto* cq) { return gcs->PrepareAsyncGetAllNodes(c, rq, cq); },
         [this, done](const grpc::Status& s, proto::GetAllNodesRequest&, proto::GetAllNodesReply& nodes) {
           if (s.ok()) leases_->SetClusterView({nodes.nodes().begin(), nodes.nodes().end()});
           done();
@@ -490,7 +490,7 @@ void RayletServer::ForwardFree(const ObjectStore::Holders& holders) {
     auto* stub = raylets_.Get(raylet);
     CallAsync<proto::FreeObjectsRequest, proto::FreeObjectsReply>(
         std::move(req), 5000,
-        [stub](auto* c, auto* rq, auto* rp, auto cb) { stub->async()->FreeObjects(c, rq, rp, std::move(cb)); },
+        [stub](auto* c, const auto& rq, auto* cq) { return stub->PrepareAsyncFreeObjects(c, rq, cq); },
         [](const grpc::Status&, proto::FreeObjectsRequest&, proto::FreeObjectsReply&) {});
   }
 }

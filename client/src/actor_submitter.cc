@@ -79,9 +79,7 @@ void ActorSubmitter::Poll(const std::string& actor_id, int64_t version) {
   auto* gcs = gcs_;
   a.poll = CallAsync<proto::GetActorRequest, proto::GetActorReply>(
       std::move(req), kPollTimeoutMs + 10000,
-      [gcs](auto* ctx, auto* rq, auto* rp, auto cb) {
-        gcs->async()->GetActor(ctx, rq, rp, std::move(cb));
-      },
+      [gcs](auto* ctx, const auto& rq, auto* cq) { return gcs->PrepareAsyncGetActor(ctx, rq, cq); },
       [this, actor_id](const grpc::Status& s, proto::GetActorRequest&,
                        proto::GetActorReply& reply) {
         {
@@ -136,9 +134,7 @@ void ActorSubmitter::Send(proto::TaskSpec spec, const proto::Address& worker) {
   *req.mutable_task() = std::move(spec);
   CallAsync<proto::PushTaskRequest, proto::PushTaskReply>(
       std::move(req), 0,
-      [stub](auto* ctx, auto* rq, auto* rp, auto cb) {
-        stub->async()->PushTask(ctx, rq, rp, std::move(cb));
-      },
+      [stub](auto* ctx, const auto& rq, auto* cq) { return stub->PrepareAsyncPushTask(ctx, rq, cq); },
       [this, worker_id](const grpc::Status& s, proto::PushTaskRequest& req,
                         proto::PushTaskReply& reply) {
         auto& task = *req.mutable_task();

@@ -91,7 +91,7 @@ void NodeStore::Free(const std::string& id, const proto::StoredObject& s) {
   auto* stub = raylets_->Get(s.raylet().empty() ? raylet_ : s.raylet());
   CallAsync<proto::FreeObjectsRequest, proto::FreeObjectsReply>(
       std::move(req), 10000,
-      [stub](auto* c, auto* rq, auto* rp, auto cb) { stub->async()->FreeObjects(c, rq, rp, std::move(cb)); },
+      [stub](auto* c, const auto& rq, auto* cq) { return stub->PrepareAsyncFreeObjects(c, rq, cq); },
       [](const grpc::Status&, proto::FreeObjectsRequest&, proto::FreeObjectsReply&) {});
 }
 
@@ -119,7 +119,7 @@ void NodeStore::Pull(const std::string& id, const proto::StoredObject& s,
   auto* stub = raylets_->Get(raylet_);
   CallAsync<proto::PullObjectRequest, proto::PullObjectReply>(
       std::move(req), 0,
-      [stub](auto* c, auto* rq, auto* rp, auto cb) { stub->async()->PullObject(c, rq, rp, std::move(cb)); },
+      [stub](auto* c, const auto& rq, auto* cq) { return stub->PrepareAsyncPullObject(c, rq, cq); },
       [done = std::move(done)](const grpc::Status& st, proto::PullObjectRequest& rq, proto::PullObjectReply&) {
         if (st.ok()) return done(std::nullopt);
         done(PullError(rq.object_id(), rq.source(), st));
@@ -158,7 +158,7 @@ bool NodeStore::Pin(const std::string& id, Bytes* out, std::optional<proto::Obje
     ~Pin() {
       CallAsync<proto::PinObjectRequest, proto::UnpinObjectReply>(
           std::move(req), 10000,
-          [stub = raylet](auto* c, auto* rq, auto* rp, auto cb) { stub->async()->UnpinObject(c, rq, rp, std::move(cb)); },
+          [stub = raylet](auto* c, const auto& rq, auto* cq) { return stub->PrepareAsyncUnpinObject(c, rq, cq); },
           [](const grpc::Status&, proto::PinObjectRequest&, proto::UnpinObjectReply&) {});
     }
   };

@@ -25,75 +25,58 @@ absl::Time Deadline(int64_t timeout_ms) {
 
 }  // namespace
 
-// GetObject (the objects this process owns) and Exit, on callback threads,
-// for both a driver's and a worker's flavour of WorkerService.
-template <typename Base>
-class ObjectServing : public Base {
- public:
-  explicit ObjectServing(Runtime* rt) : rt_(rt) {}
-
-  grpc::ServerUnaryReactor* GetObject(grpc::CallbackServerContext* ctx,
-                                      const proto::GetObjectRequest* req,
-                                      proto::GetObjectReply* reply) override {
-    auto* reactor = ctx->DefaultReactor();
-    if (!rt_->store().Contains(req->object_id())) {
-      reply->set_unknown(true);
-      reactor->Finish(grpc::Status::OK);
-      return reactor;
-    }
-    rt_->store().OnReady(req->object_id(), [reactor, reply](const proto::ObjectValue& v) {
-      reply->set_ready(true);
-      *reply->mutable_value() = v;
-      reactor->Finish(grpc::Status::OK);
-    });
-    return reactor;
+// Serves WorkerService's methods other than a worker's PushTask (the
+// executor's) from the process's queue: the objects this process owns, its
+// borrowers, Exit, and, in a driver, a refusal to run tasks.
+void Runtime::ServeRequests() {
+  auto* svc = service_.get();
+  auto* cq = cq_.get();
+  using GetCall = ServerCall<proto::GetObjectRequest, proto::GetObjectReply>;
+  GetCall::Listen(std::make_shared<GetCall::Method>(GetCall::Method{
+      [svc, cq](auto* ctx, auto* req, auto* w, CqTag* tag) { svc->RequestGetObject(ctx, req, w, cq, cq, tag); },
+      [this](GetCall* call) {
+        if (!store_.Contains(call->req.object_id())) {
+          call->reply.set_unknown(true);
+          return call->Finish(grpc::Status::OK);
+        }
+        store_.OnReady(call->req.object_id(), [call](const proto::ObjectValue& v) {
+          call->reply.set_ready(true);
+          *call->reply.mutable_value() = v;
+          call->Finish(grpc::Status::OK);
+        });
+      }}));
+  using BorrowCall = ServerCall<proto::BorrowRequest, proto::BorrowReply>;
+  for (bool add : {true, false}) {
+    BorrowCall::Listen(std::make_shared<BorrowCall::Method>(BorrowCall::Method{
+        [svc, cq, add](auto* ctx, auto* req, auto* w, CqTag* tag) {
+          if (add) {
+            svc->RequestAddBorrower(ctx, req, w, cq, cq, tag);
+          } else {
+            svc->RequestRemoveBorrower(ctx, req, w, cq, cq, tag);
+          }
+        },
+        [this, add](BorrowCall* call) {
+          call->reply.set_unknown(!OnBorrow(call->req.object_id(), call->req.borrower(), add));
+          call->Finish(grpc::Status::OK);
+        }}));
   }
-
-  grpc::ServerUnaryReactor* AddBorrower(grpc::CallbackServerContext* ctx, const proto::BorrowRequest* req,
-                                        proto::BorrowReply* reply) override {
-    return Borrow(ctx, req, reply, true);
-  }
-
-  grpc::ServerUnaryReactor* RemoveBorrower(grpc::CallbackServerContext* ctx, const proto::BorrowRequest* req,
-                                           proto::BorrowReply* reply) override {
-    return Borrow(ctx, req, reply, false);
-  }
-
-  grpc::ServerUnaryReactor* Exit(grpc::CallbackServerContext* ctx, const proto::ExitRequest* req,
-                                 proto::ExitReply*) override {
-    LOG(INFO) << "asked to exit: " << req->reason();
-    rt_->RequestExit("");
-    auto* reactor = ctx->DefaultReactor();
-    reactor->Finish(grpc::Status::OK);
-    return reactor;
-  }
-
- protected:
-  grpc::ServerUnaryReactor* Borrow(grpc::CallbackServerContext* ctx, const proto::BorrowRequest* req,
-                                   proto::BorrowReply* reply, bool add) {
-    reply->set_unknown(!rt_->OnBorrow(req->object_id(), req->borrower(), add));
-    auto* reactor = ctx->DefaultReactor();
-    reactor->Finish(grpc::Status::OK);
-    return reactor;
-  }
-  Runtime* rt_;
-};
-
-// A driver runs no tasks.
-class DriverService final : public ObjectServing<proto::WorkerService::CallbackService> {
- public:
-  using ObjectServing::ObjectServing;
-  grpc::ServerUnaryReactor* PushTask(grpc::CallbackServerContext* ctx, const proto::PushTaskRequest*,
-                                     proto::PushTaskReply*) override {
-    auto* reactor = ctx->DefaultReactor();
-    reactor->Finish(grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
-                                 "this process is a driver; it runs no tasks"));
-    return reactor;
-  }
-};
-
-// A worker: PushTask from the executor's completion queue.
-using WorkerServiceImpl = ObjectServing<TaskExecutor::AsyncService>;
+  using ExitCall = ServerCall<proto::ExitRequest, proto::ExitReply>;
+  ExitCall::Listen(std::make_shared<ExitCall::Method>(ExitCall::Method{
+      [svc, cq](auto* ctx, auto* req, auto* w, CqTag* tag) { svc->RequestExit(ctx, req, w, cq, cq, tag); },
+      [this](ExitCall* call) {
+        LOG(INFO) << "asked to exit: " << call->req.reason();
+        RequestExit("");
+        call->Finish(grpc::Status::OK);
+      }}));
+  if (options_.is_worker) return;  // the executor takes PushTask
+  using PushCall = ServerCall<proto::PushTaskRequest, proto::PushTaskReply>;
+  PushCall::Listen(std::make_shared<PushCall::Method>(PushCall::Method{
+      [svc, cq](auto* ctx, auto* req, auto* w, CqTag* tag) { svc->RequestPushTask(ctx, req, w, cq, cq, tag); },
+      [](PushCall* call) {
+        call->Finish(grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
+                                  "this process is a driver; it runs no tasks"));
+      }}));
+}
 
 Runtime::Runtime(RuntimeOptions options)
     : options_(std::move(options)), node_store_(&raylets_, options_.object_store_full_wait_ms) {
@@ -113,23 +96,30 @@ Runtime::~Runtime() { Shutdown(); }
 absl::Status Runtime::Start() {
   worker_id_ = options_.is_worker ? options_.worker_id : RandomId();
   gcs_ = proto::GcsService::NewStub(ChannelPool::Default().Get(options_.gcs_address));
-  if (options_.is_worker) {
-    service_ = std::make_unique<WorkerServiceImpl>(this);
-  } else {
-    service_ = std::make_unique<DriverService>(this);
-  }
+  service_ = std::make_unique<proto::WorkerService::AsyncService>();
   int port = 0;
-  auto server = StartServer(options_.node_ip, 0, {service_.get()}, &port,
-                            options_.is_worker ? &task_cq_ : nullptr);
+  auto server = StartServer(options_.node_ip, 0, {service_.get()}, &port, &cq_);
   if (!server.ok()) return server.status();
   server_ = std::move(*server);
+  // One queue for everything: requests to us, replies to our calls.
+  poller_ = std::make_unique<QueuePoller>(cq_.get());
+  client_queue_ = std::make_unique<ClientQueue>(cq_.get());
+  SetClientQueue(client_queue_.get());
+  poller_->StartCover(absl::Milliseconds(20));
+  ServeRequests();
+  if (!options_.is_worker) {  // a worker's executor threads poll
+    rpc_thread_ = std::thread([this] {
+      poller_->MarkPollerThread();
+      poller_->PollUntilShutdown();
+    });
+  }
   self_.set_ip(options_.node_ip);
   self_.set_port(port);
   self_.set_worker_id(worker_id_);
   self_addr_ = AddrString(self_);
   auto s = options_.is_worker ? StartWorker() : StartDriver();
   if (!s.ok()) {
-    server_->Shutdown(std::chrono::system_clock::now());
+    StopServing();
     return s;
   }
   actors_ = std::make_unique<ActorSubmitter>(&store_, gcs_.get(), &workers_);
@@ -232,7 +222,7 @@ absl::Status Runtime::StartWorker() {
       },
       absl::StrCat("node ", ShortHex(options_.node_id), ", pid ", getpid()), paths);
   executor_->SetOnActorExit([this] { RequestExit("the actor called ExitActor()"); });
-  executor_->Start(static_cast<WorkerServiceImpl*>(service_.get()), task_cq_.get());
+  executor_->Start(service_.get(), cq_.get(), poller_.get());
   tasks_ = std::make_unique<TaskSubmitter>(&store_, job_, options_.raylet_address, &raylets_, &workers_);
   proto::RegisterWorkerRequest reg;
   reg.set_worker_id(worker_id_);
@@ -258,15 +248,19 @@ void Runtime::RequestExit(const std::string& actor_exit_reason) {
 // ends while we run (a reset stream, a restarted GCS), the ticker opens it again.
 void Runtime::StartKeepAlive() {
   if (stopping_) return;
-  keepalive_ = std::make_unique<KeepAlive>();
-  keepalive_->req.set_job_id(job_.job_id());
   keepalive_open_ = true;
-  gcs_->async()->JobKeepAlive(&keepalive_->ctx, &keepalive_->req, &keepalive_->reply,
-                              [this](grpc::Status s) {
-                                absl::MutexLock lock(&keepalive_mu_);
-                                keepalive_open_ = false;
-                                if (!stopping_) LOG(WARNING) << "the job keep-alive ended: " << s.error_message();
-                              });
+  keepalive_started_ = true;
+  proto::JobKeepAliveRequest req;
+  req.set_job_id(job_.job_id());
+  auto* gcs = gcs_.get();
+  CallAsync<proto::JobKeepAliveRequest, proto::JobKeepAliveReply>(
+      std::move(req), 0,
+      [gcs](auto* c, const auto& rq, auto* cq) { return gcs->PrepareAsyncJobKeepAlive(c, rq, cq); },
+      [this](const grpc::Status& s, auto&, auto&) {
+        absl::MutexLock lock(&keepalive_mu_);
+        keepalive_open_ = false;
+        if (!stopping_) LOG(WARNING) << "the job keep-alive ended: " << s.error_message();
+      });
 }
 
 void Runtime::ServeUntilExit() {
@@ -310,7 +304,7 @@ void Runtime::TickLoop() {
     if (actors_) actors_->Tick();
     if (!options_.is_worker) {
       absl::MutexLock lock(&keepalive_mu_);
-      if (keepalive_ && !keepalive_open_) StartKeepAlive();
+      if (keepalive_started_ && !keepalive_open_) StartKeepAlive();
     }
   }
 }
@@ -327,22 +321,23 @@ void Runtime::Shutdown() {
     SetDeadlineMs(&ctx, 2000);
     (void)gcs_->FinishJob(&ctx, req, &reply);
   }
-  // The ticker has stopped, so nothing replaces the keep-alive any more.
-  grpc::ClientContext* open_call = nullptr;
-  {
-    absl::MutexLock lock(&keepalive_mu_);
-    if (keepalive_ && keepalive_open_) open_call = &keepalive_->ctx;
-  }
-  if (open_call) {
-    open_call->TryCancel();  // unlocked: its callback may run inline
-    absl::MutexLock lock(&keepalive_mu_);
-    auto closed = [this]() ABSL_SHARED_LOCKS_REQUIRED(keepalive_mu_) { return !keepalive_open_; };
-    keepalive_mu_.AwaitWithTimeout(absl::Condition(&closed), absl::Seconds(2));
-  }
   if (actors_) actors_->Stop();
+  StopServing();
+}
+
+void Runtime::StopServing() {
+  // The ticker has stopped, so nothing replaces the keep-alive any more.
+  // Calls started from now on go to a queue of their own; the ones in flight
+  // here (the keep-alive among them) are cancelled and ended while this
+  // queue is still polled.
+  SetClientQueue(nullptr);
+  if (client_queue_) client_queue_->CancelAll(2000);
   if (server_) server_->Shutdown(std::chrono::system_clock::now() + std::chrono::milliseconds(200));
+  if (poller_) poller_->Shutdown();
+  if (rpc_thread_.joinable()) rpc_thread_.join();
   // A worker exits right after this; its threads may be inside user code.
   if (executor_) executor_->Stop(/*detach=*/true);
+  if (poller_) poller_->StopCover();
 }
 
 proto::TaskSpec Runtime::NewSpec(proto::TaskType type, const std::string& function,
@@ -482,7 +477,7 @@ void Runtime::Borrow(const std::string& id, const std::string& owner, bool add) 
   if (!add) {  // nothing waits for it
     CallAsync<proto::BorrowRequest, proto::BorrowReply>(
         std::move(req), 10000,
-        [stub](auto* c, auto* rq, auto* rp, auto cb) { stub->async()->RemoveBorrower(c, rq, rp, std::move(cb)); },
+        [stub](auto* c, const auto& rq, auto* cq) { return stub->PrepareAsyncRemoveBorrower(c, rq, cq); },
         [](const grpc::Status&, proto::BorrowRequest&, proto::BorrowReply&) {});
     return;
   }
@@ -505,7 +500,7 @@ void Runtime::CheckBorrowers() {
     auto* stub = workers_.Get(b);
     CallAsync<proto::GetObjectRequest, proto::GetObjectReply>(
         std::move(req), 2000,
-        [stub](auto* c, auto* rq, auto* rp, auto cb) { stub->async()->GetObject(c, rq, rp, std::move(cb)); },
+        [stub](auto* c, const auto& rq, auto* cq) { return stub->PrepareAsyncGetObject(c, rq, cq); },
         [this, b](const grpc::Status& s, proto::GetObjectRequest&, proto::GetObjectReply&) {
           std::vector<std::string> ids;
           {
@@ -688,7 +683,7 @@ void Runtime::Fetch(const RefData& ref) {
   auto* stub = workers_.Get(ref.owner);
   CallAsync<proto::GetObjectRequest, proto::GetObjectReply>(
       std::move(req), 0,
-      [stub](auto* c, auto* rq, auto* rp, auto cb) { stub->async()->GetObject(c, rq, rp, std::move(cb)); },
+      [stub](auto* c, const auto& rq, auto* cq) { return stub->PrepareAsyncGetObject(c, rq, cq); },
       [this, ref](const grpc::Status& s, proto::GetObjectRequest&, proto::GetObjectReply& reply) {
         if (!s.ok()) {
           store_.Put(ref.id, ErrorValue(proto::OWNER_DIED,
@@ -719,6 +714,7 @@ std::optional<proto::ObjectValue> Runtime::Get(const RefData& ref, int64_t timeo
   Fetch(ref);
   bool lend_cpu = executor_ && executor_->executing_normal_task();
   if (lend_cpu) NotifyBlocked(true);
+  QueuePoller::BlockingScope blocking;  // in a task: the reply comes in on the cover thread
   auto v = store_.Get(ref.id, Deadline(timeout_ms));
   if (lend_cpu) NotifyBlocked(false);
   return v;
@@ -733,6 +729,7 @@ std::vector<bool> Runtime::Wait(const std::vector<RefData>& refs, int num_return
   }
   size_t n = std::clamp<size_t>(num_returns < 0 ? 0 : num_returns, 0, refs.size());
   absl::Time deadline = Deadline(timeout_ms);
+  QueuePoller::BlockingScope blocking;
   // With fetch_local, stored values count once copied here: the store hands
   // back those to copy as they become ready, and the pulls run in parallel.
   while (true) {

@@ -23,6 +23,7 @@
 #include "client/src/task_executor.h"
 #include "client/src/task_submitter.h"
 #include "client/src/node_store.h"
+#include "client/src/queue_poller.h"
 #include "glint/internal/runtime_api.h"
 #include "proto/gcs.grpc.pb.h"
 #include "proto/raylet.grpc.pb.h"
@@ -135,18 +136,21 @@ class Runtime {
   std::unique_ptr<TaskSubmitter> tasks_;
   std::unique_ptr<ActorSubmitter> actors_;
   std::unique_ptr<TaskExecutor> executor_;
-  std::unique_ptr<grpc::Service> service_;
-  std::unique_ptr<grpc::ServerCompletionQueue> task_cq_;  // workers: PushTask
+  std::unique_ptr<proto::WorkerService::AsyncService> service_;
   std::unique_ptr<grpc::Server> server_;
+  // The process's one completion queue (see QueuePoller), polled by a
+  // worker's executor threads or a driver's RPC thread.
+  std::unique_ptr<grpc::ServerCompletionQueue> cq_;
+  std::unique_ptr<QueuePoller> poller_;
+  std::unique_ptr<ClientQueue> client_queue_;
+  std::thread rpc_thread_;
+  void ServeRequests();
+  // Cancels our calls in flight, stops the server and the queue's pollers.
+  void StopServing();
   // The job's keep-alive call, held open for the driver's life (see StartKeepAlive).
-  struct KeepAlive {
-    grpc::ClientContext ctx;
-    proto::JobKeepAliveRequest req;
-    proto::JobKeepAliveReply reply;
-  };
   void StartKeepAlive() ABSL_EXCLUSIVE_LOCKS_REQUIRED(keepalive_mu_);
   absl::Mutex keepalive_mu_;
-  std::unique_ptr<KeepAlive> keepalive_ ABSL_GUARDED_BY(keepalive_mu_);
+  bool keepalive_started_ ABSL_GUARDED_BY(keepalive_mu_) = false;
   bool keepalive_open_ ABSL_GUARDED_BY(keepalive_mu_) = false;
   std::thread ticker_;
   std::atomic<bool> stopping_{false};

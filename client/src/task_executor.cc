@@ -12,13 +12,22 @@
 namespace glint::internal {
 namespace {
 thread_local bool t_in_normal_task = false;
+// The executor whose Loop runs on this thread, while it is between calls.
+thread_local const TaskExecutor* t_idle_loop = nullptr;
 }  // namespace
 
-// One PushTask call: accepted (kWaiting), then run and answered (kReplying);
-// or a wake-up (kWake) posted to get another thread out of cq->Next().
-struct TaskExecutor::Call {
-  enum State { kWaiting, kReplying, kWake } state = kWaiting;
-  std::unique_ptr<grpc::Alarm> alarm;
+// One PushTask call: accepted (kWaiting), then run and answered (kReplying).
+struct TaskExecutor::Call final : CqTag {
+  explicit Call(TaskExecutor* e) : executor(e) {}
+  void Proceed(bool ok) override {
+    if (state != kWaiting || !ok) {  // the reply is out, or shutting down
+      delete this;
+      return;
+    }
+    executor->Arrived(this);
+  }
+  enum State { kWaiting, kReplying } state = kWaiting;
+  TaskExecutor* executor;
   grpc::ServerContext ctx;
   proto::PushTaskRequest req;
   proto::PushTaskReply reply;
@@ -29,16 +38,17 @@ namespace {
 constexpr int kAcceptSlots = 16;  // calls the server may hand us before we ask again
 }  // namespace
 
-void TaskExecutor::Start(AsyncService* service, grpc::ServerCompletionQueue* cq) {
+void TaskExecutor::Start(AsyncService* service, grpc::ServerCompletionQueue* cq, QueuePoller* poller) {
   service_ = service;
   cq_ = cq;
+  poller_ = poller;
   for (int i = 0; i < kAcceptSlots; ++i) Accept();
   absl::MutexLock lock(&mu_);
   AddThreads(1);
 }
 
 void TaskExecutor::Accept() {
-  auto* c = new Call();
+  auto* c = new Call(this);
   service_->RequestPushTask(&c->ctx, &c->req, &c->responder, cq_, cq_, c);
 }
 
@@ -48,7 +58,6 @@ void TaskExecutor::AddThreads(int n) {
 
 void TaskExecutor::Stop(bool detach) {
   if (!cq_) return;
-  cq_->Shutdown();
   std::vector<std::thread> threads;
   {
     absl::MutexLock lock(&mu_);
@@ -89,6 +98,7 @@ void TaskExecutor::Admit(Call* call) {
 }
 
 void TaskExecutor::Loop() {
+  poller_->MarkPollerThread();
   while (true) {
     Call* call = nullptr;
     {
@@ -102,40 +112,34 @@ void TaskExecutor::Loop() {
       Dispatch(call);
       continue;
     }
-    void* tag = nullptr;
-    bool ok = false;
-    if (!cq_->Next(&tag, &ok)) return;  // the queue is shut down and drained
-    call = static_cast<Call*>(tag);
-    if (call->state != Call::kWaiting || !ok) {  // reply sent, a wake-up, or shutting down
-      delete call;
-      continue;
-    }
-    Accept();
-    const auto& t = call->req.task();
-    if (t.task_id().empty() || t.function_name().empty()) {
-      call->state = Call::kReplying;
-      call->responder.FinishWithError(
-          grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "a task needs an id and a function name"), call);
-      continue;
-    }
-    Admit(call);
-    WakeOthers();
+    t_idle_loop = this;
+    auto r = poller_->PollOnce(absl::InfiniteFuture());
+    t_idle_loop = nullptr;
+    if (r == QueuePoller::kShutdown) return;  // the queue is shut down and drained
   }
 }
 
-void TaskExecutor::WakeOthers() {
+void TaskExecutor::Arrived(Call* call) {
+  Accept();
+  const auto& t = call->req.task();
+  if (t.task_id().empty() || t.function_name().empty()) {
+    call->state = Call::kReplying;
+    call->responder.FinishWithError(
+        grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "a task needs an id and a function name"), call);
+    return;
+  }
+  Admit(call);
+  WakeOthers(/*self_takes_one=*/t_idle_loop == this);
+}
+
+void TaskExecutor::WakeOthers(bool self_takes_one) {
   size_t extra = 0;
   {
     absl::MutexLock lock(&mu_);
-    if (threads_.size() < 2 || ready_.size() < 2) return;
-    extra = std::min(ready_.size(), threads_.size()) - 1;  // this thread takes one
+    extra = std::min(ready_.size(), threads_.size());
   }
-  for (size_t i = 0; i < extra; ++i) {
-    auto* wake = new Call();
-    wake->state = Call::kWake;
-    wake->alarm = std::make_unique<grpc::Alarm>();
-    wake->alarm->Set(cq_, gpr_now(GPR_CLOCK_MONOTONIC), wake);
-  }
+  if (self_takes_one && extra > 0) --extra;
+  for (size_t i = 0; i < extra; ++i) poller_->Wake();
 }
 
 void TaskExecutor::Dispatch(Call* call) {

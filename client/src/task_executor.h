@@ -1,16 +1,18 @@
 // TaskExecutor: runs the tasks pushed to this worker process.
 //
-// Its threads take PushTask calls straight from a gRPC completion queue, run
-// them and send the reply, so a call is received, run and answered on one
-// thread (no hand-off between an RPC thread and an execution thread). Normal
+// Its threads poll the process's completion queue (QueuePoller): they take
+// PushTask calls straight off it, run them and send the reply, so a call is
+// received, run and answered on one thread (no hand-off between an RPC
+// thread and an execution thread); the queue's other events (replies to
+// this process's calls, GetObject requests) run on them too. Normal
 // tasks run in arrival order; actor calls run in each caller's submission
 // order (by sequence number, holding early arrivals back). A sync actor and a
 // task worker have one thread; an actor created with max_concurrency n gets n
-// threads, made once at creation, never per call. GetObject and Exit are
-// served on other (callback) threads, so a method blocked in a nested Get
-// never stops this process from serving its objects. Thread-safe.
+// threads, made once at creation, never per call. While user code waits or
+// runs long, the poller's cover thread serves the queue, so a method blocked
+// in a nested Get never stops this process from serving its objects.
+// Thread-safe.
 #pragma once
-#include <grpcpp/alarm.h>
 #include <grpcpp/grpcpp.h>
 
 #include <atomic>
@@ -23,6 +25,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/synchronization/mutex.h"
+#include "client/src/queue_poller.h"
 #include "glint/internal/registry.h"
 #include "proto/worker.grpc.pb.h"
 
@@ -36,12 +39,9 @@ class ActorLoop;
 
 class TaskExecutor {
  public:
-  // WorkerService with PushTask served from a completion queue (here) and
-  // GetObject/Exit as callbacks (by the runtime).
-  using AsyncService = proto::WorkerService::WithAsyncMethod_PushTask<
-      proto::WorkerService::WithCallbackMethod_GetObject<proto::WorkerService::WithCallbackMethod_Exit<
-          proto::WorkerService::WithCallbackMethod_AddBorrower<
-              proto::WorkerService::WithCallbackMethod_RemoveBorrower<proto::WorkerService::Service>>>>>;
+  // WorkerService, every method served from the completion queue (PushTask
+  // here, the others by the runtime).
+  using AsyncService = proto::WorkerService::AsyncService;
   // Resolves a by-reference argument to its bytes (blocking); false with
   // *error set when it cannot.
   using ArgResolver = std::function<bool(const proto::TaskArg&, Bytes* out, proto::ObjectValue* error)>;
@@ -54,10 +54,11 @@ class TaskExecutor {
         where_(std::move(where)),
         code_paths_(std::move(code_paths)) {}
 
-  // Starts serving `service`'s PushTask from `cq` (both outlive the executor's threads).
-  void Start(AsyncService* service, grpc::ServerCompletionQueue* cq);
-  // After the server has shut down: drains the queue; joins the threads
-  // unless `detach` (a worker about to exit may have threads stuck in user code).
+  // Starts serving `service`'s PushTask from `cq`, whose poller's threads
+  // these become (all three outlive the executor's threads).
+  void Start(AsyncService* service, grpc::ServerCompletionQueue* cq, QueuePoller* poller);
+  // After the queue is shut down: joins the threads unless `detach` (a
+  // worker about to exit may have threads stuck in user code).
   void Stop(bool detach);
 
   bool actor_restarted() const { return restarted_; }
@@ -77,10 +78,13 @@ class TaskExecutor {
   };
   void Loop();
   void Accept();
+  // A PushTask request came in (on whichever thread polled it).
+  void Arrived(Call* call);
   // Queues `call` (and calls it unblocks) in ready_, in order.
   void Admit(Call* call);
-  // With several threads: gets idle ones out of cq->Next() for queued calls.
-  void WakeOthers();
+  // Gets idle threads out of the queue for queued calls (all but this one
+  // when it is an executor thread about to take one).
+  void WakeOthers(bool self_takes_one);
   void RunAndReply(Call* call);
   // Sends the call's reply (and ends the actor after ExitActor()).
   void Reply(Call* call);
@@ -104,6 +108,7 @@ class TaskExecutor {
   const std::string code_paths_;
   AsyncService* service_ = nullptr;
   grpc::ServerCompletionQueue* cq_ = nullptr;
+  QueuePoller* poller_ = nullptr;
   absl::Mutex mu_;
   std::deque<Call*> ready_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, Caller> callers_ ABSL_GUARDED_BY(mu_);

@@ -63,9 +63,7 @@ void TaskSubmitter::RequestLease(const std::string& key, const proto::LeaseReque
   auto* stub = raylets_->Get(raylet);
   CallAsync<proto::LeaseRequest, proto::LeaseReply>(
       req, 0,
-      [stub](auto* ctx, auto* rq, auto* rp, auto cb) {
-        stub->async()->RequestWorkerLease(ctx, rq, rp, std::move(cb));
-      },
+      [stub](auto* ctx, const auto& rq, auto* cq) { return stub->PrepareAsyncRequestWorkerLease(ctx, rq, cq); },
       [this, key, raylet, req, hops](const grpc::Status& s, proto::LeaseRequest&, proto::LeaseReply& reply) {
         OnLeaseReply(key, raylet, s, reply, req, hops);
       });
@@ -116,9 +114,7 @@ void TaskSubmitter::Push(const std::string& key, std::shared_ptr<Lease> lease, p
   *req.mutable_task() = std::move(spec);
   CallAsync<proto::PushTaskRequest, proto::PushTaskReply>(
       std::move(req), 0,
-      [stub](auto* ctx, auto* rq, auto* rp, auto cb) {
-        stub->async()->PushTask(ctx, rq, rp, std::move(cb));
-      },
+      [stub](auto* ctx, const auto& rq, auto* cq) { return stub->PrepareAsyncPushTask(ctx, rq, cq); },
       [this, key, lease](const grpc::Status& s, proto::PushTaskRequest& req, proto::PushTaskReply& reply) {
         auto& task = *req.mutable_task();
         std::string return_id = ReturnObjectId(task.task_id(), 0);
@@ -178,9 +174,7 @@ void TaskSubmitter::ReturnLease(const Lease& lease, bool disconnect) {
   auto* stub = raylets_->Get(lease.raylet);
   CallAsync<proto::ReturnWorkerRequest, proto::ReturnWorkerReply>(
       std::move(req), 5000,
-      [stub](auto* ctx, auto* rq, auto* rp, auto cb) {
-        stub->async()->ReturnWorker(ctx, rq, rp, std::move(cb));
-      },
+      [stub](auto* ctx, const auto& rq, auto* cq) { return stub->PrepareAsyncReturnWorker(ctx, rq, cq); },
       [](const grpc::Status&, proto::ReturnWorkerRequest&, proto::ReturnWorkerReply&) {});
 }
 

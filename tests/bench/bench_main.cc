@@ -3,6 +3,9 @@
 //
 //   glint_bench            full run (about 2 s per figure)
 //   glint_bench --short    a few iterations of each, to check they run (CI)
+//   glint_bench --only=actor,tasks   only the figures whose names contain one
+//                          of the words (the yardsticks always run)
+//   glint_bench --seconds=10         how long to measure each figure (default 2)
 //
 // Uses the cluster at $GLINT_ADDRESS, or starts a private one (GCS + raylet).
 #include <glint/api.h>
@@ -23,6 +26,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/str_split.h"
 #include "client/src/launcher.h"
 #include "common/process.h"
 #include "tests/bench/echo.grpc.pb.h"
@@ -35,7 +39,16 @@ struct Mode {
   bool full = true;
   double seconds = 2.0;
   int min_iters = 3;
+  std::vector<std::string> only;  // empty: every figure
 } g_mode;
+
+bool Wanted(const std::string& name) {
+  if (g_mode.only.empty() || name.rfind("gRPC echo", 0) == 0) return true;
+  for (auto& w : g_mode.only) {
+    if (name.find(w) != std::string::npos) return true;
+  }
+  return false;
+}
 
 // ---- remote code -----------------------------------------------------------
 
@@ -66,6 +79,13 @@ struct Row {
   std::string yardstick;  // "sync", "async", or "memcpy <size>" (a row of that name)
   std::string note;
 };
+
+// Measures a figure (`rate()`) if it was asked for.
+void Add(std::vector<Row>& rows, std::string name, const std::function<double()>& rate, std::string unit = "ops/s",
+         std::string yardstick = "", std::string note = "") {
+  if (!Wanted(name)) return;
+  rows.push_back({std::move(name), rate(), std::move(unit), std::move(yardstick), std::move(note)});
+}
 
 // Runs `batch` (which does `per_batch` operations) until the time is up.
 double Measure(const std::function<void()>& batch, double per_batch) {
@@ -250,34 +270,38 @@ void LargeObjectRows(std::vector<Row>& rows, bool have_remote_node) {
   if (g_mode.full) sizes.push_back(int64_t{1} << 30);
   for (int64_t size : sizes) {
     std::string label = size >= (1 << 30) ? "1 GiB" : "100 MiB";
-    std::vector<uint8_t> value(static_cast<size_t>(size), 3), copy(static_cast<size_t>(size), 0);
     std::string yard = "memcpy " + label;
     std::string yard_new = "memcpy " + label + " into a new vector";
+    std::string transfer = "transfer GB/s between nodes (" + label + ")";
+    if (!Wanted("put GB/s (" + label) && !Wanted("get GB/s (" + label) && !Wanted(transfer)) continue;
+    std::vector<uint8_t> value(static_cast<size_t>(size), 3), copy(static_cast<size_t>(size), 0);
     rows.push_back({yard + " (yardstick)", Measure([&] { std::memcpy(copy.data(), value.data(), value.size()); }, 1) * size / 1e9, "GB/s"});
     rows.push_back({yard_new + " (yardstick)", Measure([&] { std::vector<uint8_t> fresh(value.begin(), value.end()); }, 1) * size / 1e9, "GB/s"});
     // Steady state: the store's ranges these land in have been touched once
     // (a first touch of a page is costly on some VMs; see docs/design-notes.md).
     for (int i = 0; i < 3; ++i) glint::Put(value);
-    rows.push_back({"put GB/s (" + label + " values)", Measure([&] { glint::Put(value); }, 1) * size / 1e9, "GB/s", yard, "one copy into the node's shared-memory store"});
+    Add(rows, "put GB/s (" + label + " values)", [&] { return Measure([&] { glint::Put(value); }, 1) * size / 1e9; }, "GB/s", yard, "one copy into the node's shared-memory store");
     auto ref = glint::Put(value);
-    rows.push_back({"get GB/s (" + label + " values)", Measure([&] { ref.Get(); }, 1) * size / 1e9, "GB/s", yard_new, "unpacked from the store into a new vector"});
+    Add(rows, "get GB/s (" + label + " values)", [&] { return Measure([&] { ref.Get(); }, 1) * size / 1e9; }, "GB/s", yard_new, "unpacked from the store into a new vector");
     if (!have_remote_node) {
-      rows.push_back({"transfer GB/s between nodes (" + label + ")", -1, "GB/s", "", "needs a node with resource 'remote'"});
+      Add(rows, transfer, [&] { return -1; }, "GB/s", "", "needs a node with resource 'remote'");
       continue;
     }
     // Made on the other node, then pulled here (chunks over gRPC on loopback).
-    double total_secs = 0;
-    int n = 0;
-    do {
-      auto remote = glint::Task(Bytes).SetResources({{"remote", 1}}).Remote(size);
-      std::vector<glint::ObjectRef<std::vector<uint8_t>>> one = {remote};
-      glint::Wait(one, 1, std::chrono::minutes(5), /*fetch_local=*/false);
-      auto start = Clock::now();
-      glint::Wait(one, 1, std::chrono::minutes(5), /*fetch_local=*/true);
-      total_secs += std::chrono::duration<double>(Clock::now() - start).count();
-      ++n;
-    } while (n < 2 || (g_mode.full && total_secs < g_mode.seconds));
-    rows.push_back({"transfer GB/s between nodes (" + label + ")", n * size / total_secs / 1e9, "GB/s", yard, "pull into this node's store"});
+    Add(rows, transfer, [&] {
+      double total_secs = 0;
+      int n = 0;
+      do {
+        auto remote = glint::Task(Bytes).SetResources({{"remote", 1}}).Remote(size);
+        std::vector<glint::ObjectRef<std::vector<uint8_t>>> one = {remote};
+        glint::Wait(one, 1, std::chrono::minutes(5), /*fetch_local=*/false);
+        auto start = Clock::now();
+        glint::Wait(one, 1, std::chrono::minutes(5), /*fetch_local=*/true);
+        total_secs += std::chrono::duration<double>(Clock::now() - start).count();
+        ++n;
+      } while (n < 2 || (g_mode.full && total_secs < g_mode.seconds));
+      return n * size / total_secs / 1e9;
+    }, "GB/s", yard, "pull into this node's store");
   }
 }
 
@@ -297,7 +321,10 @@ std::string Fmt(double v, const std::string& unit) {
 int main(int argc, char** argv) {
   if (getenv("GLINT_WORKER_MODE")) glint::Init();
   for (int i = 1; i < argc; ++i) {
-    if (std::string(argv[i]) == "--short") g_mode = {false, 0, 3};
+    std::string arg = argv[i];
+    if (arg == "--short") g_mode.full = false, g_mode.seconds = 0, g_mode.min_iters = 3;
+    if (arg.rfind("--seconds=", 0) == 0) g_mode.seconds = std::stod(arg.substr(10));
+    if (arg.rfind("--only=", 0) == 0) g_mode.only = absl::StrSplit(arg.substr(7), ',', absl::SkipEmpty());
   }
   if (argc > 2 && std::string(argv[1]) == "nn-caller") return RunNnCaller(std::stoi(argv[2]));
 
@@ -329,58 +356,74 @@ int main(int argc, char** argv) {
     config.address = own[0].address;
     setenv("GLINT_ADDRESS", config.address.c_str(), 1);  // for the n:n callers
   }
-  // The yardstick first, before any Glint thread exists (it forks).
-  EchoServer echo = StartEchoServer();
-  auto channel = grpc::CreateChannel("127.0.0.1:" + std::to_string(echo.port), grpc::InsecureChannelCredentials());
-  auto stub = glint::bench::Echo::NewStub(channel);
+  // The yardstick first, before any Glint thread exists (it forks): a
+  // server process and a client process, so no gRPC thread of theirs stays
+  // behind in this one.
   std::vector<Row> rows;
-  rows.push_back({"gRPC echo, sync (yardstick)", EchoSync(stub.get()), "ops/s", "sync"});
-  rows.push_back({"gRPC echo, 1000 in flight (yardstick)", EchoAsync(stub.get(), 1000), "ops/s", "async"});
-  StopEchoServer(echo);
+  double echo_rates[2] = {-1, -1};
+  {
+    EchoServer echo = StartEchoServer();
+    int out[2];
+    if (pipe(out) != 0) return 1;
+    pid_t client = fork();
+    if (client == 0) {
+      close(out[0]);
+      auto channel = grpc::CreateChannel("127.0.0.1:" + std::to_string(echo.port), grpc::InsecureChannelCredentials());
+      auto stub = glint::bench::Echo::NewStub(channel);
+      double r[2] = {EchoSync(stub.get()), EchoAsync(stub.get(), 1000)};
+      _exit(write(out[1], r, sizeof(r)) == sizeof(r) ? 0 : 1);
+    }
+    close(out[1]);
+    if (read(out[0], echo_rates, sizeof(echo_rates)) != sizeof(echo_rates)) std::cerr << "the echo client failed\n";
+    close(out[0]);
+    waitpid(client, nullptr, 0);
+    StopEchoServer(echo);
+  }
+  Add(rows, "gRPC echo, sync (yardstick)", [&] { return echo_rates[0]; }, "ops/s", "sync");
+  Add(rows, "gRPC echo, 1000 in flight (yardstick)", [&] { return echo_rates[1]; }, "ops/s", "async");
 
   glint::Init(config);
   auto put_ref = glint::Put(1);
-  rows.push_back({"single client get calls", Measure([&] { for (int i = 0; i < 100; ++i) put_ref.Get(); }, 100), "ops/s", "sync"});
-  rows.push_back({"single client put calls", Measure([&] { for (int i = 0; i < 100; ++i) glint::Put(i); }, 100), "ops/s", "sync"});
+  Add(rows, "single client get calls", [&] { return Measure([&] { for (int i = 0; i < 100; ++i) put_ref.Get(); }, 100); }, "ops/s", "sync");
+  Add(rows, "single client put calls", [&] { return Measure([&] { for (int i = 0; i < 100; ++i) glint::Put(i); }, 100); }, "ops/s", "sync");
   {
     std::vector<uint8_t> big(10 << 20, 7);
-    double puts = Measure([&] { glint::Put(big); }, 1);
-    rows.push_back({"single client put GB/s (10 MiB values)", puts * big.size() / 1e9, "GB/s", "", "Ray's figure; through the node's store"});
+    Add(rows, "single client put GB/s (10 MiB values)", [&] { return Measure([&] { glint::Put(big); }, 1) * big.size() / 1e9; }, "GB/s", "", "Ray's figure; through the node's store");
   }
   LargeObjectRows(rows, !own.empty());
-  rows.push_back({"tasks sync (submit + get)", Measure([] { for (int i = 0; i < 20; ++i) glint::Task(SmallValue).Remote().Get(); }, 20), "ops/s", "sync"});
-  rows.push_back({"tasks async (1000 submitted, then get)", AsyncBatch([](int) { return glint::Task(SmallValue).Remote(); }, 1000), "ops/s", "async"});
+  Add(rows, "tasks sync (submit + get)", [&] { return Measure([] { for (int i = 0; i < 20; ++i) glint::Task(SmallValue).Remote().Get(); }, 20); }, "ops/s", "sync");
+  Add(rows, "tasks async (1000 submitted, then get)", [&] { return AsyncBatch([](int) { return glint::Task(SmallValue).Remote(); }, 1000); }, "ops/s", "async");
 
   auto sink = glint::Actor(Sink::Create).Remote();
   sink.Task(&Sink::Small).Remote().Get();
-  rows.push_back({"1:1 actor calls sync", Measure([&] { for (int i = 0; i < 100; ++i) sink.Task(&Sink::Small).Remote().Get(); }, 100), "ops/s", "sync"});
-  rows.push_back({"1:1 actor calls async (1000 in flight)", AsyncBatch([&](int) { return sink.Task(&Sink::Small).Remote(); }, 1000), "ops/s", "async"});
+  Add(rows, "1:1 actor calls sync", [&] { return Measure([&] { for (int i = 0; i < 100; ++i) sink.Task(&Sink::Small).Remote().Get(); }, 100); }, "ops/s", "sync");
+  Add(rows, "1:1 actor calls async (1000 in flight)", [&] { return AsyncBatch([&](int) { return sink.Task(&Sink::Small).Remote(); }, 1000); }, "ops/s", "async");
   auto threaded = glint::Actor(Sink::Create).SetMaxConcurrency(16).Remote();
   threaded.Task(&Sink::Small).Remote().Get();
-  rows.push_back({"1:1 actor calls concurrent (16 threads)", AsyncBatch([&](int) { return threaded.Task(&Sink::Small).Remote(); }, 1000), "ops/s", "async"});
+  Add(rows, "1:1 actor calls concurrent (16 threads)", [&] { return AsyncBatch([&](int) { return threaded.Task(&Sink::Small).Remote(); }, 1000); }, "ops/s", "async");
   std::vector<glint::ActorHandle<Sink>> many;
   for (int i = 0; i < 4; ++i) many.push_back(glint::Actor(Sink::Create).Remote());
   for (auto& a : many) a.Task(&Sink::Small).Remote().Get();
-  rows.push_back({"1:n actor calls async (4 actors)", AsyncBatch([&](int i) { return many[i % 4].Task(&Sink::Small).Remote(); }, 1000), "ops/s", "async"});
-  rows.push_back({"n:n actor calls async (2 callers, 4 actors)", NnAsync(glint::SelfExePath(), 2, 4), "ops/s", "async"});
-  rows.push_back({"actor creation", Measure([] {
+  Add(rows, "1:n actor calls async (4 actors)", [&] { return AsyncBatch([&](int i) { return many[i % 4].Task(&Sink::Small).Remote(); }, 1000); }, "ops/s", "async");
+  Add(rows, "n:n actor calls async (2 callers, 4 actors)", [&] { return NnAsync(glint::SelfExePath(), 2, 4); }, "ops/s", "async");
+  Add(rows, "actor creation", [&] { return Measure([] {
                     std::vector<glint::ActorHandle<Sink>> made;
                     for (int i = 0; i < 10; ++i) made.push_back(glint::Actor(Sink::Create).Remote());
                     for (auto& a : made) a.Task(&Sink::Small).Remote().Get();
                     for (auto& a : made) glint::Kill(a);
-                  }, 10), "ops/s", "sync", "create + first call"});
+                  }, 10); }, "ops/s", "sync", "create + first call");
   glint::Actor(Sink::Create).SetName("lookup-me").Remote().Task(&Sink::Small).Remote().Get();
-  {
+  if (Wanted("named-actor lookups (GetActor)")) {
     double lookups = Measure([] { for (int i = 0; i < 20; ++i) glint::GetActor<Sink>("lookup-me"); }, 20);
     char latency[64];
     snprintf(latency, sizeof(latency), "latency %.0f us", 1e6 / lookups);
-    rows.push_back({"named-actor lookups (GetActor)", lookups, "ops/s", "sync", latency});
+    Add(rows, "named-actor lookups (GetActor)", [&] { return lookups; }, "ops/s", "sync", latency);
   }
   auto async_sink = glint::Actor(AsyncSink::Create).Remote();
   async_sink.Task(&AsyncSink::Small).Remote().Get();
-  rows.push_back({"async-actor calls sync", Measure([&] { for (int i = 0; i < 100; ++i) async_sink.Task(&AsyncSink::Small).Remote().Get(); }, 100), "ops/s", "sync"});
-  rows.push_back({"async-actor calls async (1000 in flight)", AsyncBatch([&](int) { return async_sink.Task(&AsyncSink::Small).Remote(); }, 1000), "ops/s", "async"});
-  rows.push_back({"placement group create/remove", -1, "ops/s", "sync", "placement groups not yet"});
+  Add(rows, "async-actor calls sync", [&] { return Measure([&] { for (int i = 0; i < 100; ++i) async_sink.Task(&AsyncSink::Small).Remote().Get(); }, 100); }, "ops/s", "sync");
+  Add(rows, "async-actor calls async (1000 in flight)", [&] { return AsyncBatch([&](int) { return async_sink.Task(&AsyncSink::Small).Remote(); }, 1000); }, "ops/s", "async");
+  Add(rows, "placement group create/remove", [&] { return -1; }, "ops/s", "sync", "placement groups not yet");
   glint::Shutdown();
   for (auto it = own.rbegin(); it != own.rend(); ++it) glint::internal::StopDaemon(it->pid, 3000);
 
