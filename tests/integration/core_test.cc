@@ -65,6 +65,12 @@ class Recorder {
   std::vector<int> Items() const { return items_; }
   int Pid() const { return getpid(); }
   int Block(std::string path) { return tf::WaitForFile(path); }
+  // Writes `path`, then waits (in plain user code) until `path`.release exists.
+  int Hold(std::string path) {
+    tf::WriteFile(path, "held");
+    return tf::WaitForFile(path + ".release");
+  }
+  glint::ObjectRef<std::string> Keep(std::string v) { return glint::Put(v); }  // owned by this worker
   int SumViaTask(int a, int b) { return glint::Task(Plus).Remote(a, b).Get() + base_; }
   std::string Raylet() const { return getenv("GLINT_RAYLET_ADDRESS"); }
 
@@ -80,7 +86,7 @@ int CallActor(glint::ActorHandle<Recorder> h, int v) { return h.Task(&Recorder::
 
 GLINT_REMOTE(Plus, Echo, Move, Fail, Gate, Raylet, NestedSum, PidThenBlock, CountAttempts, CallActor,
              Recorder::Create, CreateBroken, &Recorder::Append, &Recorder::Items, &Recorder::Pid,
-             &Recorder::Block, &Recorder::SumViaTask, &Recorder::Raylet);
+             &Recorder::Block, &Recorder::Hold, &Recorder::Keep, &Recorder::SumViaTask, &Recorder::Raylet);
 
 class CoreTest : public ClusterTest {
  protected:
@@ -131,6 +137,18 @@ TEST_F(CoreTest, RemoteExceptionReachesGetAsTaskError) {
   }
   // A call depending on a failed one fails with the same error.
   EXPECT_THROW(glint::Task(Plus).Remote(ref, 1).Get(), glint::TaskError);
+}
+
+// The actor's one thread is in user code that never calls Glint: the
+// process still answers for the objects it owns (its queue's cover thread).
+TEST_F(CoreTest, AWorkerBusyInUserCodeStillServesItsObjects) {
+  auto actor = glint::Actor(Recorder::Create).Remote(0);
+  auto kept = actor.Task(&Recorder::Keep).Remote(std::string("kept by the actor")).Get();
+  auto held = actor.Task(&Recorder::Hold).Remote(dir_ + "/held");
+  ASSERT_TRUE(WaitUntil([&] { return FileExists(dir_ + "/held"); }));
+  EXPECT_EQ(kept.Get(std::chrono::seconds(20)), "kept by the actor");
+  Touch(dir_ + "/held.release");
+  EXPECT_EQ(held.Get(std::chrono::seconds(60)), 1);
 }
 
 TEST_F(CoreTest, GetTimesOutThenSucceeds) {
