@@ -137,10 +137,10 @@ class Runtime {
   std::unique_ptr<ActorSubmitter> actors_;
   std::unique_ptr<TaskExecutor> executor_;
   std::unique_ptr<proto::WorkerService::AsyncService> service_;
-  std::unique_ptr<grpc::Server> server_;
   // The process's one completion queue (see QueuePoller), polled by a
-  // worker's executor threads or a driver's RPC thread.
+  // worker's executor threads or a driver's RPC thread; it outlives the server.
   std::unique_ptr<grpc::ServerCompletionQueue> cq_;
+  std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<QueuePoller> poller_;
   std::unique_ptr<ClientQueue> client_queue_;
   std::thread rpc_thread_;
