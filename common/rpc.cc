@@ -127,9 +127,6 @@ int64_t NowMs() {
       .count();
 }
 
-}  // namespace glint
-
-namespace glint {
 namespace {
 // Debian builds Abseil without NDEBUG, which leaves absl::Mutex's deadlock
 // detection on: every lock (gRPC's own included) then goes through a global

@@ -92,7 +92,6 @@ class ClientQueue {
 
  private:
   friend class ClientCall;
-  friend ClientQueue* CurrentClientQueue();
   void Add(ClientCall* c);
   void Remove(ClientCall* c);
   grpc::CompletionQueue* const cq_;
@@ -162,15 +161,17 @@ template <typename Req, typename Reply>
 class ServerCall final : public CqTag {
  public:
   using Writer = grpc::ServerAsyncResponseWriter<Reply>;
-  struct Method {
-    // e.g. service->RequestMethod(ctx, req, writer, cq, cq, tag)
-    std::function<void(grpc::ServerContext*, Req*, Writer*, CqTag*)> request;
-    std::function<void(ServerCall*)> handle;
-  };
-  // Waits for the method's next request.
-  static void Listen(std::shared_ptr<const Method> m) {
-    auto* c = new ServerCall(std::move(m));
-    c->method_->request(&c->ctx, &c->req, &c->writer_, c);
+  // Serves `request` (a generated &Service::RequestMethod) of `svc` from `cq`.
+  template <typename Svc, typename Base>
+  static void Serve(Svc* svc, grpc::ServerCompletionQueue* cq,
+                    void (Base::*request)(grpc::ServerContext*, Req*, Writer*, grpc::CompletionQueue*,
+                                          grpc::ServerCompletionQueue*, void*),
+                    std::function<void(ServerCall*)> handle) {
+    Listen(std::make_shared<const Method>(Method{
+        [svc, cq, request](grpc::ServerContext* ctx, Req* req, Writer* w, CqTag* tag) {
+          (static_cast<Base*>(svc)->*request)(ctx, req, w, cq, cq, tag);
+        },
+        std::move(handle)}));
   }
   void Finish(const grpc::Status& s) {
     finishing_ = true;
@@ -181,6 +182,15 @@ class ServerCall final : public CqTag {
   Reply reply;
 
  private:
+  struct Method {
+    std::function<void(grpc::ServerContext*, Req*, Writer*, CqTag*)> request;
+    std::function<void(ServerCall*)> handle;
+  };
+  // Waits for the method's next request.
+  static void Listen(std::shared_ptr<const Method> m) {
+    auto* c = new ServerCall(std::move(m));
+    c->method_->request(&c->ctx, &c->req, &c->writer_, c);
+  }
   explicit ServerCall(std::shared_ptr<const Method> m) : method_(std::move(m)) {}
   void Proceed(bool ok) override {
     if (finishing_ || !ok) {  // the reply is out, or the server is shutting down

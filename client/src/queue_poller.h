@@ -25,7 +25,6 @@ class QueuePoller {
  public:
   explicit QueuePoller(grpc::CompletionQueue* cq) : cq_(cq) {}
   ~QueuePoller() { StopCover(); }
-  grpc::CompletionQueue* cq() const { return cq_; }
 
   enum Result { kRan, kTimeout, kShutdown };
   // Waits until `deadline` for one event and runs it (its CqTag::Proceed).

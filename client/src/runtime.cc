@@ -29,53 +29,41 @@ absl::Time Deadline(int64_t timeout_ms) {
 // executor's) from the process's queue: the objects this process owns, its
 // borrowers, Exit, and, in a driver, a refusal to run tasks.
 void Runtime::ServeRequests() {
+  using Service = proto::WorkerService::AsyncService;
   auto* svc = service_.get();
   auto* cq = cq_.get();
   using GetCall = ServerCall<proto::GetObjectRequest, proto::GetObjectReply>;
-  GetCall::Listen(std::make_shared<GetCall::Method>(GetCall::Method{
-      [svc, cq](auto* ctx, auto* req, auto* w, CqTag* tag) { svc->RequestGetObject(ctx, req, w, cq, cq, tag); },
-      [this](GetCall* call) {
-        if (!store_.Contains(call->req.object_id())) {
-          call->reply.set_unknown(true);
-          return call->Finish(grpc::Status::OK);
-        }
-        store_.OnReady(call->req.object_id(), [call](const proto::ObjectValue& v) {
-          call->reply.set_ready(true);
-          *call->reply.mutable_value() = v;
-          call->Finish(grpc::Status::OK);
-        });
-      }}));
+  GetCall::Serve(svc, cq, &Service::RequestGetObject, [this](GetCall* call) {
+    if (!store_.Contains(call->req.object_id())) {
+      call->reply.set_unknown(true);
+      return call->Finish(grpc::Status::OK);
+    }
+    store_.OnReady(call->req.object_id(), [call](const proto::ObjectValue& v) {
+      call->reply.set_ready(true);
+      *call->reply.mutable_value() = v;
+      call->Finish(grpc::Status::OK);
+    });
+  });
   using BorrowCall = ServerCall<proto::BorrowRequest, proto::BorrowReply>;
-  for (bool add : {true, false}) {
-    BorrowCall::Listen(std::make_shared<BorrowCall::Method>(BorrowCall::Method{
-        [svc, cq, add](auto* ctx, auto* req, auto* w, CqTag* tag) {
-          if (add) {
-            svc->RequestAddBorrower(ctx, req, w, cq, cq, tag);
-          } else {
-            svc->RequestRemoveBorrower(ctx, req, w, cq, cq, tag);
-          }
-        },
-        [this, add](BorrowCall* call) {
-          call->reply.set_unknown(!OnBorrow(call->req.object_id(), call->req.borrower(), add));
-          call->Finish(grpc::Status::OK);
-        }}));
-  }
+  auto borrow = [this](bool add) {
+    return [this, add](BorrowCall* call) {
+      call->reply.set_unknown(!OnBorrow(call->req.object_id(), call->req.borrower(), add));
+      call->Finish(grpc::Status::OK);
+    };
+  };
+  BorrowCall::Serve(svc, cq, &Service::RequestAddBorrower, borrow(true));
+  BorrowCall::Serve(svc, cq, &Service::RequestRemoveBorrower, borrow(false));
   using ExitCall = ServerCall<proto::ExitRequest, proto::ExitReply>;
-  ExitCall::Listen(std::make_shared<ExitCall::Method>(ExitCall::Method{
-      [svc, cq](auto* ctx, auto* req, auto* w, CqTag* tag) { svc->RequestExit(ctx, req, w, cq, cq, tag); },
-      [this](ExitCall* call) {
-        LOG(INFO) << "asked to exit: " << call->req.reason();
-        RequestExit("");
-        call->Finish(grpc::Status::OK);
-      }}));
+  ExitCall::Serve(svc, cq, &Service::RequestExit, [this](ExitCall* call) {
+    LOG(INFO) << "asked to exit: " << call->req.reason();
+    RequestExit("");
+    call->Finish(grpc::Status::OK);
+  });
   if (options_.is_worker) return;  // the executor takes PushTask
   using PushCall = ServerCall<proto::PushTaskRequest, proto::PushTaskReply>;
-  PushCall::Listen(std::make_shared<PushCall::Method>(PushCall::Method{
-      [svc, cq](auto* ctx, auto* req, auto* w, CqTag* tag) { svc->RequestPushTask(ctx, req, w, cq, cq, tag); },
-      [](PushCall* call) {
-        call->Finish(grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
-                                  "this process is a driver; it runs no tasks"));
-      }}));
+  PushCall::Serve(svc, cq, &Service::RequestPushTask, [](PushCall* call) {
+    call->Finish(grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, "this process is a driver; it runs no tasks"));
+  });
 }
 
 Runtime::Runtime(RuntimeOptions options)
@@ -249,7 +237,6 @@ void Runtime::RequestExit(const std::string& actor_exit_reason) {
 void Runtime::StartKeepAlive() {
   if (stopping_) return;
   keepalive_open_ = true;
-  keepalive_started_ = true;
   proto::JobKeepAliveRequest req;
   req.set_job_id(job_.job_id());
   auto* gcs = gcs_.get();
@@ -304,7 +291,7 @@ void Runtime::TickLoop() {
     if (actors_) actors_->Tick();
     if (!options_.is_worker) {
       absl::MutexLock lock(&keepalive_mu_);
-      if (keepalive_started_ && !keepalive_open_) StartKeepAlive();
+      if (!keepalive_open_) StartKeepAlive();
     }
   }
 }

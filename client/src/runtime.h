@@ -150,7 +150,6 @@ class Runtime {
   // The job's keep-alive call, held open for the driver's life (see StartKeepAlive).
   void StartKeepAlive() ABSL_EXCLUSIVE_LOCKS_REQUIRED(keepalive_mu_);
   absl::Mutex keepalive_mu_;
-  bool keepalive_started_ ABSL_GUARDED_BY(keepalive_mu_) = false;
   bool keepalive_open_ ABSL_GUARDED_BY(keepalive_mu_) = false;
   std::thread ticker_;
   std::atomic<bool> stopping_{false};
