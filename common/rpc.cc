@@ -91,12 +91,12 @@ void SetClientQueue(ClientQueue* q) {
   g_queue = q;
 }
 
-void ClientQueue::Add(ClientCall* c) {
+void ClientQueue::Add(QueuedCall* c) {
   absl::MutexLock lock(&mu_);
   calls_.insert(c);
 }
 
-void ClientQueue::Remove(ClientCall* c) {
+void ClientQueue::Remove(QueuedCall* c) {
   absl::MutexLock lock(&mu_);
   calls_.erase(c);
 }
@@ -108,11 +108,12 @@ void ClientQueue::CancelAll(int64_t timeout_ms) {
   mu_.AwaitWithTimeout(absl::Condition(&none), absl::Milliseconds(timeout_ms));
 }
 
-void ClientCall::Begin(const std::function<void(grpc::CompletionQueue*)>& start) {
+void ClientQueue::Begin(QueuedCall* c, const std::function<void(grpc::CompletionQueue*)>& start) {
   absl::ReaderMutexLock lock(&g_queue_mu);
-  queue_ = g_queue ? g_queue : DefaultClientQueue();
-  queue_->Add(this);
-  start(queue_->cq());
+  auto* q = g_queue ? g_queue : DefaultClientQueue();
+  c->queue_ = q;
+  q->Add(c);
+  start(q->cq());
 }
 
 void ClientCall::Proceed(bool) {

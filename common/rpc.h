@@ -76,7 +76,32 @@ class CqTag {
 // down and drained.
 void PollUntilShutdown(grpc::CompletionQueue* cq);
 
-class ClientCall;
+// A CqTag that runs `(obj->*fn)(ok)`: one per kind of operation a stream
+// keeps outstanding (a read and a write may be in flight at once).
+template <typename T>
+class MemberTag final : public CqTag {
+ public:
+  MemberTag(T* obj, void (T::*fn)(bool)) : obj_(obj), fn_(fn) {}
+  void Proceed(bool ok) override { (obj_->*fn_)(ok); }
+
+ private:
+  T* obj_;
+  void (T::*fn_)(bool);
+};
+
+class ClientQueue;
+// A client call or stream in flight on a ClientQueue.
+class QueuedCall {
+ public:
+  virtual ~QueuedCall() = default;
+  grpc::ClientContext ctx;
+
+ protected:
+  ClientQueue* queue_ = nullptr;  // set by ClientQueue::Begin
+
+ private:
+  friend class ClientQueue;
+};
 
 // The completion queue CallAsync's calls finish on, with the calls in
 // flight, so a shutdown can cancel them. A process that polls a queue itself
@@ -89,31 +114,28 @@ class ClientQueue {
   // Cancels every call in flight and waits up to `timeout_ms` for their ends
   // to be run (by whoever polls the queue).
   void CancelAll(int64_t timeout_ms);
+  // Starts `c` with `start(cq)` on the current queue (under its lock, so the
+  // queue cannot be swapped out and shut down meanwhile; c->queue_ is set
+  // first) and tracks it until Remove(c), after its last event.
+  static void Begin(QueuedCall* c, const std::function<void(grpc::CompletionQueue*)>& start);
+  void Remove(QueuedCall* c);
 
  private:
-  friend class ClientCall;
-  void Add(ClientCall* c);
-  void Remove(ClientCall* c);
+  void Add(QueuedCall* c);
   grpc::CompletionQueue* const cq_;
   absl::Mutex mu_;
-  absl::flat_hash_set<ClientCall*> calls_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_set<QueuedCall*> calls_ ABSL_GUARDED_BY(mu_);
 };
 // Installs `q` (nullptr: back to the default queue). Calls started after
 // this returns go to the new queue.
 void SetClientQueue(ClientQueue* q);
 
 // One async unary call in flight (see CallAsync).
-class ClientCall : public CqTag {
- public:
-  grpc::ClientContext ctx;
-
+class ClientCall : public CqTag, public QueuedCall {
  protected:
-  // Starts the call with `start(cq)` on the current queue (under its lock,
-  // so the queue cannot be swapped out and shut down meanwhile).
-  void Begin(const std::function<void(grpc::CompletionQueue*)>& start);
+  void Begin(const std::function<void(grpc::CompletionQueue*)>& start) { ClientQueue::Begin(this, start); }
   void Proceed(bool ok) final;
   virtual void Done() = 0;
-  ClientQueue* queue_ = nullptr;
   grpc::Status status_;
 };
 

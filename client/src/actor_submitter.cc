@@ -128,31 +128,51 @@ void ActorSubmitter::OnInfo(const proto::ActorInfo& info) {
 }
 
 void ActorSubmitter::Send(proto::TaskSpec spec, const proto::Address& worker) {
-  auto* stub = workers_->Get(AddrString(worker));
-  std::string worker_id = worker.worker_id();
-  proto::PushTaskRequest req;
-  *req.mutable_task() = std::move(spec);
-  CallAsync<proto::PushTaskRequest, proto::PushTaskReply>(
-      std::move(req), 0,
-      [stub](auto* ctx, const auto& rq, auto* cq) { return stub->PrepareAsyncPushTask(ctx, rq, cq); },
-      [this, worker_id](const grpc::Status& s, proto::PushTaskRequest& req,
-                        proto::PushTaskReply& reply) {
-        auto& task = *req.mutable_task();
-        std::string id = ReturnObjectId(task.task_id(), 0);
-        if (s.ok()) {
-          store_->Put(id, std::move(*reply.mutable_result()));
-          return;
-        }
-        if (Retry(task, worker_id)) return;
+  const std::string& worker_id = worker.worker_id();
+  for (int tries = 0; tries < 2; ++tries) {  // a stream found ended is replaced once
+    std::shared_ptr<CallStream> stream;
+    {
+      absl::MutexLock lock(&streams_mu_);
+      auto& s = streams_[worker_id];
+      if (!s || s->ended()) {
         {
-          absl::MutexLock lock(&mu_);
-          SuspectWorker(actors_[task.actor_id()], worker_id);
+          absl::MutexLock stop_lock(&mu_);
+          if (stopped_) break;  // shutting down: no new streams
         }
-        store_->Put(id,
-                    ErrorValue(proto::ACTOR_DIED,
-                               absl::StrCat("the actor's worker died while running '",
-                                            task.function_name(), "' (", s.error_message(), ")")));
-      });
+        s = CallStream::Open(workers_->Get(AddrString(worker)),
+                             [this, worker_id](proto::TaskSpec& task, const grpc::Status& st,
+                                               proto::PushTaskReply& reply) {
+                               Finished(task, worker_id, st, reply);
+                             });
+      }
+      stream = s;
+    }
+    if (stream->Send(spec)) return;
+  }
+  grpc::Status gone(grpc::StatusCode::CANCELLED, "this process is shutting down");
+  proto::PushTaskReply none;
+  Finished(spec, worker_id, gone, none);
+}
+
+void ActorSubmitter::Finished(proto::TaskSpec& task, const std::string& worker_id, const grpc::Status& s,
+                              proto::PushTaskReply& reply) {
+  std::string id = ReturnObjectId(task.task_id(), 0);
+  if (s.ok()) {
+    store_->Put(id, std::move(*reply.mutable_result()));
+    return;
+  }
+  bool stopped;
+  {
+    absl::MutexLock lock(&mu_);
+    stopped = stopped_;
+  }
+  if (!stopped && Retry(task, worker_id)) return;
+  {
+    absl::MutexLock lock(&mu_);
+    SuspectWorker(actors_[task.actor_id()], worker_id);
+  }
+  store_->Put(id, ErrorValue(proto::ACTOR_DIED, absl::StrCat("the actor's worker died while running '",
+                                                             task.function_name(), "' (", s.error_message(), ")")));
 }
 
 bool ActorSubmitter::Retry(proto::TaskSpec& task, const std::string& failed_worker) {

@@ -5,6 +5,7 @@
 // restarting wait here and go out in submission order once it is ALIVE; when
 // it is DEAD they fail with ActorDiedError carrying the cause. Each call
 // carries this caller's sequence number, so the worker runs them in order.
+// Calls travel on one CallStream per worker, opened on the first call.
 // Thread-safe; RPC callbacks never block.
 #pragma once
 #include <deque>
@@ -12,6 +13,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/synchronization/mutex.h"
+#include "client/src/call_stream.h"
 #include "client/src/memory_store.h"
 #include "common/rpc.h"
 #include "proto/gcs.grpc.pb.h"
@@ -45,6 +47,9 @@ class ActorSubmitter {
   void Poll(const std::string& actor_id, int64_t version) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void OnInfo(const proto::ActorInfo& info);
   void Send(proto::TaskSpec spec, const proto::Address& worker);
+  // A call's end: its reply, or the error of its stream.
+  void Finished(proto::TaskSpec& task, const std::string& worker_id, const grpc::Status& s,
+                proto::PushTaskReply& reply);
   // Queues a call whose worker died for the restarted actor, if the actor's
   // max_task_retries allows; false when it must fail instead.
   bool Retry(proto::TaskSpec& task, const std::string& failed_worker);
@@ -59,6 +64,9 @@ class ActorSubmitter {
   absl::Mutex mu_;
   absl::flat_hash_map<std::string, Actor> actors_ ABSL_GUARDED_BY(mu_);
   int polls_in_flight_ ABSL_GUARDED_BY(mu_) = 0;
+  absl::Mutex streams_mu_;
+  // By worker id; an ended stream is replaced on the next call.
+  absl::flat_hash_map<std::string, std::shared_ptr<CallStream>> streams_ ABSL_GUARDED_BY(streams_mu_);
   bool stopped_ ABSL_GUARDED_BY(mu_) = false;
 };
 

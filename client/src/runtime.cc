@@ -23,6 +23,34 @@ absl::Time Deadline(int64_t timeout_ms) {
   return timeout_ms < 0 ? absl::InfiniteFuture() : absl::Now() + absl::Milliseconds(timeout_ms);
 }
 
+// A driver's answer to a PushTasks stream: it runs no tasks.
+constexpr const char* kDriverRunsNoTasks = "this process is a driver; it runs no tasks";
+
+class RefusedStream final : public CqTag {
+ public:
+  static void Listen(TaskExecutor::AsyncService* svc, grpc::ServerCompletionQueue* cq) {
+    auto* r = new RefusedStream(svc, cq);
+    svc->RequestPushTasks(&r->ctx_, &r->rw_, cq, cq, r);
+  }
+
+ private:
+  RefusedStream(TaskExecutor::AsyncService* svc, grpc::ServerCompletionQueue* cq) : svc_(svc), cq_(cq) {}
+  void Proceed(bool ok) override {
+    if (!ok || answered_) {
+      delete this;
+      return;
+    }
+    Listen(svc_, cq_);
+    answered_ = true;
+    rw_.Finish(grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, kDriverRunsNoTasks), this);
+  }
+  TaskExecutor::AsyncService* svc_;
+  grpc::ServerCompletionQueue* cq_;
+  grpc::ServerContext ctx_;
+  grpc::ServerAsyncReaderWriter<grpc::ByteBuffer, grpc::ByteBuffer> rw_{&ctx_};
+  bool answered_ = false;
+};
+
 }  // namespace
 
 // Serves WorkerService's methods other than a worker's PushTask (the
@@ -59,11 +87,12 @@ void Runtime::ServeRequests() {
     RequestExit("");
     call->Finish(grpc::Status::OK);
   });
-  if (options_.is_worker) return;  // the executor takes PushTask
+  if (options_.is_worker) return;  // the executor takes PushTask and PushTasks
   using PushCall = ServerCall<proto::PushTaskRequest, proto::PushTaskReply>;
   PushCall::Serve(svc, cq, &Service::RequestPushTask, [](PushCall* call) {
-    call->Finish(grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, "this process is a driver; it runs no tasks"));
+    call->Finish(grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, kDriverRunsNoTasks));
   });
+  RefusedStream::Listen(svc, cq);
 }
 
 Runtime::Runtime(RuntimeOptions options)
@@ -84,7 +113,7 @@ Runtime::~Runtime() { Shutdown(); }
 absl::Status Runtime::Start() {
   worker_id_ = options_.is_worker ? options_.worker_id : RandomId();
   gcs_ = proto::GcsService::NewStub(ChannelPool::Default().Get(options_.gcs_address));
-  service_ = std::make_unique<proto::WorkerService::AsyncService>();
+  service_ = std::make_unique<TaskExecutor::AsyncService>();
   int port = 0;
   auto server = StartServer(options_.node_ip, 0, {service_.get()}, &port, &cq_);
   if (!server.ok()) return server.status();

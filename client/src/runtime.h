@@ -136,7 +136,7 @@ class Runtime {
   std::unique_ptr<TaskSubmitter> tasks_;
   std::unique_ptr<ActorSubmitter> actors_;
   std::unique_ptr<TaskExecutor> executor_;
-  std::unique_ptr<proto::WorkerService::AsyncService> service_;
+  std::unique_ptr<TaskExecutor::AsyncService> service_;
   // The process's one completion queue (see QueuePoller), polled by a
   // worker's executor threads or a driver's RPC thread; it outlives the server.
   std::unique_ptr<grpc::ServerCompletionQueue> cq_;

@@ -16,7 +16,8 @@ thread_local bool t_in_normal_task = false;
 thread_local const TaskExecutor* t_idle_loop = nullptr;
 }  // namespace
 
-// One PushTask call: accepted (kWaiting), then run and answered (kReplying).
+// One call: a PushTask request (accepted in kWaiting, then run and answered
+// in kReplying), or a call that came in on a PushTasks stream.
 struct TaskExecutor::Call final : CqTag {
   explicit Call(TaskExecutor* e) : executor(e) {}
   void Proceed(bool ok) override {
@@ -28,10 +29,160 @@ struct TaskExecutor::Call final : CqTag {
   }
   enum State { kWaiting, kReplying } state = kWaiting;
   TaskExecutor* executor;
+  Stream* stream = nullptr;  // set for a call that came in on a stream
   grpc::ServerContext ctx;
   proto::PushTaskRequest req;
   proto::PushTaskReply reply;
   grpc::ServerAsyncResponseWriter<proto::PushTaskReply> responder{&ctx};
+};
+
+// One caller's PushTasks stream. Its calls are admitted like PushTask
+// requests; their replies queue here and go out many to a message, one
+// message in flight at a time. It ends when the caller closes it, when a
+// write fails, or once the actor exits, after its calls are answered.
+class TaskExecutor::Stream {
+ public:
+  explicit Stream(TaskExecutor* e) : e_(e) {}
+  void Listen() {
+    ops_ = 1;
+    e_->service_->RequestPushTasks(&ctx_, &rw_, e_->cq_, e_->cq_, &accept_tag_);
+  }
+  // Queues the reply to one of this stream's calls, and deletes the call.
+  void Reply(Call* call) {
+    bool done;
+    {
+      absl::MutexLock lock(&mu_);
+      call->reply.set_task_id(call->req.task().task_id());
+      queued_.add_replies()->Swap(&call->reply);
+      --calls_;
+      WriteLocked();
+      done = Settle();
+    }
+    delete call;
+    if (done) Delete();
+  }
+  // The actor is exiting: end the stream once its calls are answered.
+  void Wind() {
+    absl::MutexLock lock(&mu_);
+    Settle();  // never done here: a Finish starts
+  }
+
+ private:
+  void OnAccept(bool ok) {
+    if (!ok) {  // the server is shutting down
+      delete this;
+      return;
+    }
+    e_->AcceptStream();
+    {
+      absl::MutexLock lock(&e_->mu_);
+      e_->streams_.insert(this);
+    }
+    absl::MutexLock lock(&mu_);
+    reading_ = true;
+    rw_.Read(&in_, &read_tag_);
+  }
+  void OnRead(bool ok) {
+    std::vector<Call*> calls;
+    bool got = false;  // a batch of calls
+    {
+      absl::MutexLock lock(&mu_);
+      got = ok && grpc::SerializationTraits<proto::PushTaskBatch>::Deserialize(&in_, &batch_).ok();
+      if (!got) {  // the caller closed the stream, it broke, or the message is garbage
+        --ops_;
+        reading_ = false;
+        malformed_ = ok;
+        if (!Settle()) return;
+      } else {
+        calls.reserve(batch_.tasks_size());
+        for (auto& t : *batch_.mutable_tasks()) {
+          auto* c = new Call(e_);
+          c->stream = this;
+          c->req.mutable_task()->Swap(&t);
+          calls.push_back(c);
+        }
+        calls_ += static_cast<int>(calls.size());
+        batch_.Clear();
+        rw_.Read(&in_, &read_tag_);
+      }
+    }
+    if (!got) return Delete();
+    e_->ArrivedOnStream(calls);
+  }
+  void OnWrite(bool ok) {
+    bool done;
+    {
+      absl::MutexLock lock(&mu_);
+      --ops_;
+      writing_ = false;
+      if (!ok) broken_ = true;
+      WriteLocked();
+      done = Settle();
+    }
+    if (done) Delete();
+  }
+  void OnFinish(bool) {
+    bool done;
+    {
+      absl::MutexLock lock(&mu_);
+      --ops_;
+      done = Settle();
+    }
+    if (done) Delete();
+  }
+  void WriteLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (writing_ || queued_.replies_size() == 0) return;
+    if (broken_ || finishing_) {  // nobody to read them
+      queued_.Clear();
+      return;
+    }
+    writing_ = true;
+    ++ops_;
+    grpc::ByteBuffer bytes;
+    bool own = false;
+    (void)grpc::SerializationTraits<proto::PushTaskReplyBatch>::Serialize(queued_, &bytes, &own);
+    rw_.Write(bytes, &write_tag_);  // takes its own reference to the bytes
+    queued_.Clear();
+  }
+  // Starts the Finish once nothing is left to answer; true once the stream
+  // is over and nothing refers to it any more.
+  bool Settle() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (!finishing_ && calls_ == 0 && !writing_ && (!reading_ || broken_ || e_->exiting_)) {
+      finishing_ = true;
+      ++ops_;
+      rw_.Finish(malformed_ ? grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                                           "a PushTasks message that is not a PushTaskBatch")
+                            : grpc::Status::OK,
+                 &finish_tag_);
+    }
+    return finishing_ && ops_ == 0 && calls_ == 0;
+  }
+  void Delete() {
+    {
+      absl::MutexLock lock(&e_->mu_);
+      e_->streams_.erase(this);
+    }
+    delete this;
+  }
+
+  TaskExecutor* const e_;
+  grpc::ServerContext ctx_;
+  grpc::ServerAsyncReaderWriter<grpc::ByteBuffer, grpc::ByteBuffer> rw_{&ctx_};
+  MemberTag<Stream> accept_tag_{this, &Stream::OnAccept};
+  MemberTag<Stream> read_tag_{this, &Stream::OnRead};
+  MemberTag<Stream> write_tag_{this, &Stream::OnWrite};
+  MemberTag<Stream> finish_tag_{this, &Stream::OnFinish};
+  grpc::ByteBuffer in_;         // the message being read
+  proto::PushTaskBatch batch_;  // ... parsed
+  absl::Mutex mu_;
+  proto::PushTaskReplyBatch queued_ ABSL_GUARDED_BY(mu_);  // replies not written yet
+  int ops_ ABSL_GUARDED_BY(mu_) = 0;                       // events outstanding
+  int calls_ ABSL_GUARDED_BY(mu_) = 0;                     // admitted, not answered
+  bool reading_ ABSL_GUARDED_BY(mu_) = false;
+  bool writing_ ABSL_GUARDED_BY(mu_) = false;
+  bool broken_ ABSL_GUARDED_BY(mu_) = false;
+  bool finishing_ ABSL_GUARDED_BY(mu_) = false;
+  bool malformed_ ABSL_GUARDED_BY(mu_) = false;  // a message did not parse
 };
 
 namespace {
@@ -43,6 +194,7 @@ void TaskExecutor::Start(AsyncService* service, grpc::ServerCompletionQueue* cq,
   cq_ = cq;
   poller_ = poller;
   for (int i = 0; i < kAcceptSlots; ++i) Accept();
+  AcceptStream();
   absl::MutexLock lock(&mu_);
   AddThreads(1);
 }
@@ -51,6 +203,8 @@ void TaskExecutor::Accept() {
   auto* c = new Call(this);
   service_->RequestPushTask(&c->ctx, &c->req, &c->responder, cq_, cq_, c);
 }
+
+void TaskExecutor::AcceptStream() { (new Stream(this))->Listen(); }
 
 void TaskExecutor::AddThreads(int n) {
   for (int i = 0; i < n; ++i) threads_.emplace_back([this] { Loop(); });
@@ -129,6 +283,19 @@ void TaskExecutor::Arrived(Call* call) {
     return;
   }
   Admit(call);
+  WakeOthers(/*self_takes_one=*/t_idle_loop == this);
+}
+
+void TaskExecutor::ArrivedOnStream(std::vector<Call*>& calls) {
+  for (auto* call : calls) {
+    const auto& t = call->req.task();
+    if (t.task_id().empty() || t.function_name().empty()) {
+      *call->reply.mutable_result() = ErrorValue(proto::SYSTEM_ERROR, "a task needs an id and a function name");
+      call->stream->Reply(call);
+      continue;
+    }
+    Admit(call);
+  }
   WakeOthers(/*self_takes_one=*/t_idle_loop == this);
 }
 
@@ -224,9 +391,18 @@ void TaskExecutor::RunAndReply(Call* call) {
 void TaskExecutor::Reply(Call* call) {
   if (sink_) sink_(call->req.task(), call->reply.mutable_result());
   bool exit_now = call->reply.actor_exiting();
-  call->state = Call::kReplying;
-  call->responder.Finish(call->reply, grpc::Status::OK, call);
-  if (exit_now && on_exit_) on_exit_();
+  if (call->stream) {
+    call->stream->Reply(call);
+  } else {
+    call->state = Call::kReplying;
+    call->responder.Finish(call->reply, grpc::Status::OK, call);
+  }
+  if (!exit_now) return;
+  {
+    absl::MutexLock lock(&mu_);
+    for (auto* s : streams_) s->Wind();
+  }
+  if (on_exit_) on_exit_();
 }
 
 bool TaskExecutor::ResolveArgs(const proto::TaskSpec& spec, Args* args, proto::ObjectValue* result) {

@@ -1,7 +1,7 @@
 // TaskExecutor: runs the tasks pushed to this worker process.
 //
 // Its threads poll the process's completion queue (QueuePoller): they take
-// PushTask calls straight off it, run them and send the reply, so a call is
+// PushTask calls and the calls on PushTasks streams straight off it, run them and send the reply, so a call is
 // received, run and answered on one thread (no hand-off between an RPC
 // thread and an execution thread); the queue's other events (replies to
 // this process's calls, GetObject requests) run on them too. Normal
@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/synchronization/mutex.h"
 #include "client/src/queue_poller.h"
 #include "glint/internal/registry.h"
@@ -40,8 +41,10 @@ class ActorLoop;
 class TaskExecutor {
  public:
   // WorkerService, every method served from the completion queue (PushTask
-  // here, the others by the runtime).
-  using AsyncService = proto::WorkerService::AsyncService;
+  // and PushTasks here, the others by the runtime). PushTasks is raw (bytes),
+  // so a message that does not parse ends its stream with an error instead
+  // of looking like the caller closing it.
+  using AsyncService = proto::WorkerService::WithRawMethod_PushTasks<proto::WorkerService::AsyncService>;
   // Resolves a by-reference argument to its bytes (blocking); false with
   // *error set when it cannot.
   using ArgResolver = std::function<bool(const proto::TaskArg&, Bytes* out, proto::ObjectValue* error)>;
@@ -72,14 +75,19 @@ class TaskExecutor {
 
  private:
   struct Call;
+  class Stream;
   struct Caller {
     int64_t next = 0;
     std::map<int64_t, Call*> early;
   };
   void Loop();
   void Accept();
+  // Waits for the next PushTasks stream.
+  void AcceptStream();
   // A PushTask request came in (on whichever thread polled it).
   void Arrived(Call* call);
+  // Calls that came in on a stream.
+  void ArrivedOnStream(std::vector<Call*>& calls);
   // Queues `call` (and calls it unblocks) in ready_, in order.
   void Admit(Call* call);
   // Gets idle threads out of the queue for queued calls (all but this one
@@ -113,6 +121,8 @@ class TaskExecutor {
   std::deque<Call*> ready_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, Caller> callers_ ABSL_GUARDED_BY(mu_);
   std::vector<std::thread> threads_ ABSL_GUARDED_BY(mu_);
+  // Open PushTasks streams (ended at once when the actor exits).
+  absl::flat_hash_set<Stream*> streams_ ABSL_GUARDED_BY(mu_);
   ActorLoop* loop_ = nullptr;  // async actors only
   // Concurrency groups of a sync/threaded actor: their own threads and queue.
   struct Group {

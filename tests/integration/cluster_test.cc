@@ -3,7 +3,10 @@
 #include <grpcpp/generic/generic_stub.h>
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <future>
+#include <map>
 
 #include "common/rpc.h"
 #include "integration/test_cluster.h"
@@ -102,7 +105,8 @@ TEST_F(TwoNodeTest, MalformedRequestsGetErrorsAndDaemonsStayUp) {
            {gcs, "/glint.proto.GcsService/RegisterNode"},
            {raylet, "/glint.proto.RayletService/RequestWorkerLease"},
            {raylet, "/glint.proto.RayletService/RegisterWorker"},
-           {worker, "/glint.proto.WorkerService/PushTask"}}) {
+           {worker, "/glint.proto.WorkerService/PushTask"},
+           {worker, "/glint.proto.WorkerService/PushTasks"}}) {
     EXPECT_FALSE(RawCall(target, method, garbage).ok()) << method;
     EXPECT_FALSE(RawCall(target, method, truncated).ok()) << method << " (truncated)";
   }
@@ -154,6 +158,54 @@ TEST_F(TwoNodeTest, MalformedRequestsGetErrorsAndDaemonsStayUp) {
     glint::proto::GetObjectReply gr;
     ASSERT_TRUE(ws->GetObject(&ctx2, g, &gr).ok());
     EXPECT_TRUE(gr.unknown());
+  }
+  {
+    // A call stream: each call is answered on its own, a malformed one with
+    // an error, and the stream ends cleanly when the caller closes it.
+    auto ws = glint::MakeStub<glint::proto::WorkerService>(worker);
+    grpc::ClientContext ctx;
+    glint::SetDeadlineMs(&ctx, 30000);
+    auto stream = ws->PushTasks(&ctx);
+    glint::proto::PushTaskBatch batch;
+    batch.add_tasks()->set_type(glint::proto::ACTOR_TASK);  // no id, no function
+    auto* t = batch.add_tasks();
+    t->set_type(glint::proto::ACTOR_TASK);
+    t->set_task_id("t2");
+    t->set_function_name("NoSuchMethod");
+    t->set_actor_id(actor.ID());
+    t->set_caller_id("a caller of its own");
+    ASSERT_TRUE(stream->Write(batch));
+    ASSERT_TRUE(stream->WritesDone());
+    std::map<std::string, glint::proto::ErrorType> got;
+    glint::proto::PushTaskReplyBatch replies;
+    for (int i = 0; i < 2 && stream->Read(&replies); ++i) {
+      for (auto& r : replies.replies()) got[r.task_id()] = r.result().error().type();
+    }
+    EXPECT_EQ(got, (std::map<std::string, glint::proto::ErrorType>{{"", glint::proto::SYSTEM_ERROR},
+                                                                   {"t2", glint::proto::FUNCTION_NOT_FOUND}}));
+    EXPECT_TRUE(stream->Finish().ok());
+  }
+  {
+    // A driver runs no tasks, by either method.
+    glint::proto::GetAllJobsReply jobs;
+    grpc::ClientContext ctx;
+    ASSERT_TRUE(gcs_stub->GetAllJobs(&ctx, glint::proto::GetAllJobsRequest(), &jobs).ok());
+    std::string driver;
+    for (auto& j : jobs.jobs()) {
+      if (!j.finished() && j.driver_pid() == getpid()) driver = glint::AddrString(j.driver());
+    }
+    ASSERT_FALSE(driver.empty());
+    auto ds = glint::MakeStub<glint::proto::WorkerService>(driver);
+    grpc::ClientContext c1;
+    glint::proto::PushTaskReply r;
+    EXPECT_EQ(ds->PushTask(&c1, glint::proto::PushTaskRequest(), &r).error_code(),
+              grpc::StatusCode::FAILED_PRECONDITION);
+    grpc::ClientContext c2;
+    glint::SetDeadlineMs(&c2, 30000);
+    auto stream = ds->PushTasks(&c2);
+    glint::proto::PushTaskReplyBatch replies;
+    EXPECT_FALSE(stream->Read(&replies));
+    EXPECT_EQ(stream->Finish().error_code(), grpc::StatusCode::FAILED_PRECONDITION);
   }
   // Everyone is still up and working.
   EXPECT_EQ(glint::Task(Plus).Remote(1, 1).Get(), 2);

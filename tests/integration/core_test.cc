@@ -183,6 +183,19 @@ TEST_F(CoreTest, ActorRunsOneCallersCallsInSubmissionOrder) {
   EXPECT_EQ(sizes.back().Get(), 300) << "state persists across calls";
 }
 
+TEST_F(CoreTest, AThreadedActorAnswersEachCallWhenItEnds) {
+  // The calls share one stream (and likely one message); the quick one's
+  // reply must not wait for the slow one.
+  auto r = glint::Actor(Recorder::Create).SetMaxConcurrency(2).Remote(0);
+  auto slow = r.Task(&Recorder::Block).Remote(dir_ + "/gate");
+  auto quick = r.Task(&Recorder::Append).Remote(5);
+  EXPECT_EQ(quick.Get(std::chrono::seconds(60)), 1);
+  auto ready = glint::Wait(std::vector<glint::ObjectRef<int>>{slow}, 1, std::chrono::milliseconds(0));
+  EXPECT_TRUE(ready.ready.empty()) << "the slow call is still blocked";
+  Touch(dir_ + "/gate");
+  EXPECT_EQ(slow.Get(std::chrono::seconds(60)), 1) << "it saw the gate";
+}
+
 TEST_F(CoreTest, NestedTasksDoNotStarveTheNode) {
   // Three parents on two CPUs, each waiting on four children: only works if a
   // blocked parent lends its CPU back.

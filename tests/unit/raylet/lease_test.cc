@@ -153,11 +153,11 @@ TEST(WorkerPoolTest, IdleWorkersAreReapedAndJobsKeepTheirOwnWorkers) {
   std::vector<WorkerInfo> got;
   auto keep = [&](absl::StatusOr<WorkerInfo> w) { got.push_back(*w); };
   pool.Pop(Job("a"), false, keep);
-  pool.OnRegistered(spawner.spawned.back(), 1, 0, "");
+  ASSERT_TRUE(pool.OnRegistered(spawner.spawned.back(), 1, 0, "").ok());
   pool.Push(got[0].worker_id, 1000);
   pool.Pop(Job("b"), false, keep);
   EXPECT_EQ(spawner.spawned.size(), 2u) << "a worker runs one job's code only";
-  pool.OnRegistered(spawner.spawned.back(), 2, 0, "");
+  ASSERT_TRUE(pool.OnRegistered(spawner.spawned.back(), 2, 0, "").ok());
   pool.Pop(Job("a"), true, keep);
   EXPECT_EQ(got.back().worker_id, got[0].worker_id) << "idle worker of the same job is reused";
   pool.Push(got[1].worker_id, 1000);
