@@ -161,6 +161,11 @@ void ActorSubmitter::Finished(proto::TaskSpec& task, const std::string& worker_i
     store_->Put(id, std::move(*reply.mutable_result()));
     return;
   }
+  {
+    absl::MutexLock lock(&streams_mu_);  // forget the ended stream
+    auto it = streams_.find(worker_id);
+    if (it != streams_.end() && it->second->ended()) streams_.erase(it);
+  }
   bool stopped;
   {
     absl::MutexLock lock(&mu_);
