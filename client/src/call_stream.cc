@@ -24,10 +24,16 @@ std::shared_ptr<CallStream> CallStream::Open(proto::WorkerService::Stub* stub, D
 
 bool CallStream::Send(proto::TaskSpec& task) {
   absl::MutexLock lock(&mu_);
-  if (ended_) return false;
+  if (ended_ || closing_) return false;
   queued_.push_back(std::make_unique<proto::TaskSpec>(std::move(task)));
   WriteLocked();
   return true;
+}
+
+void CallStream::Close() {
+  absl::MutexLock lock(&mu_);
+  closing_ = true;
+  WriteLocked();
 }
 
 bool CallStream::ended() const {
@@ -36,7 +42,15 @@ bool CallStream::ended() const {
 }
 
 void CallStream::WriteLocked() {
-  if (!started_ || writing_ || ended_ || queued_.empty()) return;
+  if (!started_ || writing_ || ended_ || writes_done_) return;
+  if (queued_.empty()) {
+    if (closing_) {  // WritesDone counts as the one write in flight
+      writes_done_ = writing_ = true;
+      ++ops_;
+      rw_->WritesDone(&write_tag_);
+    }
+    return;
+  }
   // The message borrows the queued specs: Write serializes it before it
   // returns, and sent_ keeps them for the replies (or a retry).
   auto* tasks = out_.mutable_tasks();

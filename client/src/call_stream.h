@@ -32,8 +32,12 @@ class CallStream final : public QueuedCall, public std::enable_shared_from_this<
   // Opens a stream on the current client queue; it keeps itself alive until
   // its last event has run.
   static std::shared_ptr<CallStream> Open(proto::WorkerService::Stub* stub, DoneFn done);
-  // Queues `task` (moved from only on success); false once the stream has ended.
+  // Queues `task` (moved from only on success); false once the stream has
+  // ended or Close() was called.
   bool Send(proto::TaskSpec& task);
+  // Ends this side once the queued calls are written; the worker answers
+  // the calls sent, then ends the stream.
+  void Close();
   bool ended() const;
 
   explicit CallStream(DoneFn done) : done_(std::move(done)) {}
@@ -63,6 +67,8 @@ class CallStream final : public QueuedCall, public std::enable_shared_from_this<
   bool started_ ABSL_GUARDED_BY(mu_) = false;
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
   bool ended_ ABSL_GUARDED_BY(mu_) = false;
+  bool closing_ ABSL_GUARDED_BY(mu_) = false;      // Close() was called
+  bool writes_done_ ABSL_GUARDED_BY(mu_) = false;  // ... and its WritesDone is out
   std::deque<std::unique_ptr<proto::TaskSpec>> queued_ ABSL_GUARDED_BY(mu_);  // not written yet
   absl::flat_hash_map<std::string, std::unique_ptr<proto::TaskSpec>> sent_ ABSL_GUARDED_BY(mu_);
 };

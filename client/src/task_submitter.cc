@@ -99,6 +99,12 @@ void TaskSubmitter::OnLeaseReply(const std::string& key, const std::string& rayl
   lease->raylet = raylet;
   lease->lease_id = reply.lease_id();
   lease->idle_since_ms = NowMs();
+  std::weak_ptr<Lease> weak = lease;  // the stream must not keep its lease alive
+  lease->stream = CallStream::Open(
+      workers_->Get(AddrString(lease->worker)),
+      [this, key, weak](proto::TaskSpec& task, const grpc::Status& st, proto::PushTaskReply& reply) {
+        Finished(key, weak, task, st, reply);
+      });
   {
     absl::MutexLock lock(&mu_);
     auto& shape = shapes_[key];
@@ -108,52 +114,50 @@ void TaskSubmitter::OnLeaseReply(const std::string& key, const std::string& rayl
   Pump(key);
 }
 
-void TaskSubmitter::Push(const std::string& key, std::shared_ptr<Lease> lease, proto::TaskSpec spec) {
-  auto* stub = workers_->Get(AddrString(lease->worker));
-  proto::PushTaskRequest req;
-  *req.mutable_task() = std::move(spec);
-  CallAsync<proto::PushTaskRequest, proto::PushTaskReply>(
-      std::move(req), 0,
-      [stub](auto* ctx, const auto& rq, auto* cq) { return stub->PrepareAsyncPushTask(ctx, rq, cq); },
-      [this, key, lease](const grpc::Status& s, proto::PushTaskRequest& req, proto::PushTaskReply& reply) {
-        auto& task = *req.mutable_task();
-        std::string return_id = ReturnObjectId(task.task_id(), 0);
-        if (s.ok()) {
-          {
-            absl::MutexLock lock(&mu_);
-            lease->busy = false;
-            lease->idle_since_ms = NowMs();
-          }
-          store_->Put(return_id, std::move(*reply.mutable_result()));
-          Pump(key);
-          return;
-        }
-        // The worker died or cannot be reached: drop the lease (the raylet
-        // kills the worker if it is still there) and retry or fail the task.
-        {
-          absl::MutexLock lock(&mu_);
-          auto& leases = shapes_[key].leases;
-          leases.erase(std::remove(leases.begin(), leases.end(), lease), leases.end());
-        }
-        ReturnLease(*lease, /*disconnect=*/true);
-        bool stopped;
-        {
-          absl::MutexLock lock(&mu_);
-          stopped = stopped_;
-        }
-        if (!stopped && task.attempt() < task.max_retries()) {
-          LOG(INFO) << "retrying task " << task.function_name() << " after: " << s.error_message();
-          task.set_attempt(task.attempt() + 1);
-          Submit(std::move(task));
-          return;
-        }
-        store_->Put(return_id,
-                    ErrorValue(proto::WORKER_CRASHED,
-                               absl::StrCat("the worker running '", task.function_name(),
-                                            "' died or became unreachable (",
-                                            s.error_message(), ")")));
-        Pump(key);
-      });
+void TaskSubmitter::Push(const std::string& key, const std::shared_ptr<Lease>& lease, proto::TaskSpec spec) {
+  if (lease->stream->Send(spec)) return;
+  grpc::Status gone(grpc::StatusCode::UNAVAILABLE, "the stream to the leased worker has ended");
+  proto::PushTaskReply none;
+  Finished(key, lease, spec, gone, none);
+}
+
+void TaskSubmitter::Finished(const std::string& key, const std::weak_ptr<Lease>& weak, proto::TaskSpec& task,
+                             const grpc::Status& s, proto::PushTaskReply& reply) {
+  std::string return_id = ReturnObjectId(task.task_id(), 0);
+  auto lease = weak.lock();
+  if (s.ok()) {
+    if (lease) {
+      absl::MutexLock lock(&mu_);
+      lease->busy = false;
+      lease->idle_since_ms = NowMs();
+    }
+    store_->Put(return_id, std::move(*reply.mutable_result()));
+    Pump(key);
+    return;
+  }
+  // The worker died or cannot be reached: drop the lease (the raylet kills
+  // the worker if it is still there) and retry or fail the task.
+  bool drop = false, stopped;
+  {
+    absl::MutexLock lock(&mu_);
+    if (lease && !lease->lost) {
+      lease->lost = drop = true;
+      auto& leases = shapes_[key].leases;
+      leases.erase(std::remove(leases.begin(), leases.end(), lease), leases.end());
+    }
+    stopped = stopped_;
+  }
+  if (drop) ReturnLease(*lease, /*disconnect=*/true);
+  if (!stopped && task.attempt() < task.max_retries()) {
+    LOG(INFO) << "retrying task " << task.function_name() << " after: " << s.error_message();
+    task.set_attempt(task.attempt() + 1);
+    Submit(std::move(task));
+    return;
+  }
+  store_->Put(return_id, ErrorValue(proto::WORKER_CRASHED,
+                                    absl::StrCat("the worker running '", task.function_name(),
+                                                 "' died or became unreachable (", s.error_message(), ")")));
+  Pump(key);
 }
 
 void TaskSubmitter::FailQueued(const std::string& key, const proto::ObjectValue& error) {
@@ -168,6 +172,7 @@ void TaskSubmitter::FailQueued(const std::string& key, const proto::ObjectValue&
 }
 
 void TaskSubmitter::ReturnLease(const Lease& lease, bool disconnect) {
+  lease.stream->Close();
   proto::ReturnWorkerRequest req;
   req.set_lease_id(lease.lease_id);
   req.set_disconnect(disconnect);

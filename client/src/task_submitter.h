@@ -14,6 +14,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/synchronization/mutex.h"
+#include "client/src/call_stream.h"
 #include "client/src/memory_store.h"
 #include "common/rpc.h"
 #include "proto/raylet.grpc.pb.h"
@@ -41,7 +42,9 @@ class TaskSubmitter {
     proto::Address worker;
     std::string raylet;
     std::string lease_id;
+    std::shared_ptr<CallStream> stream;
     bool busy = false;
+    bool lost = false;  // its worker failed: out of the shape, returned
     int64_t idle_since_ms = 0;
   };
   struct Shape {
@@ -54,8 +57,12 @@ class TaskSubmitter {
                     int hops);
   void OnLeaseReply(const std::string& key, const std::string& raylet, const grpc::Status& s,
                     const proto::LeaseReply& reply, const proto::LeaseRequest& req, int hops);
-  void Push(const std::string& key, std::shared_ptr<Lease> lease, proto::TaskSpec spec);
+  void Push(const std::string& key, const std::shared_ptr<Lease>& lease, proto::TaskSpec spec);
+  // A task's end: its reply, or the error of its lease's stream.
+  void Finished(const std::string& key, const std::weak_ptr<Lease>& lease, proto::TaskSpec& task,
+                const grpc::Status& s, proto::PushTaskReply& reply);
   void FailQueued(const std::string& key, const proto::ObjectValue& error);
+  // Closes the lease's stream and gives the worker back to its raylet.
   void ReturnLease(const Lease& lease, bool disconnect);
 
   MemoryStore* store_;
