@@ -17,7 +17,9 @@
 #include <thread>
 
 #include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
+#include "common/rpc.h"
 
 namespace glint::internal {
 
@@ -72,5 +74,25 @@ class QueuePoller {
   absl::Duration period_;
   std::thread cover_;
 };
+
+// A unary call made on the client queue and waited for: its reply comes in
+// on the thread that polls the queue, as every other reply does, instead of
+// a sync stub's own queue, whose bytes that thread would read and hand over
+// anyway. `start` is as for CallAsync. On a poller thread the cover thread
+// polls meanwhile.
+template <typename Req, typename Reply, typename Start>
+grpc::Status WaitCall(Req req, int64_t deadline_ms, Start&& start, Reply* reply) {
+  grpc::Status status;
+  absl::Notification done;
+  CallAsync<Req, Reply>(std::move(req), deadline_ms, std::forward<Start>(start),
+                        [&](const grpc::Status& s, Req&, Reply& r) {
+                          status = s;
+                          reply->Swap(&r);
+                          done.Notify();
+                        });
+  QueuePoller::BlockingScope blocking;
+  done.WaitForNotification();
+  return status;
+}
 
 }  // namespace glint::internal

@@ -620,9 +620,10 @@ std::string Runtime::CreateActor(const std::string& factory, std::vector<WireArg
   req.set_max_task_retries(opts.max_task_retries);
   req.set_class_name(opts.class_name);
   proto::CreateActorReply reply;
-  grpc::ClientContext ctx;
-  SetDeadlineMs(&ctx, 30000);
-  auto s = gcs_->CreateActor(&ctx, req, &reply);
+  auto* gcs = gcs_.get();
+  auto s = WaitCall(
+      std::move(req), 30000,
+      [gcs](auto* ctx, const auto& rq, auto* cq) { return gcs->PrepareAsyncCreateActor(ctx, rq, cq); }, &reply);
   if (s.error_code() == grpc::StatusCode::ALREADY_EXISTS && opts.get_if_exists && !opts.name.empty()) {
     if (auto id = GetNamedActor(opts.name, opts.ray_namespace)) return *id;
   }
@@ -776,9 +777,10 @@ std::optional<std::string> Runtime::GetNamedActor(const std::string& name, const
   req.set_name(name);
   req.set_ray_namespace(ns.empty() ? job_.ray_namespace() : ns);
   proto::GetActorReply reply;
-  grpc::ClientContext ctx;
-  SetDeadlineMs(&ctx, 10000);
-  auto s = gcs_->GetActor(&ctx, req, &reply);
+  auto* gcs = gcs_.get();
+  auto s = WaitCall(
+      std::move(req), 10000,
+      [gcs](auto* ctx, const auto& rq, auto* cq) { return gcs->PrepareAsyncGetActor(ctx, rq, cq); }, &reply);
   if (!s.ok()) throw Error("cannot look up actor '" + name + "': " + s.error_message());
   if (!reply.found()) return std::nullopt;
   actors_->Track(reply.actor());
@@ -790,9 +792,10 @@ void Runtime::KillActor(const std::string& actor_id, bool no_restart) {
   req.set_actor_id(actor_id);
   req.set_no_restart(no_restart);
   proto::KillActorReply reply;
-  grpc::ClientContext ctx;
-  SetDeadlineMs(&ctx, 10000);
-  auto s = gcs_->KillActor(&ctx, req, &reply);
+  auto* gcs = gcs_.get();
+  auto s = WaitCall(
+      std::move(req), 10000,
+      [gcs](auto* ctx, const auto& rq, auto* cq) { return gcs->PrepareAsyncKillActor(ctx, rq, cq); }, &reply);
   if (!s.ok()) throw Error("cannot kill the actor: " + s.error_message());
 }
 
