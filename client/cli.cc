@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <algorithm>
@@ -33,7 +34,8 @@
 
 namespace {
 
-constexpr const char* kLatest = "/tmp/glint/session_latest";
+// The session that `glint start --head` made last.
+std::string Latest() { return glint::internal::SessionRoot() + "/session_latest"; }
 
 struct Args {
   std::vector<std::string> positional;
@@ -107,7 +109,7 @@ std::string StartTime(pid_t pid) {
 std::string GcsAddress(const Args& a) {
   if (a.Has("address")) return a.Get("address");
   if (const char* e = getenv("GLINT_ADDRESS")) return e;
-  return ReadFile(absl::StrCat(kLatest, "/gcs_address"));
+  return ReadFile(Latest() + "/gcs_address");
 }
 
 int Start(const Args& a) {
@@ -128,11 +130,11 @@ int Start(const Args& a) {
   }
   if (a.Has("no_object_spilling")) o.extra_raylet_flags.push_back("--object_spilling=false");
   // A worker node on the same machine joins the head's session directory.
-  std::string latest = ReadFile(absl::StrCat(kLatest, "/gcs_address"));
+  std::string latest = ReadFile(Latest() + "/gcs_address");
   absl::StatusOr<std::string> dir;
   if (!head && latest == o.gcs_address) {
     char buf[4096];
-    ssize_t n = readlink(kLatest, buf, sizeof(buf) - 1);
+    ssize_t n = readlink(Latest().c_str(), buf, sizeof(buf) - 1);
     dir = n > 0 ? std::string(buf, n) : glint::internal::NewSessionDir(false).value_or("");
   } else {
     dir = glint::internal::NewSessionDir(head);
@@ -161,17 +163,28 @@ int Start(const Args& a) {
   return 0;
 }
 
+// Stops what every `glint start` on this machine started (each session
+// records its daemons in <session>/pids), like `ray stop`: a second head, or
+// a worker node of a cluster whose head is elsewhere, has a session of its own.
 int Stop() {
-  std::string list = ReadFile(absl::StrCat(kLatest, "/pids"));
-  if (list.empty()) {
+  struct Proc { pid_t pid; std::string start, name; };
+  std::vector<Proc> procs;
+  std::vector<std::string> lists;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(glint::internal::SessionRoot(), ec)) {
+    std::string name = e.path().filename().string();
+    if (name.rfind("session_", 0) != 0 || e.is_symlink(ec)) continue;  // session_latest is one of them
+    std::string list = ReadFile(e.path().string() + "/pids");
+    if (list.empty()) continue;
+    lists.push_back(e.path().string() + "/pids");
+    std::istringstream in(list);
+    Proc p;
+    while (in >> p.pid >> p.start >> p.name) procs.push_back(p);
+  }
+  if (lists.empty()) {
     std::cout << "no Glint processes started with 'glint start' are recorded\n";
     return 0;
   }
-  struct Proc { pid_t pid; std::string start, name; };
-  std::vector<Proc> procs;
-  std::istringstream in(list);
-  Proc p;
-  while (in >> p.pid >> p.start >> p.name) procs.push_back(p);
   // Raylets first (they take their workers with them), the GCS last.
   std::stable_sort(procs.begin(), procs.end(), [](const Proc& x, const Proc& y) {
     return x.name != "glint-gcs" && y.name == "glint-gcs";
@@ -183,7 +196,7 @@ int Stop() {
     std::cout << "stopped " << pr.name << " (pid " << pr.pid << ")\n";
     ++stopped;
   }
-  unlink(absl::StrCat(kLatest, "/pids").c_str());
+  for (auto& l : lists) unlink(l.c_str());
   if (stopped == 0) std::cout << "nothing was running\n";
   return 0;
 }

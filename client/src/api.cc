@@ -203,7 +203,7 @@ void Init(const Config& config) {
   o.raylet_address = config.local_raylet.empty() ? internal::Env("GLINT_LOCAL_RAYLET") : config.local_raylet;
   o.gcs_address = config.address.empty() ? internal::Env("GLINT_ADDRESS") : config.address;
   if (o.gcs_address == "auto") {
-    std::ifstream f("/tmp/glint/session_latest/gcs_address");
+    std::ifstream f(internal::SessionRoot() + "/session_latest/gcs_address");
     if (!(f >> o.gcs_address)) {
       throw ConnectionError("address 'auto': no cluster started with 'glint start' on this machine");
     }

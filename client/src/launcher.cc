@@ -64,20 +64,26 @@ std::string FindBinary(const std::string& name) {
   return {};
 }
 
+std::string SessionRoot() {
+  const char* e = getenv("GLINT_TMPDIR");
+  return e && *e ? e : "/tmp/glint";
+}
+
 absl::StatusOr<std::string> NewSessionDir(bool latest) {
-  mkdir("/tmp/glint", 0755);
+  const std::string root = SessionRoot();
+  mkdir(root.c_str(), 0755);
   char stamp[64];
   std::time_t t = std::time(nullptr);
   std::strftime(stamp, sizeof(stamp), "%Y-%m-%d_%H-%M-%S", std::localtime(&t));
-  std::string dir = absl::StrCat("/tmp/glint/session_", stamp, "_", getpid());
+  std::string dir = absl::StrCat(root, "/session_", stamp, "_", getpid());
   if (mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
     return absl::InternalError(absl::StrCat("cannot create ", dir));
   }
   mkdir((dir + "/logs").c_str(), 0755);
   if (latest) {
-    std::string tmp = "/tmp/glint/session_latest.tmp";
+    std::string tmp = root + "/session_latest.tmp";
     unlink(tmp.c_str());
-    if (symlink(dir.c_str(), tmp.c_str()) == 0) rename(tmp.c_str(), "/tmp/glint/session_latest");
+    if (symlink(dir.c_str(), tmp.c_str()) == 0) rename(tmp.c_str(), (root + "/session_latest").c_str());
   }
   return dir;
 }

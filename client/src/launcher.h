@@ -31,8 +31,10 @@ struct NodeOptions {
 // A Glint program: $GLINT_BIN_DIR, beside libglint (../bin), beside this
 // executable, or on PATH. Empty when not found.
 std::string FindBinary(const std::string& name);
-// Creates /tmp/glint/session_<time>_<pid>/logs (and points session_latest at
-// it when `latest`).
+// Where session directories go: $GLINT_TMPDIR, else /tmp/glint.
+std::string SessionRoot();
+// Creates <root>/session_<time>_<pid>/logs (and points <root>/session_latest
+// at it when `latest`).
 absl::StatusOr<std::string> NewSessionDir(bool latest);
 // Starts the GCS (head) and a raylet, waits until they are ready.
 absl::StatusOr<std::vector<Daemon>> StartNode(const NodeOptions& options);

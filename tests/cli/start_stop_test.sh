@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# `glint start` / `glint stop` as a user runs them: two heads and a worker
+# node on this machine (each head a session of its own), a driver on the
+# second cluster with GLINT_ADDRESS=auto, then one `glint stop` stops every
+# daemon and worker of both. Sessions go to a temporary GLINT_TMPDIR, so a
+# cluster of the user's own is never touched. Usage: start_stop_test.sh BIN_DIR
+set -euo pipefail
+bin=$1
+export GLINT_TMPDIR=$(mktemp -d /tmp/glint-cli-test.XXXXXX)
+unset GLINT_ADDRESS
+glint() { "$bin/glint" "$@"; }
+cleanup() {
+  glint stop > /dev/null 2>&1 || true
+  rm -rf "$GLINT_TMPDIR"
+}
+trap cleanup EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+
+glint start --head --port 0 --num-cpus 1 > "$GLINT_TMPDIR/start1.log"
+first=$(cat "$GLINT_TMPDIR/session_latest/gcs_address")
+glint start --address "$first" --num-cpus 1 > "$GLINT_TMPDIR/start2.log"
+glint start --head --port 0 --num-cpus 1 > "$GLINT_TMPDIR/start3.log"
+second=$(cat "$GLINT_TMPDIR/session_latest/gcs_address")
+[ "$first" != "$second" ] || fail "the second head reused the first one's address"
+
+# A driver finds the latest cluster by 'auto' and runs an actor there (its
+# worker is a process the raylet started).
+GLINT_ADDRESS=auto "$bin/create_named_actor" | tee "$GLINT_TMPDIR/driver.log"
+grep -q "created detached actor 'counter'" "$GLINT_TMPDIR/driver.log" || fail "the driver did not create its actor"
+
+pids=$(cat "$GLINT_TMPDIR"/session_*/pids | awk '{print $1}' | sort -u)
+[ "$(echo "$pids" | wc -w)" -eq 5 ] || fail "expected 5 recorded daemons (2 GCS, 3 raylets), got: $pids"
+workers=$(for p in $pids; do pgrep -P "$p" || true; done)
+[ -n "$workers" ] || fail "no worker process under the raylets"
+
+glint stop | tee "$GLINT_TMPDIR/stop.log"
+[ "$(grep -c '^stopped ' "$GLINT_TMPDIR/stop.log")" -eq 5 ] || fail "glint stop did not stop all 5 daemons"
+for p in $pids $workers; do
+  # StopDaemon waits for each daemon; a worker goes with its raylet (bounded wait).
+  for _ in $(seq 1 100); do kill -0 "$p" 2> /dev/null || break; sleep 0.05; done
+  if kill -0 "$p" 2> /dev/null && ! grep -q '^State:.*Z' "/proc/$p/status" 2> /dev/null; then
+    fail "process $p is still running after glint stop"
+  fi
+done
+glint stop | grep -q "no Glint processes started with 'glint start' are recorded" || fail "a second stop found records"
+echo "PASS: one glint stop stopped both clusters and their workers"
