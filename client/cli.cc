@@ -25,8 +25,9 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "client/src/launcher.h"
+#include "common/async_call.h"
 #include "common/ids.h"
+#include "common/launcher.h"
 #include "common/process.h"
 #include "common/resources.h"
 #include "common/rpc.h"
@@ -35,7 +36,7 @@
 namespace {
 
 // The session that `glint start --head` made last.
-std::string Latest() { return glint::internal::SessionRoot() + "/session_latest"; }
+std::string Latest() { return glint::SessionRoot() + "/session_latest"; }
 
 struct Args {
   std::vector<std::string> positional;
@@ -113,7 +114,7 @@ std::string GcsAddress(const Args& a) {
 }
 
 int Start(const Args& a) {
-  glint::internal::NodeOptions o;
+  glint::NodeOptions o;
   bool head = a.Has("head");
   if (!head && !a.Has("address")) {
     std::cerr << "glint start: give --head, or --address HOST:PORT of the head node\n";
@@ -135,16 +136,16 @@ int Start(const Args& a) {
   if (!head && latest == o.gcs_address) {
     char buf[4096];
     ssize_t n = readlink(Latest().c_str(), buf, sizeof(buf) - 1);
-    dir = n > 0 ? std::string(buf, n) : glint::internal::NewSessionDir(false).value_or("");
+    dir = n > 0 ? std::string(buf, n) : glint::NewSessionDir(false).value_or("");
   } else {
-    dir = glint::internal::NewSessionDir(head);
+    dir = glint::NewSessionDir(head);
   }
   if (!dir.ok() || dir->empty()) {
     std::cerr << "glint start: cannot create a session directory\n";
     return 1;
   }
   o.session_dir = *dir;
-  auto daemons = glint::internal::StartNode(o);
+  auto daemons = glint::StartNode(o);
   if (!daemons.ok()) {
     std::cerr << "glint start: " << daemons.status().message() << "\n";
     return 1;
@@ -171,7 +172,7 @@ int Stop() {
   std::vector<Proc> procs;
   std::vector<std::string> lists;
   std::error_code ec;
-  for (const auto& e : std::filesystem::directory_iterator(glint::internal::SessionRoot(), ec)) {
+  for (const auto& e : std::filesystem::directory_iterator(glint::SessionRoot(), ec)) {
     std::string name = e.path().filename().string();
     if (name.rfind("session_", 0) != 0 || e.is_symlink(ec)) continue;  // session_latest is one of them
     std::string list = ReadFile(e.path().string() + "/pids");
@@ -192,7 +193,7 @@ int Stop() {
   int stopped = 0;
   for (auto& pr : procs) {
     if (!glint::ProcessAlive(pr.pid) || StartTime(pr.pid) != pr.start) continue;  // gone or reused
-    glint::internal::StopDaemon(pr.pid, 5000);
+    glint::StopDaemon(pr.pid, 5000);
     std::cout << "stopped " << pr.name << " (pid " << pr.pid << ")\n";
     ++stopped;
   }
@@ -215,12 +216,11 @@ const char* StateName(glint::proto::ActorState s) {
 struct Gcs {
   std::unique_ptr<glint::proto::GcsService::Stub> stub;
   std::string address;
+  std::unique_ptr<glint::ClientQueueThread> client = std::make_unique<glint::ClientQueueThread>();
   template <typename Req, typename Reply, typename M>
   bool Call(M method, const Req& req, Reply* reply) {
-    grpc::ClientContext ctx;
-    glint::SetDeadlineMs(&ctx, 5000);
-    auto s = (stub.get()->*method)(&ctx, req, reply);
-    if (!s.ok()) std::cerr << "cannot reach the GCS at " << address << ": " << s.error_message() << "\n";
+    auto s = glint::BlockingCall(client->queue(), stub.get(), method, req, 5000, reply);
+    if (!s.ok()) std::cerr << "cannot reach the GCS at " << address << ": " << s.message() << "\n";
     return s.ok();
   }
 };
@@ -300,9 +300,9 @@ int Status(const Args& a) {
   glint::proto::ListActorsReply actors;
   glint::proto::GetAllJobsReply jobs;
   glint::proto::ListActorsRequest lr;
-  if (!gcs->Call(&glint::proto::GcsService::Stub::GetAllNodes, glint::proto::GetAllNodesRequest(), &nodes) ||
-      !gcs->Call(&glint::proto::GcsService::Stub::ListActors, lr, &actors) ||
-      !gcs->Call(&glint::proto::GcsService::Stub::GetAllJobs, glint::proto::GetAllJobsRequest(), &jobs)) {
+  if (!gcs->Call(&glint::proto::GcsService::Stub::PrepareAsyncGetAllNodes, glint::proto::GetAllNodesRequest(), &nodes) ||
+      !gcs->Call(&glint::proto::GcsService::Stub::PrepareAsyncListActors, lr, &actors) ||
+      !gcs->Call(&glint::proto::GcsService::Stub::PrepareAsyncGetAllJobs, glint::proto::GetAllJobsRequest(), &jobs)) {
     return 1;
   }
   std::cout << "cluster at " << gcs->address << "\n\n";
@@ -321,18 +321,18 @@ int List(const Args& a) {
   const std::string& what = a.positional[1];
   if (what == "nodes") {
     glint::proto::GetAllNodesReply r;
-    if (!gcs->Call(&glint::proto::GcsService::Stub::GetAllNodes, glint::proto::GetAllNodesRequest(), &r)) return 1;
+    if (!gcs->Call(&glint::proto::GcsService::Stub::PrepareAsyncGetAllNodes, glint::proto::GetAllNodesRequest(), &r)) return 1;
     PrintNodes(r);
   } else if (what == "actors") {
     glint::proto::ListActorsRequest req;
     req.set_ray_namespace(a.Get("namespace"));
     req.set_all(a.Has("all"));
     glint::proto::ListActorsReply r;
-    if (!gcs->Call(&glint::proto::GcsService::Stub::ListActors, req, &r)) return 1;
+    if (!gcs->Call(&glint::proto::GcsService::Stub::PrepareAsyncListActors, req, &r)) return 1;
     PrintActors(r);
   } else if (what == "jobs") {
     glint::proto::GetAllJobsReply r;
-    if (!gcs->Call(&glint::proto::GcsService::Stub::GetAllJobs, glint::proto::GetAllJobsRequest(), &r)) return 1;
+    if (!gcs->Call(&glint::proto::GcsService::Stub::PrepareAsyncGetAllJobs, glint::proto::GetAllJobsRequest(), &r)) return 1;
     PrintJobs(r);
   } else {
     return Usage();
@@ -348,7 +348,7 @@ int KillActor(const Args& a) {
   glint::proto::ListActorsRequest req;
   req.set_ray_namespace(a.Get("namespace"));  // empty: every namespace
   glint::proto::ListActorsReply r;
-  if (!gcs->Call(&glint::proto::GcsService::Stub::ListActors, req, &r)) return 1;
+  if (!gcs->Call(&glint::proto::GcsService::Stub::PrepareAsyncListActors, req, &r)) return 1;
   std::vector<glint::proto::ActorInfo> found;
   for (auto& actor : r.actors()) {
     if (actor.name() == name) found.push_back(actor);
@@ -367,7 +367,7 @@ int KillActor(const Args& a) {
   kr.set_no_restart(true);
   kr.set_reason("killed with 'glint kill-actor'");
   glint::proto::KillActorReply kreply;
-  if (!gcs->Call(&glint::proto::GcsService::Stub::KillActor, kr, &kreply)) return 1;
+  if (!gcs->Call(&glint::proto::GcsService::Stub::PrepareAsyncKillActor, kr, &kreply)) return 1;
   std::cout << "killed actor '" << name << "' in namespace '" << found[0].ray_namespace() << "'\n";
   return 0;
 }

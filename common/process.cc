@@ -1,12 +1,15 @@
 #include "common/process.h"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
+#include <fstream>
 
 #include "absl/strings/str_cat.h"
 
@@ -76,22 +79,6 @@ std::string SelfExeDir() {
   return slash == std::string::npos ? "." : p.substr(0, slash);
 }
 
-}  // namespace glint
-
-#include <chrono>
-#include <cstdio>
-#include <thread>
-
-namespace glint {
-
-void TerminateWhenGone(pid_t pid) {
-  if (pid <= 0) return;
-  std::thread([pid] {
-    while (ProcessAlive(pid)) std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    kill(getpid(), SIGTERM);
-  }).detach();
-}
-
 void WritePortFile(const std::string& path, int port) {
   if (path.empty()) return;
   std::string tmp = path + ".tmp";
@@ -102,12 +89,7 @@ void WritePortFile(const std::string& path, int port) {
   }
 }
 
-}  // namespace glint
-
-#include <fstream>
-#include <sstream>
-
-namespace glint {
+void SetThreadName(const char* name) { pthread_setname_np(pthread_self(), name); }
 
 bool IsZombie(pid_t pid) {
   std::ifstream f("/proc/" + std::to_string(pid) + "/stat");

@@ -22,16 +22,12 @@ bool ProcessAlive(pid_t pid);
 std::string SelfExeDir();
 std::string SelfExePath();
 
-}  // namespace glint
-
-namespace glint {
-// Sends SIGTERM to this process once `pid` is gone (checked every 200 ms).
-void TerminateWhenGone(pid_t pid);
-// Writes `port` to `path` atomically (via a temporary file and rename).
-void WritePortFile(const std::string& path, int port);
-}  // namespace glint
-
-namespace glint {
 // True for a child that has exited but is not reaped yet.
 bool IsZombie(pid_t pid);
+// Writes `port` to `path` atomically (via a temporary file and rename).
+void WritePortFile(const std::string& path, int port);
+// Names the calling thread (as ps and /proc show it; 15 characters at most).
+// Glint's own threads are named "glint-...".
+void SetThreadName(const char* name);
+
 }  // namespace glint

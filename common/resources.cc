@@ -1,5 +1,8 @@
 #include "common/resources.h"
 
+#include <cmath>
+#include <nlohmann/json.hpp>
+
 #include "absl/strings/str_cat.h"
 
 namespace glint {
@@ -34,6 +37,32 @@ std::string ToString(const ResourceSet& r) {
   std::string s = "{";
   for (auto& [k, v] : r) absl::StrAppend(&s, s.size() > 1 ? ", " : "", k, ": ", v);
   return s + "}";
+}
+
+absl::StatusOr<ResourceSet> ParseResourceJson(const std::string& json) {
+  ResourceSet out;
+  if (json.find_first_not_of(" \t\n") == std::string::npos) return out;
+  auto bad = [&json](const std::string& why) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("bad resources '", json, "': ", why, " (expected a JSON object like {\"name\": 2})"));
+  };
+  nlohmann::json doc = nlohmann::json::parse(json, nullptr, /*allow_exceptions=*/false);
+  if (doc.is_discarded()) return bad("not JSON");
+  if (!doc.is_object()) return bad("not an object");
+  for (auto& [name, amount] : doc.items()) {
+    if (name.empty()) return bad("a resource needs a name");
+    if (!amount.is_number()) return bad(absl::StrCat("the amount of '", name, "' is not a number"));
+    double v = amount.get<double>();
+    if (!std::isfinite(v) || v < 0) return bad(absl::StrCat("the amount of '", name, "' is negative"));
+    out[name] = v;
+  }
+  return out;
+}
+
+std::string ToJson(const ResourceSet& r) {
+  nlohmann::json doc = nlohmann::json::object();
+  for (auto& [k, v] : r) doc[k] = v;
+  return doc.dump();
 }
 
 }  // namespace glint

@@ -5,6 +5,8 @@
 #include <map>
 #include <string>
 
+#include "absl/status/statusor.h"
+
 namespace glint {
 
 using ResourceSet = std::map<std::string, double>;
@@ -16,5 +18,8 @@ bool Fits(const ResourceSet& demand, const ResourceSet& have);
 void Subtract(ResourceSet& from, const ResourceSet& amount);
 void Add(ResourceSet& to, const ResourceSet& amount);
 std::string ToString(const ResourceSet& r);
+// Parses a JSON object of amounts, '{"name": 2, ...}' (empty text: none).
+absl::StatusOr<ResourceSet> ParseResourceJson(const std::string& json);
+std::string ToJson(const ResourceSet& r);
 
 }  // namespace glint

@@ -1,12 +1,21 @@
 #include "common/rpc.h"
 
 #include <chrono>
-#include <thread>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 
 namespace glint {
+
+grpc::Status ToGrpc(const absl::Status& s) {
+  if (s.ok()) return grpc::Status::OK;
+  return grpc::Status(static_cast<grpc::StatusCode>(s.code()), std::string(s.message()));
+}
+
+absl::Status FromGrpc(const grpc::Status& s) {
+  if (s.ok()) return absl::OkStatus();
+  return absl::Status(static_cast<absl::StatusCode>(s.error_code()), s.error_message());
+}
 
 std::string AddrString(const proto::Address& a) { return absl::StrCat(a.ip(), ":", a.port()); }
 
@@ -63,63 +72,6 @@ absl::StatusOr<std::unique_ptr<grpc::Server>> StartServer(
     return absl::UnavailableError(absl::StrCat("cannot listen on ", host, ":", port));
   }
   return server;
-}
-
-void PollUntilShutdown(grpc::CompletionQueue* cq) {
-  void* tag = nullptr;
-  bool ok = false;
-  while (cq->Next(&tag, &ok)) static_cast<CqTag*>(tag)->Proceed(ok);
-}
-
-namespace {
-absl::Mutex g_queue_mu;
-ClientQueue* g_queue ABSL_GUARDED_BY(g_queue_mu) = nullptr;
-
-// For processes that poll no queue of their own: one thread, for the process's life.
-ClientQueue* DefaultClientQueue() {
-  static ClientQueue* q = [] {
-    auto* cq = new grpc::CompletionQueue();
-    std::thread([cq] { PollUntilShutdown(cq); }).detach();
-    return new ClientQueue(cq);
-  }();
-  return q;
-}
-}  // namespace
-
-void SetClientQueue(ClientQueue* q) {
-  absl::WriterMutexLock lock(&g_queue_mu);
-  g_queue = q;
-}
-
-void ClientQueue::Add(QueuedCall* c) {
-  absl::MutexLock lock(&mu_);
-  calls_.insert(c);
-}
-
-void ClientQueue::Remove(QueuedCall* c) {
-  absl::MutexLock lock(&mu_);
-  calls_.erase(c);
-}
-
-void ClientQueue::CancelAll(int64_t timeout_ms) {
-  absl::MutexLock lock(&mu_);
-  for (auto* c : calls_) c->ctx.TryCancel();
-  auto none = [this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) { return calls_.empty(); };
-  mu_.AwaitWithTimeout(absl::Condition(&none), absl::Milliseconds(timeout_ms));
-}
-
-void ClientQueue::Begin(QueuedCall* c, const std::function<void(grpc::CompletionQueue*)>& start) {
-  absl::ReaderMutexLock lock(&g_queue_mu);
-  auto* q = g_queue ? g_queue : DefaultClientQueue();
-  c->queue_ = q;
-  q->Add(c);
-  start(q->cq());
-}
-
-void ClientCall::Proceed(bool) {
-  queue_->Remove(this);
-  Done();
-  delete this;
 }
 
 int64_t NowMs() {

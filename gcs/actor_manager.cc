@@ -102,9 +102,10 @@ void ActorManager::Schedule(const std::string& actor_id) {
 void ActorManager::RequestLease(const std::string& actor_id, const proto::Address& raylet,
                                 const proto::LeaseRequest& req, int hops) {
   cluster_->RequestLease(raylet, req, [this, actor_id, raylet, req, hops](
-                                          const grpc::Status& s, const proto::LeaseReply& reply) {
+                                          const absl::Status& s, const proto::LeaseReply& reply) {
+    if (stopped_) return;  // the GCS is stopping: its cluster calls were cancelled
     if (!s.ok()) {
-      HandleFailure(actor_id, "the raylet chosen for the actor did not answer: " + s.error_message(),
+      HandleFailure(actor_id, absl::StrCat("the raylet chosen for the actor did not answer: ", s.message()),
                     proto::ACTOR_DIED);
       return;
     }
@@ -148,12 +149,13 @@ void ActorManager::OnLeased(const std::string& actor_id, const proto::LeaseReply
   }
   std::string worker_id = reply.worker().worker_id();
   cluster_->PushTask(reply.worker(), push, [this, actor_id, worker_id](
-                                               const grpc::Status& s, const proto::PushTaskReply& r) {
+                                               const absl::Status& s, const proto::PushTaskReply& r) {
+    if (stopped_) return;
     if (!s.ok()) {
       // The worker process is gone; the raylet reports it too, and the
       // failure is handled once, by whoever comes first.
-      OnWorkerFailure(worker_id, "the actor's worker died while running its constructor: " +
-                                     s.error_message());
+      OnWorkerFailure(worker_id, absl::StrCat("the actor's worker died while running its constructor: ",
+                                                 s.message()));
       return;
     }
     if (r.result().error().type() != proto::ERROR_NONE) {

@@ -11,6 +11,7 @@
 // change bumps `version`; callers long-poll with WaitNewer to hear changes.
 // Thread-safe; callbacks and listeners run without the lock held.
 #pragma once
+#include <atomic>
 #include <functional>
 #include <optional>
 #include <string>
@@ -43,6 +44,9 @@ class ActorManager {
   void ExpireWaiters(int64_t now_ms, bool all = false);
   absl::Status Kill(const std::string& actor_id, bool no_restart, const std::string& reason);
   std::vector<proto::ActorInfo> List(const std::string& ns, bool include_dead);
+
+  // Before the cluster client stops: its callbacks change nothing from now on.
+  void Stop() { stopped_ = true; }
 
   // Cluster events.
   void OnWorkerFailure(const std::string& worker_id, const std::string& reason);
@@ -83,6 +87,7 @@ class ActorManager {
   absl::flat_hash_map<std::string, std::string> by_worker_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, proto::Address> raylet_of_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, std::vector<PendingWaiter>> waiters_ ABSL_GUARDED_BY(mu_);
+  std::atomic<bool> stopped_{false};
 };
 
 }  // namespace glint::gcs

@@ -1,11 +1,11 @@
 // ClusterClient: how the GCS talks to raylets and workers. An interface so
 // the GCS managers can be unit-tested with a fake cluster.
 #pragma once
-#include <grpcpp/support/status.h>
-
 #include <functional>
 #include <memory>
 #include <string>
+
+#include "absl/status/status.h"
 
 #include "proto/raylet.pb.h"
 #include "proto/worker.pb.h"
@@ -14,10 +14,11 @@ namespace glint::gcs {
 
 class ClusterClient {
  public:
-  using LeaseCallback = std::function<void(const grpc::Status&, const proto::LeaseReply&)>;
-  using PushCallback = std::function<void(const grpc::Status&, const proto::PushTaskReply&)>;
+  using LeaseCallback = std::function<void(const absl::Status&, const proto::LeaseReply&)>;
+  using PushCallback = std::function<void(const absl::Status&, const proto::PushTaskReply&)>;
   virtual ~ClusterClient() = default;
-  // All calls are asynchronous; callbacks run on an RPC thread.
+  // All calls are asynchronous; callbacks run on an RPC thread. KillWorker
+  // and NotifyJobFinished are one-way: their failures are logged.
   virtual void RequestLease(const proto::Address& raylet, const proto::LeaseRequest& req,
                             LeaseCallback cb) = 0;
   virtual void PushTask(const proto::Address& worker, const proto::PushTaskRequest& req,
@@ -27,6 +28,9 @@ class ClusterClient {
   virtual void NotifyJobFinished(const proto::Address& raylet, const proto::JobInfo& job) = 0;
   // Whether a driver or worker still answers at `address` (within a second or two).
   virtual void Probe(const proto::Address& address, std::function<void(bool alive)> cb) = 0;
+  // Cancels the calls in flight; their callbacks have run when it returns,
+  // and no callback runs after it.
+  virtual void Stop() {}
 };
 
 // The real one, over gRPC.

@@ -6,7 +6,7 @@
 #include "common/ids.h"
 #include "common/logging.h"
 #include "common/rpc.h"
-#include "common/status.h"
+#include "common/server_call.h"
 #include "proto/gcs.grpc.pb.h"
 
 namespace glint::gcs {
@@ -26,15 +26,11 @@ class KeepAliveReactor : public grpc::ServerUnaryReactor {
   std::function<void()> on_gone_;
 };
 
-grpc::ServerUnaryReactor* Done(grpc::CallbackServerContext* ctx, const grpc::Status& s) {
-  auto* r = ctx->DefaultReactor();
-  r->Finish(s);
-  return r;
+grpc::ServerUnaryReactor* Done(grpc::CallbackServerContext* ctx, const absl::Status& s) {
+  return FinishUnary(ctx, s);
 }
 
-grpc::Status Invalid(const std::string& msg) {
-  return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, msg);
-}
+absl::Status Invalid(const std::string& msg) { return absl::InvalidArgumentError(msg); }
 
 }  // namespace
 
@@ -49,7 +45,7 @@ class GcsServer::Service final : public proto::GcsService::CallbackService {
       return Done(ctx, Invalid("a node needs an id and an address"));
     }
     s_->nodes_.Register(req->node(), NowMs());
-    return Done(ctx, grpc::Status::OK);
+    return Done(ctx, absl::OkStatus());
   }
 
   grpc::ServerUnaryReactor* Heartbeat(grpc::CallbackServerContext* ctx,
@@ -57,14 +53,14 @@ class GcsServer::Service final : public proto::GcsService::CallbackService {
                                       proto::HeartbeatReply* reply) override {
     reply->set_unknown_node(!s_->nodes_.Heartbeat(req->node_id(), req->available_resources(),
                                                   req->num_workers(), NowMs(), &req->object_store()));
-    return Done(ctx, grpc::Status::OK);
+    return Done(ctx, absl::OkStatus());
   }
 
   grpc::ServerUnaryReactor* GetAllNodes(grpc::CallbackServerContext* ctx,
                                         const proto::GetAllNodesRequest*,
                                         proto::GetAllNodesReply* reply) override {
     for (auto& n : s_->nodes_.All()) *reply->add_nodes() = n;
-    return Done(ctx, grpc::Status::OK);
+    return Done(ctx, absl::OkStatus());
   }
 
   grpc::ServerUnaryReactor* RegisterJob(grpc::CallbackServerContext* ctx,
@@ -73,7 +69,7 @@ class GcsServer::Service final : public proto::GcsService::CallbackService {
     auto job = s_->jobs_.Register(req->job(), NowMs());
     reply->set_job_id(job.job_id());
     reply->set_ray_namespace(job.ray_namespace());
-    return Done(ctx, grpc::Status::OK);
+    return Done(ctx, absl::OkStatus());
   }
 
   grpc::ServerUnaryReactor* JobKeepAlive(grpc::CallbackServerContext* ctx,
@@ -102,31 +98,31 @@ class GcsServer::Service final : public proto::GcsService::CallbackService {
                                       const proto::FinishJobRequest* req,
                                       proto::FinishJobReply*) override {
     if (!s_->jobs_.Finish(req->job_id(), NowMs())) return Done(ctx, Invalid("unknown job"));
-    return Done(ctx, grpc::Status::OK);
+    return Done(ctx, absl::OkStatus());
   }
 
   grpc::ServerUnaryReactor* GetJob(grpc::CallbackServerContext* ctx, const proto::GetJobRequest* req,
                                    proto::GetJobReply* reply) override {
     auto job = s_->jobs_.Get(req->job_id());
-    if (!job) return Done(ctx, grpc::Status(grpc::StatusCode::NOT_FOUND, "unknown job"));
+    if (!job) return Done(ctx, absl::NotFoundError("unknown job"));
     *reply->mutable_job() = *job;
-    return Done(ctx, grpc::Status::OK);
+    return Done(ctx, absl::OkStatus());
   }
 
   grpc::ServerUnaryReactor* GetAllJobs(grpc::CallbackServerContext* ctx,
                                        const proto::GetAllJobsRequest*,
                                        proto::GetAllJobsReply* reply) override {
     for (auto& j : s_->jobs_.All()) *reply->add_jobs() = j;
-    return Done(ctx, grpc::Status::OK);
+    return Done(ctx, absl::OkStatus());
   }
 
   grpc::ServerUnaryReactor* CreateActor(grpc::CallbackServerContext* ctx,
                                         const proto::CreateActorRequest* req,
                                         proto::CreateActorReply* reply) override {
     auto a = s_->actors_.Create(*req);
-    if (!a.ok()) return Done(ctx, ToGrpc(a.status()));
+    if (!a.ok()) return Done(ctx, a.status());
     *reply->mutable_actor() = *a;
-    return Done(ctx, grpc::Status::OK);
+    return Done(ctx, absl::OkStatus());
   }
 
   grpc::ServerUnaryReactor* GetActor(grpc::CallbackServerContext* ctx,
@@ -147,27 +143,27 @@ class GcsServer::Service final : public proto::GcsService::CallbackService {
                                      : s_->actors_.GetById(req->actor_id());
     reply->set_found(a.has_value());
     if (a) *reply->mutable_actor() = *a;
-    return Done(ctx, grpc::Status::OK);
+    return Done(ctx, absl::OkStatus());
   }
 
   grpc::ServerUnaryReactor* KillActor(grpc::CallbackServerContext* ctx,
                                       const proto::KillActorRequest* req,
                                       proto::KillActorReply*) override {
-    return Done(ctx, ToGrpc(s_->actors_.Kill(req->actor_id(), req->no_restart(), req->reason())));
+    return Done(ctx, s_->actors_.Kill(req->actor_id(), req->no_restart(), req->reason()));
   }
 
   grpc::ServerUnaryReactor* ListActors(grpc::CallbackServerContext* ctx,
                                        const proto::ListActorsRequest* req,
                                        proto::ListActorsReply* reply) override {
     for (auto& a : s_->actors_.List(req->ray_namespace(), req->all())) *reply->add_actors() = a;
-    return Done(ctx, grpc::Status::OK);
+    return Done(ctx, absl::OkStatus());
   }
 
   grpc::ServerUnaryReactor* ReportWorkerFailure(grpc::CallbackServerContext* ctx,
                                                 const proto::ReportWorkerFailureRequest* req,
                                                 proto::ReportWorkerFailureReply*) override {
     s_->actors_.OnWorkerFailure(req->worker_id(), req->reason());
-    return Done(ctx, grpc::Status::OK);
+    return Done(ctx, absl::OkStatus());
   }
 
  private:
@@ -198,27 +194,22 @@ absl::Status GcsServer::Start() {
   auto server = StartServer(options_.host, options_.port, {service_.get()}, &port_);
   if (!server.ok()) return server.status();
   server_ = std::move(*server);
-  ticker_ = std::thread([this] {
-    while (!stopping_) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-      int64_t now = NowMs();
-      nodes_.CheckHealth(now);
-      actors_.ExpireWaiters(now);
-    }
+  ticker_.Start("glint-gcs-tick", absl::Milliseconds(100), [this] {
+    int64_t now = NowMs();
+    nodes_.CheckHealth(now);
+    actors_.ExpireWaiters(now);
   });
   LOG(INFO) << "glint-gcs listening on " << options_.host << ":" << port_;
   return absl::OkStatus();
-}
-
-void GcsServer::Wait() {
-  if (server_) server_->Wait();
 }
 
 void GcsServer::Stop() {
   if (stopping_.exchange(true)) return;
   actors_.ExpireWaiters(0, /*all=*/true);
   if (server_) server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
-  if (ticker_.joinable()) ticker_.join();
+  ticker_.Stop();
+  actors_.Stop();
+  cluster_->Stop();
 }
 
 }  // namespace glint::gcs

@@ -7,9 +7,9 @@
 #include <atomic>
 #include <memory>
 #include <string>
-#include <thread>
 
 #include "absl/status/status.h"
+#include "common/ticker.h"
 #include "gcs/actor_manager.h"
 #include "gcs/cluster_client.h"
 #include "gcs/job_manager.h"
@@ -33,7 +33,6 @@ class GcsServer {
   absl::Status Start();
   void Stop();
   int port() const { return port_; }
-  void Wait();
 
  private:
   class Service;
@@ -45,7 +44,7 @@ class GcsServer {
   ActorManager actors_;
   std::unique_ptr<Service> service_;
   std::unique_ptr<grpc::Server> server_;
-  std::thread ticker_;
+  Ticker ticker_;  // health checks, long-poll deadlines
   std::atomic<bool> stopping_{false};
   int port_ = 0;
 };

@@ -1,11 +1,9 @@
 // glint-gcs: the global control store daemon.
-#include <csignal>
-#include <thread>
+#include <iostream>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
-#include "common/logging.h"
-#include "common/process.h"
+#include "common/daemon_main.h"
 #include "gcs/gcs_server.h"
 
 ABSL_FLAG(std::string, host, "127.0.0.1", "address to listen on");
@@ -17,13 +15,6 @@ ABSL_FLAG(int, watch_pid, 0, "stop when this process is gone");
 
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
-  glint::InitLogging(argv[0]);
-  sigset_t sigs;
-  sigemptyset(&sigs);
-  sigaddset(&sigs, SIGTERM);
-  sigaddset(&sigs, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
-
   glint::gcs::GcsOptions opt;
   opt.host = absl::GetFlag(FLAGS_host);
   opt.port = absl::GetFlag(FLAGS_port);
@@ -31,19 +22,9 @@ int main(int argc, char** argv) {
   opt.heartbeat_timeout_ms = absl::GetFlag(FLAGS_heartbeat_timeout_ms);
   auto store = glint::gcs::MakeStore(opt.store);
   if (!store) {
-    LOG(ERROR) << "unknown --store " << opt.store;
+    std::cerr << "glint-gcs: unknown --store " << opt.store << "\n";
     return 2;
   }
   glint::gcs::GcsServer server(opt, std::move(store), glint::gcs::MakeGrpcClusterClient());
-  if (auto s = server.Start(); !s.ok()) {
-    LOG(ERROR) << s;
-    return 1;
-  }
-  glint::WritePortFile(absl::GetFlag(FLAGS_port_file), server.port());
-  glint::TerminateWhenGone(absl::GetFlag(FLAGS_watch_pid));
-  int sig = 0;
-  sigwait(&sigs, &sig);
-  LOG(INFO) << "glint-gcs stopping (signal " << sig << ")";
-  server.Stop();
-  return 0;
+  return glint::RunServer("glint-gcs", server, absl::GetFlag(FLAGS_port_file), absl::GetFlag(FLAGS_watch_pid));
 }

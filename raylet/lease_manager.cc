@@ -43,7 +43,9 @@ void LeaseManager::Request(const proto::LeaseRequest& req, Reply reply, bool vie
   bool refresh = false;
   {
     absl::MutexLock lock(&mu_);
-    if (!Fits(p.demand, total_)) {
+    if (stopped_) {
+      answer = ErrorReply(proto::SCHEDULING_FAILED, "this raylet is stopping");
+    } else if (!Fits(p.demand, total_)) {
       const proto::NodeInfo* other = req.grant_or_reject() ? nullptr : OtherNode(p.demand, false);
       if (other) {
         *answer.mutable_spillback() = other->address();
@@ -180,6 +182,16 @@ void LeaseManager::SetClusterView(std::vector<proto::NodeInfo> nodes) {
 ResourceSet LeaseManager::Available() {
   absl::MutexLock lock(&mu_);
   return available_;
+}
+
+void LeaseManager::Stop() {
+  std::deque<Pending> refused;
+  {
+    absl::MutexLock lock(&mu_);
+    stopped_ = true;
+    refused.swap(queue_);
+  }
+  for (auto& p : refused) p.reply(ErrorReply(proto::SCHEDULING_FAILED, "this raylet is stopping"));
 }
 
 size_t LeaseManager::QueueLength() {

@@ -27,7 +27,7 @@ class LeaseManager {
  public:
   using Reply = std::function<void(const proto::LeaseReply&)>;
   LeaseManager(std::string node_id, ResourceSet total, WorkerPool* pool)
-      : node_id_(std::move(node_id)), total_(total), available_(std::move(total)), pool_(pool) {}
+      : node_id_(std::move(node_id)), total_(total), pool_(pool), available_(std::move(total)) {}
 
   // Fetches a fresh cluster view (asynchronously), then calls `done`.
   using ViewRefresher = std::function<void(std::function<void()> done)>;
@@ -45,6 +45,8 @@ class LeaseManager {
   void SetClusterView(std::vector<proto::NodeInfo> nodes);
   ResourceSet Available();
   size_t QueueLength();
+  // Refuses queued and later requests (the raylet is stopping).
+  void Stop();
 
  private:
   struct Pending {
@@ -75,6 +77,7 @@ class LeaseManager {
   absl::flat_hash_map<std::string, Lease> leases_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, std::string> lease_of_worker_ ABSL_GUARDED_BY(mu_);
   std::vector<proto::NodeInfo> cluster_ ABSL_GUARDED_BY(mu_);
+  bool stopped_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 }  // namespace glint::raylet

@@ -1,8 +1,8 @@
 // glint-raylet: the node daemon.
 #include <unistd.h>
 
-#include <csignal>
 #include <filesystem>
+#include <iostream>
 #include <thread>
 
 #include "absl/flags/flag.h"
@@ -10,8 +10,9 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "common/logging.h"
+#include "common/daemon_main.h"
 #include "common/process.h"
+#include "common/resources.h"
 #include "raylet/raylet_server.h"
 
 ABSL_FLAG(std::string, gcs_address, "127.0.0.1:6380", "the GCS, HOST:PORT");
@@ -54,20 +55,13 @@ void RemoveStaleStoreDirs(const std::string& parent) {
 
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
-  glint::InitLogging(argv[0]);
-  sigset_t sigs;
-  sigemptyset(&sigs);
-  sigaddset(&sigs, SIGTERM);
-  sigaddset(&sigs, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
-
   glint::raylet::RayletOptions opt;
   opt.gcs_address = absl::GetFlag(FLAGS_gcs_address);
   opt.host = absl::GetFlag(FLAGS_host);
   opt.port = absl::GetFlag(FLAGS_port);
-  auto res = glint::raylet::ParseResourceJson(absl::GetFlag(FLAGS_resources));
+  auto res = glint::ParseResourceJson(absl::GetFlag(FLAGS_resources));
   if (!res.ok()) {
-    LOG(ERROR) << res.status();
+    std::cerr << "glint-raylet: --resources: " << res.status().message() << "\n";
     return 2;
   }
   opt.resources = *res;
@@ -94,22 +88,12 @@ int main(int argc, char** argv) {
                               : glint::raylet::ParseBytes(mem);
   auto threshold = glint::raylet::ParseBytes(absl::GetFlag(FLAGS_object_inline_threshold));
   if (!capacity.ok() || !threshold.ok()) {
-    LOG(ERROR) << (capacity.ok() ? threshold.status() : capacity.status());
+    std::cerr << "glint-raylet: " << (capacity.ok() ? threshold.status() : capacity.status()).message() << "\n";
     return 2;
   }
   opt.store.capacity = *capacity;
   opt.store.inline_threshold = *threshold;
 
   glint::raylet::RayletServer raylet(opt);
-  if (auto s = raylet.Start(); !s.ok()) {
-    LOG(ERROR) << s;
-    return 1;
-  }
-  glint::WritePortFile(absl::GetFlag(FLAGS_port_file), raylet.port());
-  glint::TerminateWhenGone(absl::GetFlag(FLAGS_watch_pid));
-  int sig = 0;
-  sigwait(&sigs, &sig);
-  LOG(INFO) << "glint-raylet stopping (signal " << sig << ")";
-  raylet.Stop();
-  return 0;
+  return glint::RunServer("glint-raylet", raylet, absl::GetFlag(FLAGS_port_file), absl::GetFlag(FLAGS_watch_pid));
 }

@@ -1,25 +1,35 @@
-// RayletServer: the glint-raylet process of one node. Registers the node with
-// the GCS and heartbeats its free resources, serves RayletService (leases,
-// worker registration), reaps exited workers and reports them.
-// Start() once, Stop() once (kills this node's workers).
+// RayletServer: the glint-raylet of one node. Builds the node's parts in
+// Start() and tears them down in Stop():
+//   ObjectStore (object_store.h)     the node's shared-memory objects
+//   ObjectPuller (object_puller.h)   copies from other nodes
+//   ProcessSpawner (worker_spawner.h) + WorkerPool (worker_pool.h)   worker processes
+//   LeaseManager (lease_manager.h)   who gets which worker, spill-back
+//   Service (raylet_service.cc)      RayletService, the RPC edge
+// and runs two loops: the heartbeat to the GCS (free resources, the cluster
+// view, idle workers) and the reaper (exited workers are reported).
+// Start() once, Stop() once (kills this node's workers); several raylets
+// may run in one process (tests).
 #pragma once
 #include <grpcpp/grpcpp.h>
 
 #include <atomic>
 #include <memory>
 #include <string>
-#include <thread>
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
+#include "common/async_call.h"
 #include "common/resources.h"
 #include "common/rpc.h"
+#include "common/ticker.h"
 #include "proto/gcs.grpc.pb.h"
 #include "proto/raylet.grpc.pb.h"
 #include "raylet/lease_manager.h"
+#include "raylet/object_puller.h"
 #include "raylet/object_store.h"
 #include "raylet/worker_pool.h"
+#include "raylet/worker_spawner.h"
 
 namespace glint::raylet {
 
@@ -47,34 +57,34 @@ class RayletServer {
 
  private:
   class Service;
-  class Spawner;
-  class Puller;
   absl::Status RegisterWithGcs();
-  void HeartbeatLoop();
-  void ReapLoop();
+  void Heartbeat();
+  void ReapExited();
   // Tells the raylets holding pulled copies of freed objects to drop them.
   void ForwardFree(const ObjectStore::Holders& holders);
+  // A job ended: no more task workers for it; its driver's objects go.
+  void OnJobFinished(const std::string& job_id, const std::string& driver);
+  bool JobFinished(const std::string& job_id);
 
   RayletOptions options_;
   std::string node_id_;
   proto::Address address_;
-  std::unique_ptr<Spawner> spawner_;
+  ClientQueueThread client_;  // this raylet's calls to the GCS and other raylets
+  StubCache<proto::RayletService> raylets_;
+  std::unique_ptr<proto::GcsService::Stub> gcs_;
+  std::unique_ptr<ObjectStore> store_;
+  std::unique_ptr<ObjectPuller> puller_;
+  std::unique_ptr<ProcessSpawner> spawner_;
   std::unique_ptr<WorkerPool> pool_;
   std::unique_ptr<LeaseManager> leases_;
-  std::unique_ptr<ObjectStore> store_;
-  std::unique_ptr<Puller> puller_;
-  std::unique_ptr<proto::GcsService::Stub> gcs_;
-  StubCache<proto::RayletService> raylets_;  // other nodes: pulls, forwarded frees
   std::unique_ptr<Service> service_;
   std::unique_ptr<grpc::Server> server_;
-  std::thread heartbeat_, reaper_;
+  Ticker heartbeat_, reaper_;
+  int64_t last_view_ms_ = 0;  // heartbeat thread only
   std::atomic<bool> stopping_{false};
   absl::Mutex jobs_mu_;
   absl::flat_hash_set<std::string> finished_jobs_ ABSL_GUARDED_BY(jobs_mu_);
   int port_ = 0;
 };
-
-// Parses '{"name": amount, ...}' (flat JSON object of numbers).
-absl::StatusOr<ResourceSet> ParseResourceJson(const std::string& json);
 
 }  // namespace glint::raylet

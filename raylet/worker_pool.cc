@@ -159,4 +159,13 @@ int64_t WorkerPool::Size() {
   return workers_.size();
 }
 
+std::vector<pid_t> WorkerPool::Pids() {
+  absl::MutexLock lock(&mu_);
+  std::vector<pid_t> pids;
+  for (auto& [id, w] : workers_) {
+    if (w.pid > 0) pids.push_back(w.pid);
+  }
+  return pids;
+}
+
 }  // namespace glint::raylet

@@ -67,6 +67,8 @@ class WorkerPool {
   bool Kill(const std::string& worker_id);
   std::optional<WorkerInfo> Get(const std::string& worker_id);
   int64_t Size();
+  // The processes of every worker (for reaping).
+  std::vector<pid_t> Pids();
 
  private:
   struct Starting {

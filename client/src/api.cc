@@ -1,23 +1,25 @@
-// The public API's entry points: Init/Shutdown and the runtime boundary.
-#include <dlfcn.h>
-#include <atomic>
+// The public API's entry points: Init/Shutdown, and the boundary between the
+// API's templates (runtime_api.h) and the runtime. This is where the
+// runtime's statuses become the typed glint::Error exceptions.
 #include <unistd.h>
 
-#include <cstdlib>
+#include <atomic>
 #include <fstream>
+#include <thread>
 
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
-#include "client/src/actor_loop.h"
-#include "client/src/errors_convert.h"
-#include "client/src/launcher.h"
+#include "client/src/errors.h"
+#include "client/src/execute/actor_loop.h"
 #include "client/src/runtime.h"
 #include "client/src/worker_entry.h"
+#include "common/gate.h"
 #include "common/ids.h"
+#include "common/launcher.h"
 #include "common/logging.h"
 #include "common/process.h"
+#include "common/resources.h"
 #include "glint/api.h"
 
 namespace glint {
@@ -25,17 +27,33 @@ namespace internal {
 namespace {
 
 absl::Mutex g_mu;
-// Never deleted: RPC callbacks may still reach a runtime after Shutdown.
 Runtime* g_runtime ABSL_GUARDED_BY(g_mu) = nullptr;
-// The same, read without the lock by reference counting (hot: every ObjectRef copy).
+// The same, read without the lock on every call (hot: every ObjectRef
+// copy), behind a gate that Shutdown closes to know no call is inside it.
 std::atomic<Runtime*> g_live{nullptr};
+Gate g_calls;
 std::vector<Daemon> g_private_cluster ABSL_GUARDED_BY(g_mu);
 
-// The live runtime, without a lock: every call goes through here.
-Runtime& Rt() {
-  Runtime* rt = g_live.load(std::memory_order_acquire);
-  if (!rt) throw Error("Glint is not initialized: call glint::Init() first");
-  return *rt;
+// The live runtime for the length of one call (empty before Init and after
+// Shutdown).
+class Use {
+ public:
+  Use() : pass_(g_calls.TryEnter()), rt_(pass_ ? g_live.load() : nullptr) {}
+  Runtime* get() const { return rt_; }
+  Runtime* operator->() const {
+    if (!rt_) throw Error("Glint is not initialized: call glint::Init() first");
+    return rt_;
+  }
+
+ private:
+  Gate::Pass pass_;
+  Runtime* rt_;
+};
+
+template <typename T>
+T ValueOrThrow(absl::StatusOr<T> v) {
+  ThrowIfError(v.status());
+  return std::move(*v);
 }
 
 std::string Env(const char* name) {
@@ -43,85 +61,6 @@ std::string Env(const char* name) {
   return v ? v : "";
 }
 
-void ReportStartup(const std::string& error, int port) {
-  proto::RegisterWorkerRequest req;
-  req.set_worker_id(IdFromHex(Env("GLINT_WORKER_ID")));
-  req.set_pid(getpid());
-  req.set_port(port);
-  req.set_startup_error(error);
-  proto::RegisterWorkerReply reply;
-  grpc::ClientContext ctx;
-  SetDeadlineMs(&ctx, 5000);
-  (void)MakeStub<proto::RayletService>(Env("GLINT_RAYLET_ADDRESS"))->RegisterWorker(&ctx, req, &reply);
-}
-
-// Loads the job's shared libraries (an executable among the paths is this
-// process itself when we get here).
-void LoadCodeLibraries() {
-  for (auto p : absl::StrSplit(Env("GLINT_CODE_PATHS"), ':', absl::SkipEmpty())) {
-    std::string path(p);
-    if (!absl::StrContains(path, ".so")) continue;
-    if (!dlopen(path.c_str(), RTLD_NOW | RTLD_GLOBAL)) {
-      FailWorkerStartup(absl::StrCat("cannot load the job's code ", path, ": ", dlerror()));
-    }
-  }
-}
-
-}  // namespace
-
-void FailWorkerStartup(const std::string& why) {
-  LOG(ERROR) << why;
-  ReportStartup(why, 0);
-  _exit(3);
-}
-
-void RunWorkerProcess() {
-  InitLogging("glint-worker");
-  LoadCodeLibraries();
-  RuntimeOptions o;
-  o.is_worker = true;
-  o.gcs_address = Env("GLINT_GCS_ADDRESS");
-  o.node_ip = Env("GLINT_NODE_IP").empty() ? "127.0.0.1" : Env("GLINT_NODE_IP");
-  o.raylet_address = Env("GLINT_RAYLET_ADDRESS");
-  o.worker_id = IdFromHex(Env("GLINT_WORKER_ID"));
-  o.node_id = IdFromHex(Env("GLINT_NODE_ID"));
-  o.job.set_job_id(IdFromHex(Env("GLINT_JOB_ID")));
-  auto* rt = new Runtime(o);
-  {
-    absl::MutexLock lock(&g_mu);
-    g_runtime = rt;
-    g_live = rt;
-  }
-  if (auto s = rt->Start(); !s.ok()) FailWorkerStartup(std::string(s.message()));
-  rt->ServeUntilExit();
-  rt->Shutdown();
-  _exit(0);
-}
-
-RefData SubmitTask(const std::string& function, std::vector<WireArg> args, const TaskOptions& opts) {
-  return Rt().SubmitTask(function, std::move(args), opts);
-}
-
-std::string CreateActor(const std::string& factory, std::vector<WireArg> args, const ActorOptions& opts) {
-  return Rt().CreateActor(factory, std::move(args), opts);
-}
-
-RefData SubmitActorTask(const std::string& actor_id, const std::string& method, std::vector<WireArg> args,
-                        const std::string& concurrency_group) {
-  return Rt().SubmitActorTask(actor_id, method, std::move(args), concurrency_group);
-}
-
-RefData PutObject(std::string data, std::vector<RefData> nested) {
-  return Rt().Put(std::move(data), std::move(nested));
-}
-
-size_t InlineThreshold() { return Rt().inline_threshold(); }
-
-RefData PutStoredObject(size_t size, const std::function<void(char*)>& write, std::vector<RefData> nested) {
-  return Rt().PutStored(size, write, std::move(nested));
-}
-
-namespace {
 void RefuseBlockingOnLoop(int64_t timeout_ms, const char* what) {
   if (timeout_ms != 0 && ActorLoop::OnLoopThread()) {
     throw AsyncGetError(absl::StrCat("a blocking ", what,
@@ -129,73 +68,145 @@ void RefuseBlockingOnLoop(int64_t timeout_ms, const char* what) {
                                      "co_await ref instead"));
   }
 }
+
+thread_local EscapeCollector* t_collector = nullptr;
+
 }  // namespace
 
-void OnObjectReady(const RefData& ref, std::function<void()> fn) { Rt().OnReady(ref, std::move(fn)); }
+Runtime* StartWorkerRuntime(RuntimeOptions o) {
+  auto* rt = new Runtime(std::move(o));
+  {
+    // Published first: calls may run as soon as Start() serves them.
+    absl::MutexLock lock(&g_mu);
+    g_runtime = rt;
+    g_live = rt;
+  }
+  if (auto s = rt->Start(); !s.ok()) FailWorkerStartup(std::string(s.message()));
+  return rt;
+}
 
-bool ObjectIsReady(const RefData& ref) { return Rt().IsReady(ref); }
+RefData SubmitTask(const std::string& function, std::vector<WireArg> args, const TaskOptions& opts) {
+  return ValueOrThrow(Use()->SubmitTask(function, std::move(args), opts));
+}
+
+std::string CreateActor(const std::string& factory, std::vector<WireArg> args, const ActorOptions& opts) {
+  return ValueOrThrow(Use()->CreateActor(factory, std::move(args), opts));
+}
+
+RefData SubmitActorTask(const std::string& actor_id, const std::string& method, std::vector<WireArg> args,
+                        const std::string& concurrency_group) {
+  return ValueOrThrow(Use()->SubmitActorTask(actor_id, method, std::move(args), concurrency_group));
+}
+
+RefData PutObject(std::string data, std::vector<RefData> nested) {
+  return Use()->Put(std::move(data), std::move(nested));
+}
+
+size_t InlineThreshold() { return Use()->inline_threshold(); }
+
+RefData PutStoredObject(size_t size, const std::function<void(char*)>& write, std::vector<RefData> nested) {
+  return ValueOrThrow(Use()->PutStored(size, write, std::move(nested)));
+}
+
+void OnObjectReady(const RefData& ref, std::function<void()> fn) { Use()->getter().OnReady(ref, std::move(fn)); }
+
+bool ObjectIsReady(const RefData& ref) { return Use()->getter().IsReady(ref); }
 
 Bytes GetObject(const RefData& ref, int64_t timeout_ms) {
   RefuseBlockingOnLoop(timeout_ms, "Get");
-  auto v = Rt().Get(ref, timeout_ms);
+  Use rt;
+  auto v = rt->getter().Get(ref, timeout_ms);
   if (!v) {
     throw GetTimeoutError(absl::StrCat("Get timed out after ", timeout_ms, " ms waiting for object ",
                                        ShortHex(ref.id)));
   }
   Bytes out;
-  if (!Rt().node_store().Materialize(ref.id, *v, &out)) ThrowIfError(*v);
+  if (!rt->node_store().Materialize(ref.id, *v, &out)) ThrowIfError(*v);
   return out;
 }
 
 std::vector<bool> WaitObjects(const std::vector<RefData>& refs, int num_returns, int64_t timeout_ms,
                               bool fetch_local) {
   RefuseBlockingOnLoop(timeout_ms, "Wait");
-  return Rt().Wait(refs, num_returns, timeout_ms, fetch_local);
+  return Use()->getter().Wait(refs, num_returns, timeout_ms, fetch_local);
 }
 
-std::optional<std::string> GetNamedActor(const std::string& name, const std::string& ray_namespace) {
-  return Rt().GetNamedActor(name, ray_namespace);
+std::optional<std::string> GetNamedActor(const std::string& name, const std::string& namespace_) {
+  return ValueOrThrow(Use()->GetNamedActor(name, namespace_));
 }
 
-void KillActor(const std::string& actor_id, bool no_restart) { Rt().KillActor(actor_id, no_restart); }
+void KillActor(const std::string& actor_id, bool no_restart) { ThrowIfError(Use()->KillActor(actor_id, no_restart)); }
 
 void AddLocalRef(const std::string& id, const std::string& owner) {
-  if (auto* rt = g_live.load(std::memory_order_acquire)) rt->AddLocalRef(id, owner);
+  Use rt;
+  if (rt.get()) rt.get()->refs().AddLocalRef(id, owner);
 }
 
 void RemoveLocalRef(const std::string& id, const std::string& owner) {
-  if (auto* rt = g_live.load(std::memory_order_acquire)) rt->RemoveLocalRef(id, owner);
+  Use rt;
+  if (rt.get()) rt.get()->refs().RemoveLocalRef(id, owner);
 }
-
-namespace {
-thread_local EscapeCollector* t_collector = nullptr;
-}  // namespace
 
 EscapeCollector::EscapeCollector(bool hold) : outer_(t_collector), hold_(hold) { t_collector = this; }
 EscapeCollector::~EscapeCollector() { t_collector = outer_; }
 
 void MarkEscaped(const std::string& id, const std::string& owner) {
+  Use rt;
   if (t_collector) {
     t_collector->refs.push_back({id, owner});
-    if (t_collector->hold()) {
-      if (auto* rt = g_live.load(std::memory_order_acquire)) rt->AddLocalRef(id, owner, /*register_borrow=*/false);
-    }
+    if (t_collector->hold() && rt.get()) rt.get()->refs().AddLocalRef(id, owner, /*register_borrow=*/false);
     return;
   }
-  if (auto* rt = g_live.load(std::memory_order_acquire)) rt->MarkEscaped(id, owner);
+  if (rt.get()) rt.get()->refs().MarkEscaped(id, owner);
 }
 
+namespace {
+
+// Starts a private single-node cluster for a driver given no address.
+std::string StartPrivateCluster(const Config& config) ABSL_EXCLUSIVE_LOCKS_REQUIRED(g_mu) {
+  auto dir = NewSessionDir(false);
+  if (!dir.ok()) throw Error(std::string(dir.status().message()));
+  NodeOptions n;
+  n.gcs_port = 0;
+  n.session_dir = *dir;
+  n.num_cpus = config.num_cpus;
+  n.watch_pid = getpid();
+  if (!config.resources.empty()) n.resources_json = ToJson(ResourceSet(config.resources.begin(), config.resources.end()));
+  auto daemons = StartNode(n);
+  if (!daemons.ok()) throw Error("cannot start a private cluster: " + std::string(daemons.status().message()));
+  g_private_cluster = *daemons;
+  return g_private_cluster.front().address;
+}
+
+void StopPrivateCluster() ABSL_EXCLUSIVE_LOCKS_REQUIRED(g_mu) {
+  for (auto it = g_private_cluster.rbegin(); it != g_private_cluster.rend(); ++it) StopDaemon(it->pid, 3000);
+  g_private_cluster.clear();
+}
+
+// Stops the runtime and frees it once no call is inside it any more (a call
+// blocked in another thread keeps it, and says so).
+void StopRuntime(Runtime* rt) {
+  g_live = nullptr;
+  rt->Stop();
+  if (g_calls.Close(absl::Seconds(10))) {
+    delete rt;
+  } else {
+    LOG(WARNING) << "Shutdown: other threads are still inside Glint calls; the stopped runtime is left to them";
+  }
+  g_calls.Reopen();
+}
+
+}  // namespace
 }  // namespace internal
 
 using internal::g_mu;
-using internal::g_private_cluster;
 using internal::g_runtime;
 
 void Init() { Init(Config{}); }
 
 void Init(const Config& config) {
   if (getenv("GLINT_WORKER_MODE")) internal::RunWorkerProcess();
-  InitLogging("glint-driver");
+  InitLogging("glint-driver", config.crash_handler);
   absl::MutexLock lock(&g_mu);
   if (g_runtime) throw Error("Glint is already initialized");
   internal::RuntimeOptions o;
@@ -203,43 +214,26 @@ void Init(const Config& config) {
   o.raylet_address = config.local_raylet.empty() ? internal::Env("GLINT_LOCAL_RAYLET") : config.local_raylet;
   o.gcs_address = config.address.empty() ? internal::Env("GLINT_ADDRESS") : config.address;
   if (o.gcs_address == "auto") {
-    std::ifstream f(internal::SessionRoot() + "/session_latest/gcs_address");
+    std::ifstream f(SessionRoot() + "/session_latest/gcs_address");
     if (!(f >> o.gcs_address)) {
       throw ConnectionError("address 'auto': no cluster started with 'glint start' on this machine");
     }
   }
-  if (o.gcs_address.empty()) {
-    auto dir = internal::NewSessionDir(false);
-    if (!dir.ok()) throw Error(std::string(dir.status().message()));
-    internal::NodeOptions n;
-    n.gcs_port = 0;
-    n.session_dir = *dir;
-    n.num_cpus = config.num_cpus;
-    n.watch_pid = getpid();
-    if (!config.resources.empty()) {
-      std::string json = "{";
-      for (auto& [k, v] : config.resources) absl::StrAppend(&json, json.size() > 1 ? "," : "", "\"", k, "\":", v);
-      n.resources_json = json + "}";
-    }
-    auto daemons = internal::StartNode(n);
-    if (!daemons.ok()) throw Error("cannot start a private cluster: " + std::string(daemons.status().message()));
-    g_private_cluster = *daemons;
-    o.gcs_address = g_private_cluster.front().address;
-  }
+  if (o.gcs_address.empty()) o.gcs_address = internal::StartPrivateCluster(config);
   o.job.set_ray_namespace(config.namespace_.empty() ? internal::Env("GLINT_NAMESPACE") : config.namespace_);
   if (config.code_search_path.empty()) {
     o.job.mutable_code()->add_paths(SelfExePath());
   } else {
     for (auto& p : config.code_search_path) o.job.mutable_code()->add_paths(p);
   }
-  auto* rt = new internal::Runtime(o);
+  auto rt = std::make_unique<internal::Runtime>(o);
   if (auto s = rt->Start(); !s.ok()) {
-    for (auto& d : g_private_cluster) internal::StopDaemon(d.pid, 2000);
-    g_private_cluster.clear();
+    rt.reset();
+    internal::StopPrivateCluster();
     throw ConnectionError(std::string(s.message()));
   }
-  g_runtime = rt;
-  internal::g_live = rt;
+  g_runtime = rt.release();
+  internal::g_live = g_runtime;
 }
 
 void Init(int argc, char** argv) {
@@ -265,13 +259,9 @@ void Init(int argc, char** argv) {
 void Shutdown() {
   absl::MutexLock lock(&g_mu);
   if (!g_runtime) return;
-  g_runtime->Shutdown();
-  g_runtime = nullptr;  // kept alive on purpose (see above)
-  internal::g_live = nullptr;
-  for (auto it = g_private_cluster.rbegin(); it != g_private_cluster.rend(); ++it) {
-    internal::StopDaemon(it->pid, 3000);
-  }
-  g_private_cluster.clear();
+  internal::StopRuntime(g_runtime);
+  g_runtime = nullptr;
+  internal::StopPrivateCluster();
 }
 
 void ExitActor() {

@@ -1,11 +1,21 @@
 // Runtime: everything behind the public API in one process (a driver or a
-// worker): the connection to the GCS and the local raylet, the object store,
-// the submitters, and, in workers, the executor. It serves WorkerService so
-// others can push tasks to it and fetch the objects it owns.
+// worker). A small facade: Start() builds the parts below and connects them,
+// Stop() tears them down; the API layer (api.cc) calls it and turns its
+// errors into exceptions.
 //
-// Lifecycle: Start() (connect, register the job or the worker) -> running ->
-// Shutdown(). A runtime is not reused after Shutdown; late RPC callbacks may
-// still touch it, so the process keeps it (see api.cc). Thread-safe.
+//   the process's one completion queue, its WorkerService server and
+//     ClientQueue (common/queue_poller.h, common/async_call.h)
+//   GcsClient (gcs_client.h)                 the job, nodes, actors at the GCS
+//   MemoryStore, NodeStore (objects/)        this process's objects, the node's store
+//   ReferenceCounter (objects/)              local copies, borrowers, freeing
+//   ObjectGetter (objects/)                  Get, Wait, OnReady, fetching from owners
+//   OwnerService (owner_service.h)           what others ask of this process
+//   DependencyResolver (submit/)             a call's arguments
+//   TaskSubmitter, ActorSubmitter (submit/)  calls to leased workers and actors
+//   TaskExecutor (execute/)                  in a worker: running calls
+//
+// Lifecycle: constructed -> Start() -> running -> Stop() -> destroyed; after
+// Stop() no thread, call or callback of the runtime is left. Thread-safe.
 #pragma once
 #include <grpcpp/grpcpp.h>
 
@@ -16,16 +26,24 @@
 #include <thread>
 #include <vector>
 
-#include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
-#include "client/src/actor_submitter.h"
-#include "client/src/memory_store.h"
-#include "client/src/task_executor.h"
-#include "client/src/task_submitter.h"
-#include "client/src/node_store.h"
-#include "client/src/queue_poller.h"
+#include "absl/status/statusor.h"
+#include "client/src/execute/task_executor.h"
+#include "client/src/gcs_client.h"
+#include "client/src/objects/memory_store.h"
+#include "client/src/objects/node_store.h"
+#include "client/src/objects/object_getter.h"
+#include "client/src/objects/owner_client.h"
+#include "client/src/objects/reference_counter.h"
+#include "client/src/owner_service.h"
+#include "client/src/submit/actor_submitter.h"
+#include "client/src/submit/dependency_resolver.h"
+#include "client/src/submit/task_submitter.h"
+#include "client/src/submit/transport.h"
+#include "common/async_call.h"
+#include "common/queue_poller.h"
+#include "common/ticker.h"
 #include "glint/internal/runtime_api.h"
-#include "proto/gcs.grpc.pb.h"
 #include "proto/raylet.grpc.pb.h"
 #include "proto/worker.grpc.pb.h"
 
@@ -35,7 +53,7 @@ struct RuntimeOptions {
   std::string gcs_address;
   std::string node_ip = "127.0.0.1";
   bool is_worker = false;
-  // Driver: the job to register (namespace, code paths, pid).
+  // Driver: the job to register (namespace, code paths).
   proto::JobInfo job;
   // The local raylet (worker: as told by its raylet; driver: optional choice).
   std::string raylet_address;
@@ -47,118 +65,93 @@ struct RuntimeOptions {
 
 class Runtime {
  public:
-  explicit Runtime(RuntimeOptions options);
-  ~Runtime();
+  explicit Runtime(RuntimeOptions options) : options_(std::move(options)) {}
+  ~Runtime() { Stop(); }
+  Runtime(const Runtime&) = delete;
+  Runtime& operator=(const Runtime&) = delete;
+
   absl::Status Start();
-  void Shutdown();
+  // Ends the job (a driver), stops every part and joins every thread.
+  void Stop();
   // Worker: blocks until the raylet or an Exit call ends this worker.
   void ServeUntilExit();
 
-  RefData SubmitTask(const std::string& function, std::vector<WireArg> args, const TaskOptions& opts);
-  std::string CreateActor(const std::string& factory, std::vector<WireArg> args,
-                          const ActorOptions& opts);
-  RefData SubmitActorTask(const std::string& actor_id, const std::string& method,
-                          std::vector<WireArg> args, const std::string& concurrency_group);
+  absl::StatusOr<RefData> SubmitTask(const std::string& function, std::vector<WireArg> args,
+                                     const TaskOptions& opts);
+  absl::StatusOr<std::string> CreateActor(const std::string& factory, std::vector<WireArg> args,
+                                          const ActorOptions& opts);
+  absl::StatusOr<RefData> SubmitActorTask(const std::string& actor_id, const std::string& method,
+                                          std::vector<WireArg> args, const std::string& concurrency_group);
+  absl::StatusOr<std::optional<std::string>> GetNamedActor(const std::string& name, const std::string& ns);
+  absl::Status KillActor(const std::string& actor_id, bool no_restart);
+
   RefData Put(std::string data, std::vector<RefData> nested);
-  // Objects in the node's shared-memory store (see docs/design-notes.md).
-  size_t inline_threshold() const { return node_store_.inline_threshold(); }
   // Puts a value that `write` packs into the node's store; `where` gets its place.
-  RefData PutStored(size_t size, const std::function<void(char*)>& write, std::vector<RefData> nested,
-                    proto::StoredObject* where = nullptr);
-  NodeStore& node_store() { return node_store_; }
-  // The value, or nullopt at the timeout (< 0: none). Errors come as values.
-  std::optional<proto::ObjectValue> Get(const RefData& ref, int64_t timeout_ms);
-  std::vector<bool> Wait(const std::vector<RefData>& refs, int num_returns, int64_t timeout_ms,
-                         bool fetch_local);
-  // Runs `fn` once the object is ready here (fetching a borrowed one).
-  void OnReady(const RefData& ref, std::function<void()> fn);
-  bool IsReady(const RefData& ref) { return store_.TryGet(ref.id).has_value(); }
-  std::optional<std::string> GetNamedActor(const std::string& name, const std::string& ns);
-  void KillActor(const std::string& actor_id, bool no_restart);
+  absl::StatusOr<RefData> PutStored(size_t size, const std::function<void(char*)>& write,
+                                    std::vector<RefData> nested, proto::StoredObject* where = nullptr);
+  size_t inline_threshold() const { return node_store_->inline_threshold(); }
 
-  // Ownership (see docs/design-notes.md): counts of ObjectRef copies here.
-  // `register_borrow` false: the owner already counts us (or we hold a copy).
-  void AddLocalRef(const std::string& id, const std::string& owner, bool register_borrow = true);
-  void RemoveLocalRef(const std::string& id, const std::string& owner);
-  void MarkEscaped(const std::string& id, const std::string& owner);
-  // The owner's side of borrowing: false if this process has no such object.
-  bool OnBorrow(const std::string& id, const std::string& borrower, bool add);
-  // Drops a fetched copy that no ObjectRef in this process holds.
-  void DropIfUnreferenced(const std::string& id);
-
-  const proto::JobInfo& job() const { return job_; }
+  ObjectGetter& getter() { return *getter_; }
+  NodeStore& node_store() { return *node_store_; }
+  ReferenceCounter& refs() { return *refs_; }
   // The executor when this process is a worker, else null.
   TaskExecutor* executor() { return executor_.get(); }
-  MemoryStore& store() { return store_; }
-  void RequestExit(const std::string& actor_exit_reason);
-  const std::string& self_address() const { return self_addr_; }
+  const proto::JobInfo& job() const { return job_; }
 
  private:
-  absl::Status StartDriver();
-  absl::Status StartWorker();
-  void TickLoop();
-  // Starts fetching a borrowed object from its owner into the store.
-  void Fetch(const RefData& ref);
-  void NotifyBlocked(bool blocked);
-  // Keeps `refs` alive until the call's result `return_id` is in.
-  void HoldUntilDone(const std::string& return_id, const std::vector<RefData>& refs);
-  // Tells an owner this process borrows (or no longer borrows) an object.
-  void Borrow(const std::string& id, const std::string& owner, bool add);
-  // Borrowers that no longer answer have let go of everything (every second).
-  void CheckBorrowers();
-  // A worker's result: registers its caller as the borrower of the
-  // references packed into it that we own (listed for the caller), keeps
-  // borrowed ones for good, and drops the executor's holds.
-  void HandOverContained(const proto::TaskSpec& spec, proto::ObjectValue* result);
-  // Large by-value arguments go to the store; they and the references
-  // nested in arguments are added to `held`.
-  proto::TaskSpec NewSpec(proto::TaskType type, const std::string& function, std::vector<WireArg>& args,
-                          std::vector<RefData>& held);
-  // Waits for owned arguments that are not ready yet, inlines their values,
-  // then calls `submit` (at once when nothing is pending).
-  void ResolveOwnedArgs(proto::TaskSpec spec, std::function<void(proto::TaskSpec)> submit);
-  // For actor calls (which must keep their order): inlines owned arguments
-  // that are ready; the others go by reference (pinned for good with `pin_unready`).
-  void InlineReadyOwnedArgs(proto::TaskSpec& spec, bool pin_unready);
-  // An owned argument's ready value goes into the call: inline or by location.
-  static void SetArgValue(proto::TaskArg* a, const proto::ObjectValue& v);
+  absl::Status StartServing();
+  absl::Status ConnectDriver();
+  absl::Status ConnectWorker();
+  // Connects to the node's store at `raylet` and builds the parts that need
+  // this process's full address.
+  absl::Status BuildParts(const std::string& raylet);
+  absl::Status StartExecutor();
+  // A new spec of `type` for `function`, with `args` packed in; the
+  // references to hold until the call is done go to `held`.
+  absl::StatusOr<proto::TaskSpec> NewSpec(proto::TaskType type, const std::string& function,
+                                          std::vector<WireArg>& args, std::vector<RefData>& held);
+  // A worker's result on its way out: references handed over, large ones stored.
+  void SinkResult(const proto::TaskSpec& spec, proto::ObjectValue* result);
+  // Resolves a call's by-reference argument in a worker.
+  bool ResolveArg(const proto::TaskArg& a, Bytes* out, proto::ObjectValue* error);
+  void Tick();
+  void RequestExit(const std::string& actor_exit_reason);
 
   RuntimeOptions options_;
   proto::JobInfo job_;
   proto::Address self_;
   std::string self_addr_;
-  std::string worker_id_;
-  MemoryStore store_;
-  StubCache<proto::RayletService> raylets_;
-  NodeStore node_store_;  // this node's object store
-  StubCache<proto::WorkerService> workers_;
-  std::unique_ptr<proto::GcsService::Stub> gcs_;
-  std::unique_ptr<TaskSubmitter> tasks_;
-  std::unique_ptr<ActorSubmitter> actors_;
-  std::unique_ptr<TaskExecutor> executor_;
+  std::string raylet_;  // this node's raylet, HOST:PORT
+
+  // Transport: the one completion queue, the server, the client queue.
   std::unique_ptr<TaskExecutor::AsyncService> service_;
-  // The process's one completion queue (see QueuePoller), polled by a
-  // worker's executor threads or a driver's RPC thread; it outlives the server.
   std::unique_ptr<grpc::ServerCompletionQueue> cq_;
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<QueuePoller> poller_;
   std::unique_ptr<ClientQueue> client_queue_;
-  std::thread rpc_thread_;
-  void ServeRequests();
-  // Cancels our calls in flight, stops the server and the queue's pollers.
-  void StopServing();
-  // The job's keep-alive call, held open for the driver's life (see StartKeepAlive).
-  void StartKeepAlive() ABSL_EXCLUSIVE_LOCKS_REQUIRED(keepalive_mu_);
-  absl::Mutex keepalive_mu_;
-  bool keepalive_open_ ABSL_GUARDED_BY(keepalive_mu_) = false;
-  std::thread ticker_;
-  std::atomic<bool> stopping_{false};
-  absl::Mutex refs_mu_;
-  absl::flat_hash_map<std::string, int> local_refs_ ABSL_GUARDED_BY(refs_mu_);
-  absl::flat_hash_set<std::string> escaped_ ABSL_GUARDED_BY(refs_mu_);
-  // Owned objects: the processes that told us they hold references.
-  absl::flat_hash_map<std::string, absl::flat_hash_set<std::string>> borrowers_ ABSL_GUARDED_BY(refs_mu_);
-  absl::flat_hash_set<std::string> suspects_ ABSL_GUARDED_BY(refs_mu_);  // borrowers that did not answer once
+  std::thread rpc_thread_;  // a driver's poller (a worker's executor threads poll)
+  StubCache<proto::RayletService> raylets_;
+  StubCache<proto::WorkerService> workers_;
+  std::unique_ptr<GcsClient> gcs_;
+
+  // Objects.
+  MemoryStore store_;
+  std::unique_ptr<NodeStore> node_store_;
+  std::unique_ptr<GrpcOwnerClient> owners_;
+  std::unique_ptr<ReferenceCounter> refs_;
+  std::unique_ptr<ObjectGetter> getter_;
+  std::unique_ptr<OwnerService> owner_service_;
+
+  // Calls out and in.
+  std::unique_ptr<DependencyResolver> resolver_;
+  std::unique_ptr<GrpcTransport> transport_;
+  std::unique_ptr<TaskSubmitter> tasks_;
+  std::unique_ptr<ActorSubmitter> actors_;
+  std::unique_ptr<TaskExecutor> executor_;
+
+  Ticker ticker_;  // leases, borrowers, the keep-alive
+  int64_t last_borrower_check_ms_ = 0;  // ticker thread only
+  std::atomic<bool> started_{false}, stopped_{false};
   absl::Mutex exit_mu_;
   bool exit_requested_ ABSL_GUARDED_BY(exit_mu_) = false;
   std::string exit_reason_ ABSL_GUARDED_BY(exit_mu_);  // set when the actor ended itself

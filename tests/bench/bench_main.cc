@@ -28,7 +28,7 @@
 #include <vector>
 
 #include "absl/strings/str_split.h"
-#include "client/src/launcher.h"
+#include "common/launcher.h"
 #include "common/process.h"
 #include "tests/bench/echo.grpc.pb.h"
 
@@ -323,8 +323,8 @@ void LargeObjectRows(std::vector<Row>& rows, bool have_remote_node) {
     if (!Wanted("put GB/s (" + label) && !Wanted("get GB/s (" + label) && !Wanted(transfer)) continue;
     std::vector<uint8_t> value(static_cast<size_t>(size), 3), copy(static_cast<size_t>(size), 0);
     double memcpy_gbs = Measure([&] { std::memcpy(copy.data(), value.data(), value.size()); }, 1) * size / 1e9;
-    rows.push_back({yard + " (yardstick)", memcpy_gbs, "GB/s", yard});
-    rows.push_back({yard_new + " (yardstick)", Measure([&] { std::vector<uint8_t> fresh(value.begin(), value.end()); }, 1) * size / 1e9, "GB/s", yard_new});
+    rows.push_back({yard + " (yardstick)", memcpy_gbs, "GB/s", yard, ""});
+    rows.push_back({yard_new + " (yardstick)", Measure([&] { std::vector<uint8_t> fresh(value.begin(), value.end()); }, 1) * size / 1e9, "GB/s", yard_new, ""});
     // Steady state: the store's ranges these land in have been touched once
     // (a first touch of a page is costly on some VMs; see docs/design-notes.md).
     // Which ranges a put lands in depends on when the previous one's free
@@ -385,16 +385,16 @@ int main(int argc, char** argv) {
   if (argc > 2 && std::string(argv[1]) == "nn-caller") return RunNnCaller(std::stoi(argv[2]));
 
   // The cluster: $GLINT_ADDRESS, or a private head node with 2 CPUs.
-  std::vector<glint::internal::Daemon> own;
+  std::vector<glint::Daemon> own;
   glint::Config config;
   if (!getenv("GLINT_ADDRESS")) {
-    auto dir = glint::internal::NewSessionDir(false);
-    glint::internal::NodeOptions o;
+    auto dir = glint::NewSessionDir(false);
+    glint::NodeOptions o;
     o.gcs_port = 0;
     o.num_cpus = 2;
     o.session_dir = *dir;
     o.watch_pid = getpid();
-    auto d = glint::internal::StartNode(o);
+    auto d = glint::StartNode(o);
     if (!d.ok()) {
       std::cerr << d.status() << "\n";
       return 1;
@@ -403,7 +403,7 @@ int main(int argc, char** argv) {
     o.gcs_address = own[0].address;
     o.resources_json = R"({"remote": 4})";
     o.num_cpus = 1;
-    auto second = glint::internal::StartNode(o);
+    auto second = glint::StartNode(o);
     if (!second.ok()) {
       std::cerr << second.status() << "\n";
       return 1;
@@ -466,7 +466,7 @@ int main(int argc, char** argv) {
   Add(rows, "async-actor calls async (1000 in flight)", [&] { return AsyncBatch([&](int) { return async_sink.Task(&AsyncSink::Small).Remote(); }, 1000); }, "ops/s", "async");
   Add(rows, "placement group create/remove", [&] { return -1; }, "ops/s", "sync", "placement groups not yet");
   glint::Shutdown();
-  for (auto it = own.rbegin(); it != own.rend(); ++it) glint::internal::StopDaemon(it->pid, 3000);
+  for (auto it = own.rbegin(); it != own.rend(); ++it) glint::StopDaemon(it->pid, 3000);
   auto after = MeasureEcho(echo_client);
   StopEchoClient(echo_client);
   StopEchoServer(echo);

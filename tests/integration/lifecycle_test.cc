@@ -11,7 +11,7 @@
 #include <map>
 #include <memory>
 
-#include "client/src/launcher.h"
+#include "common/launcher.h"
 #include "common/process.h"
 #include "integration/test_cluster.h"
 #include "integration/test_functions.h"
@@ -197,7 +197,9 @@ TEST_F(LifecycleTest, NonDetachedActorDiesWithItsDriverHoweverItEnds) {
     }
     d.Wait();
     EXPECT_TRUE(NameIsFree(name, "app")) << "the name is freed when the actor dies";
-    if (box) EXPECT_THROW(box->Task(&Box::Add).Remote(1).Get(), glint::ActorDiedError);
+    if (box) {
+      EXPECT_THROW(box->Task(&Box::Add).Remote(1).Get(), glint::ActorDiedError);
+    }
   }
 }
 

@@ -156,7 +156,9 @@ TEST_F(ObjectsTest, MemoryReturnsToBaselineAfter10GiBOfPutsAndDrops) {
     ASSERT_LT(Rss() - baseline, 512 << 20) << "no growth in this process (round " << i << ")";
     ASSERT_LE(StoreInfo(node).used(), 4 * (64 << 20)) << "no growth in the node's store (round " << i << ")";
     auto ref = glint::Put(blob);
-    if (i % 32 == 0) ASSERT_TRUE(BlobOk(ref.Get(), 64, 7));
+    if (i % 32 == 0) {
+      ASSERT_TRUE(BlobOk(ref.Get(), 64, 7));
+    }
   }
   blob.clear();
   blob.shrink_to_fit();
@@ -171,7 +173,9 @@ TEST_F(ObjectsTest, TaskResultsAreFreedWhenDropped) {
   int64_t baseline = Rss();
   for (int i = 0; i < 64; ++i) {  // 1 GiB of results through the owner
     auto ref = glint::Task(MakeBlob).Remote(16, i);
-    if (i % 8 == 0) ASSERT_TRUE(BlobOk(ref.Get(), 16, i));
+    if (i % 8 == 0) {
+      ASSERT_TRUE(BlobOk(ref.Get(), 16, i));
+    }
   }
   EXPECT_LT(Rss() - baseline, 192 << 20);
 }

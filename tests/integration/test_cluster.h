@@ -16,7 +16,7 @@
 #include <glint/api.h>
 #include <gtest/gtest.h>
 
-#include "client/src/launcher.h"
+#include "common/launcher.h"
 
 namespace glint::testing {
 
@@ -25,14 +25,14 @@ class TestCluster {
   // A head node with `cpus` CPUs, `resources` (JSON) and extra raylet flags.
   explicit TestCluster(double cpus, const std::string& resources = "",
                        std::vector<std::string> raylet_flags = {}) {
-    auto dir = internal::NewSessionDir(false);
+    auto dir = NewSessionDir(false);
     if (!dir.ok()) throw std::runtime_error(std::string(dir.status().message()));
     session_ = *dir;
     daemons_ = StartNode("", cpus, resources, raylet_flags);
     gcs_address_ = daemons_[0].address;
   }
   ~TestCluster() {
-    for (auto it = daemons_.rbegin(); it != daemons_.rend(); ++it) internal::StopDaemon(it->pid, 3000);
+    for (auto it = daemons_.rbegin(); it != daemons_.rend(); ++it) StopDaemon(it->pid, 3000);
   }
   // Adds a worker node; returns its raylet's address.
   std::string AddNode(double cpus, const std::string& resources = "", std::vector<std::string> raylet_flags = {}) {
@@ -44,7 +44,7 @@ class TestCluster {
     for (auto it = daemons_.begin(); it != daemons_.end(); ++it) {
       if (it->address != raylet_address || it->name != "glint-raylet") continue;
       kill(it->pid, SIGKILL);
-      internal::StopDaemon(it->pid, 3000);  // reaps it
+      StopDaemon(it->pid, 3000);  // reaps it
       daemons_.erase(it);
       return;
     }
@@ -54,9 +54,9 @@ class TestCluster {
 
  private:
   // Starts a raylet (and a GCS when `gcs` is empty); they exit with this process.
-  std::vector<internal::Daemon> StartNode(const std::string& gcs, double cpus, const std::string& resources,
+  std::vector<Daemon> StartNode(const std::string& gcs, double cpus, const std::string& resources,
                                          const std::vector<std::string>& raylet_flags) {
-    internal::NodeOptions o;
+    NodeOptions o;
     o.extra_raylet_flags = raylet_flags;
     o.gcs_address = gcs;
     o.gcs_port = 0;
@@ -64,13 +64,13 @@ class TestCluster {
     o.resources_json = resources;
     o.session_dir = session_;
     o.watch_pid = getpid();
-    auto d = internal::StartNode(o);
+    auto d = glint::StartNode(o);
     if (!d.ok()) throw std::runtime_error(std::string(d.status().message()));
     return *d;
   }
   std::string session_;
   std::string gcs_address_;
-  std::vector<internal::Daemon> daemons_;
+  std::vector<Daemon> daemons_;
 };
 
 // A test suite with its own cluster, this process connected as its driver.

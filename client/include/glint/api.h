@@ -1,5 +1,6 @@
 // Glint's public API: the one header a driver or a remote function includes.
 #pragma once
+#include "glint/internal/export.h"
 #include "glint/async.h"
 #include "glint/config.h"
 #include "glint/errors.h"
@@ -11,21 +12,21 @@ namespace glint {
 // Connects to the cluster (see Config) and registers this driver's job. In a
 // worker process started by a raylet this never returns: the process serves
 // tasks and exits when told to. Call it first thing in main().
-void Init();
-void Init(const Config& config);
+GLINT_EXPORT void Init();
+GLINT_EXPORT void Init(const Config& config);
 // As Init(), taking --glint_address=, --glint_namespace= and
 // --glint_code_search_path= (':'-separated) from the command line.
-void Init(int argc, char** argv);
+GLINT_EXPORT void Init(int argc, char** argv);
 // Ends the job: non-detached actors die; a private cluster is stopped.
-void Shutdown();
-bool IsInitialized();
+GLINT_EXPORT void Shutdown();
+GLINT_EXPORT bool IsInitialized();
 
 // Inside an actor method: ends the actor once this call returns. The call and
 // every later one fail with ActorDiedError; the actor is not restarted and
 // its name becomes free. Outside an actor it throws glint::Error.
-[[noreturn]] void ExitActor();
+[[noreturn]] GLINT_EXPORT void ExitActor();
 // Inside an actor: whether this instance is a restart (max_restarts) rather
 // than the first construction.
-bool WasCurrentActorRestarted();
+GLINT_EXPORT bool WasCurrentActorRestarted();
 
 }  // namespace glint

@@ -12,6 +12,7 @@
 // AsyncGetError. glint::ActorExecutor() is the loop (a boost::asio::io_context)
 // for the actor's own I/O, e.g. an HTTP server beside its Glint methods.
 #pragma once
+#include "glint/internal/export.h"
 #include <chrono>
 #include <coroutine>
 #include <exception>
@@ -30,12 +31,12 @@ namespace glint {
 
 namespace internal {
 // Runs `fn` on the current actor's event loop (callable from any thread).
-void PostToActorLoop(std::function<void()> fn);
+GLINT_EXPORT void PostToActorLoop(std::function<void()> fn);
 // Runs `fn` on the actor's event loop after `delay`.
-void PostToActorLoopAfter(std::chrono::nanoseconds delay, std::function<void()> fn);
+GLINT_EXPORT void PostToActorLoopAfter(std::chrono::nanoseconds delay, std::function<void()> fn);
 // Calls `fn` (on some runtime thread) once the object is ready.
-void OnObjectReady(const RefData& ref, std::function<void()> fn);
-bool ObjectIsReady(const RefData& ref);
+GLINT_EXPORT void OnObjectReady(const RefData& ref, std::function<void()> fn);
+GLINT_EXPORT bool ObjectIsReady(const RefData& ref);
 
 template <typename T>
 struct AsyncResult {
@@ -169,6 +170,6 @@ class AsyncEvent {
 };
 
 // The current async actor's event loop. Throws glint::Error outside one.
-boost::asio::io_context& ActorExecutor();
+GLINT_EXPORT boost::asio::io_context& ActorExecutor();
 
 }  // namespace glint

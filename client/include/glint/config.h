@@ -26,6 +26,9 @@ struct Config {
   // For the private cluster only.
   double num_cpus = -1;
   std::map<std::string, double> resources;
+  // Print a stack trace to stderr when this process crashes (installs
+  // glog's failure signal handlers, replacing the program's own).
+  bool crash_handler = false;
 };
 
 }  // namespace glint

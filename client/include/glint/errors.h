@@ -1,18 +1,19 @@
 // Errors the public API throws. All derive from glint::Error.
 #pragma once
+#include "glint/internal/export.h"
 #include <stdexcept>
 #include <string>
 
 namespace glint {
 
-class Error : public std::runtime_error {
+class GLINT_EXPORT Error : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
 };
 
 // User code threw remotely. type() is the exception's C++ type, message() its
 // what(), where() the function, node and process it ran in.
-class TaskError : public Error {
+class GLINT_EXPORT TaskError : public Error {
  public:
   TaskError(std::string type, std::string message, std::string where)
       : Error(type + ": " + message + " (in " + where + ")"),
@@ -28,7 +29,7 @@ class TaskError : public Error {
 };
 
 #define GLINT_DEFINE_ERROR(Name) \
-  class Name : public Error {    \
+  class GLINT_EXPORT Name : public Error { \
    public:                       \
     using Error::Error;          \
   }

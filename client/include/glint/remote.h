@@ -40,7 +40,7 @@ WireArg PackArg(Arg&& a) {
   if constexpr (IsObjectRef<std::decay_t<Arg>>::value && !IsObjectRef<P>::value) {
     static_assert(std::is_convertible_v<typename std::decay_t<Arg>::ValueType, P>,
                   "an ObjectRef argument must hold the parameter's type");
-    return WireArg{true, a.ID(), a.Data().owner};
+    return WireArg{true, a.ID(), a.Data().owner, {}};
   } else {
     EscapeCollector nested;
     WireArg w{false, Pack(P(std::forward<Arg>(a))), {}, {}};
@@ -149,7 +149,7 @@ class ActorCreator {
     opts_.class_name = pos == std::string::npos ? factory_ : factory_.substr(0, pos);
   }
   ActorCreator& SetName(std::string name) { opts_.name = std::move(name); return *this; }
-  ActorCreator& SetNamespace(std::string ns) { opts_.ray_namespace = std::move(ns); return *this; }
+  ActorCreator& SetNamespace(std::string ns) { opts_.namespace_ = std::move(ns); return *this; }
   ActorCreator& SetLifetime(Lifetime l) { opts_.detached = l == Lifetime::kDetached; return *this; }
   ActorCreator& SetGetIfExists(bool b) { opts_.get_if_exists = b; return *this; }
   ActorCreator& SetMaxRestarts(int n) { opts_.max_restarts = n; return *this; }
@@ -184,11 +184,11 @@ ActorCreator<F> Actor(F factory) {
   return ActorCreator<F>(factory);
 }
 
-// The actor named `name` in namespace `ray_namespace` (default: the job's);
+// The actor named `name` in namespace `namespace_` (default: the job's);
 // empty when there is none.
 template <typename T>
-std::optional<ActorHandle<T>> GetActor(const std::string& name, const std::string& ray_namespace = "") {
-  auto id = internal::GetNamedActor(name, ray_namespace);
+std::optional<ActorHandle<T>> GetActor(const std::string& name, const std::string& namespace_ = "") {
+  auto id = internal::GetNamedActor(name, namespace_);
   if (!id) return std::nullopt;
   return ActorHandle<T>(*id);
 }

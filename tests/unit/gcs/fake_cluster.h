@@ -49,7 +49,7 @@ class FakeCluster : public ClusterClient {
     r.mutable_worker()->set_worker_id(worker_id);
     r.mutable_worker()->set_node_id(node_id);
     r.set_worker_pid(4242);
-    call.cb(grpc::Status::OK, r);
+    call.cb(absl::OkStatus(), r);
   }
   // Answers the oldest push with success, or with `error` when given.
   void FinishPush(proto::ErrorType error = proto::ERROR_NONE, const std::string& msg = "") {
@@ -60,7 +60,7 @@ class FakeCluster : public ClusterClient {
       r.mutable_result()->mutable_error()->set_type(error);
       r.mutable_result()->mutable_error()->set_message(msg);
     }
-    call.cb(grpc::Status::OK, r);
+    call.cb(absl::OkStatus(), r);
   }
 
   std::deque<LeaseCall> leases;

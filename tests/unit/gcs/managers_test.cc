@@ -189,7 +189,7 @@ TEST_F(ActorManagerTest, SpillbackIsFollowedAndInfeasibleIsAClearDeath) {
   proto::LeaseReply spill;
   spill.mutable_spillback()->set_ip("127.0.0.1");
   spill.mutable_spillback()->set_port(7001);
-  call.cb(grpc::Status::OK, spill);
+  call.cb(absl::OkStatus(), spill);
   ASSERT_EQ(cluster_.leases.size(), 1u);
   EXPECT_EQ(cluster_.leases[0].raylet.port(), 7001);
 

@@ -3,6 +3,7 @@
 // links the user's code: the driver (to name what it calls) and the workers
 // (to run it).
 #pragma once
+#include "glint/internal/export.h"
 #include <cstring>
 #include <exception>
 #include <typeinfo>
@@ -30,17 +31,17 @@ using AsyncMethodInvoker = std::function<void(void*, const Args&, AsyncDone)>;
 
 // `class_key` (typeid name of the actor class) ties methods to factories, so
 // a worker knows whether the actor it builds is async.
-void RegisterFunction(const std::string& name, const void* key, FunctionInvoker f);
-void RegisterFactory(const std::string& name, const void* key, FactoryInvoker f, const char* class_key);
-void RegisterMethod(const std::string& name, const std::string& key, MethodInvoker f, const char* class_key);
-void RegisterAsyncMethod(const std::string& name, const std::string& key, AsyncMethodInvoker f,
+GLINT_EXPORT void RegisterFunction(const std::string& name, const void* key, FunctionInvoker f);
+GLINT_EXPORT void RegisterFactory(const std::string& name, const void* key, FactoryInvoker f, const char* class_key);
+GLINT_EXPORT void RegisterMethod(const std::string& name, const std::string& key, MethodInvoker f, const char* class_key);
+GLINT_EXPORT void RegisterAsyncMethod(const std::string& name, const std::string& key, AsyncMethodInvoker f,
                          const char* class_key);
 // The registered name of a function/factory/method; throws if unregistered.
-const std::string& NameOfFunction(const void* key);
-const std::string& NameOfMethod(const std::string& key);
+GLINT_EXPORT const std::string& NameOfFunction(const void* key);
+GLINT_EXPORT const std::string& NameOfMethod(const std::string& key);
 // Splits "a, &B::c" into clean names ("a", "B::c").
-std::vector<std::string> SplitNames(const char* names);
-[[noreturn]] void ThrowArity(size_t want, size_t got);
+GLINT_EXPORT std::vector<std::string> SplitNames(const char* names);
+[[noreturn]] GLINT_EXPORT void ThrowArity(size_t want, size_t got);
 
 template <typename M>
 std::string MemberKey(M m) {
@@ -136,7 +137,7 @@ void RegisterOne(const std::string& name, R (C::*m)(A...) const) {
 }
 
 // Declares `group` the default concurrency group of the named methods.
-void RegisterMethodGroup(const std::string& group, const std::vector<std::string>& methods);
+GLINT_EXPORT void RegisterMethodGroup(const std::string& group, const std::vector<std::string>& methods);
 
 template <typename... M>
 bool RegisterGroup(const char* group, const char* names, M...) {

@@ -1,6 +1,7 @@
 // The non-template boundary between the public API templates and libglint's
 // runtime (internal). Everything here is implemented in libglint.
 #pragma once
+#include "glint/internal/export.h"
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -52,7 +53,7 @@ struct TaskOptions {
 struct ActorOptions {
   std::string class_name;
   std::string name;
-  std::string ray_namespace;
+  std::string namespace_;
   bool detached = false;
   bool get_if_exists = false;
   int max_restarts = 0;
@@ -62,41 +63,41 @@ struct ActorOptions {
   std::map<std::string, double> resources;
 };
 
-RefData SubmitTask(const std::string& function, std::vector<WireArg> args, const TaskOptions& opts);
+GLINT_EXPORT RefData SubmitTask(const std::string& function, std::vector<WireArg> args, const TaskOptions& opts);
 // Returns the actor id.
-std::string CreateActor(const std::string& factory, std::vector<WireArg> args, const ActorOptions& opts);
-RefData SubmitActorTask(const std::string& actor_id, const std::string& method,
+GLINT_EXPORT std::string CreateActor(const std::string& factory, std::vector<WireArg> args, const ActorOptions& opts);
+GLINT_EXPORT RefData SubmitActorTask(const std::string& actor_id, const std::string& method,
                         std::vector<WireArg> args, const std::string& concurrency_group);
 // `nested`: references packed inside the value, kept alive as long as it is.
-RefData PutObject(std::string data, std::vector<RefData> nested);
+GLINT_EXPORT RefData PutObject(std::string data, std::vector<RefData> nested);
 // Values of at least this many bytes go to the node's object store.
-size_t InlineThreshold();
+GLINT_EXPORT size_t InlineThreshold();
 // Puts a `size`-byte value that `write` packs straight into the node's store.
-RefData PutStoredObject(size_t size, const std::function<void(char*)>& write, std::vector<RefData> nested);
+GLINT_EXPORT RefData PutStoredObject(size_t size, const std::function<void(char*)>& write, std::vector<RefData> nested);
 // The object's msgpack bytes; throws the object's error, or GetTimeoutError
 // after timeout_ms (< 0: no timeout).
-Bytes GetObject(const RefData& ref, int64_t timeout_ms);
+GLINT_EXPORT Bytes GetObject(const RefData& ref, int64_t timeout_ms);
 // ready[i] for each ref; returns when num_returns are ready or at the timeout.
 // With fetch_local, a stored object counts once a copy is on this node.
-std::vector<bool> WaitObjects(const std::vector<RefData>& refs, int num_returns, int64_t timeout_ms,
+GLINT_EXPORT std::vector<bool> WaitObjects(const std::vector<RefData>& refs, int num_returns, int64_t timeout_ms,
                               bool fetch_local);
-std::optional<std::string> GetNamedActor(const std::string& name, const std::string& ray_namespace);
-void KillActor(const std::string& actor_id, bool no_restart);
+GLINT_EXPORT std::optional<std::string> GetNamedActor(const std::string& name, const std::string& namespace_);
+GLINT_EXPORT void KillActor(const std::string& actor_id, bool no_restart);
 // Reference counting of ObjectRef copies in this process (no-ops before Init).
 // The first copy of a reference owned elsewhere registers this process as a
 // borrower with the owner; dropping the last one tells the owner.
-void AddLocalRef(const std::string& id, const std::string& owner);
-void RemoveLocalRef(const std::string& id, const std::string& owner);
+GLINT_EXPORT void AddLocalRef(const std::string& id, const std::string& owner);
+GLINT_EXPORT void RemoveLocalRef(const std::string& id, const std::string& owner);
 // The reference is being serialized for another process: unless an
 // EscapeCollector is active on this thread, the owner keeps the object for
 // good (until it exits), since it cannot know when the copy is dropped.
-void MarkEscaped(const std::string& id, const std::string& owner);
+GLINT_EXPORT void MarkEscaped(const std::string& id, const std::string& owner);
 
 // While alive, references serialized on this thread are collected here
 // instead (a call's arguments: the call holds them until it is done). With
 // `hold`, each one also gets a local reference that whoever takes `refs`
 // must drop (a returned value's references, which outlive their ObjectRefs).
-class EscapeCollector {
+class GLINT_EXPORT EscapeCollector {
  public:
   explicit EscapeCollector(bool hold = false);
   ~EscapeCollector();

@@ -1,5 +1,6 @@
 // msgpack packing of user values (internal).
 #pragma once
+#include "glint/internal/export.h"
 #ifndef MSGPACK_NO_BOOST
 #define MSGPACK_NO_BOOST
 #endif
@@ -46,7 +47,7 @@ size_t PackedSize(const T& v) {
 }
 
 // Throws glint::Error naming `what` when the bytes are not a T.
-[[noreturn]] void ThrowUnpackError(const std::string& what, const char* why);
+[[noreturn]] GLINT_EXPORT void ThrowUnpackError(const std::string& what, const char* why);
 
 template <typename T>
 T Unpack(const char* data, size_t size, const char* what = "value") {

@@ -1,0 +1,140 @@
+#include "client/src/execute/call_scheduler.h"
+
+#include <algorithm>
+
+#include "common/logging.h"
+#include "common/process.h"
+
+namespace glint::internal {
+namespace {
+// The scheduler whose Loop runs on this thread, while it is between calls.
+thread_local const CallScheduler* t_idle_loop = nullptr;
+}  // namespace
+
+void CallScheduler::Start() {
+  absl::MutexLock lock(&mu_);
+  StartThread([this] { Loop(); });
+}
+
+void CallScheduler::StartThread(std::function<void()> body) {
+  ++running_;
+  threads_.emplace_back([this, body = std::move(body)] {
+    SetThreadName("glint-exec");
+    body();
+    absl::MutexLock lock(&mu_);
+    --running_;
+  });
+}
+
+void CallScheduler::AddThreads(int n) {
+  absl::MutexLock lock(&mu_);
+  for (int i = 0; i < n; ++i) StartThread([this] { Loop(); });
+}
+
+void CallScheduler::MakeGroups(const std::map<std::string, int>& groups) {
+  absl::MutexLock lock(&mu_);
+  for (auto& [name, limit] : groups) {
+    groups_[name];
+    for (int i = 0; i < limit; ++i) StartThread([this, name = name] { GroupLoop(name); });
+  }
+  has_groups_ = true;
+}
+
+void CallScheduler::AdmitLocked(IncomingCall* call) {
+  const auto& spec = call->task();
+  if (spec.type() != proto::ACTOR_TASK) {
+    ready_.push_back(call);
+    return;
+  }
+  auto& c = callers_[spec.caller_id()];
+  if (spec.sequence_number() > c.next) {
+    c.early.emplace(spec.sequence_number(), call);
+    return;
+  }
+  // In order (or a resend of an older one): run it, then any that it unblocks.
+  ready_.push_back(call);
+  if (spec.sequence_number() == c.next) {
+    ++c.next;
+    for (auto it = c.early.begin(); it != c.early.end() && it->first == c.next; it = c.early.erase(it)) {
+      ready_.push_back(it->second);
+      ++c.next;
+    }
+  }
+}
+
+void CallScheduler::Admit(std::vector<IncomingCall*>& calls) {
+  size_t wake = 0;
+  {
+    absl::MutexLock lock(&mu_);
+    for (auto* c : calls) AdmitLocked(c);
+    wake = std::min(ready_.size(), threads_.size());
+  }
+  // An idle queue thread that took these off the wire runs one itself.
+  if (t_idle_loop == this && wake > 0) --wake;
+  for (size_t i = 0; i < wake; ++i) poller_->Wake();
+}
+
+void CallScheduler::Loop() {
+  poller_->MarkPollerThread();
+  while (true) {
+    IncomingCall* call = nullptr;
+    {
+      absl::MutexLock lock(&mu_);
+      if (!ready_.empty()) {
+        call = ready_.front();
+        ready_.pop_front();
+      }
+    }
+    if (call) {
+      dispatch_(call);
+      continue;
+    }
+    t_idle_loop = this;
+    auto r = poller_->PollOnce(absl::InfiniteFuture());
+    t_idle_loop = nullptr;
+    if (r == QueuePoller::kShutdown) return;  // the queue is shut down and drained
+  }
+}
+
+void CallScheduler::RunInGroup(const std::string& group, IncomingCall* call) {
+  absl::MutexLock lock(&mu_);
+  groups_[group].push_back(call);
+}
+
+void CallScheduler::GroupLoop(const std::string& name) {
+  while (true) {
+    IncomingCall* call;
+    {
+      absl::MutexLock lock(&mu_);
+      auto& q = groups_[name];
+      auto ready = [this, &q]() ABSL_SHARED_LOCKS_REQUIRED(mu_) { return !q.empty() || stopping_; };
+      mu_.Await(absl::Condition(&ready));
+      if (q.empty()) return;  // stopping
+      call = q.front();
+      q.pop_front();
+    }
+    run_(call);
+  }
+}
+
+void CallScheduler::Stop(absl::Duration grace) {
+  std::vector<std::thread> threads;
+  bool all_ended;
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+    auto ended = [this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) { return running_ == 0; };
+    all_ended = mu_.AwaitWithTimeout(absl::Condition(&ended), grace);
+    threads.swap(threads_);
+  }
+  for (auto& t : threads) {
+    if (all_ended && t.get_id() != std::this_thread::get_id()) {
+      t.join();
+    } else {
+      t.detach();
+    }
+  }
+  if (!all_ended) LOG(WARNING) << "executor threads still in user code are left to the process's exit";
+}
+
+}  // namespace glint::internal

@@ -1,0 +1,76 @@
+// CallScheduler: when, and on which thread, this worker's calls run.
+//
+// Normal tasks run in arrival order; actor calls run in each caller's
+// submission order (by sequence number, holding early arrivals back). The
+// scheduler's threads poll the process's completion queue (QueuePoller)
+// between calls, so a call is received, run and answered on one thread.
+// A task worker and a sync actor have one thread; a threaded actor gets n,
+// made once at creation, never per call. A sync/threaded actor's
+// concurrency groups each get their own threads and queue; the first
+// thread then only hands calls out. (An async actor's calls go to its event
+// loop instead; see TaskRunner.) Thread-safe.
+#pragma once
+#include <deque>
+#include <functional>
+#include <map>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "client/src/execute/call_transport.h"
+#include "common/queue_poller.h"
+
+namespace glint::internal {
+
+class CallScheduler {
+ public:
+  using RunFn = std::function<void(IncomingCall*)>;
+  // `dispatch` takes each call in turn on a queue thread (and runs it, or
+  // hands it on); `run` runs a call on a group's thread. Borrows `poller`.
+  CallScheduler(QueuePoller* poller, RunFn dispatch, RunFn run)
+      : poller_(poller), dispatch_(std::move(dispatch)), run_(std::move(run)) {}
+  ~CallScheduler() { Stop(absl::ZeroDuration()); }
+
+  // Starts the first thread.
+  void Start();
+  // Queues calls that arrived, in order, and wakes threads for them.
+  void Admit(std::vector<IncomingCall*>& calls);
+  // A threaded actor: `n` more queue threads.
+  void AddThreads(int n);
+  // A sync/threaded actor's concurrency groups ("" is the default one), each
+  // with `limit` threads of its own.
+  void MakeGroups(const std::map<std::string, int>& groups);
+  bool has_groups() const { return has_groups_; }
+  // Queues a call for its group's threads.
+  void RunInGroup(const std::string& group, IncomingCall* call);
+  // After the queue is shut down: waits up to `grace` for the threads to
+  // end, joins them, and leaves those stuck in user code behind (a worker
+  // about to exit).
+  void Stop(absl::Duration grace);
+
+ private:
+  struct Caller {
+    int64_t next = 0;
+    std::map<int64_t, IncomingCall*> early;
+  };
+  void AdmitLocked(IncomingCall* call) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void Loop();
+  void GroupLoop(const std::string& name);
+  void StartThread(std::function<void()> body) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  QueuePoller* const poller_;
+  const RunFn dispatch_, run_;
+  absl::Mutex mu_;
+  std::deque<IncomingCall*> ready_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, Caller> callers_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, std::deque<IncomingCall*>> groups_ ABSL_GUARDED_BY(mu_);
+  std::atomic<bool> has_groups_{false};
+  std::vector<std::thread> threads_ ABSL_GUARDED_BY(mu_);
+  int running_ ABSL_GUARDED_BY(mu_) = 0;  // threads not ended yet
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+}  // namespace glint::internal

@@ -1,0 +1,219 @@
+#include "client/src/execute/call_transport.h"
+
+#include "client/src/errors.h"
+
+namespace glint::internal {
+namespace {
+constexpr int kAcceptSlots = 16;  // PushTask requests the server may hand us before we ask again
+}  // namespace
+
+// One caller's PushTasks stream. Its calls are admitted like PushTask
+// requests; their replies queue here and go out many to a message, one
+// message in flight at a time.
+class PushStream {
+ public:
+  explicit PushStream(CallTransport* t) : t_(t) {}
+  void Listen() {
+    ops_ = 1;
+    t_->service_->RequestPushTasks(&ctx_, &rw_, t_->cq_, t_->cq_, &accept_tag_);
+  }
+  // Queues the reply to one of this stream's calls, and deletes the call.
+  void Reply(IncomingCall* call) {
+    bool done;
+    {
+      absl::MutexLock lock(&mu_);
+      call->reply.set_task_id(call->req.task().task_id());
+      queued_.add_replies()->Swap(&call->reply);
+      --calls_;
+      WriteLocked();
+      done = Settle();
+    }
+    delete call;
+    if (done) Delete();
+  }
+  // The actor is exiting: end the stream once its calls are answered.
+  void Wind() {
+    absl::MutexLock lock(&mu_);
+    Settle();  // never done here: a Finish starts
+  }
+
+ private:
+  void OnAccept(bool ok) {
+    if (!ok) {  // the server is shutting down
+      delete this;
+      return;
+    }
+    t_->AcceptStream();
+    {
+      absl::MutexLock lock(&t_->mu_);
+      t_->streams_.insert(this);
+    }
+    absl::MutexLock lock(&mu_);
+    reading_ = true;
+    rw_.Read(&in_, &read_tag_);
+  }
+  void OnRead(bool ok) {
+    std::vector<IncomingCall*> calls;
+    bool got = false;  // a batch of calls
+    {
+      absl::MutexLock lock(&mu_);
+      got = ok && grpc::SerializationTraits<proto::PushTaskBatch>::Deserialize(&in_, &batch_).ok();
+      if (!got) {  // the caller closed the stream, it broke, or the message is garbage
+        --ops_;
+        reading_ = false;
+        malformed_ = ok;
+        if (!Settle()) return;
+      } else {
+        calls.reserve(batch_.tasks_size());
+        for (auto& t : *batch_.mutable_tasks()) {
+          auto* c = new IncomingCall(t_);
+          c->stream = this;
+          c->req.mutable_task()->Swap(&t);
+          calls.push_back(c);
+        }
+        calls_ += static_cast<int>(calls.size());
+        batch_.Clear();
+        rw_.Read(&in_, &read_tag_);
+      }
+    }
+    if (!got) return Delete();
+    std::vector<IncomingCall*> good;
+    good.reserve(calls.size());
+    for (auto* c : calls) {
+      if (!t_->Refuse(c)) good.push_back(c);
+    }
+    if (!good.empty()) t_->arrived_(good);
+  }
+  void OnWrite(bool ok) {
+    bool done;
+    {
+      absl::MutexLock lock(&mu_);
+      --ops_;
+      writing_ = false;
+      if (!ok) broken_ = true;
+      WriteLocked();
+      done = Settle();
+    }
+    if (done) Delete();
+  }
+  void OnFinish(bool) {
+    bool done;
+    {
+      absl::MutexLock lock(&mu_);
+      --ops_;
+      done = Settle();
+    }
+    if (done) Delete();
+  }
+  void WriteLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (writing_ || queued_.replies_size() == 0) return;
+    if (broken_ || finishing_) {  // nobody to read them
+      queued_.Clear();
+      return;
+    }
+    writing_ = true;
+    ++ops_;
+    grpc::ByteBuffer bytes;
+    bool own = false;
+    (void)grpc::SerializationTraits<proto::PushTaskReplyBatch>::Serialize(queued_, &bytes, &own);
+    rw_.Write(bytes, &write_tag_);  // takes its own reference to the bytes
+    queued_.Clear();
+  }
+  // Starts the Finish once nothing is left to answer; true once the stream
+  // is over and nothing refers to it any more.
+  bool Settle() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (!finishing_ && calls_ == 0 && !writing_ && (!reading_ || broken_ || t_->exiting_)) {
+      finishing_ = true;
+      ++ops_;
+      rw_.Finish(malformed_ ? grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                                           "a PushTasks message that is not a PushTaskBatch")
+                            : grpc::Status::OK,
+                 &finish_tag_);
+    }
+    return finishing_ && ops_ == 0 && calls_ == 0;
+  }
+  void Delete() {
+    {
+      absl::MutexLock lock(&t_->mu_);
+      t_->streams_.erase(this);
+    }
+    delete this;
+  }
+
+  CallTransport* const t_;
+  grpc::ServerContext ctx_;
+  grpc::ServerAsyncReaderWriter<grpc::ByteBuffer, grpc::ByteBuffer> rw_{&ctx_};
+  MemberTag<PushStream> accept_tag_{this, &PushStream::OnAccept};
+  MemberTag<PushStream> read_tag_{this, &PushStream::OnRead};
+  MemberTag<PushStream> write_tag_{this, &PushStream::OnWrite};
+  MemberTag<PushStream> finish_tag_{this, &PushStream::OnFinish};
+  grpc::ByteBuffer in_;         // the message being read
+  proto::PushTaskBatch batch_;  // ... parsed
+  absl::Mutex mu_;
+  proto::PushTaskReplyBatch queued_ ABSL_GUARDED_BY(mu_);  // replies not written yet
+  int ops_ ABSL_GUARDED_BY(mu_) = 0;                       // events outstanding
+  int calls_ ABSL_GUARDED_BY(mu_) = 0;                     // admitted, not answered
+  bool reading_ ABSL_GUARDED_BY(mu_) = false;
+  bool writing_ ABSL_GUARDED_BY(mu_) = false;
+  bool broken_ ABSL_GUARDED_BY(mu_) = false;
+  bool finishing_ ABSL_GUARDED_BY(mu_) = false;
+  bool malformed_ ABSL_GUARDED_BY(mu_) = false;  // a message did not parse
+};
+
+void IncomingCall::Proceed(bool ok) {
+  if (state != kWaiting || !ok) {  // the reply is out, or shutting down
+    delete this;
+    return;
+  }
+  transport->OnUnary(this);
+}
+
+void CallTransport::Start() {
+  for (int i = 0; i < kAcceptSlots; ++i) Accept();
+  AcceptStream();
+}
+
+void CallTransport::Accept() {
+  auto* c = new IncomingCall(this);
+  service_->RequestPushTask(&c->ctx, &c->req, &c->responder, cq_, cq_, c);
+}
+
+void CallTransport::AcceptStream() { (new PushStream(this))->Listen(); }
+
+void CallTransport::OnUnary(IncomingCall* call) {
+  Accept();
+  if (Refuse(call)) return;
+  std::vector<IncomingCall*> one{call};
+  arrived_(one);
+}
+
+bool CallTransport::Refuse(IncomingCall* call) {
+  const auto& t = call->task();
+  if (!t.task_id().empty() && !t.function_name().empty()) return false;
+  *call->reply.mutable_result() = ErrorValue(proto::SYSTEM_ERROR, "a task needs an id and a function name");
+  if (call->stream) {
+    call->stream->Reply(call);
+  } else {
+    call->state = IncomingCall::kReplying;
+    call->responder.FinishWithError(
+        grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "a task needs an id and a function name"), call);
+  }
+  return true;
+}
+
+void CallTransport::Reply(IncomingCall* call) {
+  if (call->stream) {
+    call->stream->Reply(call);
+    return;
+  }
+  call->state = IncomingCall::kReplying;
+  call->responder.Finish(call->reply, grpc::Status::OK, call);
+}
+
+void CallTransport::Wind() {
+  exiting_ = true;
+  absl::MutexLock lock(&mu_);
+  for (auto* s : streams_) s->Wind();
+}
+
+}  // namespace glint::internal

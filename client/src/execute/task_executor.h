@@ -1,0 +1,62 @@
+// TaskExecutor: a worker's side of calls, from arrival to reply. One call
+// reads top to bottom across:
+//   call_transport.h  the call comes off the wire (PushTask or a PushTasks stream)
+//   call_scheduler.h  it waits its turn (per-caller order) for a thread
+//   task_executor.cc  Dispatch: its concurrency group, its thread or the event loop
+//   task_runner.h     user code runs (arguments resolved, errors caught)
+//   task_executor.cc  Reply: the result handed over, the reply sent back
+// Start once, Stop once (after the queue is shut down). Thread-safe.
+#pragma once
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "client/src/execute/call_scheduler.h"
+#include "client/src/execute/call_transport.h"
+#include "client/src/execute/task_runner.h"
+#include "common/queue_poller.h"
+
+namespace glint::internal {
+
+class TaskExecutor {
+ public:
+  using AsyncService = CallTransport::AsyncService;
+  // Called on every result before it is sent: moves large ones to the store,
+  // and takes over the references the result holds (`contained`).
+  using ResultSink = std::function<void(const proto::TaskSpec&, proto::ObjectValue* result)>;
+  TaskExecutor(TaskRunner::ArgResolver resolver, ResultSink sink, std::string where, std::string code_paths)
+      : sink_(std::move(sink)), runner_(std::move(resolver), std::move(where), std::move(code_paths)) {}
+
+  // Starts serving PushTask and PushTasks of `service` from `cq`, whose
+  // poller's threads the executor's become (all three outlive the executor).
+  void Start(AsyncService* service, grpc::ServerCompletionQueue* cq, QueuePoller* poller);
+  // After the queue is shut down: waits up to `grace` for the threads, then
+  // leaves those stuck in user code to the process's exit.
+  void Stop(absl::Duration grace);
+  // Called once, after the reply to the call that ran ExitActor() is sent.
+  void SetOnActorExit(std::function<void()> f) { on_exit_ = std::move(f); }
+
+  bool actor_restarted() const { return runner_.actor_restarted(); }
+  bool hosts_actor() const { return runner_.hosts_actor(); }
+  const std::string& actor_id() const { return runner_.actor_id(); }
+  static bool executing_normal_task() { return TaskRunner::InNormalTask(); }
+
+ private:
+  // Takes a call whose turn it is: runs it here, or hands it to its group's
+  // threads or the event loop.
+  void Dispatch(IncomingCall* call);
+  void RunAndReply(IncomingCall* call);
+  // After the actor's constructor ran: its threads and groups.
+  void SetUpActor(const proto::TaskSpec& creation);
+  // Sends the call's reply (and ends the actor after ExitActor()).
+  void Reply(IncomingCall* call);
+
+  const ResultSink sink_;
+  TaskRunner runner_;
+  std::unique_ptr<CallTransport> transport_;
+  std::unique_ptr<CallScheduler> scheduler_;
+  std::vector<std::string> group_names_;  // fixed at creation
+  std::function<void()> on_exit_;
+};
+
+}  // namespace glint::internal

@@ -1,0 +1,179 @@
+#include "client/src/execute/task_runner.h"
+
+#include "absl/strings/str_cat.h"
+#include "client/src/errors.h"
+#include "client/src/objects/reference_counter.h"
+#include "client/src/registry_lookup.h"
+#include "common/rpc.h"
+
+namespace glint::internal {
+namespace {
+thread_local bool t_in_normal_task = false;
+}  // namespace
+
+bool TaskRunner::InNormalTask() { return t_in_normal_task; }
+
+void TaskRunner::Run(const proto::TaskSpec& spec, proto::PushTaskReply* reply) {
+  t_in_normal_task = spec.type() == proto::NORMAL_TASK;
+  Execute(spec, reply);
+  t_in_normal_task = false;
+}
+
+bool TaskRunner::ResolveArgs(const proto::TaskSpec& spec, Args* args, proto::ObjectValue* result) {
+  args->reserve(spec.args_size());
+  for (auto& a : spec.args()) {
+    if (a.has_ref()) {
+      Bytes b;
+      if (!resolver_(a, &b, result)) return false;
+      args->push_back(std::move(b));
+    } else {
+      args->push_back(Bytes(nullptr, a.value().data(), a.value().size()));  // the call outlives its args
+    }
+  }
+  return true;
+}
+
+void TaskRunner::Fail(proto::PushTaskReply* reply, const std::string& fn, std::exception_ptr e) {
+  auto* result = reply->mutable_result();
+  try {
+    std::rethrow_exception(e);
+  } catch (const ActorExitSignal&) {
+    exiting_ = true;
+    reply->set_actor_exiting(true);
+    *result = ErrorValue(proto::ACTOR_DIED, absl::StrCat("the actor exited: '", fn, "' called ExitActor()"));
+  } catch (...) {
+    result->clear_data();
+    *result->mutable_error() = FromException(std::current_exception(), absl::StrCat(fn, " on ", where_));
+  }
+}
+
+void TaskRunner::RunOnLoop(const proto::TaskSpec& spec, proto::PushTaskReply* reply, const std::string& group,
+                           std::function<void()> done) {
+  // Arguments are resolved here, off the loop (a blocking fetch would stall it).
+  auto args = std::make_shared<Args>();
+  if (!ResolveArgs(spec, args.get(), reply->mutable_result())) {
+    done();
+    return;
+  }
+  loop_->Post([this, &spec, reply, args, group, done = std::move(done)] {
+    loop_->Admit(group, [this, &spec, reply, args, group, done] {
+      const std::string& fn = spec.function_name();
+      auto finish = [this, group, done] {
+        done();
+        loop_->Done(group);
+      };
+      if (exiting_) {
+        *reply->mutable_result() = ErrorValue(proto::ACTOR_DIED, "the actor called ExitActor() and is exiting");
+        return finish();
+      }
+      try {
+        if (auto* am = FindAsyncMethod(fn)) {
+          (*am)(actor_, *args, [this, reply, fn, finish](std::string data, std::exception_ptr e,
+                                                          std::vector<RefData> contained) {
+            if (e) {
+              Fail(reply, fn, e);
+            } else {
+              reply->mutable_result()->set_data(std::move(data));
+            }
+            ListContained(reply->mutable_result(), contained);
+            finish();
+          });
+          return;
+        }
+        if (auto* m = FindMethod(fn)) {  // a plain method of an async actor runs on the loop too
+          EscapeCollector contained(/*hold=*/true);
+          reply->mutable_result()->set_data((*m)(actor_, *args));
+          ListContained(reply->mutable_result(), contained.refs);
+        } else {
+          *reply->mutable_result() = NotFound("the actor method", fn);
+        }
+      } catch (...) {
+        Fail(reply, fn, std::current_exception());
+      }
+      finish();
+    });
+  });
+}
+
+proto::ObjectValue TaskRunner::NotFound(const char* what, const std::string& fn) const {
+  return ErrorValue(proto::FUNCTION_NOT_FOUND,
+                    absl::StrCat(what, " '", fn, "' is not registered in the job's code (", code_paths_,
+                                 "); add it to GLINT_REMOTE(...) and rebuild"));
+}
+
+void TaskRunner::Execute(const proto::TaskSpec& spec, proto::PushTaskReply* reply) {
+  auto* result = reply->mutable_result();
+  const std::string& fn = spec.function_name();
+  Args args;
+  if (!ResolveArgs(spec, &args, result)) return;
+  // References packed into the result (held until the reply is sent).
+  EscapeCollector contained(/*hold=*/true);
+  struct AddOnExit {
+    proto::ObjectValue* result;
+    EscapeCollector* c;
+    ~AddOnExit() { ListContained(result, c->refs); }
+  } add_on_exit{result, &contained};
+  try {
+    switch (spec.type()) {
+      case proto::NORMAL_TASK: {
+        auto* f = FindFunction(fn);
+        if (!f) {
+          *result = NotFound("the function", fn);
+          return;
+        }
+        result->set_data((*f)(args));
+        return;
+      }
+      case proto::ACTOR_CREATION_TASK: {
+        auto* f = FindFactory(fn);
+        if (!f) {
+          *result = NotFound("the actor factory", fn);
+          return;
+        }
+        restarted_ = spec.attempt() > 0;
+        actor_id_ = spec.actor_id();
+        // An async actor's loop exists before its constructor runs, so the
+        // constructor can start its own servers on ActorExecutor().
+        if (FactoryMakesAsyncActor(fn)) {
+          loop_ = ActorLoop::Create(spec.max_concurrency() > 0 ? spec.max_concurrency() : 1000);
+          for (auto& [name, limit] : spec.concurrency_groups()) loop_->AddGroup(name, limit);
+        }
+        actor_ = (*f)(args);
+        if (!actor_) {
+          *result = ErrorValue(proto::TASK_ERROR, "the actor factory returned null");
+          return;
+        }
+        result->set_data(std::string());
+        return;
+      }
+      case proto::ACTOR_TASK: {
+        if (exiting_) {
+          *result = ErrorValue(proto::ACTOR_DIED, "the actor called ExitActor() and is exiting");
+          return;
+        }
+        if (!actor_) {
+          *result = ErrorValue(proto::ACTOR_DIED, "this worker hosts no actor");
+          return;
+        }
+        auto* m = FindMethod(fn);
+        if (!m) {
+          *result = NotFound("the actor method", fn);
+          return;
+        }
+        result->set_data((*m)(actor_, args));
+        return;
+      }
+      default:
+        *result = ErrorValue(proto::SYSTEM_ERROR, "unknown task type");
+        return;
+    }
+  } catch (...) {
+    Fail(reply, fn, std::current_exception());
+  }
+}
+
+void TaskRunner::Stop() {
+  if (loop_) loop_->Stop(absl::Seconds(2));
+}
+
+}  // namespace glint::internal

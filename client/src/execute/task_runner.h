@@ -1,0 +1,69 @@
+// TaskRunner: runs user code for this worker: a normal task, an actor's
+// constructor (which makes the actor this worker hosts), a sync method on
+// the calling thread, or an async actor's method on its event loop
+// (ActorLoop). It resolves by-reference arguments first, and turns what user
+// code throws into the reply's error (ExitActor() into the actor's exit).
+// Thread-safe; Run blocks in user code.
+#pragma once
+#include <atomic>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "client/src/execute/actor_loop.h"
+#include "glint/internal/registry.h"
+#include "proto/worker.pb.h"
+
+namespace glint::internal {
+
+// Thrown by glint::ExitActor(); deliberately not a std::exception, so user
+// code catching std::exception does not swallow it.
+struct ActorExitSignal {};
+
+class TaskRunner {
+ public:
+  // Resolves a by-reference argument to its bytes (blocking); false with
+  // *error set when it cannot.
+  using ArgResolver = std::function<bool(const proto::TaskArg&, Bytes* out, proto::ObjectValue* error)>;
+  // `where` names this worker in errors; `code_paths` where its code came from.
+  TaskRunner(ArgResolver resolver, std::string where, std::string code_paths)
+      : resolver_(std::move(resolver)), where_(std::move(where)), code_paths_(std::move(code_paths)) {}
+  ~TaskRunner() { Stop(); }
+
+  // Runs a normal task, a creation task or a sync actor method, filling `reply`.
+  void Run(const proto::TaskSpec& spec, proto::PushTaskReply* reply);
+  // An async actor's call: arguments resolved here (off the loop), the
+  // method run on the loop within its group's limit; `done` runs (on the
+  // loop) once `reply` is filled.
+  void RunOnLoop(const proto::TaskSpec& spec, proto::PushTaskReply* reply, const std::string& group,
+                 std::function<void()> done);
+  // Stops the event loop (an async actor's), if any.
+  void Stop();
+
+  bool hosts_actor() const { return actor_ != nullptr; }
+  bool actor_restarted() const { return restarted_; }
+  const std::string& actor_id() const { return actor_id_; }
+  // The async actor's loop, or null.
+  ActorLoop* loop() const { return loop_; }
+  // True on a thread running a normal task (its CPU may be lent back while it waits).
+  static bool InNormalTask();
+
+ private:
+  void Execute(const proto::TaskSpec& spec, proto::PushTaskReply* reply);
+  bool ResolveArgs(const proto::TaskSpec& spec, Args* args, proto::ObjectValue* result);
+  // The reply for user code that threw (or called ExitActor()).
+  void Fail(proto::PushTaskReply* reply, const std::string& fn, std::exception_ptr e);
+  proto::ObjectValue NotFound(const char* what, const std::string& fn) const;
+
+  const ArgResolver resolver_;
+  const std::string where_;
+  const std::string code_paths_;
+  // Set once by the creation task, before any method call is admitted.
+  void* actor_ = nullptr;
+  std::string actor_id_;
+  bool restarted_ = false;
+  ActorLoop* loop_ = nullptr;  // async actors only
+  std::atomic<bool> exiting_{false};
+};
+
+}  // namespace glint::internal

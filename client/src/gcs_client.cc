@@ -1,0 +1,113 @@
+#include "client/src/gcs_client.h"
+
+#include "absl/strings/str_cat.h"
+#include "common/logging.h"
+
+namespace glint::internal {
+namespace {
+using Stub = proto::GcsService::Stub;
+constexpr int64_t kTimeoutMs = 10000;
+}  // namespace
+
+GcsClient::GcsClient(ClientQueue* queue, std::string address)
+    : queue_(queue), address_(std::move(address)), stub_(MakeStub<proto::GcsService>(address_)) {}
+
+absl::StatusOr<proto::JobInfo> GcsClient::RegisterJob(const proto::JobInfo& job) {
+  proto::RegisterJobRequest req;
+  *req.mutable_job() = job;
+  proto::RegisterJobReply reply;
+  if (auto s = BlockingCall(queue_, stub_.get(), &Stub::PrepareAsyncRegisterJob, std::move(req), 5000, &reply);
+      !s.ok()) {
+    return s;
+  }
+  proto::JobInfo registered = job;
+  registered.set_job_id(reply.job_id());
+  registered.set_ray_namespace(reply.ray_namespace());
+  return registered;
+}
+
+absl::StatusOr<proto::JobInfo> GcsClient::GetJob(const std::string& job_id) {
+  proto::GetJobRequest req;
+  req.set_job_id(job_id);
+  proto::GetJobReply reply;
+  if (auto s = BlockingCall(queue_, stub_.get(), &Stub::PrepareAsyncGetJob, std::move(req), 5000, &reply); !s.ok()) {
+    return s;
+  }
+  return reply.job();
+}
+
+absl::Status GcsClient::FinishJob(const std::string& job_id) {
+  proto::FinishJobRequest req;
+  req.set_job_id(job_id);
+  proto::FinishJobReply reply;
+  return BlockingCall(queue_, stub_.get(), &Stub::PrepareAsyncFinishJob, std::move(req), 2000, &reply);
+}
+
+void GcsClient::KeepJobAlive(const std::string& job_id) {
+  absl::MutexLock lock(&keepalive_mu_);
+  if (keepalive_open_ || stopped_) return;
+  keepalive_open_ = true;
+  proto::JobKeepAliveRequest req;
+  req.set_job_id(job_id);
+  CallAsync(queue_, stub_.get(), &Stub::PrepareAsyncJobKeepAlive, std::move(req), 0,
+            [this](const absl::Status& s, proto::JobKeepAliveReply&) {
+              absl::MutexLock lock(&keepalive_mu_);
+              keepalive_open_ = false;
+              if (!stopped_) LOG(WARNING) << "the job keep-alive ended: " << s;
+            });
+}
+
+absl::StatusOr<std::vector<proto::NodeInfo>> GcsClient::GetAllNodes() {
+  proto::GetAllNodesReply reply;
+  if (auto s = BlockingCall(queue_, stub_.get(), &Stub::PrepareAsyncGetAllNodes, {}, 5000, &reply); !s.ok()) {
+    return s;
+  }
+  return std::vector<proto::NodeInfo>(reply.nodes().begin(), reply.nodes().end());
+}
+
+absl::StatusOr<proto::ActorInfo> GcsClient::CreateActor(proto::CreateActorRequest req) {
+  proto::CreateActorReply reply;
+  if (auto s = BlockingCall(queue_, stub_.get(), &Stub::PrepareAsyncCreateActor, std::move(req), 30000, &reply);
+      !s.ok()) {
+    return s;
+  }
+  return reply.actor();
+}
+
+absl::StatusOr<std::optional<proto::ActorInfo>> GcsClient::GetNamedActor(const std::string& name,
+                                                                        const std::string& ns) {
+  proto::GetActorRequest req;
+  req.set_name(name);
+  req.set_ray_namespace(ns);
+  proto::GetActorReply reply;
+  if (auto s = BlockingCall(queue_, stub_.get(), &Stub::PrepareAsyncGetActor, std::move(req), kTimeoutMs, &reply);
+      !s.ok()) {
+    return s;
+  }
+  if (!reply.found()) return std::nullopt;
+  return reply.actor();
+}
+
+absl::Status GcsClient::KillActor(const std::string& actor_id, bool no_restart, const std::string& reason) {
+  proto::KillActorRequest req;
+  req.set_actor_id(actor_id);
+  req.set_no_restart(no_restart);
+  req.set_reason(reason);
+  proto::KillActorReply reply;
+  return BlockingCall(queue_, stub_.get(), &Stub::PrepareAsyncKillActor, std::move(req), kTimeoutMs, &reply);
+}
+
+void GcsClient::WatchActor(const std::string& actor_id, int64_t version, int64_t timeout_ms, ActorFn done) {
+  proto::GetActorRequest req;
+  req.set_actor_id(actor_id);
+  req.set_wait_newer_than(std::max<int64_t>(version, 0));
+  req.set_wait_timeout_ms(timeout_ms);
+  CallAsync(queue_, stub_.get(), &Stub::PrepareAsyncGetActor, std::move(req), timeout_ms + 10000, std::move(done));
+}
+
+void GcsClient::Stop() {
+  absl::MutexLock lock(&keepalive_mu_);
+  stopped_ = true;
+}
+
+}  // namespace glint::internal

@@ -1,0 +1,57 @@
+// GcsClient: this process's calls to the GCS: the job (register, keep alive,
+// finish, read), the nodes, and actors (create, look up, kill, follow their
+// state). Blocking calls wait on the client queue (BlockingCall); nothing
+// here throws. Thread-safe.
+#pragma once
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "common/async_call.h"
+#include "proto/gcs.grpc.pb.h"
+
+namespace glint::internal {
+
+class GcsClient {
+ public:
+  // Borrows `queue` (it must outlive this).
+  GcsClient(ClientQueue* queue, std::string address);
+  const std::string& address() const { return address_; }
+
+  // The job as registered (with its id and namespace).
+  absl::StatusOr<proto::JobInfo> RegisterJob(const proto::JobInfo& job);
+  absl::StatusOr<proto::JobInfo> GetJob(const std::string& job_id);
+  absl::Status FinishJob(const std::string& job_id);
+  // Holds a call open for the driver's life: when this process dies, the GCS
+  // sees it drop and ends the job. Call again (e.g. every tick) to reopen it
+  // after it ended (a reset stream, a restarted GCS); a no-op while open.
+  void KeepJobAlive(const std::string& job_id);
+  absl::StatusOr<std::vector<proto::NodeInfo>> GetAllNodes();
+
+  absl::StatusOr<proto::ActorInfo> CreateActor(proto::CreateActorRequest req);
+  // nullopt when no actor has that name in that namespace.
+  absl::StatusOr<std::optional<proto::ActorInfo>> GetNamedActor(const std::string& name, const std::string& ns);
+  absl::Status KillActor(const std::string& actor_id, bool no_restart, const std::string& reason = "");
+  // Answers once the actor's record is newer than `version` (or after
+  // `timeout_ms` with the current one); `done` runs on the client queue.
+  using ActorFn = std::function<void(const absl::Status&, proto::GetActorReply&)>;
+  void WatchActor(const std::string& actor_id, int64_t version, int64_t timeout_ms, ActorFn done);
+
+  // No more keep-alives (the one open is cancelled with the queue).
+  void Stop();
+
+ private:
+  ClientQueue* const queue_;
+  const std::string address_;
+  std::unique_ptr<proto::GcsService::Stub> stub_;
+  absl::Mutex keepalive_mu_;
+  bool keepalive_open_ ABSL_GUARDED_BY(keepalive_mu_) = false;
+  bool stopped_ ABSL_GUARDED_BY(keepalive_mu_) = false;
+};
+
+}  // namespace glint::internal

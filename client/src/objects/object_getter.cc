@@ -1,0 +1,81 @@
+#include "client/src/objects/object_getter.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "client/src/errors.h"
+#include "common/ids.h"
+#include "common/queue_poller.h"
+
+namespace glint::internal {
+namespace {
+absl::Time Deadline(int64_t timeout_ms) {
+  return timeout_ms < 0 ? absl::InfiniteFuture() : absl::Now() + absl::Milliseconds(timeout_ms);
+}
+}  // namespace
+
+void ObjectGetter::Fetch(const RefData& ref) {
+  if (!store_->Expect(ref.id)) return;  // known here: owned, cached or being fetched
+  if (ref.owner == self_) {
+    store_->Put(ref.id, ErrorValue(proto::OBJECT_LOST, "this process owns no object " + IdHex(ref.id)));
+    return;
+  }
+  owners_->GetObject(ref.owner, ref.id, 0, [this, ref](const absl::Status& s, proto::GetObjectReply& reply) {
+    if (!s.ok()) {
+      store_->Put(ref.id, ErrorValue(proto::OWNER_DIED, absl::StrCat("the owner of object ", ShortHex(ref.id), " at ",
+                                                                     ref.owner, " is unreachable: ", s.message())));
+    } else if (reply.unknown()) {
+      store_->Put(ref.id, ErrorValue(proto::OBJECT_LOST, absl::StrCat("the owner at ", ref.owner, " has no object ",
+                                                                      ShortHex(ref.id))));
+    } else {
+      store_->Put(ref.id, std::move(*reply.mutable_value()));
+    }
+  });
+}
+
+std::optional<proto::ObjectValue> ObjectGetter::Get(const RefData& ref, int64_t timeout_ms) {
+  if (auto v = store_->TryGet(ref.id)) return v;
+  Fetch(ref);
+  if (on_blocked_) on_blocked_(true);
+  QueuePoller::BlockingScope blocking;  // in a task: the reply comes in on the cover thread
+  auto v = store_->Get(ref.id, Deadline(timeout_ms));
+  if (on_blocked_) on_blocked_(false);
+  return v;
+}
+
+std::vector<bool> ObjectGetter::Wait(const std::vector<RefData>& refs, int num_returns, int64_t timeout_ms,
+                                     bool fetch_local) {
+  std::vector<std::string> ids;
+  for (auto& r : refs) {
+    Fetch(r);
+    ids.push_back(r.id);
+  }
+  size_t n = std::clamp<size_t>(num_returns < 0 ? 0 : num_returns, 0, refs.size());
+  absl::Time deadline = Deadline(timeout_ms);
+  QueuePoller::BlockingScope blocking;
+  // With fetch_local, stored values count once copied here: the store hands
+  // back those to copy as they become ready, and the pulls run in parallel.
+  while (true) {
+    std::vector<std::pair<std::string, proto::StoredObject>> to_pull;
+    auto ready = store_->Wait(ids, n, deadline, fetch_local ? &to_pull : nullptr);
+    if (to_pull.empty()) return ready;
+    for (auto& [id, stored] : to_pull) {
+      // A failed copy counts as done: Get() reports why.
+      node_store_->Pull(id, stored, [this, id = id](std::optional<proto::ObjectValue>) { store_->MarkLocal(id); });
+    }
+  }
+}
+
+void ObjectGetter::OnReady(const RefData& ref, std::function<void()> fn) {
+  Fetch(ref);
+  // A value stored on another node is copied here first, so `fn` can map it.
+  store_->OnReady(ref.id, [this, id = ref.id, fn = std::move(fn)](const proto::ObjectValue& v) {
+    if (v.error().type() != proto::ERROR_NONE || node_store_->IsLocal(v)) return fn();
+    node_store_->Pull(id, v.stored(), [this, id, fn](std::optional<proto::ObjectValue>) {
+      store_->MarkLocal(id);
+      fn();
+    });
+  });
+}
+
+}  // namespace glint::internal

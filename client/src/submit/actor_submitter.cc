@@ -1,0 +1,212 @@
+#include "client/src/submit/actor_submitter.h"
+
+#include <algorithm>
+#include <optional>
+
+#include "absl/strings/str_cat.h"
+#include "client/src/errors.h"
+#include "common/ids.h"
+#include "common/logging.h"
+
+namespace glint::internal {
+namespace {
+constexpr int64_t kPollTimeoutMs = 30000;
+}  // namespace
+
+void ActorSubmitter::Track(const proto::ActorInfo& info) {
+  {
+    absl::MutexLock lock(&mu_);
+    auto [it, inserted] = actors_.try_emplace(info.actor_id());
+    if (inserted) it->second.info = info;
+  }
+  OnInfo(info);
+}
+
+proto::ObjectValue ActorSubmitter::DeathError(const proto::ActorInfo& info) {
+  proto::ObjectValue v;
+  auto* e = v.mutable_error();
+  e->set_type(proto::ACTOR_DIED);
+  std::string who = info.name().empty()
+                        ? absl::StrCat(info.class_name(), " ", ShortHex(info.actor_id()))
+                        : absl::StrCat("'", info.name(), "'");
+  std::string cause =
+      info.death_error().message().empty() ? info.death_cause() : info.death_error().message();
+  e->set_message(absl::StrCat("the actor ", who, " is dead: ", cause));
+  if (info.death_error().type() == proto::TASK_ERROR) {
+    e->set_message(absl::StrCat(e->message(), " (its constructor threw ",
+                                info.death_error().exception_type(), ")"));
+  }
+  return v;
+}
+
+void ActorSubmitter::Submit(proto::TaskSpec spec) {
+  proto::Address worker;
+  std::optional<proto::ObjectValue> dead;
+  std::string return_id = ReturnObjectId(spec.task_id(), 0);
+  {
+    absl::MutexLock lock(&mu_);
+    auto& a = actors_[spec.actor_id()];
+    if (a.info.actor_id().empty()) {  // first use of a handle we were given
+      a.info.set_actor_id(spec.actor_id());
+      a.info.set_state(proto::PENDING_CREATION);
+      a.info.set_version(0);
+    }
+    if (a.info.state() == proto::DEAD) {
+      dead = DeathError(a.info);
+    } else if (a.info.state() == proto::ALIVE && a.waiting.empty()) {
+      spec.set_sequence_number(a.next_seq++);
+      worker = a.info.address();
+    } else {
+      a.waiting.push_back(std::move(spec));
+    }
+    if (!dead && !a.polling && !stopped_) Poll(a.info.actor_id(), a.info.version());
+  }
+  if (dead) {
+    store_->Put(return_id, std::move(*dead));
+  } else if (worker.port() != 0) {
+    Send(std::move(spec), worker);
+  }
+}
+
+void ActorSubmitter::Poll(const std::string& actor_id, int64_t version) {
+  actors_[actor_id].polling = true;
+  transport_->WatchActor(
+      actor_id, version, kPollTimeoutMs, [this, actor_id](const absl::Status& s, proto::GetActorReply& reply) {
+        {
+          absl::MutexLock lock(&mu_);
+          auto& a = actors_[actor_id];
+          a.polling = false;
+          if (!s.ok() || stopped_) return;  // Tick() polls again
+          if (!reply.found()) {
+            reply.mutable_actor()->set_actor_id(actor_id);
+            reply.mutable_actor()->set_state(proto::DEAD);
+            reply.mutable_actor()->set_death_cause("the GCS has no record of this actor");
+            reply.mutable_actor()->set_version(a.info.version() + 1);
+          }
+        }
+        OnInfo(reply.actor());
+      });
+}
+
+void ActorSubmitter::OnInfo(const proto::ActorInfo& info) {
+  std::deque<proto::TaskSpec> send, fail;
+  proto::Address worker;
+  proto::ObjectValue death;
+  {
+    absl::MutexLock lock(&mu_);
+    auto& a = actors_[info.actor_id()];
+    if (info.version() >= a.info.version()) {
+      if (info.address().worker_id() != a.info.address().worker_id())
+        a.next_seq = 0;  // new incarnation
+      a.info = info;
+    }
+    if (a.info.state() == proto::ALIVE) {
+      worker = a.info.address();
+      for (auto& t : a.waiting) t.set_sequence_number(a.next_seq++);
+      send.swap(a.waiting);
+    } else if (a.info.state() == proto::DEAD) {
+      death = DeathError(a.info);
+      fail.swap(a.waiting);
+    }
+    if (a.info.state() != proto::DEAD && !a.polling && !stopped_)
+      Poll(info.actor_id(), a.info.version());
+  }
+  for (auto& t : send) Send(std::move(t), worker);
+  for (auto& t : fail) store_->Put(ReturnObjectId(t.task_id(), 0), death);
+}
+
+void ActorSubmitter::Send(proto::TaskSpec spec, const proto::Address& worker) {
+  const std::string& worker_id = worker.worker_id();
+  for (int tries = 0; tries < 2; ++tries) {  // a stream found ended is replaced once
+    std::shared_ptr<CallSink> stream;
+    {
+      absl::MutexLock lock(&streams_mu_);
+      auto& s = streams_[worker_id];
+      if (!s || s->ended()) {
+        {
+          absl::MutexLock stop_lock(&mu_);
+          if (stopped_) break;  // shutting down: no new streams
+        }
+        s = transport_->OpenStream(
+            worker, [this, worker_id](proto::TaskSpec& task, const absl::Status& st, proto::PushTaskReply& reply) {
+              Finished(task, worker_id, st, reply);
+            });
+      }
+      stream = s;
+    }
+    if (stream->Send(spec)) return;
+  }
+  absl::Status gone = absl::CancelledError("this process is shutting down");
+  proto::PushTaskReply none;
+  Finished(spec, worker_id, gone, none);
+}
+
+void ActorSubmitter::Finished(proto::TaskSpec& task, const std::string& worker_id, const absl::Status& s,
+                              proto::PushTaskReply& reply) {
+  std::string id = ReturnObjectId(task.task_id(), 0);
+  if (s.ok()) {
+    store_->Put(id, std::move(*reply.mutable_result()));
+    return;
+  }
+  {
+    absl::MutexLock lock(&streams_mu_);  // forget the ended stream
+    auto it = streams_.find(worker_id);
+    if (it != streams_.end() && it->second->ended()) streams_.erase(it);
+  }
+  bool stopped;
+  {
+    absl::MutexLock lock(&mu_);
+    stopped = stopped_;
+  }
+  if (!stopped && Retry(task, worker_id)) return;
+  {
+    absl::MutexLock lock(&mu_);
+    SuspectWorker(actors_[task.actor_id()], worker_id);
+  }
+  store_->Put(id, ErrorValue(proto::ACTOR_DIED, absl::StrCat("the actor's worker died while running '",
+                                                             task.function_name(), "' (", s.message(), ")")));
+}
+
+bool ActorSubmitter::Retry(proto::TaskSpec& task, const std::string& failed_worker) {
+  proto::ActorInfo now;
+  {
+    absl::MutexLock lock(&mu_);
+    auto& a = actors_[task.actor_id()];
+    int budget = a.info.max_task_retries();
+    if (a.info.state() == proto::DEAD || (budget >= 0 && task.attempt() >= budget)) return false;
+    // At-least-once: send it again to the restarted actor, ahead of calls
+    // submitted later, keeping the calls' order among themselves.
+    task.set_attempt(task.attempt() + 1);
+    auto pos = std::find_if(a.waiting.begin(), a.waiting.end(), [&](const proto::TaskSpec& t) {
+      return t.sequence_number() > task.sequence_number() || t.attempt() == 0;
+    });
+    a.waiting.insert(pos, std::move(task));
+    if (SuspectWorker(a, failed_worker)) return true;
+    now = a.info;  // the restart is known already: send now
+  }
+  OnInfo(now);
+  return true;
+}
+
+bool ActorSubmitter::SuspectWorker(Actor& a, const std::string& failed_worker) {
+  if (a.info.state() != proto::ALIVE || a.info.address().worker_id() != failed_worker) return false;
+  // Hold later calls until the GCS says what became of the actor (restarted
+  // elsewhere, or dead) instead of sending them to a worker known to be gone.
+  a.info.set_state(proto::RESTARTING);
+  return true;
+}
+
+void ActorSubmitter::Tick() {
+  absl::MutexLock lock(&mu_);
+  if (stopped_) return;
+  for (auto& [id, a] : actors_) {
+    if (!a.polling && a.info.state() != proto::DEAD) Poll(id, a.info.version());
+  }
+}
+
+void ActorSubmitter::Stop() {
+  absl::MutexLock lock(&mu_);
+  stopped_ = true;
+}
+
+}  // namespace glint::internal

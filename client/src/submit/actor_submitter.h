@@ -1,0 +1,68 @@
+// ActorSubmitter: sends actor calls straight to the actor's worker.
+//
+// For each actor it calls, it follows the actor's state by a long-poll on the
+// GCS (the state subscription): calls made while the actor is pending or
+// restarting wait here and go out in submission order once it is ALIVE; when
+// it is DEAD they fail with ActorDiedError carrying the cause. Each call
+// carries this caller's sequence number, so the worker runs them in order.
+// Calls travel on one stream per worker, opened on the first call. What
+// crosses to other processes goes through SubmitTransport.
+// Thread-safe; RPC callbacks never block.
+#pragma once
+#include <deque>
+#include <string>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/synchronization/mutex.h"
+#include "client/src/objects/memory_store.h"
+#include "client/src/submit/transport.h"
+#include "proto/gcs.pb.h"
+
+namespace glint::internal {
+
+class ActorSubmitter {
+ public:
+  // Borrows `store` and `transport`, which must outlive it.
+  ActorSubmitter(MemoryStore* store, SubmitTransport* transport) : store_(store), transport_(transport) {}
+
+  // Starts following an actor (known from its creation or a lookup).
+  void Track(const proto::ActorInfo& info);
+  // The call's return object must already be expected in the store.
+  void Submit(proto::TaskSpec spec);
+  // Restarts state polls that failed (e.g. the GCS was briefly away).
+  void Tick();
+  // No new polls or streams; the answers to those in flight change nothing.
+  void Stop();
+
+ private:
+  struct Actor {
+    proto::ActorInfo info;
+    int64_t next_seq = 0;
+    std::deque<proto::TaskSpec> waiting;  // not sent yet
+    bool polling = false;
+  };
+  void Poll(const std::string& actor_id, int64_t version) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void OnInfo(const proto::ActorInfo& info);
+  void Send(proto::TaskSpec spec, const proto::Address& worker);
+  // A call's end: its reply, or the error of its stream.
+  void Finished(proto::TaskSpec& task, const std::string& worker_id, const absl::Status& s,
+                proto::PushTaskReply& reply);
+  // Queues a call whose worker died for the restarted actor, if the actor's
+  // max_task_retries allows; false when it must fail instead.
+  bool Retry(proto::TaskSpec& task, const std::string& failed_worker);
+  // After a call to `failed_worker` failed: true if that is the actor's
+  // current worker, which is then treated as restarting.
+  bool SuspectWorker(Actor& a, const std::string& failed_worker) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  proto::ObjectValue DeathError(const proto::ActorInfo& info);
+
+  MemoryStore* const store_;
+  SubmitTransport* const transport_;
+  absl::Mutex mu_;
+  absl::flat_hash_map<std::string, Actor> actors_ ABSL_GUARDED_BY(mu_);
+  absl::Mutex streams_mu_;
+  // By worker id; an ended stream is replaced on the next call.
+  absl::flat_hash_map<std::string, std::shared_ptr<CallSink>> streams_ ABSL_GUARDED_BY(streams_mu_);
+  bool stopped_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+}  // namespace glint::internal

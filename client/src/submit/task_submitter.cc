@@ -1,0 +1,207 @@
+#include "client/src/submit/task_submitter.h"
+
+#include <algorithm>
+#include <map>
+
+#include "absl/strings/str_cat.h"
+#include "client/src/errors.h"
+#include "common/ids.h"
+#include "common/logging.h"
+#include "common/rpc.h"
+
+namespace glint::internal {
+namespace {
+constexpr int kMaxLeaseRequests = 8;
+constexpr int kMaxSpillbackHops = 8;
+}  // namespace
+
+std::string ShapeKey(const google::protobuf::Map<std::string, double>& resources) {
+  std::map<std::string, double> sorted(resources.begin(), resources.end());
+  std::string key;
+  for (auto& [k, v] : sorted) absl::StrAppend(&key, k, "=", v, ";");
+  return key;
+}
+
+void TaskSubmitter::Submit(proto::TaskSpec spec) {
+  std::string key = ShapeKey(spec.resources());
+  {
+    absl::MutexLock lock(&mu_);
+    shapes_[key].tasks.push_back(std::move(spec));
+  }
+  Pump(key);
+}
+
+void TaskSubmitter::Pump(const std::string& key) {
+  std::vector<std::pair<std::shared_ptr<Lease>, proto::TaskSpec>> pushes;
+  int new_requests = 0;
+  proto::LeaseRequest req;
+  {
+    absl::MutexLock lock(&mu_);
+    auto& shape = shapes_[key];
+    for (auto& lease : shape.leases) {
+      if (shape.tasks.empty()) break;
+      if (lease->busy) continue;
+      lease->busy = true;
+      pushes.emplace_back(lease, std::move(shape.tasks.front()));
+      shape.tasks.pop_front();
+    }
+    int want = std::min<int>(shape.tasks.size(), kMaxLeaseRequests);
+    if (!shape.tasks.empty()) *req.mutable_resources() = shape.tasks.front().resources();
+    while (shape.requesting < want) {
+      ++shape.requesting;
+      ++new_requests;
+    }
+  }
+  for (auto& [lease, spec] : pushes) Push(key, lease, std::move(spec));
+  if (new_requests > 0) {
+    *req.mutable_job() = job_;
+    for (int i = 0; i < new_requests; ++i) RequestLease(key, req, raylet_, 0);
+  }
+}
+
+void TaskSubmitter::RequestLease(const std::string& key, const proto::LeaseRequest& req,
+                                 const std::string& raylet, int hops) {
+  transport_->RequestLease(raylet, req, [this, key, raylet, req, hops](const absl::Status& s, proto::LeaseReply& reply) {
+    OnLeaseReply(key, raylet, s, reply, req, hops);
+  });
+}
+
+void TaskSubmitter::OnLeaseReply(const std::string& key, const std::string& raylet,
+                                 const absl::Status& s, const proto::LeaseReply& reply,
+                                 const proto::LeaseRequest& req, int hops) {
+  if (s.ok() && reply.has_spillback() && hops < kMaxSpillbackHops) {
+    RequestLease(key, req, AddrString(reply.spillback()), hops + 1);
+    return;
+  }
+  if (!s.ok() || !reply.has_worker()) {
+    proto::ObjectValue err;
+    if (!s.ok()) {
+      err = ErrorValue(proto::SYSTEM_ERROR,
+                       absl::StrCat("cannot lease a worker from the raylet at ", raylet, ": ", s.message()));
+    } else if (reply.has_error()) {
+      *err.mutable_error() = reply.error();
+    } else {
+      err = ErrorValue(proto::SCHEDULING_FAILED, "too many spill-backs between nodes");
+    }
+    {
+      absl::MutexLock lock(&mu_);
+      --shapes_[key].requesting;
+    }
+    FailQueued(key, err);
+    return;
+  }
+  auto lease = std::make_shared<Lease>();
+  lease->worker = reply.worker();
+  lease->raylet = raylet;
+  lease->lease_id = reply.lease_id();
+  lease->idle_since_ms = clock_();
+  std::weak_ptr<Lease> weak = lease;  // the stream must not keep its lease alive
+  lease->stream = transport_->OpenStream(
+      lease->worker, [this, key, weak](proto::TaskSpec& task, const absl::Status& st, proto::PushTaskReply& reply) {
+        Finished(key, weak, task, st, reply);
+      });
+  {
+    absl::MutexLock lock(&mu_);
+    auto& shape = shapes_[key];
+    --shape.requesting;
+    shape.leases.push_back(lease);
+  }
+  Pump(key);
+}
+
+void TaskSubmitter::Push(const std::string& key, const std::shared_ptr<Lease>& lease, proto::TaskSpec spec) {
+  if (lease->stream->Send(spec)) return;
+  absl::Status gone = absl::UnavailableError("the stream to the leased worker has ended");
+  proto::PushTaskReply none;
+  Finished(key, lease, spec, gone, none);
+}
+
+void TaskSubmitter::Finished(const std::string& key, const std::weak_ptr<Lease>& weak, proto::TaskSpec& task,
+                             const absl::Status& s, proto::PushTaskReply& reply) {
+  std::string return_id = ReturnObjectId(task.task_id(), 0);
+  auto lease = weak.lock();
+  if (s.ok()) {
+    if (lease) {
+      absl::MutexLock lock(&mu_);
+      lease->busy = false;
+      lease->idle_since_ms = clock_();
+    }
+    store_->Put(return_id, std::move(*reply.mutable_result()));
+    Pump(key);
+    return;
+  }
+  // The worker died or cannot be reached: drop the lease (the raylet kills
+  // the worker if it is still there) and retry or fail the task.
+  bool drop = false, stopped;
+  {
+    absl::MutexLock lock(&mu_);
+    auto& leases = shapes_[key].leases;
+    auto it = std::find(leases.begin(), leases.end(), lease);
+    if (lease && it != leases.end()) {  // not returned yet (by Tick, Stop or an earlier failure)
+      leases.erase(it);
+      drop = true;
+    }
+    stopped = stopped_;
+  }
+  if (drop) ReturnLease(*lease, /*disconnect=*/true);
+  if (!stopped && task.attempt() < task.max_retries()) {
+    LOG(INFO) << "retrying task " << task.function_name() << " after: " << s.message();
+    task.set_attempt(task.attempt() + 1);
+    Submit(std::move(task));
+    return;
+  }
+  store_->Put(return_id, ErrorValue(proto::WORKER_CRASHED,
+                                    absl::StrCat("the worker running '", task.function_name(),
+                                                 "' died or became unreachable (", s.message(), ")")));
+  Pump(key);
+}
+
+void TaskSubmitter::FailQueued(const std::string& key, const proto::ObjectValue& error) {
+  std::deque<proto::TaskSpec> failed;
+  {
+    absl::MutexLock lock(&mu_);
+    auto& shape = shapes_[key];
+    if (shape.requesting > 0 || !shape.leases.empty()) return;  // others may still serve them
+    failed.swap(shape.tasks);
+  }
+  for (auto& t : failed) store_->Put(ReturnObjectId(t.task_id(), 0), error);
+}
+
+void TaskSubmitter::ReturnLease(const Lease& lease, bool disconnect) {
+  lease.stream->Close();
+  transport_->ReturnLease(lease.raylet, lease.lease_id, disconnect);
+}
+
+void TaskSubmitter::Tick(int64_t now_ms) {
+  std::vector<std::shared_ptr<Lease>> idle;
+  {
+    absl::MutexLock lock(&mu_);
+    for (auto& [key, shape] : shapes_) {
+      if (!shape.tasks.empty()) continue;
+      for (auto it = shape.leases.begin(); it != shape.leases.end();) {
+        if (!(*it)->busy && now_ms - (*it)->idle_since_ms > idle_lease_ms_) {
+          idle.push_back(*it);
+          it = shape.leases.erase(it);
+        } else {
+          ++it;
+        }
+      }
+    }
+  }
+  for (auto& l : idle) ReturnLease(*l, false);
+}
+
+void TaskSubmitter::Stop() {
+  std::vector<std::shared_ptr<Lease>> all;
+  {
+    absl::MutexLock lock(&mu_);
+    stopped_ = true;
+    for (auto& [key, shape] : shapes_) {
+      for (auto& l : shape.leases) all.push_back(l);
+      shape.leases.clear();
+    }
+  }
+  for (auto& l : all) ReturnLease(*l, false);
+}
+
+}  // namespace glint::internal

@@ -1,0 +1,84 @@
+// TaskSubmitter: runs normal tasks on leased workers.
+//
+// Tasks wait in a queue per resource shape. The submitter leases workers for
+// a shape from the local raylet (following spill-back to other nodes), pushes
+// queued tasks straight to them, one at a time each, and keeps a lease while
+// work of that shape keeps coming; a lease idle for `idle_lease_ms` goes back.
+// A worker that dies mid-task fails the task, or retries it on a new lease
+// while it has retries left. Time is passed in (Tick), and everything that
+// crosses to other processes goes through SubmitTransport. Thread-safe; RPC
+// callbacks never block.
+#pragma once
+#include <deque>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/synchronization/mutex.h"
+#include "client/src/objects/memory_store.h"
+#include "client/src/submit/transport.h"
+#include "proto/common.pb.h"
+
+namespace glint::internal {
+
+class TaskSubmitter {
+ public:
+  using Clock = std::function<int64_t()>;  // milliseconds
+  // Leases from the raylet at `raylet_address` first. Borrows `store` and
+  // `transport`, which must outlive it.
+  TaskSubmitter(MemoryStore* store, SubmitTransport* transport, proto::JobInfo job, std::string raylet_address,
+                Clock clock, int64_t idle_lease_ms = 200)
+      : store_(store), transport_(transport), job_(std::move(job)), raylet_(std::move(raylet_address)),
+        clock_(std::move(clock)), idle_lease_ms_(idle_lease_ms) {}
+
+  // The task's return object must already be expected in the store.
+  void Submit(proto::TaskSpec spec);
+  // Returns leases idle since before `now_ms - idle_lease_ms`.
+  void Tick(int64_t now_ms);
+  // Returns every lease.
+  void Stop();
+
+ private:
+  struct Lease {
+    proto::Address worker;
+    std::string raylet;
+    std::string lease_id;
+    std::shared_ptr<CallSink> stream;
+    bool busy = false;
+    int64_t idle_since_ms = 0;
+  };
+  struct Shape {
+    std::deque<proto::TaskSpec> tasks;
+    std::vector<std::shared_ptr<Lease>> leases;
+    int requesting = 0;
+  };
+  void Pump(const std::string& key);
+  void RequestLease(const std::string& key, const proto::LeaseRequest& req, const std::string& raylet,
+                    int hops);
+  void OnLeaseReply(const std::string& key, const std::string& raylet, const absl::Status& s,
+                    const proto::LeaseReply& reply, const proto::LeaseRequest& req, int hops);
+  void Push(const std::string& key, const std::shared_ptr<Lease>& lease, proto::TaskSpec spec);
+  // A task's end: its reply, or the error of its lease's stream.
+  void Finished(const std::string& key, const std::weak_ptr<Lease>& lease, proto::TaskSpec& task,
+                const absl::Status& s, proto::PushTaskReply& reply);
+  void FailQueued(const std::string& key, const proto::ObjectValue& error);
+  // Closes the lease's stream and gives the worker back to its raylet.
+  void ReturnLease(const Lease& lease, bool disconnect);
+
+  MemoryStore* const store_;
+  SubmitTransport* const transport_;
+  const proto::JobInfo job_;
+  const std::string raylet_;
+  const Clock clock_;
+  const int64_t idle_lease_ms_;
+  absl::Mutex mu_;
+  absl::flat_hash_map<std::string, Shape> shapes_ ABSL_GUARDED_BY(mu_);
+  bool stopped_ ABSL_GUARDED_BY(mu_) = false;  // no retries after Stop()
+};
+
+// The queue key of a resource shape.
+std::string ShapeKey(const google::protobuf::Map<std::string, double>& resources);
+
+}  // namespace glint::internal

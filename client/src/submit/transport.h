@@ -1,0 +1,67 @@
+// What the submitters need from other processes, behind an interface so
+// their ordering, leasing and retry logic can be unit-tested with a fake:
+// call streams to workers, leases from raylets, and the GCS's word on an
+// actor's state. GrpcTransport is the real one. Callbacks run on the client
+// queue's thread, never inline.
+#pragma once
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "client/src/gcs_client.h"
+#include "common/async_call.h"
+#include "proto/raylet.grpc.pb.h"
+#include "proto/worker.grpc.pb.h"
+
+namespace glint::internal {
+
+// One caller's stream of calls to one worker (CallStream is the real one).
+class CallSink {
+ public:
+  // Called once per call: with the reply, or with the stream's error.
+  using DoneFn = std::function<void(proto::TaskSpec& task, const absl::Status&, proto::PushTaskReply&)>;
+  virtual ~CallSink() = default;
+  // Queues `task` (moved from only on success); false once the stream has
+  // ended or Close() was called.
+  virtual bool Send(proto::TaskSpec& task) = 0;
+  // Ends this side once the queued calls are written; the worker answers
+  // the calls sent, then ends the stream.
+  virtual void Close() = 0;
+  virtual bool ended() const = 0;
+};
+
+class SubmitTransport {
+ public:
+  using LeaseFn = std::function<void(const absl::Status&, proto::LeaseReply&)>;
+  virtual ~SubmitTransport() = default;
+  virtual std::shared_ptr<CallSink> OpenStream(const proto::Address& worker, CallSink::DoneFn done) = 0;
+  virtual void RequestLease(const std::string& raylet, const proto::LeaseRequest& req, LeaseFn done) = 0;
+  // One-way: gives the leased worker back (`disconnect`: it failed; kill it).
+  virtual void ReturnLease(const std::string& raylet, const std::string& lease_id, bool disconnect) = 0;
+  virtual void WatchActor(const std::string& actor_id, int64_t version, int64_t timeout_ms,
+                          GcsClient::ActorFn done) = 0;
+};
+
+class GrpcTransport final : public SubmitTransport {
+ public:
+  // Borrows everything; all must outlive it.
+  GrpcTransport(ClientQueue* queue, StubCache<proto::RayletService>* raylets,
+                StubCache<proto::WorkerService>* workers, GcsClient* gcs)
+      : queue_(queue), raylets_(raylets), workers_(workers), gcs_(gcs) {}
+  std::shared_ptr<CallSink> OpenStream(const proto::Address& worker, CallSink::DoneFn done) override;
+  void RequestLease(const std::string& raylet, const proto::LeaseRequest& req, LeaseFn done) override;
+  void ReturnLease(const std::string& raylet, const std::string& lease_id, bool disconnect) override;
+  void WatchActor(const std::string& actor_id, int64_t version, int64_t timeout_ms,
+                  GcsClient::ActorFn done) override {
+    gcs_->WatchActor(actor_id, version, timeout_ms, std::move(done));
+  }
+
+ private:
+  ClientQueue* const queue_;
+  StubCache<proto::RayletService>* const raylets_;
+  StubCache<proto::WorkerService>* const workers_;
+  GcsClient* const gcs_;
+};
+
+}  // namespace glint::internal

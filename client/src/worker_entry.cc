@@ -1,0 +1,77 @@
+// A worker process's life: load the job's code, start the runtime as a
+// worker, serve until told to exit, stop, exit.
+#include "client/src/worker_entry.h"
+
+#include <dlfcn.h>
+#include <unistd.h>
+
+#include <cstdlib>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "common/async_call.h"
+#include "common/ids.h"
+#include "common/logging.h"
+#include "proto/raylet.grpc.pb.h"
+
+namespace glint::internal {
+namespace {
+
+std::string Env(const char* name) {
+  const char* v = getenv(name);
+  return v ? v : "";
+}
+
+// Tells the raylet why this worker could not start.
+void ReportStartupFailure(const std::string& error) {
+  proto::RegisterWorkerRequest req;
+  req.set_worker_id(IdFromHex(Env("GLINT_WORKER_ID")));
+  req.set_pid(getpid());
+  req.set_startup_error(error);
+  proto::RegisterWorkerReply reply;
+  ClientQueueThread client;
+  auto stub = MakeStub<proto::RayletService>(Env("GLINT_RAYLET_ADDRESS"));
+  LogCallFailure("reporting the failed start-up to the raylet",
+                 BlockingCall(client.queue(), stub.get(), &proto::RayletService::Stub::PrepareAsyncRegisterWorker,
+                              std::move(req), 5000, &reply));
+}
+
+// Loads the job's shared libraries (an executable among the paths is this
+// process itself when we get here).
+void LoadCodeLibraries() {
+  for (auto p : absl::StrSplit(Env("GLINT_CODE_PATHS"), ':', absl::SkipEmpty())) {
+    std::string path(p);
+    if (!absl::StrContains(path, ".so")) continue;
+    if (!dlopen(path.c_str(), RTLD_NOW | RTLD_GLOBAL)) {
+      FailWorkerStartup(absl::StrCat("cannot load the job's code ", path, ": ", dlerror()));
+    }
+  }
+}
+
+}  // namespace
+
+void FailWorkerStartup(const std::string& why) {
+  LOG(ERROR) << why;
+  ReportStartupFailure(why);
+  _exit(3);
+}
+
+void RunWorkerProcess() {
+  InitLogging("glint-worker", /*crash_handler=*/true);
+  LoadCodeLibraries();
+  RuntimeOptions o;
+  o.is_worker = true;
+  o.gcs_address = Env("GLINT_GCS_ADDRESS");
+  o.node_ip = Env("GLINT_NODE_IP").empty() ? "127.0.0.1" : Env("GLINT_NODE_IP");
+  o.raylet_address = Env("GLINT_RAYLET_ADDRESS");
+  o.worker_id = IdFromHex(Env("GLINT_WORKER_ID"));
+  o.node_id = IdFromHex(Env("GLINT_NODE_ID"));
+  o.job.set_job_id(IdFromHex(Env("GLINT_JOB_ID")));
+  Runtime* rt = StartWorkerRuntime(o);
+  rt->ServeUntilExit();
+  rt->Stop();
+  _exit(0);
+}
+
+}  // namespace glint::internal

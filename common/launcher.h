@@ -1,0 +1,45 @@
+// Starting and stopping Glint daemons as background processes, as the glint
+// CLI, Init() (a private cluster) and the tests do.
+#pragma once
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace glint {
+
+struct Daemon {
+  std::string name;
+  pid_t pid = 0;
+  std::string address;  // HOST:PORT it listens on
+};
+
+struct NodeOptions {
+  std::string gcs_address;          // empty: start a GCS too (head node)
+  std::string host = "127.0.0.1";
+  int gcs_port = 6380;              // head only; 0 picks a free port
+  double num_cpus = -1;
+  double num_gpus = 0;
+  std::string resources_json;
+  std::string session_dir;          // logs go to <session_dir>/logs
+  pid_t watch_pid = 0;              // daemons exit when this process is gone (0: never)
+  std::vector<std::string> extra_raylet_flags;
+};
+
+// A Glint program: $GLINT_BIN_DIR, beside Glint's libraries (../bin), beside
+// this executable, or on PATH. Empty when not found.
+std::string FindBinary(const std::string& name);
+// Where session directories go: $GLINT_TMPDIR, else /tmp/glint.
+std::string SessionRoot();
+// Creates <root>/session_<time>_<pid>/logs (and points <root>/session_latest
+// at it when `latest`).
+absl::StatusOr<std::string> NewSessionDir(bool latest);
+// Starts the GCS (head) and a raylet, waits until they are ready. On an
+// error, whatever it started is stopped again.
+absl::StatusOr<std::vector<Daemon>> StartNode(const NodeOptions& options);
+// SIGTERM, then SIGKILL after `grace_ms`; returns once the process is gone.
+void StopDaemon(pid_t pid, int grace_ms);
+
+}  // namespace glint

@@ -1,0 +1,124 @@
+#include "raylet/raylet_service.h"
+
+#include "absl/strings/str_cat.h"
+#include "common/ids.h"
+#include "common/logging.h"
+#include "common/server_call.h"
+
+namespace glint::raylet {
+
+grpc::ServerUnaryReactor* RayletServer::Service::RequestWorkerLease(Ctx* ctx, const proto::LeaseRequest* req,
+                                                   proto::LeaseReply* reply) {
+  if (req->job().job_id().empty()) return FinishUnary(ctx, absl::InvalidArgumentError("a lease needs a job"));
+  // Task leases only: a detached actor outlives its job and may restart.
+  if (!req->for_actor() && r_->JobFinished(req->job().job_id())) {
+    reply->mutable_error()->set_type(proto::SCHEDULING_FAILED);
+    reply->mutable_error()->set_message("the job has finished; no more workers for it");
+    return FinishUnary(ctx, absl::OkStatus());
+  }
+  auto* reactor = ctx->DefaultReactor();
+  r_->leases_->Request(*req, [reactor, reply](const proto::LeaseReply& r) {
+    *reply = r;
+    reactor->Finish(grpc::Status::OK);
+  });
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* RayletServer::Service::ReturnWorker(Ctx* ctx, const proto::ReturnWorkerRequest* req,
+                                             proto::ReturnWorkerReply*) {
+  r_->leases_->Return(req->lease_id(), NowMs(), req->disconnect());
+  return FinishUnary(ctx, absl::OkStatus());
+}
+
+grpc::ServerUnaryReactor* RayletServer::Service::RegisterWorker(Ctx* ctx, const proto::RegisterWorkerRequest* req,
+                                               proto::RegisterWorkerReply*) {
+  return FinishUnary(ctx, r_->pool_->OnRegistered(req->worker_id(), req->port(), req->pid(), req->startup_error()));
+}
+
+grpc::ServerUnaryReactor* RayletServer::Service::NotifyBlocked(Ctx* ctx, const proto::NotifyBlockedRequest* req,
+                                              proto::NotifyBlockedReply*) {
+  r_->leases_->SetBlocked(req->worker_id(), req->blocked());
+  return FinishUnary(ctx, absl::OkStatus());
+}
+
+grpc::ServerUnaryReactor* RayletServer::Service::KillWorker(Ctx* ctx, const proto::KillWorkerRequest* req, proto::KillWorkerReply*) {
+  if (!r_->pool_->Kill(req->worker_id())) return FinishUnary(ctx, absl::NotFoundError("no such worker on this node"));
+  LOG(INFO) << "killing worker " << ShortHex(req->worker_id()) << ": " << req->reason();
+  return FinishUnary(ctx, absl::OkStatus());
+}
+
+grpc::ServerUnaryReactor* RayletServer::Service::JobFinished(Ctx* ctx, const proto::JobFinishedRequest* req,
+                                            proto::JobFinishedReply*) {
+  r_->OnJobFinished(req->job_id(), req->driver());
+  return FinishUnary(ctx, absl::OkStatus());
+}
+
+grpc::ServerUnaryReactor* RayletServer::Service::CreateObject(Ctx* ctx, const proto::CreateObjectRequest* req,
+                                             proto::CreateObjectReply* reply) {
+  if (req->object_id().empty()) return FinishUnary(ctx, absl::InvalidArgumentError("an object needs an id"));
+  auto offset = r_->store_->Create(req->object_id(), req->size(),
+                                   {req->owner(), req->owner_worker_id(), req->job_id()}, /*primary=*/true);
+  if (!offset.ok()) return FinishUnary(ctx, offset.status());
+  reply->set_path(r_->store_->arena_path());
+  reply->set_offset(*offset);
+  return FinishUnary(ctx, absl::OkStatus());
+}
+
+grpc::ServerUnaryReactor* RayletServer::Service::SealObject(Ctx* ctx, const proto::SealObjectRequest* req, proto::SealObjectReply*) {
+  return FinishUnary(ctx, r_->store_->Seal(req->object_id()));
+}
+
+grpc::ServerUnaryReactor* RayletServer::Service::FreeObjects(Ctx* ctx, const proto::FreeObjectsRequest* req,
+                                            proto::FreeObjectsReply*) {
+  auto holders = r_->store_->Free({req->object_ids().begin(), req->object_ids().end()});
+  if (!req->forwarded()) r_->ForwardFree(holders);
+  return FinishUnary(ctx, absl::OkStatus());
+}
+
+grpc::ServerUnaryReactor* RayletServer::Service::PullObject(Ctx* ctx, const proto::PullObjectRequest* req, proto::PullObjectReply*) {
+  if (req->object_id().empty() || req->source().raylet().empty() || req->source().size() < 0) {
+    return FinishUnary(ctx, absl::InvalidArgumentError("a pull needs an object id and its source"));
+  }
+  auto* reactor = ctx->DefaultReactor();
+  r_->puller_->Pull(req->object_id(), req->source(),
+                    [reactor](const absl::Status& s) { reactor->Finish(ToGrpc(s)); });
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* RayletServer::Service::ReadObjectChunk(Ctx* ctx, const proto::ReadObjectChunkRequest* req,
+                                                proto::ReadObjectChunkReply* reply) {
+  int64_t total = 0;
+  auto s = r_->store_->Read(req->object_id(), req->offset(), req->length(), req->requester(), reply->mutable_data(),
+                            &total);
+  if (absl::IsNotFound(s)) {
+    return FinishUnary(ctx, absl::NotFoundError(absl::StrCat("node ", ShortHex(r_->node_id_), " has no object ",
+                                                             ShortHex(req->object_id()), " (freed or lost)")));
+  }
+  reply->set_total_size(total);
+  return FinishUnary(ctx, s);
+}
+
+grpc::ServerUnaryReactor* RayletServer::Service::PinObject(Ctx* ctx, const proto::PinObjectRequest* req, proto::PinObjectReply* reply) {
+  ObjectLocation where;
+  if (r_->store_->Pin(req->object_id(), req->client(), &where)) {
+    reply->set_found(true);
+    reply->set_offset(where.offset);
+    reply->set_size(where.size);
+    reply->set_spill_path(where.spill_path);
+  }
+  return FinishUnary(ctx, absl::OkStatus());
+}
+
+grpc::ServerUnaryReactor* RayletServer::Service::UnpinObject(Ctx* ctx, const proto::PinObjectRequest* req, proto::UnpinObjectReply*) {
+  r_->store_->Unpin(req->object_id(), req->client());
+  return FinishUnary(ctx, absl::OkStatus());
+}
+
+grpc::ServerUnaryReactor* RayletServer::Service::GetStoreInfo(Ctx* ctx, const proto::GetStoreInfoRequest*,
+                                             proto::GetStoreInfoReply* reply) {
+  *reply->mutable_info() = r_->store_->Info();
+  reply->set_node_id(r_->node_id_);
+  return FinishUnary(ctx, absl::OkStatus());
+}
+
+}  // namespace glint::raylet

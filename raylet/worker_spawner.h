@@ -1,0 +1,40 @@
+// ProcessSpawner: the real WorkerSpawner. Starts glint-worker processes for a
+// node (with what a worker needs to know in its environment), kills them,
+// and reaps the ones that exited. It only ever waits for its own children,
+// so a raylet can run inside another program (a test). Thread-safe.
+#pragma once
+#include <optional>
+#include <string>
+
+#include "raylet/worker_pool.h"
+
+namespace glint::raylet {
+
+struct SpawnerOptions {
+  std::string worker_path;     // the glint-worker binary
+  std::string log_dir;         // worker logs go here ("" = inherit stderr)
+  std::string gcs_address;
+  std::string raylet_address;  // this raylet, HOST:PORT
+  std::string node_id;
+  std::string node_ip;
+};
+
+class ProcessSpawner : public WorkerSpawner {
+ public:
+  explicit ProcessSpawner(SpawnerOptions options) : options_(std::move(options)) {}
+  absl::StatusOr<pid_t> Spawn(const std::string& worker_id, const proto::JobInfo& job) override;
+  void Kill(pid_t pid) override;
+  bool Alive(pid_t pid) override;
+  // How the child `pid` ended, if it has (it is reaped then); nullopt while it runs.
+  std::optional<std::string> Reap(pid_t pid);
+  // The log file of a worker.
+  std::string LogPath(const std::string& worker_id) const;
+
+ private:
+  const SpawnerOptions options_;
+};
+
+// "exit code 3", "killed by signal 9 (Killed)", ...
+std::string DescribeExit(int wait_status);
+
+}  // namespace glint::raylet
