@@ -29,6 +29,16 @@ Registry& Reg() {
   return *r;
 }
 
+// The entry for `key` in one of the registry's tables, or null. Entries are
+// never removed, so the pointer stays valid.
+template <typename Table, typename Key>
+const typename Table::mapped_type* Find(Table Registry::*table, const Key& key) {
+  auto& r = Reg();
+  std::lock_guard lock(r.mu);
+  auto it = (r.*table).find(key);
+  return it == (r.*table).end() ? nullptr : &it->second;
+}
+
 }  // namespace
 
 void RegisterFunction(const std::string& name, const void* key, FunctionInvoker f) {
@@ -63,23 +73,15 @@ void RegisterAsyncMethod(const std::string& name, const std::string& key, AsyncM
 }
 
 const std::string& NameOfFunction(const void* key) {
-  auto& r = Reg();
-  std::lock_guard lock(r.mu);
-  auto it = r.function_names.find(key);
-  if (it == r.function_names.end()) {
-    throw FunctionNotFoundError("this function is not registered: add it to GLINT_REMOTE(...)");
-  }
-  return it->second;
+  auto* name = Find(&Registry::function_names, key);
+  if (!name) throw FunctionNotFoundError("this function is not registered: add it to GLINT_REMOTE(...)");
+  return *name;
 }
 
 const std::string& NameOfMethod(const std::string& key) {
-  auto& r = Reg();
-  std::lock_guard lock(r.mu);
-  auto it = r.method_names.find(key);
-  if (it == r.method_names.end()) {
-    throw FunctionNotFoundError("this actor method is not registered: add it to GLINT_REMOTE(...)");
-  }
-  return it->second;
+  auto* name = Find(&Registry::method_names, key);
+  if (!name) throw FunctionNotFoundError("this actor method is not registered: add it to GLINT_REMOTE(...)");
+  return *name;
 }
 
 std::vector<std::string> SplitNames(const char* names) {
@@ -116,26 +118,11 @@ void ThrowUnpackError(const std::string& what, const char* why) {
   throw Error("cannot decode " + what + ": " + why + " (do both sides agree on its type?)");
 }
 
-const FunctionInvoker* FindFunction(const std::string& name) {
-  auto& r = Reg();
-  std::lock_guard lock(r.mu);
-  auto it = r.functions.find(name);
-  return it == r.functions.end() ? nullptr : &it->second;
-}
+const FunctionInvoker* FindFunction(const std::string& name) { return Find(&Registry::functions, name); }
 
-const FactoryInvoker* FindFactory(const std::string& name) {
-  auto& r = Reg();
-  std::lock_guard lock(r.mu);
-  auto it = r.factories.find(name);
-  return it == r.factories.end() ? nullptr : &it->second;
-}
+const FactoryInvoker* FindFactory(const std::string& name) { return Find(&Registry::factories, name); }
 
-const AsyncMethodInvoker* FindAsyncMethod(const std::string& name) {
-  auto& r = Reg();
-  std::lock_guard lock(r.mu);
-  auto it = r.async_methods.find(name);
-  return it == r.async_methods.end() ? nullptr : &it->second;
-}
+const AsyncMethodInvoker* FindAsyncMethod(const std::string& name) { return Find(&Registry::async_methods, name); }
 
 void RegisterMethodGroup(const std::string& group, const std::vector<std::string>& methods) {
   auto& r = Reg();
@@ -144,10 +131,8 @@ void RegisterMethodGroup(const std::string& group, const std::vector<std::string
 }
 
 std::string DefaultGroupOf(const std::string& method) {
-  auto& r = Reg();
-  std::lock_guard lock(r.mu);
-  auto it = r.method_group.find(method);
-  return it == r.method_group.end() ? std::string() : it->second;
+  auto* group = Find(&Registry::method_group, method);
+  return group ? *group : std::string();
 }
 
 bool FactoryMakesAsyncActor(const std::string& factory) {
@@ -157,11 +142,6 @@ bool FactoryMakesAsyncActor(const std::string& factory) {
   return it != r.factory_class.end() && r.async_classes.count(it->second) > 0;
 }
 
-const MethodInvoker* FindMethod(const std::string& name) {
-  auto& r = Reg();
-  std::lock_guard lock(r.mu);
-  auto it = r.methods.find(name);
-  return it == r.methods.end() ? nullptr : &it->second;
-}
+const MethodInvoker* FindMethod(const std::string& name) { return Find(&Registry::methods, name); }
 
 }  // namespace glint::internal

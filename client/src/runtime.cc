@@ -105,17 +105,9 @@ absl::Status Runtime::BuildParts(const std::string& raylet) {
   node_store_ = std::make_unique<NodeStore>(client_queue_.get(), &raylets_, options_.object_store_full_wait_ms);
   if (auto s = node_store_->Connect(raylet_, self_.node_id(), self_addr_, job_.job_id()); !s.ok()) return s;
   owners_ = std::make_unique<GrpcOwnerClient>(self_addr_, client_queue_.get(), &workers_);
-  refs_ = std::make_unique<ReferenceCounter>(self_, &store_, owners_.get());
-  // An owned value holds the references packed into it while it lives, and
-  // its stored copy goes when it is freed.
-  store_.SetOwnedHooks(
-      [this](const std::string&, const proto::ObjectValue& v) {
-        for (auto& r : v.contained()) refs_->AddLocalRef(r.object_id(), AddrString(r.owner()), false);
-      },
-      [this](const std::string& id, const proto::ObjectValue& v) {
-        if (v.has_stored()) node_store_->Free(id, v.stored());
-        for (auto& r : v.contained()) refs_->RemoveLocalRef(r.object_id(), AddrString(r.owner()));
-      });
+  refs_ = std::make_unique<ReferenceCounter>(
+      self_, &store_, owners_.get(),
+      [this](const std::string& id, const proto::StoredObject& where) { node_store_->Free(id, where); });
   store_.SetLocalCheck([this](const proto::ObjectValue& v) { return node_store_->IsLocal(v); });
   getter_ = std::make_unique<ObjectGetter>(self_addr_, &store_, node_store_.get(), owners_.get(), [this](bool blocked) {
     // A task waiting in Get lends its CPU back to the node meanwhile.

@@ -65,8 +65,13 @@ struct RuntimeOptions {
 
 class Runtime {
  public:
-  explicit Runtime(RuntimeOptions options) : options_(std::move(options)) {}
-  ~Runtime() { Stop(); }
+  explicit Runtime(RuntimeOptions options) : options_(std::move(options)) { ++live_; }
+  ~Runtime() {
+    Stop();
+    --live_;
+  }
+  // How many runtimes exist in this process (tests: Shutdown frees its own).
+  static int64_t Live() { return live_.load(); }
   Runtime(const Runtime&) = delete;
   Runtime& operator=(const Runtime&) = delete;
 
@@ -149,6 +154,7 @@ class Runtime {
   std::unique_ptr<ActorSubmitter> actors_;
   std::unique_ptr<TaskExecutor> executor_;
 
+  static inline std::atomic<int64_t> live_{0};
   Ticker ticker_;  // leases, borrowers, the keep-alive
   int64_t last_borrower_check_ms_ = 0;  // ticker thread only
   std::atomic<bool> started_{false}, stopped_{false};

@@ -14,7 +14,7 @@
 #include <glint/asio.h>
 
 #include "http_counter.h"
-#include "integration/test_cluster.h"
+#include "testing/test_cluster.h"
 #include "integration/test_functions.h"
 
 namespace {

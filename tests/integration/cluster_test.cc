@@ -9,7 +9,7 @@
 #include <map>
 
 #include "common/rpc.h"
-#include "integration/test_cluster.h"
+#include "testing/test_cluster.h"
 #include "proto/gcs.grpc.pb.h"
 #include "proto/raylet.grpc.pb.h"
 #include "proto/worker.grpc.pb.h"

@@ -7,7 +7,7 @@
 #include <memory>
 #include <numeric>
 
-#include "integration/test_cluster.h"
+#include "testing/test_cluster.h"
 #include "integration/test_functions.h"
 
 namespace {

@@ -13,7 +13,7 @@
 
 #include "common/launcher.h"
 #include "common/process.h"
-#include "integration/test_cluster.h"
+#include "testing/test_cluster.h"
 #include "integration/test_functions.h"
 
 namespace {

@@ -11,7 +11,7 @@
 #include <set>
 
 #include "common/rpc.h"
-#include "integration/test_cluster.h"
+#include "testing/test_cluster.h"
 #include "proto/raylet.grpc.pb.h"
 
 namespace {

@@ -1,7 +1,8 @@
 // A driver process's life with Glint, start to end and again: Init ->
-// Shutdown -> Init leaves nothing of Glint running in the process (no
+// Shutdown -> Init leaves nothing of Glint in the process (no runtime, no
 // thread, and, under AddressSanitizer, no leaked memory), with a GCS and a
-// raylet as processes or inside the test process itself.
+// raylet as processes or inside the test process itself. (This program
+// links the runtime itself, to count the runtimes alive in it.)
 #include <dirent.h>
 #include <glint/api.h>
 #include <gmock/gmock.h>
@@ -15,8 +16,9 @@
 #include "absl/strings/str_cat.h"
 #include "common/launcher.h"
 #include "gcs/gcs_server.h"
-#include "integration/test_cluster.h"
+#include "testing/test_cluster.h"
 #include "raylet/raylet_server.h"
+#include "testing/runtime_probe.h"
 
 namespace {
 
@@ -74,8 +76,10 @@ void OneRound(const std::string& address, int round) {
   EXPECT_EQ(tally.Task(&Tally::Add).Remote(1).Get(), round + 1);
   std::vector<char> big(1 << 20, static_cast<char>(round));
   EXPECT_EQ(glint::Put(big).Get(), big);
+  EXPECT_EQ(glint::testing::LiveRuntimes(), 1);
   glint::Shutdown();
   EXPECT_FALSE(glint::IsInitialized());
+  EXPECT_EQ(glint::testing::LiveRuntimes(), 0) << "Shutdown frees the runtime";
 }
 
 TEST(RestartTest, InitShutdownInitLeavesNothingRunning) {

@@ -24,7 +24,7 @@ void MemoryStore::Freed(const std::string& id, const std::optional<proto::Object
 
 void MemoryStore::Put(const std::string& id, proto::ObjectValue value, bool owned) {
   std::vector<Callback> cbs;
-  const proto::ObjectValue* stored;
+  const proto::ObjectValue* stored = nullptr;
   std::optional<proto::ObjectValue> freed;
   bool lost = false;
   bool local = !value.has_stored() || !local_check_ || local_check_(value);

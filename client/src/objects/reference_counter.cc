@@ -5,8 +5,18 @@
 
 namespace glint::internal {
 
-ReferenceCounter::ReferenceCounter(proto::Address self, MemoryStore* store, OwnerClient* owners)
-    : self_(std::move(self)), self_addr_(AddrString(self_)), store_(store), owners_(owners) {}
+ReferenceCounter::ReferenceCounter(proto::Address self, MemoryStore* store, OwnerClient* owners,
+                                   FreeStoredFn free_stored)
+    : self_(std::move(self)), self_addr_(AddrString(self_)), store_(store), owners_(owners) {
+  store_->SetOwnedHooks(
+      [this](const std::string&, const proto::ObjectValue& v) {
+        for (auto& r : v.contained()) AddLocalRef(r.object_id(), AddrString(r.owner()), /*register_borrow=*/false);
+      },
+      [this, free_stored = std::move(free_stored)](const std::string& id, const proto::ObjectValue& v) {
+        if (v.has_stored() && free_stored) free_stored(id, v.stored());
+        for (auto& r : v.contained()) RemoveLocalRef(r.object_id(), AddrString(r.owner()));
+      });
+}
 
 void ReferenceCounter::AddLocalRef(const std::string& id, const std::string& owner, bool register_borrow) {
   {

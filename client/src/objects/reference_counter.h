@@ -12,6 +12,7 @@
 // Thread-safe; it calls other processes only through OwnerClient.
 #pragma once
 #include <atomic>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -27,9 +28,12 @@ namespace glint::internal {
 
 class ReferenceCounter {
  public:
+  // Frees the stored copy of an owned value that is freed.
+  using FreeStoredFn = std::function<void(const std::string& id, const proto::StoredObject& where)>;
   // `self` is this process's address (owners are named by theirs). Borrows
-  // `store` and `owners`, which must outlive it.
-  ReferenceCounter(proto::Address self, MemoryStore* store, OwnerClient* owners);
+  // `store` and `owners`, which must outlive it, and sets the store's hooks:
+  // an owned value holds the references packed into it while it lives.
+  ReferenceCounter(proto::Address self, MemoryStore* store, OwnerClient* owners, FreeStoredFn free_stored);
 
   // A copy of the reference appeared here. With `register_borrow` false the
   // owner already counts this process (or another copy here does).

@@ -4,7 +4,7 @@
 #include "gcs/actor_manager.h"
 #include "gcs/job_manager.h"
 #include "gcs/node_manager.h"
-#include "unit/gcs/fake_cluster.h"
+#include "testing/fake_cluster.h"
 
 namespace glint::gcs {
 namespace {

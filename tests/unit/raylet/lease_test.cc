@@ -4,7 +4,6 @@
 #include <map>
 
 #include "raylet/lease_manager.h"
-#include "raylet/raylet_server.h"
 #include "raylet/worker_pool.h"
 
 namespace glint::raylet {
@@ -167,17 +166,6 @@ TEST(WorkerPoolTest, IdleWorkersAreReapedAndJobsKeepTheirOwnWorkers) {
   EXPECT_EQ(spawner.killed, std::vector<pid_t>{101});
   pool.KillJob("a");
   EXPECT_EQ(spawner.killed.size(), 1u) << "actor workers are not killed with their job";
-}
-
-TEST(ResourceJsonTest, ParsesFlatObjectsAndRejectsGarbage) {
-  auto r = ParseResourceJson(R"({"special": 2, "disk":0.5})");
-  ASSERT_TRUE(r.ok());
-  EXPECT_EQ(r->at("special"), 2);
-  EXPECT_EQ(r->at("disk"), 0.5);
-  EXPECT_TRUE(ParseResourceJson("").ok());
-  EXPECT_FALSE(ParseResourceJson("special=2").ok());
-  EXPECT_FALSE(ParseResourceJson(R"({"a": -1})").ok());
-  EXPECT_FALSE(ParseResourceJson(R"({a: 1})").ok());
 }
 
 }  // namespace

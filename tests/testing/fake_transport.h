@@ -1,0 +1,113 @@
+// FakeTransport: a SubmitTransport that records what the submitters ask of
+// other processes and lets a test answer, one step at a time, from the test
+// thread (as the real one answers from the queue's thread, never inline).
+#pragma once
+#include <deque>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "client/src/submit/transport.h"
+
+namespace glint::testing {
+
+class FakeSink : public internal::CallSink {
+ public:
+  explicit FakeSink(proto::Address worker, DoneFn done) : worker(std::move(worker)), done_(std::move(done)) {}
+  bool Send(proto::TaskSpec& task) override {
+    if (ended_ || closed) return false;
+    sent.push_back(std::move(task));
+    return true;
+  }
+  void Close() override { closed = true; }
+  bool ended() const override { return ended_; }
+
+  // Answers the oldest call not answered yet with `result` (or an empty one).
+  void Reply(proto::ObjectValue result = {}) {
+    auto task = std::move(sent.front());
+    sent.pop_front();
+    proto::PushTaskReply reply;
+    *reply.mutable_result() = std::move(result);
+    done_(task, absl::OkStatus(), reply);
+  }
+  // The stream breaks: every call not answered ends with `why`.
+  void Break(absl::Status why = absl::UnavailableError("the worker died")) {
+    ended_ = true;
+    std::deque<proto::TaskSpec> failed;
+    failed.swap(sent);
+    proto::PushTaskReply none;
+    for (auto& t : failed) done_(t, why, none);
+  }
+
+  proto::Address worker;
+  std::deque<proto::TaskSpec> sent;  // sent, not answered yet
+  bool closed = false;
+
+ private:
+  DoneFn done_;
+  bool ended_ = false;
+};
+
+class FakeTransport : public internal::SubmitTransport {
+ public:
+  struct LeaseCall {
+    std::string raylet;
+    proto::LeaseRequest req;
+    LeaseFn done;
+  };
+  struct Watch {
+    std::string actor_id;
+    int64_t version;
+    internal::GcsClient::ActorFn done;
+  };
+
+  std::shared_ptr<internal::CallSink> OpenStream(const proto::Address& worker,
+                                                 internal::CallSink::DoneFn done) override {
+    auto s = std::make_shared<FakeSink>(worker, std::move(done));
+    streams.push_back(s);
+    return s;
+  }
+  void RequestLease(const std::string& raylet, const proto::LeaseRequest& req, LeaseFn done) override {
+    leases.push_back({raylet, req, std::move(done)});
+  }
+  void ReturnLease(const std::string& raylet, const std::string& lease_id, bool disconnect) override {
+    returned.push_back(lease_id + (disconnect ? " disconnect" : "") + " to " + raylet);
+  }
+  void WatchActor(const std::string& actor_id, int64_t version, int64_t,
+                  internal::GcsClient::ActorFn done) override {
+    watches.push_back({actor_id, version, std::move(done)});
+  }
+
+  // Grants the oldest lease request a worker on port `port`, as lease `id`.
+  void GrantLease(int port, const std::string& id) {
+    proto::LeaseReply reply;
+    reply.mutable_worker()->set_ip("127.0.0.1");
+    reply.mutable_worker()->set_port(port);
+    reply.mutable_worker()->set_worker_id("worker-" + std::to_string(port));
+    reply.set_lease_id(id);
+    AnswerLease(reply);
+  }
+  void AnswerLease(proto::LeaseReply reply, absl::Status status = absl::OkStatus()) {
+    auto call = std::move(leases.front());
+    leases.pop_front();
+    call.done(status, reply);
+  }
+  // Answers the oldest watch of an actor with its new record.
+  void AnswerWatch(const proto::ActorInfo& info) {
+    auto w = std::move(watches.front());
+    watches.pop_front();
+    proto::GetActorReply reply;
+    reply.set_found(true);
+    *reply.mutable_actor() = info;
+    w.done(absl::OkStatus(), reply);
+  }
+  FakeSink& Stream(size_t i) { return *streams.at(i); }
+
+  std::deque<LeaseCall> leases;
+  std::vector<std::shared_ptr<FakeSink>> streams;
+  std::vector<std::string> returned;
+  std::deque<Watch> watches;
+};
+
+}  // namespace glint::testing

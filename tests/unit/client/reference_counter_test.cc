@@ -1,0 +1,142 @@
+// ReferenceCounter: borrowing, freeing owned objects, references inside
+// values, and borrowers that are gone.
+#include "client/src/objects/reference_counter.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "testing/fake_owners.h"
+
+namespace glint::internal {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::IsEmpty;
+using ::testing::Pair;
+
+constexpr char kSelf[] = "10.0.0.1:1000";
+constexpr char kOther[] = "10.0.0.2:2000";
+
+proto::Address Addr(const std::string& ip, int port) {
+  proto::Address a;
+  a.set_ip(ip);
+  a.set_port(port);
+  return a;
+}
+
+class ReferenceCounterTest : public ::testing::Test {
+ protected:
+  ReferenceCounterTest()
+      : refs_(Addr("10.0.0.1", 1000), &store_, &owners_,
+              [this](const std::string& id, const proto::StoredObject&) { freed_stored_.push_back(id); }) {}
+
+  // An object this process owns, with one ObjectRef copy here.
+  void Own(const std::string& id, proto::ObjectValue v = {}) {
+    store_.Put(id, std::move(v), /*owned=*/true);
+    refs_.AddLocalRef(id, kSelf);
+  }
+
+  MemoryStore store_;
+  testing::FakeOwners owners_;
+  std::vector<std::string> freed_stored_;
+  ReferenceCounter refs_;
+};
+
+TEST_F(ReferenceCounterTest, TheFirstCopyOfABorrowedReferenceRegistersAndTheLastLetsGo) {
+  refs_.AddLocalRef("b", kOther);
+  refs_.AddLocalRef("b", kOther);
+  EXPECT_THAT(owners_.added, ElementsAre(Pair(kOther, "b")));
+  refs_.RemoveLocalRef("b", kOther);
+  EXPECT_THAT(owners_.removed, IsEmpty()) << "one copy is still here";
+  refs_.RemoveLocalRef("b", kOther);
+  EXPECT_THAT(owners_.removed, ElementsAre(Pair(kOther, "b")));
+}
+
+TEST_F(ReferenceCounterTest, AnOwnedObjectIsFreedOnceItsCopiesAndBorrowersAreGone) {
+  Own("o");
+  EXPECT_TRUE(refs_.OnBorrow("o", "borrower:1", /*add=*/true));
+  refs_.RemoveLocalRef("o", kSelf);
+  EXPECT_TRUE(store_.Contains("o")) << "a borrower still holds it";
+  refs_.OnBorrow("o", "borrower:1", /*add=*/false);
+  EXPECT_FALSE(store_.Contains("o"));
+  EXPECT_FALSE(refs_.OnBorrow("o", "borrower:1", true)) << "an owner without the object says so";
+}
+
+TEST_F(ReferenceCounterTest, AnEscapedObjectIsKeptForGood) {
+  Own("o");
+  refs_.MarkEscaped("o", kSelf);
+  refs_.RemoveLocalRef("o", kSelf);
+  EXPECT_TRUE(store_.Contains("o"));
+}
+
+TEST_F(ReferenceCounterTest, AReferenceInsideAValueLivesAsLongAsTheValue) {
+  Own("inner");
+  proto::ObjectValue outer;
+  outer.set_data("packed");
+  auto* c = outer.add_contained();
+  c->set_object_id("inner");
+  *c->mutable_owner() = Addr("10.0.0.1", 1000);
+  Own("outer", outer);
+  refs_.RemoveLocalRef("inner", kSelf);
+  EXPECT_TRUE(store_.Contains("inner")) << "the outer value holds it";
+  refs_.RemoveLocalRef("outer", kSelf);
+  EXPECT_FALSE(store_.Contains("outer"));
+  EXPECT_FALSE(store_.Contains("inner"));
+}
+
+TEST_F(ReferenceCounterTest, AFreedStoredValueFreesItsCopyInTheNodeStore) {
+  proto::ObjectValue v;
+  v.mutable_stored()->set_node_id("n");
+  Own("big", v);
+  refs_.RemoveLocalRef("big", kSelf);
+  EXPECT_THAT(freed_stored_, ElementsAre("big"));
+}
+
+TEST_F(ReferenceCounterTest, ABorrowerRefusingConnectionsTwiceHasLetGo) {
+  Own("o");
+  refs_.OnBorrow("o", "borrower:1", true);
+  refs_.RemoveLocalRef("o", kSelf);
+  owners_.gone.insert("borrower:1");
+  refs_.CheckBorrowers();
+  EXPECT_TRUE(store_.Contains("o")) << "one refusal may be a restart in progress";
+  refs_.CheckBorrowers();
+  EXPECT_FALSE(store_.Contains("o"));
+}
+
+TEST_F(ReferenceCounterTest, ABorrowerThatAnswersAgainIsNoLongerSuspect) {
+  Own("o");
+  refs_.OnBorrow("o", "borrower:1", true);
+  refs_.RemoveLocalRef("o", kSelf);
+  owners_.gone.insert("borrower:1");
+  refs_.CheckBorrowers();
+  owners_.gone.clear();
+  refs_.CheckBorrowers();
+  owners_.gone.insert("borrower:1");
+  refs_.CheckBorrowers();
+  EXPECT_TRUE(store_.Contains("o")) << "refusals must come twice in a row";
+}
+
+TEST_F(ReferenceCounterTest, AResultHandsItsOwnedReferencesToTheCallerAndKeepsBorrowedOnes) {
+  Own("mine");
+  proto::ObjectValue result;
+  auto* a = result.add_contained();
+  a->set_object_id("mine");
+  *a->mutable_owner() = Addr("10.0.0.1", 1000);
+  auto* b = result.add_contained();
+  b->set_object_id("theirs");
+  *b->mutable_owner() = Addr("10.0.0.2", 2000);
+  // The executor took a hold on each while the result was made.
+  refs_.AddLocalRef("mine", kSelf, false);
+  refs_.AddLocalRef("theirs", kOther, false);
+  refs_.HandOverContained("caller:9", &result);
+  ASSERT_EQ(result.contained_size(), 1) << "only what this process owns is listed for the caller";
+  EXPECT_EQ(result.contained(0).object_id(), "mine");
+  refs_.RemoveLocalRef("mine", kSelf);
+  EXPECT_TRUE(store_.Contains("mine")) << "the caller borrows it now";
+  refs_.OnBorrow("mine", "caller:9", false);
+  EXPECT_FALSE(store_.Contains("mine"));
+  EXPECT_THAT(owners_.removed, IsEmpty()) << "the borrowed one is kept here for good";
+}
+
+}  // namespace
+}  // namespace glint::internal

@@ -1,0 +1,142 @@
+// TaskSubmitter: leasing workers, running queued tasks on them one at a
+// time, giving idle leases back, retries when a worker dies. Time is a
+// number the test moves; other processes are a FakeTransport.
+#include "client/src/submit/task_submitter.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "common/ids.h"
+#include "testing/fake_transport.h"
+
+namespace glint::internal {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::IsEmpty;
+
+class TaskSubmitterTest : public ::testing::Test {
+ protected:
+  TaskSubmitterTest() : submitter_(&store_, &transport_, Job(), "raylet:1", [this] { return now_; }, 200) {}
+  static proto::JobInfo Job() {
+    proto::JobInfo j;
+    j.set_job_id("job");
+    return j;
+  }
+  // Submits task `id` (its result expected in the store).
+  void Submit(const std::string& id, int max_retries = 0) {
+    proto::TaskSpec spec;
+    spec.set_task_id(id);
+    spec.set_function_name("F");
+    spec.set_max_retries(max_retries);
+    (*spec.mutable_resources())["CPU"] = 1;
+    store_.Expect(ReturnObjectId(id, 0), true);
+    submitter_.Submit(std::move(spec));
+  }
+  std::optional<proto::ObjectValue> Result(const std::string& id) { return store_.TryGet(ReturnObjectId(id, 0)); }
+  static proto::ObjectValue Data(const std::string& d) {
+    proto::ObjectValue v;
+    v.set_data(d);
+    return v;
+  }
+
+  int64_t now_ = 1000;
+  MemoryStore store_;
+  testing::FakeTransport transport_;
+  TaskSubmitter submitter_;
+};
+
+TEST_F(TaskSubmitterTest, EachQueuedTaskAsksForALeaseUpToEight) {
+  for (int i = 0; i < 10; ++i) Submit("t" + std::to_string(i));
+  EXPECT_EQ(transport_.leases.size(), 8u);
+  EXPECT_EQ(transport_.leases.front().raylet, "raylet:1");
+  EXPECT_EQ(transport_.leases.front().req.job().job_id(), "job");
+  EXPECT_EQ(transport_.leases.front().req.resources().at("CPU"), 1);
+}
+
+TEST_F(TaskSubmitterTest, ALeasedWorkerRunsQueuedTasksOneAtATimeInOrder) {
+  Submit("a");
+  Submit("b");
+  transport_.GrantLease(7001, "lease-1");
+  ASSERT_EQ(transport_.streams.size(), 1u);
+  auto& stream = transport_.Stream(0);
+  EXPECT_EQ(stream.worker.port(), 7001);
+  ASSERT_EQ(stream.sent.size(), 1u) << "one task in flight per lease";
+  EXPECT_EQ(stream.sent.front().task_id(), "a");
+  stream.Reply(Data("A"));
+  EXPECT_EQ(Result("a")->data(), "A");
+  ASSERT_EQ(stream.sent.size(), 1u) << "the lease is reused for the next task";
+  EXPECT_EQ(stream.sent.front().task_id(), "b");
+  stream.Reply(Data("B"));
+  EXPECT_EQ(Result("b")->data(), "B");
+  transport_.GrantLease(7002, "lease-2");  // the second request comes in late
+  EXPECT_EQ(transport_.streams.size(), 2u);
+  EXPECT_TRUE(transport_.Stream(1).sent.empty()) << "nothing left for it to run";
+}
+
+TEST_F(TaskSubmitterTest, AnIdleLeaseGoesBackAfterTheIdleTime) {
+  Submit("a");
+  transport_.GrantLease(7001, "lease-1");
+  transport_.Stream(0).Reply(Data("A"));
+  now_ += 100;
+  submitter_.Tick(now_);
+  EXPECT_THAT(transport_.returned, IsEmpty()) << "kept a while for the next task";
+  now_ += 150;
+  submitter_.Tick(now_);
+  EXPECT_THAT(transport_.returned, ElementsAre("lease-1 to raylet:1"));
+  EXPECT_TRUE(transport_.Stream(0).closed);
+}
+
+TEST_F(TaskSubmitterTest, ATaskWhoseWorkerDiesRunsAgainOnANewLeaseWhileRetriesLast) {
+  Submit("a", /*max_retries=*/1);
+  transport_.GrantLease(7001, "lease-1");
+  transport_.Stream(0).Break();
+  EXPECT_THAT(transport_.returned, ElementsAre("lease-1 disconnect to raylet:1")) << "the worker is not reused";
+  EXPECT_FALSE(Result("a"));
+  ASSERT_EQ(transport_.leases.size(), 1u);
+  transport_.GrantLease(7002, "lease-2");
+  auto& retry = transport_.Stream(1);
+  ASSERT_EQ(retry.sent.size(), 1u);
+  EXPECT_EQ(retry.sent.front().attempt(), 1);
+  retry.Break();
+  auto r = Result("a");
+  ASSERT_TRUE(r) << "no retries left";
+  EXPECT_EQ(r->error().type(), proto::WORKER_CRASHED);
+}
+
+TEST_F(TaskSubmitterTest, ASpillbackIsFollowedToTheNodeItNames) {
+  Submit("a");
+  proto::LeaseReply spill;
+  spill.mutable_spillback()->set_ip("10.0.0.9");
+  spill.mutable_spillback()->set_port(9000);
+  transport_.AnswerLease(spill);
+  ASSERT_EQ(transport_.leases.size(), 1u);
+  EXPECT_EQ(transport_.leases.front().raylet, "10.0.0.9:9000");
+}
+
+TEST_F(TaskSubmitterTest, ALeaseRefusedEverywhereFailsTheQueuedTasksWithItsError) {
+  Submit("a");
+  Submit("b");
+  proto::LeaseReply refused;
+  refused.mutable_error()->set_type(proto::SCHEDULING_FAILED);
+  refused.mutable_error()->set_message("no node has {GPU: 8}");
+  transport_.AnswerLease(refused);
+  EXPECT_FALSE(Result("a")) << "the other request may still be granted";
+  transport_.AnswerLease(refused);
+  ASSERT_TRUE(Result("a"));
+  EXPECT_EQ(Result("a")->error().type(), proto::SCHEDULING_FAILED);
+  EXPECT_EQ(Result("b")->error().message(), "no node has {GPU: 8}");
+}
+
+TEST_F(TaskSubmitterTest, StopGivesEveryLeaseBackAndRetriesNothing) {
+  Submit("a", /*max_retries=*/3);
+  transport_.GrantLease(7001, "lease-1");
+  submitter_.Stop();
+  EXPECT_THAT(transport_.returned, ElementsAre("lease-1 to raylet:1"));
+  transport_.Stream(0).Break(absl::CancelledError("shutting down"));
+  ASSERT_TRUE(Result("a"));
+  EXPECT_TRUE(transport_.leases.empty()) << "no new lease after Stop";
+}
+
+}  // namespace
+}  // namespace glint::internal
