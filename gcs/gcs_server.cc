@@ -18,7 +18,7 @@ class KeepAliveReactor : public grpc::ServerUnaryReactor {
   explicit KeepAliveReactor(std::function<void()> on_gone) : on_gone_(std::move(on_gone)) {}
   void OnCancel() override {
     on_gone_();
-    Finish(grpc::Status(grpc::StatusCode::CANCELLED, "job ended"));
+    Finish(ToGrpc(absl::CancelledError("job ended")));
   }
   void OnDone() override { delete this; }
 

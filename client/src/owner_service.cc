@@ -25,7 +25,7 @@ class RefusedStream final : public CqTag {
     }
     Listen(svc_, cq_);
     answered_ = true;
-    rw_.Finish(grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, kDriverRunsNoTasks), this);
+    rw_.Finish(ToGrpc(absl::FailedPreconditionError(kDriverRunsNoTasks)), this);
   }
   TaskExecutor::AsyncService* svc_;
   grpc::ServerCompletionQueue* cq_;

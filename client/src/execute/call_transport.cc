@@ -1,6 +1,7 @@
 #include "client/src/execute/call_transport.h"
 
 #include "client/src/errors.h"
+#include "common/rpc.h"
 
 namespace glint::internal {
 namespace {
@@ -125,9 +126,8 @@ class PushStream {
     if (!finishing_ && calls_ == 0 && !writing_ && (!reading_ || broken_ || t_->exiting_)) {
       finishing_ = true;
       ++ops_;
-      rw_.Finish(malformed_ ? grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                                           "a PushTasks message that is not a PushTaskBatch")
-                            : grpc::Status::OK,
+      rw_.Finish(ToGrpc(malformed_ ? absl::InvalidArgumentError("a PushTasks message that is not a PushTaskBatch")
+                                   : absl::OkStatus()),
                  &finish_tag_);
     }
     return finishing_ && ops_ == 0 && calls_ == 0;
@@ -196,7 +196,7 @@ bool CallTransport::Refuse(IncomingCall* call) {
   } else {
     call->state = IncomingCall::kReplying;
     call->responder.FinishWithError(
-        grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "a task needs an id and a function name"), call);
+        ToGrpc(absl::InvalidArgumentError("a task needs an id and a function name")), call);
   }
   return true;
 }
