@@ -7,6 +7,10 @@
 //   glint status [--address HOST:PORT]
 //   glint list actors|nodes|jobs [--namespace NS] [--all] [--address HOST:PORT]
 //   glint kill-actor NAME [--namespace NS] [--address HOST:PORT]
+//   glint get-auth-token [--address HOST:PORT]
+// Every command takes --auth-token TOKEN or --auth-token-file FILE (else
+// $GLINT_AUTH_TOKEN, else the token a session on this machine recorded);
+// `glint start --head --auth=disabled` starts a cluster without one.
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -26,6 +30,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/async_call.h"
+#include "common/auth.h"
 #include "common/ids.h"
 #include "common/launcher.h"
 #include "common/process.h"
@@ -81,7 +86,9 @@ int Usage() {
                "  glint stop\n"
                "  glint status [--address HOST:PORT]\n"
                "  glint list actors|nodes|jobs [--namespace NS] [--all] [--address HOST:PORT]\n"
-               "  glint kill-actor NAME [--namespace NS] [--address HOST:PORT]\n";
+               "  glint kill-actor NAME [--namespace NS] [--address HOST:PORT]\n"
+               "  glint get-auth-token [--address HOST:PORT]\n"
+               "every command: [--auth-token TOKEN | --auth-token-file FILE]; glint start --head: [--auth=disabled]\n";
   return 2;
 }
 
@@ -113,6 +120,20 @@ std::string GcsAddress(const Args& a) {
   return ReadFile(Latest() + "/gcs_address");
 }
 
+// The cluster token for talking to the cluster at `gcs`: --auth-token,
+// --auth-token-file, $GLINT_AUTH_TOKEN, or what a session on this machine
+// recorded for that cluster ("" if none: the cluster must then run open).
+std::string Token(const Args& a, const std::string& gcs) {
+  if (a.Has("auth_token")) return a.Get("auth_token");
+  if (a.Has("auth_token_file")) {
+    auto t = glint::ReadTokenFile(a.Get("auth_token_file"));
+    if (!t.ok()) throw std::runtime_error(std::string(t.status().message()));
+    return *t;
+  }
+  if (const char* e = getenv("GLINT_AUTH_TOKEN"); e && *e) return e;
+  return gcs.empty() ? "" : glint::LocalClusterToken(gcs);
+}
+
 int Start(const Args& a) {
   glint::NodeOptions o;
   bool head = a.Has("head");
@@ -130,6 +151,16 @@ int Start(const Args& a) {
     if (a.Has(f)) o.extra_raylet_flags.push_back(absl::StrCat("--", f, "=", a.Get(f)));
   }
   if (a.Has("no_object_spilling")) o.extra_raylet_flags.push_back("--object_spilling=false");
+  if (a.Get("auth", "token") == "disabled") {
+    o.auth_disabled = true;
+    std::cerr << "glint start: WARNING: authentication is disabled; anyone who can reach this cluster can run "
+                 "code on it\n";
+  } else if (a.Get("auth", "token") != "token") {
+    std::cerr << "glint start: --auth takes 'token' (the default) or 'disabled'\n";
+    return 2;
+  } else {
+    o.auth_token = Token(a, o.gcs_address);
+  }
   // A worker node on the same machine joins the head's session directory.
   std::string latest = ReadFile(Latest() + "/gcs_address");
   absl::StatusOr<std::string> dir;
@@ -154,12 +185,15 @@ int Start(const Args& a) {
   for (auto& d : *daemons) pids << d.pid << " " << StartTime(d.pid) << " " << d.name << "\n";
   pids.close();
   std::string gcs = head ? daemons->front().address : o.gcs_address;
-  if (head) std::ofstream(o.session_dir + "/gcs_address") << gcs << "\n";
   for (auto& d : *daemons) std::cout << "started " << d.name << " (pid " << d.pid << ") on " << d.address << "\n";
   std::cout << (head ? "head node" : "worker node") << " is up; logs in " << o.session_dir << "/logs\n";
   if (head) {
     std::cout << "connect drivers with GLINT_ADDRESS=" << gcs << " (or Config{.address = \"" << gcs
               << "\"});\nadd a node with: glint start --address " << gcs << "\n";
+    if (!o.auth_disabled) {
+      std::cout << "drivers on this machine find the cluster token themselves; elsewhere pass "
+                   "--auth-token $(glint get-auth-token)\n";
+    }
   }
   return 0;
 }
@@ -231,7 +265,20 @@ std::optional<Gcs> Connect(const Args& a) {
     std::cerr << "no cluster address: start one with 'glint start --head' or pass --address\n";
     return std::nullopt;
   }
+  glint::SetClusterAuth({Token(a, address)});
   return Gcs{glint::MakeStub<glint::proto::GcsService>(address), address};
+}
+
+int GetAuthToken(const Args& a) {
+  std::string address = GcsAddress(a);
+  std::string token = Token(a, address);
+  if (token.empty()) {
+    std::cerr << "glint get-auth-token: no token recorded for the cluster at " << (address.empty() ? "?" : address)
+              << " on this machine (was it started with --auth=disabled, or on another host?)\n";
+    return 1;
+  }
+  std::cout << token << "\n";
+  return 0;
 }
 
 // A stable order for listings: `key` ascending.
@@ -384,6 +431,7 @@ int main(int argc, char** argv) {
     if (cmd == "status") return Status(a);
     if (cmd == "list") return List(a);
     if (cmd == "kill-actor") return KillActor(a);
+    if (cmd == "get-auth-token") return GetAuthToken(a);
   } catch (const std::exception& e) {  // e.g. a non-numeric --num-cpus
     std::cerr << "glint " << cmd << ": " << e.what() << "\n";
     return 2;

@@ -8,6 +8,7 @@
 
 #include <csignal>
 
+#include "common/auth.h"
 #include "common/logging.h"
 #include "common/process.h"
 
@@ -21,15 +22,40 @@ int WatchFd(pid_t pid) {
   return static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
 }
 
-}  // namespace
-
-int RunDaemon(const char* name, const DaemonHooks& hooks, const std::string& port_file, pid_t watch_pid) {
-  InitLogging(name, /*crash_handler=*/true);
+sigset_t StopSignals() {
   sigset_t sigs;
   sigemptyset(&sigs);
   sigaddset(&sigs, SIGTERM);
   sigaddset(&sigs, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &sigs, nullptr);  // inherited by every thread started below
+  return sigs;
+}
+
+}  // namespace
+
+void BeginDaemon(const char* name) {
+  sigset_t sigs = StopSignals();
+  pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
+  InitLogging(name, /*crash_handler=*/true);
+}
+
+absl::StatusOr<std::string> SetUpDaemonAuth(const char* name, const std::string& token_file, bool disabled) {
+  if (disabled) {
+    LOG(WARNING) << name << ": authentication is DISABLED: anyone who can reach this node can run code on it";
+    SetClusterAuth({});
+    return std::string();
+  }
+  if (token_file.empty()) {
+    return absl::InvalidArgumentError("give the cluster token with --auth_token_file, or run open with --auth_disabled");
+  }
+  auto token = ReadTokenFile(token_file);
+  if (!token.ok()) return token.status();
+  SetClusterAuth({*token});
+  return token;
+}
+
+int RunDaemon(const char* name, const DaemonHooks& hooks, const std::string& port_file, pid_t watch_pid) {
+  BeginDaemon(name);  // in case main did not (a thread made before it would take the signal)
+  sigset_t sigs = StopSignals();
   auto port = hooks.start();
   if (!port.ok()) {
     LOG(ERROR) << name << " cannot start: " << port.status();

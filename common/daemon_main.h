@@ -11,6 +11,16 @@
 
 namespace glint {
 
+// First thing in a daemon's main(): sets up logging as `name` and blocks
+// the stop signals on this thread, so that every thread made after it (gRPC
+// makes some as soon as anything of it is built) leaves them to RunDaemon.
+void BeginDaemon(const char* name);
+
+// Sets the process's cluster authentication from a daemon's flags: the token
+// in `token_file`, or none with `disabled` (logged as a warning). Neither is
+// an error: a daemon never runs open by accident. Returns the token.
+absl::StatusOr<std::string> SetUpDaemonAuth(const char* name, const std::string& token_file, bool disabled);
+
 struct DaemonHooks {
   // Starts serving; the bound port.
   std::function<absl::StatusOr<int>()> start;
@@ -18,10 +28,9 @@ struct DaemonHooks {
   std::function<void()> stop;
 };
 
-// Sets up logging as `name`, blocks the stop signals (before start() makes
-// any thread), starts, writes the port to `port_file` (if any), exits when
-// `watch_pid` (if > 0) is gone, waits for a stop signal and stops. Returns
-// the process's exit code.
+// After BeginDaemon: starts, writes the port to `port_file` (if any), exits
+// when `watch_pid` (if > 0) is gone, waits for a stop signal and stops.
+// Returns the process's exit code.
 int RunDaemon(const char* name, const DaemonHooks& hooks, const std::string& port_file, pid_t watch_pid);
 
 // RunDaemon for a server with Start() -> absl::Status, port() and Stop().

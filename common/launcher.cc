@@ -8,12 +8,15 @@
 
 #include <atomic>
 #include <chrono>
+#include <algorithm>
 #include <ctime>
+#include <filesystem>
 #include <fstream>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "common/auth.h"
 #include "common/process.h"
 
 namespace glint {
@@ -117,6 +120,20 @@ absl::StatusOr<std::vector<Daemon>> StartNode(const NodeOptions& o) {
   std::vector<std::string> common;
   common.push_back(absl::StrCat("--host=", o.host));
   if (o.watch_pid > 0) common.push_back(absl::StrCat("--watch_pid=", o.watch_pid));
+  if (o.auth_disabled) {
+    common.push_back("--auth_disabled");
+  } else {
+    if (auto s = CheckAuthServable(o.host); !s.ok()) return s;
+    std::string token = o.auth_token;
+    if (token.empty() && !o.gcs_address.empty()) {
+      return absl::UnauthenticatedError(absl::StrCat("joining the cluster at ", o.gcs_address,
+                                                     " needs its token (glint get-auth-token on the head node)"));
+    }
+    if (token.empty()) token = NewAuthToken();
+    std::string file = o.session_dir + "/auth_token";
+    if (auto w = WriteTokenFile(file, token); !w.ok()) return w;
+    common.push_back(absl::StrCat("--auth_token_file=", file));
+  }
   std::string gcs_address = o.gcs_address;
   if (gcs_address.empty()) {
     auto flags = common;
@@ -141,7 +158,30 @@ absl::StatusOr<std::vector<Daemon>> StartNode(const NodeOptions& o) {
     return raylet.status();
   }
   started.push_back(*raylet);
+  std::ofstream(o.session_dir + "/gcs_address") << gcs_address << "\n";
   return started;
+}
+
+std::string LocalClusterToken(const std::string& gcs_address) {
+  std::vector<std::filesystem::directory_entry> sessions;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(SessionRoot(), ec)) {
+    std::string name = e.path().filename().string();
+    if (name.rfind("session_", 0) == 0 && !e.is_symlink(ec)) sessions.push_back(e);
+  }
+  // Newest first: a port may have served an older cluster too.
+  std::sort(sessions.begin(), sessions.end(), [](const auto& a, const auto& b) {
+    std::error_code e1, e2;
+    return a.last_write_time(e1) > b.last_write_time(e2);
+  });
+  for (auto& e : sessions) {
+    std::ifstream f(e.path().string() + "/gcs_address");
+    std::string address;
+    if (!(f >> address) || address != gcs_address) continue;
+    auto token = ReadTokenFile(e.path().string() + "/auth_token");
+    if (token.ok()) return *token;
+  }
+  return {};
 }
 
 void StopDaemon(pid_t pid, int grace_ms) {

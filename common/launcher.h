@@ -26,6 +26,11 @@ struct NodeOptions {
   std::string session_dir;          // logs go to <session_dir>/logs
   pid_t watch_pid = 0;              // daemons exit when this process is gone (0: never)
   std::vector<std::string> extra_raylet_flags;
+  // The cluster token (auth.h). A head node makes one when it is empty; a
+  // node joining a cluster needs it. With auth_disabled the daemons take
+  // calls from anyone (and say so at every start).
+  std::string auth_token;
+  bool auth_disabled = false;
 };
 
 // A Glint program: $GLINT_BIN_DIR, beside Glint's libraries (../bin), beside
@@ -36,9 +41,15 @@ std::string SessionRoot();
 // Creates <root>/session_<time>_<pid>/logs (and points <root>/session_latest
 // at it when `latest`).
 absl::StatusOr<std::string> NewSessionDir(bool latest);
-// Starts the GCS (head) and a raylet, waits until they are ready. On an
-// error, whatever it started is stopped again.
+// Starts the GCS (head) and a raylet, waits until they are ready. The
+// session directory records the cluster's address (gcs_address) and its
+// token (auth_token, readable by its owner only), where drivers and the CLI
+// on this machine find them. On an error, whatever it started is stopped
+// again.
 absl::StatusOr<std::vector<Daemon>> StartNode(const NodeOptions& options);
+// The token of the cluster at `gcs_address` as a session on this machine
+// recorded it (the newest such session first); empty if none did.
+std::string LocalClusterToken(const std::string& gcs_address);
 // SIGTERM, then SIGKILL after `grace_ms`; returns once the process is gone.
 void StopDaemon(pid_t pid, int grace_ms);
 

@@ -4,6 +4,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "common/auth.h"
 
 namespace glint {
 
@@ -43,9 +44,14 @@ std::shared_ptr<grpc::Channel> ChannelPool::Get(const std::string& target) {
     args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
     args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
     args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
-    ch = grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args);
+    ch = grpc::CreateCustomChannel(target, ChannelCredentialsFor(target), args);
   }
   return ch;
+}
+
+void ChannelPool::Clear() {
+  absl::MutexLock lock(&mu_);
+  channels_.clear();
 }
 
 ChannelPool& ChannelPool::Default() {
@@ -60,9 +66,10 @@ void SetDeadlineMs(grpc::ClientContext* ctx, int64_t ms) {
 absl::StatusOr<std::unique_ptr<grpc::Server>> StartServer(
     const std::string& host, int port, const std::vector<grpc::Service*>& services, int* bound_port,
     std::unique_ptr<grpc::ServerCompletionQueue>* cq) {
+  auto creds = ServerCredentialsFor(host);
+  if (!creds.ok()) return creds.status();
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(absl::StrCat(host, ":", port), grpc::InsecureServerCredentials(),
-                           bound_port);
+  builder.AddListeningPort(absl::StrCat(host, ":", port), *creds, bound_port);
   builder.SetMaxReceiveMessageSize(-1);
   builder.SetMaxSendMessageSize(-1);
   for (auto* s : services) builder.RegisterService(s);

@@ -27,10 +27,13 @@ std::string AddrString(const proto::Address& a);
 // Parses "host:port"; an error for anything else.
 absl::StatusOr<proto::Address> ParseAddress(const std::string& s);
 
-// One channel per target, created on first use. Thread-safe.
+// One channel per target, created on first use with the process's
+// credentials (auth.h). Thread-safe.
 class ChannelPool {
  public:
   std::shared_ptr<grpc::Channel> Get(const std::string& target);
+  // Forgets the channels (those in use stay open while used).
+  void Clear();
   static ChannelPool& Default();
 
  private:

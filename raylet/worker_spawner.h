@@ -17,6 +17,7 @@ struct SpawnerOptions {
   std::string raylet_address;  // this raylet, HOST:PORT
   std::string node_id;
   std::string node_ip;
+  std::string auth_token;      // the cluster token, for the worker's calls ("": none)
 };
 
 class ProcessSpawner : public WorkerSpawner {

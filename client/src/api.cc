@@ -14,6 +14,7 @@
 #include "client/src/execute/actor_loop.h"
 #include "client/src/runtime.h"
 #include "client/src/worker_entry.h"
+#include "common/auth.h"
 #include "common/gate.h"
 #include "common/ids.h"
 #include "common/launcher.h"
@@ -162,8 +163,9 @@ void MarkEscaped(const std::string& id, const std::string& owner) {
 
 namespace {
 
-// Starts a private single-node cluster for a driver given no address.
-std::string StartPrivateCluster(const Config& config) ABSL_EXCLUSIVE_LOCKS_REQUIRED(g_mu) {
+// Starts a private single-node cluster for a driver given no address, with
+// `token` as its cluster token.
+std::string StartPrivateCluster(const Config& config, const std::string& token) ABSL_EXCLUSIVE_LOCKS_REQUIRED(g_mu) {
   auto dir = NewSessionDir(false);
   if (!dir.ok()) throw Error(std::string(dir.status().message()));
   NodeOptions n;
@@ -171,6 +173,7 @@ std::string StartPrivateCluster(const Config& config) ABSL_EXCLUSIVE_LOCKS_REQUI
   n.session_dir = *dir;
   n.num_cpus = config.num_cpus;
   n.watch_pid = getpid();
+  n.auth_token = token;
   if (!config.resources.empty()) n.resources_json = ToJson(ResourceSet(config.resources.begin(), config.resources.end()));
   auto daemons = StartNode(n);
   if (!daemons.ok()) throw Error("cannot start a private cluster: " + std::string(daemons.status().message()));
@@ -219,7 +222,16 @@ void Init(const Config& config) {
       throw ConnectionError("address 'auto': no cluster started with 'glint start' on this machine");
     }
   }
-  if (o.gcs_address.empty()) o.gcs_address = internal::StartPrivateCluster(config);
+  // The token: given, in the environment, or recorded by the cluster's
+  // session on this machine (a private cluster gets a new one).
+  std::string token = config.auth_token.empty() ? internal::Env("GLINT_AUTH_TOKEN") : config.auth_token;
+  if (o.gcs_address.empty()) {
+    if (token.empty()) token = NewAuthToken();
+    o.gcs_address = internal::StartPrivateCluster(config, token);
+  } else if (token.empty()) {
+    token = LocalClusterToken(o.gcs_address);
+  }
+  SetClusterAuth({token});
   o.job.set_ray_namespace(config.namespace_.empty() ? internal::Env("GLINT_NAMESPACE") : config.namespace_);
   if (config.code_search_path.empty()) {
     o.job.mutable_code()->add_paths(SelfExePath());

@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "common/async_call.h"
+#include "common/auth.h"
 #include "common/ids.h"
 #include "common/logging.h"
 #include "proto/raylet.grpc.pb.h"
@@ -23,8 +24,17 @@ std::string Env(const char* name) {
   return v ? v : "";
 }
 
+// The raylet hands the cluster token over in the environment; the job's code
+// has no use for it there.
+void TakeTokenFromEnvironment() {
+  if (Env("GLINT_AUTH_TOKEN").empty()) return;
+  SetClusterAuth({Env("GLINT_AUTH_TOKEN")});
+  unsetenv("GLINT_AUTH_TOKEN");
+}
+
 // Tells the raylet why this worker could not start.
 void ReportStartupFailure(const std::string& error) {
+  TakeTokenFromEnvironment();  // glint-worker may fail before RunWorkerProcess
   proto::RegisterWorkerRequest req;
   req.set_worker_id(IdFromHex(Env("GLINT_WORKER_ID")));
   req.set_pid(getpid());
@@ -59,6 +69,7 @@ void FailWorkerStartup(const std::string& why) {
 
 void RunWorkerProcess() {
   InitLogging("glint-worker", /*crash_handler=*/true);
+  TakeTokenFromEnvironment();
   LoadCodeLibraries();
   RuntimeOptions o;
   o.is_worker = true;

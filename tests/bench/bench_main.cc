@@ -6,6 +6,8 @@
 //   glint_bench --only=actor,tasks   only the figures whose names contain one
 //                          of the words (the yardsticks always run)
 //   glint_bench --seconds=10         how long to measure each figure (default 2)
+//   glint_bench --no-auth            the private cluster without a token (the
+//                                    cost of authentication, by comparison)
 //
 // Uses the cluster at $GLINT_ADDRESS, or starts a private one (GCS + raylet).
 #include <glint/api.h>
@@ -28,6 +30,7 @@
 #include <vector>
 
 #include "absl/strings/str_split.h"
+#include "common/auth.h"
 #include "common/launcher.h"
 #include "common/process.h"
 #include "tests/bench/echo.grpc.pb.h"
@@ -41,6 +44,7 @@ struct Mode {
   double seconds = 2.0;
   int min_iters = 3;
   std::vector<std::string> only;  // empty: every figure
+  bool no_auth = false;
 } g_mode;
 
 bool Wanted(const std::string& name) {
@@ -381,6 +385,7 @@ int main(int argc, char** argv) {
     if (arg == "--short") g_mode.full = false, g_mode.seconds = 0, g_mode.min_iters = 3;
     if (arg.rfind("--seconds=", 0) == 0) g_mode.seconds = std::stod(arg.substr(10));
     if (arg.rfind("--only=", 0) == 0) g_mode.only = absl::StrSplit(arg.substr(7), ',', absl::SkipEmpty());
+    if (arg == "--no-auth") g_mode.no_auth = true;
   }
   if (argc > 2 && std::string(argv[1]) == "nn-caller") return RunNnCaller(std::stoi(argv[2]));
 
@@ -394,6 +399,8 @@ int main(int argc, char** argv) {
     o.num_cpus = 2;
     o.session_dir = *dir;
     o.watch_pid = getpid();
+    o.auth_disabled = g_mode.no_auth;
+    if (!o.auth_disabled) o.auth_token = glint::NewAuthToken();  // drivers here find it in the session
     auto d = glint::StartNode(o);
     if (!d.ok()) {
       std::cerr << d.status() << "\n";

@@ -42,5 +42,12 @@ for p in $pids $workers; do
     fail "process $p is still running after glint stop"
   fi
 done
+# Each daemon stopped gracefully (its Stop ran: workers killed, the node's
+# object store removed), not killed by the signal.
+stopping=$(cat "$GLINT_TMPDIR"/session_2*/logs/*.log | grep -c 'stopping (signal 15)' || true)
+[ "$stopping" -eq 5 ] || fail "expected 5 daemons to stop gracefully on SIGTERM, saw $stopping"
+for p in $(cat "$GLINT_TMPDIR"/session_*/pids | awk '$3 == "glint-raylet" {print $1}'); do
+  [ ! -e "/dev/shm/glint-objects-$p" ] || fail "raylet $p left its object store behind"
+done
 glint stop | grep -q "no Glint processes started with 'glint start' are recorded" || fail "a second stop found records"
 echo "PASS: one glint stop stopped both clusters and their workers"

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "common/auth.h"
 #include "common/launcher.h"
 #include "gcs/gcs_server.h"
 #include "testing/test_cluster.h"
@@ -66,9 +67,10 @@ std::vector<std::string> GlintThreads() {
 }
 
 // One driver's life: a task, an actor, a stored object read in place.
-void OneRound(const std::string& address, int round) {
+void OneRound(const std::string& address, int round, const std::string& token = "") {
   glint::Config c;
   c.address = address;
+  c.auth_token = token;
   glint::Init(c);
   ASSERT_TRUE(glint::IsInitialized());
   EXPECT_EQ(glint::Task(Square).Remote(round).Get(), round * round);
@@ -99,6 +101,9 @@ TEST(RestartTest, AGcsAndARayletRunInsideTheTestProcess) {
   ASSERT_FALSE(worker.empty()) << "cannot find glint-worker";
   std::string logs = TempDir();
   for (int round = 1; round <= 2; ++round) {
+    // The daemons in this process check the token its calls carry.
+    std::string token = glint::NewAuthToken();
+    glint::SetClusterAuth({token});
     glint::gcs::GcsOptions go;
     go.port = 0;
     glint::gcs::GcsServer gcs(go, glint::gcs::MakeStore("memory"), glint::gcs::MakeGrpcClusterClient());
@@ -111,10 +116,11 @@ TEST(RestartTest, AGcsAndARayletRunInsideTheTestProcess) {
     ro.log_dir = logs;
     ro.store.dir = absl::StrCat("/dev/shm/glint-objects-", getpid(), "-", round);
     ro.store.capacity = 64 << 20;
+    ro.auth_token = token;  // for the workers it starts
     glint::raylet::RayletServer raylet(ro);
     auto started = raylet.Start();
     ASSERT_TRUE(started.ok()) << started;
-    OneRound(ro.gcs_address, round);
+    OneRound(ro.gcs_address, round, token);
     raylet.Stop();
     gcs.Stop();
     EXPECT_THAT(GlintThreads(), IsEmpty()) << "after round " << round;

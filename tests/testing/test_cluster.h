@@ -16,6 +16,7 @@
 #include <glint/api.h>
 #include <gtest/gtest.h>
 
+#include "common/auth.h"
 #include "common/launcher.h"
 
 namespace glint::testing {
@@ -28,6 +29,7 @@ class TestCluster {
     auto dir = NewSessionDir(false);
     if (!dir.ok()) throw std::runtime_error(std::string(dir.status().message()));
     session_ = *dir;
+    token_ = NewAuthToken();
     daemons_ = StartNode("", cpus, resources, raylet_flags);
     gcs_address_ = daemons_[0].address;
   }
@@ -50,6 +52,8 @@ class TestCluster {
     }
   }
   const std::string& gcs_address() const { return gcs_address_; }
+  // The cluster token (drivers on this machine also find it in the session).
+  const std::string& auth_token() const { return token_; }
   const std::string& head_raylet_address() const { return daemons_[1].address; }
 
  private:
@@ -64,11 +68,13 @@ class TestCluster {
     o.resources_json = resources;
     o.session_dir = session_;
     o.watch_pid = getpid();
+    o.auth_token = token_;
     auto d = glint::StartNode(o);
     if (!d.ok()) throw std::runtime_error(std::string(d.status().message()));
     return *d;
   }
   std::string session_;
+  std::string token_;
   std::string gcs_address_;
   std::vector<Daemon> daemons_;
 };

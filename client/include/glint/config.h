@@ -23,6 +23,10 @@ struct Config {
   // $GLINT_LOCAL_RAYLET, else a node on node_ip (the head node first). Set
   // it to run a driver "on" a worker node that shares a host with the head.
   std::string local_raylet;
+  // The cluster's token. Empty: $GLINT_AUTH_TOKEN, else the one a cluster
+  // started on this machine recorded for the address (glint start, or the
+  // private cluster). Another host gets it with `glint get-auth-token`.
+  std::string auth_token;
   // For the private cluster only.
   double num_cpus = -1;
   std::map<std::string, double> resources;

@@ -4,7 +4,14 @@
 #include <atomic>
 #include <thread>
 
+#include <sys/stat.h>
+
+#include <cstdlib>
+#include <fstream>
+
+#include "common/auth.h"
 #include "common/gate.h"
+#include "common/launcher.h"
 #include "common/resources.h"
 #include "common/ticker.h"
 
@@ -60,6 +67,55 @@ TEST(TickerTest, TicksUntilStoppedAndAPokeTicksAtOnce) {
   EXPECT_EQ(ticks, 1);
   ticker.Stop();  // wakes it (else the test would sleep out the hour and time out)
   EXPECT_EQ(ticks, 1) << "no tick after Stop";
+}
+
+std::string TempDir() {
+  char tmpl[] = "/tmp/glint-unit.XXXXXX";
+  return mkdtemp(tmpl);
+}
+
+TEST(AuthTest, TokensAreLongRandomAndDistinct) {
+  std::string a = NewAuthToken(), b = NewAuthToken();
+  EXPECT_EQ(a.size(), 64u);
+  EXPECT_EQ(a.find_first_not_of("0123456789abcdef"), std::string::npos);
+  EXPECT_NE(a, b);
+}
+
+TEST(AuthTest, TokenFilesAreTheirOwnersOnly) {
+  std::string dir = TempDir();
+  ASSERT_TRUE(WriteTokenFile(dir + "/t", "secret").ok());
+  struct stat st;
+  ASSERT_EQ(stat((dir + "/t").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  EXPECT_EQ(*ReadTokenFile(dir + "/t"), "secret");
+  chmod((dir + "/t").c_str(), 0644);
+  auto open = ReadTokenFile(dir + "/t");
+  EXPECT_EQ(open.status().code(), absl::StatusCode::kPermissionDenied) << "a token others can read is refused";
+  EXPECT_EQ(ReadTokenFile(dir + "/none").status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST(AuthTest, TheNewestSessionOfAClusterGivesItsToken) {
+  std::string root = TempDir();
+  setenv("GLINT_TMPDIR", root.c_str(), 1);
+  auto write = [&](const std::string& session, const std::string& address, const std::string& token) {
+    mkdir((root + "/" + session).c_str(), 0755);
+    std::ofstream(root + "/" + session + "/gcs_address") << address << "\n";
+    ASSERT_TRUE(WriteTokenFile(root + "/" + session + "/auth_token", token).ok());
+  };
+  write("session_a", "127.0.0.1:7000", "old");
+  write("session_b", "127.0.0.1:7001", "other");
+  EXPECT_EQ(LocalClusterToken("127.0.0.1:7000"), "old");
+  write("session_c", "127.0.0.1:7000", "new");  // the port served a newer cluster
+  EXPECT_EQ(LocalClusterToken("127.0.0.1:7000"), "new");
+  EXPECT_EQ(LocalClusterToken("127.0.0.1:7002"), "");
+  unsetenv("GLINT_TMPDIR");
+}
+
+TEST(AuthTest, OnlyLoopbackServesWithAuthenticationUntilTls) {
+  EXPECT_TRUE(CheckAuthServable("127.0.0.1").ok());
+  EXPECT_TRUE(CheckAuthServable("localhost").ok());
+  EXPECT_FALSE(CheckAuthServable("10.0.0.5").ok());
+  EXPECT_FALSE(CheckAuthServable("0.0.0.0").ok());
 }
 
 }  // namespace
