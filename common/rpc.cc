@@ -38,7 +38,7 @@ std::shared_ptr<grpc::Channel> ChannelPool::Get(const std::string& target) {
   auto& ch = channels_[target];
   if (!ch) {
     grpc::ChannelArguments args;
-    args.SetMaxReceiveMessageSize(-1);
+    args.SetMaxReceiveMessageSize(kMaxCallMessageBytes);  // replies are bounded like requests
     args.SetMaxSendMessageSize(-1);
     // Reconnect quickly after a peer restarts (defaults back off up to 2 min).
     args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
@@ -64,14 +64,14 @@ void SetDeadlineMs(grpc::ClientContext* ctx, int64_t ms) {
 }
 
 absl::StatusOr<std::unique_ptr<grpc::Server>> StartServer(
-    const std::string& host, int port, const std::vector<grpc::Service*>& services, int* bound_port,
-    std::unique_ptr<grpc::ServerCompletionQueue>* cq) {
+    const std::string& host, int port, const std::vector<grpc::Service*>& services, int max_message_bytes,
+    int* bound_port, std::unique_ptr<grpc::ServerCompletionQueue>* cq) {
   auto creds = ServerCredentialsFor(host);
   if (!creds.ok()) return creds.status();
   grpc::ServerBuilder builder;
   builder.AddListeningPort(absl::StrCat(host, ":", port), *creds, bound_port);
-  builder.SetMaxReceiveMessageSize(-1);
-  builder.SetMaxSendMessageSize(-1);
+  builder.SetMaxReceiveMessageSize(max_message_bytes);
+  builder.SetMaxSendMessageSize(-1);  // the receiving end bounds what it takes
   for (auto* s : services) builder.RegisterService(s);
   if (cq) *cq = builder.AddCompletionQueue();
   auto server = builder.BuildAndStart();

@@ -67,12 +67,23 @@ class StubCache {
 // Sets a deadline `ms` from now.
 void SetDeadlineMs(grpc::ClientContext* ctx, int64_t ms);
 
+// The largest message a server takes: the GCS and raylets carry control
+// messages (a value travels through the object store in chunks, never as
+// one message); a worker or driver takes batches of calls, whose inline
+// values are each under the inline threshold (at most 8 MiB). A larger
+// message is refused before it is read.
+constexpr int kMaxControlMessageBytes = 16 << 20;
+constexpr int kMaxCallMessageBytes = 256 << 20;
+// A batch of calls or replies on a stream stops growing at this size.
+constexpr int64_t kBatchBytes = 4 << 20;
+
 // Builds and starts a server with `services` on host:port (port 0 picks a free
-// port); returns the server and the bound port in *bound_port. With `cq`, also
-// makes a completion queue for the services' async methods.
+// port) taking messages of up to `max_message_bytes`; returns the server and
+// the bound port in *bound_port. With `cq`, also makes a completion queue for
+// the services' async methods.
 absl::StatusOr<std::unique_ptr<grpc::Server>> StartServer(
-    const std::string& host, int port, const std::vector<grpc::Service*>& services, int* bound_port,
-    std::unique_ptr<grpc::ServerCompletionQueue>* cq = nullptr);
+    const std::string& host, int port, const std::vector<grpc::Service*>& services, int max_message_bytes,
+    int* bound_port, std::unique_ptr<grpc::ServerCompletionQueue>* cq = nullptr);
 
 // Wall-clock milliseconds since the epoch.
 int64_t NowMs();

@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/ids.h"
+#include "common/limits.h"
 #include "common/logging.h"
 #include "common/rpc.h"
 
@@ -29,6 +30,13 @@ absl::StatusOr<proto::ActorInfo> ActorManager::Create(const proto::CreateActorRe
     return absl::InvalidArgumentError("actor creation needs a 16-byte actor id");
   }
   if (task.function_name().empty()) return absl::InvalidArgumentError("actor creation needs a factory");
+  if (auto s = CheckTask(task); !s.ok()) return s;
+  for (auto [what, name] : {std::pair{"the actor name", &req.name()}, {"the namespace", &req.ray_namespace()},
+                            {"the class name", &req.class_name()}}) {
+    if (auto s = CheckName(what, *name); !s.ok()) return s;
+  }
+  if (auto s = CheckBudget("max_restarts", req.max_restarts()); !s.ok()) return s;
+  if (auto s = CheckBudget("max_task_retries", req.max_task_retries()); !s.ok()) return s;
   auto job = jobs_->Get(task.job_id());
   if (!job) return absl::NotFoundError(absl::StrCat("unknown job ", IdHex(task.job_id())));
   if (job->finished()) return absl::FailedPreconditionError("the job has finished");

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/ids.h"
+#include "common/limits.h"
 #include "common/logging.h"
 #include "common/rpc.h"
 #include "common/server_call.h"
@@ -41,9 +42,11 @@ class GcsServer::Service final : public proto::GcsService::CallbackService {
   grpc::ServerUnaryReactor* RegisterNode(grpc::CallbackServerContext* ctx,
                                          const proto::RegisterNodeRequest* req,
                                          proto::RegisterNodeReply*) override {
-    if (req->node().node_id().empty() || req->node().address().port() <= 0) {
+    if (req->node().node_id().size() != kIdSize || req->node().address().port() <= 0 ||
+        req->node().address().port() > 65535) {
       return Done(ctx, Invalid("a node needs an id and an address"));
     }
+    if (auto s = CheckResources(req->node().total_resources()); !s.ok()) return Done(ctx, s);
     s_->nodes_.Register(req->node(), NowMs());
     return Done(ctx, absl::OkStatus());
   }
@@ -51,6 +54,7 @@ class GcsServer::Service final : public proto::GcsService::CallbackService {
   grpc::ServerUnaryReactor* Heartbeat(grpc::CallbackServerContext* ctx,
                                       const proto::HeartbeatRequest* req,
                                       proto::HeartbeatReply* reply) override {
+    if (auto s = CheckResources(req->available_resources()); !s.ok()) return Done(ctx, s);
     reply->set_unknown_node(!s_->nodes_.Heartbeat(req->node_id(), req->available_resources(),
                                                   req->num_workers(), NowMs(), &req->object_store()));
     return Done(ctx, absl::OkStatus());
@@ -66,6 +70,7 @@ class GcsServer::Service final : public proto::GcsService::CallbackService {
   grpc::ServerUnaryReactor* RegisterJob(grpc::CallbackServerContext* ctx,
                                         const proto::RegisterJobRequest* req,
                                         proto::RegisterJobReply* reply) override {
+    if (auto s = CheckJob(req->job()); !s.ok()) return Done(ctx, s);
     auto job = s_->jobs_.Register(req->job(), NowMs());
     reply->set_job_id(job.job_id());
     reply->set_ray_namespace(job.ray_namespace());
@@ -76,6 +81,7 @@ class GcsServer::Service final : public proto::GcsService::CallbackService {
                                          const proto::JobKeepAliveRequest* req,
                                          proto::JobKeepAliveReply*) override {
     if (!s_->jobs_.Get(req->job_id())) return Done(ctx, Invalid("unknown job"));
+    s_->jobs_.MarkDriverAlive(req->job_id());
     std::string job_id = req->job_id();
     GcsServer* s = s_;
     return new KeepAliveReactor([s, job_id] {
@@ -139,6 +145,8 @@ class GcsServer::Service final : public proto::GcsService::CallbackService {
                             });
       return r;
     }
+    if (auto s = CheckName("the actor name", req->name()); !s.ok()) return Done(ctx, s);
+    if (auto s = CheckName("the namespace", req->ray_namespace()); !s.ok()) return Done(ctx, s);
     auto a = req->actor_id().empty() ? s_->actors_.GetByName(req->name(), req->ray_namespace())
                                      : s_->actors_.GetById(req->actor_id());
     reply->set_found(a.has_value());
@@ -149,7 +157,8 @@ class GcsServer::Service final : public proto::GcsService::CallbackService {
   grpc::ServerUnaryReactor* KillActor(grpc::CallbackServerContext* ctx,
                                       const proto::KillActorRequest* req,
                                       proto::KillActorReply*) override {
-    return Done(ctx, s_->actors_.Kill(req->actor_id(), req->no_restart(), req->reason()));
+    constexpr size_t kMaxReason = 4096;  // a reason is kept with the actor: bounded
+    return Done(ctx, s_->actors_.Kill(req->actor_id(), req->no_restart(), req->reason().substr(0, kMaxReason)));
   }
 
   grpc::ServerUnaryReactor* ListActors(grpc::CallbackServerContext* ctx,
@@ -191,13 +200,14 @@ GcsServer::~GcsServer() { Stop(); }
 
 absl::Status GcsServer::Start() {
   service_ = std::make_unique<Service>(this);
-  auto server = StartServer(options_.host, options_.port, {service_.get()}, &port_);
+  auto server = StartServer(options_.host, options_.port, {service_.get()}, kMaxControlMessageBytes, &port_);
   if (!server.ok()) return server.status();
   server_ = std::move(*server);
   ticker_.Start("glint-gcs-tick", absl::Milliseconds(100), [this] {
     int64_t now = NowMs();
     nodes_.CheckHealth(now);
     actors_.ExpireWaiters(now);
+    jobs_.FinishUnproven(now, options_.unproven_job_ms);
   });
   LOG(INFO) << "glint-gcs listening on " << options_.host << ":" << port_;
   return absl::OkStatus();

@@ -23,6 +23,8 @@ struct GcsOptions {
   int port = 6380;
   std::string store = "memory";
   int64_t heartbeat_timeout_ms = 5000;
+  // A registered job whose driver opens no keep-alive within this ends.
+  int64_t unproven_job_ms = 30000;
 };
 
 class GcsServer {

@@ -6,7 +6,7 @@
 namespace glint::gcs {
 
 proto::JobInfo JobManager::Register(proto::JobInfo job, int64_t now_ms) {
-  if (job.job_id().empty()) job.set_job_id(RandomId());
+  job.set_job_id(RandomId());
   if (job.ray_namespace().empty()) job.set_ray_namespace("anonymous-" + IdHex(job.job_id()));
   job.set_finished(false);
   job.set_start_time_ms(now_ms);
@@ -15,7 +15,28 @@ proto::JobInfo JobManager::Register(proto::JobInfo job, int64_t now_ms) {
             << ", namespace " << job.ray_namespace() << ")";
   absl::MutexLock lock(&mu_);
   jobs_[job.job_id()] = job;
+  unproven_[job.job_id()] = now_ms;
   return job;
+}
+
+void JobManager::MarkDriverAlive(const std::string& job_id) {
+  absl::MutexLock lock(&mu_);
+  unproven_.erase(job_id);
+}
+
+void JobManager::FinishUnproven(int64_t now_ms, int64_t grace_ms) {
+  std::vector<std::string> expired;
+  {
+    absl::MutexLock lock(&mu_);
+    for (auto& [id, since] : unproven_) {
+      if (now_ms - since > grace_ms) expired.push_back(id);
+    }
+    for (auto& id : expired) unproven_.erase(id);
+  }
+  for (auto& id : expired) {
+    LOG(INFO) << "job " << ShortHex(id) << ": its driver never kept it alive; finishing it";
+    Finish(id, now_ms);
+  }
 }
 
 bool JobManager::Finish(const std::string& job_id, int64_t now_ms) {
@@ -24,6 +45,7 @@ bool JobManager::Finish(const std::string& job_id, int64_t now_ms) {
     absl::MutexLock lock(&mu_);
     auto it = jobs_.find(job_id);
     if (it == jobs_.end()) return false;
+    unproven_.erase(job_id);
     if (it->second.finished()) return true;
     it->second.set_finished(true);
     it->second.set_end_time_ms(now_ms);

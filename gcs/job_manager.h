@@ -1,7 +1,8 @@
 // JobManager: the jobs (one per driver) and when they end.
 //
 // Job lifecycle:  (RegisterJob) -> RUNNING --(FinishJob, or the driver's
-// keep-alive call drops because it exited or died)--> FINISHED
+// keep-alive call drops because it exited or died, or it never opened one
+// within the grace period)--> FINISHED
 // Listeners hear each job finish exactly once. Thread-safe.
 #pragma once
 #include <functional>
@@ -22,8 +23,14 @@ class JobManager {
   explicit JobManager(GcsStore* store) : store_(store) {}
 
   void AddFinishListener(FinishListener l) { listeners_.push_back(std::move(l)); }
-  // Assigns the id (and an anonymous namespace when none is given).
+  // Assigns the id (a new one, whatever the request said) and an anonymous
+  // namespace when none is given.
   proto::JobInfo Register(proto::JobInfo job, int64_t now_ms);
+  // The job's driver opened its keep-alive call: a live driver runs it.
+  void MarkDriverAlive(const std::string& job_id);
+  // Finishes running jobs registered before `now_ms - grace_ms` whose driver
+  // never opened its keep-alive (a request that only looked like a driver).
+  void FinishUnproven(int64_t now_ms, int64_t grace_ms);
   // Idempotent; false for an unknown job.
   bool Finish(const std::string& job_id, int64_t now_ms);
   std::optional<proto::JobInfo> Get(const std::string& job_id);
@@ -34,6 +41,7 @@ class JobManager {
   std::vector<FinishListener> listeners_;
   absl::Mutex mu_;
   absl::flat_hash_map<std::string, proto::JobInfo> jobs_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, int64_t> unproven_ ABSL_GUARDED_BY(mu_);  // job -> registered at
 };
 
 }  // namespace glint::gcs

@@ -101,6 +101,10 @@ int main(int argc, char** argv) {
     std::cerr << "glint-raylet: " << (capacity.ok() ? threshold.status() : capacity.status()).message() << "\n";
     return 2;
   }
+  if (*threshold > (8 << 20)) {
+    std::cerr << "glint-raylet: --object_inline_threshold is at most 8M (larger values go through the store)\n";
+    return 2;
+  }
   opt.store.capacity = *capacity;
   opt.store.inline_threshold = *threshold;
 

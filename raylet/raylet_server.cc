@@ -19,7 +19,7 @@ absl::Status RayletServer::Start() {
   store_ = std::make_unique<ObjectStore>(options_.store);
   if (auto s = store_->Init(); !s.ok()) return s;
   service_ = std::make_unique<Service>(this);
-  auto server = StartServer(options_.host, options_.port, {service_.get()}, &port_);
+  auto server = StartServer(options_.host, options_.port, {service_.get()}, kMaxControlMessageBytes, &port_);
   if (!server.ok()) return server.status();
   server_ = std::move(*server);
   address_.set_ip(options_.host);
@@ -124,10 +124,33 @@ void RayletServer::ForwardFree(const ObjectStore::Holders& holders) {
   }
 }
 
+void RayletServer::WithJob(const std::string& job_id, JobFn then) {
+  {
+    absl::MutexLock lock(&jobs_mu_);
+    auto it = jobs_.find(job_id);
+    if (it != jobs_.end()) return then(it->second);
+  }
+  proto::GetJobRequest req;
+  req.set_job_id(job_id);
+  CallAsync(client_.queue(), gcs_.get(), &GcsStub::PrepareAsyncGetJob, std::move(req), 5000,
+            [this, job_id, then = std::move(then)](const absl::Status& s, proto::GetJobReply& reply) {
+              if (!s.ok()) {
+                return then(absl::Status(s.code(), absl::StrCat("cannot read job ", ShortHex(job_id),
+                                                                " from the GCS: ", s.message())));
+              }
+              {
+                absl::MutexLock lock(&jobs_mu_);
+                if (!finished_jobs_.contains(job_id)) jobs_[job_id] = reply.job();
+              }
+              then(reply.job());
+            });
+}
+
 void RayletServer::OnJobFinished(const std::string& job_id, const std::string& driver) {
   {
     absl::MutexLock lock(&jobs_mu_);
     finished_jobs_.insert(job_id);
+    jobs_.erase(job_id);
   }
   pool_->KillJob(job_id);
   // The driver's objects go with it (its workers' go as they exit).

@@ -13,9 +13,11 @@
 #include <grpcpp/grpcpp.h>
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <string>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
@@ -66,6 +68,10 @@ class RayletServer {
   // A job ended: no more task workers for it; its driver's objects go.
   void OnJobFinished(const std::string& job_id, const std::string& driver);
   bool JobFinished(const std::string& job_id);
+  // The job as its driver registered it at the GCS (the code it runs comes
+  // from there, never from a lease request), fetched once per job.
+  using JobFn = std::function<void(absl::StatusOr<proto::JobInfo>)>;
+  void WithJob(const std::string& job_id, JobFn then);
 
   RayletOptions options_;
   std::string node_id_;
@@ -85,6 +91,7 @@ class RayletServer {
   std::atomic<bool> stopping_{false};
   absl::Mutex jobs_mu_;
   absl::flat_hash_set<std::string> finished_jobs_ ABSL_GUARDED_BY(jobs_mu_);
+  absl::flat_hash_map<std::string, proto::JobInfo> jobs_ ABSL_GUARDED_BY(jobs_mu_);  // as the GCS has them
   int port_ = 0;
 };
 

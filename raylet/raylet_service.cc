@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/ids.h"
+#include "common/limits.h"
 #include "common/logging.h"
 #include "common/server_call.h"
 
@@ -9,7 +10,8 @@ namespace glint::raylet {
 
 grpc::ServerUnaryReactor* RayletServer::Service::RequestWorkerLease(Ctx* ctx, const proto::LeaseRequest* req,
                                                    proto::LeaseReply* reply) {
-  if (req->job().job_id().empty()) return FinishUnary(ctx, absl::InvalidArgumentError("a lease needs a job"));
+  if (req->job().job_id().size() != kIdSize) return FinishUnary(ctx, absl::InvalidArgumentError("a lease needs a job"));
+  if (auto s = CheckResources(req->resources()); !s.ok()) return FinishUnary(ctx, s);
   // Task leases only: a detached actor outlives its job and may restart.
   if (!req->for_actor() && r_->JobFinished(req->job().job_id())) {
     reply->mutable_error()->set_type(proto::SCHEDULING_FAILED);
@@ -17,9 +19,19 @@ grpc::ServerUnaryReactor* RayletServer::Service::RequestWorkerLease(Ctx* ctx, co
     return FinishUnary(ctx, absl::OkStatus());
   }
   auto* reactor = ctx->DefaultReactor();
-  r_->leases_->Request(*req, [reactor, reply](const proto::LeaseReply& r) {
-    *reply = r;
-    reactor->Finish(grpc::Status::OK);
+  // The worker runs the code the job registered, whatever the request says.
+  r_->WithJob(req->job().job_id(), [this, req, reply, reactor](absl::StatusOr<proto::JobInfo> job) {
+    if (!job.ok()) {
+      reply->mutable_error()->set_type(proto::SCHEDULING_FAILED);
+      reply->mutable_error()->set_message(std::string(job.status().message()));
+      return reactor->Finish(grpc::Status::OK);
+    }
+    proto::LeaseRequest registered = *req;
+    *registered.mutable_job() = *job;
+    r_->leases_->Request(registered, [reactor, reply](const proto::LeaseReply& r) {
+      *reply = r;
+      reactor->Finish(grpc::Status::OK);
+    });
   });
   return reactor;
 }
@@ -55,7 +67,9 @@ grpc::ServerUnaryReactor* RayletServer::Service::JobFinished(Ctx* ctx, const pro
 
 grpc::ServerUnaryReactor* RayletServer::Service::CreateObject(Ctx* ctx, const proto::CreateObjectRequest* req,
                                              proto::CreateObjectReply* reply) {
-  if (req->object_id().empty()) return FinishUnary(ctx, absl::InvalidArgumentError("an object needs an id"));
+  if (req->object_id().empty() || req->size() < 0) {
+    return FinishUnary(ctx, absl::InvalidArgumentError("an object needs an id and a size"));
+  }
   auto offset = r_->store_->Create(req->object_id(), req->size(),
                                    {req->owner(), req->owner_worker_id(), req->job_id()}, /*primary=*/true);
   if (!offset.ok()) return FinishUnary(ctx, offset.status());

@@ -1,11 +1,15 @@
 #include "raylet/worker_spawner.h"
 
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
+
+#include <unistd.h>
 
 #include <cstring>
 #include <map>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/ids.h"
@@ -26,8 +30,24 @@ std::string ProcessSpawner::LogPath(const std::string& worker_id) const {
   return options_.log_dir.empty() ? "" : absl::StrCat(options_.log_dir, "/worker-", ShortHex(worker_id), ".log");
 }
 
+absl::Status CheckCodePath(const std::string& path) {
+  struct stat st;
+  if (stat(path.c_str(), &st) != 0) {
+    return absl::NotFoundError(absl::StrCat("cannot load the job's code: ", path, " does not exist on this node"));
+  }
+  bool library = absl::EndsWith(path, ".so") || absl::StrContains(path, ".so.");
+  if (!S_ISREG(st.st_mode) || access(path.c_str(), library ? R_OK : X_OK) != 0) {
+    return absl::PermissionDeniedError(absl::StrCat("cannot load the job's code: ", path, " is not a regular ",
+                                                    library ? "readable library" : "executable file"));
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<pid_t> ProcessSpawner::Spawn(const std::string& worker_id, const proto::JobInfo& job) {
   const auto& o = options_;
+  for (const auto& path : job.code().paths()) {
+    if (auto s = CheckCodePath(path); !s.ok()) return s;
+  }
   std::map<std::string, std::string> env = {
       {"GLINT_GCS_ADDRESS", o.gcs_address},
       {"GLINT_RAYLET_ADDRESS", o.raylet_address},

@@ -35,6 +35,10 @@ class ProcessSpawner : public WorkerSpawner {
   const SpawnerOptions options_;
 };
 
+// A job's code path a worker may load: a regular file that is executable
+// (the job's program) or readable (a shared library, "*.so").
+absl::Status CheckCodePath(const std::string& path);
+
 // "exit code 3", "killed by signal 9 (Killed)", ...
 std::string DescribeExit(int wait_status);
 

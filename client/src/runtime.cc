@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "client/src/errors.h"
 #include "common/ids.h"
+#include "common/limits.h"
 #include "common/logging.h"
 #include "common/process.h"
 
@@ -35,7 +36,7 @@ absl::Status Runtime::Start() {
 absl::Status Runtime::StartServing() {
   service_ = std::make_unique<TaskExecutor::AsyncService>();
   int port = 0;
-  auto server = StartServer(options_.node_ip, 0, {service_.get()}, &port, &cq_);
+  auto server = StartServer(options_.node_ip, 0, {service_.get()}, kMaxCallMessageBytes, &port, &cq_);
   if (!server.ok()) return server.status();
   server_ = std::move(*server);
   // One queue for everything: requests to us, replies to our calls.
@@ -264,6 +265,8 @@ absl::StatusOr<proto::TaskSpec> Runtime::NewSpec(proto::TaskType type, const std
 
 absl::StatusOr<RefData> Runtime::SubmitTask(const std::string& function, std::vector<WireArg> args,
                                             const TaskOptions& opts) {
+  if (auto s = CheckResources(opts.resources); !s.ok()) return s;
+  if (auto s = CheckName("the task's name", opts.name); !s.ok()) return s;
   std::vector<RefData> held;
   auto spec = NewSpec(proto::NORMAL_TASK, function, args, held);
   if (!spec.ok()) return spec.status();
@@ -304,6 +307,12 @@ absl::StatusOr<std::string> Runtime::CreateActor(const std::string& factory, std
   spec->set_max_concurrency(opts.max_concurrency);
   for (auto& [name, limit] : opts.concurrency_groups) (*spec->mutable_concurrency_groups())[name] = limit;
   for (auto& [k, v] : opts.resources) (*spec->mutable_resources())[k] = v;
+  if (spec->ByteSizeLong() > kMaxControlMessageBytes / 2) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "the actor's creation arguments take ", spec->ByteSizeLong() >> 20, " MiB; they travel through the GCS, "
+        "which takes at most ", (kMaxControlMessageBytes / 2) >> 20, " MiB: pass large values as references "
+        "(glint::Put)"));
+  }
   proto::CreateActorRequest req;
   *req.mutable_creation_task() = std::move(*spec);
   req.set_name(opts.name);

@@ -5,6 +5,8 @@
 #include <glint/api.h>
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+
 #include <fstream>
 #include <map>
 #include <string>
@@ -158,6 +160,68 @@ TEST_F(AuthTest, EveryServerRefusesCallsWithoutTheRightTokenAndDoesNothing) {
   }
   EXPECT_EQ(after.jobs_size(), jobs.jobs_size());
   EXPECT_FALSE(FileExists(marker));
+}
+
+// A lease that names a program other than its job's registered code (asked
+// with the token: an authenticated client) still gets a worker of the job's
+// own code; an unknown job gets none; code that is no executable is refused.
+TEST_F(AuthTest, ARayletRunsOnlyTheCodeAJobRegistered) {
+  auto gcs = glint::MakeStub<glint::proto::GcsService>(cluster_->gcs_address());
+  auto raylet = glint::MakeStub<glint::proto::RayletService>(cluster_->head_raylet_address());
+  glint::proto::GetAllJobsReply jobs;
+  {
+    grpc::ClientContext ctx;
+    ASSERT_TRUE(gcs->GetAllJobs(&ctx, {}, &jobs).ok());
+  }
+  std::string mine;
+  for (auto& j : jobs.jobs()) {
+    if (j.driver_pid() == getpid() && !j.finished()) mine = j.job_id();
+  }
+  ASSERT_FALSE(mine.empty());
+  const std::string marker = TempDir() + "/ran";
+  const std::string script = TempDir() + "/attack.sh";
+  std::ofstream(script) << "#!/bin/sh\ntouch " << marker << "\n";
+  chmod(script.c_str(), 0755);
+  auto lease = [&](const std::string& job_id, const std::string& path) {
+    glint::proto::LeaseRequest req;
+    req.mutable_job()->set_job_id(job_id);
+    req.mutable_job()->mutable_code()->add_paths(path);
+    (*req.mutable_resources())["CPU"] = 1;
+    grpc::ClientContext ctx;
+    glint::SetDeadlineMs(&ctx, 30000);
+    glint::proto::LeaseReply reply;
+    EXPECT_TRUE(raylet->RequestWorkerLease(&ctx, req, &reply).ok());
+    return reply;
+  };
+  auto granted = lease(mine, script);
+  ASSERT_TRUE(granted.has_worker()) << granted.error().message();
+  {
+    glint::proto::ReturnWorkerRequest ret;
+    ret.set_lease_id(granted.lease_id());
+    grpc::ClientContext ctx;
+    glint::proto::ReturnWorkerReply r;
+    EXPECT_TRUE(raylet->ReturnWorker(&ctx, ret, &r).ok());
+  }
+  EXPECT_FALSE(FileExists(marker)) << "the lease's own code path was run";
+  auto unknown = lease(glint::NewAuthToken().substr(0, 16), script);
+  EXPECT_FALSE(unknown.has_worker());
+  EXPECT_NE(unknown.error().message().find("cannot read job"), std::string::npos) << unknown.error().message();
+  EXPECT_FALSE(FileExists(marker));
+  // A job registered (with the token) naming a file that is no program.
+  const std::string text = TempDir() + "/notes.txt";
+  std::ofstream(text) << "not a program\n";
+  glint::proto::RegisterJobRequest reg;
+  reg.mutable_job()->mutable_code()->add_paths(text);
+  glint::proto::RegisterJobReply job;
+  {
+    grpc::ClientContext ctx;
+    ASSERT_TRUE(gcs->RegisterJob(&ctx, reg, &job).ok());
+  }
+  auto refused = lease(job.job_id(), script);
+  EXPECT_FALSE(refused.has_worker());
+  EXPECT_EQ(refused.error().type(), glint::proto::CODE_LOAD_FAILED);
+  EXPECT_NE(refused.error().message().find("is not a regular executable"), std::string::npos)
+      << refused.error().message();
 }
 
 TEST_F(AuthTest, TheCliFindsTheTokenHereAndPrintsIt) {

@@ -79,6 +79,22 @@ grpc::Status RawCall(const std::string& target, const std::string& method, const
   return done.get_future().get();
 }
 
+TEST_F(TwoNodeTest, OversizedMessagesAreRefusedAndTheDaemonsStaySmall) {
+  const std::string big(24 << 20, 'x');  // past what a control message may be
+  int64_t gcs_before = glint::testing::RssOf(cluster_->gcs_pid());
+  int64_t raylet_before = glint::testing::RssOf(cluster_->head_raylet_pid());
+  for (int i = 0; i < 8; ++i) {
+    EXPECT_EQ(RawCall(cluster_->gcs_address(), "/glint.proto.GcsService/RegisterJob", big).error_code(),
+              grpc::StatusCode::RESOURCE_EXHAUSTED);
+    EXPECT_EQ(RawCall(cluster_->head_raylet_address(), "/glint.proto.RayletService/CreateObject", big).error_code(),
+              grpc::StatusCode::RESOURCE_EXHAUSTED);
+  }
+  EXPECT_LT(glint::testing::RssOf(cluster_->gcs_pid()) - gcs_before, 64 << 20);
+  EXPECT_LT(glint::testing::RssOf(cluster_->head_raylet_pid()) - raylet_before, 64 << 20);
+  // And they still serve.
+  EXPECT_EQ(glint::Task(Plus).Remote(1, 2).Get(), 3);
+}
+
 TEST_F(TwoNodeTest, MalformedRequestsGetErrorsAndDaemonsStayUp) {
   const std::string gcs = cluster_->gcs_address();
   const std::string raylet = cluster_->head_raylet_address();

@@ -55,6 +55,8 @@ class TestCluster {
   // The cluster token (drivers on this machine also find it in the session).
   const std::string& auth_token() const { return token_; }
   const std::string& head_raylet_address() const { return daemons_[1].address; }
+  pid_t gcs_pid() const { return daemons_[0].pid; }
+  pid_t head_raylet_pid() const { return daemons_[1].pid; }
 
  private:
   // Starts a raylet (and a GCS when `gcs` is empty); they exit with this process.
@@ -133,6 +135,18 @@ inline std::string RunCommand(const std::string& cmd, int* status) {
 }
 
 inline void Touch(const std::string& path) { std::ofstream(path) << "x"; }
+
+// A process's resident memory in bytes (0 if it is gone).
+inline int64_t RssOf(pid_t pid) {
+  std::ifstream f("/proc/" + std::to_string(pid) + "/status");
+  std::string key;
+  int64_t kb = 0;
+  while (f >> key) {
+    if (key == "VmRSS:" && f >> kb) return kb << 10;
+    f.ignore(1 << 20, '\n');
+  }
+  return 0;
+}
 
 // A fresh temporary directory.
 inline std::string TempDir() {

@@ -25,6 +25,10 @@ class PushStream {
       absl::MutexLock lock(&mu_);
       call->reply.set_task_id(call->req.task().task_id());
       queued_.add_replies()->Swap(&call->reply);
+      // A reply that waits is counted (a lone one goes out at once, uncounted).
+      if (queued_.replies_size() > 1 || writing_) {
+        queued_bytes_ += static_cast<int64_t>(queued_.replies(queued_.replies_size() - 1).ByteSizeLong());
+      }
       --calls_;
       WriteLocked();
       done = Settle();
@@ -110,15 +114,31 @@ class PushStream {
     if (writing_ || queued_.replies_size() == 0) return;
     if (broken_ || finishing_) {  // nobody to read them
       queued_.Clear();
+      queued_bytes_ = 0;
       return;
     }
     writing_ = true;
     ++ops_;
     grpc::ByteBuffer bytes;
     bool own = false;
-    (void)grpc::SerializationTraits<proto::PushTaskReplyBatch>::Serialize(queued_, &bytes, &own);
+    if (queued_bytes_ <= kBatchBytes) {
+      (void)grpc::SerializationTraits<proto::PushTaskReplyBatch>::Serialize(queued_, &bytes, &own);
+      queued_.Clear();
+      queued_bytes_ = 0;
+    } else {  // too much for one message: the first kBatchBytes' worth now, the rest next
+      int n = 0;
+      int64_t taken = 0;
+      while (n < queued_.replies_size() && (n == 0 || taken < kBatchBytes)) {
+        taken += static_cast<int64_t>(queued_.replies(n++).ByteSizeLong());
+      }
+      proto::PushTaskReplyBatch part;
+      part.mutable_replies()->Reserve(n);
+      for (int i = 0; i < n; ++i) part.add_replies()->Swap(queued_.mutable_replies(i));
+      queued_.mutable_replies()->DeleteSubrange(0, n);
+      queued_bytes_ -= taken;
+      (void)grpc::SerializationTraits<proto::PushTaskReplyBatch>::Serialize(part, &bytes, &own);
+    }
     rw_.Write(bytes, &write_tag_);  // takes its own reference to the bytes
-    queued_.Clear();
   }
   // Starts the Finish once nothing is left to answer; true once the stream
   // is over and nothing refers to it any more.
@@ -151,6 +171,7 @@ class PushStream {
   proto::PushTaskBatch batch_;  // ... parsed
   absl::Mutex mu_;
   proto::PushTaskReplyBatch queued_ ABSL_GUARDED_BY(mu_);  // replies not written yet
+  int64_t queued_bytes_ ABSL_GUARDED_BY(mu_) = 0;          // their size (when more than one waits)
   int ops_ ABSL_GUARDED_BY(mu_) = 0;                       // events outstanding
   int calls_ ABSL_GUARDED_BY(mu_) = 0;                     // admitted, not answered
   bool reading_ ABSL_GUARDED_BY(mu_) = false;

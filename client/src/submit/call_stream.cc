@@ -5,8 +5,8 @@
 
 namespace glint::internal {
 namespace {
-// Calls in one message at most: a call's inline arguments stay under the
-// inline limit (larger ones go to the object store), so this bounds a message.
+// Calls in one message at most; a message also stops growing at kBatchBytes
+// (a lone call goes alone whatever its size).
 constexpr int kMaxBatch = 256;
 }  // namespace
 
@@ -54,9 +54,11 @@ void CallStream::WriteLocked() {
   // The message borrows the queued specs: Write serializes it before it
   // returns, and sent_ keeps them for the replies (or a retry).
   auto* tasks = out_.mutable_tasks();
-  for (int n = 0; n < kMaxBatch && !queued_.empty(); ++n) {
+  int64_t bytes = 0;
+  for (int n = 0; n < kMaxBatch && !queued_.empty() && bytes < kBatchBytes; ++n) {
     auto t = std::move(queued_.front());
     queued_.pop_front();
+    if (!queued_.empty()) bytes += static_cast<int64_t>(t->ByteSizeLong());  // a lone call needs no count
     tasks->AddAllocated(t.get());
     std::string id = t->task_id();
     sent_[std::move(id)] = std::move(t);

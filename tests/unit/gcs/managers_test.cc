@@ -1,5 +1,9 @@
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <functional>
+#include <limits>
+
 #include "common/ids.h"
 #include "gcs/actor_manager.h"
 #include "gcs/job_manager.h"
@@ -74,6 +78,34 @@ TEST(JobManagerTest, AnonymousNamespaceAndFinishOnce) {
   EXPECT_EQ(finished, 1);
   EXPECT_FALSE(jobs.Finish("nope", 12));
   EXPECT_TRUE(jobs.Get(a.job_id())->finished());
+}
+
+TEST(JobManagerTest, ARequestCannotChooseOrTakeOverAJobId) {
+  InMemoryStore store;
+  JobManager jobs(&store);
+  auto a = jobs.Register({}, 1);
+  proto::JobInfo copycat;
+  copycat.set_job_id(a.job_id());
+  copycat.mutable_code()->add_paths("/tmp/elsewhere");
+  auto b = jobs.Register(copycat, 2);
+  EXPECT_NE(b.job_id(), a.job_id());
+  EXPECT_EQ(jobs.Get(a.job_id())->code().paths_size(), 0) << "the first job is untouched";
+}
+
+TEST(JobManagerTest, AJobWhoseDriverNeverKeepsItAliveEnds) {
+  InMemoryStore store;
+  JobManager jobs(&store);
+  auto kept = jobs.Register({}, 1000);
+  auto ghost = jobs.Register({}, 1000);
+  auto done = jobs.Register({}, 1000);
+  jobs.MarkDriverAlive(kept.job_id());
+  jobs.Finish(done.job_id(), 1500);
+  jobs.FinishUnproven(20000, 30000);
+  EXPECT_FALSE(jobs.Get(ghost.job_id())->finished()) << "within the grace period";
+  jobs.FinishUnproven(31001, 30000);
+  EXPECT_TRUE(jobs.Get(ghost.job_id())->finished());
+  EXPECT_FALSE(jobs.Get(kept.job_id())->finished());
+  EXPECT_EQ(jobs.Get(done.job_id())->end_time_ms(), 1500) << "finished once";
 }
 
 class ActorManagerTest : public ::testing::Test {
@@ -230,6 +262,33 @@ TEST_F(ActorManagerTest, UnknownJobIsRejected) {
   auto bad = Request();
   bad.mutable_creation_task()->set_actor_id("short");
   EXPECT_EQ(actors_.Create(bad).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(ActorManagerTest, OutOfBoundsRequestsAreRefusedAndLeaveNothing) {
+  std::vector<std::function<void(proto::CreateActorRequest&)>> spoil = {
+      [](auto& r) { r.set_name(std::string(10000, 'n')); },
+      [](auto& r) { r.set_ray_namespace(std::string("a\0b", 3)); },
+      [](auto& r) { (*r.mutable_creation_task()->mutable_resources())["CPU"] = std::nan(""); },
+      [](auto& r) { (*r.mutable_creation_task()->mutable_resources())["CPU"] = -1; },
+      [](auto& r) { (*r.mutable_creation_task()->mutable_resources())["GPU"] = std::numeric_limits<double>::infinity(); },
+      [](auto& r) {
+        for (int i = 0; i < 100; ++i) (*r.mutable_creation_task()->mutable_resources())["r" + std::to_string(i)] = 1;
+      },
+      [](auto& r) { r.set_max_restarts(-5); },
+      [](auto& r) { (*r.mutable_creation_task()->mutable_concurrency_groups())["io"] = 0; },
+      [](auto& r) { r.mutable_creation_task()->set_max_concurrency(-1); },
+      [](auto& r) { r.mutable_creation_task()->set_function_name(std::string(5000, 'f')); },
+  };
+  for (size_t i = 0; i < spoil.size(); ++i) {
+    auto r = Request();
+    r.set_name("spoiled");
+    spoil[i](r);
+    EXPECT_EQ(actors_.Create(r).status().code(), absl::StatusCode::kInvalidArgument) << "case " << i;
+  }
+  EXPECT_TRUE(cluster_.leases.empty()) << "nothing was scheduled";
+  auto fine = Request();
+  fine.set_name("spoiled");
+  EXPECT_TRUE(actors_.Create(fine).ok()) << "no name was claimed by a refused request";
 }
 
 }  // namespace

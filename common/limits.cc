@@ -1,0 +1,90 @@
+#include "common/limits.h"
+
+#include <cmath>
+
+#include "absl/strings/str_cat.h"
+
+namespace glint {
+namespace {
+
+template <typename Map>
+absl::Status CheckResourceMap(const Map& resources) {
+  if (static_cast<int>(resources.size()) > kMaxResources) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(resources.size(), " resources in one set; at most ", kMaxResources, " may be named"));
+  }
+  for (const auto& [name, amount] : resources) {
+    if (auto s = CheckName("a resource name", name, /*may_be_empty=*/false); !s.ok()) return s;
+    if (!std::isfinite(amount) || amount < 0 || amount > kMaxResourceAmount) {
+      return absl::InvalidArgumentError(absl::StrCat("resource '", name, "' asks for ", amount,
+                                                     "; an amount is a number from 0 to ", kMaxResourceAmount));
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status CheckName(absl::string_view what, absl::string_view name, bool may_be_empty) {
+  if (name.empty() && !may_be_empty) return absl::InvalidArgumentError(absl::StrCat(what, " is empty"));
+  if (name.size() > kMaxNameBytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, " is ", name.size(), " bytes long; at most ", kMaxNameBytes, " are allowed"));
+  }
+  if (name.find('\0') != absl::string_view::npos) {
+    return absl::InvalidArgumentError(absl::StrCat(what, " holds a NUL byte"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckResources(const google::protobuf::Map<std::string, double>& resources) {
+  return CheckResourceMap(resources);
+}
+
+absl::Status CheckResources(const std::map<std::string, double>& resources) { return CheckResourceMap(resources); }
+
+absl::Status CheckJob(const proto::JobInfo& job) {
+  if (auto s = CheckName("the namespace", job.ray_namespace()); !s.ok()) return s;
+  if (job.code().paths_size() > kMaxCodePaths) {
+    return absl::InvalidArgumentError(absl::StrCat("a job names at most ", kMaxCodePaths, " code paths"));
+  }
+  for (const auto& p : job.code().paths()) {
+    if (p.empty() || p.size() > kMaxPathBytes || p.find('\0') != std::string::npos) {
+      return absl::InvalidArgumentError("a job's code path is empty, too long or holds a NUL byte");
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckBudget(absl::string_view what, int64_t n) {
+  if (n < -1) return absl::InvalidArgumentError(absl::StrCat(what, " is ", n, "; it is -1 (no limit) or more"));
+  return absl::OkStatus();
+}
+
+absl::Status CheckTask(const proto::TaskSpec& task) {
+  if (task.function_name().empty() || task.function_name().size() > kMaxFunctionBytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("a task's function name is empty or longer than ", kMaxFunctionBytes, " bytes"));
+  }
+  if (auto s = CheckName("the task's name", task.name()); !s.ok()) return s;
+  if (auto s = CheckResources(task.resources()); !s.ok()) return s;
+  if (auto s = CheckBudget("max_retries", task.max_retries()); !s.ok()) return s;
+  if (task.max_concurrency() < 0 || task.max_concurrency() > kMaxConcurrency) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("max_concurrency is ", task.max_concurrency(), "; it is 0 (the default) to ", kMaxConcurrency));
+  }
+  if (task.concurrency_groups_size() > kMaxConcurrencyGroups) {
+    return absl::InvalidArgumentError(absl::StrCat("an actor has at most ", kMaxConcurrencyGroups,
+                                                   " concurrency groups"));
+  }
+  for (const auto& [group, limit] : task.concurrency_groups()) {
+    if (auto s = CheckName("a concurrency group's name", group, /*may_be_empty=*/false); !s.ok()) return s;
+    if (limit < 1 || limit > kMaxConcurrency) {
+      return absl::InvalidArgumentError(absl::StrCat("concurrency group '", group, "' has a limit of ", limit,
+                                                     "; it is 1 to ", kMaxConcurrency));
+    }
+  }
+  return CheckName("the concurrency group", task.concurrency_group());
+}
+
+}  // namespace glint

@@ -1,0 +1,41 @@
+// What a request may carry: the bounds every Glint server checks where a
+// request comes in (the GCS's and the raylets' handlers) and libglint checks
+// before it sends one, so a client's mistake or malice gets a clear
+// INVALID_ARGUMENT and never a daemon holding what it should not.
+#pragma once
+#include <google/protobuf/map.h>
+
+#include <cstddef>
+#include <map>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "proto/common.pb.h"
+
+namespace glint {
+
+constexpr size_t kMaxNameBytes = 256;       // actor, task, class and resource names; namespaces
+constexpr size_t kMaxFunctionBytes = 1024;  // a remote function's or method's registered name
+constexpr size_t kMaxPathBytes = 4096;      // a code path
+constexpr int kMaxCodePaths = 64;
+constexpr int kMaxResources = 64;           // entries in one resource set
+constexpr double kMaxResourceAmount = 1e9;
+constexpr int kMaxConcurrency = 100000;     // an actor's calls at once, or a group's
+constexpr int kMaxConcurrencyGroups = 64;
+
+// A name that is not empty unless `may_be_empty`, within kMaxNameBytes and
+// without NUL bytes; `what` names it in the error.
+absl::Status CheckName(absl::string_view what, absl::string_view name, bool may_be_empty = true);
+// At most kMaxResources entries, named by CheckName, each amount finite and
+// within [0, kMaxResourceAmount].
+absl::Status CheckResources(const google::protobuf::Map<std::string, double>& resources);
+absl::Status CheckResources(const std::map<std::string, double>& resources);
+// A job as a driver registers it: its namespace and code paths.
+absl::Status CheckJob(const proto::JobInfo& job);
+// A task's function, name, resources, retries and concurrency settings.
+absl::Status CheckTask(const proto::TaskSpec& task);
+// A retry or restart budget: -1 (forever) or more.
+absl::Status CheckBudget(absl::string_view what, int64_t n);
+
+}  // namespace glint
