@@ -144,6 +144,10 @@ int Start(const Args& a) {
   o.host = a.Get("host", "127.0.0.1");
   o.gcs_address = head ? "" : a.Get("address");
   o.gcs_port = std::stoi(a.Get("port", "6380"));
+  if (o.gcs_port < 0 || o.gcs_port > 65535) {
+    std::cerr << "glint start: --port " << o.gcs_port << " is not a port (0 to 65535; 0 picks a free one)\n";
+    return 2;
+  }
   o.num_cpus = std::stod(a.Get("num_cpus", "-1"));
   o.num_gpus = std::stod(a.Get("num_gpus", "0"));
   o.resources_json = a.Get("resources");

@@ -6,6 +6,8 @@
 #include "absl/strings/str_cat.h"
 #include "common/auth.h"
 
+#include <grpcpp/resource_quota.h>
+
 namespace glint {
 
 grpc::Status ToGrpc(const absl::Status& s) {
@@ -64,13 +66,22 @@ void SetDeadlineMs(grpc::ClientContext* ctx, int64_t ms) {
 }
 
 absl::StatusOr<std::unique_ptr<grpc::Server>> StartServer(
-    const std::string& host, int port, const std::vector<grpc::Service*>& services, int max_message_bytes,
+    const std::string& host, int port, const std::vector<grpc::Service*>& services, const ServerLimits& limits,
     int* bound_port, std::unique_ptr<grpc::ServerCompletionQueue>* cq) {
+  if (port < 0 || port > 65535) {
+    return absl::InvalidArgumentError(absl::StrCat("port ", port, " is not a port (0 to 65535; 0 picks a free one)"));
+  }
   auto creds = ServerCredentialsFor(host);
   if (!creds.ok()) return creds.status();
   grpc::ServerBuilder builder;
   builder.AddListeningPort(absl::StrCat(host, ":", port), *creds, bound_port);
-  builder.SetMaxReceiveMessageSize(max_message_bytes);
+  builder.SetMaxReceiveMessageSize(limits.max_message_bytes);
+  // gRPC (1.51) checks a message's size only once all of it is in, so the
+  // memory its transport may hold is bounded too: past this a stream is
+  // reset (RESOURCE_EXHAUSTED at the caller) before it grows further.
+  grpc::ResourceQuota quota("glint-server");
+  quota.Resize(static_cast<size_t>(limits.memory_bytes));
+  builder.SetResourceQuota(quota);
   builder.SetMaxSendMessageSize(-1);  // the receiving end bounds what it takes
   for (auto* s : services) builder.RegisterService(s);
   if (cq) *cq = builder.AddCompletionQueue();

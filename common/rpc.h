@@ -67,22 +67,32 @@ class StubCache {
 // Sets a deadline `ms` from now.
 void SetDeadlineMs(grpc::ClientContext* ctx, int64_t ms);
 
-// The largest message a server takes: the GCS and raylets carry control
-// messages (a value travels through the object store in chunks, never as
-// one message); a worker or driver takes batches of calls, whose inline
-// values are each under the inline threshold (at most 8 MiB). A larger
-// message is refused before it is read.
-constexpr int kMaxControlMessageBytes = 16 << 20;
-constexpr int kMaxCallMessageBytes = 256 << 20;
+// What a server takes: messages of at most `max_message_bytes`, and at most
+// `memory_bytes` held by its transport at once (gRPC checks a message's size
+// only once all of it is in; the memory bound stops a larger one before).
+struct ServerLimits {
+  int max_message_bytes;
+  int64_t memory_bytes;
+};
+// The GCS and raylets carry control messages (a value travels through the
+// object store in 4 MiB chunks, never as one message); raylets also serve
+// chunks to the nodes pulling them. A worker or driver takes batches of
+// calls, whose inline values are each under the inline threshold (at most
+// 8 MiB).
+constexpr ServerLimits kGcsLimits{16 << 20, int64_t{64} << 20};
+constexpr ServerLimits kRayletLimits{16 << 20, int64_t{128} << 20};
+constexpr ServerLimits kWorkerLimits{256 << 20, int64_t{512} << 20};
+constexpr int kMaxControlMessageBytes = kGcsLimits.max_message_bytes;
+constexpr int kMaxCallMessageBytes = kWorkerLimits.max_message_bytes;
 // A batch of calls or replies on a stream stops growing at this size.
 constexpr int64_t kBatchBytes = 4 << 20;
 
-// Builds and starts a server with `services` on host:port (port 0 picks a free
-// port) taking messages of up to `max_message_bytes`; returns the server and
-// the bound port in *bound_port. With `cq`, also makes a completion queue for
-// the services' async methods.
+// Builds and starts a server with `services` on host:port (port 0 picks a
+// free port) within `limits`; returns the server and the bound port in
+// *bound_port. With `cq`, also makes a completion queue for the services'
+// async methods.
 absl::StatusOr<std::unique_ptr<grpc::Server>> StartServer(
-    const std::string& host, int port, const std::vector<grpc::Service*>& services, int max_message_bytes,
+    const std::string& host, int port, const std::vector<grpc::Service*>& services, const ServerLimits& limits,
     int* bound_port, std::unique_ptr<grpc::ServerCompletionQueue>* cq = nullptr);
 
 // Wall-clock milliseconds since the epoch.

@@ -200,7 +200,7 @@ GcsServer::~GcsServer() { Stop(); }
 
 absl::Status GcsServer::Start() {
   service_ = std::make_unique<Service>(this);
-  auto server = StartServer(options_.host, options_.port, {service_.get()}, kMaxControlMessageBytes, &port_);
+  auto server = StartServer(options_.host, options_.port, {service_.get()}, kGcsLimits, &port_);
   if (!server.ok()) return server.status();
   server_ = std::move(*server);
   ticker_.Start("glint-gcs-tick", absl::Milliseconds(100), [this] {

@@ -19,7 +19,7 @@ absl::Status RayletServer::Start() {
   store_ = std::make_unique<ObjectStore>(options_.store);
   if (auto s = store_->Init(); !s.ok()) return s;
   service_ = std::make_unique<Service>(this);
-  auto server = StartServer(options_.host, options_.port, {service_.get()}, kMaxControlMessageBytes, &port_);
+  auto server = StartServer(options_.host, options_.port, {service_.get()}, kRayletLimits, &port_);
   if (!server.ok()) return server.status();
   server_ = std::move(*server);
   address_.set_ip(options_.host);

@@ -36,7 +36,7 @@ absl::Status Runtime::Start() {
 absl::Status Runtime::StartServing() {
   service_ = std::make_unique<TaskExecutor::AsyncService>();
   int port = 0;
-  auto server = StartServer(options_.node_ip, 0, {service_.get()}, kMaxCallMessageBytes, &port, &cq_);
+  auto server = StartServer(options_.node_ip, 0, {service_.get()}, kWorkerLimits, &port, &cq_);
   if (!server.ok()) return server.status();
   server_ = std::move(*server);
   // One queue for everything: requests to us, replies to our calls.

@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <fstream>
 #include <functional>
@@ -147,6 +148,31 @@ inline int64_t RssOf(pid_t pid) {
   }
   return 0;
 }
+
+// The highest resident memory a process reaches while this lives (sampled
+// every few milliseconds).
+class PeakRss {
+ public:
+  explicit PeakRss(pid_t pid) : pid_(pid), thread_([this] {
+    while (!stop_) {
+      int64_t now = RssOf(pid_);
+      if (now > peak_) peak_ = now;
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+  }) {}
+  ~PeakRss() { Stop(); }
+  int64_t Stop() {
+    stop_ = true;
+    if (thread_.joinable()) thread_.join();
+    return peak_;
+  }
+
+ private:
+  pid_t pid_;
+  std::atomic<bool> stop_{false};
+  std::atomic<int64_t> peak_{0};
+  std::thread thread_;
+};
 
 // A fresh temporary directory.
 inline std::string TempDir() {

@@ -13,6 +13,7 @@
 #include "common/gate.h"
 #include "common/launcher.h"
 #include "common/resources.h"
+#include "common/rpc.h"
 #include "common/ticker.h"
 
 namespace glint {
@@ -109,6 +110,16 @@ TEST(AuthTest, TheNewestSessionOfAClusterGivesItsToken) {
   EXPECT_EQ(LocalClusterToken("127.0.0.1:7000"), "new");
   EXPECT_EQ(LocalClusterToken("127.0.0.1:7002"), "");
   unsetenv("GLINT_TMPDIR");
+}
+
+TEST(RpcTest, APortOutsideTheRangeIsRefusedNotWrapped) {
+  int bound = 0;
+  auto s = StartServer("127.0.0.1", 99999, {}, kGcsLimits, &bound);
+  EXPECT_EQ(s.status().code(), absl::StatusCode::kInvalidArgument) << "99999 would have become 34463";
+  EXPECT_EQ(StartServer("127.0.0.1", -1, {}, kGcsLimits, &bound).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_FALSE(ParseAddress("127.0.0.1:65536").ok());
+  EXPECT_TRUE(ParseAddress("127.0.0.1:65535").ok());
 }
 
 TEST(AuthTest, OnlyLoopbackServesWithAuthenticationUntilTls) {
