@@ -10,7 +10,9 @@
 //   glint get-auth-token [--address HOST:PORT]
 // Every command takes --auth-token TOKEN or --auth-token-file FILE (else
 // $GLINT_AUTH_TOKEN, else the token a session on this machine recorded);
-// `glint start --head --auth=disabled` starts a cluster without one.
+// `glint start --head --auth=disabled` starts a cluster without one. With
+// --tls-cert, --tls-key and --tls-ca (PEM files; --tls-mutual to require
+// client certificates) every connection uses TLS.
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -33,6 +35,7 @@
 #include "common/auth.h"
 #include "common/ids.h"
 #include "common/launcher.h"
+#include "common/session.h"
 #include "common/process.h"
 #include "common/resources.h"
 #include "common/rpc.h"
@@ -54,7 +57,7 @@ struct Args {
 };
 
 Args Parse(int argc, char** argv) {
-  static const std::vector<std::string> kBool = {"head", "all", "help", "no_object_spilling"};
+  static const std::vector<std::string> kBool = {"head", "all", "help", "no_object_spilling", "tls_mutual"};
   Args a;
   for (int i = 1; i < argc; ++i) {
     std::string s = argv[i];
@@ -88,7 +91,9 @@ int Usage() {
                "  glint list actors|nodes|jobs [--namespace NS] [--all] [--address HOST:PORT]\n"
                "  glint kill-actor NAME [--namespace NS] [--address HOST:PORT]\n"
                "  glint get-auth-token [--address HOST:PORT]\n"
-               "every command: [--auth-token TOKEN | --auth-token-file FILE]; glint start --head: [--auth=disabled]\n";
+               "every command: [--auth-token TOKEN | --auth-token-file FILE]; glint start --head: [--auth=disabled]\n"
+               "every command, for a cluster with TLS: --tls-cert FILE --tls-key FILE --tls-ca FILE [--tls-mutual]\n"
+               "      [--tls-server-name NAME]\n";
   return 2;
 }
 
@@ -120,18 +125,21 @@ std::string GcsAddress(const Args& a) {
   return ReadFile(Latest() + "/gcs_address");
 }
 
-// The cluster token for talking to the cluster at `gcs`: --auth-token,
+// How to talk to the cluster at `gcs`: the token from --auth-token,
 // --auth-token-file, $GLINT_AUTH_TOKEN, or what a session on this machine
-// recorded for that cluster ("" if none: the cluster must then run open).
-std::string Token(const Args& a, const std::string& gcs) {
-  if (a.Has("auth_token")) return a.Get("auth_token");
+// recorded for that cluster ("" if none: the cluster must then run open);
+// TLS from --tls-cert/--tls-key/--tls-ca, $GLINT_TLS_*, or the session.
+glint::AuthOptions Auth(const Args& a, const std::string& gcs) {
+  glint::AuthOptions auth;
+  if (a.Has("auth_token")) auth.token = a.Get("auth_token");
   if (a.Has("auth_token_file")) {
     auto t = glint::ReadTokenFile(a.Get("auth_token_file"));
     if (!t.ok()) throw std::runtime_error(std::string(t.status().message()));
-    return *t;
+    auth.token = *t;
   }
-  if (const char* e = getenv("GLINT_AUTH_TOKEN"); e && *e) return e;
-  return gcs.empty() ? "" : glint::LocalClusterToken(gcs);
+  auth.tls = glint::TlsFiles{a.Get("tls_cert"), a.Get("tls_key"), a.Get("tls_ca"), a.Has("tls_mutual"),
+                             a.Get("tls_server_name")};
+  return glint::ResolveAuth(auth, gcs);
 }
 
 int Start(const Args& a) {
@@ -162,9 +170,10 @@ int Start(const Args& a) {
   } else if (a.Get("auth", "token") != "token") {
     std::cerr << "glint start: --auth takes 'token' (the default) or 'disabled'\n";
     return 2;
-  } else {
-    o.auth_token = Token(a, o.gcs_address);
   }
+  glint::AuthOptions auth = Auth(a, o.gcs_address);
+  if (!o.auth_disabled) o.auth_token = auth.token;
+  o.tls = auth.tls;
   // A worker node on the same machine joins the head's session directory.
   std::string latest = ReadFile(Latest() + "/gcs_address");
   absl::StatusOr<std::string> dir;
@@ -269,13 +278,16 @@ std::optional<Gcs> Connect(const Args& a) {
     std::cerr << "no cluster address: start one with 'glint start --head' or pass --address\n";
     return std::nullopt;
   }
-  glint::SetClusterAuth({Token(a, address)});
+  if (auto s = glint::SetClusterAuth(Auth(a, address)); !s.ok()) {
+    std::cerr << s.message() << "\n";
+    return std::nullopt;
+  }
   return Gcs{glint::MakeStub<glint::proto::GcsService>(address), address};
 }
 
 int GetAuthToken(const Args& a) {
   std::string address = GcsAddress(a);
-  std::string token = Token(a, address);
+  std::string token = Auth(a, address).token;
   if (token.empty()) {
     std::cerr << "glint get-auth-token: no token recorded for the cluster at " << (address.empty() ? "?" : address)
               << " on this machine (was it started with --auth=disabled, or on another host?)\n";

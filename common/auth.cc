@@ -68,63 +68,130 @@ class TokenChecker final : public grpc::AuthMetadataProcessor {
   const std::string expected_;
 };
 
+// The process's settings, with the TLS files' contents.
+struct Settings {
+  AuthOptions options;
+  TlsPem pem;
+};
+
 absl::Mutex g_mu;
-AuthOptions g_auth ABSL_GUARDED_BY(g_mu);
+Settings g_settings ABSL_GUARDED_BY(g_mu);
+
+Settings Current() {
+  absl::MutexLock lock(&g_mu);
+  return g_settings;
+}
+
+std::shared_ptr<grpc::CallCredentials> TokenCredentials(const std::string& token, grpc_security_level level) {
+  return grpc::experimental::MetadataCredentialsFromPlugin(std::make_unique<TokenPlugin>(token), level);
+}
 
 }  // namespace
 
-void SetClusterAuth(AuthOptions options) {
+absl::Status SetClusterAuth(AuthOptions options) {
+  Settings next;
+  if (options.tls.enabled()) {
+    auto pem = LoadTls(options.tls);
+    if (!pem.ok()) return pem.status();
+    if (options.tls.mutual && pem->cert.empty()) {
+      return absl::InvalidArgumentError("a cluster with mutual TLS needs this process's certificate and key too");
+    }
+    next.pem = *std::move(pem);
+  }
+  next.options = std::move(options);
   {
     absl::MutexLock lock(&g_mu);
-    if (g_auth.token == options.token) return;
-    g_auth = std::move(options);
+    if (g_settings.options.token == next.options.token && g_settings.options.tls == next.options.tls &&
+        g_settings.pem.cert == next.pem.cert && g_settings.pem.key == next.pem.key &&
+        g_settings.pem.ca == next.pem.ca) {
+      return absl::OkStatus();
+    }
+    g_settings = std::move(next);
   }
   ChannelPool::Default().Clear();  // channels carry the credentials they were made with
+  return absl::OkStatus();
 }
 
 bool AuthEnabled() {
   absl::MutexLock lock(&g_mu);
-  return !g_auth.token.empty();
+  return !g_settings.options.token.empty();
+}
+
+bool TlsEnabled() {
+  absl::MutexLock lock(&g_mu);
+  return g_settings.options.tls.enabled();
 }
 
 bool IsLoopback(const std::string& host) {
   return absl::StartsWith(host, "127.") || host == "localhost" || host == "::1" || host == "[::1]";
 }
 
-absl::Status CheckAuthServable(const std::string& host) {
-  if (IsLoopback(host)) return absl::OkStatus();
+absl::Status CheckAuthServable(const std::string& host, bool tls) {
+  if (tls || IsLoopback(host)) return absl::OkStatus();
   return absl::FailedPreconditionError(absl::StrCat(
       "a node reachable from other hosts (", host,
-      ") would send the cluster token in clear text, and Glint has no TLS yet: with authentication on, run "
-      "it on 127.0.0.1, or start the cluster with --auth=disabled on a network you trust"));
+      ") would send the cluster token in clear text: with authentication on, give it TLS (--tls-cert, --tls-key, "
+      "--tls-ca), or run it on 127.0.0.1, or start the cluster with --auth=disabled on a network you trust"));
 }
 
-std::shared_ptr<grpc::ChannelCredentials> ChannelCredentialsFor(const std::string& target) {
-  std::string token;
-  {
-    absl::MutexLock lock(&g_mu);
-    token = g_auth.token;
+std::shared_ptr<grpc::ChannelCredentials> ChannelCredentialsFor(const std::string& target,
+                                                                grpc::ChannelArguments* args) {
+  Settings s = Current();
+  const std::string& token = s.options.token;
+  if (s.options.tls.enabled()) {
+    grpc::SslCredentialsOptions ssl;
+    ssl.pem_root_certs = s.pem.ca;
+    ssl.pem_private_key = s.pem.key;
+    ssl.pem_cert_chain = s.pem.cert;
+    if (!s.options.tls.server_name.empty()) args->SetSslTargetNameOverride(s.options.tls.server_name);
+    auto creds = grpc::SslCredentials(ssl);
+    if (token.empty()) return creds;
+    return grpc::CompositeChannelCredentials(creds, TokenCredentials(token, GRPC_PRIVACY_AND_INTEGRITY));
   }
   if (token.empty()) return grpc::InsecureChannelCredentials();
   auto colon = target.rfind(':');
   std::string host = colon == std::string::npos ? target : target.substr(0, colon);
   if (!IsLoopback(host)) return grpc::InsecureChannelCredentials();  // refused by the server: no token
-  return grpc::CompositeChannelCredentials(
-      grpc::experimental::LocalCredentials(LOCAL_TCP),
-      grpc::experimental::MetadataCredentialsFromPlugin(std::make_unique<TokenPlugin>(token), GRPC_SECURITY_NONE));
+  // Local credentials rank as GRPC_SECURITY_NONE; the peer is on this host.
+  return grpc::CompositeChannelCredentials(grpc::experimental::LocalCredentials(LOCAL_TCP),
+                                           TokenCredentials(token, GRPC_SECURITY_NONE));
 }
 
 absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ServerCredentialsFor(const std::string& host) {
-  std::string token;
-  {
-    absl::MutexLock lock(&g_mu);
-    token = g_auth.token;
+  Settings s = Current();
+  const std::string& token = s.options.token;
+  std::shared_ptr<grpc::ServerCredentials> creds;
+  if (s.options.tls.enabled()) {
+    if (s.pem.cert.empty()) {
+      return absl::InvalidArgumentError("a Glint server with TLS needs its certificate and key (--tls-cert, --tls-key)");
+    }
+    grpc::SslServerCredentialsOptions ssl(s.options.tls.mutual
+                                              ? GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY
+                                              : GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE);
+    ssl.pem_root_certs = s.pem.ca;
+    ssl.pem_key_cert_pairs.push_back({s.pem.key, s.pem.cert});
+    creds = grpc::SslServerCredentials(ssl);
+  } else if (!token.empty()) {
+    if (auto st = CheckAuthServable(host, false); !st.ok()) return st;
+    creds = grpc::experimental::LocalServerCredentials(LOCAL_TCP);
+  } else {
+    return grpc::InsecureServerCredentials();
   }
-  if (token.empty()) return grpc::InsecureServerCredentials();
-  if (auto s = CheckAuthServable(host); !s.ok()) return s;
-  auto creds = grpc::experimental::LocalServerCredentials(LOCAL_TCP);
-  creds->SetAuthMetadataProcessor(std::make_shared<TokenChecker>(token));
+  if (!token.empty()) creds->SetAuthMetadataProcessor(std::make_shared<TokenChecker>(token));
   return creds;
+}
+
+std::map<std::string, std::string> AuthEnvironment(const AuthOptions& options) {
+  auto env = TlsEnvironment(options.tls);
+  if (!options.token.empty()) env["GLINT_AUTH_TOKEN"] = options.token;
+  return env;
+}
+
+AuthOptions AuthFromEnvironment() {
+  AuthOptions o;
+  if (const char* t = getenv("GLINT_AUTH_TOKEN")) o.token = t;
+  o.tls = TlsFromEnvironment();
+  return o;
 }
 
 std::string NewAuthToken() {

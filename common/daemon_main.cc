@@ -8,7 +8,6 @@
 
 #include <csignal>
 
-#include "common/auth.h"
 #include "common/logging.h"
 #include "common/process.h"
 
@@ -36,21 +35,6 @@ void BeginDaemon(const char* name) {
   sigset_t sigs = StopSignals();
   pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
   InitLogging(name, /*crash_handler=*/true);
-}
-
-absl::StatusOr<std::string> SetUpDaemonAuth(const char* name, const std::string& token_file, bool disabled) {
-  if (disabled) {
-    LOG(WARNING) << name << ": authentication is DISABLED: anyone who can reach this node can run code on it";
-    SetClusterAuth({});
-    return std::string();
-  }
-  if (token_file.empty()) {
-    return absl::InvalidArgumentError("give the cluster token with --auth_token_file, or run open with --auth_disabled");
-  }
-  auto token = ReadTokenFile(token_file);
-  if (!token.ok()) return token.status();
-  SetClusterAuth({*token});
-  return token;
 }
 
 int RunDaemon(const char* name, const DaemonHooks& hooks, const std::string& port_file, pid_t watch_pid) {

@@ -16,11 +16,6 @@ namespace glint {
 // makes some as soon as anything of it is built) leaves them to RunDaemon.
 void BeginDaemon(const char* name);
 
-// Sets the process's cluster authentication from a daemon's flags: the token
-// in `token_file`, or none with `disabled` (logged as a warning). Neither is
-// an error: a daemon never runs open by accident. Returns the token.
-absl::StatusOr<std::string> SetUpDaemonAuth(const char* name, const std::string& token_file, bool disabled);
-
 struct DaemonHooks {
   // Starts serving; the bound port.
   std::function<absl::StatusOr<int>()> start;

@@ -18,6 +18,7 @@
 #include "absl/strings/str_split.h"
 #include "common/auth.h"
 #include "common/process.h"
+#include "common/session.h"
 
 namespace glint {
 namespace {
@@ -29,6 +30,24 @@ std::string Dir(const std::string& p) {
   return slash == std::string::npos ? "." : p.substr(0, slash);
 }
 
+// Why a daemon could not start, from its log: the last error it logged, or
+// else the last line it printed that is not a log line ("" if neither).
+std::string LastLoggedError(const std::string& log) {
+  std::ifstream f(log);
+  std::string line, error, printed;
+  while (std::getline(f, line)) {
+    bool glog = line.size() > 1 && std::string("IWEF").find(line[0]) != std::string::npos &&
+                isdigit(static_cast<unsigned char>(line[1]));
+    if (glog && (line[0] == 'E' || line[0] == 'F')) {
+      auto end_of_prefix = line.find("] ");  // "E20261202 20:12:25.584803 19787 file.cc:45] "
+      error = end_of_prefix == std::string::npos ? line : line.substr(end_of_prefix + 2);
+    } else if (!glog && !line.empty()) {
+      printed = line;
+    }
+  }
+  return error.empty() ? printed : error;
+}
+
 // Reads a port written by a daemon's --port_file, waiting up to `ms`.
 absl::StatusOr<int> WaitPortFile(const std::string& path, pid_t pid, int ms, const std::string& log) {
   auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
@@ -38,7 +57,9 @@ absl::StatusOr<int> WaitPortFile(const std::string& path, pid_t pid, int ms, con
     if (f >> port && port > 0) return port;
     int status;
     if (waitpid(pid, &status, WNOHANG) == pid || !ProcessAlive(pid)) {
-      return absl::UnavailableError(absl::StrCat("the daemon exited during start-up; see ", log));
+      std::string why = LastLoggedError(log);
+      return absl::UnavailableError(absl::StrCat("the daemon exited during start-up", why.empty() ? "" : ": ", why,
+                                                 " (log: ", log, ")"));
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
@@ -90,50 +111,32 @@ std::string FindBinary(const std::string& name) {
   return {};
 }
 
-std::string SessionRoot() {
-  const char* e = getenv("GLINT_TMPDIR");
-  return e && *e ? e : "/tmp/glint";
-}
-
-absl::StatusOr<std::string> NewSessionDir(bool latest) {
-  const std::string root = SessionRoot();
-  mkdir(root.c_str(), 0755);
-  char stamp[64];
-  std::time_t t = std::time(nullptr);
-  std::strftime(stamp, sizeof(stamp), "%Y-%m-%d_%H-%M-%S", std::localtime(&t));
-  std::string dir = absl::StrCat(root, "/session_", stamp, "_", getpid());
-  if (mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
-    return absl::InternalError(absl::StrCat("cannot create ", dir));
-  }
-  mkdir((dir + "/logs").c_str(), 0755);
-  if (latest) {
-    std::string tmp = root + "/session_latest.tmp";
-    unlink(tmp.c_str());
-    if (symlink(dir.c_str(), tmp.c_str()) == 0) rename(tmp.c_str(), (root + "/session_latest").c_str());
-  }
-  return dir;
-}
-
 absl::StatusOr<std::vector<Daemon>> StartNode(const NodeOptions& o) {
   std::vector<Daemon> started;
   const std::string logs = o.session_dir + "/logs";
   std::vector<std::string> common;
   common.push_back(absl::StrCat("--host=", o.host));
   if (o.watch_pid > 0) common.push_back(absl::StrCat("--watch_pid=", o.watch_pid));
+  AuthOptions auth;
+  auth.tls = o.tls;
   if (o.auth_disabled) {
     common.push_back("--auth_disabled");
   } else {
-    if (auto s = CheckAuthServable(o.host); !s.ok()) return s;
-    std::string token = o.auth_token;
-    if (token.empty() && !o.gcs_address.empty()) {
+    if (auto s = CheckAuthServable(o.host, o.tls.enabled()); !s.ok()) return s;
+    auth.token = o.auth_token;
+    if (auth.token.empty() && !o.gcs_address.empty()) {
       return absl::UnauthenticatedError(absl::StrCat("joining the cluster at ", o.gcs_address,
                                                      " needs its token (glint get-auth-token on the head node)"));
     }
-    if (token.empty()) token = NewAuthToken();
-    std::string file = o.session_dir + "/auth_token";
-    if (auto w = WriteTokenFile(file, token); !w.ok()) return w;
-    common.push_back(absl::StrCat("--auth_token_file=", file));
+    if (auth.token.empty()) auth.token = NewAuthToken();
   }
+  if (o.tls.enabled()) {
+    if (auto pem = LoadTls(o.tls); !pem.ok()) return pem.status();  // say so here, not in a daemon's log
+  }
+  auto token_file = RecordAuth(o.session_dir, auth);
+  if (!token_file.ok()) return token_file.status();
+  if (!token_file->empty()) common.push_back(absl::StrCat("--auth_token_file=", *token_file));
+  for (auto& f : TlsFlags(o.tls)) common.push_back(f);
   std::string gcs_address = o.gcs_address;
   if (gcs_address.empty()) {
     auto flags = common;
@@ -151,37 +154,16 @@ absl::StatusOr<std::vector<Daemon>> StartNode(const NodeOptions& o) {
   if (o.num_gpus > 0) flags.push_back(absl::StrCat("--num_gpus=", o.num_gpus));
   if (!o.resources_json.empty()) flags.push_back(absl::StrCat("--resources=", o.resources_json));
   flags.insert(flags.end(), o.extra_raylet_flags.begin(), o.extra_raylet_flags.end());
+  static std::atomic<int> nodes{0};  // one process may start several nodes within a second
   auto raylet = SpawnDaemon("glint-raylet", o.host, flags, o.session_dir,
-                            absl::StrCat(logs, "/raylet-", getpid(), "-", time(nullptr), ".log"));
+                            absl::StrCat(logs, "/raylet-", getpid(), "-", time(nullptr), "-", ++nodes, ".log"));
   if (!raylet.ok()) {
     for (auto& d : started) StopDaemon(d.pid, 1000);
     return raylet.status();
   }
   started.push_back(*raylet);
-  std::ofstream(o.session_dir + "/gcs_address") << gcs_address << "\n";
+  RecordAddress(o.session_dir, gcs_address);
   return started;
-}
-
-std::string LocalClusterToken(const std::string& gcs_address) {
-  std::vector<std::filesystem::directory_entry> sessions;
-  std::error_code ec;
-  for (const auto& e : std::filesystem::directory_iterator(SessionRoot(), ec)) {
-    std::string name = e.path().filename().string();
-    if (name.rfind("session_", 0) == 0 && !e.is_symlink(ec)) sessions.push_back(e);
-  }
-  // Newest first: a port may have served an older cluster too.
-  std::sort(sessions.begin(), sessions.end(), [](const auto& a, const auto& b) {
-    std::error_code e1, e2;
-    return a.last_write_time(e1) > b.last_write_time(e2);
-  });
-  for (auto& e : sessions) {
-    std::ifstream f(e.path().string() + "/gcs_address");
-    std::string address;
-    if (!(f >> address) || address != gcs_address) continue;
-    auto token = ReadTokenFile(e.path().string() + "/auth_token");
-    if (token.ok()) return *token;
-  }
-  return {};
 }
 
 void StopDaemon(pid_t pid, int grace_ms) {

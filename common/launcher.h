@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "common/tls.h"
 
 namespace glint {
 
@@ -31,25 +32,19 @@ struct NodeOptions {
   // calls from anyone (and say so at every start).
   std::string auth_token;
   bool auth_disabled = false;
+  // TLS for the daemons (and the workers they start); none: local
+  // credentials, loopback only while authentication is on.
+  TlsFiles tls;
 };
 
 // A Glint program: $GLINT_BIN_DIR, beside Glint's libraries (../bin), beside
 // this executable, or on PATH. Empty when not found.
 std::string FindBinary(const std::string& name);
-// Where session directories go: $GLINT_TMPDIR, else /tmp/glint.
-std::string SessionRoot();
-// Creates <root>/session_<time>_<pid>/logs (and points <root>/session_latest
-// at it when `latest`).
-absl::StatusOr<std::string> NewSessionDir(bool latest);
 // Starts the GCS (head) and a raylet, waits until they are ready. The
-// session directory records the cluster's address (gcs_address) and its
-// token (auth_token, readable by its owner only), where drivers and the CLI
-// on this machine find them. On an error, whatever it started is stopped
-// again.
+// session directory records the cluster's address, token and TLS settings
+// (session.h), where drivers and the CLI on this machine find them. On an
+// error, whatever it started is stopped again.
 absl::StatusOr<std::vector<Daemon>> StartNode(const NodeOptions& options);
-// The token of the cluster at `gcs_address` as a session on this machine
-// recorded it (the newest such session first); empty if none did.
-std::string LocalClusterToken(const std::string& gcs_address);
 // SIGTERM, then SIGKILL after `grace_ms`; returns once the process is gone.
 void StopDaemon(pid_t pid, int grace_ms);
 

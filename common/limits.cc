@@ -1,5 +1,7 @@
 #include "common/limits.h"
 
+#include <algorithm>
+
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
@@ -85,6 +87,16 @@ absl::Status CheckTask(const proto::TaskSpec& task) {
     }
   }
   return CheckName("the concurrency group", task.concurrency_group());
+}
+
+absl::Status CheckActorThreads(const proto::TaskSpec& creation) {
+  int64_t threads = std::max(1, creation.max_concurrency());
+  for (const auto& [group, limit] : creation.concurrency_groups()) threads += limit;
+  if (threads <= kMaxActorThreads) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat(
+      "a threaded actor runs each call it takes at once on a thread of its own; ", threads,
+      " (max_concurrency and its concurrency groups together) is more than ", kMaxActorThreads,
+      " (an async actor takes more: its calls are coroutines)"));
 }
 
 }  // namespace glint

@@ -23,6 +23,7 @@ constexpr int kMaxResources = 64;           // entries in one resource set
 constexpr double kMaxResourceAmount = 1e9;
 constexpr int kMaxConcurrency = 100000;     // an actor's calls at once, or a group's
 constexpr int kMaxConcurrencyGroups = 64;
+constexpr int kMaxActorThreads = 1000;      // the threads a threaded actor runs calls on, all groups together
 
 // A name that is not empty unless `may_be_empty`, within kMaxNameBytes and
 // without NUL bytes; `what` names it in the error.
@@ -35,6 +36,9 @@ absl::Status CheckResources(const std::map<std::string, double>& resources);
 absl::Status CheckJob(const proto::JobInfo& job);
 // A task's function, name, resources, retries and concurrency settings.
 absl::Status CheckTask(const proto::TaskSpec& task);
+// The threads a threaded (not async) actor created by `creation` would run
+// its calls on, within kMaxActorThreads.
+absl::Status CheckActorThreads(const proto::TaskSpec& creation);
 // A retry or restart budget: -1 (forever) or more.
 absl::Status CheckBudget(absl::string_view what, int64_t n);
 

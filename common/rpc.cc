@@ -46,7 +46,8 @@ std::shared_ptr<grpc::Channel> ChannelPool::Get(const std::string& target) {
     args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
     args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
     args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
-    ch = grpc::CreateCustomChannel(target, ChannelCredentialsFor(target), args);
+    auto creds = ChannelCredentialsFor(target, &args);
+    ch = grpc::CreateCustomChannel(target, creds, args);
   }
   return ch;
 }
@@ -87,7 +88,10 @@ absl::StatusOr<std::unique_ptr<grpc::Server>> StartServer(
   if (cq) *cq = builder.AddCompletionQueue();
   auto server = builder.BuildAndStart();
   if (!server || *bound_port == 0) {
-    return absl::UnavailableError(absl::StrCat("cannot listen on ", host, ":", port));
+    return absl::UnavailableError(absl::StrCat(
+        "cannot listen on ", host, ":", port,
+        TlsEnabled() ? " (with TLS: are the certificate and key valid PEM, and do they belong together?)"
+                     : " (is the port taken, or the address not this machine's?)"));
   }
   return server;
 }

@@ -3,6 +3,7 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
+#include "common/daemon_flags.h"
 #include "common/daemon_main.h"
 #include "gcs/gcs_server.h"
 
@@ -12,15 +13,11 @@ ABSL_FLAG(std::string, store, "memory", "storage backend: memory");
 ABSL_FLAG(int64_t, heartbeat_timeout_ms, 5000, "a node silent this long is dead");
 ABSL_FLAG(std::string, port_file, "", "write the bound port here once listening");
 ABSL_FLAG(int, watch_pid, 0, "stop when this process is gone");
-ABSL_FLAG(std::string, auth_token_file, "", "the cluster token (a file readable by its owner only)");
-ABSL_FLAG(bool, auth_disabled, false, "take calls without the cluster token (anyone may run code)");
 
 int main(int argc, char** argv) {
   glint::BeginDaemon("glint-gcs");
   absl::ParseCommandLine(argc, argv);
-  if (auto auth = glint::SetUpDaemonAuth("glint-gcs", absl::GetFlag(FLAGS_auth_token_file),
-                                         absl::GetFlag(FLAGS_auth_disabled));
-      !auth.ok()) {
+  if (auto auth = glint::SetUpDaemonAuth("glint-gcs"); !auth.ok()) {
     std::cerr << "glint-gcs: " << auth.status().message() << "\n";
     return 2;
   }

@@ -10,6 +10,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "common/daemon_flags.h"
 #include "common/daemon_main.h"
 #include "common/process.h"
 #include "common/resources.h"
@@ -33,8 +34,6 @@ ABSL_FLAG(std::string, object_store_dir, "/dev/shm",
           "where the object store keeps its files (a tmpfs); a directory per node is made in it");
 ABSL_FLAG(bool, object_spilling, true, "spill objects to disk when the object store is full");
 ABSL_FLAG(std::string, object_spilling_dir, "", "where spilled objects go (default: the session directory)");
-ABSL_FLAG(std::string, auth_token_file, "", "the cluster token (a file readable by its owner only)");
-ABSL_FLAG(bool, auth_disabled, false, "take calls without the cluster token (anyone may run code)");
 ABSL_FLAG(std::string, object_inline_threshold, "100K",
           "values smaller than this travel inline; larger ones go through the object store");
 
@@ -58,14 +57,13 @@ void RemoveStaleStoreDirs(const std::string& parent) {
 int main(int argc, char** argv) {
   glint::BeginDaemon("glint-raylet");
   absl::ParseCommandLine(argc, argv);
-  auto auth = glint::SetUpDaemonAuth("glint-raylet", absl::GetFlag(FLAGS_auth_token_file),
-                                     absl::GetFlag(FLAGS_auth_disabled));
+  auto auth = glint::SetUpDaemonAuth("glint-raylet");
   if (!auth.ok()) {
     std::cerr << "glint-raylet: " << auth.status().message() << "\n";
     return 2;
   }
   glint::raylet::RayletOptions opt;
-  opt.auth_token = *auth;
+  opt.auth = *auth;
   opt.gcs_address = absl::GetFlag(FLAGS_gcs_address);
   opt.host = absl::GetFlag(FLAGS_host);
   opt.port = absl::GetFlag(FLAGS_port);

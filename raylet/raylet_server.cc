@@ -28,7 +28,7 @@ absl::Status RayletServer::Start() {
   puller_ = std::make_unique<ObjectPuller>(store_.get(), client_.queue(), &raylets_, AddrString(address_));
   spawner_ = std::make_unique<ProcessSpawner>(SpawnerOptions{options_.worker_path, options_.log_dir,
                                                              options_.gcs_address, AddrString(address_), node_id_,
-                                                             options_.host, options_.auth_token});
+                                                             options_.host, options_.auth});
   pool_ = std::make_unique<WorkerPool>(spawner_.get(), address_);
   leases_ = std::make_unique<LeaseManager>(node_id_, options_.resources, pool_.get());
   gcs_ = MakeStub<proto::GcsService>(options_.gcs_address);

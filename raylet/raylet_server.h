@@ -46,7 +46,7 @@ struct RayletOptions {
   int64_t idle_worker_timeout_ms = 60000;
   int64_t heartbeat_ms = 300;
   ObjectStoreOptions store;
-  std::string auth_token;  // handed to the workers it starts ("": none)
+  AuthOptions auth;  // handed to the workers it starts (none: an open cluster)
 };
 
 class RayletServer {

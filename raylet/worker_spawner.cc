@@ -60,7 +60,7 @@ absl::StatusOr<pid_t> ProcessSpawner::Spawn(const std::string& worker_id, const 
       {"GLINT_LOG_DIR", o.log_dir},
   };
   // The environment of a process is readable by its own user only.
-  if (!o.auth_token.empty()) env["GLINT_AUTH_TOKEN"] = o.auth_token;
+  env.merge(AuthEnvironment(o.auth));
   return SpawnProcess({o.worker_path}, env, LogPath(worker_id), /*new_group=*/false);
 }
 

@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 
+#include "common/auth.h"
 #include "raylet/worker_pool.h"
 
 namespace glint::raylet {
@@ -17,7 +18,7 @@ struct SpawnerOptions {
   std::string raylet_address;  // this raylet, HOST:PORT
   std::string node_id;
   std::string node_ip;
-  std::string auth_token;      // the cluster token, for the worker's calls ("": none)
+  AuthOptions auth;            // the cluster token and TLS files, for the worker's calls
 };
 
 class ProcessSpawner : public WorkerSpawner {

@@ -18,6 +18,7 @@
 #include "common/gate.h"
 #include "common/ids.h"
 #include "common/launcher.h"
+#include "common/session.h"
 #include "common/logging.h"
 #include "common/process.h"
 #include "common/resources.h"
@@ -164,8 +165,8 @@ void MarkEscaped(const std::string& id, const std::string& owner) {
 namespace {
 
 // Starts a private single-node cluster for a driver given no address, with
-// `token` as its cluster token.
-std::string StartPrivateCluster(const Config& config, const std::string& token) ABSL_EXCLUSIVE_LOCKS_REQUIRED(g_mu) {
+// `auth` as its cluster token and TLS settings.
+std::string StartPrivateCluster(const Config& config, const AuthOptions& auth) ABSL_EXCLUSIVE_LOCKS_REQUIRED(g_mu) {
   auto dir = NewSessionDir(false);
   if (!dir.ok()) throw Error(std::string(dir.status().message()));
   NodeOptions n;
@@ -173,7 +174,8 @@ std::string StartPrivateCluster(const Config& config, const std::string& token) 
   n.session_dir = *dir;
   n.num_cpus = config.num_cpus;
   n.watch_pid = getpid();
-  n.auth_token = token;
+  n.auth_token = auth.token;
+  n.tls = auth.tls;
   if (!config.resources.empty()) n.resources_json = ToJson(ResourceSet(config.resources.begin(), config.resources.end()));
   auto daemons = StartNode(n);
   if (!daemons.ok()) throw Error("cannot start a private cluster: " + std::string(daemons.status().message()));
@@ -222,16 +224,20 @@ void Init(const Config& config) {
       throw ConnectionError("address 'auto': no cluster started with 'glint start' on this machine");
     }
   }
-  // The token: given, in the environment, or recorded by the cluster's
-  // session on this machine (a private cluster gets a new one).
-  std::string token = config.auth_token.empty() ? internal::Env("GLINT_AUTH_TOKEN") : config.auth_token;
+  // The token and TLS: given, in the environment, or recorded by the
+  // cluster's session on this machine (a private cluster gets a new token).
+  AuthOptions auth;
+  auth.token = config.auth_token;
+  auth.tls = TlsFiles{config.tls_cert, config.tls_key, config.tls_ca, config.tls_mutual, config.tls_server_name};
+  auth = ResolveAuth(std::move(auth), o.gcs_address);
+  if (auto s = SetClusterAuth(auth); !s.ok()) throw ConnectionError(std::string(s.message()));
   if (o.gcs_address.empty()) {
-    if (token.empty()) token = NewAuthToken();
-    o.gcs_address = internal::StartPrivateCluster(config, token);
-  } else if (token.empty()) {
-    token = LocalClusterToken(o.gcs_address);
+    if (auth.token.empty()) {
+      auth.token = NewAuthToken();
+      if (auto s = SetClusterAuth(auth); !s.ok()) throw ConnectionError(std::string(s.message()));
+    }
+    o.gcs_address = internal::StartPrivateCluster(config, auth);
   }
-  SetClusterAuth({token});
   o.job.set_ray_namespace(config.namespace_.empty() ? internal::Env("GLINT_NAMESPACE") : config.namespace_);
   if (config.code_search_path.empty()) {
     o.job.mutable_code()->add_paths(SelfExePath());

@@ -24,17 +24,23 @@ std::string Env(const char* name) {
   return v ? v : "";
 }
 
-// The raylet hands the cluster token over in the environment; the job's code
-// has no use for it there.
-void TakeTokenFromEnvironment() {
-  if (Env("GLINT_AUTH_TOKEN").empty()) return;
-  SetClusterAuth({Env("GLINT_AUTH_TOKEN")});
-  unsetenv("GLINT_AUTH_TOKEN");
+// The raylet hands the cluster token (and the TLS files) over in the
+// environment; the job's code has no use for the token there. Once per
+// process; an error if the TLS files cannot be read.
+absl::Status TakeAuthFromEnvironment() {
+  static const absl::Status taken = [] {
+    absl::Status s = SetClusterAuth(AuthFromEnvironment());
+    unsetenv("GLINT_AUTH_TOKEN");
+    return s;
+  }();
+  return taken;
 }
 
 // Tells the raylet why this worker could not start.
 void ReportStartupFailure(const std::string& error) {
-  TakeTokenFromEnvironment();  // glint-worker may fail before RunWorkerProcess
+  // glint-worker may fail before RunWorkerProcess; without its credentials
+  // the report cannot reach the raylet (which then names this log).
+  if (!TakeAuthFromEnvironment().ok()) return;
   proto::RegisterWorkerRequest req;
   req.set_worker_id(IdFromHex(Env("GLINT_WORKER_ID")));
   req.set_pid(getpid());
@@ -69,7 +75,10 @@ void FailWorkerStartup(const std::string& why) {
 
 void RunWorkerProcess() {
   InitLogging("glint-worker", /*crash_handler=*/true);
-  TakeTokenFromEnvironment();
+  if (auto s = TakeAuthFromEnvironment(); !s.ok()) {
+    LOG(ERROR) << "cannot start: " << s.message();
+    _exit(3);
+  }
   LoadCodeLibraries();
   RuntimeOptions o;
   o.is_worker = true;

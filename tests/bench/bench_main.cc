@@ -8,6 +8,8 @@
 //   glint_bench --seconds=10         how long to measure each figure (default 2)
 //   glint_bench --no-auth            the private cluster without a token (the
 //                                    cost of authentication, by comparison)
+//   glint_bench --tls                the private cluster with TLS on every
+//                                    channel (certificates made with openssl)
 //
 // Uses the cluster at $GLINT_ADDRESS, or starts a private one (GCS + raylet).
 #include <glint/api.h>
@@ -33,6 +35,8 @@
 #include "common/auth.h"
 #include "common/launcher.h"
 #include "common/process.h"
+#include "common/session.h"
+#include "testing/certificates.h"
 #include "tests/bench/echo.grpc.pb.h"
 
 namespace {
@@ -45,6 +49,7 @@ struct Mode {
   int min_iters = 3;
   std::vector<std::string> only;  // empty: every figure
   bool no_auth = false;
+  bool tls = false;
 } g_mode;
 
 bool Wanted(const std::string& name) {
@@ -386,6 +391,7 @@ int main(int argc, char** argv) {
     if (arg.rfind("--seconds=", 0) == 0) g_mode.seconds = std::stod(arg.substr(10));
     if (arg.rfind("--only=", 0) == 0) g_mode.only = absl::StrSplit(arg.substr(7), ',', absl::SkipEmpty());
     if (arg == "--no-auth") g_mode.no_auth = true;
+    if (arg == "--tls") g_mode.tls = true;
   }
   if (argc > 2 && std::string(argv[1]) == "nn-caller") return RunNnCaller(std::stoi(argv[2]));
 
@@ -401,6 +407,15 @@ int main(int argc, char** argv) {
     o.watch_pid = getpid();
     o.auth_disabled = g_mode.no_auth;
     if (!o.auth_disabled) o.auth_token = glint::NewAuthToken();  // drivers here find it in the session
+    if (g_mode.tls) {
+      std::string why;
+      auto certs = glint::testing::MakeTestCertificates(&why);
+      if (!certs) {
+        std::cerr << "--tls: " << why << "\n";
+        return 1;
+      }
+      o.tls = certs->cluster;
+    }
     auto d = glint::StartNode(o);
     if (!d.ok()) {
       std::cerr << d.status() << "\n";

@@ -237,6 +237,21 @@ TEST_F(AsyncActorTest, ThreadedActorOverlapsNCallsAndNeverMore) {
   EXPECT_EQ(t.Task(&Threads::Peak).Remote().Get(), 4);
 }
 
+// Each call a threaded actor takes at once has a thread: more than the
+// bound is a clear creation error; an async actor takes that many as
+// coroutines.
+TEST_F(AsyncActorTest, AThreadedActorAsksForAtMostAThousandThreads) {
+  auto t = glint::Actor(Threads::Create).SetMaxConcurrency(5000).Remote(4);
+  try {
+    t.Task(&Threads::Peak).Remote().Get(std::chrono::seconds(60));
+    FAIL() << "expected ActorDiedError";
+  } catch (const glint::ActorDiedError& e) {
+    EXPECT_NE(std::string(e.what()).find("thread of its own; 5000"), std::string::npos) << e.what();
+  }
+  auto a = glint::Actor(Loop::Create).SetMaxConcurrency(5000).Remote();
+  EXPECT_EQ(a.Task(&Loop::Count).Remote().Get(std::chrono::seconds(60)), 0);
+}
+
 TEST_F(AsyncActorTest, CoAwaitOtherActorsYieldAndNestedCoroutines) {
   auto sink = glint::Actor(Sink::Create).Remote();
   auto a = glint::Actor(Loop::Create).Remote();

@@ -5,7 +5,11 @@
 #include <glint/api.h>
 #include <gtest/gtest.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <fstream>
 #include <map>
@@ -17,6 +21,7 @@
 #include "proto/gcs.grpc.pb.h"
 #include "proto/raylet.grpc.pb.h"
 #include "proto/worker.grpc.pb.h"
+#include "testing/bearer.h"
 #include "testing/test_cluster.h"
 
 namespace {
@@ -36,20 +41,6 @@ class Keeper {
 GLINT_REMOTE(Keeper::Create, &Keeper::Pid);
 
 // A client's credentials, as a stranger would make them: none, or a token.
-class FixedToken final : public grpc::MetadataCredentialsPlugin {
- public:
-  explicit FixedToken(std::string t) : token_(std::move(t)) {}
-  bool IsBlocking() const override { return false; }
-  grpc::Status GetMetadata(grpc::string_ref, grpc::string_ref, const grpc::AuthContext&,
-                           std::multimap<grpc::string, grpc::string>* md) override {
-    md->emplace("authorization", "Bearer " + token_);
-    return grpc::Status::OK;
-  }
-
- private:
-  std::string token_;
-};
-
 enum class Stranger { kPlaintext, kNoToken, kWrongToken };
 
 std::shared_ptr<grpc::Channel> StrangerChannel(const std::string& target, Stranger who) {
@@ -60,10 +51,8 @@ std::shared_ptr<grpc::Channel> StrangerChannel(const std::string& target, Strang
       return grpc::CreateChannel(target, grpc::experimental::LocalCredentials(LOCAL_TCP));
     case Stranger::kWrongToken:
       return grpc::CreateChannel(
-          target, grpc::CompositeChannelCredentials(
-                      grpc::experimental::LocalCredentials(LOCAL_TCP),
-                      grpc::experimental::MetadataCredentialsFromPlugin(
-                          std::make_unique<FixedToken>(glint::NewAuthToken()), GRPC_SECURITY_NONE)));
+          target, grpc::CompositeChannelCredentials(grpc::experimental::LocalCredentials(LOCAL_TCP),
+                                                    glint::testing::BearerCredentials(glint::NewAuthToken())));
   }
   return nullptr;
 }
@@ -279,6 +268,32 @@ TEST(AuthDriverTest, AClusterStartedWithAuthDisabledTakesAnyone) {
   glint::Shutdown();
   out = RunCommand(absl::StrCat(env, GLINT_CLI_PATH, " stop"), &status);
   EXPECT_EQ(status, 0) << out;
+}
+
+// A node that cannot start says why in the command's own output, not only
+// in a log: a head that does not answer, a TLS file that is not there.
+TEST(AuthDriverTest, ANodeThatCannotStartSaysWhy) {
+  std::string env = absl::StrCat("GLINT_TMPDIR=", TempDir(), " ");
+  // A port bound but not listening: nothing answers there.
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  socklen_t len = sizeof(addr);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  std::string head = absl::StrCat("127.0.0.1:", ntohs(addr.sin_port));
+  int status = 0;
+  std::string out = RunCommand(
+      absl::StrCat(env, GLINT_CLI_PATH, " start --address ", head, " --auth-token t --num-cpus 1 2>&1"), &status);
+  close(fd);
+  EXPECT_NE(status, 0) << out;
+  EXPECT_NE(out.find("cannot register with the GCS at " + head), std::string::npos) << out;
+  EXPECT_NE(out.find("Connection refused"), std::string::npos) << out;
+  out = RunCommand(absl::StrCat(env, GLINT_CLI_PATH, " start --head --port 0 --tls-ca /nonexistent/ca.pem 2>&1"),
+                   &status);
+  EXPECT_NE(status, 0) << out;
+  EXPECT_NE(out.find("/nonexistent/ca.pem"), std::string::npos) << out;
 }
 
 }  // namespace

@@ -181,6 +181,22 @@ TEST_F(TwoNodeTest, MalformedRequestsGetErrorsAndDaemonsStayUp) {
     glint::proto::PushTaskReply r;
     ASSERT_TRUE(ws->PushTask(&ctx, push, &r).ok());
     EXPECT_EQ(r.result().error().type(), glint::proto::FUNCTION_NOT_FOUND);
+    // A second creation task for the actor this worker hosts (the fuzzer's
+    // find: one asking for 2^31 threads ended the worker) is refused, and
+    // the actor lives on.
+    for (int threads : {4, 1 << 30}) {
+      grpc::ClientContext c;
+      glint::proto::PushTaskRequest create;
+      create.mutable_task()->set_task_id("c");
+      create.mutable_task()->set_function_name("Where::Create");
+      create.mutable_task()->set_type(glint::proto::ACTOR_CREATION_TASK);
+      create.mutable_task()->set_max_concurrency(threads);
+      (*create.mutable_task()->mutable_concurrency_groups())["g"] = threads;
+      glint::proto::PushTaskReply cr;
+      ASSERT_TRUE(ws->PushTask(&c, create, &cr).ok());
+      EXPECT_EQ(cr.result().error().message(), "this worker hosts an actor already");
+    }
+    EXPECT_FALSE(actor.Task(&Where::Raylet).Remote().Get().empty());
     grpc::ClientContext ctx2;
     glint::proto::GetObjectRequest g;
     g.set_object_id("unknown");

@@ -103,7 +103,7 @@ TEST(RestartTest, AGcsAndARayletRunInsideTheTestProcess) {
   for (int round = 1; round <= 2; ++round) {
     // The daemons in this process check the token its calls carry.
     std::string token = glint::NewAuthToken();
-    glint::SetClusterAuth({token});
+    ASSERT_TRUE(glint::SetClusterAuth({token, {}}).ok());
     glint::gcs::GcsOptions go;
     go.port = 0;
     glint::gcs::GcsServer gcs(go, glint::gcs::MakeStore("memory"), glint::gcs::MakeGrpcClusterClient());
@@ -116,7 +116,7 @@ TEST(RestartTest, AGcsAndARayletRunInsideTheTestProcess) {
     ro.log_dir = logs;
     ro.store.dir = absl::StrCat("/dev/shm/glint-objects-", getpid(), "-", round);
     ro.store.capacity = 64 << 20;
-    ro.auth_token = token;  // for the workers it starts
+    ro.auth.token = token;  // for the workers it starts
     glint::raylet::RayletServer raylet(ro);
     auto started = raylet.Start();
     ASSERT_TRUE(started.ok()) << started;

@@ -19,14 +19,18 @@
 
 #include "common/auth.h"
 #include "common/launcher.h"
+#include "common/session.h"
+#include "testing/shell.h"
 
 namespace glint::testing {
 
 class TestCluster {
  public:
-  // A head node with `cpus` CPUs, `resources` (JSON) and extra raylet flags.
+  // A head node with `cpus` CPUs, `resources` (JSON), extra raylet flags and
+  // TLS settings (none: loopback with local credentials).
   explicit TestCluster(double cpus, const std::string& resources = "",
-                       std::vector<std::string> raylet_flags = {}) {
+                       std::vector<std::string> raylet_flags = {}, TlsFiles tls = {})
+      : tls_(std::move(tls)) {
     auto dir = NewSessionDir(false);
     if (!dir.ok()) throw std::runtime_error(std::string(dir.status().message()));
     session_ = *dir;
@@ -72,10 +76,12 @@ class TestCluster {
     o.session_dir = session_;
     o.watch_pid = getpid();
     o.auth_token = token_;
+    o.tls = tls_;
     auto d = glint::StartNode(o);
     if (!d.ok()) throw std::runtime_error(std::string(d.status().message()));
     return *d;
   }
+  const TlsFiles tls_;
   std::string session_;
   std::string token_;
   std::string gcs_address_;
@@ -87,8 +93,8 @@ class TestCluster {
 class ClusterTest : public ::testing::Test {
  protected:
   static void StartSuite(double cpus, const std::string& resources = "", const std::string& ns = "",
-                         std::vector<std::string> raylet_flags = {}) {
-    cluster_ = new TestCluster(cpus, resources, std::move(raylet_flags));
+                         std::vector<std::string> raylet_flags = {}, TlsFiles tls = {}) {
+    cluster_ = new TestCluster(cpus, resources, std::move(raylet_flags), std::move(tls));
     glint::Config c;
     c.address = cluster_->gcs_address();
     c.namespace_ = ns;
@@ -119,20 +125,6 @@ inline std::string ReadFile(const std::string& path) {
   std::ifstream f(path);
   std::string s((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
   return s;
-}
-
-// Runs a shell command; its stdout, and its exit status in *status.
-inline std::string RunCommand(const std::string& cmd, int* status) {
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) {
-    *status = -1;
-    return "";
-  }
-  std::string out;
-  char buf[4096];
-  while (size_t n = fread(buf, 1, sizeof(buf), p)) out.append(buf, n);
-  *status = pclose(p);
-  return out;
 }
 
 inline void Touch(const std::string& path) { std::ofstream(path) << "x"; }
@@ -173,11 +165,5 @@ class PeakRss {
   std::atomic<int64_t> peak_{0};
   std::thread thread_;
 };
-
-// A fresh temporary directory.
-inline std::string TempDir() {
-  char tmpl[] = "/tmp/glint-test.XXXXXX";
-  return mkdtemp(tmpl);
-}
 
 }  // namespace glint::testing

@@ -27,6 +27,19 @@ struct Config {
   // started on this machine recorded for the address (glint start, or the
   // private cluster). Another host gets it with `glint get-auth-token`.
   std::string auth_token;
+  // TLS, PEM files: this driver's certificate and key (a driver serves its
+  // objects to the cluster, so it has its own) and the CA that signed the
+  // cluster's certificates. Empty: $GLINT_TLS_CERT, $GLINT_TLS_KEY and
+  // $GLINT_TLS_CA, else what a cluster started on this machine recorded.
+  std::string tls_cert;
+  std::string tls_key;
+  std::string tls_ca;
+  // Require a certificate of whoever calls this driver (as a cluster started
+  // with --tls-mutual does); $GLINT_TLS_MUTUAL=1 alike.
+  bool tls_mutual = false;
+  // Check the cluster's certificates for this name rather than each node's
+  // address (one certificate for every node); $GLINT_TLS_SERVER_NAME.
+  std::string tls_server_name;
   // For the private cluster only.
   double num_cpus = -1;
   std::map<std::string, double> resources;

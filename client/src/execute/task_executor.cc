@@ -45,7 +45,10 @@ void TaskExecutor::Dispatch(IncomingCall* call) {
 
 void TaskExecutor::RunAndReply(IncomingCall* call) {
   runner_.Run(call->task(), &call->reply);
-  if (call->task().type() == proto::ACTOR_CREATION_TASK && runner_.hosts_actor()) SetUpActor(call->task());
+  if (call->task().type() == proto::ACTOR_CREATION_TASK && runner_.hosts_actor() &&
+      !call->reply.result().has_error()) {
+    SetUpActor(call->task());
+  }
   Reply(call);
 }
 

@@ -4,6 +4,7 @@
 #include "client/src/errors.h"
 #include "client/src/objects/reference_counter.h"
 #include "client/src/registry_lookup.h"
+#include "common/limits.h"
 #include "common/rpc.h"
 
 namespace glint::internal {
@@ -128,6 +129,18 @@ void TaskRunner::Execute(const proto::TaskSpec& spec, proto::PushTaskReply* repl
         auto* f = FindFactory(fn);
         if (!f) {
           *result = NotFound("the actor factory", fn);
+          return;
+        }
+        // A worker hosts one actor for good (a restart is a new worker), and
+        // takes only what the GCS would have let through.
+        if (actor_ || loop_) {
+          *result = ErrorValue(proto::TASK_ERROR, "this worker hosts an actor already");
+          return;
+        }
+        absl::Status valid = CheckTask(spec);
+        if (valid.ok() && !FactoryMakesAsyncActor(fn)) valid = CheckActorThreads(spec);
+        if (!valid.ok()) {
+          *result = ErrorValue(proto::TASK_ERROR, std::string(valid.message()));
           return;
         }
         restarted_ = spec.attempt() > 0;

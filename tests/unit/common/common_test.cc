@@ -14,6 +14,8 @@
 #include "common/launcher.h"
 #include "common/resources.h"
 #include "common/rpc.h"
+#include "common/session.h"
+#include "common/tls.h"
 #include "common/ticker.h"
 
 namespace glint {
@@ -95,21 +97,51 @@ TEST(AuthTest, TokenFilesAreTheirOwnersOnly) {
   EXPECT_EQ(ReadTokenFile(dir + "/none").status().code(), absl::StatusCode::kNotFound);
 }
 
-TEST(AuthTest, TheNewestSessionOfAClusterGivesItsToken) {
+TEST(AuthTest, TheNewestSessionOfAClusterGivesItsTokenAndTls) {
   std::string root = TempDir();
   setenv("GLINT_TMPDIR", root.c_str(), 1);
   auto write = [&](const std::string& session, const std::string& address, const std::string& token) {
     mkdir((root + "/" + session).c_str(), 0755);
-    std::ofstream(root + "/" + session + "/gcs_address") << address << "\n";
-    ASSERT_TRUE(WriteTokenFile(root + "/" + session + "/auth_token", token).ok());
+    AuthOptions auth{token, {}};
+    if (token == "tls") auth.tls = TlsFiles{"/c.pem", "/k.pem", "/ca.pem", true, "glint"};
+    ASSERT_TRUE(RecordAuth(root + "/" + session, auth).ok());
+    RecordAddress(root + "/" + session, address);
   };
   write("session_a", "127.0.0.1:7000", "old");
   write("session_b", "127.0.0.1:7001", "other");
-  EXPECT_EQ(LocalClusterToken("127.0.0.1:7000"), "old");
+  EXPECT_EQ(LocalClusterAuth("127.0.0.1:7000").token, "old");
   write("session_c", "127.0.0.1:7000", "new");  // the port served a newer cluster
-  EXPECT_EQ(LocalClusterToken("127.0.0.1:7000"), "new");
-  EXPECT_EQ(LocalClusterToken("127.0.0.1:7002"), "");
+  EXPECT_EQ(LocalClusterAuth("127.0.0.1:7000").token, "new");
+  EXPECT_FALSE(LocalClusterAuth("127.0.0.1:7000").tls.enabled());
+  EXPECT_EQ(LocalClusterAuth("127.0.0.1:7002").token, "");
+  write("session_d", "127.0.0.1:7003", "tls");
+  EXPECT_TRUE(LocalClusterAuth("127.0.0.1:7003").tls == (TlsFiles{"/c.pem", "/k.pem", "/ca.pem", true, "glint"}));
+  // What is given or in the environment comes first.
+  setenv("GLINT_AUTH_TOKEN", "from-env", 1);
+  EXPECT_EQ(ResolveAuth({}, "127.0.0.1:7000").token, "from-env");
+  EXPECT_EQ(ResolveAuth({"given", {}}, "127.0.0.1:7000").token, "given");
+  unsetenv("GLINT_AUTH_TOKEN");
+  EXPECT_EQ(ResolveAuth({}, "127.0.0.1:7000").token, "new");
+  EXPECT_EQ(ResolveAuth({}, "127.0.0.1:7003").tls.ca, "/ca.pem");
   unsetenv("GLINT_TMPDIR");
+}
+
+TEST(AuthTest, TlsFilesAreCheckedWithErrorsThatNameThem) {
+  std::string dir = TempDir();
+  std::ofstream(dir + "/not.pem") << "hello";
+  std::ofstream(dir + "/ca.pem") << "-----BEGIN CERTIFICATE-----\nx\n-----END CERTIFICATE-----\n";
+  auto missing = LoadTls({"", "", dir + "/none.pem", false, ""});
+  EXPECT_EQ(missing.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_NE(missing.status().message().find("none.pem"), std::string::npos);
+  EXPECT_EQ(LoadTls({"", "", dir + "/not.pem", false, ""}).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(LoadTls({dir + "/ca.pem", "", dir + "/ca.pem", false, ""}).status().code(),
+            absl::StatusCode::kInvalidArgument) << "a certificate without its key";
+  EXPECT_EQ(LoadTls({"", "", "", false, ""}).status().code(), absl::StatusCode::kInvalidArgument) << "no CA";
+  EXPECT_TRUE(LoadTls({"", "", dir + "/ca.pem", false, ""}).ok());
+  // A process's settings stay as they were when new ones cannot be read.
+  bool before = AuthEnabled();
+  EXPECT_FALSE(SetClusterAuth({before ? "" : "t", {"", "", dir + "/none.pem", false, ""}}).ok());
+  EXPECT_EQ(AuthEnabled(), before);
 }
 
 TEST(RpcTest, APortOutsideTheRangeIsRefusedNotWrapped) {
@@ -122,11 +154,12 @@ TEST(RpcTest, APortOutsideTheRangeIsRefusedNotWrapped) {
   EXPECT_TRUE(ParseAddress("127.0.0.1:65535").ok());
 }
 
-TEST(AuthTest, OnlyLoopbackServesWithAuthenticationUntilTls) {
-  EXPECT_TRUE(CheckAuthServable("127.0.0.1").ok());
-  EXPECT_TRUE(CheckAuthServable("localhost").ok());
-  EXPECT_FALSE(CheckAuthServable("10.0.0.5").ok());
-  EXPECT_FALSE(CheckAuthServable("0.0.0.0").ok());
+TEST(AuthTest, WithoutTlsOnlyLoopbackServesWithAuthentication) {
+  EXPECT_TRUE(CheckAuthServable("127.0.0.1", false).ok());
+  EXPECT_TRUE(CheckAuthServable("localhost", false).ok());
+  EXPECT_FALSE(CheckAuthServable("10.0.0.5", false).ok());
+  EXPECT_FALSE(CheckAuthServable("0.0.0.0", false).ok());
+  EXPECT_TRUE(CheckAuthServable("10.0.0.5", true).ok());
 }
 
 }  // namespace

@@ -1,0 +1,103 @@
+#include "common/session.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+
+namespace glint {
+namespace {
+
+constexpr char kTokenFile[] = "/auth_token";
+constexpr char kTlsFile[] = "/tls.json";
+constexpr char kAddressFile[] = "/gcs_address";
+
+// The newest session that recorded `gcs_address` ("" if none): a port may
+// have served an older cluster too.
+std::string SessionOf(const std::string& gcs_address) {
+  std::vector<std::filesystem::directory_entry> sessions;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(SessionRoot(), ec)) {
+    std::string name = e.path().filename().string();
+    if (name.rfind("session_", 0) == 0 && !e.is_symlink(ec)) sessions.push_back(e);
+  }
+  std::sort(sessions.begin(), sessions.end(), [](const auto& a, const auto& b) {
+    std::error_code e1, e2;
+    return a.last_write_time(e1) > b.last_write_time(e2);
+  });
+  for (auto& e : sessions) {
+    std::ifstream f(e.path().string() + kAddressFile);
+    std::string address;
+    if (f >> address && address == gcs_address) return e.path().string();
+  }
+  return {};
+}
+
+}  // namespace
+
+std::string SessionRoot() {
+  const char* e = getenv("GLINT_TMPDIR");
+  return e && *e ? e : "/tmp/glint";
+}
+
+absl::StatusOr<std::string> NewSessionDir(bool latest) {
+  const std::string root = SessionRoot();
+  mkdir(root.c_str(), 0755);
+  char stamp[64];
+  std::time_t t = std::time(nullptr);
+  std::strftime(stamp, sizeof(stamp), "%Y-%m-%d_%H-%M-%S", std::localtime(&t));
+  std::string dir = absl::StrCat(root, "/session_", stamp, "_", getpid());
+  if (mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
+    return absl::InternalError(absl::StrCat("cannot create ", dir));
+  }
+  mkdir((dir + "/logs").c_str(), 0755);
+  if (latest) {
+    std::string tmp = root + "/session_latest.tmp";
+    unlink(tmp.c_str());
+    if (symlink(dir.c_str(), tmp.c_str()) == 0) rename(tmp.c_str(), (root + "/session_latest").c_str());
+  }
+  return dir;
+}
+
+absl::StatusOr<std::string> RecordAuth(const std::string& session_dir, const AuthOptions& auth) {
+  if (auth.tls.enabled()) {
+    if (auto s = WriteTlsRecord(session_dir + kTlsFile, auth.tls); !s.ok()) return s;
+  }
+  if (auth.token.empty()) return std::string();
+  std::string file = session_dir + kTokenFile;
+  if (auto s = WriteTokenFile(file, auth.token); !s.ok()) return s;
+  return file;
+}
+
+void RecordAddress(const std::string& session_dir, const std::string& gcs_address) {
+  std::ofstream(session_dir + kAddressFile) << gcs_address << "\n";
+}
+
+AuthOptions LocalClusterAuth(const std::string& gcs_address) {
+  AuthOptions auth;
+  std::string dir = gcs_address.empty() ? "" : SessionOf(gcs_address);
+  if (dir.empty()) return auth;
+  if (auto token = ReadTokenFile(dir + kTokenFile); token.ok()) auth.token = *token;
+  auth.tls = ReadTlsRecord(dir + kTlsFile);
+  return auth;
+}
+
+AuthOptions ResolveAuth(AuthOptions given, const std::string& gcs_address) {
+  AuthOptions env = AuthFromEnvironment();
+  if (given.token.empty()) given.token = env.token;
+  if (!given.tls.enabled()) given.tls = env.tls;
+  if (given.token.empty() || !given.tls.enabled()) {
+    AuthOptions local = LocalClusterAuth(gcs_address);
+    if (given.token.empty()) given.token = local.token;
+    if (!given.tls.enabled()) given.tls = local.tls;
+  }
+  return given;
+}
+
+}  // namespace glint

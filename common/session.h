@@ -1,0 +1,33 @@
+// Session directories: what `glint start` and a private cluster leave on
+// this machine for the drivers and CLI that come after them. A session
+// records its cluster's address (gcs_address), token (auth_token, readable
+// by its owner only), TLS settings (tls.json), the daemons' pids and logs.
+#pragma once
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "common/auth.h"
+
+namespace glint {
+
+// Where session directories go: $GLINT_TMPDIR, else /tmp/glint.
+std::string SessionRoot();
+// Creates <root>/session_<time>_<pid>/logs (and points <root>/session_latest
+// at it when `latest`).
+absl::StatusOr<std::string> NewSessionDir(bool latest);
+
+// Records a cluster's authentication in `session_dir`; returns the token
+// file's path ("" without a token).
+absl::StatusOr<std::string> RecordAuth(const std::string& session_dir, const AuthOptions& auth);
+// Records the cluster's address (once its GCS is up).
+void RecordAddress(const std::string& session_dir, const std::string& gcs_address);
+
+// What the newest session on this machine recorded for the cluster at
+// `gcs_address` (nothing if none did).
+AuthOptions LocalClusterAuth(const std::string& gcs_address);
+
+// The settings for talking to the cluster at `gcs_address`: the token as
+// given, else $GLINT_AUTH_TOKEN, else the local session's; TLS likewise.
+AuthOptions ResolveAuth(AuthOptions given, const std::string& gcs_address);
+
+}  // namespace glint
