@@ -17,6 +17,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/auth.h"
+#include "common/launcher.h"
 #include "common/rpc.h"
 #include "proto/gcs.grpc.pb.h"
 #include "proto/raylet.grpc.pb.h"
@@ -268,6 +269,33 @@ TEST(AuthDriverTest, AClusterStartedWithAuthDisabledTakesAnyone) {
   glint::Shutdown();
   out = RunCommand(absl::StrCat(env, GLINT_CLI_PATH, " stop"), &status);
   EXPECT_EQ(status, 0) << out;
+}
+
+// In a container the token comes from the environment (a Kubernetes
+// Secret), not a file: a daemon takes it there and checks calls against it.
+TEST(AuthDriverTest, ADaemonTakesTheTokenFromItsEnvironment) {
+  std::string dir = TempDir();
+  int status = 0;
+  std::string pid = RunCommand(absl::StrCat("GLINT_AUTH_TOKEN=token-from-env ", glint::FindBinary("glint-gcs"),
+                                            " --port=0 --port_file=", dir, "/port --watch_pid=", getpid(), " >",
+                                            dir, "/log 2>&1 & echo $!"),
+                               &status);
+  ASSERT_EQ(status, 0);
+  int port = 0;
+  ASSERT_TRUE(glint::testing::WaitUntil([&] { return std::ifstream(dir + "/port") >> port && port > 0; }))
+      << glint::testing::ReadFile(dir + "/log");
+  const std::string target = absl::StrCat("127.0.0.1:", port);
+  auto ask = [&](const std::string& token) {
+    auto ch = grpc::CreateChannel(target, grpc::CompositeChannelCredentials(
+                                              grpc::experimental::LocalCredentials(LOCAL_TCP),
+                                              glint::testing::BearerCredentials(token)));
+    return Call(glint::proto::GcsService::NewStub(ch).get(), &glint::proto::GcsService::Stub::GetAllNodes,
+                glint::proto::GetAllNodesRequest())
+        .error_code();
+  };
+  EXPECT_EQ(ask("token-from-env"), grpc::StatusCode::OK);
+  EXPECT_EQ(ask("another"), grpc::StatusCode::UNAUTHENTICATED);
+  glint::StopDaemon(std::stoi(pid), 3000);
 }
 
 // A node that cannot start says why in the command's own output, not only
