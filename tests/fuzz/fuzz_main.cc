@@ -9,7 +9,8 @@
 //
 //   glint_fuzz                      a short run (CI): 3,000 calls per service
 //   glint_fuzz --calls=1000000      a long run (tests/fuzz/RESULTS.md)
-//   glint_fuzz --seed=N --window=W --deadline_ms=D
+//   glint_fuzz --only=raylet,gcs    only these (worker, driver, raylet, gcs)
+//   glint_fuzz --seed=N --window=W --deadline_ms=D --verbose
 #include <glint/api.h>
 #include <google/protobuf/descriptor.h>
 
@@ -19,12 +20,14 @@
 #include <functional>
 #include <iomanip>
 #include <iostream>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "common/process.h"
 #include "common/rpc.h"
 #include "fuzz/request_maker.h"
@@ -106,6 +109,7 @@ int main(int argc, char** argv) {
   int64_t calls = 3000;
   uint64_t seed = 1;
   glint::fuzz::RunOptions run;
+  std::set<std::string> only;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto value = [&](const char* flag) -> const char* {
@@ -117,8 +121,12 @@ int main(int argc, char** argv) {
     else if (auto v = value("--window")) run.window = std::stoi(v);
     else if (auto v = value("--deadline_ms")) run.deadline_ms = std::stoi(v);
     else if (a == "--verbose") g_verbose = true;
+    else if (auto v = value("--only")) {
+      for (auto part : absl::StrSplit(v, ',', absl::SkipEmpty())) only.insert(std::string(part));
+    }
     else {
-      std::cerr << "glint_fuzz: unknown argument " << a << " (--calls=N --seed=N --window=N --deadline_ms=N)\n";
+      std::cerr << "glint_fuzz: unknown argument " << a
+                << " (--calls=N --only=worker,driver,raylet,gcs --seed=N --window=N --deadline_ms=N --verbose)\n";
       return 2;
     }
   }
@@ -190,6 +198,9 @@ int main(int argc, char** argv) {
 
   bool failed = false;
   for (auto& t : targets) {
+    if (!only.empty() && !only.count(t.name)) continue;
+    std::printf("fuzzing the %s at %s ...\n", t.name.c_str(), t.address.c_str());
+    std::fflush(stdout);
     int64_t before = glint::testing::RssOf(t.pid);
     run.skip = t.skip;
     auto stats = glint::fuzz::FuzzService(t.address, t.service, &maker, run);
@@ -213,6 +224,7 @@ int main(int argc, char** argv) {
       SaveRecent(t, stats);
       failed = true;
     }
+    std::fflush(stdout);
   }
   std::printf("\n%s: %" PRId64 " calls per service, seed %" PRIu64 ", window %d, deadline %d ms\n",
               failed ? "FAILED" : "passed", calls, seed, run.window, run.deadline_ms);

@@ -81,7 +81,7 @@ grpc::Status RawCall(const std::string& target, const std::string& method, const
 
 TEST_F(TwoNodeTest, OversizedMessagesAreRefusedAndTheDaemonsStaySmall) {
   const std::string big(24 << 20, 'x');     // past what a control message may be
-  const std::string huge(400 << 20, 'x');   // past what a daemon may hold at once
+  const std::string huge(600 << 20, 'x');   // past what a daemon may hold at once
   int64_t gcs_before = glint::testing::RssOf(cluster_->gcs_pid());
   int64_t raylet_before = glint::testing::RssOf(cluster_->head_raylet_pid());
   glint::testing::PeakRss gcs_peak(cluster_->gcs_pid()), raylet_peak(cluster_->head_raylet_pid());
@@ -97,9 +97,11 @@ TEST_F(TwoNodeTest, OversizedMessagesAreRefusedAndTheDaemonsStaySmall) {
             grpc::StatusCode::RESOURCE_EXHAUSTED);
   int64_t gcs_grew = gcs_peak.Stop() - gcs_before, raylet_grew = raylet_peak.Stop() - raylet_before;
 #ifndef GLINT_SANITIZER
-  // A message is not held whole: the daemons' transports are bounded (64 and 128 MiB).
-  EXPECT_LT(gcs_grew, 128 << 20);
-  EXPECT_LT(raylet_grew, 192 << 20);
+  // A message is not held whole: the daemons' transports are bounded (64 and
+  // 128 MiB; gRPC frees past its quota asynchronously, so a loaded machine
+  // overshoots it, but never to the 600 MiB sent).
+  EXPECT_LT(gcs_grew, 300 << 20);
+  EXPECT_LT(raylet_grew, 350 << 20);
 #else
   // AddressSanitizer keeps freed memory in quarantine, so resident memory says nothing here.
   (void)gcs_grew, (void)raylet_grew;
@@ -229,6 +231,42 @@ TEST_F(TwoNodeTest, MalformedRequestsGetErrorsAndDaemonsStayUp) {
     EXPECT_EQ(got, (std::map<std::string, glint::proto::ErrorType>{{"", glint::proto::SYSTEM_ERROR},
                                                                    {"t2", glint::proto::FUNCTION_NOT_FOUND}}));
     EXPECT_TRUE(stream->Finish().ok());
+  }
+  {
+    // Calls ahead of earlier ones that never come wait, but only so many
+    // (10,000 on a worker): past that, and for a number held already, they
+    // are refused at once (the fuzzer's find: they were held without bound).
+    auto ws = glint::MakeStub<glint::proto::WorkerService>(worker);
+    grpc::ClientContext ctx;
+    glint::SetDeadlineMs(&ctx, 60000);
+    auto stream = ws->PushTasks(&ctx);
+    auto call = [&](glint::proto::PushTaskBatch* b, const std::string& id, int64_t seq) {
+      auto* t = b->add_tasks();
+      t->set_type(glint::proto::ACTOR_TASK);
+      t->set_task_id(id);
+      t->set_function_name("&Where::Raylet");
+      t->set_actor_id(actor.ID());
+      t->set_caller_id("a caller whose first call never comes");
+      t->set_sequence_number(seq);
+    };
+    for (int from = 1; from <= 10001; from += 1000) {
+      glint::proto::PushTaskBatch b;
+      for (int seq = from; seq < from + 1000 && seq <= 10001; ++seq) call(&b, "e" + std::to_string(seq), seq);
+      ASSERT_TRUE(stream->Write(b));
+    }
+    glint::proto::PushTaskBatch again;
+    call(&again, "again", 5);
+    ASSERT_TRUE(stream->Write(again));
+    std::map<std::string, std::string> refused;
+    glint::proto::PushTaskReplyBatch replies;
+    while (refused.size() < 2 && stream->Read(&replies)) {
+      for (auto& r : replies.replies()) refused[r.task_id()] = r.result().error().message();
+    }
+    ASSERT_EQ(refused.size(), 2u);
+    EXPECT_NE(refused["e10001"].find("holds no more such calls"), std::string::npos) << refused["e10001"];
+    EXPECT_NE(refused["again"].find("holds no more such calls"), std::string::npos) << refused["again"];
+    ctx.TryCancel();
+    EXPECT_FALSE(actor.Task(&Where::Raylet).Remote().Get().empty()) << "the actor still answers its own caller";
   }
   {
     // A driver runs no tasks, by either method.

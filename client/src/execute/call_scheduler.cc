@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "absl/strings/str_cat.h"
+
 #include "common/logging.h"
 #include "common/process.h"
 
@@ -40,7 +42,7 @@ void CallScheduler::MakeGroups(const std::map<std::string, int>& groups) {
   has_groups_ = true;
 }
 
-void CallScheduler::AdmitLocked(IncomingCall* call) {
+void CallScheduler::AdmitLocked(IncomingCall* call, std::vector<IncomingCall*>* refused) {
   const auto& spec = call->task();
   if (spec.type() != proto::ACTOR_TASK) {
     ready_.push_back(call);
@@ -48,7 +50,14 @@ void CallScheduler::AdmitLocked(IncomingCall* call) {
   }
   auto& c = callers_[spec.caller_id()];
   if (spec.sequence_number() > c.next) {
-    c.early.emplace(spec.sequence_number(), call);
+    auto bytes = static_cast<int64_t>(call->req.ByteSizeLong());
+    if (early_calls_ >= kMaxEarlyCalls || early_bytes_ + bytes > kMaxEarlyBytes ||
+        !c.early.emplace(spec.sequence_number(), call).second) {
+      refused->push_back(call);
+      return;
+    }
+    ++early_calls_;
+    early_bytes_ += bytes;
     return;
   }
   // In order (or a resend of an older one): run it, then any that it unblocks.
@@ -57,6 +66,8 @@ void CallScheduler::AdmitLocked(IncomingCall* call) {
     ++c.next;
     for (auto it = c.early.begin(); it != c.early.end() && it->first == c.next; it = c.early.erase(it)) {
       ready_.push_back(it->second);
+      --early_calls_;
+      early_bytes_ -= static_cast<int64_t>(it->second->req.ByteSizeLong());
       ++c.next;
     }
   }
@@ -64,10 +75,16 @@ void CallScheduler::AdmitLocked(IncomingCall* call) {
 
 void CallScheduler::Admit(std::vector<IncomingCall*>& calls) {
   size_t wake = 0;
+  std::vector<IncomingCall*> refused;
   {
     absl::MutexLock lock(&mu_);
-    for (auto* c : calls) AdmitLocked(c);
+    for (auto* c : calls) AdmitLocked(c, &refused);
     wake = std::min(ready_.size(), threads_.size());
+  }
+  for (auto* c : refused) {
+    refuse_(c, absl::StrCat("call ", c->task().sequence_number(), " of its caller came before earlier ones that ",
+                            "have not, and this worker holds no more such calls (", kMaxEarlyCalls, " calls or ",
+                            kMaxEarlyBytes >> 20, " MiB), or holds one of that number already"));
   }
   // An idle queue thread that took these off the wire runs one itself.
   if (t_idle_loop == this && wake > 0) --wake;

@@ -28,10 +28,18 @@ namespace glint::internal {
 class CallScheduler {
  public:
   using RunFn = std::function<void(IncomingCall*)>;
+  using RefuseFn = std::function<void(IncomingCall*, const std::string& why)>;
   // `dispatch` takes each call in turn on a queue thread (and runs it, or
-  // hands it on); `run` runs a call on a group's thread. Borrows `poller`.
-  CallScheduler(QueuePoller* poller, RunFn dispatch, RunFn run)
-      : poller_(poller), dispatch_(std::move(dispatch)), run_(std::move(run)) {}
+  // hands it on); `run` runs a call on a group's thread; `refuse` answers a
+  // call that will not run. Borrows `poller`.
+  CallScheduler(QueuePoller* poller, RunFn dispatch, RunFn run, RefuseFn refuse)
+      : poller_(poller), dispatch_(std::move(dispatch)), run_(std::move(run)), refuse_(std::move(refuse)) {}
+
+  // Calls that arrived ahead of their caller's earlier ones wait for them,
+  // up to these bounds for all callers together; past them such a call is
+  // refused (a lost predecessor, or a client's malice, holds no more).
+  static constexpr int kMaxEarlyCalls = 10000;
+  static constexpr int64_t kMaxEarlyBytes = 64 << 20;
   ~CallScheduler() { Stop(absl::ZeroDuration()); }
 
   // Starts the first thread.
@@ -56,16 +64,20 @@ class CallScheduler {
     int64_t next = 0;
     std::map<int64_t, IncomingCall*> early;
   };
-  void AdmitLocked(IncomingCall* call) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Queues `call` (or puts it in `refused`).
+  void AdmitLocked(IncomingCall* call, std::vector<IncomingCall*>* refused) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Loop();
   void GroupLoop(const std::string& name);
   void StartThread(std::function<void()> body) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   QueuePoller* const poller_;
   const RunFn dispatch_, run_;
+  const RefuseFn refuse_;
   absl::Mutex mu_;
   std::deque<IncomingCall*> ready_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, Caller> callers_ ABSL_GUARDED_BY(mu_);
+  int early_calls_ ABSL_GUARDED_BY(mu_) = 0;  // in all callers' `early`
+  int64_t early_bytes_ ABSL_GUARDED_BY(mu_) = 0;
   std::map<std::string, std::deque<IncomingCall*>> groups_ ABSL_GUARDED_BY(mu_);
   std::atomic<bool> has_groups_{false};
   std::vector<std::thread> threads_ ABSL_GUARDED_BY(mu_);

@@ -11,7 +11,11 @@ namespace glint::internal {
 
 void TaskExecutor::Start(AsyncService* service, grpc::ServerCompletionQueue* cq, QueuePoller* poller) {
   scheduler_ = std::make_unique<CallScheduler>(
-      poller, [this](IncomingCall* c) { Dispatch(c); }, [this](IncomingCall* c) { RunAndReply(c); });
+      poller, [this](IncomingCall* c) { Dispatch(c); }, [this](IncomingCall* c) { RunAndReply(c); },
+      [this](IncomingCall* c, const std::string& why) {
+        *c->reply.mutable_result() = ErrorValue(proto::SYSTEM_ERROR, why);
+        Reply(c);
+      });
   transport_ = std::make_unique<CallTransport>(service, cq,
                                                [this](std::vector<IncomingCall*>& calls) { scheduler_->Admit(calls); });
   transport_->Start();
