@@ -27,9 +27,7 @@ struct TlsFiles {
   // each address (one certificate for all nodes, e.g. in Kubernetes).
   std::string server_name;
   bool enabled() const { return !cert.empty() || !key.empty() || !ca.empty(); }
-  bool operator==(const TlsFiles& o) const {
-    return cert == o.cert && key == o.key && ca == o.ca && mutual == o.mutual && server_name == o.server_name;
-  }
+  bool operator==(const TlsFiles&) const = default;
 };
 
 // The files' contents, read once when the settings are made.

@@ -230,14 +230,9 @@ void Init(const Config& config) {
   auth.token = config.auth_token;
   auth.tls = TlsFiles{config.tls_cert, config.tls_key, config.tls_ca, config.tls_mutual, config.tls_server_name};
   auth = ResolveAuth(std::move(auth), o.gcs_address);
+  if (o.gcs_address.empty() && auth.token.empty()) auth.token = NewAuthToken();
   if (auto s = SetClusterAuth(auth); !s.ok()) throw ConnectionError(std::string(s.message()));
-  if (o.gcs_address.empty()) {
-    if (auth.token.empty()) {
-      auth.token = NewAuthToken();
-      if (auto s = SetClusterAuth(auth); !s.ok()) throw ConnectionError(std::string(s.message()));
-    }
-    o.gcs_address = internal::StartPrivateCluster(config, auth);
-  }
+  if (o.gcs_address.empty()) o.gcs_address = internal::StartPrivateCluster(config, auth);
   o.job.set_ray_namespace(config.namespace_.empty() ? internal::Env("GLINT_NAMESPACE") : config.namespace_);
   if (config.code_search_path.empty()) {
     o.job.mutable_code()->add_paths(SelfExePath());
