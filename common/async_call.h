@@ -126,19 +126,20 @@ class AsyncCall final : public ClientCall {
 // Starts `stub->method(req)`; `done(status, reply)` runs on the thread
 // polling the client queue, never inline. `deadline_ms` <= 0 means no
 // deadline. Returns the context, so the caller can TryCancel it until `done`
-// has run.
-template <typename Stub, typename Req, typename Reply>
-grpc::ClientContext* CallAsync(ClientQueue* queue, Stub* stub, AsyncMethod<Stub, Req, Reply> method,
+// has run. `stub` is a Stub* or a std::shared_ptr<Stub> (StubCache); it is
+// used only until the call has started, before CallAsync returns.
+template <typename StubPtr, typename Stub, typename Req, typename Reply>
+grpc::ClientContext* CallAsync(ClientQueue* queue, const StubPtr& stub, AsyncMethod<Stub, Req, Reply> method,
                                std::type_identity_t<Req> req, int64_t deadline_ms,
                                std::type_identity_t<ReplyFn<Reply>> done) {
-  return AsyncCall<Stub, Req, Reply>::Run(queue, stub, method, std::move(req), deadline_ms, std::move(done));
+  return AsyncCall<Stub, Req, Reply>::Run(queue, &*stub, method, std::move(req), deadline_ms, std::move(done));
 }
 
 // Makes the call and waits for its end. The reply comes in on the client
 // queue, as every other reply does, instead of on a sync stub's own queue;
 // on a thread that polls that queue, the cover thread polls meanwhile.
-template <typename Stub, typename Req, typename Reply>
-absl::Status BlockingCall(ClientQueue* queue, Stub* stub, AsyncMethod<Stub, Req, Reply> method,
+template <typename StubPtr, typename Stub, typename Req, typename Reply>
+absl::Status BlockingCall(ClientQueue* queue, const StubPtr& stub, AsyncMethod<Stub, Req, Reply> method,
                           std::type_identity_t<Req> req, int64_t deadline_ms, Reply* reply) {
   absl::Status status;
   absl::Notification done;
@@ -156,8 +157,8 @@ absl::Status BlockingCall(ClientQueue* queue, Stub* stub, AsyncMethod<Stub, Req,
 void LogCallFailure(const std::string& what, const absl::Status& s);
 
 // A call nobody waits for: its failure is logged, not dropped.
-template <typename Stub, typename Req, typename Reply>
-void SendOneWay(ClientQueue* queue, Stub* stub, AsyncMethod<Stub, Req, Reply> method,
+template <typename StubPtr, typename Stub, typename Req, typename Reply>
+void SendOneWay(ClientQueue* queue, const StubPtr& stub, AsyncMethod<Stub, Req, Reply> method,
                 std::type_identity_t<Req> req, int64_t deadline_ms, std::string what) {
   CallAsync(queue, stub, method, std::move(req), deadline_ms,
             [what = std::move(what)](const absl::Status& s, Reply&) { LogCallFailure(what, s); });

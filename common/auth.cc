@@ -22,14 +22,16 @@ constexpr char kHeader[] = "authorization";
 
 std::string BearerOf(const std::string& token) { return absl::StrCat("Bearer ", token); }
 
-// Compares without stopping at the first difference, so the time taken says
-// nothing about how much of a guess was right (a token's length is no secret).
+}  // namespace
+
 bool SameSecret(absl::string_view a, absl::string_view b) {
   if (a.size() != b.size()) return false;
   unsigned char diff = 0;
   for (size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned char>(a[i] ^ b[i]);
   return diff == 0;
 }
+
+namespace {
 
 class TokenPlugin final : public grpc::MetadataCredentialsPlugin {
  public:

@@ -23,6 +23,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "common/tls.h"
 
 namespace glint {
@@ -57,6 +58,9 @@ absl::Status WriteTokenFile(const std::string& path, const std::string& token);
 absl::StatusOr<std::string> ReadTokenFile(const std::string& path);
 // True for 127.0.0.0/8, ::1 and localhost.
 bool IsLoopback(const std::string& host);
+// Compares without stopping at the first difference, so the time taken says
+// nothing about how much of a guess was right (a secret's length is no secret).
+bool SameSecret(absl::string_view a, absl::string_view b);
 // Whether a server with authentication on may listen on `host`: with TLS
 // anywhere; without, loopback only, so the token never crosses a network in
 // clear text.

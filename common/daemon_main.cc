@@ -9,6 +9,7 @@
 #include <csignal>
 
 #include "common/logging.h"
+#include "common/memory.h"
 #include "common/process.h"
 
 namespace glint {
@@ -35,6 +36,7 @@ void BeginDaemon(const char* name) {
   sigset_t sigs = StopSignals();
   pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
   InitLogging(name, /*crash_handler=*/true);
+  ReturnLargeBlocksToTheSystem();
 }
 
 int RunDaemon(const char* name, const DaemonHooks& hooks, const std::string& port_file, pid_t watch_pid) {

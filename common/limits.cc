@@ -39,6 +39,27 @@ absl::Status CheckName(absl::string_view what, absl::string_view name, bool may_
   return absl::OkStatus();
 }
 
+absl::Status CheckId(absl::string_view what, absl::string_view id, bool may_be_empty) {
+  if (id.empty() && !may_be_empty) return absl::InvalidArgumentError(absl::StrCat(what, " is empty"));
+  if (id.size() > kMaxIdBytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, " is ", id.size(), " bytes long; an id has at most ", kMaxIdBytes));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckAddress(absl::string_view what, absl::string_view address, bool may_be_empty) {
+  if (address.empty() && !may_be_empty) return absl::InvalidArgumentError(absl::StrCat(what, " is empty"));
+  if (address.size() > kMaxAddressBytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, " is ", address.size(), " bytes long; an address has at most ", kMaxAddressBytes));
+  }
+  if (address.find('\0') != absl::string_view::npos) {
+    return absl::InvalidArgumentError(absl::StrCat(what, " holds a NUL byte"));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status CheckResources(const google::protobuf::Map<std::string, double>& resources) {
   return CheckResourceMap(resources);
 }
@@ -47,13 +68,23 @@ absl::Status CheckResources(const std::map<std::string, double>& resources) { re
 
 absl::Status CheckJob(const proto::JobInfo& job) {
   if (auto s = CheckName("the namespace", job.ray_namespace()); !s.ok()) return s;
+  if (auto s = CheckAddress("the driver's address", job.driver().ip()); !s.ok()) return s;
+  for (const auto& id : {job.driver().worker_id(), job.driver().node_id()}) {
+    if (auto s = CheckId("the driver's id", id, /*may_be_empty=*/true); !s.ok()) return s;
+  }
   if (job.code().paths_size() > kMaxCodePaths) {
     return absl::InvalidArgumentError(absl::StrCat("a job names at most ", kMaxCodePaths, " code paths"));
   }
+  size_t bytes = 0;
   for (const auto& p : job.code().paths()) {
     if (p.empty() || p.size() > kMaxPathBytes || p.find('\0') != std::string::npos) {
       return absl::InvalidArgumentError("a job's code path is empty, too long or holds a NUL byte");
     }
+    bytes += p.size();
+  }
+  if (bytes > kMaxJobCodeBytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("a job's code paths take ", bytes, " bytes together; at most ", kMaxJobCodeBytes));
   }
   return absl::OkStatus();
 }

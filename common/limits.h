@@ -19,15 +19,23 @@ constexpr size_t kMaxNameBytes = 256;       // actor, task, class and resource n
 constexpr size_t kMaxFunctionBytes = 1024;  // a remote function's or method's registered name
 constexpr size_t kMaxPathBytes = 4096;      // a code path
 constexpr int kMaxCodePaths = 64;
+constexpr size_t kMaxJobCodeBytes = 16 << 10;  // a job's code paths together
 constexpr int kMaxResources = 64;           // entries in one resource set
 constexpr double kMaxResourceAmount = 1e9;
 constexpr int kMaxConcurrency = 100000;     // an actor's calls at once, or a group's
 constexpr int kMaxConcurrencyGroups = 64;
 constexpr int kMaxActorThreads = 1000;      // the threads a threaded actor runs calls on, all groups together
+constexpr size_t kMaxIdBytes = 64;          // an object, job, worker or lease id (Glint's are 16 or 17 bytes)
+constexpr size_t kMaxAddressBytes = 300;    // "host:port" (a DNS name is at most 253 bytes), maybe with "/worker"
+constexpr int kMaxIdsPerRequest = 100000;   // ids named in one request (objects freed at once)
 
 // A name that is not empty unless `may_be_empty`, within kMaxNameBytes and
 // without NUL bytes; `what` names it in the error.
 absl::Status CheckName(absl::string_view what, absl::string_view name, bool may_be_empty = true);
+// An id: not empty unless `may_be_empty`, at most kMaxIdBytes.
+absl::Status CheckId(absl::string_view what, absl::string_view id, bool may_be_empty = false);
+// An address or a client's name: at most kMaxAddressBytes, no NUL byte.
+absl::Status CheckAddress(absl::string_view what, absl::string_view address, bool may_be_empty = true);
 // At most kMaxResources entries, named by CheckName, each amount finite and
 // within [0, kMaxResourceAmount].
 absl::Status CheckResources(const google::protobuf::Map<std::string, double>& resources);

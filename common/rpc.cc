@@ -36,9 +36,7 @@ absl::StatusOr<proto::Address> ParseAddress(const std::string& s) {
 }
 
 std::shared_ptr<grpc::Channel> ChannelPool::Get(const std::string& target) {
-  absl::MutexLock lock(&mu_);
-  auto& ch = channels_[target];
-  if (!ch) {
+  return channels_.Get(target, [&] {
     grpc::ChannelArguments args;
     args.SetMaxReceiveMessageSize(kMaxCallMessageBytes);  // replies are bounded like requests
     args.SetMaxSendMessageSize(-1);
@@ -47,14 +45,8 @@ std::shared_ptr<grpc::Channel> ChannelPool::Get(const std::string& target) {
     args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
     args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
     auto creds = ChannelCredentialsFor(target, &args);
-    ch = grpc::CreateCustomChannel(target, creds, args);
-  }
-  return ch;
-}
-
-void ChannelPool::Clear() {
-  absl::MutexLock lock(&mu_);
-  channels_.clear();
+    return grpc::CreateCustomChannel(target, creds, args);
+  });
 }
 
 ChannelPool& ChannelPool::Default() {

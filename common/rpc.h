@@ -10,11 +10,9 @@
 #include <string>
 #include <vector>
 
-#include "absl/base/thread_annotations.h"
-#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
+#include "common/bounded_cache.h"
 #include "proto/common.pb.h"
 
 namespace glint {
@@ -27,18 +25,23 @@ std::string AddrString(const proto::Address& a);
 // Parses "host:port"; an error for anything else.
 absl::StatusOr<proto::Address> ParseAddress(const std::string& s);
 
+// At most this many channels, and stubs per cache, are kept (common/
+// bounded_cache.h): enough for every node and worker a process talks to in
+// a large cluster, and a bound when peers name addresses without end.
+constexpr size_t kMaxCachedTargets = 4096;
+
 // One channel per target, created on first use with the process's
 // credentials (auth.h). Thread-safe.
 class ChannelPool {
  public:
   std::shared_ptr<grpc::Channel> Get(const std::string& target);
   // Forgets the channels (those in use stay open while used).
-  void Clear();
+  void Clear() { channels_.Clear(); }
+  size_t size() { return channels_.size(); }
   static ChannelPool& Default();
 
  private:
-  absl::Mutex mu_;
-  absl::flat_hash_map<std::string, std::shared_ptr<grpc::Channel>> channels_ ABSL_GUARDED_BY(mu_);
+  BoundedCache<grpc::Channel> channels_{kMaxCachedTargets};
 };
 
 // Stub for `Service` at `target`, from the default pool.
@@ -47,21 +50,20 @@ std::unique_ptr<typename Service::Stub> MakeStub(const std::string& target) {
   return Service::NewStub(ChannelPool::Default().Get(target));
 }
 
-// One stub per target for `Service`, created on first use; stubs live as
-// long as the cache. Thread-safe.
+// One stub per target for `Service`, created on first use. A stub lives
+// while the cache keeps it or a caller holds it: hold the pointer for as
+// long as the stub is used (a call needs it only until it has started).
+// Thread-safe.
 template <typename Service>
 class StubCache {
  public:
-  typename Service::Stub* Get(const std::string& target) {
-    absl::MutexLock lock(&mu_);
-    auto& s = stubs_[target];
-    if (!s) s = Service::NewStub(ChannelPool::Default().Get(target));
-    return s.get();
+  using Stub = typename Service::Stub;
+  std::shared_ptr<Stub> Get(const std::string& target) {
+    return stubs_.Get(target, [&] { return std::shared_ptr<Stub>(Service::NewStub(ChannelPool::Default().Get(target))); });
   }
 
  private:
-  absl::Mutex mu_;
-  absl::flat_hash_map<std::string, std::unique_ptr<typename Service::Stub>> stubs_ ABSL_GUARDED_BY(mu_);
+  BoundedCache<Stub> stubs_{kMaxCachedTargets};
 };
 
 // Sets a deadline `ms` from now.

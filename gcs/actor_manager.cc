@@ -193,6 +193,9 @@ void ActorManager::SetState(proto::ActorInfo& a, proto::ActorState s, Notificati
       if (it != names_.end() && it->second == a.actor_id()) names_.erase(it);
     }
     by_worker_.erase(a.address().worker_id());
+    dead_.push_back(a.actor_id());
+    // Never run again: its arguments (up to 8 MiB inline) are not kept.
+    a.mutable_creation_task()->clear_args();
   }
   store_->Put("actors", a.actor_id(), a.SerializeAsString());
   auto w = waiters_.find(a.actor_id());
@@ -200,6 +203,28 @@ void ActorManager::SetState(proto::ActorInfo& a, proto::ActorState s, Notificati
     for (auto& pw : w->second) out->emplace_back(std::move(pw.done), a);
     waiters_.erase(w);
   }
+}
+
+void ActorManager::ForgetOldDead() {
+  absl::MutexLock lock(&mu_);
+  while (dead_.size() > kMaxDeadActors) {
+    std::string id = std::move(dead_.front());
+    dead_.pop_front();
+    auto it = actors_.find(id);
+    if (it == actors_.end() || it->second.state() != proto::DEAD) continue;
+    actors_.erase(it);
+    raylet_of_.erase(id);
+    store_->Delete("actors", id);
+  }
+}
+
+absl::flat_hash_set<std::string> ActorManager::JobsWithLiveActors() {
+  absl::MutexLock lock(&mu_);
+  absl::flat_hash_set<std::string> jobs;
+  for (const auto& [id, a] : actors_) {
+    if (a.state() != proto::DEAD) jobs.insert(a.job_id());
+  }
+  return jobs;
 }
 
 void ActorManager::Notify(Notifications& n) {
@@ -292,7 +317,9 @@ void ActorManager::ExpireWaiters(int64_t now_ms, bool all) {
       auto& list = wit->second;
       for (auto it = list.begin(); it != list.end();) {
         if (all || it->deadline_ms <= now_ms) {
-          n.emplace_back(std::move(it->done), actors_[wit->first]);
+          auto a = actors_.find(wit->first);  // gone if forgotten meanwhile
+          n.emplace_back(std::move(it->done),
+                         a == actors_.end() ? std::nullopt : std::optional<proto::ActorInfo>(a->second));
           it = list.erase(it);
         } else {
           ++it;

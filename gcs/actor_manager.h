@@ -7,17 +7,21 @@
 //       any --(Kill, ExitActor, job finished for non-detached, constructor
 //              threw, no node can host it, no restarts left)--> DEAD
 //
-// The name (namespace, name) is claimed at Create and freed at DEAD. Every
+// The name (namespace, name) is claimed at Create and freed at DEAD; the
+// kMaxDeadActors that died last are remembered (Ray keeps a bounded cache
+// of destroyed actors too), older ones are forgotten. Every
 // change bumps `version`; callers long-poll with WaitNewer to hear changes.
 // Thread-safe; callbacks and listeners run without the lock held.
 #pragma once
 #include <atomic>
+#include <deque>
 #include <functional>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "gcs/cluster_client.h"
@@ -45,6 +49,12 @@ class ActorManager {
   absl::Status Kill(const std::string& actor_id, bool no_restart, const std::string& reason);
   std::vector<proto::ActorInfo> List(const std::string& ns, bool include_dead);
 
+  static constexpr size_t kMaxDeadActors = 10000;
+  // Forgets the oldest dead actors beyond kMaxDeadActors.
+  void ForgetOldDead();
+  // The jobs with an actor that is not dead (their records must stay).
+  absl::flat_hash_set<std::string> JobsWithLiveActors();
+
   // Before the cluster client stops: its callbacks change nothing from now on.
   void Stop() { stopped_ = true; }
 
@@ -59,7 +69,7 @@ class ActorManager {
     int64_t deadline_ms;
     Waiter done;
   };
-  using Notifications = std::vector<std::pair<Waiter, proto::ActorInfo>>;
+  using Notifications = std::vector<std::pair<Waiter, std::optional<proto::ActorInfo>>>;
 
   void Schedule(const std::string& actor_id);
   void RequestLease(const std::string& actor_id, const proto::Address& raylet,
@@ -87,6 +97,7 @@ class ActorManager {
   absl::flat_hash_map<std::string, std::string> by_worker_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, proto::Address> raylet_of_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, std::vector<PendingWaiter>> waiters_ ABSL_GUARDED_BY(mu_);
+  std::deque<std::string> dead_ ABSL_GUARDED_BY(mu_);  // in the order they died
   std::atomic<bool> stopped_{false};
 };
 

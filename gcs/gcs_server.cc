@@ -46,18 +46,25 @@ class GcsServer::Service final : public proto::GcsService::CallbackService {
         req->node().address().port() > 65535) {
       return Done(ctx, Invalid("a node needs an id and an address"));
     }
-    if (auto s = CheckResources(req->node().total_resources()); !s.ok()) return Done(ctx, s);
-    s_->nodes_.Register(req->node(), NowMs());
-    return Done(ctx, absl::OkStatus());
+    for (auto s : {CheckAddress("the node's address", req->node().address().ip(), /*may_be_empty=*/false),
+                   CheckId("the node's secret", req->node_secret()), CheckResources(req->node().total_resources()),
+                   CheckResources(req->node().available_resources())}) {
+      if (!s.ok()) return Done(ctx, s);
+    }
+    return Done(ctx, s_->nodes_.Register(req->node(), req->node_secret(), NowMs()));
   }
 
   grpc::ServerUnaryReactor* Heartbeat(grpc::CallbackServerContext* ctx,
                                       const proto::HeartbeatRequest* req,
                                       proto::HeartbeatReply* reply) override {
     if (auto s = CheckResources(req->available_resources()); !s.ok()) return Done(ctx, s);
-    reply->set_unknown_node(!s_->nodes_.Heartbeat(req->node_id(), req->available_resources(),
-                                                  req->num_workers(), NowMs(), &req->object_store()));
-    return Done(ctx, absl::OkStatus());
+    auto s = s_->nodes_.Heartbeat(req->node_id(), req->node_secret(), req->available_resources(), req->num_workers(),
+                                  NowMs(), &req->object_store());
+    if (absl::IsNotFound(s)) {
+      reply->set_unknown_node(true);
+      return Done(ctx, absl::OkStatus());
+    }
+    return Done(ctx, s);
   }
 
   grpc::ServerUnaryReactor* GetAllNodes(grpc::CallbackServerContext* ctx,
@@ -72,8 +79,9 @@ class GcsServer::Service final : public proto::GcsService::CallbackService {
                                         proto::RegisterJobReply* reply) override {
     if (auto s = CheckJob(req->job()); !s.ok()) return Done(ctx, s);
     auto job = s_->jobs_.Register(req->job(), NowMs());
-    reply->set_job_id(job.job_id());
-    reply->set_ray_namespace(job.ray_namespace());
+    if (!job.ok()) return Done(ctx, job.status());
+    reply->set_job_id(job->job_id());
+    reply->set_ray_namespace(job->ray_namespace());
     return Done(ctx, absl::OkStatus());
   }
 
@@ -208,6 +216,8 @@ absl::Status GcsServer::Start() {
     nodes_.CheckHealth(now);
     actors_.ExpireWaiters(now);
     jobs_.FinishUnproven(now, options_.unproven_job_ms);
+    actors_.ForgetOldDead();
+    if (jobs_.TooManyFinished()) jobs_.ForgetOldFinished(actors_.JobsWithLiveActors());
   });
   LOG(INFO) << "glint-gcs listening on " << options_.host << ":" << port_;
   return absl::OkStatus();

@@ -1,11 +1,19 @@
 #include "gcs/job_manager.h"
 
+#include "absl/strings/str_cat.h"
 #include "common/ids.h"
 #include "common/logging.h"
 
 namespace glint::gcs {
 
-proto::JobInfo JobManager::Register(proto::JobInfo job, int64_t now_ms) {
+absl::StatusOr<proto::JobInfo> JobManager::Register(proto::JobInfo job, int64_t now_ms) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (unproven_.size() >= kMaxUnprovenJobs) {
+      return absl::ResourceExhaustedError(absl::StrCat(
+          kMaxUnprovenJobs, " jobs wait for their drivers' keep-alive calls; no more may register until they do"));
+    }
+  }
   job.set_job_id(RandomId());
   if (job.ray_namespace().empty()) job.set_ray_namespace("anonymous-" + IdHex(job.job_id()));
   job.set_finished(false);
@@ -50,6 +58,7 @@ bool JobManager::Finish(const std::string& job_id, int64_t now_ms) {
     it->second.set_finished(true);
     it->second.set_end_time_ms(now_ms);
     finished = it->second;
+    finished_.push_back(job_id);
   }
   store_->Put("jobs", job_id, finished.SerializeAsString());
   LOG(INFO) << "job " << ShortHex(job_id) << " finished";
@@ -62,6 +71,26 @@ std::optional<proto::JobInfo> JobManager::Get(const std::string& job_id) {
   auto it = jobs_.find(job_id);
   if (it == jobs_.end()) return std::nullopt;
   return it->second;
+}
+
+bool JobManager::TooManyFinished() {
+  absl::MutexLock lock(&mu_);
+  return finished_.size() > kMaxFinishedJobs;
+}
+
+void JobManager::ForgetOldFinished(const absl::flat_hash_set<std::string>& keep) {
+  absl::MutexLock lock(&mu_);
+  // Kept jobs go to the back; each is looked at once per call.
+  for (size_t looked = 0, n = finished_.size(); finished_.size() > kMaxFinishedJobs && looked < n; ++looked) {
+    std::string id = std::move(finished_.front());
+    finished_.pop_front();
+    if (keep.contains(id)) {
+      finished_.push_back(std::move(id));
+      continue;
+    }
+    jobs_.erase(id);
+    store_->Delete("jobs", id);
+  }
 }
 
 std::vector<proto::JobInfo> JobManager::All() {

@@ -1,5 +1,7 @@
 #include "gcs/node_manager.h"
 
+#include "absl/strings/str_cat.h"
+#include "common/auth.h"
 #include "common/ids.h"
 #include "common/logging.h"
 #include "common/resources.h"
@@ -13,34 +15,71 @@ bool Fits(const google::protobuf::Map<std::string, double>& demand,
 }
 }  // namespace
 
-void NodeManager::Register(proto::NodeInfo node, int64_t now_ms) {
+absl::Status NodeManager::Register(proto::NodeInfo node, const std::string& secret, int64_t now_ms) {
   node.set_alive(true);
+  node.clear_death_cause();
   if (node.available_resources().empty()) *node.mutable_available_resources() = node.total_resources();
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = nodes_.find(node.node_id());
+    bool alive = it != nodes_.end() && it->second.alive();
+    if (alive && !SameSecret(secrets_[node.node_id()], secret)) {
+      return absl::AlreadyExistsError(absl::StrCat("node ", ShortHex(node.node_id()),
+                                                   " is registered already, by another raylet"));
+    }
+    if (!alive && alive_ >= kMaxNodes) {
+      return absl::ResourceExhaustedError(absl::StrCat("the cluster has ", kMaxNodes, " nodes; no more may join"));
+    }
+    if (!alive) ++alive_;
+    secrets_[node.node_id()] = secret;
+    last_seen_[node.node_id()] = now_ms;
+    store_->Put("nodes", node.node_id(), node.SerializeAsString());
+    nodes_[node.node_id()] = node;
+  }
   LOG(INFO) << "node " << ShortHex(node.node_id()) << " registered at " << node.address().ip() << ":"
             << node.address().port() << (node.is_head() ? " (head)" : "");
-  store_->Put("nodes", node.node_id(), node.SerializeAsString());
-  absl::MutexLock lock(&mu_);
-  last_seen_[node.node_id()] = now_ms;
-  nodes_[node.node_id()] = std::move(node);
+  return absl::OkStatus();
 }
 
-bool NodeManager::Heartbeat(const std::string& node_id,
-                            const google::protobuf::Map<std::string, double>& avail,
-                            int64_t num_workers, int64_t now_ms, const proto::ObjectStoreInfo* store) {
+absl::Status NodeManager::Heartbeat(const std::string& node_id, const std::string& secret,
+                                    const google::protobuf::Map<std::string, double>& avail, int64_t num_workers,
+                                    int64_t now_ms, const proto::ObjectStoreInfo* store) {
   absl::MutexLock lock(&mu_);
   auto it = nodes_.find(node_id);
-  if (it == nodes_.end() || !it->second.alive()) return false;
+  if (it == nodes_.end() || !it->second.alive()) {
+    return absl::NotFoundError("the GCS does not know this node, or buried it: register again");
+  }
+  if (!SameSecret(secrets_[node_id], secret)) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("a heartbeat for node ", ShortHex(node_id), " from a raylet that did not register it"));
+  }
   *it->second.mutable_available_resources() = avail;
   it->second.set_num_workers(num_workers);
   if (store) *it->second.mutable_object_store() = *store;
   last_seen_[node_id] = now_ms;
-  return true;
+  return absl::OkStatus();
 }
 
 void NodeManager::MarkDead(proto::NodeInfo& node, const std::string& cause) {
   node.set_alive(false);
   node.set_death_cause(cause);
   store_->Put("nodes", node.node_id(), node.SerializeAsString());
+  --alive_;
+  dead_.push_back(node.node_id());
+}
+
+void NodeManager::ForgetOldDead() {
+  // The oldest dead beyond the bound are forgotten (unless alive again).
+  while (dead_.size() > kMaxDeadNodes) {
+    std::string id = std::move(dead_.front());
+    dead_.pop_front();
+    auto it = nodes_.find(id);
+    if (it == nodes_.end() || it->second.alive()) continue;
+    nodes_.erase(it);
+    last_seen_.erase(id);
+    secrets_.erase(id);
+    store_->Delete("nodes", id);
+  }
 }
 
 void NodeManager::CheckHealth(int64_t now_ms) {
@@ -53,6 +92,7 @@ void NodeManager::CheckHealth(int64_t now_ms) {
         dead.push_back(node);
       }
     }
+    ForgetOldDead();
   }
   for (auto& node : dead) {
     LOG(WARNING) << "node " << ShortHex(node.node_id()) << " is dead: " << node.death_cause();

@@ -1,15 +1,20 @@
 // NodeManager: the cluster's nodes, their resources and their health.
 //
 // Node lifecycle:  (RegisterNode) -> ALIVE --(no heartbeat for timeout)--> DEAD
-// A dead node never comes back under the same id; a restarted raylet
-// registers anew. Thread-safe.
+// A raylet registers with a secret of its own and sends it with each
+// heartbeat: only it speaks for its node id. A raylet the GCS buried (or a
+// restarted GCS forgot) registers again under its id and secret.
+// At most kMaxNodes are alive, and the kMaxDeadNodes that died last are
+// remembered. Thread-safe.
 #pragma once
+#include <deque>
 #include <functional>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "gcs/store.h"
 #include "proto/common.pb.h"
@@ -23,10 +28,17 @@ class NodeManager {
       : store_(store), timeout_ms_(heartbeat_timeout_ms) {}
 
   void AddDeathListener(DeathListener l) { listeners_.push_back(std::move(l)); }
-  void Register(proto::NodeInfo node, int64_t now_ms);
-  // False when the node is unknown or dead (it must register again).
-  bool Heartbeat(const std::string& node_id, const google::protobuf::Map<std::string, double>& avail,
-                 int64_t num_workers, int64_t now_ms, const proto::ObjectStoreInfo* store = nullptr);
+  static constexpr size_t kMaxNodes = 10000;
+  static constexpr size_t kMaxDeadNodes = 1000;
+
+  // ALREADY_EXISTS when the id is alive under another secret,
+  // RESOURCE_EXHAUSTED past kMaxNodes.
+  absl::Status Register(proto::NodeInfo node, const std::string& secret, int64_t now_ms);
+  // NOT_FOUND when the node is unknown or dead (it must register again),
+  // PERMISSION_DENIED when `secret` is not the one it registered with.
+  absl::Status Heartbeat(const std::string& node_id, const std::string& secret,
+                         const google::protobuf::Map<std::string, double>& avail, int64_t num_workers, int64_t now_ms,
+                         const proto::ObjectStoreInfo* store = nullptr);
   // Marks nodes silent for longer than the timeout as dead.
   void CheckHealth(int64_t now_ms);
   std::vector<proto::NodeInfo> All();
@@ -37,13 +49,17 @@ class NodeManager {
                                           const std::string& preferred_node);
 
  private:
-  void MarkDead(proto::NodeInfo& node, const std::string& cause);
+  void MarkDead(proto::NodeInfo& node, const std::string& cause) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void ForgetOldDead() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   GcsStore* store_;
   const int64_t timeout_ms_;
   std::vector<DeathListener> listeners_;
   absl::Mutex mu_;
   absl::flat_hash_map<std::string, proto::NodeInfo> nodes_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, int64_t> last_seen_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, std::string> secrets_ ABSL_GUARDED_BY(mu_);
+  size_t alive_ ABSL_GUARDED_BY(mu_) = 0;
+  std::deque<std::string> dead_ ABSL_GUARDED_BY(mu_);  // in the order they died (some may live again)
 };
 
 }  // namespace glint::gcs

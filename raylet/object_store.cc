@@ -6,6 +6,7 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -33,7 +34,9 @@ int64_t FreeBytes(const std::string& dir) {
 
 namespace {
 constexpr int64_t kAlign = 4096;
-int64_t Aligned(int64_t size) { return (size + kAlign - 1) / kAlign * kAlign; }
+// The range an object takes: whole pages, at least one (so the number of
+// objects, and what the store keeps about them, is bounded by its capacity).
+int64_t Aligned(int64_t size) { return std::max(kAlign, (size + kAlign - 1) / kAlign * kAlign); }
 }  // namespace
 
 ObjectStore::ObjectStore(ObjectStoreOptions options) : options_(std::move(options)) {}
@@ -81,7 +84,6 @@ absl::Status ObjectStore::Init() {
 
 int64_t ObjectStore::Allocate(int64_t size) {
   int64_t need = Aligned(size);
-  if (need == 0) return 0;  // nothing to store: any offset will do
   for (auto it = free_.begin(); it != free_.end(); ++it) {
     if (it->second < need) continue;
     int64_t offset = it->first, left = it->second - need;
@@ -95,7 +97,6 @@ int64_t ObjectStore::Allocate(int64_t size) {
 
 void ObjectStore::Release(int64_t offset, int64_t size) {
   int64_t len = Aligned(size);
-  if (len == 0) return;
   used_ -= len;
   auto next = free_.lower_bound(offset);
   int64_t start = offset, end = offset + len;
@@ -136,7 +137,7 @@ absl::StatusOr<int64_t> ObjectStore::Create(const std::string& id, int64_t size,
   if (size < 0) return absl::InvalidArgumentError("an object's size cannot be negative");
   absl::MutexLock lock(&mu_);
   if (objects_.contains(id)) return absl::AlreadyExistsError(absl::StrCat("object ", ShortHex(id), " exists"));
-  if (Aligned(size) > options_.capacity / kAlign * kAlign) {
+  if (size > options_.capacity || Aligned(size) > options_.capacity / kAlign * kAlign) {
     return absl::ResourceExhaustedError(absl::StrCat("an object of ", Mib(size),
                                                      " is larger than the node's object store (",
                                                      Mib(options_.capacity), "; see --object_store_memory)"));
@@ -298,6 +299,11 @@ bool ObjectStore::Pin(const std::string& id, const std::string& client, ObjectLo
   auto it = objects_.find(id);
   if (it == objects_.end() || !it->second.sealed || it->second.freed) return false;
   Entry& e = it->second;
+  if (e.pins.size() >= kMaxPinClients && !e.pins.contains(client)) {
+    LOG_EVERY_N(WARNING, 1000) << "object " << ShortHex(id) << " is pinned by " << e.pins.size()
+                               << " clients already; refusing another";
+    return false;
+  }
   e.last_use = ++clock_;
   ++e.pins[client];
   where->offset = e.offset;
@@ -344,7 +350,11 @@ absl::Status ObjectStore::Read(const std::string& id, int64_t offset, int64_t le
   {
     absl::MutexLock lock(&mu_);
     auto it = objects_.find(id);
-    if (it != objects_.end() && offset == 0 && !requester.empty()) it->second.holders.insert(requester);
+    // A holder left out is not told when the object is freed: its copy is
+    // a cache, evicted when it needs the room.
+    if (it != objects_.end() && offset == 0 && !requester.empty() && it->second.holders.size() < kMaxHolders) {
+      it->second.holders.insert(requester);
+    }
   }
   Unpin(id, kReader);
   *total_size = where.size;

@@ -81,7 +81,12 @@ class ObjectStore {
   Holders FreeOwnedIf(const std::function<bool(const ObjectMeta&)>& pred);
 
   bool IsSealed(const std::string& id);
-  // Pins a sealed object for `client` and says where it is; false if absent.
+  // Distinct clients pinning one object (the processes of a node), and
+  // raylets recorded as holding a copy (the nodes of a cluster).
+  static constexpr size_t kMaxPinClients = 10000;
+  static constexpr size_t kMaxHolders = 10000;
+  // Pins a sealed object for `client` and says where it is; false if absent
+  // (or already pinned by kMaxPinClients others).
   bool Pin(const std::string& id, const std::string& client, ObjectLocation* where);
   void Unpin(const std::string& id, const std::string& client);
   // A client is gone: its pins go.

@@ -57,6 +57,7 @@ absl::Status RayletServer::RegisterWithGcs() {
   *node->mutable_address() = address_;
   ToProto(options_.resources, node->mutable_total_resources());
   node->set_is_head(options_.is_head);
+  req.set_node_secret(node_secret_);
   absl::Status s;
   absl::Time give_up = absl::Now() + absl::Seconds(10);  // the GCS may still be starting
   do {
@@ -73,6 +74,7 @@ absl::Status RayletServer::RegisterWithGcs() {
 void RayletServer::Heartbeat() {
   proto::HeartbeatRequest req;
   req.set_node_id(node_id_);
+  req.set_node_secret(node_secret_);
   ToProto(leases_->Available(), req.mutable_available_resources());
   req.set_num_workers(pool_->Size());
   *req.mutable_object_store() = store_->Info();
@@ -140,7 +142,11 @@ void RayletServer::WithJob(const std::string& job_id, JobFn then) {
               }
               {
                 absl::MutexLock lock(&jobs_mu_);
-                if (!finished_jobs_.contains(job_id)) jobs_[job_id] = reply.job();
+                if (reply.job().finished()) {
+                  finished_jobs_.Insert(job_id);
+                } else if (!finished_jobs_.contains(job_id)) {
+                  jobs_[job_id] = reply.job();
+                }
               }
               then(reply.job());
             });
@@ -149,7 +155,7 @@ void RayletServer::WithJob(const std::string& job_id, JobFn then) {
 void RayletServer::OnJobFinished(const std::string& job_id, const std::string& driver) {
   {
     absl::MutexLock lock(&jobs_mu_);
-    finished_jobs_.insert(job_id);
+    finished_jobs_.Insert(job_id);
     jobs_.erase(job_id);
   }
   pool_->KillJob(job_id);

@@ -22,6 +22,8 @@
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "common/async_call.h"
+#include "common/ids.h"
+#include "common/recent_set.h"
 #include "common/resources.h"
 #include "common/rpc.h"
 #include "common/ticker.h"
@@ -75,6 +77,7 @@ class RayletServer {
 
   RayletOptions options_;
   std::string node_id_;
+  const std::string node_secret_ = RandomId();  // proves to the GCS that heartbeats are this raylet's
   proto::Address address_;
   ClientQueueThread client_;  // this raylet's calls to the GCS and other raylets
   StubCache<proto::RayletService> raylets_;
@@ -90,7 +93,10 @@ class RayletServer {
   int64_t last_view_ms_ = 0;  // heartbeat thread only
   std::atomic<bool> stopping_{false};
   absl::Mutex jobs_mu_;
-  absl::flat_hash_set<std::string> finished_jobs_ ABSL_GUARDED_BY(jobs_mu_);
+  // Jobs the GCS said finished: remembered up to a bound (an older one's
+  // lease is refused all the same: the GCS reports it finished).
+  static constexpr size_t kMaxFinishedJobs = 100000;
+  RecentSet finished_jobs_ ABSL_GUARDED_BY(jobs_mu_){kMaxFinishedJobs};
   absl::flat_hash_map<std::string, proto::JobInfo> jobs_ ABSL_GUARDED_BY(jobs_mu_);  // as the GCS has them
   int port_ = 0;
 };

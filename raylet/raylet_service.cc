@@ -7,23 +7,28 @@
 #include "common/server_call.h"
 
 namespace glint::raylet {
+namespace {
+// What one ReadObjectChunk may ask for: a puller asks for kChunkBytes.
+constexpr int64_t kMaxChunkBytes = 2 * ObjectPuller::kChunkBytes;
+}  // namespace
 
 grpc::ServerUnaryReactor* RayletServer::Service::RequestWorkerLease(Ctx* ctx, const proto::LeaseRequest* req,
                                                    proto::LeaseReply* reply) {
   if (req->job().job_id().size() != kIdSize) return FinishUnary(ctx, absl::InvalidArgumentError("a lease needs a job"));
   if (auto s = CheckResources(req->resources()); !s.ok()) return FinishUnary(ctx, s);
   // Task leases only: a detached actor outlives its job and may restart.
+  static constexpr char kJobFinished[] = "the job has finished; no more workers for it";
   if (!req->for_actor() && r_->JobFinished(req->job().job_id())) {
     reply->mutable_error()->set_type(proto::SCHEDULING_FAILED);
-    reply->mutable_error()->set_message("the job has finished; no more workers for it");
+    reply->mutable_error()->set_message(kJobFinished);
     return FinishUnary(ctx, absl::OkStatus());
   }
   auto* reactor = ctx->DefaultReactor();
   // The worker runs the code the job registered, whatever the request says.
   r_->WithJob(req->job().job_id(), [this, req, reply, reactor](absl::StatusOr<proto::JobInfo> job) {
-    if (!job.ok()) {
+    if (!job.ok() || (!req->for_actor() && job->finished())) {
       reply->mutable_error()->set_type(proto::SCHEDULING_FAILED);
-      reply->mutable_error()->set_message(std::string(job.status().message()));
+      reply->mutable_error()->set_message(job.ok() ? kJobFinished : std::string(job.status().message()));
       return reactor->Finish(grpc::Status::OK);
     }
     proto::LeaseRequest registered = *req;
@@ -61,14 +66,19 @@ grpc::ServerUnaryReactor* RayletServer::Service::KillWorker(Ctx* ctx, const prot
 
 grpc::ServerUnaryReactor* RayletServer::Service::JobFinished(Ctx* ctx, const proto::JobFinishedRequest* req,
                                             proto::JobFinishedReply*) {
+  if (auto st = CheckId("the job id", req->job_id()); !st.ok()) return FinishUnary(ctx, st);
+  if (auto st = CheckAddress("the driver's address", req->driver()); !st.ok()) return FinishUnary(ctx, st);
   r_->OnJobFinished(req->job_id(), req->driver());
   return FinishUnary(ctx, absl::OkStatus());
 }
 
 grpc::ServerUnaryReactor* RayletServer::Service::CreateObject(Ctx* ctx, const proto::CreateObjectRequest* req,
                                              proto::CreateObjectReply* reply) {
-  if (req->object_id().empty() || req->size() < 0) {
-    return FinishUnary(ctx, absl::InvalidArgumentError("an object needs an id and a size"));
+  if (req->size() < 0) return FinishUnary(ctx, absl::InvalidArgumentError("an object's size cannot be negative"));
+  for (auto st : {CheckId("the object id", req->object_id()), CheckAddress("the owner", req->owner()),
+                  CheckId("the owner's worker id", req->owner_worker_id(), /*may_be_empty=*/true),
+                  CheckId("the job id", req->job_id(), /*may_be_empty=*/true)}) {
+    if (!st.ok()) return FinishUnary(ctx, st);
   }
   auto offset = r_->store_->Create(req->object_id(), req->size(),
                                    {req->owner(), req->owner_worker_id(), req->job_id()}, /*primary=*/true);
@@ -84,14 +94,20 @@ grpc::ServerUnaryReactor* RayletServer::Service::SealObject(Ctx* ctx, const prot
 
 grpc::ServerUnaryReactor* RayletServer::Service::FreeObjects(Ctx* ctx, const proto::FreeObjectsRequest* req,
                                             proto::FreeObjectsReply*) {
+  if (req->object_ids_size() > kMaxIdsPerRequest) {
+    return FinishUnary(ctx, absl::InvalidArgumentError(
+                                absl::StrCat("a request frees at most ", kMaxIdsPerRequest, " objects at once")));
+  }
   auto holders = r_->store_->Free({req->object_ids().begin(), req->object_ids().end()});
   if (!req->forwarded()) r_->ForwardFree(holders);
   return FinishUnary(ctx, absl::OkStatus());
 }
 
 grpc::ServerUnaryReactor* RayletServer::Service::PullObject(Ctx* ctx, const proto::PullObjectRequest* req, proto::PullObjectReply*) {
-  if (req->object_id().empty() || req->source().raylet().empty() || req->source().size() < 0) {
-    return FinishUnary(ctx, absl::InvalidArgumentError("a pull needs an object id and its source"));
+  if (req->source().size() < 0) return FinishUnary(ctx, absl::InvalidArgumentError("an object's size cannot be negative"));
+  for (auto st : {CheckId("the object id", req->object_id()),
+                  CheckAddress("the source's raylet", req->source().raylet(), /*may_be_empty=*/false)}) {
+    if (!st.ok()) return FinishUnary(ctx, st);
   }
   auto* reactor = ctx->DefaultReactor();
   r_->puller_->Pull(req->object_id(), req->source(),
@@ -101,6 +117,11 @@ grpc::ServerUnaryReactor* RayletServer::Service::PullObject(Ctx* ctx, const prot
 
 grpc::ServerUnaryReactor* RayletServer::Service::ReadObjectChunk(Ctx* ctx, const proto::ReadObjectChunkRequest* req,
                                                 proto::ReadObjectChunkReply* reply) {
+  if (req->length() > kMaxChunkBytes) {
+    return FinishUnary(ctx, absl::InvalidArgumentError(
+                                absl::StrCat("a chunk is at most ", kMaxChunkBytes, " bytes; asked for ", req->length())));
+  }
+  if (auto st = CheckAddress("the requester", req->requester()); !st.ok()) return FinishUnary(ctx, st);
   int64_t total = 0;
   auto s = r_->store_->Read(req->object_id(), req->offset(), req->length(), req->requester(), reply->mutable_data(),
                             &total);
@@ -113,6 +134,7 @@ grpc::ServerUnaryReactor* RayletServer::Service::ReadObjectChunk(Ctx* ctx, const
 }
 
 grpc::ServerUnaryReactor* RayletServer::Service::PinObject(Ctx* ctx, const proto::PinObjectRequest* req, proto::PinObjectReply* reply) {
+  if (auto st = CheckAddress("the client", req->client(), /*may_be_empty=*/false); !st.ok()) return FinishUnary(ctx, st);
   ObjectLocation where;
   if (r_->store_->Pin(req->object_id(), req->client(), &where)) {
     reply->set_found(true);

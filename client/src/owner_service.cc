@@ -1,5 +1,6 @@
 #include "client/src/owner_service.h"
 
+#include "common/limits.h"
 #include "common/logging.h"
 #include "common/server_call.h"
 
@@ -55,6 +56,10 @@ void OwnerService::Start(bool refuse_tasks) {
   using BorrowCall = ServerCall<proto::BorrowRequest, proto::BorrowReply>;
   auto borrow = [this](bool add) {
     return [this, add](BorrowCall* call) {
+      for (auto s : {CheckId("the object id", call->req.object_id()),
+                     CheckAddress("the borrower", call->req.borrower(), /*may_be_empty=*/false)}) {
+        if (!s.ok()) return call->Finish(s);
+      }
       call->reply.set_unknown(!refs_->OnBorrow(call->req.object_id(), call->req.borrower(), add));
       call->Finish(absl::OkStatus());
     };

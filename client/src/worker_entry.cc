@@ -14,6 +14,7 @@
 #include "common/auth.h"
 #include "common/ids.h"
 #include "common/logging.h"
+#include "common/memory.h"
 #include "proto/raylet.grpc.pb.h"
 
 namespace glint::internal {
@@ -75,6 +76,7 @@ void FailWorkerStartup(const std::string& why) {
 
 void RunWorkerProcess() {
   InitLogging("glint-worker", /*crash_handler=*/true);
+  ReturnLargeBlocksToTheSystem();
   if (auto s = TakeAuthFromEnvironment(); !s.ok()) {
     LOG(ERROR) << "cannot start: " << s.message();
     _exit(3);

@@ -62,7 +62,7 @@ struct Target {
   std::set<std::string> skip;
   // A call that must still work afterwards.
   std::function<grpc::Status()> probe;
-  int64_t growth_limit;  // bytes of resident memory the run may add
+  int64_t growth_limit;  // bytes of private memory the run may add
 };
 
 template <typename Stub, typename Req, typename Reply>
@@ -83,9 +83,10 @@ std::string CodeName(grpc::StatusCode c) {
   return i >= 0 && i < 17 ? kNames[i] : std::to_string(i);
 }
 
-void PrintStats(const Target& t, const glint::fuzz::RunStats& s, int64_t grew) {
-  std::printf("\n%s at %s: %" PRId64 " inputs in %.1f s (%.0f/s), resident memory %+.1f MiB\n", t.name.c_str(),
-              t.address.c_str(), s.inputs, s.seconds, s.inputs / std::max(s.seconds, 1e-9), grew / 1048576.0);
+void PrintStats(const Target& t, const glint::fuzz::RunStats& s, int64_t grew, int64_t resident_grew) {
+  std::printf("\n%s at %s: %" PRId64 " inputs in %.1f s (%.0f/s), private memory %+.1f MiB (resident %+.1f MiB)\n",
+              t.name.c_str(), t.address.c_str(), s.inputs, s.seconds, s.inputs / std::max(s.seconds, 1e-9),
+              grew / 1048576.0, resident_grew / 1048576.0);
   for (auto& [name, m] : s.methods) {
     std::ostringstream codes;
     for (auto& [code, n] : m.codes) codes << " " << CodeName(code) << "=" << n;
@@ -201,13 +202,16 @@ int main(int argc, char** argv) {
     if (!only.empty() && !only.count(t.name)) continue;
     std::printf("fuzzing the %s at %s ...\n", t.name.c_str(), t.address.c_str());
     std::fflush(stdout);
-    int64_t before = glint::testing::RssOf(t.pid);
+    // Private memory: the shared pages of a node's object store (bounded by
+    // its capacity) count in VmRSS as the raylet touches them.
+    int64_t before = glint::testing::RssOf(t.pid, "RssAnon:");
+    int64_t resident_before = glint::testing::RssOf(t.pid);
     run.skip = t.skip;
     auto stats = glint::fuzz::FuzzService(t.address, t.service, &maker, run);
     bool alive = glint::ProcessAlive(t.pid) && !glint::IsZombie(t.pid);
     grpc::Status probe = alive ? t.probe() : grpc::Status(grpc::StatusCode::UNAVAILABLE, "the process is gone");
-    int64_t grew = glint::testing::RssOf(t.pid) - before;
-    PrintStats(t, stats, grew);
+    int64_t grew = glint::testing::RssOf(t.pid, "RssAnon:") - before;
+    PrintStats(t, stats, grew, glint::testing::RssOf(t.pid) - resident_before);
     bool ok = true;
     if (!probe.ok()) {
       std::printf("  FAILED: %s no longer answers: %s\n", t.name.c_str(), probe.error_message().c_str());

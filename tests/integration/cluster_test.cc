@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <future>
+#include <limits>
 #include <map>
 
 #include "common/rpc.h"
@@ -171,7 +172,36 @@ TEST_F(TwoNodeTest, MalformedRequestsGetErrorsAndDaemonsStayUp) {
     glint::proto::RegisterWorkerReply rr;
     glint::proto::RegisterWorkerRequest reg;
     reg.set_worker_id("impostor");
-    EXPECT_EQ(rs->RegisterWorker(&ctx2, reg, &rr).error_code(), grpc::StatusCode::NOT_FOUND);
+    EXPECT_EQ(rs->RegisterWorker(&ctx2, reg, &rr).error_code(), grpc::StatusCode::NOT_FOUND);    // What a raylet would keep, or allocate, for a request is bounded: a
+    // size past the integers (it once wrapped the store's accounting), a
+    // chunk as large as an object, ids and addresses of any length.
+    grpc::ClientContext ctx3;
+    glint::proto::CreateObjectRequest create;
+    create.set_object_id(std::string(16, 'o'));
+    create.set_size(std::numeric_limits<int64_t>::max());
+    glint::proto::CreateObjectReply cr;
+    EXPECT_EQ(rs->CreateObject(&ctx3, create, &cr).error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+    grpc::ClientContext ctx4;
+    create.set_size(0);
+    create.set_owner(std::string(1 << 20, 'h'));
+    EXPECT_EQ(rs->CreateObject(&ctx4, create, &cr).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    grpc::ClientContext ctx5;
+    glint::proto::ReadObjectChunkRequest chunk;
+    chunk.set_object_id(std::string(16, 'o'));
+    chunk.set_length(int64_t{1} << 40);
+    glint::proto::ReadObjectChunkReply chr;
+    EXPECT_EQ(rs->ReadObjectChunk(&ctx5, chunk, &chr).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    grpc::ClientContext ctx6;
+    glint::proto::JobFinishedRequest finished;
+    finished.set_job_id(std::string(1 << 20, 'j'));
+    glint::proto::JobFinishedReply fr;
+    EXPECT_EQ(rs->JobFinished(&ctx6, finished, &fr).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    grpc::ClientContext ctx7;
+    glint::proto::GetStoreInfoReply info;
+    ASSERT_TRUE(rs->GetStoreInfo(&ctx7, {}, &info).ok());
+    EXPECT_GE(info.info().spilled_bytes(), 0);
+    EXPECT_GE(info.info().used(), 0);
+    EXPECT_LE(info.info().used(), info.info().capacity());
   }
   {
     auto ws = glint::MakeStub<glint::proto::WorkerService>(worker);

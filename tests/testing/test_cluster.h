@@ -130,12 +130,14 @@ inline std::string ReadFile(const std::string& path) {
 inline void Touch(const std::string& path) { std::ofstream(path) << "x"; }
 
 // A process's resident memory in bytes (0 if it is gone).
-inline int64_t RssOf(pid_t pid) {
+// Resident memory of `pid` as /proc/PID/status gives it: `field` "VmRSS:"
+// (all), "RssAnon:" (private; an object store's shared pages not counted).
+inline int64_t RssOf(pid_t pid, const std::string& field = "VmRSS:") {
   std::ifstream f("/proc/" + std::to_string(pid) + "/status");
   std::string key;
   int64_t kb = 0;
   while (f >> key) {
-    if (key == "VmRSS:" && f >> kb) return kb << 10;
+    if (key == field && f >> kb) return kb << 10;
     f.ignore(1 << 20, '\n');
   }
   return 0;

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 
+#include "common/limits.h"
 #include "common/logging.h"
 #include "common/process.h"
 
@@ -48,7 +49,14 @@ void CallScheduler::AdmitLocked(IncomingCall* call, std::vector<IncomingCall*>* 
     ready_.push_back(call);
     return;
   }
-  auto& c = callers_[spec.caller_id()];
+  if (spec.caller_id().size() > kMaxIdBytes) {
+    refused->push_back(call);
+    return;
+  }
+  auto [entry, is_new] = callers_.try_emplace(spec.caller_id());
+  auto& c = entry->second;
+  c.last_call = ++admitted_;
+  if (is_new && forgotten_.contains(spec.caller_id())) c.next = spec.sequence_number();
   if (spec.sequence_number() > c.next) {
     auto bytes = static_cast<int64_t>(call->req.ByteSizeLong());
     if (early_calls_ >= kMaxEarlyCalls || early_bytes_ + bytes > kMaxEarlyBytes ||
@@ -73,15 +81,33 @@ void CallScheduler::AdmitLocked(IncomingCall* call, std::vector<IncomingCall*>* 
   }
 }
 
+void CallScheduler::ForgetIdleCallersLocked() {
+  std::vector<std::pair<uint64_t, std::string>> idle;
+  for (const auto& [id, c] : callers_) {
+    if (c.early.empty()) idle.emplace_back(c.last_call, id);
+  }
+  auto half = idle.begin() + static_cast<std::ptrdiff_t>(idle.size() / 2);
+  std::nth_element(idle.begin(), half, idle.end());
+  for (auto it = idle.begin(); it != half; ++it) {
+    callers_.erase(it->second);
+    forgotten_.Insert(it->second);
+  }
+}
+
 void CallScheduler::Admit(std::vector<IncomingCall*>& calls) {
   size_t wake = 0;
   std::vector<IncomingCall*> refused;
   {
     absl::MutexLock lock(&mu_);
     for (auto* c : calls) AdmitLocked(c, &refused);
+    if (callers_.size() > kMaxCallers) ForgetIdleCallersLocked();
     wake = std::min(ready_.size(), threads_.size());
   }
   for (auto* c : refused) {
+    if (c->task().caller_id().size() > kMaxIdBytes) {
+      refuse_(c, absl::StrCat("the call's caller id is longer than ", kMaxIdBytes, " bytes"));
+      continue;
+    }
     refuse_(c, absl::StrCat("call ", c->task().sequence_number(), " of its caller came before earlier ones that ",
                             "have not, and this worker holds no more such calls (", kMaxEarlyCalls, " calls or ",
                             kMaxEarlyBytes >> 20, " MiB), or holds one of that number already"));

@@ -22,6 +22,7 @@
 #include "absl/time/time.h"
 #include "client/src/execute/call_transport.h"
 #include "common/queue_poller.h"
+#include "common/recent_set.h"
 
 namespace glint::internal {
 
@@ -40,6 +41,11 @@ class CallScheduler {
   // refused (a lost predecessor, or a client's malice, holds no more).
   static constexpr int kMaxEarlyCalls = 10000;
   static constexpr int64_t kMaxEarlyBytes = 64 << 20;
+  // The callers whose next sequence number is kept: past this many, the
+  // half that called least recently (and wait for nothing) are forgotten. A
+  // forgotten caller's next call is taken as the next in its order (its
+  // earlier calls have run: it was idle while others called).
+  static constexpr size_t kMaxCallers = 50000;
   ~CallScheduler() { Stop(absl::ZeroDuration()); }
 
   // Starts the first thread.
@@ -52,6 +58,11 @@ class CallScheduler {
   // with `limit` threads of its own.
   void MakeGroups(const std::map<std::string, int>& groups);
   bool has_groups() const { return has_groups_; }
+  // Callers whose order is kept now.
+  size_t callers() {
+    absl::MutexLock lock(&mu_);
+    return callers_.size();
+  }
   // Queues a call for its group's threads.
   void RunInGroup(const std::string& group, IncomingCall* call);
   // After the queue is shut down: waits up to `grace` for the threads to
@@ -63,7 +74,10 @@ class CallScheduler {
   struct Caller {
     int64_t next = 0;
     std::map<int64_t, IncomingCall*> early;
+    uint64_t last_call = 0;  // when it last called, in admitted calls
   };
+  // Forgets the least recent half of the idle callers.
+  void ForgetIdleCallersLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Queues `call` (or puts it in `refused`).
   void AdmitLocked(IncomingCall* call, std::vector<IncomingCall*>* refused) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Loop();
@@ -76,6 +90,8 @@ class CallScheduler {
   absl::Mutex mu_;
   std::deque<IncomingCall*> ready_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, Caller> callers_ ABSL_GUARDED_BY(mu_);
+  RecentSet forgotten_ ABSL_GUARDED_BY(mu_){kMaxCallers};
+  uint64_t admitted_ ABSL_GUARDED_BY(mu_) = 0;
   int early_calls_ ABSL_GUARDED_BY(mu_) = 0;  // in all callers' `early`
   int64_t early_bytes_ ABSL_GUARDED_BY(mu_) = 0;
   std::map<std::string, std::deque<IncomingCall*>> groups_ ABSL_GUARDED_BY(mu_);

@@ -43,7 +43,7 @@ proto::ObjectValue NodeStore::Store(const std::string& id, size_t size, const st
   req.set_owner(AddrString(owner));
   req.set_owner_worker_id(owner.worker_id());
   req.set_job_id(job_id_);
-  auto* raylet = raylets_->Get(raylet_);
+  auto raylet = raylets_->Get(raylet_);
   proto::CreateObjectReply reply;
   absl::Status s;
   // A full store may make room as others free objects: retry for a while.

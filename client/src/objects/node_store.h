@@ -61,7 +61,7 @@ class NodeStore {
   struct Unpinner {
     absl::Mutex mu;
     ClientQueue* queue ABSL_GUARDED_BY(mu) = nullptr;  // null once stopped
-    proto::RayletService::Stub* raylet ABSL_GUARDED_BY(mu) = nullptr;
+    std::shared_ptr<proto::RayletService::Stub> raylet ABSL_GUARDED_BY(mu);
   };
   std::optional<proto::ObjectValue> PullSync(const std::string& id, const proto::StoredObject& s);
   // Pins a sealed object in this node's store and points `out` at it; false

@@ -89,7 +89,12 @@ bool ReferenceCounter::OnBorrow(const std::string& id, const std::string& borrow
   {
     absl::MutexLock lock(&mu_);
     if (add) {
-      borrowers_[id].insert(borrower);
+      auto& holders = borrowers_[id];
+      if (holders.size() < kMaxBorrowers || holders.contains(borrower)) {
+        holders.insert(borrower);
+      } else {
+        escaped_.insert(id);  // too many to follow: kept for good, never freed early
+      }
       return true;
     }
     auto it = borrowers_.find(id);

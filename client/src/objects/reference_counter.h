@@ -42,6 +42,9 @@ class ReferenceCounter {
   // The reference left for a process that will not report back: an owned
   // object is then kept for good.
   void MarkEscaped(const std::string& id, const std::string& owner);
+  // The borrowers followed per object: past them the object is kept for
+  // good, as one whose reference escaped.
+  static constexpr size_t kMaxBorrowers = 10000;
   // The owner's side of borrowing; false if this process has no such object.
   bool OnBorrow(const std::string& id, const std::string& borrower, bool add);
   // Drops a fetched copy that no ObjectRef here holds.

@@ -92,6 +92,18 @@ TEST_F(ReferenceCounterTest, AFreedStoredValueFreesItsCopyInTheNodeStore) {
   EXPECT_THAT(freed_stored_, ElementsAre("big"));
 }
 
+TEST_F(ReferenceCounterTest, PastTheBoundOfBorrowersAnObjectIsKeptForGood) {
+  Own("o");
+  for (size_t i = 0; i <= ReferenceCounter::kMaxBorrowers; ++i) {
+    EXPECT_TRUE(refs_.OnBorrow("o", "borrower:" + std::to_string(i), /*add=*/true));
+  }
+  refs_.RemoveLocalRef("o", kSelf);
+  for (size_t i = 0; i <= ReferenceCounter::kMaxBorrowers; ++i) {
+    refs_.OnBorrow("o", "borrower:" + std::to_string(i), /*add=*/false);
+  }
+  EXPECT_TRUE(store_.Contains("o")) << "the borrower it could not follow may still read it";
+}
+
 TEST_F(ReferenceCounterTest, ABorrowerRefusingConnectionsTwiceHasLetGo) {
   Own("o");
   refs_.OnBorrow("o", "borrower:1", true);

@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "common/ids.h"
+#include "common/limits.h"
 #include "gcs/actor_manager.h"
 #include "gcs/job_manager.h"
 #include "gcs/node_manager.h"
@@ -28,24 +29,55 @@ TEST(NodeManagerTest, SilentNodeIsMarkedDeadAndListenersHear) {
   NodeManager nodes(&store, 1000);
   std::vector<std::string> dead;
   nodes.AddDeathListener([&](const proto::NodeInfo& n) { dead.push_back(n.node_id()); });
-  nodes.Register(Node("a", 1, 2), 0);
-  nodes.Register(Node("b", 2, 2), 0);
-  EXPECT_TRUE(nodes.Heartbeat("a", {}, 0, 900));
+  ASSERT_TRUE(nodes.Register(Node("a", 1, 2), "secret", 0).ok());
+  ASSERT_TRUE(nodes.Register(Node("b", 2, 2), "secret", 0).ok());
+  EXPECT_TRUE(nodes.Heartbeat("a", "secret", {}, 0, 900).ok());
   nodes.CheckHealth(1500);  // b silent for 1500 ms, a for 600 ms
   EXPECT_EQ(dead, std::vector<std::string>{"b"});
   EXPECT_FALSE(nodes.Get("b")->alive());
-  EXPECT_FALSE(nodes.Heartbeat("b", {}, 0, 1600)) << "a dead node must register again";
+  EXPECT_TRUE(absl::IsNotFound(nodes.Heartbeat("b", "secret", {}, 0, 1600))) << "a dead node must register again";
   nodes.CheckHealth(1600);
   EXPECT_EQ(dead.size(), 1u) << "death is reported once";
+}
+
+TEST(NodeManagerTest, OnlyTheRayletThatRegisteredANodeSpeaksForIt) {
+  InMemoryStore store;
+  NodeManager nodes(&store, 1000);
+  ASSERT_TRUE(nodes.Register(Node("a", 1, 2), "mine", 0).ok());
+  auto impostor = nodes.Register(Node("a", 666, 64), "not mine", 1);
+  EXPECT_TRUE(absl::IsAlreadyExists(impostor)) << impostor;
+  google::protobuf::Map<std::string, double> junk;
+  junk["CPU"] = 1000;
+  auto beat = nodes.Heartbeat("a", "not mine", junk, 0, 2);
+  EXPECT_TRUE(absl::IsPermissionDenied(beat)) << beat;
+  EXPECT_EQ(nodes.Get("a")->address().port(), 1);
+  EXPECT_EQ(nodes.Get("a")->available_resources().at("CPU"), 2) << "nothing taken from a stranger";
+  EXPECT_TRUE(nodes.Register(Node("a", 1, 2), "mine", 3).ok()) << "the same raylet may register again";
+  nodes.CheckHealth(5000);
+  EXPECT_TRUE(nodes.Register(Node("a", 1, 2), "mine", 5001).ok()) << "and come back after it was buried";
+  EXPECT_TRUE(nodes.Get("a")->alive());
+}
+
+TEST(NodeManagerTest, OnlyTheLatestDeadNodesAreRemembered) {
+  InMemoryStore store;
+  NodeManager nodes(&store, 1000);
+  const int n = NodeManager::kMaxDeadNodes + 50;
+  for (int i = 0; i < n; ++i) ASSERT_TRUE(nodes.Register(Node("n" + std::to_string(i), 1, 1), "s", i).ok());
+  ASSERT_TRUE(nodes.Register(Node("alive", 1, 1), "s", 0).ok());
+  ASSERT_TRUE(nodes.Heartbeat("alive", "s", {}, 0, n + 1500).ok());
+  nodes.CheckHealth(n + 1500);  // every other node is silent
+  EXPECT_EQ(nodes.All().size(), NodeManager::kMaxDeadNodes + 1);
+  EXPECT_TRUE(nodes.Get("alive")->alive());
+  EXPECT_EQ(store.GetAll("nodes").size(), NodeManager::kMaxDeadNodes + 1) << "the store forgets them too";
 }
 
 TEST(NodeManagerTest, PickNodePrefersFreeResourcesThenTotals) {
   InMemoryStore store;
   NodeManager nodes(&store, 1000);
-  nodes.Register(Node("small", 1, 1), 0);
+  ASSERT_TRUE(nodes.Register(Node("small", 1, 1), "secret", 0).ok());
   auto big = Node("big", 2, 4);
   (*big.mutable_total_resources())["special"] = 1;
-  nodes.Register(big, 0);
+  ASSERT_TRUE(nodes.Register(big, "secret", 0).ok());
   google::protobuf::Map<std::string, double> special;
   special["special"] = 1;
   EXPECT_EQ(nodes.PickNode(special, "small")->node_id(), "big");
@@ -55,7 +87,7 @@ TEST(NodeManagerTest, PickNodePrefersFreeResourcesThenTotals) {
   // Busy everywhere: still a node whose totals fit (it will queue there).
   google::protobuf::Map<std::string, double> none;
   none["CPU"] = 0;
-  EXPECT_TRUE(nodes.Heartbeat("big", none, 0, 1));
+  EXPECT_TRUE(nodes.Heartbeat("big", "secret", none, 0, 1).ok());
   google::protobuf::Map<std::string, double> three;
   three["CPU"] = 3;
   EXPECT_EQ(nodes.PickNode(three, "")->node_id(), "big");
@@ -66,13 +98,13 @@ TEST(JobManagerTest, AnonymousNamespaceAndFinishOnce) {
   JobManager jobs(&store);
   int finished = 0;
   jobs.AddFinishListener([&](const proto::JobInfo&) { ++finished; });
-  auto a = jobs.Register({}, 1);
-  auto b = jobs.Register({}, 2);
+  auto a = *jobs.Register({}, 1);
+  auto b = *jobs.Register({}, 2);
   EXPECT_NE(a.job_id(), b.job_id());
   EXPECT_NE(a.ray_namespace(), b.ray_namespace()) << "each job gets its own anonymous namespace";
   proto::JobInfo named;
   named.set_ray_namespace("colors");
-  EXPECT_EQ(jobs.Register(named, 3).ray_namespace(), "colors");
+  EXPECT_EQ(jobs.Register(named, 3)->ray_namespace(), "colors");
   EXPECT_TRUE(jobs.Finish(a.job_id(), 10));
   EXPECT_TRUE(jobs.Finish(a.job_id(), 11));
   EXPECT_EQ(finished, 1);
@@ -83,11 +115,11 @@ TEST(JobManagerTest, AnonymousNamespaceAndFinishOnce) {
 TEST(JobManagerTest, ARequestCannotChooseOrTakeOverAJobId) {
   InMemoryStore store;
   JobManager jobs(&store);
-  auto a = jobs.Register({}, 1);
+  auto a = *jobs.Register({}, 1);
   proto::JobInfo copycat;
   copycat.set_job_id(a.job_id());
   copycat.mutable_code()->add_paths("/tmp/elsewhere");
-  auto b = jobs.Register(copycat, 2);
+  auto b = *jobs.Register(copycat, 2);
   EXPECT_NE(b.job_id(), a.job_id());
   EXPECT_EQ(jobs.Get(a.job_id())->code().paths_size(), 0) << "the first job is untouched";
 }
@@ -95,9 +127,9 @@ TEST(JobManagerTest, ARequestCannotChooseOrTakeOverAJobId) {
 TEST(JobManagerTest, AJobWhoseDriverNeverKeepsItAliveEnds) {
   InMemoryStore store;
   JobManager jobs(&store);
-  auto kept = jobs.Register({}, 1000);
-  auto ghost = jobs.Register({}, 1000);
-  auto done = jobs.Register({}, 1000);
+  auto kept = *jobs.Register({}, 1000);
+  auto ghost = *jobs.Register({}, 1000);
+  auto done = *jobs.Register({}, 1000);
   jobs.MarkDriverAlive(kept.job_id());
   jobs.Finish(done.job_id(), 1500);
   jobs.FinishUnproven(20000, 30000);
@@ -108,11 +140,53 @@ TEST(JobManagerTest, AJobWhoseDriverNeverKeepsItAliveEnds) {
   EXPECT_EQ(jobs.Get(done.job_id())->end_time_ms(), 1500) << "finished once";
 }
 
+TEST(JobManagerTest, JobsWaitingForTheirDriversAndFinishedOnesAreBounded) {
+  InMemoryStore store;
+  JobManager jobs(&store);
+  std::vector<std::string> waiting;
+  for (size_t i = 0; i < JobManager::kMaxUnprovenJobs; ++i) waiting.push_back(jobs.Register({}, 0)->job_id());
+  auto refused = jobs.Register({}, 0);
+  EXPECT_TRUE(absl::IsResourceExhausted(refused.status())) << refused.status();
+  jobs.MarkDriverAlive(waiting[0]);
+  EXPECT_TRUE(jobs.Register({}, 0).ok()) << "room once a driver proved itself";
+  jobs.FinishUnproven(60000, 30000);
+  // Jobs that ran and finished, oldest first.
+  std::vector<std::string> ids;
+  for (size_t i = 0; i < JobManager::kMaxFinishedJobs; ++i) {
+    auto job = jobs.Register({}, 70000);
+    ASSERT_TRUE(job.ok()) << job.status();
+    jobs.MarkDriverAlive(job->job_id());
+    jobs.Finish(job->job_id(), 70000 + i);
+    ids.push_back(job->job_id());
+  }
+  jobs.Finish(waiting[0], 90000);  // the newest to finish
+  EXPECT_TRUE(jobs.TooManyFinished());
+  auto oldest = jobs.All().size();
+  jobs.ForgetOldFinished({ids[0]});  // ids[0] still has an actor alive
+  EXPECT_FALSE(jobs.TooManyFinished());
+  EXPECT_LT(jobs.All().size(), oldest);
+  EXPECT_EQ(jobs.All().size(), JobManager::kMaxFinishedJobs) << "every job has finished";
+  EXPECT_TRUE(jobs.Get(waiting[0]).has_value()) << "the latest are kept";
+  EXPECT_TRUE(jobs.Get(ids[0]).has_value()) << "a job whose actors live is kept";
+  EXPECT_FALSE(jobs.Get(waiting[1]).has_value()) << "the oldest others are forgotten";
+  EXPECT_TRUE(jobs.Get(ids.back()).has_value());
+  EXPECT_EQ(store.GetAll("jobs").size(), JobManager::kMaxFinishedJobs);
+}
+
+TEST(JobManagerTest, AJobsCodePathsAreBoundedTogether) {
+  proto::JobInfo job;
+  for (int i = 0; i < 8; ++i) job.mutable_code()->add_paths(std::string(4000, 'p'));
+  auto s = CheckJob(job);
+  EXPECT_TRUE(absl::IsInvalidArgument(s)) << s;
+  job.mutable_code()->mutable_paths()->DeleteSubrange(4, 4);
+  EXPECT_TRUE(CheckJob(job).ok());
+}
+
 class ActorManagerTest : public ::testing::Test {
  protected:
   ActorManagerTest() : nodes_(&store_, 1000), jobs_(&store_), actors_(&store_, &nodes_, &jobs_, &cluster_) {
-    nodes_.Register(Node("n1", 7000, 2, true), 0);
-    job_ = jobs_.Register({}, 0);
+    EXPECT_TRUE(nodes_.Register(Node("n1", 7000, 2, true), "secret", 0).ok());
+    job_ = *jobs_.Register({}, 0);
   }
 
   proto::CreateActorRequest Request(const std::string& name = "",
@@ -155,6 +229,33 @@ TEST_F(ActorManagerTest, LeaseAndConstructorMakeItAlive) {
   auto info = actors_.GetById(a->actor_id());
   EXPECT_EQ(info->state(), proto::ALIVE);
   EXPECT_EQ(info->address().port(), 9000);
+}
+
+TEST_F(ActorManagerTest, OnlyTheLatestDeadActorsAreRememberedAndTheirJobsStay) {
+  std::vector<std::string> ids;
+  for (size_t i = 0; i < ActorManager::kMaxDeadActors + 10; ++i) {
+    auto a = actors_.Create(Request());
+    ASSERT_TRUE(a.ok());
+    ids.push_back(a->actor_id());
+  }
+  auto alive = actors_.Create(Request());
+  ASSERT_TRUE(alive.ok());
+  EXPECT_TRUE(actors_.JobsWithLiveActors().contains(job_.job_id()));
+  for (auto& id : ids) ASSERT_TRUE(actors_.Kill(id, true, "").ok());
+  // A caller still waiting on a dead actor that is forgotten hears of it.
+  std::optional<std::optional<proto::ActorInfo>> heard;
+  actors_.WaitNewer(ids[0], actors_.GetById(ids[0])->version(), 10, [&](std::optional<proto::ActorInfo> a) {
+    heard = a;
+  });
+  actors_.ForgetOldDead();
+  EXPECT_FALSE(actors_.GetById(ids[0]).has_value());
+  EXPECT_TRUE(actors_.GetById(ids.back()).has_value());
+  EXPECT_EQ(actors_.GetById(alive->actor_id())->state(), proto::PENDING_CREATION);
+  EXPECT_EQ(actors_.List("", /*include_dead=*/true).size(), ActorManager::kMaxDeadActors + 1);
+  actors_.ExpireWaiters(11);
+  ASSERT_TRUE(heard.has_value());
+  EXPECT_FALSE(heard->has_value()) << "no record: not an empty one made up";
+  EXPECT_FALSE(actors_.GetById(ids[0]).has_value());
 }
 
 TEST_F(ActorManagerTest, NameTakenIsRejectedAndFreedAtDeath) {

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <limits>
 
 #include "common/rpc.h"
 
@@ -109,6 +110,32 @@ TEST_F(ObjectStoreTest, WithoutSpillingAFullStoreRefusesAndSaysWhy) {
   EXPECT_NE(huge.status().message().find("larger than"), absl::string_view::npos) << huge.status();
   s->Free({"a"});
   EXPECT_TRUE(s->Create("c", kPage, {}, true).ok()) << "room again after a free";
+}
+
+TEST_F(ObjectStoreTest, SizesNearTheLimitOfAnIntegerAndEmptyObjectsCannotCorruptTheArena) {
+  auto s = Make(4 * kPage, true);
+  for (int64_t size : {std::numeric_limits<int64_t>::max(), std::numeric_limits<int64_t>::max() - kPage + 2}) {
+    auto huge = s->Create("huge", size, {}, true);
+    ASSERT_TRUE(absl::IsResourceExhausted(huge.status())) << size << ": " << huge.status();
+  }
+  // Empty objects take a page each: their number is bounded by the capacity.
+  for (int i = 0; i < 4; ++i) ASSERT_TRUE(s->Create("e" + std::to_string(i), 0, {}, false).ok());
+  EXPECT_TRUE(absl::IsResourceExhausted(s->Create("e4", 0, {}, false).status()));
+  auto info = s->Info();
+  EXPECT_EQ(info.used(), 4 * kPage);
+  EXPECT_EQ(info.num_spilled(), 0);
+  EXPECT_EQ(info.spilled_bytes(), 0);
+}
+
+TEST_F(ObjectStoreTest, AnObjectTakesABoundedNumberOfPinningClients) {
+  auto s = Make(4 * kPage, false);
+  Put(*s, "a", kPage, 'a');
+  ObjectLocation where;
+  for (size_t i = 0; i < ObjectStore::kMaxPinClients; ++i) ASSERT_TRUE(s->Pin("a", std::to_string(i), &where));
+  EXPECT_FALSE(s->Pin("a", "one too many", &where));
+  EXPECT_TRUE(s->Pin("a", "0", &where)) << "a client pinning again is counted, not refused";
+  s->Unpin("a", "1");
+  EXPECT_TRUE(s->Pin("a", "one too many", &where)) << "room after an unpin";
 }
 
 TEST_F(ObjectStoreTest, PrimaryCopiesSpillToDiskAndAreReadAndFreedThere) {

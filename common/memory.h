@@ -1,0 +1,15 @@
+// How Glint's own processes (the daemons and the workers, not a user's
+// driver) give memory back: glibc raises its mmap threshold each time a
+// large block is freed, after which large blocks come from its heaps and
+// stay with the process once freed. A worker fuzzed with large messages
+// kept about three times what it held at its peak that way; with a fixed
+// threshold, large blocks are mapped on their own and return to the system
+// when freed (docs/design-notes.md, "What a daemon keeps").
+#pragma once
+
+namespace glint {
+
+// Call once, early in main.
+void ReturnLargeBlocksToTheSystem();
+
+}  // namespace glint
