@@ -60,6 +60,20 @@ absl::Status CheckAddress(absl::string_view what, absl::string_view address, boo
   return absl::OkStatus();
 }
 
+absl::Status CheckArgRef(const proto::TaskArg& arg) {
+  const auto& owner = arg.ref().owner();
+  for (auto s : {CheckId("an argument's object id", arg.ref().object_id()),
+                 CheckAddress("an argument's owner", owner.ip(), /*may_be_empty=*/false),
+                 CheckId("an argument owner's worker id", owner.worker_id(), /*may_be_empty=*/true),
+                 CheckAddress("an argument's location", arg.location().raylet())}) {
+    if (!s.ok()) return s;
+  }
+  if (owner.port() <= 0 || owner.port() > 65535) {
+    return absl::InvalidArgumentError(absl::StrCat("an argument's owner has port ", owner.port()));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status CheckResources(const google::protobuf::Map<std::string, double>& resources) {
   return CheckResourceMap(resources);
 }

@@ -36,6 +36,9 @@ absl::Status CheckName(absl::string_view what, absl::string_view name, bool may_
 absl::Status CheckId(absl::string_view what, absl::string_view id, bool may_be_empty = false);
 // An address or a client's name: at most kMaxAddressBytes, no NUL byte.
 absl::Status CheckAddress(absl::string_view what, absl::string_view address, bool may_be_empty = true);
+// A reference passed as an argument: its id, and its owner's address (a
+// HOST:PORT Glint will call) and its location's raylet, if given.
+absl::Status CheckArgRef(const proto::TaskArg& arg);
 // At most kMaxResources entries, named by CheckName, each amount finite and
 // within [0, kMaxResourceAmount].
 absl::Status CheckResources(const google::protobuf::Map<std::string, double>& resources);

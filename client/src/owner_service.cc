@@ -2,6 +2,7 @@
 
 #include "common/limits.h"
 #include "common/logging.h"
+#include "common/rpc.h"
 #include "common/server_call.h"
 
 namespace glint::internal {
@@ -56,10 +57,12 @@ void OwnerService::Start(bool refuse_tasks) {
   using BorrowCall = ServerCall<proto::BorrowRequest, proto::BorrowReply>;
   auto borrow = [this](bool add) {
     return [this, add](BorrowCall* call) {
+      // The borrower is asked later whether it lives: only a HOST:PORT.
       for (auto s : {CheckId("the object id", call->req.object_id()),
                      CheckAddress("the borrower", call->req.borrower(), /*may_be_empty=*/false)}) {
         if (!s.ok()) return call->Finish(s);
       }
+      if (auto a = ParseAddress(call->req.borrower()); !a.ok()) return call->Finish(a.status());
       call->reply.set_unknown(!refs_->OnBorrow(call->req.object_id(), call->req.borrower(), add));
       call->Finish(absl::OkStatus());
     };

@@ -61,6 +61,8 @@ class TestCluster {
   const std::string& auth_token() const { return token_; }
   const std::string& head_raylet_address() const { return daemons_[1].address; }
   pid_t gcs_pid() const { return daemons_[0].pid; }
+  // The session directory (the daemons' and workers' logs are in logs/).
+  const std::string& session_dir() const { return session_; }
   pid_t head_raylet_pid() const { return daemons_[1].pid; }
 
  private:

@@ -24,6 +24,10 @@ bool TaskRunner::ResolveArgs(const proto::TaskSpec& spec, Args* args, proto::Obj
   args->reserve(spec.args_size());
   for (auto& a : spec.args()) {
     if (a.has_ref()) {
+      if (auto s = CheckArgRef(a); !s.ok()) {
+        *result = ErrorValue(proto::TASK_ERROR, std::string(s.message()));
+        return false;
+      }
       Bytes b;
       if (!resolver_(a, &b, result)) return false;
       args->push_back(std::move(b));
