@@ -13,11 +13,10 @@ namespace {
 // Protobuf logs each request it cannot parse (a string field with bytes
 // that are not UTF-8, say): a client could fill a daemon's log, one line
 // per request. The first few, then one in 10,000, with the count.
-void RateLimitedProtobufLog(google::protobuf::LogLevel level, const char* file, int line,
+void RateLimitedProtobufLog(google::protobuf::LogLevel, const char* file, int line,
                             const std::string& message) {
   static std::atomic<int64_t> count{0};
   int64_t n = ++count;
-  if (level < google::protobuf::LOGLEVEL_ERROR && n > 10) return;
   if (n <= 10 || n % 10000 == 0) {
     LOG(WARNING) << "protobuf (" << file << ":" << line << ", message " << n << " so far): " << message;
   }

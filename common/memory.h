@@ -2,9 +2,10 @@
 // driver) give memory back: glibc raises its mmap threshold each time a
 // large block is freed, after which large blocks come from its heaps and
 // stay with the process once freed. A worker fuzzed with large messages
-// kept about three times what it held at its peak that way; with a fixed
+// kept three times its live heap that way; with a fixed
 // threshold, large blocks are mapped on their own and return to the system
-// when freed (docs/design-notes.md, "What a daemon keeps").
+// when freed (docs/design-notes.md, "What a daemon keeps about its peers is
+// bounded").
 #pragma once
 
 namespace glint {

@@ -59,7 +59,8 @@ class StubCache {
  public:
   using Stub = typename Service::Stub;
   std::shared_ptr<Stub> Get(const std::string& target) {
-    return stubs_.Get(target, [&] { return std::shared_ptr<Stub>(Service::NewStub(ChannelPool::Default().Get(target))); });
+    return stubs_.Get(target,
+                      [&] { return std::shared_ptr<Stub>(Service::NewStub(ChannelPool::Default().Get(target))); });
   }
 
  private:

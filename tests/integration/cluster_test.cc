@@ -150,6 +150,40 @@ TEST_F(TwoNodeTest, MalformedRequestsGetErrorsAndDaemonsStayUp) {
     EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   }
   {
+    // Only the raylet that registered a node speaks for it: a heartbeat or
+    // a registration with the head's id but not its secret changes nothing.
+    grpc::ClientContext c1;
+    glint::proto::GetAllNodesReply nodes;
+    ASSERT_TRUE(gcs_stub->GetAllNodes(&c1, {}, &nodes).ok());
+    const glint::proto::NodeInfo* head = nullptr;
+    for (auto& n : nodes.nodes()) {
+      if (n.is_head()) head = &n;
+    }
+    ASSERT_NE(head, nullptr);
+    grpc::ClientContext c2;
+    glint::proto::HeartbeatRequest beat;
+    beat.set_node_id(head->node_id());
+    beat.set_node_secret("not the head's secret");
+    (*beat.mutable_available_resources())["CPU"] = 1000;
+    glint::proto::HeartbeatReply br;
+    EXPECT_EQ(gcs_stub->Heartbeat(&c2, beat, &br).error_code(), grpc::StatusCode::PERMISSION_DENIED);
+    grpc::ClientContext c3;
+    glint::proto::RegisterNodeRequest reg;
+    *reg.mutable_node() = *head;
+    reg.mutable_node()->mutable_address()->set_port(1);
+    reg.set_node_secret("not the head's secret");
+    glint::proto::RegisterNodeReply rr;
+    EXPECT_EQ(gcs_stub->RegisterNode(&c3, reg, &rr).error_code(), grpc::StatusCode::ALREADY_EXISTS);
+    grpc::ClientContext c4;
+    glint::proto::GetAllNodesReply after;
+    ASSERT_TRUE(gcs_stub->GetAllNodes(&c4, {}, &after).ok());
+    for (auto& n : after.nodes()) {
+      if (n.node_id() != head->node_id()) continue;
+      EXPECT_EQ(n.address().port(), head->address().port());
+      EXPECT_LT(n.available_resources().at("CPU"), 1000);
+    }
+  }
+  {
     grpc::ClientContext ctx;
     glint::proto::CreateActorReply r;
     auto s = gcs_stub->CreateActor(&ctx, glint::proto::CreateActorRequest(), &r);
