@@ -50,4 +50,11 @@ std::string ReturnObjectId(std::string_view task_id, int index) {
   return id;
 }
 
+std::string GeneratorItemId(std::string_view task_id, int64_t index) {
+  std::string id(task_id);
+  id.push_back('g');
+  for (int shift = 56; shift >= 0; shift -= 8) id.push_back(static_cast<char>((index >> shift) & 0xff));
+  return id;
+}
+
 }  // namespace glint

@@ -1,5 +1,6 @@
 // Identifiers: random opaque byte strings, printed as hex.
 #pragma once
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -17,5 +18,8 @@ std::string ShortHex(std::string_view id);
 std::string IdFromHex(std::string_view hex);
 // The id of return object `index` of a task.
 std::string ReturnObjectId(std::string_view task_id, int index);
+// The id of item `index` (from 1) that a generator task streams: longer
+// than a return object's id, so the two never meet.
+std::string GeneratorItemId(std::string_view task_id, int64_t index);
 
 }  // namespace glint

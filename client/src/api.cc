@@ -12,6 +12,7 @@
 #include "absl/synchronization/mutex.h"
 #include "client/src/errors.h"
 #include "client/src/execute/actor_loop.h"
+#include "client/src/objects/ready_count.h"
 #include "client/src/runtime.h"
 #include "client/src/worker_entry.h"
 #include "common/auth.h"
@@ -21,6 +22,7 @@
 #include "common/session.h"
 #include "common/logging.h"
 #include "common/process.h"
+#include "common/queue_poller.h"
 #include "common/resources.h"
 #include "glint/api.h"
 
@@ -96,8 +98,8 @@ std::string CreateActor(const std::string& factory, std::vector<WireArg> args, c
 }
 
 RefData SubmitActorTask(const std::string& actor_id, const std::string& method, std::vector<WireArg> args,
-                        const std::string& concurrency_group) {
-  return ValueOrThrow(Use()->SubmitActorTask(actor_id, method, std::move(args), concurrency_group));
+                        const ActorCallOptions& opts) {
+  return ValueOrThrow(Use()->SubmitActorTask(actor_id, method, std::move(args), opts));
 }
 
 RefData PutObject(std::string data, std::vector<RefData> nested) {
@@ -131,6 +133,51 @@ std::vector<bool> WaitObjects(const std::vector<RefData>& refs, int num_returns,
                               bool fetch_local) {
   RefuseBlockingOnLoop(timeout_ms, "Wait");
   return Use()->getter().Wait(refs, num_returns, timeout_ms, fetch_local);
+}
+
+namespace {
+// A generator is named by its call's return object; its items by the task.
+std::string GeneratorTask(const RefData& gen) {
+  if (gen.id.empty()) throw Error("this ObjectRefGenerator is empty");
+  return gen.id.substr(0, gen.id.size() - 1);
+}
+
+absl::Time Deadline(int64_t timeout_ms) {
+  return timeout_ms < 0 ? absl::InfiniteFuture() : absl::Now() + absl::Milliseconds(timeout_ms);
+}
+}  // namespace
+
+std::optional<RefData> GeneratorNext(const RefData& gen, int64_t timeout_ms) {
+  RefuseBlockingOnLoop(timeout_ms, "Next");
+  auto next = Use()->generators().Next(GeneratorTask(gen), Deadline(timeout_ms));
+  if (absl::IsDeadlineExceeded(next.status())) {
+    throw GetTimeoutError(absl::StrCat("Next timed out after ", timeout_ms, " ms: the generator yielded nothing"));
+  }
+  return ValueOrThrow(std::move(next));
+}
+
+bool GeneratorIsReady(const RefData& gen) { return Use()->generators().IsReady(GeneratorTask(gen)); }
+
+void OnGeneratorReady(const RefData& gen, std::function<void()> fn) {
+  Use()->generators().OnReady(GeneratorTask(gen), std::move(fn));
+}
+
+void DropGenerator(const RefData& gen) {
+  Use rt;
+  if (rt.get() && !gen.id.empty()) rt.get()->generators().Drop(GeneratorTask(gen));
+}
+
+std::vector<bool> WaitAny(const std::vector<RefData>& refs, const std::vector<RefData>& gens, int num_returns,
+                          int64_t timeout_ms) {
+  RefuseBlockingOnLoop(timeout_ms, "Wait");
+  Use rt;
+  auto ready = std::make_shared<ReadyCount>(refs.size() + gens.size());
+  for (size_t i = 0; i < refs.size(); ++i) rt->getter().OnReady(refs[i], [ready, i] { ready->Set(i); });
+  for (size_t i = 0; i < gens.size(); ++i) {
+    rt->generators().OnReady(GeneratorTask(gens[i]), [ready, k = refs.size() + i] { ready->Set(k); });
+  }
+  QueuePoller::BlockingScope blocking;
+  return ready->Wait(num_returns < 0 ? 0 : num_returns, Deadline(timeout_ms));
 }
 
 std::optional<std::string> GetNamedActor(const std::string& name, const std::string& namespace_) {

@@ -17,6 +17,8 @@ struct Registry {
   std::map<std::string, FactoryInvoker> factories;
   std::map<std::string, MethodInvoker> methods;
   std::map<std::string, AsyncMethodInvoker> async_methods;
+  std::map<std::string, GeneratorInvoker> generators;  // functions and methods
+  std::map<std::string, AsyncGeneratorInvoker> async_generators;
   std::map<std::string, std::string> factory_class;  // factory name -> class key
   std::set<std::string> async_classes;
   std::map<std::string, std::string> method_group;
@@ -68,6 +70,29 @@ void RegisterAsyncMethod(const std::string& name, const std::string& key, AsyncM
   auto& r = Reg();
   std::lock_guard lock(r.mu);
   r.async_methods[name] = std::move(f);
+  r.method_names[key] = name;
+  r.async_classes.insert(class_key);
+}
+
+void RegisterGeneratorFunction(const std::string& name, const void* key, GeneratorInvoker f) {
+  auto& r = Reg();
+  std::lock_guard lock(r.mu);
+  r.generators[name] = std::move(f);
+  r.function_names[key] = name;
+}
+
+void RegisterGeneratorMethod(const std::string& name, const std::string& key, GeneratorInvoker f) {
+  auto& r = Reg();
+  std::lock_guard lock(r.mu);
+  r.generators[name] = std::move(f);
+  r.method_names[key] = name;
+}
+
+void RegisterAsyncGenerator(const std::string& name, const std::string& key, AsyncGeneratorInvoker f,
+                            const char* class_key) {
+  auto& r = Reg();
+  std::lock_guard lock(r.mu);
+  r.async_generators[name] = std::move(f);
   r.method_names[key] = name;
   r.async_classes.insert(class_key);
 }
@@ -143,5 +168,11 @@ bool FactoryMakesAsyncActor(const std::string& factory) {
 }
 
 const MethodInvoker* FindMethod(const std::string& name) { return Find(&Registry::methods, name); }
+
+const GeneratorInvoker* FindGenerator(const std::string& name) { return Find(&Registry::generators, name); }
+
+const AsyncGeneratorInvoker* FindAsyncGenerator(const std::string& name) {
+  return Find(&Registry::async_generators, name);
+}
 
 }  // namespace glint::internal

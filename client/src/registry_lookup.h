@@ -11,6 +11,8 @@ const FunctionInvoker* FindFunction(const std::string& name);
 const FactoryInvoker* FindFactory(const std::string& name);
 const MethodInvoker* FindMethod(const std::string& name);
 const AsyncMethodInvoker* FindAsyncMethod(const std::string& name);
+const GeneratorInvoker* FindGenerator(const std::string& name);
+const AsyncGeneratorInvoker* FindAsyncGenerator(const std::string& name);
 // True when the factory's class has a coroutine method (an async actor).
 bool FactoryMakesAsyncActor(const std::string& factory);
 // The method's GLINT_CONCURRENCY_GROUP, or "" (the default group).

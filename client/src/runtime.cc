@@ -128,7 +128,12 @@ absl::Status Runtime::BuildParts(const std::string& raylet) {
       [this](size_t size, const std::function<void(char*)>& write, proto::StoredObject* where) {
         return PutStored(size, write, {}, where);
       });
-  transport_ = std::make_unique<GrpcTransport>(client_queue_.get(), &raylets_, &workers_, gcs_.get());
+  generators_ = std::make_unique<GeneratorStreams>(&store_, self_addr_);
+  transport_ = std::make_unique<GrpcTransport>(
+      client_queue_.get(), &raylets_, &workers_, gcs_.get(),
+      [this](const std::string& task_id, proto::PushTaskReply& item, const std::shared_ptr<CallSink>& via) {
+        generators_->OnItem(task_id, item, via);
+      });
   tasks_ = std::make_unique<TaskSubmitter>(&store_, transport_.get(), job_, raylet_, NowMs);
   actors_ = std::make_unique<ActorSubmitter>(&store_, transport_.get());
   return absl::OkStatus();
@@ -139,7 +144,9 @@ absl::Status Runtime::StartExecutor() {
   for (auto& p : job_.code().paths()) absl::StrAppend(&paths, paths.empty() ? "" : ":", p);
   executor_ = std::make_unique<TaskExecutor>(
       [this](const proto::TaskArg& a, Bytes* out, proto::ObjectValue* error) { return ResolveArg(a, out, error); },
-      [this](const proto::TaskSpec& spec, proto::ObjectValue* result) { SinkResult(spec, result); },
+      [this](const proto::TaskSpec& spec, const std::string& object_id, proto::ObjectValue* result) {
+        SinkResult(spec, object_id, result);
+      },
       absl::StrCat("node ", ShortHex(options_.node_id), ", pid ", getpid()), paths);
   executor_->SetOnActorExit([this] { RequestExit("the actor called ExitActor()"); });
   owner_service_->Start(/*refuse_tasks=*/false);
@@ -233,12 +240,12 @@ bool Runtime::ResolveArg(const proto::TaskArg& a, Bytes* out, proto::ObjectValue
   return false;
 }
 
-void Runtime::SinkResult(const proto::TaskSpec& spec, proto::ObjectValue* result) {
+void Runtime::SinkResult(const proto::TaskSpec& spec, const std::string& object_id, proto::ObjectValue* result) {
   refs_->HandOverContained(AddrString(spec.caller()), result);
   if (result->error().type() != proto::ERROR_NONE || result->data().size() < inline_threshold()) return;
   std::string data = std::move(*result->mutable_data());
   auto contained = std::move(*result->mutable_contained());
-  *result = node_store_->Store(ReturnObjectId(spec.task_id(), 0), data.size(),
+  *result = node_store_->Store(object_id, data.size(),
                                [&data](char* dst) { std::memcpy(dst, data.data(), data.size()); }, spec.caller());
   *result->mutable_contained() = std::move(contained);
 }
@@ -272,6 +279,8 @@ absl::StatusOr<RefData> Runtime::SubmitTask(const std::string& function, std::ve
   if (!spec.ok()) return spec.status();
   spec->set_name(opts.name);
   spec->set_max_retries(opts.max_retries);
+  spec->set_streaming(opts.streaming);
+  spec->set_generator_backpressure(opts.generator_backpressure);
   if (opts.resources.empty()) {
     (*spec->mutable_resources())["CPU"] = 1;
   } else {
@@ -280,6 +289,7 @@ absl::StatusOr<RefData> Runtime::SubmitTask(const std::string& function, std::ve
   std::string id = ReturnObjectId(spec->task_id(), 0);
   store_.Expect(id, /*owned=*/true);
   refs_->HoldUntilDone(id, held);
+  if (opts.streaming) generators_->Start(spec->task_id(), opts.generator_backpressure);
   resolver_->Resolve(std::move(*spec), [this](proto::TaskSpec s) { tasks_->Submit(std::move(s)); });
   return RefData{id, self_addr_};
 }
@@ -334,17 +344,20 @@ absl::StatusOr<std::string> Runtime::CreateActor(const std::string& factory, std
 }
 
 absl::StatusOr<RefData> Runtime::SubmitActorTask(const std::string& actor_id, const std::string& method,
-                                                 std::vector<WireArg> args, const std::string& concurrency_group) {
+                                                 std::vector<WireArg> args, const ActorCallOptions& opts) {
   std::vector<RefData> held;
   auto spec = NewSpec(proto::ACTOR_TASK, method, args, held);
   if (!spec.ok()) return spec.status();
   resolver_->InlineReady(*spec, /*pin_unready=*/false);
-  spec->set_concurrency_group(concurrency_group);
+  spec->set_concurrency_group(opts.concurrency_group);
   spec->set_actor_id(actor_id);
   spec->set_caller_id(self_.worker_id());
+  spec->set_streaming(opts.streaming);
+  spec->set_generator_backpressure(opts.generator_backpressure);
   std::string id = ReturnObjectId(spec->task_id(), 0);
   store_.Expect(id, /*owned=*/true);
   refs_->HoldUntilDone(id, held);
+  if (opts.streaming) generators_->Start(spec->task_id(), opts.generator_backpressure);
   actors_->Submit(std::move(*spec));
   return RefData{id, self_addr_};
 }

@@ -12,6 +12,7 @@
 //   OwnerService (owner_service.h)           what others ask of this process
 //   DependencyResolver (submit/)             a call's arguments
 //   TaskSubmitter, ActorSubmitter (submit/)  calls to leased workers and actors
+//   GeneratorStreams (submit/)               the items of generators it called
 //   TaskExecutor (execute/)                  in a worker: running calls
 //
 // Lifecycle: constructed -> Start() -> running -> Stop() -> destroyed; after
@@ -38,6 +39,7 @@
 #include "client/src/owner_service.h"
 #include "client/src/submit/actor_submitter.h"
 #include "client/src/submit/dependency_resolver.h"
+#include "client/src/submit/generator_streams.h"
 #include "client/src/submit/task_submitter.h"
 #include "client/src/submit/transport.h"
 #include "common/async_call.h"
@@ -86,7 +88,7 @@ class Runtime {
   absl::StatusOr<std::string> CreateActor(const std::string& factory, std::vector<WireArg> args,
                                           const ActorOptions& opts);
   absl::StatusOr<RefData> SubmitActorTask(const std::string& actor_id, const std::string& method,
-                                          std::vector<WireArg> args, const std::string& concurrency_group);
+                                          std::vector<WireArg> args, const ActorCallOptions& opts);
   absl::StatusOr<std::optional<std::string>> GetNamedActor(const std::string& name, const std::string& ns);
   absl::Status KillActor(const std::string& actor_id, bool no_restart);
 
@@ -97,6 +99,7 @@ class Runtime {
   size_t inline_threshold() const { return node_store_->inline_threshold(); }
 
   ObjectGetter& getter() { return *getter_; }
+  GeneratorStreams& generators() { return *generators_; }
   NodeStore& node_store() { return *node_store_; }
   ReferenceCounter& refs() { return *refs_; }
   // The executor when this process is a worker, else null.
@@ -116,7 +119,7 @@ class Runtime {
   absl::StatusOr<proto::TaskSpec> NewSpec(proto::TaskType type, const std::string& function,
                                           std::vector<WireArg>& args, std::vector<RefData>& held);
   // A worker's result on its way out: references handed over, large ones stored.
-  void SinkResult(const proto::TaskSpec& spec, proto::ObjectValue* result);
+  void SinkResult(const proto::TaskSpec& spec, const std::string& object_id, proto::ObjectValue* result);
   // Resolves a call's by-reference argument in a worker.
   bool ResolveArg(const proto::TaskArg& a, Bytes* out, proto::ObjectValue* error);
   void Tick();
@@ -149,6 +152,7 @@ class Runtime {
 
   // Calls out and in.
   std::unique_ptr<DependencyResolver> resolver_;
+  std::unique_ptr<GeneratorStreams> generators_;
   std::unique_ptr<GrpcTransport> transport_;
   std::unique_ptr<TaskSubmitter> tasks_;
   std::unique_ptr<ActorSubmitter> actors_;

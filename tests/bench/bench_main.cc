@@ -78,7 +78,11 @@ class AsyncSink {
 
 std::vector<uint8_t> Bytes(int64_t n) { return std::vector<uint8_t>(static_cast<size_t>(n), 1); }
 
-GLINT_REMOTE(SmallValue, Bytes, Sink::Create, &Sink::Small, AsyncSink::Create, &AsyncSink::Small);
+glint::Generator<int> Items(int n) {
+  for (int i = 0; i < n; ++i) co_yield i;
+}
+
+GLINT_REMOTE(SmallValue, Bytes, Items, Sink::Create, &Sink::Small, AsyncSink::Create, &AsyncSink::Small);
 
 // ---- harness ---------------------------------------------------------------
 
@@ -461,6 +465,12 @@ int main(int argc, char** argv) {
   sink.Task(&Sink::Small).Remote().Get();
   Add(rows, "1:1 actor calls sync", [&] { return Measure([&] { for (int i = 0; i < 100; ++i) sink.Task(&Sink::Small).Remote().Get(); }, 100); }, "ops/s", "sync");
   Add(rows, "1:1 actor calls async (1000 in flight)", [&] { return AsyncBatch([&](int) { return sink.Task(&Sink::Small).Remote(); }, 1000); }, "ops/s", "async");
+  Add(rows, "generator items (a task yields 1000, the driver reads)", [&] {
+    return Measure([] {
+      auto gen = glint::Task(Items).Remote(1000);
+      for (auto& ref : gen) ref.Get();
+    }, 1000);
+  }, "ops/s", "async", "items stream on the lease's call stream");
   auto threaded = glint::Actor(Sink::Create).SetMaxConcurrency(16).Remote();
   threaded.Task(&Sink::Small).Remote().Get();
   Add(rows, "1:1 actor calls concurrent (16 threads)", [&] { return AsyncBatch([&](int) { return threaded.Task(&Sink::Small).Remote(); }, 1000); }, "ops/s", "async");

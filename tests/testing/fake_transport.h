@@ -22,6 +22,7 @@ class FakeSink : public internal::CallSink {
   }
   void Close() override { closed = true; }
   bool ended() const override { return ended_; }
+  void Ack(const proto::GeneratorAck& ack) override { acks.push_back(ack); }
 
   // Answers the oldest call not answered yet with `result` (or an empty one).
   void Reply(proto::ObjectValue result = {}) {
@@ -43,6 +44,7 @@ class FakeSink : public internal::CallSink {
   proto::Address worker;
   std::deque<proto::TaskSpec> sent;  // sent, not answered yet
   bool closed = false;
+  std::vector<proto::GeneratorAck> acks;
 
  private:
   DoneFn done_;

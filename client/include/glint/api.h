@@ -4,7 +4,9 @@
 #include "glint/async.h"
 #include "glint/config.h"
 #include "glint/errors.h"
+#include "glint/generator.h"
 #include "glint/object_ref.h"
+#include "glint/object_ref_generator.h"
 #include "glint/remote.h"
 
 namespace glint {

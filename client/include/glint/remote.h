@@ -10,7 +10,9 @@
 
 #include "glint/internal/registry.h"
 #include "glint/internal/runtime_api.h"
+#include "glint/generator.h"
 #include "glint/object_ref.h"
+#include "glint/object_ref_generator.h"
 
 namespace glint {
 
@@ -55,6 +57,21 @@ std::vector<WireArg> PackArgs(std::tuple<P...>*, A&&... a) {
   return {PackArg<P>(std::forward<A>(a))...};
 }
 
+// What a call returns to its caller: an ObjectRef to the result, or for a
+// generator an ObjectRefGenerator of its items.
+template <typename R>
+struct CallResult {
+  using type = ObjectRef<R>;
+};
+template <typename T>
+struct CallResult<Generator<T>> {
+  using type = ObjectRefGenerator<T>;
+};
+template <typename T>
+struct CallResult<AsyncGenerator<T>> {
+  using type = ObjectRefGenerator<T>;
+};
+
 }  // namespace internal
 
 template <typename F>
@@ -65,12 +82,16 @@ class TaskCaller {
   TaskCaller& SetName(std::string name) { opts_.name = std::move(name); return *this; }
   TaskCaller& SetResources(std::map<std::string, double> r) { opts_.resources = std::move(r); return *this; }
   TaskCaller& SetMaxRetries(int n) { opts_.max_retries = n; return *this; }
+  // A generator pauses at co_yield while `n` of its items are not consumed
+  // yet (0: it runs ahead freely).
+  TaskCaller& SetGeneratorBackpressure(int n) { opts_.generator_backpressure = n; return *this; }
 
   template <typename... A>
-  ObjectRef<Ret> Remote(A&&... args) {
+  typename internal::CallResult<Ret>::type Remote(A&&... args) {
     auto wire = internal::PackArgs((typename internal::FnTraits<F>::Params*)nullptr,
                                    std::forward<A>(args)...);
-    return ObjectRef<Ret>(internal::SubmitTask(name_, std::move(wire), opts_));
+    opts_.streaming = IsGenerator<Ret>::value;
+    return typename internal::CallResult<Ret>::type(internal::SubmitTask(name_, std::move(wire), opts_));
   }
 
  private:
@@ -100,22 +121,27 @@ class ActorTaskCaller {
  public:
   // A coroutine method's ObjectRef holds what it co_returns.
   using Ret = typename internal::Unwrap<typename internal::FnTraits<M>::Ret>::type;
+  using Result = typename internal::CallResult<Ret>::type;
   ActorTaskCaller(std::string actor_id, M m)
       : actor_id_(std::move(actor_id)), name_(internal::NameOfMethod(internal::MemberKey(m))) {}
   // Runs this call in the named concurrency group instead of the method's own.
-  ActorTaskCaller& SetConcurrencyGroup(std::string group) { group_ = std::move(group); return *this; }
+  ActorTaskCaller& SetConcurrencyGroup(std::string group) { opts_.concurrency_group = std::move(group); return *this; }
+  // A generator method pauses at co_yield while `n` of its items are not
+  // consumed yet (0: it runs ahead freely).
+  ActorTaskCaller& SetGeneratorBackpressure(int n) { opts_.generator_backpressure = n; return *this; }
 
   template <typename... A>
-  ObjectRef<Ret> Remote(A&&... args) {
+  Result Remote(A&&... args) {
     auto wire = internal::PackArgs((typename internal::FnTraits<M>::Params*)nullptr,
                                    std::forward<A>(args)...);
-    return ObjectRef<Ret>(internal::SubmitActorTask(actor_id_, name_, std::move(wire), group_));
+    opts_.streaming = IsGenerator<Ret>::value;
+    return Result(internal::SubmitActorTask(actor_id_, name_, std::move(wire), opts_));
   }
 
  private:
   std::string actor_id_;
   std::string name_;
-  std::string group_;
+  internal::ActorCallOptions opts_;
 };
 
 // A handle to an actor of class T. Copyable; can be passed to tasks and actors.

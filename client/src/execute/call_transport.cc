@@ -36,6 +36,18 @@ class PushStream {
     delete call;
     if (done) Delete();
   }
+  // Queues one generator item for `call`, which stays open.
+  bool SendItem(IncomingCall* call, proto::PushTaskReply& item) {
+    absl::MutexLock lock(&mu_);
+    if (broken_ || finishing_) return false;
+    item.set_task_id(call->req.task().task_id());
+    queued_.add_replies()->Swap(&item);
+    if (queued_.replies_size() > 1 || writing_) {
+      queued_bytes_ += static_cast<int64_t>(queued_.replies(queued_.replies_size() - 1).ByteSizeLong());
+    }
+    WriteLocked();
+    return true;
+  }
   // The actor is exiting: end the stream once its calls are answered.
   void Wind() {
     absl::MutexLock lock(&mu_);
@@ -59,7 +71,9 @@ class PushStream {
   }
   void OnRead(bool ok) {
     std::vector<IncomingCall*> calls;
+    google::protobuf::RepeatedPtrField<proto::GeneratorAck> acks;
     bool got = false;  // a batch of calls
+    bool done = false;
     {
       absl::MutexLock lock(&mu_);
       got = ok && grpc::SerializationTraits<proto::PushTaskBatch>::Deserialize(&in_, &batch_).ok();
@@ -67,7 +81,7 @@ class PushStream {
         --ops_;
         reading_ = false;
         malformed_ = ok;
-        if (!Settle()) return;
+        done = Settle();
       } else {
         calls.reserve(batch_.tasks_size());
         for (auto& t : *batch_.mutable_tasks()) {
@@ -77,17 +91,23 @@ class PushStream {
           calls.push_back(c);
         }
         calls_ += static_cast<int>(calls.size());
+        acks.Swap(batch_.mutable_acks());
         batch_.Clear();
         rw_.Read(&in_, &read_tag_);
       }
     }
-    if (!got) return Delete();
+    if (!got) {
+      t_->stream_ended_(this);  // its generators stop (their calls keep it alive)
+      if (done) Delete();
+      return;
+    }
     std::vector<IncomingCall*> good;
     good.reserve(calls.size());
     for (auto* c : calls) {
       if (!t_->Refuse(c)) good.push_back(c);
     }
     if (!good.empty()) t_->arrived_(good);
+    for (auto& a : acks) t_->acked_(this, a);
   }
   void OnWrite(bool ok) {
     bool done;
@@ -210,14 +230,16 @@ void CallTransport::OnUnary(IncomingCall* call) {
 
 bool CallTransport::Refuse(IncomingCall* call) {
   const auto& t = call->task();
-  if (!t.task_id().empty() && !t.function_name().empty()) return false;
-  *call->reply.mutable_result() = ErrorValue(proto::SYSTEM_ERROR, "a task needs an id and a function name");
+  const char* why = t.task_id().empty() || t.function_name().empty() ? "a task needs an id and a function name"
+                    : t.streaming() && !call->stream ? "a generator's items need a PushTasks stream"
+                                                     : nullptr;
+  if (!why) return false;
+  *call->reply.mutable_result() = ErrorValue(proto::SYSTEM_ERROR, why);
   if (call->stream) {
     call->stream->Reply(call);
   } else {
     call->state = IncomingCall::kReplying;
-    call->responder.FinishWithError(
-        ToGrpc(absl::InvalidArgumentError("a task needs an id and a function name")), call);
+    call->responder.FinishWithError(ToGrpc(absl::InvalidArgumentError(why)), call);
   }
   return true;
 }
@@ -229,6 +251,10 @@ void CallTransport::Reply(IncomingCall* call) {
   }
   call->state = IncomingCall::kReplying;
   call->responder.Finish(call->reply, grpc::Status::OK, call);
+}
+
+bool CallTransport::SendItem(IncomingCall* call, proto::PushTaskReply& item) {
+  return call->stream && call->stream->SendItem(call, item);
 }
 
 void CallTransport::Wind() {

@@ -49,14 +49,24 @@ class CallTransport {
   // Takes calls that arrived (well-formed ones only); runs on the thread
   // that polled them and must not block.
   using ArrivedFn = std::function<void(std::vector<IncomingCall*>& calls)>;
+  // A stream's caller acked generator items (after the calls of the same
+  // message arrived); runs on the polling thread and must not block.
+  using AckFn = std::function<void(const void* stream, const proto::GeneratorAck& ack)>;
+  // A stream's caller closed its side or went away.
+  using StreamEndFn = std::function<void(const void* stream)>;
   // Borrows `service` and `cq`, which must outlive the server's queue.
-  CallTransport(AsyncService* service, grpc::ServerCompletionQueue* cq, ArrivedFn arrived)
-      : service_(service), cq_(cq), arrived_(std::move(arrived)) {}
+  CallTransport(AsyncService* service, grpc::ServerCompletionQueue* cq, ArrivedFn arrived, AckFn acked,
+                StreamEndFn stream_ended)
+      : service_(service), cq_(cq), arrived_(std::move(arrived)), acked_(std::move(acked)),
+        stream_ended_(std::move(stream_ended)) {}
 
   // Starts taking calls.
   void Start();
   // Sends the call's reply; the call is deleted once it is out.
   void Reply(IncomingCall* call);
+  // Sends one item of a generator call (which came on a stream) ahead of
+  // its final reply; false once the stream can carry no more.
+  bool SendItem(IncomingCall* call, proto::PushTaskReply& item);
   // The actor is exiting: every stream ends once its calls are answered.
   void Wind();
 
@@ -72,6 +82,8 @@ class CallTransport {
   AsyncService* const service_;
   grpc::ServerCompletionQueue* const cq_;
   const ArrivedFn arrived_;
+  const AckFn acked_;
+  const StreamEndFn stream_ended_;
   std::atomic<bool> exiting_{false};
   absl::Mutex mu_;
   absl::flat_hash_set<PushStream*> streams_ ABSL_GUARDED_BY(mu_);  // open ones

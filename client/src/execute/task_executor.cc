@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "client/src/errors.h"
 #include "client/src/registry_lookup.h"
+#include "common/ids.h"
 
 namespace glint::internal {
 
@@ -16,8 +17,10 @@ void TaskExecutor::Start(AsyncService* service, grpc::ServerCompletionQueue* cq,
         *c->reply.mutable_result() = ErrorValue(proto::SYSTEM_ERROR, why);
         Reply(c);
       });
-  transport_ = std::make_unique<CallTransport>(service, cq,
-                                               [this](std::vector<IncomingCall*>& calls) { scheduler_->Admit(calls); });
+  transport_ = std::make_unique<CallTransport>(
+      service, cq, [this](std::vector<IncomingCall*>& calls) { scheduler_->Admit(calls); },
+      [this](const void* stream, const proto::GeneratorAck& ack) { generators_.OnAck(stream, ack); },
+      [this](const void* stream) { generators_.EndStream(stream); });
   transport_->Start();
   scheduler_->Start();
 }
@@ -42,18 +45,30 @@ void TaskExecutor::Dispatch(IncomingCall* call) {
     call->reply.mutable_result()->mutable_error()->set_exception_type("glint::Error");
     return Reply(call);
   }
-  if (runner_.loop()) return runner_.RunOnLoop(spec, &call->reply, group, [this, call] { Reply(call); });
+  if (runner_.loop()) {
+    auto items = StartItems(call);
+    return runner_.RunOnLoop(spec, &call->reply, group, items.get(), [this, call, items] { Reply(call, items.get()); });
+  }
   if (scheduler_->has_groups()) return scheduler_->RunInGroup(group, call);
   RunAndReply(call);
 }
 
+std::shared_ptr<ItemStream> TaskExecutor::StartItems(IncomingCall* call) {
+  if (!call->task().streaming()) return nullptr;
+  auto items = std::make_shared<ItemStream>(
+      call->task(), [this, call](proto::PushTaskReply& item) { return transport_->SendItem(call, item); }, sink_);
+  generators_.Add(call->task().task_id(), call->stream, items);
+  return items;
+}
+
 void TaskExecutor::RunAndReply(IncomingCall* call) {
-  runner_.Run(call->task(), &call->reply);
+  auto items = StartItems(call);
+  runner_.Run(call->task(), &call->reply, items.get());
   if (call->task().type() == proto::ACTOR_CREATION_TASK && runner_.hosts_actor() &&
       !call->reply.result().has_error()) {
     SetUpActor(call->task());
   }
-  Reply(call);
+  Reply(call, items.get());
 }
 
 void TaskExecutor::SetUpActor(const proto::TaskSpec& creation) {
@@ -71,8 +86,13 @@ void TaskExecutor::SetUpActor(const proto::TaskSpec& creation) {
   scheduler_->MakeGroups(groups);
 }
 
-void TaskExecutor::Reply(IncomingCall* call) {
-  if (sink_) sink_(call->task(), call->reply.mutable_result());
+void TaskExecutor::Reply(IncomingCall* call, const ItemStream* items) {
+  const auto& spec = call->task();
+  if (items) {  // the items are out: the final reply says how many
+    generators_.Remove(spec.task_id());
+    call->reply.mutable_result()->set_generator_items(items->emitted());
+  }
+  if (sink_) sink_(spec, ReturnObjectId(spec.task_id(), 0), call->reply.mutable_result());
   bool exit_now = call->reply.actor_exiting();
   transport_->Reply(call);
   if (!exit_now) return;

@@ -4,6 +4,7 @@
 //   call_scheduler.h  it waits its turn (per-caller order) for a thread
 //   task_executor.cc  Dispatch: its concurrency group, its thread or the event loop
 //   task_runner.h     user code runs (arguments resolved, errors caught)
+//   item_stream.h     a generator's items go back one by one as it yields
 //   task_executor.cc  Reply: the result handed over, the reply sent back
 // Start once, Stop once (after the queue is shut down). Thread-safe.
 #pragma once
@@ -13,6 +14,7 @@
 
 #include "client/src/execute/call_scheduler.h"
 #include "client/src/execute/call_transport.h"
+#include "client/src/execute/item_stream.h"
 #include "client/src/execute/task_runner.h"
 #include "common/queue_poller.h"
 
@@ -21,9 +23,10 @@ namespace glint::internal {
 class TaskExecutor {
  public:
   using AsyncService = CallTransport::AsyncService;
-  // Called on every result before it is sent: moves large ones to the store,
-  // and takes over the references the result holds (`contained`).
-  using ResultSink = std::function<void(const proto::TaskSpec&, proto::ObjectValue* result)>;
+  // Called on every result (and generator item) before it is sent, with the
+  // object id it will have: moves large ones to the store, and takes over
+  // the references the value holds (`contained`).
+  using ResultSink = ItemStream::StoreFn;
   TaskExecutor(TaskRunner::ArgResolver resolver, ResultSink sink, std::string where, std::string code_paths)
       : sink_(std::move(sink)), runner_(std::move(resolver), std::move(where), std::move(code_paths)) {}
 
@@ -46,15 +49,19 @@ class TaskExecutor {
   // threads or the event loop.
   void Dispatch(IncomingCall* call);
   void RunAndReply(IncomingCall* call);
+  // For a generator call: where its items go (null for other calls).
+  std::shared_ptr<ItemStream> StartItems(IncomingCall* call);
   // After the actor's constructor ran: its threads and groups.
   void SetUpActor(const proto::TaskSpec& creation);
-  // Sends the call's reply (and ends the actor after ExitActor()).
-  void Reply(IncomingCall* call);
+  // Sends the call's reply (and ends the actor after ExitActor()); a
+  // generator's says how many items `items` sent.
+  void Reply(IncomingCall* call, const ItemStream* items = nullptr);
 
   const ResultSink sink_;
   TaskRunner runner_;
   std::unique_ptr<CallTransport> transport_;
   std::unique_ptr<CallScheduler> scheduler_;
+  RunningGenerators generators_;
   std::vector<std::string> group_names_;  // fixed at creation
   std::function<void()> on_exit_;
 };

@@ -14,9 +14,9 @@ thread_local bool t_in_normal_task = false;
 
 bool TaskRunner::InNormalTask() { return t_in_normal_task; }
 
-void TaskRunner::Run(const proto::TaskSpec& spec, proto::PushTaskReply* reply) {
+void TaskRunner::Run(const proto::TaskSpec& spec, proto::PushTaskReply* reply, ItemSink* items) {
   t_in_normal_task = spec.type() == proto::NORMAL_TASK;
-  Execute(spec, reply);
+  Execute(spec, reply, items);
   t_in_normal_task = false;
 }
 
@@ -53,15 +53,15 @@ void TaskRunner::Fail(proto::PushTaskReply* reply, const std::string& fn, std::e
 }
 
 void TaskRunner::RunOnLoop(const proto::TaskSpec& spec, proto::PushTaskReply* reply, const std::string& group,
-                           std::function<void()> done) {
+                           ItemSink* items, std::function<void()> done) {
   // Arguments are resolved here, off the loop (a blocking fetch would stall it).
   auto args = std::make_shared<Args>();
   if (!ResolveArgs(spec, args.get(), reply->mutable_result())) {
     done();
     return;
   }
-  loop_->Post([this, &spec, reply, args, group, done = std::move(done)] {
-    loop_->Admit(group, [this, &spec, reply, args, group, done] {
+  loop_->Post([this, &spec, reply, args, group, items, done = std::move(done)] {
+    loop_->Admit(group, [this, &spec, reply, args, group, items, done] {
       const std::string& fn = spec.function_name();
       auto finish = [this, group, done] {
         done();
@@ -72,6 +72,21 @@ void TaskRunner::RunOnLoop(const proto::TaskSpec& spec, proto::PushTaskReply* re
         return finish();
       }
       try {
+        if (spec.streaming()) {
+          if (auto* ag = FindAsyncGenerator(fn)) {
+            (*ag)(actor_, *args, items, [this, reply, fn, finish](std::exception_ptr e) {
+              if (e) {
+                Fail(reply, fn, e);
+              } else {
+                reply->mutable_result()->set_data(Pack(msgpack::type::nil_t()));
+              }
+              finish();
+            });
+            return;
+          }
+          RunGenerator(spec, actor_, *args, items, reply->mutable_result());  // a sync one: on the loop
+          return finish();
+        }
         if (auto* am = FindAsyncMethod(fn)) {
           (*am)(actor_, *args, [this, reply, fn, finish](std::string data, std::exception_ptr e,
                                                           std::vector<RefData> contained) {
@@ -106,7 +121,18 @@ proto::ObjectValue TaskRunner::NotFound(const char* what, const std::string& fn)
                                  "); add it to GLINT_REMOTE(...) and rebuild"));
 }
 
-void TaskRunner::Execute(const proto::TaskSpec& spec, proto::PushTaskReply* reply) {
+void TaskRunner::RunGenerator(const proto::TaskSpec& spec, void* self, const Args& args, ItemSink* items,
+                              proto::ObjectValue* result) {
+  auto* g = FindGenerator(spec.function_name());
+  if (!g || !items) {
+    *result = NotFound(self ? "the generator method" : "the generator function", spec.function_name());
+    return;
+  }
+  (*g)(self, args, *items);
+  result->set_data(Pack(msgpack::type::nil_t()));
+}
+
+void TaskRunner::Execute(const proto::TaskSpec& spec, proto::PushTaskReply* reply, ItemSink* items) {
   auto* result = reply->mutable_result();
   const std::string& fn = spec.function_name();
   Args args;
@@ -121,6 +147,7 @@ void TaskRunner::Execute(const proto::TaskSpec& spec, proto::PushTaskReply* repl
   try {
     switch (spec.type()) {
       case proto::NORMAL_TASK: {
+        if (spec.streaming()) return RunGenerator(spec, nullptr, args, items, result);
         auto* f = FindFunction(fn);
         if (!f) {
           *result = NotFound("the function", fn);
@@ -172,6 +199,7 @@ void TaskRunner::Execute(const proto::TaskSpec& spec, proto::PushTaskReply* repl
           *result = ErrorValue(proto::ACTOR_DIED, "this worker hosts no actor");
           return;
         }
+        if (spec.streaming()) return RunGenerator(spec, actor_, args, items, result);
         auto* m = FindMethod(fn);
         if (!m) {
           *result = NotFound("the actor method", fn);

@@ -30,13 +30,14 @@ class TaskRunner {
       : resolver_(std::move(resolver)), where_(std::move(where)), code_paths_(std::move(code_paths)) {}
   ~TaskRunner() { Stop(); }
 
-  // Runs a normal task, a creation task or a sync actor method, filling `reply`.
-  void Run(const proto::TaskSpec& spec, proto::PushTaskReply* reply);
+  // Runs a normal task, a creation task or a sync actor method, filling
+  // `reply`; a generator's items go to `items` (null for other calls).
+  void Run(const proto::TaskSpec& spec, proto::PushTaskReply* reply, ItemSink* items);
   // An async actor's call: arguments resolved here (off the loop), the
   // method run on the loop within its group's limit; `done` runs (on the
   // loop) once `reply` is filled.
   void RunOnLoop(const proto::TaskSpec& spec, proto::PushTaskReply* reply, const std::string& group,
-                 std::function<void()> done);
+                 ItemSink* items, std::function<void()> done);
   // Stops the event loop (an async actor's), if any.
   void Stop();
 
@@ -49,7 +50,10 @@ class TaskRunner {
   static bool InNormalTask();
 
  private:
-  void Execute(const proto::TaskSpec& spec, proto::PushTaskReply* reply);
+  void Execute(const proto::TaskSpec& spec, proto::PushTaskReply* reply, ItemSink* items);
+  // Runs a sync generator (a task's when `self` is null), filling `result`.
+  void RunGenerator(const proto::TaskSpec& spec, void* self, const Args& args, ItemSink* items,
+                    proto::ObjectValue* result);
   bool ResolveArgs(const proto::TaskSpec& spec, Args* args, proto::ObjectValue* result);
   // The reply for user code that threw (or called ExitActor()).
   void Fail(proto::PushTaskReply* reply, const std::string& fn, std::exception_ptr e);

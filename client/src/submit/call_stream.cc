@@ -10,8 +10,9 @@ namespace {
 constexpr int kMaxBatch = 256;
 }  // namespace
 
-std::shared_ptr<CallStream> CallStream::Open(ClientQueue* queue, proto::WorkerService::Stub* stub, DoneFn done) {
-  auto s = std::make_shared<CallStream>(std::move(done));
+std::shared_ptr<CallStream> CallStream::Open(ClientQueue* queue, proto::WorkerService::Stub* stub, DoneFn done,
+                                             ItemFn items) {
+  auto s = std::make_shared<CallStream>(std::move(done), std::move(items));
   absl::MutexLock lock(&s->mu_);
   s->self_ = s;
   s->ops_ = 1;  // the start
@@ -36,6 +37,21 @@ void CallStream::Close() {
   WriteLocked();
 }
 
+void CallStream::Ack(const proto::GeneratorAck& ack) {
+  absl::MutexLock lock(&mu_);
+  if (ended_ || writes_done_) return;
+  // A later ack of the same generator supersedes one not written yet.
+  for (auto& a : acks_) {
+    if (a.task_id() == ack.task_id()) {
+      a.set_consumed(std::max(a.consumed(), ack.consumed()));
+      a.set_close(a.close() || ack.close());
+      return;
+    }
+  }
+  acks_.push_back(ack);
+  WriteLocked();
+}
+
 bool CallStream::ended() const {
   absl::MutexLock lock(&mu_);
   return ended_;
@@ -43,7 +59,7 @@ bool CallStream::ended() const {
 
 void CallStream::WriteLocked() {
   if (!started_ || writing_ || ended_ || writes_done_) return;
-  if (queued_.empty()) {
+  if (queued_.empty() && acks_.empty()) {
     if (closing_) {  // WritesDone counts as the one write in flight
       writes_done_ = writing_ = true;
       ++ops_;
@@ -63,10 +79,13 @@ void CallStream::WriteLocked() {
     std::string id = t->task_id();
     sent_[std::move(id)] = std::move(t);
   }
+  for (auto& a : acks_) out_.add_acks()->Swap(&a);
+  acks_.clear();
   writing_ = true;
   ++ops_;
   rw_->Write(out_, &write_tag_);
   while (!tasks->empty()) (void)tasks->ReleaseLast();
+  out_.clear_acks();
 }
 
 void CallStream::OnStart(bool ok) {
@@ -84,6 +103,7 @@ void CallStream::OnStart(bool ok) {
 void CallStream::OnRead(bool ok) {
   proto::PushTaskReplyBatch got;
   std::vector<std::unique_ptr<proto::TaskSpec>> tasks;
+  std::vector<int> items;  // which replies are generator items of our calls
   {
     absl::MutexLock lock(&mu_);
     if (!ok) {  // the stream is over: get its status
@@ -95,7 +115,8 @@ void CallStream::OnRead(bool ok) {
     tasks.reserve(got.replies_size());
     for (auto& r : got.replies()) {
       auto it = sent_.find(r.task_id());
-      if (it == sent_.end()) {  // not a call of ours: ignored
+      if (it == sent_.end() || r.item_index() > 0) {  // not a call of ours (ignored), or an item
+        if (it != sent_.end()) items.push_back(static_cast<int>(tasks.size()));
         tasks.emplace_back();
         continue;
       }
@@ -104,8 +125,16 @@ void CallStream::OnRead(bool ok) {
     }
     rw_->Read(&in_, &read_tag_);
   }
+  std::shared_ptr<CallSink> self = items.empty() ? nullptr : shared_from_this();
+  size_t next_item = 0;
   for (int i = 0; i < got.replies_size(); ++i) {
-    if (tasks[i]) done_(*tasks[i], absl::OkStatus(), *got.mutable_replies(i));
+    auto& r = *got.mutable_replies(i);
+    if (tasks[i]) {
+      done_(*tasks[i], absl::OkStatus(), r);
+    } else if (next_item < items.size() && items[next_item] == i) {
+      ++next_item;
+      if (items_) items_(r.task_id(), r, self);
+    }
   }
 }
 

@@ -10,6 +10,8 @@
 // id. When the stream ends (the worker died, or a shutdown cancelled it),
 // every call not answered yet ends with the stream's error, and Send returns
 // false from then on: the owner opens a new stream for later calls.
+// A generator call's items come as replies with an item index, ahead of its
+// final reply, and go to `items`; acks about them ride with the calls.
 // Thread-safe; `done` runs on the thread polling the client queue, never
 // inline in Send and never under the stream's lock.
 #pragma once
@@ -30,12 +32,14 @@ class CallStream final : public CallSink, public QueuedCall, public std::enable_
  public:
   // Opens a stream on `queue`; it keeps itself alive until its last event
   // has run.
-  static std::shared_ptr<CallStream> Open(ClientQueue* queue, proto::WorkerService::Stub* stub, DoneFn done);
+  static std::shared_ptr<CallStream> Open(ClientQueue* queue, proto::WorkerService::Stub* stub, DoneFn done,
+                                          ItemFn items);
   bool Send(proto::TaskSpec& task) override;
   void Close() override;
   bool ended() const override;
+  void Ack(const proto::GeneratorAck& ack) override;
 
-  explicit CallStream(DoneFn done) : done_(std::move(done)) {}
+  CallStream(DoneFn done, ItemFn items) : done_(std::move(done)), items_(std::move(items)) {}
 
  private:
   void OnStart(bool ok);
@@ -48,6 +52,7 @@ class CallStream final : public CallSink, public QueuedCall, public std::enable_
   void Release() ABSL_LOCKS_EXCLUDED(mu_);
 
   const DoneFn done_;
+  const ItemFn items_;
   std::unique_ptr<grpc::ClientAsyncReaderWriter<proto::PushTaskBatch, proto::PushTaskReplyBatch>> rw_;
   MemberTag<CallStream> start_tag_{this, &CallStream::OnStart};
   MemberTag<CallStream> read_tag_{this, &CallStream::OnRead};
@@ -65,6 +70,7 @@ class CallStream final : public CallSink, public QueuedCall, public std::enable_
   bool closing_ ABSL_GUARDED_BY(mu_) = false;      // Close() was called
   bool writes_done_ ABSL_GUARDED_BY(mu_) = false;  // ... and its WritesDone is out
   std::deque<std::unique_ptr<proto::TaskSpec>> queued_ ABSL_GUARDED_BY(mu_);  // not written yet
+  std::vector<proto::GeneratorAck> acks_ ABSL_GUARDED_BY(mu_);                 // ... and acks
   absl::flat_hash_map<std::string, std::unique_ptr<proto::TaskSpec>> sent_ ABSL_GUARDED_BY(mu_);
 };
 

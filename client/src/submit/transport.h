@@ -21,6 +21,10 @@ class CallSink {
  public:
   // Called once per call: with the reply, or with the stream's error.
   using DoneFn = std::function<void(proto::TaskSpec& task, const absl::Status&, proto::PushTaskReply&)>;
+  // Called for each item of a generator call, before its final reply (not
+  // necessarily in order: replies of two messages may be taken at once).
+  using ItemFn = std::function<void(const std::string& task_id, proto::PushTaskReply& item,
+                                    const std::shared_ptr<CallSink>& via)>;
   virtual ~CallSink() = default;
   // Queues `task` (moved from only on success); false once the stream has
   // ended or Close() was called.
@@ -29,6 +33,8 @@ class CallSink {
   // the calls sent, then ends the stream.
   virtual void Close() = 0;
   virtual bool ended() const = 0;
+  // Tells the worker how far the consumer of a generator running there got.
+  virtual void Ack(const proto::GeneratorAck& ack) = 0;
 };
 
 class SubmitTransport {
@@ -46,9 +52,10 @@ class SubmitTransport {
 class GrpcTransport final : public SubmitTransport {
  public:
   // Borrows everything; all must outlive it.
+  // Generator items on every stream go to `items`.
   GrpcTransport(ClientQueue* queue, StubCache<proto::RayletService>* raylets,
-                StubCache<proto::WorkerService>* workers, GcsClient* gcs)
-      : queue_(queue), raylets_(raylets), workers_(workers), gcs_(gcs) {}
+                StubCache<proto::WorkerService>* workers, GcsClient* gcs, CallSink::ItemFn items)
+      : queue_(queue), raylets_(raylets), workers_(workers), gcs_(gcs), items_(std::move(items)) {}
   std::shared_ptr<CallSink> OpenStream(const proto::Address& worker, CallSink::DoneFn done) override;
   void RequestLease(const std::string& raylet, const proto::LeaseRequest& req, LeaseFn done) override;
   void ReturnLease(const std::string& raylet, const std::string& lease_id, bool disconnect) override;
@@ -62,6 +69,7 @@ class GrpcTransport final : public SubmitTransport {
   StubCache<proto::RayletService>* const raylets_;
   StubCache<proto::WorkerService>* const workers_;
   GcsClient* const gcs_;
+  const CallSink::ItemFn items_;
 };
 
 }  // namespace glint::internal

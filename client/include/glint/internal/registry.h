@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "glint/async.h"
+#include "glint/generator.h"
 #include "glint/internal/serializer.h"
 
 namespace glint::internal {
@@ -28,6 +29,13 @@ using MethodInvoker = std::function<std::string(void*, const Args&)>;
 // into it (held; see EscapeCollector).
 using AsyncDone = std::function<void(std::string, std::exception_ptr, std::vector<RefData>)>;
 using AsyncMethodInvoker = std::function<void(void*, const Args&, AsyncDone)>;
+// A generator (a task's when `self` is null, else a method's): runs it,
+// sending each item to the sink; returns when it ended or must stop; throws
+// what its body threw.
+using GeneratorInvoker = std::function<void(void* self, const Args&, ItemSink&)>;
+// An async actor's generator method: starts it on the loop; `done` gets
+// what its body threw (or null) once it ended or stopped.
+using AsyncGeneratorInvoker = std::function<void(void* self, const Args&, ItemSink*, std::function<void(std::exception_ptr)> done)>;
 
 // `class_key` (typeid name of the actor class) ties methods to factories, so
 // a worker knows whether the actor it builds is async.
@@ -36,6 +44,11 @@ GLINT_EXPORT void RegisterFactory(const std::string& name, const void* key, Fact
 GLINT_EXPORT void RegisterMethod(const std::string& name, const std::string& key, MethodInvoker f, const char* class_key);
 GLINT_EXPORT void RegisterAsyncMethod(const std::string& name, const std::string& key, AsyncMethodInvoker f,
                          const char* class_key);
+// A generator function, or a sync/threaded actor's generator method.
+GLINT_EXPORT void RegisterGeneratorFunction(const std::string& name, const void* key, GeneratorInvoker f);
+GLINT_EXPORT void RegisterGeneratorMethod(const std::string& name, const std::string& key, GeneratorInvoker f);
+GLINT_EXPORT void RegisterAsyncGenerator(const std::string& name, const std::string& key, AsyncGeneratorInvoker f,
+                                         const char* class_key);
 // The registered name of a function/factory/method; throws if unregistered.
 GLINT_EXPORT const std::string& NameOfFunction(const void* key);
 GLINT_EXPORT const std::string& NameOfMethod(const std::string& key);
@@ -61,10 +74,42 @@ std::string InvokeWith(F&& call, const Args& args, std::index_sequence<I...>, st
   }
 }
 
+// Packs one item a generator yielded, with the references inside it (held).
+template <typename T>
+bool EmitItem(ItemSink& sink, T& value) {
+  std::string data;
+  std::vector<RefData> refs;
+  {
+    EscapeCollector contained(/*hold=*/true);
+    data = Pack(value);
+    refs = std::move(contained.refs);
+  }
+  return sink.Emit(std::move(data), std::move(refs));
+}
+
+// Runs a sync generator to its end, or until the sink says stop.
+template <typename T>
+void DrainGenerator(Generator<T> g, ItemSink& sink) {
+  while (g.Next()) {
+    if (!EmitItem(sink, g.Value())) return;  // `g` is destroyed where it stopped
+  }
+}
+
 template <typename R, typename... A>
 void RegisterOne(const std::string& name, R (*f)(A...)) {
   const void* key = reinterpret_cast<const void*>(f);
-  if constexpr (std::is_pointer_v<R>) {
+  if constexpr (IsAsyncGenerator<R>::value) {
+    static_assert(!IsAsyncGenerator<R>::value, "an AsyncGenerator runs on an async actor: make it a method");
+  } else if constexpr (IsGenerator<R>::value) {
+    RegisterGeneratorFunction(
+        name, key,
+        [f](void*, const Args& args, ItemSink& sink) {
+          if (args.size() != sizeof...(A)) ThrowArity(sizeof...(A), args.size());
+          [&]<size_t... I>(std::index_sequence<I...>) {
+            DrainGenerator(f(Unpack<std::decay_t<A>>(args[I], "an argument")...), sink);
+          }(std::index_sequence_for<A...>{});
+        });
+  } else if constexpr (std::is_pointer_v<R>) {
     RegisterFactory(
         name, key,
         [f](const Args& args) -> void* {
@@ -82,9 +127,68 @@ void RegisterOne(const std::string& name, R (*f)(A...)) {
 }
 
 // Registers a method of class C (const or not) called through `m`.
+// Runs an async generator on the actor's loop: each item goes to the sink;
+// the body resumes on the loop when the sink lets it go on.
+template <typename T>
+void StartAsyncGenerator(AsyncGenerator<T>* gen, ItemSink* sink, std::function<void(std::exception_ptr)> done) {
+  gen->SetOnStep([gen, sink, done](bool item) {
+    if (!item) {  // the body ended (or threw)
+      std::exception_ptr error = gen->Error();
+      delete gen;
+      done(error);
+      return false;
+    }
+    std::string data;
+    std::vector<RefData> refs;
+    try {
+      EscapeCollector contained(/*hold=*/true);
+      data = Pack(gen->Value());
+      refs = std::move(contained.refs);
+    } catch (...) {
+      auto error = std::current_exception();
+      PostToActorLoop([gen, done, error] {
+        delete gen;
+        done(error);
+      });
+      return false;
+    }
+    bool now = sink->EmitAsync(std::move(data), std::move(refs), [gen, done](bool go_on) {
+      PostToActorLoop([gen, done, go_on] {
+        if (go_on) return gen->Resume();
+        delete gen;  // stopped at its co_yield
+        done(nullptr);
+      });
+    });
+    return now;
+  });
+  gen->Resume();
+}
+
 template <typename R, typename C, typename M, typename... A>
 void RegisterMember(const std::string& name, M m, std::tuple<A...>*) {
-  if constexpr (IsAsync<R>::value) {
+  if constexpr (IsAsyncGenerator<R>::value) {
+    static_assert(!(std::is_reference_v<A> || ...),
+                  "a coroutine method must take its parameters by value (they live in its frame)");
+    RegisterAsyncGenerator(
+        name, MemberKey(m),
+        [m](void* self, const Args& args, ItemSink* sink, std::function<void(std::exception_ptr)> done) {
+          if (args.size() != sizeof...(A)) ThrowArity(sizeof...(A), args.size());
+          auto* gen = [&]<size_t... I>(std::index_sequence<I...>) {
+            return new R((static_cast<C*>(self)->*m)(Unpack<std::decay_t<A>>(args[I], "an argument")...));
+          }(std::index_sequence_for<A...>{});
+          StartAsyncGenerator(gen, sink, std::move(done));
+        },
+        typeid(C).name());
+  } else if constexpr (IsGenerator<R>::value) {
+    RegisterGeneratorMethod(
+        name, MemberKey(m),
+        [m](void* self, const Args& args, ItemSink& sink) {
+          if (args.size() != sizeof...(A)) ThrowArity(sizeof...(A), args.size());
+          [&]<size_t... I>(std::index_sequence<I...>) {
+            DrainGenerator((static_cast<C*>(self)->*m)(Unpack<std::decay_t<A>>(args[I], "an argument")...), sink);
+          }(std::index_sequence_for<A...>{});
+        });
+  } else if constexpr (IsAsync<R>::value) {
     static_assert(!(std::is_reference_v<A> || ...),
                   "a coroutine method must take its parameters by value (they live in its frame)");
     RegisterAsyncMethod(

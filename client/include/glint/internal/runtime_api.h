@@ -48,6 +48,14 @@ struct TaskOptions {
   std::string name;
   std::map<std::string, double> resources;
   int max_retries = 3;
+  bool streaming = false;          // a generator: items come back one by one
+  int generator_backpressure = 0;  // items produced but not consumed at most (0: no limit)
+};
+
+struct ActorCallOptions {
+  std::string concurrency_group;
+  bool streaming = false;
+  int generator_backpressure = 0;
 };
 
 struct ActorOptions {
@@ -67,7 +75,7 @@ GLINT_EXPORT RefData SubmitTask(const std::string& function, std::vector<WireArg
 // Returns the actor id.
 GLINT_EXPORT std::string CreateActor(const std::string& factory, std::vector<WireArg> args, const ActorOptions& opts);
 GLINT_EXPORT RefData SubmitActorTask(const std::string& actor_id, const std::string& method,
-                        std::vector<WireArg> args, const std::string& concurrency_group);
+                                     std::vector<WireArg> args, const ActorCallOptions& opts);
 // `nested`: references packed inside the value, kept alive as long as it is.
 GLINT_EXPORT RefData PutObject(std::string data, std::vector<RefData> nested);
 // Values of at least this many bytes go to the node's object store.
@@ -81,6 +89,22 @@ GLINT_EXPORT Bytes GetObject(const RefData& ref, int64_t timeout_ms);
 // With fetch_local, a stored object counts once a copy is on this node.
 GLINT_EXPORT std::vector<bool> WaitObjects(const std::vector<RefData>& refs, int num_returns, int64_t timeout_ms,
                               bool fetch_local);
+// The caller's side of a generator, named by its call's return object
+// (what SubmitTask/SubmitActorTask returned for a streaming call).
+// The next item, once it is there; nullopt at the end of the stream; throws
+// GetTimeoutError after timeout_ms (< 0: no timeout).
+GLINT_EXPORT std::optional<RefData> GeneratorNext(const RefData& gen, int64_t timeout_ms);
+// Whether GeneratorNext would return at once.
+GLINT_EXPORT bool GeneratorIsReady(const RefData& gen);
+// Calls `fn` (on some runtime thread) once GeneratorNext would return at once.
+GLINT_EXPORT void OnGeneratorReady(const RefData& gen, std::function<void()> fn);
+// The consumer is gone: unconsumed items are freed, the producer stops.
+GLINT_EXPORT void DropGenerator(const RefData& gen);
+// Waits until `num_returns` of the references (ready: their value is here)
+// and generators (ready: GeneratorNext would return at once) are ready, or
+// timeout_ms passes; ready flags, references first.
+GLINT_EXPORT std::vector<bool> WaitAny(const std::vector<RefData>& refs, const std::vector<RefData>& gens,
+                                       int num_returns, int64_t timeout_ms);
 GLINT_EXPORT std::optional<std::string> GetNamedActor(const std::string& name, const std::string& namespace_);
 GLINT_EXPORT void KillActor(const std::string& actor_id, bool no_restart);
 // Reference counting of ObjectRef copies in this process (no-ops before Init).

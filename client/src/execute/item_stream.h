@@ -1,0 +1,85 @@
+// ItemStream: a running generator's way back to its caller. Each item the
+// producer yields becomes a reply on the call's PushTasks stream
+// (PushTaskReply.item_index = 1, 2, ...), stored like any result first
+// (large ones in the node's store, under the item's own id); the call's
+// final reply follows the last item and says how many there were.
+//
+// Flow control: with a backpressure of n, the producer waits at its next
+// co_yield while n items are sent but not consumed; the caller's acks
+// (GeneratorAck on the same stream) count what it consumed. A close ack
+// (the caller dropped the generator) or the end of the caller's stream
+// stops the producer at its next co_yield.
+//
+// RunningGenerators finds the ItemStream an ack is about. Thread-safe.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/synchronization/mutex.h"
+#include "glint/generator.h"
+#include "proto/worker.pb.h"
+
+namespace glint::internal {
+
+class ItemStream final : public ItemSink {
+ public:
+  // Sends one item's reply back on the call's stream; false once the
+  // stream is gone.
+  using SendFn = std::function<bool(proto::PushTaskReply&)>;
+  // Readies a value for the caller, as every result is (TaskExecutor::ResultSink).
+  using StoreFn = std::function<void(const proto::TaskSpec&, const std::string& object_id, proto::ObjectValue*)>;
+  ItemStream(const proto::TaskSpec& spec, SendFn send, StoreFn store)
+      : spec_(spec), send_(std::move(send)), store_(std::move(store)),
+        backpressure_(spec.generator_backpressure() > 0 ? spec.generator_backpressure() : 0) {}
+
+  bool Emit(std::string data, std::vector<RefData> contained) override;
+  bool EmitAsync(std::string data, std::vector<RefData> contained, std::function<void(bool)> later) override;
+
+  // The caller consumed `consumed` items, or (close) wants no more.
+  void OnAck(int64_t consumed, bool close);
+  // No more items: the caller is gone or stopped the generator.
+  void Close();
+  int64_t emitted() const;
+
+ private:
+  // Stores and sends one item; false when it could not be sent.
+  bool Send(std::string data, std::vector<RefData> contained);
+  bool MayGoOn() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return closed_ || backpressure_ == 0 || emitted_ - consumed_ < backpressure_;
+  }
+
+  const proto::TaskSpec& spec_;  // the call's, which outlives its run
+  const SendFn send_;
+  const StoreFn store_;
+  const int64_t backpressure_;
+  mutable absl::Mutex mu_;
+  int64_t emitted_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t consumed_ ABSL_GUARDED_BY(mu_) = 0;
+  bool closed_ ABSL_GUARDED_BY(mu_) = false;
+  std::function<void(bool)> waiting_ ABSL_GUARDED_BY(mu_);  // an async producer held back
+};
+
+// The generators running in this worker, by task id, with the stream their
+// call came on (acks count only from that stream).
+class RunningGenerators {
+ public:
+  void Add(const std::string& task_id, const void* stream, std::shared_ptr<ItemStream> items);
+  void Remove(const std::string& task_id);
+  void OnAck(const void* stream, const proto::GeneratorAck& ack);
+  // The stream ended: its generators stop.
+  void EndStream(const void* stream);
+
+ private:
+  struct Running {
+    const void* stream;
+    std::shared_ptr<ItemStream> items;
+  };
+  absl::Mutex mu_;
+  absl::flat_hash_map<std::string, Running> running_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace glint::internal
