@@ -60,7 +60,7 @@ void CallScheduler::AdmitLocked(IncomingCall* call, std::vector<IncomingCall*>* 
   if (spec.sequence_number() > c.next) {
     auto bytes = static_cast<int64_t>(call->req.ByteSizeLong());
     if (early_calls_ >= kMaxEarlyCalls || early_bytes_ + bytes > kMaxEarlyBytes ||
-        !c.early.emplace(spec.sequence_number(), call).second) {
+        !c.early.emplace(spec.sequence_number(), Early{call, absl::Now()}).second) {
       refused->push_back(call);
       return;
     }
@@ -73,10 +73,27 @@ void CallScheduler::AdmitLocked(IncomingCall* call, std::vector<IncomingCall*>* 
   if (spec.sequence_number() == c.next) {
     ++c.next;
     for (auto it = c.early.begin(); it != c.early.end() && it->first == c.next; it = c.early.erase(it)) {
-      ready_.push_back(it->second);
+      ready_.push_back(it->second.call);
       --early_calls_;
-      early_bytes_ -= static_cast<int64_t>(it->second->req.ByteSizeLong());
+      early_bytes_ -= static_cast<int64_t>(it->second.call->req.ByteSizeLong());
       ++c.next;
+    }
+  }
+}
+
+void CallScheduler::ExpireEarlyLocked(absl::Time now, std::vector<IncomingCall*>* expired) {
+  if (early_calls_ == 0 || now - last_expiry_ < std::min(absl::Seconds(1), early_call_wait_)) return;
+  last_expiry_ = now;
+  for (auto& [id, c] : callers_) {
+    for (auto it = c.early.begin(); it != c.early.end();) {
+      if (now - it->second.since < early_call_wait_) {
+        ++it;
+        continue;
+      }
+      expired->push_back(it->second.call);
+      --early_calls_;
+      early_bytes_ -= static_cast<int64_t>(it->second.call->req.ByteSizeLong());
+      it = c.early.erase(it);
     }
   }
 }
@@ -96,12 +113,17 @@ void CallScheduler::ForgetIdleCallersLocked() {
 
 void CallScheduler::Admit(std::vector<IncomingCall*>& calls) {
   size_t wake = 0;
-  std::vector<IncomingCall*> refused;
+  std::vector<IncomingCall*> refused, expired;
   {
     absl::MutexLock lock(&mu_);
     for (auto* c : calls) AdmitLocked(c, &refused);
+    if (early_calls_ > 0) ExpireEarlyLocked(absl::Now(), &expired);
     if (callers_.size() > kMaxCallers) ForgetIdleCallersLocked();
     wake = std::min(ready_.size(), threads_.size());
+  }
+  for (auto* c : expired) {
+    refuse_(c, absl::StrCat("call ", c->task().sequence_number(), " of its caller waited ",
+                            absl::FormatDuration(early_call_wait_), " for earlier ones that never came"));
   }
   for (auto* c : refused) {
     if (c->task().caller_id().size() > kMaxIdBytes) {

@@ -33,14 +33,20 @@ class CallScheduler {
   // `dispatch` takes each call in turn on a queue thread (and runs it, or
   // hands it on); `run` runs a call on a group's thread; `refuse` answers a
   // call that will not run. Borrows `poller`.
-  CallScheduler(QueuePoller* poller, RunFn dispatch, RunFn run, RefuseFn refuse)
-      : poller_(poller), dispatch_(std::move(dispatch)), run_(std::move(run)), refuse_(std::move(refuse)) {}
+  // `early_call_wait` (tests: shorter) is kEarlyCallWait below.
+  CallScheduler(QueuePoller* poller, RunFn dispatch, RunFn run, RefuseFn refuse,
+                absl::Duration early_call_wait = kEarlyCallWait)
+      : poller_(poller), dispatch_(std::move(dispatch)), run_(std::move(run)), refuse_(std::move(refuse)),
+        early_call_wait_(early_call_wait) {}
 
   // Calls that arrived ahead of their caller's earlier ones wait for them,
   // up to these bounds for all callers together; past them such a call is
   // refused (a lost predecessor, or a client's malice, holds no more).
   static constexpr int kMaxEarlyCalls = 10000;
   static constexpr int64_t kMaxEarlyBytes = 64 << 20;
+  // ... and for at most this long (as Ray's actor_scheduling_queue_max_
+  // reorder_wait_seconds): then it is refused, its predecessors taken as lost.
+  static constexpr absl::Duration kEarlyCallWait = absl::Seconds(30);
   // The callers whose next sequence number is kept: past this many, the
   // half that called least recently (and wait for nothing) are forgotten. A
   // forgotten caller's next call is taken as the next in its order (its
@@ -71,11 +77,18 @@ class CallScheduler {
   void Stop(absl::Duration grace);
 
  private:
+  struct Early {
+    IncomingCall* call;
+    absl::Time since;
+  };
   struct Caller {
     int64_t next = 0;
-    std::map<int64_t, IncomingCall*> early;
+    std::map<int64_t, Early> early;
     uint64_t last_call = 0;  // when it last called, in admitted calls
   };
+  // Moves the early calls held longer than kEarlyCallWait to `expired`
+  // (looks at most once a second).
+  void ExpireEarlyLocked(absl::Time now, std::vector<IncomingCall*>* expired) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Forgets the least recent half of the idle callers.
   void ForgetIdleCallersLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Queues `call` (or puts it in `refused`).
@@ -87,6 +100,7 @@ class CallScheduler {
   QueuePoller* const poller_;
   const RunFn dispatch_, run_;
   const RefuseFn refuse_;
+  const absl::Duration early_call_wait_;
   absl::Mutex mu_;
   std::deque<IncomingCall*> ready_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, Caller> callers_ ABSL_GUARDED_BY(mu_);
@@ -94,6 +108,7 @@ class CallScheduler {
   uint64_t admitted_ ABSL_GUARDED_BY(mu_) = 0;
   int early_calls_ ABSL_GUARDED_BY(mu_) = 0;  // in all callers' `early`
   int64_t early_bytes_ ABSL_GUARDED_BY(mu_) = 0;
+  absl::Time last_expiry_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
   std::map<std::string, std::deque<IncomingCall*>> groups_ ABSL_GUARDED_BY(mu_);
   std::atomic<bool> has_groups_{false};
   std::vector<std::thread> threads_ ABSL_GUARDED_BY(mu_);

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
 #include <utility>
 #include <vector>
@@ -15,10 +16,10 @@ namespace {
 
 class CallSchedulerTest : public ::testing::Test {
  protected:
-  CallSchedulerTest()
+  explicit CallSchedulerTest(absl::Duration early_call_wait = CallScheduler::kEarlyCallWait)
       : scheduler_(
             &poller_, [this](IncomingCall* c) { Record(c, &ran_); }, [this](IncomingCall* c) { Record(c, &ran_); },
-            [this](IncomingCall* c, const std::string&) { Record(c, &refused_); }) {
+            [this](IncomingCall* c, const std::string&) { Record(c, &refused_); }, early_call_wait) {
     scheduler_.Start();
   }
   ~CallSchedulerTest() override {
@@ -80,6 +81,27 @@ TEST_F(CallSchedulerTest, ManyCallersLeaveABoundedTableAndOrderIsKept) {
   EXPECT_EQ(RanOf(flood + 5, "b"), (std::vector<std::string>{"b:0", "b:1"})) << "b's order held across the flood";
   absl::MutexLock lock(&mu_);
   EXPECT_TRUE(refused_.empty());
+}
+
+class ShortWaitTest : public CallSchedulerTest {
+ protected:
+  ShortWaitTest() : CallSchedulerTest(absl::Milliseconds(200)) {}
+};
+
+TEST_F(ShortWaitTest, AnEarlyCallWhosePredecessorsNeverComeIsRefusedInTime) {
+  Send("lost", 1);  // lost:0 never comes
+  // The wait is checked as calls arrive: others keep calling meanwhile.
+  bool refused = false;
+  for (int i = 0; i < 400 && !refused; ++i) {
+    Send("busy", i);
+    Ran(static_cast<size_t>(i) + 1);
+    absl::MutexLock lock(&mu_);
+    auto any = [&]() ABSL_SHARED_LOCKS_REQUIRED(mu_) { return !refused_.empty(); };
+    refused = mu_.AwaitWithTimeout(absl::Condition(&any), absl::Milliseconds(25));
+  }
+  absl::MutexLock lock(&mu_);
+  EXPECT_EQ(refused_, (std::vector<std::string>{"lost:1"}));
+  EXPECT_EQ(std::count(ran_.begin(), ran_.end(), "lost:1"), 0);
 }
 
 TEST_F(CallSchedulerTest, ACallerIdLongerThanAnIdIsRefused) {
