@@ -180,6 +180,10 @@ std::vector<bool> WaitAny(const std::vector<RefData>& refs, const std::vector<Re
   return ready->Wait(num_returns < 0 ? 0 : num_returns, Deadline(timeout_ms));
 }
 
+void CancelCall(const RefData& ref, bool force, bool recursive) {
+  ThrowIfError(Use()->Cancel(ref, force, recursive));
+}
+
 std::optional<std::string> GetNamedActor(const std::string& name, const std::string& namespace_) {
   return ValueOrThrow(Use()->GetNamedActor(name, namespace_));
 }
@@ -337,6 +341,11 @@ void ExitActor() {
 bool WasCurrentActorRestarted() {
   absl::MutexLock lock(&g_mu);
   return g_runtime && g_runtime->executor() && g_runtime->executor()->actor_restarted();
+}
+
+bool IsCancelled() {
+  internal::Use rt;
+  return rt.get() && rt.get()->executor() && rt.get()->executor()->CurrentCallCancelled();
 }
 
 bool IsInitialized() {

@@ -149,6 +149,9 @@ absl::Status Runtime::StartExecutor() {
       },
       absl::StrCat("node ", ShortHex(options_.node_id), ", pid ", getpid()), paths);
   executor_->SetOnActorExit([this] { RequestExit("the actor called ExitActor()"); });
+  executor_->SetCancelChild([this](const RefData& child) {
+    LogCallFailure("cancelling a call of a cancelled call", Cancel(child, /*force=*/false, /*recursive=*/true));
+  });
   owner_service_->Start(/*refuse_tasks=*/false);
   executor_->Start(service_.get(), cq_.get(), poller_.get());
   proto::RegisterWorkerRequest reg;
@@ -290,6 +293,7 @@ absl::StatusOr<RefData> Runtime::SubmitTask(const std::string& function, std::ve
   store_.Expect(id, /*owned=*/true);
   refs_->HoldUntilDone(id, held);
   if (opts.streaming) generators_->Start(spec->task_id(), opts.generator_backpressure);
+  if (executor_) executor_->AddChildOfCurrentCall({id, self_addr_});  // cancelled with its caller
   resolver_->Resolve(std::move(*spec), [this](proto::TaskSpec s) { tasks_->Submit(std::move(s)); });
   return RefData{id, self_addr_};
 }
@@ -358,6 +362,7 @@ absl::StatusOr<RefData> Runtime::SubmitActorTask(const std::string& actor_id, co
   store_.Expect(id, /*owned=*/true);
   refs_->HoldUntilDone(id, held);
   if (opts.streaming) generators_->Start(spec->task_id(), opts.generator_backpressure);
+  if (executor_) executor_->AddChildOfCurrentCall({id, self_addr_});
   actors_->Submit(std::move(*spec));
   return RefData{id, self_addr_};
 }
@@ -371,6 +376,27 @@ absl::StatusOr<std::optional<std::string>> Runtime::GetNamedActor(const std::str
   if (!*actor) return std::nullopt;
   actors_->Track(**actor);
   return (*actor)->actor_id();
+}
+
+absl::Status Runtime::Cancel(const RefData& ref, bool force, bool recursive) {
+  if (ref.owner != self_addr_) {
+    return absl::InvalidArgumentError(absl::StrCat("only the process that made a call can cancel it; this one was made by ",
+                                                   ref.owner));
+  }
+  if (ref.id.size() != kIdSize + 1) return absl::InvalidArgumentError("this reference is no call's result (a Put?)");
+  // Finished (or freed): nothing to do.
+  if (!store_.Contains(ref.id) || store_.Ready(ref.id)) return absl::OkStatus();
+  const std::string task_id = ref.id.substr(0, kIdSize);
+  const proto::ObjectValue cancelled =
+      ErrorValue(proto::TASK_CANCELLED, absl::StrCat("the call ", ShortHex(task_id), " was cancelled (glint::Cancel)"));
+  generators_->Cancelled(task_id);
+  auto actor_call = actors_->Cancel(task_id, force, recursive);
+  if (absl::IsFailedPrecondition(actor_call)) return actor_call;
+  // The cancel is its result from now on, unless the real one came first.
+  store_.Put(ref.id, cancelled, /*owned=*/true);
+  if (actor_call.ok()) return absl::OkStatus();
+  tasks_->Cancel(task_id, force, recursive);  // or it waits for its arguments: it will not be submitted
+  return absl::OkStatus();
 }
 
 absl::Status Runtime::KillActor(const std::string& actor_id, bool no_restart) {

@@ -91,6 +91,8 @@ class Runtime {
                                           std::vector<WireArg> args, const ActorCallOptions& opts);
   absl::StatusOr<std::optional<std::string>> GetNamedActor(const std::string& name, const std::string& ns);
   absl::Status KillActor(const std::string& actor_id, bool no_restart);
+  // Cancels the call whose return object is `ref` (see glint::Cancel).
+  absl::Status Cancel(const RefData& ref, bool force, bool recursive);
 
   RefData Put(std::string data, std::vector<RefData> nested);
   // Puts a value that `write` packs into the node's store; `where` gets its place.

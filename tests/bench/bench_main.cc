@@ -70,6 +70,17 @@ class Sink {
   int Small() { return 1; }
 };
 
+// Holds its one thread for `ms`, so calls queue behind it.
+class Sleeper {
+ public:
+  static Sleeper* Create() { return new Sleeper(); }
+  int Nap(int ms) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+    return ms;
+  }
+  int Small() { return 1; }
+};
+
 class AsyncSink {
  public:
   static AsyncSink* Create() { return new AsyncSink(); }
@@ -82,7 +93,8 @@ glint::Generator<int> Items(int n) {
   for (int i = 0; i < n; ++i) co_yield i;
 }
 
-GLINT_REMOTE(SmallValue, Bytes, Items, Sink::Create, &Sink::Small, AsyncSink::Create, &AsyncSink::Small);
+GLINT_REMOTE(SmallValue, Bytes, Items, Sink::Create, &Sink::Small, Sleeper::Create, &Sleeper::Nap, &Sleeper::Small,
+             AsyncSink::Create, &AsyncSink::Small);
 
 // ---- harness ---------------------------------------------------------------
 
@@ -471,6 +483,26 @@ int main(int argc, char** argv) {
       for (auto& ref : gen) ref.Get();
     }, 1000);
   }, "ops/s", "async", "items stream on the lease's call stream");
+  if (Wanted("cancel latency (a queued actor call, Cancel until Get throws)")) {
+    auto sleeper = glint::Actor(Sleeper::Create).Remote();
+    sleeper.Task(&Sleeper::Small).Remote().Get();
+    auto nap = sleeper.Task(&Sleeper::Nap).Remote(600000);  // the actor is busy from here on
+    double rate = Measure([&] {
+      for (int i = 0; i < 100; ++i) {
+        auto queued = sleeper.Task(&Sleeper::Small).Remote();
+        glint::Cancel(queued);
+        try {
+          queued.Get();
+        } catch (const glint::TaskCancelledError&) {
+        }
+      }
+    }, 100);
+    char latency[64];
+    snprintf(latency, sizeof(latency), "latency %.1f us (submit + cancel + Get)", 1e6 / rate);
+    Add(rows, "cancel latency (a queued actor call, Cancel until Get throws)", [&] { return rate; }, "ops/s", "sync",
+        latency);
+    glint::Kill(sleeper);
+  }
   auto threaded = glint::Actor(Sink::Create).SetMaxConcurrency(16).Remote();
   threaded.Task(&Sink::Small).Remote().Get();
   Add(rows, "1:1 actor calls concurrent (16 threads)", [&] { return AsyncBatch([&](int) { return threaded.Task(&Sink::Small).Remote(); }, 1000); }, "ops/s", "async");

@@ -62,14 +62,9 @@ glint::Generator<int> RetriedAfterTwo(std::string dir) {
 }
 
 // Writes dir/closed when its frame is destroyed.
-struct MarkOnDestroy {
-  std::string path;
-  ~MarkOnDestroy() { Touch(path); }
-};
-
 // Counts what it produced in dir/produced, for ever (until stopped).
 glint::Generator<std::string> Endless(std::string dir, int item_bytes) {
-  MarkOnDestroy mark{dir + "/closed"};
+  tf::MarkOnDestroy mark{dir + "/closed"};
   for (int i = 0;; ++i) {
     tf::WriteFile(dir + "/produced", std::to_string(i + 1));
     co_yield std::string(item_bytes, static_cast<char>('a' + i % 26));
@@ -124,7 +119,7 @@ class Ticker {
   }
   // An endless async producer with backpressure (dir/produced, dir/closed).
   glint::AsyncGenerator<int> Forever(std::string dir) {
-    MarkOnDestroy mark{dir + "/closed"};
+    tf::MarkOnDestroy mark{dir + "/closed"};
     for (int i = 0;; ++i) {
       tf::WriteFile(dir + "/produced", std::to_string(i + 1));
       co_yield i;
@@ -142,11 +137,6 @@ std::vector<T> Drain(glint::ObjectRefGenerator<T>& gen) {
   std::vector<T> out;
   for (auto& ref : gen) out.push_back(ref.Get(std::chrono::seconds(60)));
   return out;
-}
-
-int ReadInt(const std::string& path) {
-  std::string s = ReadFile(path);
-  return s.empty() ? 0 : std::stoi(s);
 }
 
 int64_t StoredObjects(const std::string& raylet) {
@@ -266,7 +256,7 @@ TEST_F(GeneratorTest, AKilledWorkerEndsTheStreamWithWorkerCrashedError) {
   EXPECT_EQ(gen.Next(std::chrono::seconds(60))->Get(), 0);
   EXPECT_EQ(gen.Next(std::chrono::seconds(60))->Get(), 1);
   ASSERT_TRUE(WaitUntil([&] { return FileExists(dir_ + "/pid"); }));
-  ASSERT_EQ(kill(ReadInt(dir_ + "/pid"), SIGKILL), 0);
+  ASSERT_EQ(kill(tf::ReadInt(dir_ + "/pid"), SIGKILL), 0);
   auto err = gen.Next(std::chrono::seconds(60));
   ASSERT_TRUE(err);
   EXPECT_THROW(err->Get(), glint::WorkerCrashedError);
@@ -279,7 +269,7 @@ TEST_F(GeneratorTest, ARetriedGeneratorDoesNotDeliverItemsTwice) {
   got.push_back(gen.Next(std::chrono::seconds(60))->Get());
   got.push_back(gen.Next(std::chrono::seconds(60))->Get());
   ASSERT_TRUE(WaitUntil([&] { return FileExists(dir_ + "/pid"); }));
-  ASSERT_EQ(kill(ReadInt(dir_ + "/pid"), SIGKILL), 0);
+  ASSERT_EQ(kill(tf::ReadInt(dir_ + "/pid"), SIGKILL), 0);
   for (auto& ref : gen) got.push_back(ref.Get(std::chrono::seconds(60)));
   EXPECT_EQ(got, (std::vector<int>{0, 1, 2, 3, 4}));
 }
@@ -289,7 +279,7 @@ TEST_F(GeneratorTest, AKilledActorEndsItsStreamWithActorDiedError) {
   auto gen = a.Task(&Streamer::OneThenWait).Remote(dir_ + "/never");
   EXPECT_EQ(gen.Next(std::chrono::seconds(60))->Get(), 1);
   ASSERT_TRUE(WaitUntil([&] { return FileExists(dir_ + "/never.pid"); }));
-  ASSERT_EQ(kill(ReadInt(dir_ + "/never.pid"), SIGKILL), 0);
+  ASSERT_EQ(kill(tf::ReadInt(dir_ + "/never.pid"), SIGKILL), 0);
   auto err = gen.Next(std::chrono::seconds(60));
   ASSERT_TRUE(err);
   EXPECT_THROW(err->Get(), glint::ActorDiedError);
@@ -298,12 +288,12 @@ TEST_F(GeneratorTest, AKilledActorEndsItsStreamWithActorDiedError) {
 
 TEST_F(GeneratorTest, BackpressureHoldsTheProducerUntilItemsAreConsumed) {
   auto gen = glint::Task(Endless).SetGeneratorBackpressure(2).Remote(dir_, 8);
-  ASSERT_TRUE(WaitUntil([&] { return ReadInt(dir_ + "/produced") >= 2; }));
+  ASSERT_TRUE(WaitUntil([&] { return tf::ReadInt(dir_ + "/produced") >= 2; }));
   // Producing item 3 needs a consumed item: it must not come unasked.
-  EXPECT_FALSE(WaitUntil([&] { return ReadInt(dir_ + "/produced") > 2; }, std::chrono::milliseconds(500)));
+  EXPECT_FALSE(WaitUntil([&] { return tf::ReadInt(dir_ + "/produced") > 2; }, std::chrono::milliseconds(500)));
   EXPECT_EQ(gen.Next()->Get(), std::string(8, 'a'));
-  EXPECT_TRUE(WaitUntil([&] { return ReadInt(dir_ + "/produced") == 3; }));
-  EXPECT_FALSE(WaitUntil([&] { return ReadInt(dir_ + "/produced") > 3; }, std::chrono::milliseconds(300)));
+  EXPECT_TRUE(WaitUntil([&] { return tf::ReadInt(dir_ + "/produced") == 3; }));
+  EXPECT_FALSE(WaitUntil([&] { return tf::ReadInt(dir_ + "/produced") > 3; }, std::chrono::milliseconds(300)));
 }
 
 TEST_F(GeneratorTest, DroppingAHeldBackGeneratorStopsItsProducerAtItsYield) {

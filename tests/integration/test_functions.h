@@ -27,6 +27,19 @@ inline void WriteFile(const std::string& path, const std::string& content) {
   std::rename((path + ".tmp").c_str(), path.c_str());
 }
 
+// The integer in `path` (0 if there is none).
+inline int ReadInt(const std::string& path) {
+  std::ifstream f(path);
+  int v = 0;
+  return f >> v ? v : 0;
+}
+
+// Touches `path` when destroyed: shows that a coroutine's frame was destroyed.
+struct MarkOnDestroy {
+  std::string path;
+  ~MarkOnDestroy() { std::ofstream(path) << "x"; }
+};
+
 struct Point {
   int x = 0;
   int y = 0;

@@ -23,6 +23,21 @@ class FakeSink : public internal::CallSink {
   void Close() override { closed = true; }
   bool ended() const override { return ended_; }
   void Ack(const proto::GeneratorAck& ack) override { acks.push_back(ack); }
+  bool Has(const std::string& task_id) const override {
+    for (auto& t : sent) {
+      if (t.task_id() == task_id) return true;
+    }
+    return false;
+  }
+  bool Cancel(const proto::CancelRequest& cancel) override {
+    for (auto& t : sent) {
+      if (t.task_id() == cancel.task_id()) {
+        cancels.push_back(cancel);
+        return true;
+      }
+    }
+    return false;
+  }
 
   // Answers the oldest call not answered yet with `result` (or an empty one).
   void Reply(proto::ObjectValue result = {}) {
@@ -45,6 +60,7 @@ class FakeSink : public internal::CallSink {
   std::deque<proto::TaskSpec> sent;  // sent, not answered yet
   bool closed = false;
   std::vector<proto::GeneratorAck> acks;
+  std::vector<proto::CancelRequest> cancels;
 
  private:
   DoneFn done_;

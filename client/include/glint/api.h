@@ -2,6 +2,7 @@
 #pragma once
 #include "glint/internal/export.h"
 #include "glint/async.h"
+#include "glint/cancel.h"
 #include "glint/config.h"
 #include "glint/errors.h"
 #include "glint/generator.h"

@@ -8,6 +8,8 @@
 //   co_await glint::Yield();             // let other calls run
 //   co_await event.Wait();               // glint::AsyncEvent
 //   T w = co_await OtherAsyncHelper();   // plain Async<T> helpers compose
+// When the call is cancelled (glint::Cancel), the co_await it waits at (or
+// its next one) throws TaskCancelledError inside it.
 // A blocking Get or Wait there would freeze the loop, so it throws
 // AsyncGetError. glint::ActorExecutor() is the loop (a boost::asio::io_context)
 // for the actor's own I/O, e.g. an HTTP server beside its Glint methods.
@@ -37,6 +39,16 @@ GLINT_EXPORT void PostToActorLoopAfter(std::chrono::nanoseconds delay, std::func
 // Calls `fn` (on some runtime thread) once the object is ready.
 GLINT_EXPORT void OnObjectReady(const RefData& ref, std::function<void()> fn);
 GLINT_EXPORT bool ObjectIsReady(const RefData& ref);
+// For an awaiter: `h` waits at a co_await of the current call; returns what
+// resumes it (on the actor's loop, within its call; only the first use
+// counts). A cancel of the call resumes it first.
+GLINT_EXPORT std::function<void()> Park(std::coroutine_handle<> h);
+// For an awaiter, as it resumes: throws TaskCancelledError when the
+// current call was cancelled.
+GLINT_EXPORT void ThrowIfCancelled();
+// What runs `fn` on the actor's loop within the current call (its cancel and
+// the calls it makes stay tied to it).
+GLINT_EXPORT std::function<void()> InCurrentCall(std::function<void()> fn);
 
 template <typename T>
 struct AsyncResult {
@@ -124,10 +136,8 @@ struct IsAsync<Async<T>> : std::true_type {};
 struct SleepAwaiter {
   std::chrono::nanoseconds delay;
   bool await_ready() const noexcept { return delay.count() <= 0; }
-  void await_suspend(std::coroutine_handle<> h) const {
-    internal::PostToActorLoopAfter(delay, [h] { h.resume(); });
-  }
-  void await_resume() const noexcept {}
+  void await_suspend(std::coroutine_handle<> h) const { internal::PostToActorLoopAfter(delay, internal::Park(h)); }
+  void await_resume() const { internal::ThrowIfCancelled(); }
 };
 
 // co_await glint::Sleep(d): suspends this call for d; others run meanwhile.
@@ -135,10 +145,8 @@ inline SleepAwaiter Sleep(std::chrono::nanoseconds d) { return {d}; }
 
 struct YieldAwaiter {
   bool await_ready() const noexcept { return false; }
-  void await_suspend(std::coroutine_handle<> h) const {
-    internal::PostToActorLoop([h] { h.resume(); });
-  }
-  void await_resume() const noexcept {}
+  void await_suspend(std::coroutine_handle<> h) const { internal::Park(h)(); }
+  void await_resume() const { internal::ThrowIfCancelled(); }
 };
 
 // co_await glint::Yield(): lets the other ready calls run first (like asyncio.sleep(0)).
@@ -152,21 +160,21 @@ class AsyncEvent {
     set_ = true;
     auto waiters = std::move(waiters_);
     waiters_.clear();
-    for (auto h : waiters) internal::PostToActorLoop([h] { h.resume(); });
+    for (auto& resume : waiters) resume();
   }
   void Clear() { set_ = false; }
   bool IsSet() const { return set_; }
   struct Awaiter {
     AsyncEvent* e;
     bool await_ready() const noexcept { return e->set_; }
-    void await_suspend(std::coroutine_handle<> h) { e->waiters_.push_back(h); }
-    void await_resume() const noexcept {}
+    void await_suspend(std::coroutine_handle<> h) { e->waiters_.push_back(internal::Park(h)); }
+    void await_resume() const { internal::ThrowIfCancelled(); }
   };
   Awaiter Wait() { return {this}; }
 
  private:
   bool set_ = false;
-  std::vector<std::coroutine_handle<>> waiters_;
+  std::vector<std::function<void()>> waiters_;  // each resumes one waiting coroutine
 };
 
 // The current async actor's event loop. Throws glint::Error outside one.

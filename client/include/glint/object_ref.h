@@ -121,10 +121,11 @@ template <typename T>
 struct RefAwaiter {
   ObjectRef<T> ref;
   bool await_ready() const { return internal::ObjectIsReady(ref.Data()); }
-  void await_suspend(std::coroutine_handle<> h) const {
-    internal::OnObjectReady(ref.Data(), [h] { internal::PostToActorLoop([h] { h.resume(); }); });
+  void await_suspend(std::coroutine_handle<> h) const { internal::OnObjectReady(ref.Data(), internal::Park(h)); }
+  T await_resume() const {
+    internal::ThrowIfCancelled();
+    return ref.Get(std::chrono::milliseconds(0));
   }
-  T await_resume() const { return ref.Get(std::chrono::milliseconds(0)); }
 };
 
 template <typename T>

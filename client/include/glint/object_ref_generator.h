@@ -44,10 +44,11 @@ class ObjectRefGenerator {
   struct NextAwaiter {
     ObjectRefGenerator gen;
     bool await_ready() const { return gen.IsReady(); }
-    void await_suspend(std::coroutine_handle<> h) const {
-      internal::OnGeneratorReady(gen.Data(), [h] { internal::PostToActorLoop([h] { h.resume(); }); });
+    void await_suspend(std::coroutine_handle<> h) const { internal::OnGeneratorReady(gen.Data(), internal::Park(h)); }
+    std::optional<ObjectRef<T>> await_resume() {
+      internal::ThrowIfCancelled();
+      return gen.Next(std::chrono::milliseconds(0));
     }
-    std::optional<ObjectRef<T>> await_resume() { return gen.Next(std::chrono::milliseconds(0)); }
   };
   NextAwaiter NextAsync() const { return {*this}; }
 

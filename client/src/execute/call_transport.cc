@@ -72,6 +72,7 @@ class PushStream {
   void OnRead(bool ok) {
     std::vector<IncomingCall*> calls;
     google::protobuf::RepeatedPtrField<proto::GeneratorAck> acks;
+    google::protobuf::RepeatedPtrField<proto::CancelRequest> cancels;
     bool got = false;  // a batch of calls
     bool done = false;
     {
@@ -92,12 +93,13 @@ class PushStream {
         }
         calls_ += static_cast<int>(calls.size());
         acks.Swap(batch_.mutable_acks());
+        cancels.Swap(batch_.mutable_cancels());
         batch_.Clear();
         rw_.Read(&in_, &read_tag_);
       }
     }
     if (!got) {
-      t_->stream_ended_(this);  // its generators stop (their calls keep it alive)
+      t_->hooks_.stream_ended(this);  // its generators stop (their calls keep it alive)
       if (done) Delete();
       return;
     }
@@ -107,7 +109,8 @@ class PushStream {
       if (!t_->Refuse(c)) good.push_back(c);
     }
     if (!good.empty()) t_->arrived_(good);
-    for (auto& a : acks) t_->acked_(this, a);
+    for (auto& a : acks) t_->hooks_.acked(this, a);
+    for (auto& c : cancels) t_->hooks_.cancelled(c);
   }
   void OnWrite(bool ok) {
     bool done;

@@ -52,13 +52,20 @@ class CallTransport {
   // A stream's caller acked generator items (after the calls of the same
   // message arrived); runs on the polling thread and must not block.
   using AckFn = std::function<void(const void* stream, const proto::GeneratorAck& ack)>;
+  // A stream's caller cancelled a call it sent on it (after the calls of
+  // the same message arrived); runs on the polling thread, must not block.
+  using CancelFn = std::function<void(const proto::CancelRequest& cancel)>;
   // A stream's caller closed its side or went away.
   using StreamEndFn = std::function<void(const void* stream)>;
+  // What a stream brings besides calls.
+  struct Hooks {
+    AckFn acked;
+    CancelFn cancelled;
+    StreamEndFn stream_ended;
+  };
   // Borrows `service` and `cq`, which must outlive the server's queue.
-  CallTransport(AsyncService* service, grpc::ServerCompletionQueue* cq, ArrivedFn arrived, AckFn acked,
-                StreamEndFn stream_ended)
-      : service_(service), cq_(cq), arrived_(std::move(arrived)), acked_(std::move(acked)),
-        stream_ended_(std::move(stream_ended)) {}
+  CallTransport(AsyncService* service, grpc::ServerCompletionQueue* cq, ArrivedFn arrived, Hooks hooks)
+      : service_(service), cq_(cq), arrived_(std::move(arrived)), hooks_(std::move(hooks)) {}
 
   // Starts taking calls.
   void Start();
@@ -82,8 +89,7 @@ class CallTransport {
   AsyncService* const service_;
   grpc::ServerCompletionQueue* const cq_;
   const ArrivedFn arrived_;
-  const AckFn acked_;
-  const StreamEndFn stream_ended_;
+  const Hooks hooks_;
   std::atomic<bool> exiting_{false};
   absl::Mutex mu_;
   absl::flat_hash_set<PushStream*> streams_ ABSL_GUARDED_BY(mu_);  // open ones

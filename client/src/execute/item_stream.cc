@@ -94,6 +94,17 @@ void RunningGenerators::OnAck(const void* stream, const proto::GeneratorAck& ack
   items->OnAck(ack.consumed(), ack.close());
 }
 
+void RunningGenerators::Close(const std::string& task_id) {
+  std::shared_ptr<ItemStream> items;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = running_.find(task_id);
+    if (it == running_.end()) return;
+    items = it->second.items;
+  }
+  items->Close();
+}
+
 void RunningGenerators::EndStream(const void* stream) {
   std::vector<std::shared_ptr<ItemStream>> ended;
   {

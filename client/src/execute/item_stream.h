@@ -72,6 +72,8 @@ class RunningGenerators {
   void OnAck(const void* stream, const proto::GeneratorAck& ack);
   // The stream ended: its generators stop.
   void EndStream(const void* stream);
+  // The generator `task_id` was cancelled: it stops.
+  void Close(const std::string& task_id);
 
  private:
   struct Running {

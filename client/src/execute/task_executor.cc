@@ -5,8 +5,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "client/src/errors.h"
+#include "client/src/execute/call_context.h"
 #include "client/src/registry_lookup.h"
 #include "common/ids.h"
+#include "common/limits.h"
 
 namespace glint::internal {
 
@@ -17,10 +19,13 @@ void TaskExecutor::Start(AsyncService* service, grpc::ServerCompletionQueue* cq,
         *c->reply.mutable_result() = ErrorValue(proto::SYSTEM_ERROR, why);
         Reply(c);
       });
+  runner_.SetCancelCheck([this](const std::string& id) { return cancelled_.Contains(id); });
+  CallTransport::Hooks hooks;
+  hooks.acked = [this](const void* stream, const proto::GeneratorAck& ack) { generators_.OnAck(stream, ack); };
+  hooks.cancelled = [this](const proto::CancelRequest& cancel) { OnCancel(cancel); };
+  hooks.stream_ended = [this](const void* stream) { generators_.EndStream(stream); };
   transport_ = std::make_unique<CallTransport>(
-      service, cq, [this](std::vector<IncomingCall*>& calls) { scheduler_->Admit(calls); },
-      [this](const void* stream, const proto::GeneratorAck& ack) { generators_.OnAck(stream, ack); },
-      [this](const void* stream) { generators_.EndStream(stream); });
+      service, cq, [this](std::vector<IncomingCall*>& calls) { scheduler_->Admit(calls); }, std::move(hooks));
   transport_->Start();
   scheduler_->Start();
 }
@@ -46,8 +51,13 @@ void TaskExecutor::Dispatch(IncomingCall* call) {
     return Reply(call);
   }
   if (runner_.loop()) {
+    if (ReplyIfCancelled(call)) return;
+    // A cancel from here on finds it on the loop (or, before it starts
+    // there, in cancelled_: the loop looks again).
+    auto ctx = std::make_shared<CallContext>(spec.task_id());
     auto items = StartItems(call);
-    return runner_.RunOnLoop(spec, &call->reply, group, items.get(), [this, call, items] { Reply(call, items.get()); });
+    return runner_.RunOnLoop(spec, &call->reply, group, items.get(), std::move(ctx),
+                             [this, call, items] { Reply(call, items.get()); });
   }
   if (scheduler_->has_groups()) return scheduler_->RunInGroup(group, call);
   RunAndReply(call);
@@ -61,9 +71,39 @@ std::shared_ptr<ItemStream> TaskExecutor::StartItems(IncomingCall* call) {
   return items;
 }
 
+void TaskExecutor::OnCancel(const proto::CancelRequest& cancel) {
+  if (!CheckId("a task id", cancel.task_id()).ok()) return;  // no call of ours: nothing to keep
+  auto children = cancelled_.Cancel(cancel.task_id(), cancel.recursive());
+  generators_.Close(cancel.task_id());  // a generator stops at its next co_yield
+  if (runner_.loop()) runner_.CancelOnLoop(cancel.task_id());
+  if (cancel_child_) {
+    for (auto& child : children) cancel_child_(child);
+  }
+}
+
+bool TaskExecutor::ReplyIfCancelled(IncomingCall* call) {
+  if (!cancelled_.Contains(call->task().task_id())) return false;
+  *call->reply.mutable_result() =
+      ErrorValue(proto::TASK_CANCELLED, absl::StrCat("'", call->task().function_name(), "' was cancelled before it ran"));
+  Reply(call);
+  return true;
+}
+
+bool TaskExecutor::CurrentCallCancelled() {
+  return internal::CurrentCallCancelled([this](const std::string& id) { return cancelled_.Contains(id); });
+}
+
+void TaskExecutor::AddChildOfCurrentCall(const RefData& child) {
+  if (const std::string* parent = CurrentTask()) cancelled_.AddChild(*parent, child);
+}
+
 void TaskExecutor::RunAndReply(IncomingCall* call) {
+  if (ReplyIfCancelled(call)) return;
   auto items = StartItems(call);
-  runner_.Run(call->task(), &call->reply, items.get());
+  {
+    ScopedTask running(&call->task().task_id());
+    runner_.Run(call->task(), &call->reply, items.get());
+  }
   if (call->task().type() == proto::ACTOR_CREATION_TASK && runner_.hosts_actor() &&
       !call->reply.result().has_error()) {
     SetUpActor(call->task());
@@ -88,6 +128,7 @@ void TaskExecutor::SetUpActor(const proto::TaskSpec& creation) {
 
 void TaskExecutor::Reply(IncomingCall* call, const ItemStream* items) {
   const auto& spec = call->task();
+  cancelled_.Finished(spec.task_id());
   if (items) {  // the items are out: the final reply says how many
     generators_.Remove(spec.task_id());
     call->reply.mutable_result()->set_generator_items(items->emitted());

@@ -4,6 +4,7 @@
 //   call_scheduler.h  it waits its turn (per-caller order) for a thread
 //   task_executor.cc  Dispatch: its concurrency group, its thread or the event loop
 //   task_runner.h     user code runs (arguments resolved, errors caught)
+//   cancelled_calls.h a caller's cancel reaches it, before or while it runs
 //   item_stream.h     a generator's items go back one by one as it yields
 //   task_executor.cc  Reply: the result handed over, the reply sent back
 // Start once, Stop once (after the queue is shut down). Thread-safe.
@@ -14,6 +15,7 @@
 
 #include "client/src/execute/call_scheduler.h"
 #include "client/src/execute/call_transport.h"
+#include "client/src/execute/cancelled_calls.h"
 #include "client/src/execute/item_stream.h"
 #include "client/src/execute/task_runner.h"
 #include "common/queue_poller.h"
@@ -38,6 +40,12 @@ class TaskExecutor {
   void Stop(absl::Duration grace);
   // Called once, after the reply to the call that ran ExitActor() is sent.
   void SetOnActorExit(std::function<void()> f) { on_exit_ = std::move(f); }
+  // Cancels a call that a cancelled call made (set once, before Start).
+  void SetCancelChild(std::function<void(const RefData& child)> f) { cancel_child_ = std::move(f); }
+  // The call running on this thread was cancelled by its caller.
+  bool CurrentCallCancelled();
+  // The call running on this thread (if any) made the call whose result is `child`.
+  void AddChildOfCurrentCall(const RefData& child);
 
   bool actor_restarted() const { return runner_.actor_restarted(); }
   bool hosts_actor() const { return runner_.hosts_actor(); }
@@ -51,6 +59,10 @@ class TaskExecutor {
   void RunAndReply(IncomingCall* call);
   // For a generator call: where its items go (null for other calls).
   std::shared_ptr<ItemStream> StartItems(IncomingCall* call);
+  // A caller's cancel of one of its calls.
+  void OnCancel(const proto::CancelRequest& cancel);
+  // Answers a call cancelled before it ran; false if it may run.
+  bool ReplyIfCancelled(IncomingCall* call);
   // After the actor's constructor ran: its threads and groups.
   void SetUpActor(const proto::TaskSpec& creation);
   // Sends the call's reply (and ends the actor after ExitActor()); a
@@ -62,6 +74,8 @@ class TaskExecutor {
   std::unique_ptr<CallTransport> transport_;
   std::unique_ptr<CallScheduler> scheduler_;
   RunningGenerators generators_;
+  CancelledCalls cancelled_;
+  std::function<void(const RefData&)> cancel_child_;
   std::vector<std::string> group_names_;  // fixed at creation
   std::function<void()> on_exit_;
 };

@@ -53,24 +53,31 @@ void TaskRunner::Fail(proto::PushTaskReply* reply, const std::string& fn, std::e
 }
 
 void TaskRunner::RunOnLoop(const proto::TaskSpec& spec, proto::PushTaskReply* reply, const std::string& group,
-                           ItemSink* items, std::function<void()> done) {
+                           ItemSink* items, std::shared_ptr<CallContext> ctx, std::function<void()> done) {
   // Arguments are resolved here, off the loop (a blocking fetch would stall it).
   auto args = std::make_shared<Args>();
   if (!ResolveArgs(spec, args.get(), reply->mutable_result())) {
     done();
     return;
   }
-  loop_->Post([this, &spec, reply, args, group, items, done = std::move(done)] {
-    loop_->Admit(group, [this, &spec, reply, args, group, items, done] {
+  loop_->Post([this, &spec, reply, args, group, items, ctx, done = std::move(done)] {
+    loop_->Admit(group, [this, &spec, reply, args, group, items, ctx, done] {
       const std::string& fn = spec.function_name();
-      auto finish = [this, group, done] {
+      auto finish = [this, group, done, ctx] {
+        on_loop_.erase(ctx->task_id);
         done();
         loop_->Done(group);
       };
+      on_loop_.emplace(ctx->task_id, ctx.get());
       if (exiting_) {
         *reply->mutable_result() = ErrorValue(proto::ACTOR_DIED, "the actor called ExitActor() and is exiting");
         return finish();
       }
+      if (ctx->cancelled || (cancelled_ && cancelled_(spec.task_id()))) {
+        *reply->mutable_result() = ErrorValue(proto::TASK_CANCELLED, absl::StrCat("'", fn, "' was cancelled before it ran"));
+        return finish();
+      }
+      ScopedCall within(ctx);  // its pieces run within it from here on
       try {
         if (spec.streaming()) {
           if (auto* ag = FindAsyncGenerator(fn)) {
@@ -215,6 +222,13 @@ void TaskRunner::Execute(const proto::TaskSpec& spec, proto::PushTaskReply* repl
   } catch (...) {
     Fail(reply, fn, std::current_exception());
   }
+}
+
+void TaskRunner::CancelOnLoop(const std::string& task_id) {
+  loop_->Post([this, task_id] {
+    auto it = on_loop_.find(task_id);
+    if (it != on_loop_.end()) it->second->Cancel();
+  });
 }
 
 void TaskRunner::Stop() {

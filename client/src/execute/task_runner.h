@@ -8,9 +8,12 @@
 #include <atomic>
 #include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "client/src/execute/actor_loop.h"
+#include "absl/container/flat_hash_map.h"
+#include "client/src/execute/call_context.h"
 #include "glint/internal/registry.h"
 #include "proto/worker.pb.h"
 
@@ -36,8 +39,16 @@ class TaskRunner {
   // An async actor's call: arguments resolved here (off the loop), the
   // method run on the loop within its group's limit; `done` runs (on the
   // loop) once `reply` is filled.
+  // It runs within `ctx` (its cancel reaches it there); one cancelled
+  // before its turn does not start.
   void RunOnLoop(const proto::TaskSpec& spec, proto::PushTaskReply* reply, const std::string& group,
-                 ItemSink* items, std::function<void()> done);
+                 ItemSink* items, std::shared_ptr<CallContext> ctx, std::function<void()> done);
+  // How it learns of cancels that came before an async call started (set
+  // once, before calls come).
+  void SetCancelCheck(std::function<bool(const std::string& task_id)> f) { cancelled_ = std::move(f); }
+  // An async call of this actor was cancelled: if it runs, it is resumed
+  // where it waits, and its co_await throws (on the loop, later).
+  void CancelOnLoop(const std::string& task_id);
   // Stops the event loop (an async actor's), if any.
   void Stop();
 
@@ -67,6 +78,9 @@ class TaskRunner {
   std::string actor_id_;
   bool restarted_ = false;
   ActorLoop* loop_ = nullptr;  // async actors only
+  std::function<bool(const std::string&)> cancelled_;
+  // The async calls started and not finished, by task id (loop thread only).
+  absl::flat_hash_map<std::string_view, CallContext*> on_loop_;
   std::atomic<bool> exiting_{false};
 };
 

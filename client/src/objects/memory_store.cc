@@ -96,6 +96,12 @@ bool MemoryStore::Contains(const std::string& id) {
   return objects_.contains(id);
 }
 
+bool MemoryStore::Ready(const std::string& id) {
+  absl::MutexLock lock(&mu_);
+  auto it = objects_.find(id);
+  return it != objects_.end() && it->second.ready;
+}
+
 std::optional<proto::ObjectValue> MemoryStore::TryGet(const std::string& id) {
   absl::MutexLock lock(&mu_);
   auto it = objects_.find(id);

@@ -27,6 +27,8 @@ class MemoryStore {
   bool Contains(const std::string& id);
   // The value if ready now.
   std::optional<proto::ObjectValue> TryGet(const std::string& id);
+  // Whether the value is here (without copying it).
+  bool Ready(const std::string& id);
   // Waits for the value until `deadline`; nullopt at the deadline.
   std::optional<proto::ObjectValue> Get(const std::string& id, absl::Time deadline);
   // Runs `cb` when ready (now, if it is). An unknown id is expected first.

@@ -174,6 +174,7 @@ bool ActorSubmitter::Retry(proto::TaskSpec& task, const std::string& failed_work
     auto& a = actors_[task.actor_id()];
     int budget = a.info.max_task_retries();
     if (a.info.state() == proto::DEAD || (budget >= 0 && task.attempt() >= budget)) return false;
+    if (store_->Ready(ReturnObjectId(task.task_id(), 0))) return false;  // cancelled
     // At-least-once: send it again to the restarted actor, ahead of calls
     // submitted later, keeping the calls' order among themselves.
     task.set_attempt(task.attempt() + 1);
@@ -194,6 +195,34 @@ bool ActorSubmitter::SuspectWorker(Actor& a, const std::string& failed_worker) {
   // elsewhere, or dead) instead of sending them to a worker known to be gone.
   a.info.set_state(proto::RESTARTING);
   return true;
+}
+
+absl::Status ActorSubmitter::Cancel(const std::string& task_id, bool force, bool recursive) {
+  const absl::Status refused = absl::FailedPreconditionError(
+      "Cancel with force is for tasks; an actor call cannot be forced to stop (glint::Kill ends the actor)");
+  std::vector<std::shared_ptr<CallSink>> streams;
+  {
+    absl::MutexLock lock(&mu_);
+    for (auto& [id, a] : actors_) {
+      auto it = std::find_if(a.waiting.begin(), a.waiting.end(),
+                             [&](const proto::TaskSpec& t) { return t.task_id() == task_id; });
+      if (it == a.waiting.end()) continue;
+      if (force) return refused;
+      a.waiting.erase(it);
+      return absl::OkStatus();
+    }
+  }
+  {
+    absl::MutexLock lock(&streams_mu_);
+    for (auto& [worker, s] : streams_) streams.push_back(s);
+  }
+  proto::CancelRequest cancel;
+  cancel.set_task_id(task_id);
+  cancel.set_recursive(recursive);
+  for (auto& s : streams) {
+    if (force ? s->Has(task_id) : s->Cancel(cancel)) return force ? refused : absl::OkStatus();
+  }
+  return absl::NotFoundError("no actor call of this process with that id is in flight");
 }
 
 void ActorSubmitter::Tick() {

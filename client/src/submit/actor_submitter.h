@@ -29,6 +29,11 @@ class ActorSubmitter {
   void Track(const proto::ActorInfo& info);
   // The call's return object must already be expected in the store.
   void Submit(proto::TaskSpec spec);
+  // A cancel of an actor call: one not sent yet is dropped (the caller
+  // fills its return object), one sent is told so on its stream. NOT_FOUND
+  // if this is no actor call of ours in flight; FAILED_PRECONDITION with
+  // `force` (an actor's process is not killed for one call: Kill it).
+  absl::Status Cancel(const std::string& task_id, bool force, bool recursive);
   // Restarts state polls that failed (e.g. the GCS was briefly away).
   void Tick();
   // No new polls or streams; the answers to those in flight change nothing.

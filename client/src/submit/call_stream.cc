@@ -52,6 +52,24 @@ void CallStream::Ack(const proto::GeneratorAck& ack) {
   WriteLocked();
 }
 
+bool CallStream::HasLocked(const std::string& task_id) const {
+  return sent_.contains(task_id) ||
+         std::any_of(queued_.begin(), queued_.end(), [&](const auto& t) { return t->task_id() == task_id; });
+}
+
+bool CallStream::Has(const std::string& task_id) const {
+  absl::MutexLock lock(&mu_);
+  return HasLocked(task_id);
+}
+
+bool CallStream::Cancel(const proto::CancelRequest& cancel) {
+  absl::MutexLock lock(&mu_);
+  if (ended_ || writes_done_ || !HasLocked(cancel.task_id())) return false;
+  cancels_.push_back(cancel);
+  WriteLocked();
+  return true;
+}
+
 bool CallStream::ended() const {
   absl::MutexLock lock(&mu_);
   return ended_;
@@ -59,7 +77,7 @@ bool CallStream::ended() const {
 
 void CallStream::WriteLocked() {
   if (!started_ || writing_ || ended_ || writes_done_) return;
-  if (queued_.empty() && acks_.empty()) {
+  if (queued_.empty() && acks_.empty() && cancels_.empty()) {
     if (closing_) {  // WritesDone counts as the one write in flight
       writes_done_ = writing_ = true;
       ++ops_;
@@ -81,11 +99,14 @@ void CallStream::WriteLocked() {
   }
   for (auto& a : acks_) out_.add_acks()->Swap(&a);
   acks_.clear();
+  for (auto& c : cancels_) out_.add_cancels()->Swap(&c);
+  cancels_.clear();
   writing_ = true;
   ++ops_;
   rw_->Write(out_, &write_tag_);
   while (!tasks->empty()) (void)tasks->ReleaseLast();
   out_.clear_acks();
+  out_.clear_cancels();
 }
 
 void CallStream::OnStart(bool ok) {

@@ -11,7 +11,8 @@
 // every call not answered yet ends with the stream's error, and Send returns
 // false from then on: the owner opens a new stream for later calls.
 // A generator call's items come as replies with an item index, ahead of its
-// final reply, and go to `items`; acks about them ride with the calls.
+// final reply, and go to `items`; acks about them, and cancels of calls,
+// ride with the calls (after those of the same message).
 // Thread-safe; `done` runs on the thread polling the client queue, never
 // inline in Send and never under the stream's lock.
 #pragma once
@@ -38,6 +39,8 @@ class CallStream final : public CallSink, public QueuedCall, public std::enable_
   void Close() override;
   bool ended() const override;
   void Ack(const proto::GeneratorAck& ack) override;
+  bool Cancel(const proto::CancelRequest& cancel) override;
+  bool Has(const std::string& task_id) const override;
 
   CallStream(DoneFn done, ItemFn items) : done_(std::move(done)), items_(std::move(items)) {}
 
@@ -50,6 +53,7 @@ class CallStream final : public CallSink, public QueuedCall, public std::enable_
   void WriteLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // After an event: releases the stream once nothing is outstanding.
   void Release() ABSL_LOCKS_EXCLUDED(mu_);
+  bool HasLocked(const std::string& task_id) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const DoneFn done_;
   const ItemFn items_;
@@ -71,6 +75,7 @@ class CallStream final : public CallSink, public QueuedCall, public std::enable_
   bool writes_done_ ABSL_GUARDED_BY(mu_) = false;  // ... and its WritesDone is out
   std::deque<std::unique_ptr<proto::TaskSpec>> queued_ ABSL_GUARDED_BY(mu_);  // not written yet
   std::vector<proto::GeneratorAck> acks_ ABSL_GUARDED_BY(mu_);                 // ... and acks
+  std::vector<proto::CancelRequest> cancels_ ABSL_GUARDED_BY(mu_);             // ... and cancels
   absl::flat_hash_map<std::string, std::unique_ptr<proto::TaskSpec>> sent_ ABSL_GUARDED_BY(mu_);
 };
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "client/src/errors.h"
 #include "common/ids.h"
 #include "common/queue_poller.h"
 
@@ -69,8 +70,8 @@ void GeneratorStreams::OnItem(const std::string& task_id, proto::PushTaskReply& 
       close = s.dropped && s.via.expired();  // the first item of a dropped stream: now we know where to say so
       s.via = via;
       s.Arrived(index);
-      release = s.dropped;
-      if (!s.dropped && s.Ready()) ready.swap(s.on_ready);
+      release = s.dropped || s.cancelled;  // nobody will take it
+      if (!release && s.Ready()) ready.swap(s.on_ready);
     }
   }
   if (release) store_->Release(id, true);
@@ -93,6 +94,11 @@ void GeneratorStreams::OnEnd(const std::string& task_id, const proto::ObjectValu
       streams_.erase(it);
       return;
     }
+  }
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = streams_.find(task_id);
+    failed = failed && it != streams_.end() && !it->second.cancelled;  // Next says that one
   }
   if (failed) {  // one more item: the error, for its Get to throw
     proto::ObjectValue error = end;
@@ -124,6 +130,7 @@ absl::StatusOr<std::optional<RefData>> GeneratorStreams::Next(const std::string&
     if (!mu_.AwaitWithDeadline(absl::Condition(s, &Stream::Ready), deadline)) {
       return absl::DeadlineExceededError("no item came within the timeout");
     }
+    if (s->cancelled) return ErrorStatus(proto::TASK_CANCELLED, "the generator was cancelled (glint::Cancel)");
     if (s->consumed >= s->contiguous) return std::optional<RefData>();  // the end
     index = ++s->consumed;
     if (s->backpressure > 0) via = s->via;
@@ -169,6 +176,18 @@ void GeneratorStreams::Drop(const std::string& task_id) {
   }
   for (int64_t i : untaken) store_->Release(GeneratorItemId(task_id, i), true);
   if (running) SendAck(via, task_id, 0, /*close=*/true);
+}
+
+void GeneratorStreams::Cancelled(const std::string& task_id) {
+  std::vector<std::function<void()>> ready;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = streams_.find(task_id);
+    if (it == streams_.end()) return;
+    it->second.cancelled = true;
+    ready.swap(it->second.on_ready);
+  }
+  Notify(std::move(ready));
 }
 
 void GeneratorStreams::Notify(std::vector<std::function<void()>> fns) {

@@ -39,13 +39,16 @@ class GeneratorStreams {
   // An item of a call of ours arrived on `via`.
   void OnItem(const std::string& task_id, proto::PushTaskReply& item, const std::shared_ptr<CallSink>& via);
   // The next item, waiting until `deadline`; nullopt at the end;
-  // DEADLINE_EXCEEDED when nothing came; NOT_FOUND for an unknown stream.
+  // DEADLINE_EXCEEDED when nothing came; NOT_FOUND for an unknown stream;
+  // a TASK_CANCELLED error once the call was cancelled.
   absl::StatusOr<std::optional<RefData>> Next(const std::string& task_id, absl::Time deadline);
   bool IsReady(const std::string& task_id);
   // Runs `fn` once Next would return at once (now, if it would).
   void OnReady(const std::string& task_id, std::function<void()> fn);
   // The consumer is gone: frees the items not taken, stops the producer.
   void Drop(const std::string& task_id);
+  // The call was cancelled: Next says so (CANCELLED) from now on.
+  void Cancelled(const std::string& task_id);
 
  private:
   struct Stream {
@@ -55,9 +58,10 @@ class GeneratorStreams {
     absl::btree_set<int64_t> past;  // items here beyond a gap (arrived out of order)
     int64_t total = -1;             // known at the end
     bool dropped = false;
+    bool cancelled = false;
     std::weak_ptr<CallSink> via;  // the stream the items come on
     std::vector<std::function<void()>> on_ready;
-    bool Ready() const { return consumed < contiguous || (total >= 0 && consumed >= total); }
+    bool Ready() const { return cancelled || consumed < contiguous || (total >= 0 && consumed >= total); }
     bool Has(int64_t i) const { return i <= contiguous || past.contains(i); }
     void Arrived(int64_t i);
   };

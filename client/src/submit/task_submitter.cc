@@ -23,6 +23,7 @@ std::string ShapeKey(const google::protobuf::Map<std::string, double>& resources
 }
 
 void TaskSubmitter::Submit(proto::TaskSpec spec) {
+  if (store_->Ready(ReturnObjectId(spec.task_id(), 0))) return;  // cancelled meanwhile
   std::string key = ShapeKey(spec.resources());
   {
     absl::MutexLock lock(&mu_);
@@ -42,6 +43,7 @@ void TaskSubmitter::Pump(const std::string& key) {
       if (shape.tasks.empty()) break;
       if (lease->busy) continue;
       lease->busy = true;
+      lease->task_id = shape.tasks.front().task_id();
       pushes.emplace_back(lease, std::move(shape.tasks.front()));
       shape.tasks.pop_front();
     }
@@ -124,6 +126,7 @@ void TaskSubmitter::Finished(const std::string& key, const std::weak_ptr<Lease>&
     if (lease) {
       absl::MutexLock lock(&mu_);
       lease->busy = false;
+      lease->task_id.clear();
       lease->idle_since_ms = clock_();
     }
     store_->Put(return_id, std::move(*reply.mutable_result()));
@@ -144,7 +147,7 @@ void TaskSubmitter::Finished(const std::string& key, const std::weak_ptr<Lease>&
     stopped = stopped_;
   }
   if (drop) ReturnLease(*lease, /*disconnect=*/true);
-  if (!stopped && task.attempt() < task.max_retries()) {
+  if (!stopped && task.attempt() < task.max_retries() && !store_->Ready(return_id)) {  // not if cancelled
     LOG(INFO) << "retrying task " << task.function_name() << " after: " << s.message();
     task.set_attempt(task.attempt() + 1);
     Submit(std::move(task));
@@ -154,6 +157,38 @@ void TaskSubmitter::Finished(const std::string& key, const std::weak_ptr<Lease>&
                                     absl::StrCat("the worker running '", task.function_name(),
                                                  "' died or became unreachable (", s.message(), ")")));
   Pump(key);
+}
+
+bool TaskSubmitter::Cancel(const std::string& task_id, bool force, bool recursive) {
+  std::shared_ptr<Lease> running;
+  {
+    absl::MutexLock lock(&mu_);
+    for (auto& [key, shape] : shapes_) {
+      auto queued = std::find_if(shape.tasks.begin(), shape.tasks.end(),
+                                 [&](const proto::TaskSpec& t) { return t.task_id() == task_id; });
+      if (queued != shape.tasks.end()) {
+        shape.tasks.erase(queued);
+        return true;
+      }
+      for (auto it = shape.leases.begin(); it != shape.leases.end(); ++it) {
+        if ((*it)->busy && (*it)->task_id == task_id) {
+          running = *it;
+          if (force) shape.leases.erase(it);  // its worker goes
+          break;
+        }
+      }
+      if (running) break;
+    }
+  }
+  if (!running) return false;
+  proto::CancelRequest cancel;
+  cancel.set_task_id(task_id);
+  cancel.set_recursive(recursive);
+  running->stream->Cancel(cancel);
+  // With force the raylet kills the worker (the cancel goes first, but the
+  // calls the task made may outlive it if the kill is quicker).
+  if (force) ReturnLease(*running, /*disconnect=*/true);
+  return true;
 }
 
 void TaskSubmitter::FailQueued(const std::string& key, const proto::ObjectValue& error) {

@@ -33,8 +33,13 @@ class TaskSubmitter {
       : store_(store), transport_(transport), job_(std::move(job)), raylet_(std::move(raylet_address)),
         clock_(std::move(clock)), idle_lease_ms_(idle_lease_ms) {}
 
-  // The task's return object must already be expected in the store.
+  // The task's return object must already be expected in the store; a
+  // task whose return object is there already (cancelled) is dropped.
   void Submit(proto::TaskSpec spec);
+  // A cancel (its return object already holds the cancel): a task queued
+  // here is dropped; one running on a lease is told so on its stream, and
+  // with `force` its worker is killed. False if it is neither.
+  bool Cancel(const std::string& task_id, bool force, bool recursive);
   // Returns leases idle since before `now_ms - idle_lease_ms`.
   void Tick(int64_t now_ms);
   // Returns every lease.
@@ -47,6 +52,7 @@ class TaskSubmitter {
     std::string lease_id;
     std::shared_ptr<CallSink> stream;
     bool busy = false;
+    std::string task_id;  // the task it runs, while busy
     int64_t idle_since_ms = 0;
   };
   struct Shape {

@@ -35,6 +35,11 @@ class CallSink {
   virtual bool ended() const = 0;
   // Tells the worker how far the consumer of a generator running there got.
   virtual void Ack(const proto::GeneratorAck& ack) = 0;
+  // Sends a cancel for a call sent on this stream and not answered yet;
+  // false if there is no such call here.
+  virtual bool Cancel(const proto::CancelRequest& cancel) = 0;
+  // Whether a call with this id was sent on this stream and is not answered yet.
+  virtual bool Has(const std::string& task_id) const = 0;
 };
 
 class SubmitTransport {

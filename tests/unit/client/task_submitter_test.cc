@@ -138,5 +138,45 @@ TEST_F(TaskSubmitterTest, StopGivesEveryLeaseBackAndRetriesNothing) {
   EXPECT_TRUE(transport_.leases.empty()) << "no new lease after Stop";
 }
 
+TEST_F(TaskSubmitterTest, ACancelDropsAQueuedTaskAndReachesARunningOne) {
+  Submit("a");
+  Submit("b");
+  transport_.GrantLease(7001, "lease-1");
+  auto& stream = transport_.Stream(0);
+  ASSERT_EQ(stream.sent.front().task_id(), "a");
+  // The owner fills the return object first (Runtime::Cancel), then tells us.
+  store_.Put(ReturnObjectId("b", 0), Data("cancelled"), true);
+  EXPECT_TRUE(submitter_.Cancel("b", /*force=*/false, /*recursive=*/true)) << "b was queued";
+  store_.Put(ReturnObjectId("a", 0), Data("cancelled"), true);
+  EXPECT_TRUE(submitter_.Cancel("a", false, true)) << "a runs";
+  ASSERT_EQ(stream.cancels.size(), 1u);
+  EXPECT_EQ(stream.cancels[0].task_id(), "a");
+  EXPECT_TRUE(stream.cancels[0].recursive());
+  stream.Reply(Data("A"));
+  EXPECT_TRUE(stream.sent.empty()) << "b never goes out";
+  EXPECT_FALSE(submitter_.Cancel("c", false, true)) << "no such task";
+}
+
+TEST_F(TaskSubmitterTest, AForcedCancelReturnsTheLeaseAsFailedAndTheTaskIsNotRetried) {
+  Submit("a", /*max_retries=*/3);
+  transport_.GrantLease(7001, "lease-1");
+  store_.Put(ReturnObjectId("a", 0), Data("cancelled"), true);
+  EXPECT_TRUE(submitter_.Cancel("a", /*force=*/true, true));
+  EXPECT_THAT(transport_.returned, ElementsAre("lease-1 disconnect to raylet:1"));
+  transport_.Stream(0).Break();  // the raylet killed the worker
+  EXPECT_TRUE(transport_.leases.empty()) << "no lease asked for a retry";
+  EXPECT_EQ(Result("a")->data(), "cancelled");
+}
+
+TEST_F(TaskSubmitterTest, ATaskCancelledBeforeItIsSubmittedIsDropped) {
+  store_.Expect(ReturnObjectId("late", 0), true);
+  store_.Put(ReturnObjectId("late", 0), Data("cancelled"), true);
+  proto::TaskSpec spec;
+  spec.set_task_id("late");
+  (*spec.mutable_resources())["CPU"] = 1;
+  submitter_.Submit(std::move(spec));  // its arguments came after the cancel
+  EXPECT_TRUE(transport_.leases.empty());
+}
+
 }  // namespace
 }  // namespace glint::internal

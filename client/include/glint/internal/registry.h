@@ -152,14 +152,13 @@ void StartAsyncGenerator(AsyncGenerator<T>* gen, ItemSink* sink, std::function<v
       });
       return false;
     }
-    bool now = sink->EmitAsync(std::move(data), std::move(refs), [gen, done](bool go_on) {
-      PostToActorLoop([gen, done, go_on] {
-        if (go_on) return gen->Resume();
-        delete gen;  // stopped at its co_yield
-        done(nullptr);
-      });
+    // Later, the body goes on (or is destroyed at its co_yield) on the loop, within its call.
+    auto go_on = InCurrentCall([gen] { gen->Resume(); });
+    auto stop = InCurrentCall([gen, done] {
+      delete gen;
+      done(nullptr);
     });
-    return now;
+    return sink->EmitAsync(std::move(data), std::move(refs), [go_on, stop](bool go) { go ? go_on() : stop(); });
   });
   gen->Resume();
 }

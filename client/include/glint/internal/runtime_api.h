@@ -105,6 +105,8 @@ GLINT_EXPORT void DropGenerator(const RefData& gen);
 // timeout_ms passes; ready flags, references first.
 GLINT_EXPORT std::vector<bool> WaitAny(const std::vector<RefData>& refs, const std::vector<RefData>& gens,
                                        int num_returns, int64_t timeout_ms);
+// Cancels the call whose return object (or generator) is `ref`; see glint::Cancel.
+GLINT_EXPORT void CancelCall(const RefData& ref, bool force, bool recursive);
 GLINT_EXPORT std::optional<std::string> GetNamedActor(const std::string& name, const std::string& namespace_);
 GLINT_EXPORT void KillActor(const std::string& actor_id, bool no_restart);
 // Reference counting of ObjectRef copies in this process (no-ops before Init).
