@@ -389,12 +389,15 @@ absl::Status Runtime::Cancel(const RefData& ref, bool force, bool recursive) {
   const std::string task_id = ref.id.substr(0, kIdSize);
   const proto::ObjectValue cancelled =
       ErrorValue(proto::TASK_CANCELLED, absl::StrCat("the call ", ShortHex(task_id), " was cancelled (glint::Cancel)"));
+  if (force) {  // refused for an actor call, before anything changes
+    if (auto s = actors_->Cancel(task_id, /*force=*/true, recursive); absl::IsFailedPrecondition(s)) return s;
+  }
+  // The cancel is its result from now on, unless the real one came first;
+  // then the call is stopped where it is (the worker's answer to the
+  // cancel can only come after this).
   generators_->Cancelled(task_id);
-  auto actor_call = actors_->Cancel(task_id, force, recursive);
-  if (absl::IsFailedPrecondition(actor_call)) return actor_call;
-  // The cancel is its result from now on, unless the real one came first.
   store_.Put(ref.id, cancelled, /*owned=*/true);
-  if (actor_call.ok()) return absl::OkStatus();
+  if (actors_->Cancel(task_id, /*force=*/false, recursive).ok()) return absl::OkStatus();
   tasks_->Cancel(task_id, force, recursive);  // or it waits for its arguments: it will not be submitted
   return absl::OkStatus();
 }

@@ -205,7 +205,11 @@ double EchoAsync(glint::bench::Echo::Stub* stub, int in_flight) {
   return Measure(
       [&] {
         // `in_flight` calls outstanding at all times, 10 * in_flight in all.
-        std::atomic<int> left{10 * in_flight}, done{0};
+        // A call's callback issues the next one before it counts itself
+        // done, under the lock: the last count is the last touch of this
+        // frame's locals (the waiter returns, and they go, after it).
+        std::atomic<int> left{10 * in_flight};
+        int done = 0;
         std::mutex mu;
         std::condition_variable cv;
         std::function<void()> issue = [&] {
@@ -217,16 +221,14 @@ double EchoAsync(glint::bench::Echo::Stub* stub, int in_flight) {
           auto* c = new Call();
           stub->async()->Ping(&c->ctx, &req, &c->reply, [&, c](grpc::Status) {
             delete c;
-            if (done.fetch_add(1) + 1 == 10 * in_flight) {
-              std::lock_guard l(mu);
-              cv.notify_all();
-            }
             issue();
+            std::lock_guard l(mu);
+            if (++done == 10 * in_flight) cv.notify_all();
           });
         };
         for (int i = 0; i < in_flight; ++i) issue();
         std::unique_lock l(mu);
-        cv.wait(l, [&] { return done.load() == 10 * in_flight; });
+        cv.wait(l, [&] { return done == 10 * in_flight; });
       },
       10.0 * in_flight);
 }

@@ -83,6 +83,16 @@ class Streamer {
   glint::Generator<int> Five() {
     for (int i = 0; i < 5; ++i) co_yield 10 * i;
   }
+  // Five items; the first incarnation pauses after two (to be killed).
+  glint::Generator<int> FiveUnlessFirst(std::string dir) {
+    for (int i = 0; i < 5; ++i) {
+      if (i == 2 && !glint::WasCurrentActorRestarted()) {
+        tf::WriteFile(dir + "/pid", std::to_string(getpid()));
+        tf::WaitForFile(dir + "/never");
+      }
+      co_yield i;
+    }
+  }
   // Yields one item, then waits for `path` (to be killed meanwhile).
   glint::Generator<int> OneThenWait(std::string path) {
     co_yield 1;
@@ -128,7 +138,7 @@ class Ticker {
 };
 
 GLINT_REMOTE(Count, ThrowAtOne, PauseAfter, RetriedAfterTwo, Endless, Blobs, Plus, Streamer::Create,
-             &Streamer::Five, &Streamer::OneThenWait, Ticker::Create, &Ticker::Ticks, &Ticker::ThrowAfter,
+             &Streamer::Five, &Streamer::FiveUnlessFirst, &Streamer::OneThenWait, Ticker::Create, &Ticker::Ticks, &Ticker::ThrowAfter,
              &Ticker::Consume, &Ticker::Forever);
 GLINT_CONCURRENCY_GROUP("io", &Streamer::OneThenWait);
 
@@ -265,6 +275,18 @@ TEST_F(GeneratorTest, AKilledWorkerEndsTheStreamWithWorkerCrashedError) {
 
 TEST_F(GeneratorTest, ARetriedGeneratorDoesNotDeliverItemsTwice) {
   auto gen = glint::Task(RetriedAfterTwo).SetMaxRetries(1).Remote(dir_);
+  std::vector<int> got;
+  got.push_back(gen.Next(std::chrono::seconds(60))->Get());
+  got.push_back(gen.Next(std::chrono::seconds(60))->Get());
+  ASSERT_TRUE(WaitUntil([&] { return FileExists(dir_ + "/pid"); }));
+  ASSERT_EQ(kill(tf::ReadInt(dir_ + "/pid"), SIGKILL), 0);
+  for (auto& ref : gen) got.push_back(ref.Get(std::chrono::seconds(60)));
+  EXPECT_EQ(got, (std::vector<int>{0, 1, 2, 3, 4}));
+}
+
+TEST_F(GeneratorTest, ARestartedActorRunsTheGeneratorAgainWithoutDuplicates) {
+  auto a = glint::Actor(Streamer::Create).SetMaxRestarts(1).SetMaxTaskRetries(1).Remote();
+  auto gen = a.Task(&Streamer::FiveUnlessFirst).Remote(dir_);
   std::vector<int> got;
   got.push_back(gen.Next(std::chrono::seconds(60))->Get());
   got.push_back(gen.Next(std::chrono::seconds(60))->Get());
