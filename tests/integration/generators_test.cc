@@ -273,27 +273,26 @@ TEST_F(GeneratorTest, AKilledWorkerEndsTheStreamWithWorkerCrashedError) {
   EXPECT_EQ(gen.Next(), std::nullopt);
 }
 
-TEST_F(GeneratorTest, ARetriedGeneratorDoesNotDeliverItemsTwice) {
-  auto gen = glint::Task(RetriedAfterTwo).SetMaxRetries(1).Remote(dir_);
+// Takes two items, kills the producer (its pid in dir/pid), and takes the rest.
+std::vector<int> TwoThenKillThenRest(glint::ObjectRefGenerator<int>& gen, const std::string& dir) {
   std::vector<int> got;
   got.push_back(gen.Next(std::chrono::seconds(60))->Get());
   got.push_back(gen.Next(std::chrono::seconds(60))->Get());
-  ASSERT_TRUE(WaitUntil([&] { return FileExists(dir_ + "/pid"); }));
-  ASSERT_EQ(kill(tf::ReadInt(dir_ + "/pid"), SIGKILL), 0);
+  EXPECT_TRUE(WaitUntil([&] { return FileExists(dir + "/pid"); }));
+  EXPECT_EQ(kill(tf::ReadInt(dir + "/pid"), SIGKILL), 0);
   for (auto& ref : gen) got.push_back(ref.Get(std::chrono::seconds(60)));
-  EXPECT_EQ(got, (std::vector<int>{0, 1, 2, 3, 4}));
+  return got;
+}
+
+TEST_F(GeneratorTest, ARetriedGeneratorDoesNotDeliverItemsTwice) {
+  auto gen = glint::Task(RetriedAfterTwo).SetMaxRetries(1).Remote(dir_);
+  EXPECT_EQ(TwoThenKillThenRest(gen, dir_), (std::vector<int>{0, 1, 2, 3, 4}));
 }
 
 TEST_F(GeneratorTest, ARestartedActorRunsTheGeneratorAgainWithoutDuplicates) {
   auto a = glint::Actor(Streamer::Create).SetMaxRestarts(1).SetMaxTaskRetries(1).Remote();
   auto gen = a.Task(&Streamer::FiveUnlessFirst).Remote(dir_);
-  std::vector<int> got;
-  got.push_back(gen.Next(std::chrono::seconds(60))->Get());
-  got.push_back(gen.Next(std::chrono::seconds(60))->Get());
-  ASSERT_TRUE(WaitUntil([&] { return FileExists(dir_ + "/pid"); }));
-  ASSERT_EQ(kill(tf::ReadInt(dir_ + "/pid"), SIGKILL), 0);
-  for (auto& ref : gen) got.push_back(ref.Get(std::chrono::seconds(60)));
-  EXPECT_EQ(got, (std::vector<int>{0, 1, 2, 3, 4}));
+  EXPECT_EQ(TwoThenKillThenRest(gen, dir_), (std::vector<int>{0, 1, 2, 3, 4}));
 }
 
 TEST_F(GeneratorTest, AKilledActorEndsItsStreamWithActorDiedError) {

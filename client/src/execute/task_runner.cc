@@ -2,7 +2,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "client/src/errors.h"
-#include "glint/errors.h"
 #include "client/src/objects/reference_counter.h"
 #include "client/src/registry_lookup.h"
 #include "common/limits.h"
@@ -43,8 +42,6 @@ void TaskRunner::Fail(proto::PushTaskReply* reply, const std::string& fn, std::e
   auto* result = reply->mutable_result();
   try {
     std::rethrow_exception(e);
-  } catch (const TaskCancelledError& e) {  // a cancelled call's co_await threw it
-    *result = ErrorValue(proto::TASK_CANCELLED, absl::StrCat(fn, " on ", where_, ": ", e.what()));
   } catch (const ActorExitSignal&) {
     exiting_ = true;
     reply->set_actor_exiting(true);

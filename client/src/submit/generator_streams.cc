@@ -94,11 +94,7 @@ void GeneratorStreams::OnEnd(const std::string& task_id, const proto::ObjectValu
       streams_.erase(it);
       return;
     }
-  }
-  {
-    absl::MutexLock lock(&mu_);
-    auto it = streams_.find(task_id);
-    failed = failed && it != streams_.end() && !it->second.cancelled;  // Next says that one
+    failed = failed && !s.cancelled;  // a cancel: Next says so itself
   }
   if (failed) {  // one more item: the error, for its Get to throw
     proto::ObjectValue error = end;

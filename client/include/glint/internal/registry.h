@@ -74,24 +74,25 @@ std::string InvokeWith(F&& call, const Args& args, std::index_sequence<I...>, st
   }
 }
 
-// Packs one item a generator yielded, with the references inside it (held).
-template <typename T>
-bool EmitItem(ItemSink& sink, T& value) {
+// One item a generator yielded, packed, with the references inside it (held).
+struct PackedItem {
   std::string data;
   std::vector<RefData> refs;
-  {
-    EscapeCollector contained(/*hold=*/true);
-    data = Pack(value);
-    refs = std::move(contained.refs);
-  }
-  return sink.Emit(std::move(data), std::move(refs));
+};
+template <typename T>
+PackedItem PackItem(T& value) {
+  EscapeCollector contained(/*hold=*/true);
+  PackedItem item{Pack(value), {}};
+  item.refs = std::move(contained.refs);
+  return item;
 }
 
 // Runs a sync generator to its end, or until the sink says stop.
 template <typename T>
 void DrainGenerator(Generator<T> g, ItemSink& sink) {
   while (g.Next()) {
-    if (!EmitItem(sink, g.Value())) return;  // `g` is destroyed where it stopped
+    auto item = PackItem(g.Value());
+    if (!sink.Emit(std::move(item.data), std::move(item.refs))) return;  // `g` is destroyed where it stopped
   }
 }
 
@@ -138,12 +139,9 @@ void StartAsyncGenerator(AsyncGenerator<T>* gen, ItemSink* sink, std::function<v
       done(error);
       return false;
     }
-    std::string data;
-    std::vector<RefData> refs;
+    PackedItem packed;
     try {
-      EscapeCollector contained(/*hold=*/true);
-      data = Pack(gen->Value());
-      refs = std::move(contained.refs);
+      packed = PackItem(gen->Value());
     } catch (...) {
       auto error = std::current_exception();
       PostToActorLoop([gen, done, error] {
@@ -158,7 +156,8 @@ void StartAsyncGenerator(AsyncGenerator<T>* gen, ItemSink* sink, std::function<v
       delete gen;
       done(nullptr);
     });
-    return sink->EmitAsync(std::move(data), std::move(refs), [go_on, stop](bool go) { go ? go_on() : stop(); });
+    return sink->EmitAsync(std::move(packed.data), std::move(packed.refs),
+                           [go_on, stop](bool go) { go ? go_on() : stop(); });
   });
   gen->Resume();
 }
