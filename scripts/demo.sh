@@ -32,5 +32,7 @@ step "driver 3: use_named_actor --kill (calls it again, then kills it)"
 use_named_actor --kill
 step "http_counter: an async actor serving HTTP on its event loop beside its Glint methods"
 http_counter
+step "pool_and_queue: an ActorPool maps over two actors; two tasks drain a Queue"
+pool_and_queue
 step "glint status"
 glint status

@@ -129,6 +129,17 @@ Bytes GetObject(const RefData& ref, int64_t timeout_ms) {
   return out;
 }
 
+std::exception_ptr FailureOf(const RefData& ref) {
+  auto v = Use()->getter().TryGet(ref);
+  if (!v || !v->has_error()) return nullptr;
+  try {
+    ThrowIfError(*v);
+  } catch (...) {
+    return std::current_exception();
+  }
+  return nullptr;
+}
+
 std::vector<bool> WaitObjects(const std::vector<RefData>& refs, int num_returns, int64_t timeout_ms,
                               bool fetch_local) {
   RefuseBlockingOnLoop(timeout_ms, "Wait");

@@ -68,6 +68,7 @@ class Sink {
  public:
   static Sink* Create() { return new Sink(); }
   int Small() { return 1; }
+  int Twice(int v) { return 2 * v; }
 };
 
 // Holds its one thread for `ms`, so calls queue behind it.
@@ -93,7 +94,18 @@ glint::Generator<int> Items(int n) {
   for (int i = 0; i < n; ++i) co_yield i;
 }
 
-GLINT_REMOTE(SmallValue, Bytes, Items, Sink::Create, &Sink::Small, Sleeper::Create, &Sleeper::Nap, &Sleeper::Small,
+// A producer and a consumer of `n` items through one queue.
+int Produce(glint::Queue<int> q, int n) {
+  for (int i = 0; i < n; ++i) q.Put(i);
+  return n;
+}
+int Consume(glint::Queue<int> q, int n) {
+  int sum = 0;
+  for (int i = 0; i < n; ++i) sum += q.Get();
+  return sum;
+}
+
+GLINT_REMOTE(SmallValue, Bytes, Items, Produce, Consume, Sink::Create, &Sink::Small, &Sink::Twice, Sleeper::Create, &Sleeper::Nap, &Sleeper::Small,
              AsyncSink::Create, &AsyncSink::Small);
 
 // ---- harness ---------------------------------------------------------------
@@ -504,6 +516,29 @@ int main(int argc, char** argv) {
     Add(rows, "cancel latency (a queued actor call, Cancel until Get throws)", [&] { return rate; }, "ops/s", "sync",
         latency);
     glint::Kill(sleeper);
+  }
+  if (Wanted("queue put+get pairs")) {
+    glint::Queue<int> q(100);
+    Add(rows, "queue put+get pairs (a producer and a consumer task)", [&] {
+      return Measure([&] {
+        auto produced = glint::Task(Produce).Remote(q, 1000);
+        auto consumed = glint::Task(Consume).Remote(q, 1000);
+        produced.Get();
+        consumed.Get();
+      }, 1000);
+    }, "ops/s", "sync", "each Put and Get is a call to the queue's actor");
+    q.Shutdown();
+  }
+  if (Wanted("actor pool map items")) {
+    std::vector<glint::ActorHandle<Sink>> members;
+    for (int i = 0; i < 4; ++i) members.push_back(glint::Actor(Sink::Create).Remote());
+    glint::ActorPool<Sink> pool(members);
+    std::vector<int> values(1000);
+    auto twice = [](glint::ActorHandle<Sink>& a, int v) { return a.Task(&Sink::Twice).Remote(v); };
+    Add(rows, "actor pool map items (4 actors)", [&] {
+      return Measure([&] { pool.Map(twice, values).ToVector(); }, 1000);
+    }, "ops/s", "sync", "one call in flight per actor");
+    for (auto& a : members) glint::Kill(a);
   }
   auto threaded = glint::Actor(Sink::Create).SetMaxConcurrency(16).Remote();
   threaded.Task(&Sink::Small).Remote().Get();

@@ -13,6 +13,7 @@
 
 #include "common/launcher.h"
 #include "common/process.h"
+#include "testing/driver_process.h"
 #include "testing/test_cluster.h"
 #include "integration/test_functions.h"
 
@@ -21,6 +22,9 @@ namespace {
 using glint::testing::FileExists;
 using glint::testing::TempDir;
 using glint::testing::ClusterTest;
+using glint::testing::Driver;
+using glint::testing::RunToEnd;
+using glint::testing::StartDriver;
 using glint::testing::Touch;
 using glint::testing::WaitUntil;
 
@@ -83,60 +87,6 @@ int RunDriver(int argc, char** argv) {
 }
 
 // ---- the test side ---------------------------------------------------------
-
-struct Driver {
-  pid_t pid = 0;
-  FILE* out = nullptr;
-  std::string Line() {
-    char buf[512];
-    return fgets(buf, sizeof(buf), out) ? std::string(buf) : std::string();
-  }
-  int Wait() {
-    int status = 0;
-    waitpid(pid, &status, 0);
-    fclose(out);
-    return status;
-  }
-};
-
-std::string g_self;
-
-// Starts this program as a driver with `args`, its stdout piped to us.
-Driver StartDriver(const std::string& gcs, const std::vector<std::string>& args,
-                   const std::map<std::string, std::string>& env = {}) {
-  int out[2], in[2];
-  EXPECT_EQ(pipe(out), 0);
-  EXPECT_EQ(pipe(in), 0);
-  Driver d;
-  d.pid = fork();
-  if (d.pid == 0) {
-    dup2(out[1], 1);
-    dup2(in[0], 0);
-    close(out[0]);
-    close(in[1]);
-    setenv("GLINT_ADDRESS", gcs.c_str(), 1);
-    for (auto& [k, v] : env) setenv(k.c_str(), v.c_str(), 1);
-    std::vector<char*> argv = {const_cast<char*>(g_self.c_str()), const_cast<char*>("driver")};
-    for (auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    execv(g_self.c_str(), argv.data());
-    _exit(127);
-  }
-  close(out[1]);
-  close(in[0]);  // stdin of a "block" driver stays open until it is killed
-  d.out = fdopen(out[0], "r");
-  return d;
-}
-
-// Runs a driver to the end; returns its first output line.
-std::string RunToEnd(const std::string& gcs, const std::vector<std::string>& args,
-                     const std::map<std::string, std::string>& env = {}) {
-  Driver d = StartDriver(gcs, args, env);
-  std::string line = d.Line();
-  EXPECT_EQ(d.Wait(), 0) << "driver " << args[0] << " failed";
-  while (!line.empty() && line.back() == '\n') line.pop_back();
-  return line;
-}
 
 class LifecycleTest : public ClusterTest {
  protected:
@@ -408,7 +358,7 @@ TEST_F(LifecycleTest, CliListsAndKillsActors) {
 
 int main(int argc, char** argv) {
   if (std::getenv("GLINT_WORKER_MODE")) glint::Init();
-  g_self = glint::SelfExePath();
+  glint::testing::SetDriverProgram(glint::SelfExePath());
   if (argc > 2 && std::string(argv[1]) == "driver") {
     if (std::string(argv[2]) == "getifexists") {
       glint::Init();

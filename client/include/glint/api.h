@@ -1,6 +1,7 @@
 // Glint's public API: the one header a driver or a remote function includes.
 #pragma once
 #include "glint/internal/export.h"
+#include "glint/actor_pool.h"
 #include "glint/async.h"
 #include "glint/cancel.h"
 #include "glint/config.h"
@@ -8,6 +9,7 @@
 #include "glint/generator.h"
 #include "glint/object_ref.h"
 #include "glint/object_ref_generator.h"
+#include "glint/queue.h"
 #include "glint/remote.h"
 
 namespace glint {

@@ -38,7 +38,9 @@ class ObjectGetter {
   // Runs `fn` once the object is ready here (a stored value from another
   // node copied here first).
   void OnReady(const RefData& ref, std::function<void()> fn);
-  bool IsReady(const RefData& ref) { return store_->TryGet(ref.id).has_value(); }
+  bool IsReady(const RefData& ref) { return store_->Ready(ref.id); }
+  // The value if it is here now (errors come as values).
+  std::optional<proto::ObjectValue> TryGet(const RefData& ref) { return store_->TryGet(ref.id); }
 
  private:
   // Starts fetching a borrowed object from its owner into the store.

@@ -4,6 +4,7 @@
 #include "glint/internal/export.h"
 #include <cstddef>
 #include <cstdint>
+#include <exception>
 #include <functional>
 #include <map>
 #include <memory>
@@ -85,6 +86,9 @@ GLINT_EXPORT RefData PutStoredObject(size_t size, const std::function<void(char*
 // The object's msgpack bytes; throws the object's error, or GetTimeoutError
 // after timeout_ms (< 0: no timeout).
 GLINT_EXPORT Bytes GetObject(const RefData& ref, int64_t timeout_ms);
+// The error a ready object holds, as an exception; null while it is not
+// ready, or when it holds a value.
+GLINT_EXPORT std::exception_ptr FailureOf(const RefData& ref);
 // ready[i] for each ref; returns when num_returns are ready or at the timeout.
 // With fetch_local, a stored object counts once a copy is on this node.
 GLINT_EXPORT std::vector<bool> WaitObjects(const std::vector<RefData>& refs, int num_returns, int64_t timeout_ms,
