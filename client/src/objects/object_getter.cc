@@ -36,9 +36,14 @@ void ObjectGetter::Fetch(const RefData& ref) {
 std::optional<proto::ObjectValue> ObjectGetter::Get(const RefData& ref, int64_t timeout_ms) {
   if (auto v = store_->TryGet(ref.id)) return v;
   Fetch(ref);
-  if (on_blocked_) on_blocked_(true);
   QueuePoller::BlockingScope blocking;  // in a task: the reply comes in on the cover thread
-  auto v = store_->Get(ref.id, Deadline(timeout_ms));
+  absl::Time deadline = Deadline(timeout_ms);
+  // Most waits (an actor call's reply) are over before telling the node
+  // about them (two round trips) would pay off.
+  auto v = store_->Get(ref.id, std::min(deadline, absl::Now() + kBlockedAfter));
+  if (v || absl::Now() >= deadline) return v;
+  if (on_blocked_) on_blocked_(true);
+  v = store_->Get(ref.id, deadline);
   if (on_blocked_) on_blocked_(false);
   return v;
 }

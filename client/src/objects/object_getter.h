@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/time/time.h"
 #include "client/src/objects/memory_store.h"
 #include "client/src/objects/node_store.h"
 #include "client/src/objects/owner_client.h"
@@ -19,9 +20,10 @@ namespace glint::internal {
 
 class ObjectGetter {
  public:
-  // Called around a blocking Get (true, then false): a task lends its CPU
-  // back to the node meanwhile.
+  // Called around a blocking Get (true, then false) that has waited
+  // kBlockedAfter already: a task lends its CPU back to the node meanwhile.
   using BlockedHook = std::function<void(bool blocked)>;
+  static constexpr absl::Duration kBlockedAfter = absl::Milliseconds(2);
   // Borrows `store`, `node_store` and `owners`, which must outlive it.
   ObjectGetter(std::string self, MemoryStore* store, NodeStore* node_store, OwnerClient* owners,
                BlockedHook on_blocked)
