@@ -80,6 +80,21 @@ absl::Status CheckResources(const google::protobuf::Map<std::string, double>& re
 
 absl::Status CheckResources(const std::map<std::string, double>& resources) { return CheckResourceMap(resources); }
 
+absl::Status CheckResourceRequest(const std::map<std::string, double>& resources) {
+  if (auto s = CheckResourceMap(resources); !s.ok()) return s;
+  for (const auto& [name, amount] : resources) {
+    if (amount <= 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("resource '", name, "' asks for ", amount, "; ask for more than 0, or leave it out"));
+    }
+    if (amount > 1 && amount != std::floor(amount)) {
+      return absl::InvalidArgumentError(absl::StrCat("resource '", name, "' asks for ", amount,
+                                                     "; an amount above 1 is a whole number (fractions share one unit)"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::Status CheckJob(const proto::JobInfo& job) {
   if (auto s = CheckName("the namespace", job.ray_namespace()); !s.ok()) return s;
   if (auto s = CheckAddress("the driver's address", job.driver().ip()); !s.ok()) return s;

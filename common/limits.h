@@ -43,6 +43,9 @@ absl::Status CheckArgRef(const proto::TaskArg& arg);
 // within [0, kMaxResourceAmount].
 absl::Status CheckResources(const google::protobuf::Map<std::string, double>& resources);
 absl::Status CheckResources(const std::map<std::string, double>& resources);
+// What a task or actor asks for (SetResources), as Ray's C++ API checks it:
+// as CheckResources, and each amount above 0, and whole when above 1.
+absl::Status CheckResourceRequest(const std::map<std::string, double>& resources);
 // A job as a driver registers it: its namespace and code paths.
 absl::Status CheckJob(const proto::JobInfo& job);
 // A task's function, name, resources, retries and concurrency settings.

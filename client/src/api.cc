@@ -13,6 +13,7 @@
 #include "client/src/errors.h"
 #include "client/src/execute/actor_loop.h"
 #include "client/src/objects/ready_count.h"
+#include "client/src/registry_lookup.h"
 #include "client/src/runtime.h"
 #include "client/src/worker_entry.h"
 #include "common/auth.h"
@@ -274,6 +275,7 @@ void Init() { Init(Config{}); }
 void Init(const Config& config) {
   if (getenv("GLINT_WORKER_MODE")) internal::RunWorkerProcess();
   InitLogging("glint-driver", config.crash_handler);
+  internal::ThrowIfError(internal::CheckRegistry());
   absl::MutexLock lock(&g_mu);
   if (g_runtime) throw Error("Glint is already initialized");
   internal::RuntimeOptions o;

@@ -5,6 +5,8 @@
 #include <mutex>
 #include <set>
 
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "glint/errors.h"
 #include "client/src/registry_lookup.h"
 
@@ -24,7 +26,20 @@ struct Registry {
   std::map<std::string, std::string> method_group;
   std::map<const void*, std::string> function_names;
   std::map<std::string, std::string> method_names;
+  std::map<std::string, std::string> name_keys;  // name -> what it names (its key's bytes)
+  std::vector<std::string> duplicates;          // names given to two different things
 };
+
+// Records that `name` names `key`; a second, different thing of that name
+// is a duplicate (the first one stays).
+bool Claim(Registry& r, const std::string& name, const std::string& key) {
+  auto [it, fresh] = r.name_keys.emplace(name, key);
+  if (fresh || it->second == key) return true;
+  r.duplicates.push_back(name);
+  return false;
+}
+
+std::string KeyBytes(const void* key) { return std::string(reinterpret_cast<const char*>(&key), sizeof(key)); }
 
 Registry& Reg() {
   static auto* r = new Registry();
@@ -46,6 +61,7 @@ const typename Table::mapped_type* Find(Table Registry::*table, const Key& key) 
 void RegisterFunction(const std::string& name, const void* key, FunctionInvoker f) {
   auto& r = Reg();
   std::lock_guard lock(r.mu);
+  if (!Claim(r, name, KeyBytes(key))) return;
   r.functions[name] = std::move(f);
   r.function_names[key] = name;
 }
@@ -53,6 +69,7 @@ void RegisterFunction(const std::string& name, const void* key, FunctionInvoker 
 void RegisterFactory(const std::string& name, const void* key, FactoryInvoker f, const char* class_key) {
   auto& r = Reg();
   std::lock_guard lock(r.mu);
+  if (!Claim(r, name, KeyBytes(key))) return;
   r.factories[name] = std::move(f);
   r.function_names[key] = name;
   r.factory_class[name] = class_key;
@@ -61,6 +78,7 @@ void RegisterFactory(const std::string& name, const void* key, FactoryInvoker f,
 void RegisterMethod(const std::string& name, const std::string& key, MethodInvoker f, const char*) {
   auto& r = Reg();
   std::lock_guard lock(r.mu);
+  if (!Claim(r, name, key)) return;
   r.methods[name] = std::move(f);
   r.method_names[key] = name;
 }
@@ -69,6 +87,7 @@ void RegisterAsyncMethod(const std::string& name, const std::string& key, AsyncM
                          const char* class_key) {
   auto& r = Reg();
   std::lock_guard lock(r.mu);
+  if (!Claim(r, name, key)) return;
   r.async_methods[name] = std::move(f);
   r.method_names[key] = name;
   r.async_classes.insert(class_key);
@@ -77,6 +96,7 @@ void RegisterAsyncMethod(const std::string& name, const std::string& key, AsyncM
 void RegisterGeneratorFunction(const std::string& name, const void* key, GeneratorInvoker f) {
   auto& r = Reg();
   std::lock_guard lock(r.mu);
+  if (!Claim(r, name, KeyBytes(key))) return;
   r.generators[name] = std::move(f);
   r.function_names[key] = name;
 }
@@ -84,6 +104,7 @@ void RegisterGeneratorFunction(const std::string& name, const void* key, Generat
 void RegisterGeneratorMethod(const std::string& name, const std::string& key, GeneratorInvoker f) {
   auto& r = Reg();
   std::lock_guard lock(r.mu);
+  if (!Claim(r, name, key)) return;
   r.generators[name] = std::move(f);
   r.method_names[key] = name;
 }
@@ -92,6 +113,7 @@ void RegisterAsyncGenerator(const std::string& name, const std::string& key, Asy
                             const char* class_key) {
   auto& r = Reg();
   std::lock_guard lock(r.mu);
+  if (!Claim(r, name, key)) return;
   r.async_generators[name] = std::move(f);
   r.method_names[key] = name;
   r.async_classes.insert(class_key);
@@ -141,6 +163,15 @@ void ThrowArity(size_t want, size_t got) {
 
 void ThrowUnpackError(const std::string& what, const char* why) {
   throw Error("cannot decode " + what + ": " + why + " (do both sides agree on its type?)");
+}
+
+absl::Status CheckRegistry() {
+  auto& r = Reg();
+  std::lock_guard lock(r.mu);
+  if (r.duplicates.empty()) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat(
+      "GLINT_REMOTE registers ", absl::StrJoin(r.duplicates, ", "),
+      " more than once, for different functions or methods: calls name them, so each name must be unique"));
 }
 
 const FunctionInvoker* FindFunction(const std::string& name) { return Find(&Registry::functions, name); }

@@ -3,6 +3,8 @@
 #pragma once
 #include <string>
 
+#include "absl/status/status.h"
+
 #include "glint/internal/registry.h"
 
 namespace glint::internal {
@@ -17,5 +19,8 @@ const AsyncGeneratorInvoker* FindAsyncGenerator(const std::string& name);
 bool FactoryMakesAsyncActor(const std::string& factory);
 // The method's GLINT_CONCURRENCY_GROUP, or "" (the default group).
 std::string DefaultGroupOf(const std::string& method);
+// An error naming the names GLINT_REMOTE gave to two different things
+// (the first registration of each stays); checked when a process starts.
+absl::Status CheckRegistry();
 
 }  // namespace glint::internal

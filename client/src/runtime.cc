@@ -275,7 +275,8 @@ absl::StatusOr<proto::TaskSpec> Runtime::NewSpec(proto::TaskType type, const std
 
 absl::StatusOr<RefData> Runtime::SubmitTask(const std::string& function, std::vector<WireArg> args,
                                             const TaskOptions& opts) {
-  if (auto s = CheckResources(opts.resources); !s.ok()) return s;
+  if (auto s = CheckResourceRequest(opts.resources); !s.ok()) return s;
+  if (auto s = CheckBudget("SetMaxRetries", opts.max_retries); !s.ok()) return s;
   if (auto s = CheckName("the task's name", opts.name); !s.ok()) return s;
   std::vector<RefData> held;
   auto spec = NewSpec(proto::NORMAL_TASK, function, args, held);
@@ -305,6 +306,9 @@ absl::StatusOr<std::string> Runtime::CreateActor(const std::string& factory, std
       return absl::InvalidArgumentError("a concurrency group needs a name and a limit of at least 1");
     }
   }
+  if (auto s = CheckResourceRequest(opts.resources); !s.ok()) return s;
+  if (auto s = CheckBudget("SetMaxRestarts", opts.max_restarts); !s.ok()) return s;
+  if (auto s = CheckBudget("SetMaxTaskRetries", opts.max_task_retries); !s.ok()) return s;
   std::vector<RefData> held;
   auto spec = NewSpec(proto::ACTOR_CREATION_TASK, factory, args, held);
   if (!spec.ok()) return spec.status();

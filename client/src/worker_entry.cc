@@ -10,6 +10,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "client/src/registry_lookup.h"
 #include "common/async_call.h"
 #include "common/auth.h"
 #include "common/ids.h"
@@ -82,6 +83,7 @@ void RunWorkerProcess() {
     _exit(3);
   }
   LoadCodeLibraries();
+  if (auto s = CheckRegistry(); !s.ok()) FailWorkerStartup(std::string(s.message()));
   RuntimeOptions o;
   o.is_worker = true;
   o.gcs_address = Env("GLINT_GCS_ADDRESS");

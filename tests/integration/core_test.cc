@@ -55,6 +55,25 @@ int CountAttempts(std::string dir) {
   return n + 1;
 }
 
+// Blocks on its first `deaths` attempts after writing its pid to dir/pidN
+// (the test kills each); then returns how many attempts there were.
+int DieTimes(std::string dir, int deaths) {
+  int n = 0;
+  while (FileExists(dir + "/attempt" + std::to_string(n))) ++n;
+  Touch(dir + "/attempt" + std::to_string(n));
+  if (n < deaths) {
+    tf::WriteFile(dir + "/pid" + std::to_string(n), std::to_string(getpid()));
+    tf::WaitForFile(dir + "/never");
+  }
+  return n + 1;
+}
+
+// Parameters by lvalue reference, as Ray's C++ API allows.
+size_t AppendX(std::string& s) {
+  s += "x";
+  return s.size();
+}
+
 class Recorder {
  public:
   static Recorder* Create(int base) { return new Recorder(base); }
@@ -73,6 +92,11 @@ class Recorder {
   glint::ObjectRef<std::string> Keep(std::string v) { return glint::Put(v); }  // owned by this worker
   int SumViaTask(int a, int b) { return glint::Task(Plus).Remote(a, b).Get() + base_; }
   std::string Raylet() const { return getenv("GLINT_RAYLET_ADDRESS"); }
+  int AppendAll(std::vector<int>& values) {
+    for (int v : values) items_.push_back(v);
+    values.clear();
+    return static_cast<int>(items_.size());
+  }
 
  private:
   explicit Recorder(int base) : base_(base) {}
@@ -84,7 +108,8 @@ static Recorder* CreateBroken(int) { throw std::runtime_error("constructor refus
 
 int CallActor(glint::ActorHandle<Recorder> h, int v) { return h.Task(&Recorder::Append).Remote(v).Get(); }
 
-GLINT_REMOTE(Plus, Echo, Move, Fail, Gate, Raylet, NestedSum, PidThenBlock, CountAttempts, CallActor,
+GLINT_REMOTE(Plus, Echo, Move, Fail, Gate, Raylet, NestedSum, PidThenBlock, CountAttempts, DieTimes, AppendX,
+             &Recorder::AppendAll, CallActor,
              Recorder::Create, CreateBroken, &Recorder::Append, &Recorder::Items, &Recorder::Pid,
              &Recorder::Block, &Recorder::Hold, &Recorder::Keep, &Recorder::SumViaTask, &Recorder::Raylet);
 
@@ -236,6 +261,50 @@ TEST_F(CoreTest, KilledWorkerIsRetriedWhenRetriesAreLeft) {
   ASSERT_TRUE(WaitUntil([&] { return FileExists(dir_ + "/pid"); }));
   ASSERT_EQ(kill(std::stoi(ReadFile(dir_ + "/pid")), SIGKILL), 0);
   EXPECT_EQ(ref.Get(std::chrono::seconds(60)), 2);
+}
+
+TEST_F(CoreTest, MaxRetriesMinusOneRetriesForEver) {
+  constexpr int kDeaths = 5;  // more than the default of 3 retries
+  auto ref = glint::Task(DieTimes).SetMaxRetries(-1).Remote(dir_, kDeaths);
+  for (int i = 0; i < kDeaths; ++i) {
+    std::string pid_file = dir_ + "/pid" + std::to_string(i);
+    ASSERT_TRUE(WaitUntil([&] { return FileExists(pid_file); }, std::chrono::seconds(60))) << "attempt " << i;
+    ASSERT_EQ(kill(std::stoi(ReadFile(pid_file)), SIGKILL), 0);
+  }
+  EXPECT_EQ(ref.Get(std::chrono::seconds(60)), kDeaths + 1);
+}
+
+TEST_F(CoreTest, BadBudgetsAndResourceAmountsAreClearErrors) {
+  auto message_of = [](const std::function<void()>& f) {
+    try {
+      f();
+    } catch (const glint::Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  auto contains = [](const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; };
+  EXPECT_PRED2(contains, message_of([] { glint::Task(Plus).SetMaxRetries(-2).Remote(1, 1); }), "SetMaxRetries");
+  EXPECT_PRED2(contains, message_of([] { glint::Actor(Recorder::Create).SetMaxRestarts(-2).Remote(0); }),
+               "SetMaxRestarts");
+  EXPECT_PRED2(contains, message_of([] { glint::Actor(Recorder::Create).SetMaxTaskRetries(-5).Remote(0); }),
+               "SetMaxTaskRetries");
+  EXPECT_PRED2(contains, message_of([] { glint::Task(Plus).SetResources({{"CPU", 0}}).Remote(1, 1); }),
+               "more than 0");
+  EXPECT_PRED2(contains, message_of([] { glint::Task(Plus).SetResources({{"CPU", 1.5}}).Remote(1, 1); }),
+               "whole number");
+  EXPECT_PRED2(contains, message_of([] { glint::Task(Plus).SetResources({{"", 1}}).Remote(1, 1); }), "empty");
+  EXPECT_PRED2(contains, message_of([] { glint::Actor(Recorder::Create).SetResources({{"CPU", -1}}).Remote(0); }),
+               "CPU");
+  // A fraction of one unit is fine.
+  EXPECT_EQ(glint::Task(Plus).SetResources({{"CPU", 0.5}}).Remote(1, 1).Get(), 2);
+}
+
+TEST_F(CoreTest, ParametersByLvalueReferenceGetTheArgument) {
+  EXPECT_EQ(glint::Task(AppendX).Remote(std::string("ab")).Get(), 3u);
+  auto r = glint::Actor(Recorder::Create).Remote(0);
+  EXPECT_EQ(r.Task(&Recorder::AppendAll).Remote(std::vector<int>{4, 5}).Get(), 2);
+  EXPECT_EQ(r.Task(&Recorder::Items).Remote().Get(), (std::vector<int>{4, 5}));
 }
 
 TEST_F(CoreTest, KilledActorWorkerFailsPendingAndLaterCalls) {

@@ -81,6 +81,8 @@ class TaskCaller {
   explicit TaskCaller(F f) : name_(internal::NameOfFunction(reinterpret_cast<const void*>(f))) {}
   TaskCaller& SetName(std::string name) { opts_.name = std::move(name); return *this; }
   TaskCaller& SetResources(std::map<std::string, double> r) { opts_.resources = std::move(r); return *this; }
+  // Re-runs the task on another worker when its worker dies, up to `n`
+  // times (default 3; -1: for ever). Only the last attempt's result counts.
   TaskCaller& SetMaxRetries(int n) { opts_.max_retries = n; return *this; }
   // A generator pauses at co_yield while `n` of its items are not consumed
   // yet (0: it runs ahead freely).
@@ -178,7 +180,11 @@ class ActorCreator {
   ActorCreator& SetNamespace(std::string ns) { opts_.namespace_ = std::move(ns); return *this; }
   ActorCreator& SetLifetime(Lifetime l) { opts_.detached = l == Lifetime::kDetached; return *this; }
   ActorCreator& SetGetIfExists(bool b) { opts_.get_if_exists = b; return *this; }
+  // Restarts the actor when its process dies, up to `n` times (default 0;
+  // -1: for ever).
   ActorCreator& SetMaxRestarts(int n) { opts_.max_restarts = n; return *this; }
+  // Re-sends a call that was running when the actor died to the restarted
+  // actor, up to `n` times (default 0; -1: for ever).
   ActorCreator& SetMaxTaskRetries(int n) { opts_.max_task_retries = n; return *this; }
   ActorCreator& SetMaxConcurrency(int n) { opts_.max_concurrency = n; return *this; }
   // Named executors with their own limits, e.g. {{"io", 2}, {"compute", 4}}.

@@ -147,7 +147,8 @@ void TaskSubmitter::Finished(const std::string& key, const std::weak_ptr<Lease>&
     stopped = stopped_;
   }
   if (drop) ReturnLease(*lease, /*disconnect=*/true);
-  if (!stopped && task.attempt() < task.max_retries() && !store_->Ready(return_id)) {  // not if cancelled
+  bool retries_left = task.max_retries() < 0 || task.attempt() < task.max_retries();  // -1: forever
+  if (!stopped && retries_left && !store_->Ready(return_id)) {  // not if cancelled
     LOG(INFO) << "retrying task " << task.function_name() << " after: " << s.message();
     task.set_attempt(task.attempt() + 1);
     Submit(std::move(task));

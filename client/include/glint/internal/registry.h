@@ -63,15 +63,39 @@ std::string MemberKey(M m) {
   return k;
 }
 
-template <typename R, typename F, size_t... I, typename... A>
-std::string InvokeWith(F&& call, const Args& args, std::index_sequence<I...>, std::tuple<A...>*) {
-  if (args.size() != sizeof...(A)) ThrowArity(sizeof...(A), args.size());
-  if constexpr (std::is_void_v<R>) {
-    call(Unpack<std::decay_t<A>>(args[I], "an argument")...);
-    return Pack(msgpack::type::nil_t());
+// Passes an unpacked argument to a parameter of type A: a reference to it
+// when A is an lvalue reference (the value lives for the call), else moved.
+template <typename A, typename V>
+decltype(auto) PassAs(V& v) {
+  if constexpr (std::is_lvalue_reference_v<A>) {
+    return (v);
   } else {
-    return Pack(call(Unpack<std::decay_t<A>>(args[I], "an argument")...));
+    return std::move(v);
   }
+}
+
+// Unpacks `args` as the parameters A... and calls `call` with them.
+template <typename... A, typename F>
+decltype(auto) CallWithArgs(const Args& args, F&& call) {
+  if (args.size() != sizeof...(A)) ThrowArity(sizeof...(A), args.size());
+  return [&]<size_t... I>(std::index_sequence<I...>) -> decltype(auto) {
+    std::tuple<std::decay_t<A>...> values{Unpack<std::decay_t<A>>(args[I], "an argument")...};
+    return call(PassAs<A>(std::get<I>(values))...);
+  }(std::index_sequence_for<A...>{});
+}
+
+// Calls with the unpacked arguments and packs the result (while the
+// arguments live: it may refer to one).
+template <typename R, typename F, typename... A>
+std::string InvokeWith(F&& call, const Args& args, std::tuple<A...>*) {
+  return CallWithArgs<A...>(args, [&](auto&&... a) {
+    if constexpr (std::is_void_v<R>) {
+      call(std::forward<decltype(a)>(a)...);
+      return Pack(msgpack::type::nil_t());
+    } else {
+      return Pack(call(std::forward<decltype(a)>(a)...));
+    }
+  });
 }
 
 // One item a generator yielded, packed, with the references inside it (held).
@@ -105,25 +129,15 @@ void RegisterOne(const std::string& name, R (*f)(A...)) {
     RegisterGeneratorFunction(
         name, key,
         [f](void*, const Args& args, ItemSink& sink) {
-          if (args.size() != sizeof...(A)) ThrowArity(sizeof...(A), args.size());
-          [&]<size_t... I>(std::index_sequence<I...>) {
-            DrainGenerator(f(Unpack<std::decay_t<A>>(args[I], "an argument")...), sink);
-          }(std::index_sequence_for<A...>{});
+          CallWithArgs<A...>(args, [&](auto&&... a) { DrainGenerator(f(std::forward<decltype(a)>(a)...), sink); });
         });
   } else if constexpr (std::is_pointer_v<R>) {
     RegisterFactory(
         name, key,
-        [f](const Args& args) -> void* {
-          if (args.size() != sizeof...(A)) ThrowArity(sizeof...(A), args.size());
-          return [&]<size_t... I>(std::index_sequence<I...>) {
-            return static_cast<void*>(f(Unpack<std::decay_t<A>>(args[I], "an argument")...));
-          }(std::index_sequence_for<A...>{});
-        },
+        [f](const Args& args) -> void* { return static_cast<void*>(CallWithArgs<A...>(args, f)); },
         typeid(std::remove_pointer_t<R>).name());
   } else {
-    RegisterFunction(name, key, [f](const Args& args) {
-      return InvokeWith<R>(f, args, std::index_sequence_for<A...>{}, (std::tuple<A...>*)nullptr);
-    });
+    RegisterFunction(name, key, [f](const Args& args) { return InvokeWith<R>(f, args, (std::tuple<A...>*)nullptr); });
   }
 }
 
@@ -181,10 +195,9 @@ void RegisterMember(const std::string& name, M m, std::tuple<A...>*) {
     RegisterGeneratorMethod(
         name, MemberKey(m),
         [m](void* self, const Args& args, ItemSink& sink) {
-          if (args.size() != sizeof...(A)) ThrowArity(sizeof...(A), args.size());
-          [&]<size_t... I>(std::index_sequence<I...>) {
-            DrainGenerator((static_cast<C*>(self)->*m)(Unpack<std::decay_t<A>>(args[I], "an argument")...), sink);
-          }(std::index_sequence_for<A...>{});
+          CallWithArgs<A...>(args, [&](auto&&... a) {
+            DrainGenerator((static_cast<C*>(self)->*m)(std::forward<decltype(a)>(a)...), sink);
+          });
         });
   } else if constexpr (IsAsync<R>::value) {
     static_assert(!(std::is_reference_v<A> || ...),
@@ -222,7 +235,7 @@ void RegisterMember(const std::string& name, M m, std::tuple<A...>*) {
           auto call = [&](auto&&... a) -> R {
             return (static_cast<C*>(self)->*m)(std::forward<decltype(a)>(a)...);
           };
-          return InvokeWith<R>(call, args, std::index_sequence_for<A...>{}, (std::tuple<A...>*)nullptr);
+          return InvokeWith<R>(call, args, (std::tuple<A...>*)nullptr);
         },
         typeid(C).name());
   }
