@@ -344,6 +344,8 @@ void PrintActors(const glint::proto::ListActorsReply& actors) {
                 a.pid(), a.num_restarts(), a.lifetime() == glint::proto::DETACHED ? "detached" : "non-detached");
     if (a.state() == glint::proto::DEAD && !a.death_cause().empty()) {
       std::cout << "          death cause: " << a.death_cause() << "\n";
+    } else if (a.state() == glint::proto::RESTARTING && !a.death_cause().empty()) {
+      std::cout << "          restarting: " << a.death_cause() << "\n";
     }
   }
 }

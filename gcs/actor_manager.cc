@@ -99,12 +99,51 @@ void ActorManager::Schedule(const std::string& actor_id) {
   if (!node) {
     std::string shape;
     for (auto& [k, v] : req.resources()) absl::StrAppend(&shape, shape.empty() ? "" : ", ", k, ": ", v);
-    MarkDead(actor_id, MakeError(proto::SCHEDULING_FAILED,
-                                 absl::StrCat("no alive node has the resources the actor needs {",
-                                              shape, "}")));
+    bool wait = false;
+    {
+      // A restart waits for a node that fits (a new actor fails fast).
+      absl::MutexLock lock(&mu_);
+      auto it = actors_.find(actor_id);
+      if (it != actors_.end() && it->second.state() == proto::RESTARTING) {
+        wait = true;
+        if (unplaced_.insert(actor_id).second) {
+          it->second.set_death_cause(absl::StrCat("waiting for a node with {", shape, "} to restart on"));
+          LOG(INFO) << "actor " << ShortHex(actor_id) << " waits RESTARTING: no alive node has {" << shape << "}";
+        }
+      }
+    }
+    if (!wait) {
+      MarkDead(actor_id, MakeError(proto::SCHEDULING_FAILED,
+                                   absl::StrCat("no alive node has the resources the actor needs {", shape, "}")));
+    }
     return;
   }
   RequestLease(actor_id, node->address(), req, 0);
+}
+
+void ActorManager::PlaceWaiting() {
+  std::vector<std::pair<std::string, google::protobuf::Map<std::string, double>>> waiting;
+  {
+    absl::MutexLock lock(&mu_);
+    for (auto it = unplaced_.begin(); it != unplaced_.end();) {
+      auto a = actors_.find(*it);
+      if (a == actors_.end() || a->second.state() != proto::RESTARTING) {
+        unplaced_.erase(it++);  // killed, or its job ended, meanwhile
+        continue;
+      }
+      waiting.emplace_back(*it, a->second.creation_task().resources());
+      ++it;
+    }
+  }
+  for (auto& [id, resources] : waiting) {
+    if (!nodes_->PickNode(resources, "")) continue;
+    {
+      absl::MutexLock lock(&mu_);
+      if (!unplaced_.erase(id)) continue;
+    }
+    LOG(INFO) << "actor " << ShortHex(id) << ": a node that fits joined; restarting it there";
+    Schedule(id);
+  }
 }
 
 void ActorManager::RequestLease(const std::string& actor_id, const proto::Address& raylet,

@@ -4,8 +4,9 @@
 //
 //   (Create) -> PENDING_CREATION --(worker leased, constructor ran)--> ALIVE
 //       ALIVE --(worker or node died, restarts left)--> RESTARTING -> ALIVE
+//       (a restart that no alive node fits waits RESTARTING until one joins)
 //       any --(Kill, ExitActor, job finished for non-detached, constructor
-//              threw, no node can host it, no restarts left)--> DEAD
+//              threw, no node can host a new actor, no restarts left)--> DEAD
 //
 // The name (namespace, name) is claimed at Create and freed at DEAD; the
 // kMaxDeadActors that died last are remembered (Ray keeps a bounded cache
@@ -17,6 +18,7 @@
 #include <deque>
 #include <functional>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -58,6 +60,10 @@ class ActorManager {
   // Before the cluster client stops: its callbacks change nothing from now on.
   void Stop() { stopped_ = true; }
 
+  // Restarts the RESTARTING actors that waited for a node that fits, once
+  // one does (called on every tick: cheap while none waits).
+  void PlaceWaiting();
+
   // Cluster events.
   void OnWorkerFailure(const std::string& worker_id, const std::string& reason);
   void OnNodeDead(const proto::NodeInfo& node);
@@ -98,6 +104,8 @@ class ActorManager {
   absl::flat_hash_map<std::string, proto::Address> raylet_of_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, std::vector<PendingWaiter>> waiters_ ABSL_GUARDED_BY(mu_);
   std::deque<std::string> dead_ ABSL_GUARDED_BY(mu_);  // in the order they died
+  // RESTARTING actors that no alive node fits: retried as nodes join.
+  std::set<std::string> unplaced_ ABSL_GUARDED_BY(mu_);
   std::atomic<bool> stopped_{false};
 };
 

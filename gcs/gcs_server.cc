@@ -215,6 +215,7 @@ absl::Status GcsServer::Start() {
     int64_t now = NowMs();
     nodes_.CheckHealth(now);
     actors_.ExpireWaiters(now);
+    actors_.PlaceWaiting();
     jobs_.FinishUnproven(now, options_.unproven_job_ms);
     actors_.ForgetOldDead();
     if (jobs_.TooManyFinished()) jobs_.ForgetOldFinished(actors_.JobsWithLiveActors());

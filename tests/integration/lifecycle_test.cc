@@ -354,6 +354,33 @@ TEST_F(LifecycleTest, CliListsAndKillsActors) {
   EXPECT_NE(RunCli("kill-actor nobody --namespace cli " + a).find("no alive actor"), std::string::npos);
 }
 
+// A cluster of its own: this suite kills a node.
+class NodeLossTest : public ClusterTest {
+ protected:
+  static void SetUpTestSuite() { StartSuite(1, "", "node-loss"); }
+};
+
+TEST_F(NodeLossTest, ARestartableActorWaitsForANodeThatFitsAndRestartsThere) {
+  auto first = cluster_->AddNode(1, R"({"rare": 1})");
+  auto box = glint::Actor(Box::Create).SetMaxRestarts(-1).SetResources({{"rare", 1}}).Remote(0);
+  EXPECT_EQ(box.Task(&Box::Raylet).Remote().Get(std::chrono::seconds(60)), first);
+  cluster_->KillNode(first);
+  std::string a = "--address " + cluster_->gcs_address();
+  ASSERT_TRUE(WaitUntil([&] { return RunCli("status " + a).find("waiting for a node") != std::string::npos; },
+                        std::chrono::seconds(60)))
+      << "the actor waits RESTARTING, and status says why:\n" << RunCli("status " + a);
+  EXPECT_NE(RunCli("status " + a).find("RESTARTING"), std::string::npos);
+  auto call = box.Task(&Box::Add).Remote(1);
+  EXPECT_THROW(call.Get(std::chrono::milliseconds(300)), glint::GetTimeoutError) << "the call waits for the restart";
+  auto second = cluster_->AddNode(1, R"({"rare": 1})");
+  EXPECT_EQ(call.Get(std::chrono::seconds(60)), 1) << "a restarted actor starts from its constructor";
+  EXPECT_EQ(box.Task(&Box::Raylet).Remote().Get(std::chrono::seconds(60)), second);
+  EXPECT_TRUE(box.Task(&Box::Restarted).Remote().Get());
+  // A new actor that no node fits still fails at once.
+  auto none = glint::Actor(Box::Create).SetResources({{"absent", 1}}).Remote(0);
+  EXPECT_THROW(none.Task(&Box::Pid).Remote().Get(std::chrono::seconds(60)), glint::ActorDiedError);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
