@@ -100,6 +100,11 @@ TEST(RestartTest, AGcsAndARayletRunInsideTheTestProcess) {
   std::string worker = glint::FindBinary("glint-worker");
   ASSERT_FALSE(worker.empty()) << "cannot find glint-worker";
   std::string logs = TempDir();
+  // These daemons record no session, so the driver must not find an older
+  // session of another test that used the same port (with TLS, say): it
+  // looks in a session root of its own.
+  std::string root = getenv("GLINT_TMPDIR") ? getenv("GLINT_TMPDIR") : "";
+  setenv("GLINT_TMPDIR", TempDir().c_str(), 1);
   for (int round = 1; round <= 2; ++round) {
     // The daemons in this process check the token its calls carry.
     std::string token = glint::NewAuthToken();
@@ -125,6 +130,11 @@ TEST(RestartTest, AGcsAndARayletRunInsideTheTestProcess) {
     gcs.Stop();
     EXPECT_THAT(GlintThreads(), IsEmpty()) << "after round " << round;
     EXPECT_NE(access(ro.store.dir.c_str(), F_OK), 0) << "the raylet left its store behind";
+  }
+  if (root.empty()) {
+    unsetenv("GLINT_TMPDIR");
+  } else {
+    setenv("GLINT_TMPDIR", root.c_str(), 1);
   }
 }
 
