@@ -161,7 +161,9 @@ void ActorManager::RequestLease(const std::string& actor_id, const proto::Addres
         MarkDead(actor_id, MakeError(proto::SCHEDULING_FAILED, "too many spill-backs"));
         return;
       }
-      RequestLease(actor_id, reply.spillback(), req, hops + 1);
+      proto::LeaseRequest again = req;
+      again.set_spillback_count(hops + 1);
+      RequestLease(actor_id, reply.spillback(), again, hops + 1);
       return;
     }
     if (reply.has_error()) {

@@ -64,6 +64,13 @@ class GcsServer::Service final : public proto::GcsService::CallbackService {
       reply->set_unknown_node(true);
       return Done(ctx, absl::OkStatus());
     }
+    if (s.ok()) {
+      int64_t version = s_->nodes_.ViewVersion();
+      if (version != req->view_version()) {  // the raylet's view is behind: push ours
+        reply->set_view_version(version);
+        for (auto& n : s_->nodes_.All()) *reply->add_nodes() = std::move(n);
+      }
+    }
     return Done(ctx, s);
   }
 

@@ -9,6 +9,16 @@
 namespace glint::gcs {
 
 namespace {
+
+bool SameAmounts(const google::protobuf::Map<std::string, double>& a,
+                 const google::protobuf::Map<std::string, double>& b) {
+  if (a.size() != b.size()) return false;
+  for (const auto& [k, v] : a) {
+    auto it = b.find(k);
+    if (it == b.end() || it->second != v) return false;
+  }
+  return true;
+}
 bool Fits(const google::protobuf::Map<std::string, double>& demand,
           const google::protobuf::Map<std::string, double>& have) {
   return glint::Fits(FromProto(demand), FromProto(have));
@@ -35,6 +45,7 @@ absl::Status NodeManager::Register(proto::NodeInfo node, const std::string& secr
     last_seen_[node.node_id()] = now_ms;
     store_->Put("nodes", node.node_id(), node.SerializeAsString());
     nodes_[node.node_id()] = node;
+    ++view_version_;
   }
   LOG(INFO) << "node " << ShortHex(node.node_id()) << " registered at " << node.address().ip() << ":"
             << node.address().port() << (node.is_head() ? " (head)" : "");
@@ -53,6 +64,7 @@ absl::Status NodeManager::Heartbeat(const std::string& node_id, const std::strin
     return absl::PermissionDeniedError(
         absl::StrCat("a heartbeat for node ", ShortHex(node_id), " from a raylet that did not register it"));
   }
+  if (!SameAmounts(avail, it->second.available_resources())) ++view_version_;
   *it->second.mutable_available_resources() = avail;
   it->second.set_num_workers(num_workers);
   if (store) *it->second.mutable_object_store() = *store;
@@ -61,6 +73,7 @@ absl::Status NodeManager::Heartbeat(const std::string& node_id, const std::strin
 }
 
 void NodeManager::MarkDead(proto::NodeInfo& node, const std::string& cause) {
+  ++view_version_;
   node.set_alive(false);
   node.set_death_cause(cause);
   store_->Put("nodes", node.node_id(), node.SerializeAsString());
@@ -98,6 +111,11 @@ void NodeManager::CheckHealth(int64_t now_ms) {
     LOG(WARNING) << "node " << ShortHex(node.node_id()) << " is dead: " << node.death_cause();
     for (auto& l : listeners_) l(node);
   }
+}
+
+int64_t NodeManager::ViewVersion() {
+  absl::MutexLock lock(&mu_);
+  return view_version_;
 }
 
 std::vector<proto::NodeInfo> NodeManager::All() {

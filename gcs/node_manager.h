@@ -42,6 +42,9 @@ class NodeManager {
   // Marks nodes silent for longer than the timeout as dead.
   void CheckHealth(int64_t now_ms);
   std::vector<proto::NodeInfo> All();
+  // Bumped whenever a node joins, dies or reports other free resources: a
+  // raylet whose view is older gets the nodes with its heartbeat's reply.
+  int64_t ViewVersion();
   std::optional<proto::NodeInfo> Get(const std::string& node_id);
   // An alive node to run `demand` on: one with the resources free now, the
   // preferred node first; else one whose totals fit (it will queue); else none.
@@ -56,6 +59,7 @@ class NodeManager {
   std::vector<DeathListener> listeners_;
   absl::Mutex mu_;
   absl::flat_hash_map<std::string, proto::NodeInfo> nodes_ ABSL_GUARDED_BY(mu_);
+  int64_t view_version_ ABSL_GUARDED_BY(mu_) = 1;
   absl::flat_hash_map<std::string, int64_t> last_seen_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, std::string> secrets_ ABSL_GUARDED_BY(mu_);
   size_t alive_ ABSL_GUARDED_BY(mu_) = 0;

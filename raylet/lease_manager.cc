@@ -58,7 +58,8 @@ void LeaseManager::Request(const proto::LeaseRequest& req, Reply reply, bool vie
                                          ")"));
       }
     } else if (!Fits(p.demand, available_) || !queue_.empty()) {
-      const proto::NodeInfo* other = req.grant_or_reject() ? nullptr : OtherNode(p.demand, true);
+      bool may_move = !req.grant_or_reject() && req.spillback_count() == 0;
+      const proto::NodeInfo* other = may_move ? OtherNode(p.demand, true) : nullptr;
       if (other) {
         *answer.mutable_spillback() = other->address();
       } else {
@@ -175,8 +176,41 @@ void LeaseManager::SetBlocked(const std::string& worker_id, bool blocked) {
 }
 
 void LeaseManager::SetClusterView(std::vector<proto::NodeInfo> nodes) {
-  absl::MutexLock lock(&mu_);
-  cluster_ = std::move(nodes);
+  std::vector<std::pair<Reply, proto::LeaseReply>> spilled;
+  {
+    absl::MutexLock lock(&mu_);
+    cluster_ = std::move(nodes);
+    // Queued work that does not fit here now goes to a node that has room
+    // for it now, as many as each node's free resources take.
+    std::vector<ResourceSet> free;
+    for (auto& n : cluster_) free.push_back(FromProto(n.available_resources()));
+    ResourceSet here = available_;
+    std::deque<Pending> keep;
+    for (auto& p : queue_) {
+      if (Fits(p.demand, here)) {  // granted here first, in order, by Dispatch
+        Subtract(here, p.demand);
+        keep.push_back(std::move(p));
+        continue;
+      }
+      size_t i = 0;
+      bool may_move = !p.req.grant_or_reject() && p.req.spillback_count() == 0;
+      while (i < cluster_.size() && (!may_move || !cluster_[i].alive() ||
+                                     cluster_[i].node_id() == node_id_ || !Fits(p.demand, free[i]))) {
+        ++i;
+      }
+      if (i == cluster_.size()) {
+        keep.push_back(std::move(p));
+        continue;
+      }
+      Subtract(free[i], p.demand);
+      proto::LeaseReply r;
+      *r.mutable_spillback() = cluster_[i].address();
+      spilled.emplace_back(std::move(p.reply), std::move(r));
+    }
+    queue_.swap(keep);
+  }
+  if (!spilled.empty()) LOG(INFO) << "moving " << spilled.size() << " queued lease requests to nodes that have room";
+  for (auto& [reply, r] : spilled) reply(r);
 }
 
 ResourceSet LeaseManager::Available() {

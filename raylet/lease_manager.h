@@ -4,7 +4,8 @@
 // A request is (1) infeasible here (the node's totals lack it): spilled to a
 // node whose totals fit, or refused with a clear error when none does;
 // (2) feasible but busy: spilled to a node with the resources free now (unless
-// the caller asked for grant-or-reject), else queued; (3) free now: granted.
+// the caller asked for grant-or-reject), else queued — and spilled later if a
+// node frees up before this one does (SetClusterView); (3) free now: granted.
 // Lease lifecycle: GRANTED --(ReturnWorker, or the worker exits)--> RELEASED.
 // A worker blocked in Get lends its CPU back until it unblocks (as Ray does),
 // so nested tasks cannot starve the node. Thread-safe; reply callbacks run
@@ -42,6 +43,8 @@ class LeaseManager {
   void OnWorkerGone(const std::string& worker_id);
   void SetBlocked(const std::string& worker_id, bool blocked);
   // What the other nodes have, from the GCS, for spill-back decisions.
+  // Queued requests that cannot be granted here now are spilled to nodes
+  // that now have room for them (Ray's raylet does the same as views change).
   void SetClusterView(std::vector<proto::NodeInfo> nodes);
   ResourceSet Available();
   size_t QueueLength();

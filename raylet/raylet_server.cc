@@ -78,18 +78,18 @@ void RayletServer::Heartbeat() {
   ToProto(leases_->Available(), req.mutable_available_resources());
   req.set_num_workers(pool_->Size());
   *req.mutable_object_store() = store_->Info();
+  req.set_view_version(view_version_);
   proto::HeartbeatReply reply;
   auto s = BlockingCall(client_.queue(), gcs_.get(), &GcsStub::PrepareAsyncHeartbeat, std::move(req), 2000, &reply);
   if (s.ok() && reply.unknown_node()) {
     LOG(WARNING) << "the GCS does not know this node any more; registering again";
     LogCallFailure("registering again with the GCS", RegisterWithGcs());
   }
-  if (NowMs() - last_view_ms_ > 1000) {
-    proto::GetAllNodesReply nodes;
-    if (BlockingCall(client_.queue(), gcs_.get(), &GcsStub::PrepareAsyncGetAllNodes, {}, 2000, &nodes).ok()) {
-      leases_->SetClusterView({nodes.nodes().begin(), nodes.nodes().end()});
-      last_view_ms_ = NowMs();
-    }
+  // The GCS sends the nodes when its view changed since ours: queued leases
+  // are reconsidered with it (some may now go to a node with room).
+  if (s.ok() && reply.view_version() != 0) {
+    view_version_ = reply.view_version();
+    leases_->SetClusterView({reply.nodes().begin(), reply.nodes().end()});
   }
   pool_->ReapIdle(NowMs(), options_.idle_worker_timeout_ms);
   store_->DropStaleWrites(NowMs(), 10 * 60000);

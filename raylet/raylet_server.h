@@ -90,7 +90,7 @@ class RayletServer {
   std::unique_ptr<Service> service_;
   std::unique_ptr<grpc::Server> server_;
   Ticker heartbeat_, reaper_;
-  int64_t last_view_ms_ = 0;  // heartbeat thread only
+  int64_t view_version_ = 0;  // of the cluster view the leases have (heartbeat thread only)
   std::atomic<bool> stopping_{false};
   absl::Mutex jobs_mu_;
   // Jobs the GCS said finished: remembered up to a bound (an older one's

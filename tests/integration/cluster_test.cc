@@ -10,6 +10,7 @@
 #include <map>
 
 #include "common/rpc.h"
+#include "integration/test_functions.h"
 #include "testing/test_cluster.h"
 #include "proto/gcs.grpc.pb.h"
 #include "proto/raylet.grpc.pb.h"
@@ -28,7 +29,16 @@ class Where {
   std::string Raylet() const { return getenv("GLINT_RAYLET_ADDRESS"); }
 };
 
-GLINT_REMOTE(Raylet, Plus, Where::Create, &Where::Raylet);
+// Writes its raylet's address to `dir`/started-`id`, then waits for
+// `dir`/go; returns its raylet.
+std::string StartThenWait(std::string dir, int id) {
+  std::string raylet = Raylet();
+  tf::WriteFile(dir + "/started-" + std::to_string(id), raylet);
+  tf::WaitForFile(dir + "/go");
+  return raylet;
+}
+
+GLINT_REMOTE(Raylet, Plus, StartThenWait, Where::Create, &Where::Raylet);
 
 class TwoNodeTest : public ClusterTest {
  protected:
@@ -384,6 +394,64 @@ TEST_F(TwoNodeTest, MalformedRequestsGetErrorsAndDaemonsStayUp) {
   // Everyone is still up and working.
   EXPECT_EQ(glint::Task(Plus).Remote(1, 1).Get(), 2);
   EXPECT_FALSE(actor.Task(&Where::Raylet).Remote().Get().empty()) << "the actor's worker survived";
+}
+
+// Two 2-CPU nodes of their own.
+class SpillTest : public ClusterTest {
+ protected:
+  static void SetUpTestSuite() {
+    StartSuite(2);
+    node2_ = cluster_->AddNode(2, R"({"second": 2})");
+  }
+  static std::string node2_;
+};
+std::string SpillTest::node2_;
+
+TEST_F(SpillTest, QueuedTasksMoveToANodeThatFreesUp) {
+  std::string busy = glint::testing::TempDir(), work = glint::testing::TempDir();
+  // The second node is busy...
+  std::vector<glint::ObjectRef<std::string>> blockers;
+  for (int i = 0; i < 2; ++i) {
+    blockers.push_back(glint::Task(StartThenWait).SetResources({{"CPU", 1}, {"second", 1}}).Remote(busy, i));
+  }
+  auto started = [](const std::string& dir, int n) {
+    for (int i = 0; i < n; ++i) {
+      if (!glint::testing::FileExists(dir + "/started-" + std::to_string(i))) return false;
+    }
+    return true;
+  };
+  ASSERT_TRUE(glint::testing::WaitUntil([&] { return started(busy, 2); }));
+  // ...and the cluster knows it.
+  auto gcs = glint::MakeStub<glint::proto::GcsService>(cluster_->gcs_address());
+  ASSERT_TRUE(glint::testing::WaitUntil([&] {
+    grpc::ClientContext ctx;
+    glint::proto::GetAllNodesReply nodes;
+    if (!gcs->GetAllNodes(&ctx, {}, &nodes).ok()) return false;
+    for (auto& n : nodes.nodes()) {
+      if (n.alive() && n.total_resources().count("second") && n.available_resources().at("CPU") == 0) return true;
+    }
+    return false;
+  }));
+  // Four tasks now: two fit on the head, two wait. When the second node frees
+  // up, the waiting ones go there while the head's two still run.
+  std::vector<glint::ObjectRef<std::string>> tasks;
+  for (int i = 0; i < 4; ++i) tasks.push_back(glint::Task(StartThenWait).Remote(work, i));
+  ASSERT_TRUE(glint::testing::WaitUntil([&] {
+    int n = 0;
+    for (int i = 0; i < 4; ++i) n += glint::testing::FileExists(work + "/started-" + std::to_string(i));
+    return n >= 2;
+  }));
+  glint::testing::Touch(busy + "/go");
+  for (auto& b : blockers) EXPECT_EQ(b.Get(std::chrono::seconds(60)), node2_);
+  EXPECT_TRUE(glint::testing::WaitUntil([&] { return started(work, 4); }))
+      << "the waiting tasks should run on the node that freed up, beside the head's";
+  int on_second = 0;
+  for (int i = 0; i < 4; ++i) {
+    on_second += glint::testing::ReadFile(work + "/started-" + std::to_string(i)) == node2_;
+  }
+  EXPECT_EQ(on_second, 2);
+  glint::testing::Touch(work + "/go");
+  for (auto& t : tasks) EXPECT_FALSE(t.Get(std::chrono::seconds(60)).empty());
 }
 
 }  // namespace

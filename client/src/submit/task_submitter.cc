@@ -72,7 +72,9 @@ void TaskSubmitter::OnLeaseReply(const std::string& key, const std::string& rayl
                                  const absl::Status& s, const proto::LeaseReply& reply,
                                  const proto::LeaseRequest& req, int hops) {
   if (s.ok() && reply.has_spillback() && hops < kMaxSpillbackHops) {
-    RequestLease(key, req, AddrString(reply.spillback()), hops + 1);
+    proto::LeaseRequest again = req;
+    again.set_spillback_count(hops + 1);
+    RequestLease(key, again, AddrString(reply.spillback()), hops + 1);
     return;
   }
   if (!s.ok() || !reply.has_worker()) {

@@ -101,6 +101,41 @@ TEST_F(LeaseTest, InfeasibleSpillsToANodeThatFitsElseAClearError) {
   EXPECT_TRUE(replies_["strict"].has_error());
 }
 
+TEST_F(LeaseTest, QueuedWorkMovesToANodeThatFreesUp) {
+  proto::NodeInfo other;
+  other.set_node_id("other");
+  other.set_alive(true);
+  other.mutable_address()->set_port(5001);
+  (*other.mutable_total_resources())["CPU"] = 2;
+  (*other.mutable_available_resources())["CPU"] = 0;  // busy a moment ago
+  leases_.SetClusterView({other});
+  for (auto tag : {"a", "b", "c", "d", "e"}) Ask(tag, Req(1));
+  EXPECT_EQ(leases_.QueueLength(), 3u) << "two fit here; the other node was busy, so three queue";
+  // The other node frees up: two of the queued requests go there, one stays
+  // (it fits nowhere now), and the order among the rest is kept.
+  (*other.mutable_available_resources())["CPU"] = 2;
+  leases_.SetClusterView({other});
+  ASSERT_TRUE(replies_["c"].has_spillback());
+  ASSERT_TRUE(replies_["d"].has_spillback());
+  EXPECT_EQ(replies_["d"].spillback().port(), 5001);
+  EXPECT_FALSE(replies_.count("e")) << "no room left anywhere: it waits here";
+  EXPECT_EQ(leases_.QueueLength(), 1u);
+  // A caller that asked for this node only is never moved, nor is a request
+  // that was spilled here already (it would bounce between busy nodes).
+  auto strict = Req(1);
+  strict.set_grant_or_reject(true);
+  Ask("strict", strict);
+  auto spilled = Req(1);
+  spilled.set_spillback_count(1);
+  Ask("spilled", spilled);
+  EXPECT_FALSE(replies_.count("spilled")) << "a spilled request that fits waits here";
+  (*other.mutable_available_resources())["CPU"] = 4;
+  leases_.SetClusterView({other});
+  EXPECT_FALSE(replies_.count("strict"));
+  EXPECT_FALSE(replies_.count("spilled"));
+  EXPECT_TRUE(replies_["e"].has_spillback()) << "a first-hand request moves";
+}
+
 TEST_F(LeaseTest, BlockedWorkerLendsItsCpu) {
   Ask("a", Req(2));
   RegisterLast(6001);
