@@ -35,23 +35,6 @@ void Wake(const WaiterPtr& w) {
   w->resume();  // posts the resumption to the loop
 }
 
-// Suspends the calling coroutine until the waiter is woken, its timeout
-// passes (timeout_ms > 0; < 0 waits for good) or the call is cancelled.
-struct WaitFor {
-  WaiterPtr w;
-  int64_t timeout_ms;
-  bool await_ready() const noexcept { return false; }
-  void await_suspend(std::coroutine_handle<> h) {
-    w->resume = Park(h);
-    if (timeout_ms < 0) return;
-    w->timer.emplace(ActorExecutor(), std::chrono::milliseconds(timeout_ms));
-    w->timer->async_wait([w = w](const boost::system::error_code& ec) {
-      if (!ec && !w->settled) w->resume();
-    });
-  }
-  void await_resume() const { ThrowIfCancelled(); }
-};
-
 }  // namespace
 
 struct QueueActor::State {
@@ -81,20 +64,40 @@ struct QueueActor::State {
     }
   }
 
-  // Waits in `list` (getters or putters); true once settled, false at the
-  // timeout. A cancelled getter that had been handed an item puts it back
-  // first in line.
-  Async<bool> Wait(std::list<WaiterPtr>& list, WaiterPtr w, int64_t timeout_ms) {
-    w->at = list.insert(list.end(), w);
-    try {
-      co_await WaitFor{w, timeout_ms};
-    } catch (...) {
-      Leave(list, w);
-      throw;
+  // co_await WaitIn{...}: suspends the calling coroutine in `list`
+  // (getters or putters) until its waiter is woken (it got its item, or its
+  // item went in), its timeout passes (timeout_ms >= 0) or the call is
+  // cancelled (then it throws TaskCancelledError, having left the line; a
+  // getter that had been handed an item puts it back first in line).
+  // Resumes with the waiter: `settled` says whether it got what it waited
+  // for. (An awaiter, not a nested coroutine: a local of the caller's frame
+  // used after a nested co_await was freed early under AddressSanitizer.)
+  struct WaitIn {
+    State* s;
+    std::list<WaiterPtr>* list;
+    WaiterPtr w;
+    int64_t timeout_ms;
+    bool await_ready() const noexcept { return false; }
+    void await_suspend(std::coroutine_handle<> h) {
+      w->at = list->insert(list->end(), w);
+      w->resume = Park(h);
+      if (timeout_ms < 0) return;
+      w->timer.emplace(ActorExecutor(), std::chrono::milliseconds(timeout_ms));
+      w->timer->async_wait([w = w](const boost::system::error_code& ec) {
+        if (!ec && !w->settled) w->resume();
+      });
     }
-    if (!w->settled) list.erase(w->at);
-    co_return w->settled;
-  }
+    WaiterPtr await_resume() {
+      try {
+        ThrowIfCancelled();
+      } catch (...) {
+        s->Leave(*list, w);
+        throw;
+      }
+      if (!w->settled) list->erase(w->at);  // its timeout passed
+      return w;
+    }
+  };
 
   void Leave(std::list<WaiterPtr>& list, const WaiterPtr& w) {
     if (!w->settled) {
@@ -123,9 +126,10 @@ Async<bool> QueueActor::Put(QueueItem item, int64_t timeout_ms) {
     co_return true;
   }
   if (timeout_ms == 0) co_return false;
-  auto w = std::make_shared<Waiter>();
-  w->item = std::move(item);
-  co_return co_await s.Wait(s.putters, w, timeout_ms);
+  auto waiter = std::make_shared<Waiter>();
+  waiter->item = std::move(item);
+  WaiterPtr done = co_await State::WaitIn{&s, &s.putters, std::move(waiter), timeout_ms};
+  co_return done->settled;
 }
 
 Async<QueueTake> QueueActor::Get(int64_t timeout_ms) {
@@ -139,9 +143,9 @@ Async<QueueTake> QueueActor::Get(int64_t timeout_ms) {
     co_return take;
   }
   if (timeout_ms == 0) co_return take;
-  auto w = std::make_shared<Waiter>();
-  take.ok = co_await s.Wait(s.getters, w, timeout_ms);
-  if (take.ok) take.items.push_back(std::move(w->item));
+  WaiterPtr done = co_await State::WaitIn{&s, &s.getters, std::make_shared<Waiter>(), timeout_ms};
+  take.ok = done->settled;
+  if (take.ok) take.items.push_back(std::move(done->item));
   co_return take;
 }
 
