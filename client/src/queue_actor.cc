@@ -20,7 +20,7 @@ namespace {
 
 // A call waiting in the queue: a getter (for an item) or a putter (for room,
 // holding its item).
-struct Waiter {
+struct Waiter : std::enable_shared_from_this<Waiter> {
   std::function<void()> resume;  // set when it suspends
   std::optional<boost::asio::steady_timer> timer;
   bool settled = false;  // got its item, or its item went in
@@ -70,32 +70,39 @@ struct QueueActor::State {
   // cancelled (then it throws TaskCancelledError, having left the line; a
   // getter that had been handed an item puts it back first in line).
   // Resumes with the waiter: `settled` says whether it got what it waited
-  // for. (An awaiter, not a nested coroutine: a local of the caller's frame
-  // used after a nested co_await was freed early under AddressSanitizer.)
+  // for.
+  //
+  // The awaiter holds plain pointers only (the caller's frame owns the
+  // waiter). With an owning operand (a shared_ptr member, or a nested
+  // coroutine's Async) AddressSanitizer caught the waiter freed while the
+  // caller still used it, under g++ 12: apparently a co_await operand
+  // destroyed twice.
   struct WaitIn {
     State* s;
     std::list<WaiterPtr>* list;
-    WaiterPtr w;
+    Waiter* w;
     int64_t timeout_ms;
     bool await_ready() const noexcept { return false; }
     void await_suspend(std::coroutine_handle<> h) {
-      w->at = list->insert(list->end(), w);
+      WaiterPtr self = w->shared_from_this();
+      w->at = list->insert(list->end(), self);
       w->resume = Park(h);
       if (timeout_ms < 0) return;
       w->timer.emplace(ActorExecutor(), std::chrono::milliseconds(timeout_ms));
-      w->timer->async_wait([w = w](const boost::system::error_code& ec) {
-        if (!ec && !w->settled) w->resume();
+      w->timer->async_wait([self](const boost::system::error_code& ec) {
+        if (!ec && !self->settled) self->resume();
       });
     }
-    WaiterPtr await_resume() {
+    bool await_resume() {
+      WaiterPtr self = w->shared_from_this();
       try {
         ThrowIfCancelled();
       } catch (...) {
-        s->Leave(*list, w);
+        s->Leave(*list, self);
         throw;
       }
       if (!w->settled) list->erase(w->at);  // its timeout passed
-      return w;
+      return w->settled;
     }
   };
 
@@ -128,8 +135,8 @@ Async<bool> QueueActor::Put(QueueItem item, int64_t timeout_ms) {
   if (timeout_ms == 0) co_return false;
   auto waiter = std::make_shared<Waiter>();
   waiter->item = std::move(item);
-  WaiterPtr done = co_await State::WaitIn{&s, &s.putters, std::move(waiter), timeout_ms};
-  co_return done->settled;
+  bool put = co_await State::WaitIn{&s, &s.putters, waiter.get(), timeout_ms};
+  co_return put;
 }
 
 Async<QueueTake> QueueActor::Get(int64_t timeout_ms) {
@@ -143,9 +150,10 @@ Async<QueueTake> QueueActor::Get(int64_t timeout_ms) {
     co_return take;
   }
   if (timeout_ms == 0) co_return take;
-  WaiterPtr done = co_await State::WaitIn{&s, &s.getters, std::make_shared<Waiter>(), timeout_ms};
-  take.ok = done->settled;
-  if (take.ok) take.items.push_back(std::move(done->item));
+  auto waiter = std::make_shared<Waiter>();
+  bool got = co_await State::WaitIn{&s, &s.getters, waiter.get(), timeout_ms};
+  take.ok = got;
+  if (got) take.items.push_back(std::move(waiter->item));
   co_return take;
 }
 

@@ -350,20 +350,23 @@ TEST_F(TwoNodeTest, MalformedRequestsGetErrorsAndDaemonsStayUp) {
     ASSERT_TRUE(stream->Write(again));
     std::map<std::string, std::string> refused;  // task id -> error message ("" if it ran)
     glint::proto::PushTaskReplyBatch replies;
-    // The refusals of two batches may come in either order (each batch is
-    // admitted as it is read): read until both are in, or the stream's deadline.
-    auto all_in = [&] { return refused.count("again") && refused.size() >= 41; };
+    // Batches are admitted as they are read, and two may be admitted in
+    // either order (the last one before the one ahead of it, say): which
+    // calls pass the bound may vary, how many may not. Read until 50 and
+    // "again" are refused, or the stream's deadline.
+    auto all_in = [&] { return refused.count("again") && refused.size() >= 51; };
     for (int batches = 0; batches < 1000 && !all_in() && stream->Read(&replies); ++batches) {
       for (auto& r : replies.replies()) refused[r.task_id()] = r.result().error().message();
     }
     std::string all;
     for (auto& [id, why] : refused) all += "\n  " + id + ": " + why;
     ASSERT_TRUE(refused.count("again")) << all;
-    EXPECT_GE(refused.size(), 40u) << "the calls past the bound are refused at once" << all;
+    EXPECT_GE(refused.size(), 51u) << "the calls past the bound are refused at once" << all;
+    EXPECT_LE(refused.size(), 61u) << "only the calls past the bound (another caller's may hold a few places)" << all;
     for (auto& [id, why] : refused) {
       EXPECT_NE(why.find("holds no more such calls"), std::string::npos) << id << ": " << why;
       if (id != "again") {
-        EXPECT_GE(std::stoi(id.substr(1)), 9990) << "only calls past the bound" << all;
+        EXPECT_GT(std::stoi(id.substr(1)), 9000) << "calls of the last two batches" << all;
       }
     }
     ctx.TryCancel();
