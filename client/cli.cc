@@ -157,7 +157,7 @@ int Start(const Args& a) {
     return 2;
   }
   o.num_cpus = std::stod(a.Get("num_cpus", "-1"));
-  o.num_gpus = std::stod(a.Get("num_gpus", "0"));
+  o.num_gpus = std::stod(a.Get("num_gpus", "-1"));
   o.resources_json = a.Get("resources");
   for (const char* f : {"object_store_memory", "object_spilling_dir", "object_inline_threshold"}) {
     if (a.Has(f)) o.extra_raylet_flags.push_back(absl::StrCat("--", f, "=", a.Get(f)));

@@ -151,7 +151,7 @@ absl::StatusOr<std::vector<Daemon>> StartNode(const NodeOptions& o) {
   flags.push_back(absl::StrCat("--logs_dir=", logs));
   if (o.gcs_address.empty()) flags.push_back("--head");
   if (o.num_cpus >= 0) flags.push_back(absl::StrCat("--num_cpus=", o.num_cpus));
-  if (o.num_gpus > 0) flags.push_back(absl::StrCat("--num_gpus=", o.num_gpus));
+  if (o.num_gpus >= 0) flags.push_back(absl::StrCat("--num_gpus=", o.num_gpus));
   if (!o.resources_json.empty()) flags.push_back(absl::StrCat("--resources=", o.resources_json));
   flags.insert(flags.end(), o.extra_raylet_flags.begin(), o.extra_raylet_flags.end());
   static std::atomic<int> nodes{0};  // one process may start several nodes within a second

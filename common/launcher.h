@@ -22,7 +22,7 @@ struct NodeOptions {
   std::string host = "127.0.0.1";
   int gcs_port = 6380;              // head only; 0 picks a free port
   double num_cpus = -1;
-  double num_gpus = 0;
+  double num_gpus = -1;  // < 0: the raylet detects the node's GPUs
   std::string resources_json;
   std::string session_dir;          // logs go to <session_dir>/logs
   pid_t watch_pid = 0;              // daemons exit when this process is gone (0: never)

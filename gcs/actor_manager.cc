@@ -190,6 +190,7 @@ void ActorManager::OnLeased(const std::string& actor_id, const proto::LeaseReply
       raylet_of_[actor_id] = raylet;
       *push.mutable_task() = a.creation_task();
       push.mutable_task()->set_attempt(a.num_restarts());
+      *push.mutable_task()->mutable_gpu_ids() = reply.gpu_ids();
     }
   }
   if (dead) {  // killed while we were leasing

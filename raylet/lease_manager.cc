@@ -21,10 +21,42 @@ ResourceSet CpuOf(const ResourceSet& r) {
   return cpu;
 }
 
+double GpuOf(const ResourceSet& r) {
+  auto g = r.find("GPU");
+  return g == r.end() ? 0 : g->second;
+}
+
+std::vector<std::string> DefaultGpuIds(const ResourceSet& total, std::vector<std::string> ids) {
+  if (!ids.empty()) return ids;
+  for (int i = 0; i < static_cast<int>(GpuOf(total)); ++i) ids.push_back(std::to_string(i));
+  return ids;
+}
+
 }  // namespace
 
+LeaseManager::LeaseManager(std::string node_id, ResourceSet total, WorkerPool* pool, std::vector<std::string> gpu_ids)
+    : node_id_(std::move(node_id)),
+      total_(total),
+      pool_(pool),
+      available_(total),
+      gpus_(DefaultGpuIds(total, std::move(gpu_ids))) {}
+
+bool LeaseManager::FitsNow(const ResourceSet& demand) {
+  return Fits(demand, available_) && gpus_.CanTake(GpuOf(demand));
+}
+
+void LeaseManager::Take(Pending& p) {
+  Subtract(available_, p.demand);
+  p.gpu_ids = gpus_.Take(GpuOf(p.demand));
+}
+
+void LeaseManager::GiveBack(const ResourceSet& demand, const std::vector<std::string>& gpu_ids) {
+  Add(available_, demand);
+  gpus_.Give(gpu_ids, GpuOf(demand));
+}
+
 void LeaseManager::Release(const Lease& lease) {
-  Add(available_, lease.held);
+  GiveBack(lease.held, lease.gpu_ids);
   // A blocked lease had already lent its CPU back.
   if (lease.blocked) Subtract(available_, CpuOf(lease.held));
 }
@@ -38,7 +70,7 @@ const proto::NodeInfo* LeaseManager::OtherNode(const ResourceSet& demand, bool n
 }
 
 void LeaseManager::Request(const proto::LeaseRequest& req, Reply reply, bool view_fresh) {
-  Pending p{req, FromProto(req.resources()), std::move(reply)};
+  Pending p{req, FromProto(req.resources()), std::move(reply), {}};
   proto::LeaseReply answer;
   bool refresh = false;
   {
@@ -57,7 +89,7 @@ void LeaseManager::Request(const proto::LeaseRequest& req, Reply reply, bool vie
                                          ToString(p.demand), " (this node has ", ToString(total_),
                                          ")"));
       }
-    } else if (!Fits(p.demand, available_) || !queue_.empty()) {
+    } else if (!FitsNow(p.demand) || !queue_.empty()) {
       bool may_move = !req.grant_or_reject() && req.spillback_count() == 0;
       const proto::NodeInfo* other = may_move ? OtherNode(p.demand, true) : nullptr;
       if (other) {
@@ -67,7 +99,7 @@ void LeaseManager::Request(const proto::LeaseRequest& req, Reply reply, bool vie
         return;
       }
     } else {
-      Subtract(available_, p.demand);
+      Take(p);
     }
   }
   if (refresh) {
@@ -82,14 +114,15 @@ void LeaseManager::Request(const proto::LeaseRequest& req, Reply reply, bool vie
 }
 
 void LeaseManager::Grant(Pending p) {
-  // Resources are already taken from available_.
+  // Resources (and GPU ids) are already taken.
   auto demand = p.demand;
   auto reply = std::move(p.reply);
-  pool_->Pop(p.req.job(), p.req.for_actor(), [this, demand, reply](absl::StatusOr<WorkerInfo> w) {
+  auto gpu_ids = std::move(p.gpu_ids);
+  pool_->Pop(p.req.job(), p.req.for_actor(), [this, demand, reply, gpu_ids](absl::StatusOr<WorkerInfo> w) {
     if (!w.ok()) {
       {
         absl::MutexLock lock(&mu_);
-        Add(available_, demand);
+        GiveBack(demand, gpu_ids);
       }
       Dispatch();
       reply(ErrorReply(proto::CODE_LOAD_FAILED, std::string(w.status().message())));
@@ -99,12 +132,13 @@ void LeaseManager::Grant(Pending p) {
     std::string lease_id = RandomId();
     {
       absl::MutexLock lock(&mu_);
-      leases_[lease_id] = Lease{w->worker_id, demand, false};
+      leases_[lease_id] = Lease{w->worker_id, demand, false, gpu_ids};
       lease_of_worker_[w->worker_id] = lease_id;
     }
     *r.mutable_worker() = w->address;
     r.set_lease_id(lease_id);
     r.set_worker_pid(w->pid);
+    for (auto& id : gpu_ids) r.add_gpu_ids(id);
     reply(r);
   });
 }
@@ -113,8 +147,8 @@ void LeaseManager::Dispatch() {
   std::vector<Pending> grant;
   {
     absl::MutexLock lock(&mu_);
-    while (!queue_.empty() && Fits(queue_.front().demand, available_)) {
-      Subtract(available_, queue_.front().demand);
+    while (!queue_.empty() && FitsNow(queue_.front().demand)) {
+      Take(queue_.front());
       grant.push_back(std::move(queue_.front()));
       queue_.pop_front();
     }

@@ -8,7 +8,9 @@
 // node frees up before this one does (SetClusterView); (3) free now: granted.
 // Lease lifecycle: GRANTED --(ReturnWorker, or the worker exits)--> RELEASED.
 // A worker blocked in Get lends its CPU back until it unblocks (as Ray does),
-// so nested tasks cannot starve the node. Thread-safe; reply callbacks run
+// so nested tasks cannot starve the node. A lease of GPUs holds specific
+// GPU ids (GpuSlots), told to the caller with the grant so the worker runs
+// with CUDA_VISIBLE_DEVICES set to them. Thread-safe; reply callbacks run
 // without the lock held.
 #pragma once
 #include <deque>
@@ -20,6 +22,7 @@
 #include "absl/synchronization/mutex.h"
 #include "common/resources.h"
 #include "proto/raylet.pb.h"
+#include "raylet/gpus.h"
 #include "raylet/worker_pool.h"
 
 namespace glint::raylet {
@@ -27,8 +30,8 @@ namespace glint::raylet {
 class LeaseManager {
  public:
   using Reply = std::function<void(const proto::LeaseReply&)>;
-  LeaseManager(std::string node_id, ResourceSet total, WorkerPool* pool)
-      : node_id_(std::move(node_id)), total_(total), pool_(pool), available_(std::move(total)) {}
+  // `gpu_ids`: the node's GPUs (default: "0".."N-1" for total GPU N).
+  LeaseManager(std::string node_id, ResourceSet total, WorkerPool* pool, std::vector<std::string> gpu_ids = {});
 
   // Fetches a fresh cluster view (asynchronously), then calls `done`.
   using ViewRefresher = std::function<void(std::function<void()> done)>;
@@ -56,12 +59,19 @@ class LeaseManager {
     proto::LeaseRequest req;
     ResourceSet demand;
     Reply reply;
+    std::vector<std::string> gpu_ids;  // once taken
   };
   struct Lease {
     std::string worker_id;
     ResourceSet held;
     bool blocked = false;
+    std::vector<std::string> gpu_ids;
   };
+  // Whether `demand` can be granted now (GPU ids included), and taking it.
+  bool FitsNow(const ResourceSet& demand) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void Take(Pending& p) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void GiveBack(const ResourceSet& demand, const std::vector<std::string>& gpu_ids)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Grants queued requests that now fit.
   void Dispatch();
   void Release(const Lease& lease) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -76,6 +86,7 @@ class LeaseManager {
   WorkerPool* pool_;
   absl::Mutex mu_;
   ResourceSet available_ ABSL_GUARDED_BY(mu_);
+  GpuSlots gpus_ ABSL_GUARDED_BY(mu_);
   std::deque<Pending> queue_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, Lease> leases_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, std::string> lease_of_worker_ ABSL_GUARDED_BY(mu_);

@@ -14,13 +14,15 @@
 #include "common/daemon_main.h"
 #include "common/process.h"
 #include "common/resources.h"
+#include "raylet/gpus.h"
 #include "raylet/raylet_server.h"
 
 ABSL_FLAG(std::string, gcs_address, "127.0.0.1:6380", "the GCS, HOST:PORT");
 ABSL_FLAG(std::string, host, "127.0.0.1", "this node's address");
 ABSL_FLAG(int, port, 0, "port to listen on (0 picks a free one)");
 ABSL_FLAG(double, num_cpus, -1, "CPUs to offer (default: the machine's cores)");
-ABSL_FLAG(double, num_gpus, 0, "GPUs to offer");
+ABSL_FLAG(double, num_gpus, -1,
+          "GPUs to offer (default: those CUDA_VISIBLE_DEVICES lists, else those the NVIDIA driver shows)");
 ABSL_FLAG(std::string, resources, "", "custom resources, JSON: {\"name\": amount}");
 ABSL_FLAG(bool, head, false, "this is the head node");
 ABSL_FLAG(std::string, worker_path, "", "the glint-worker binary (default: beside this one)");
@@ -75,7 +77,13 @@ int main(int argc, char** argv) {
   opt.resources = *res;
   double cpus = absl::GetFlag(FLAGS_num_cpus);
   opt.resources["CPU"] = cpus >= 0 ? cpus : std::thread::hardware_concurrency();
-  if (absl::GetFlag(FLAGS_num_gpus) > 0) opt.resources["GPU"] = absl::GetFlag(FLAGS_num_gpus);
+  auto gpus = glint::raylet::NodeGpuIds(absl::GetFlag(FLAGS_num_gpus), getenv("CUDA_VISIBLE_DEVICES"));
+  if (!gpus.ok()) {
+    std::cerr << "glint-raylet: " << gpus.status().message() << "\n";
+    return 2;
+  }
+  opt.gpu_ids = *gpus;
+  if (!opt.gpu_ids.empty()) opt.resources["GPU"] = opt.gpu_ids.size();
   opt.is_head = absl::GetFlag(FLAGS_head);
   opt.worker_path = absl::GetFlag(FLAGS_worker_path);
   if (opt.worker_path.empty()) opt.worker_path = glint::SelfExeDir() + "/glint-worker";

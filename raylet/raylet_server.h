@@ -42,6 +42,7 @@ struct RayletOptions {
   std::string host = "127.0.0.1";
   int port = 0;
   ResourceSet resources;          // includes CPU and GPU
+  std::vector<std::string> gpu_ids;  // the GPUs behind resources["GPU"] (raylet/gpus.h)
   bool is_head = false;
   std::string worker_path;        // the glint-worker binary
   std::string log_dir;            // worker logs go here ("" = inherit stderr)

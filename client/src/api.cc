@@ -12,6 +12,7 @@
 #include "absl/synchronization/mutex.h"
 #include "client/src/errors.h"
 #include "client/src/execute/actor_loop.h"
+#include "client/src/execute/gpu_ids.h"
 #include "client/src/objects/ready_count.h"
 #include "client/src/registry_lookup.h"
 #include "client/src/runtime.h"
@@ -94,13 +95,13 @@ RefData SubmitTask(const std::string& function, std::vector<WireArg> args, const
   return ValueOrThrow(Use()->SubmitTask(function, std::move(args), opts));
 }
 
-std::string CreateActor(const std::string& factory, std::vector<WireArg> args, const ActorOptions& opts) {
+RefData CreateActor(const std::string& factory, std::vector<WireArg> args, const ActorOptions& opts) {
   return ValueOrThrow(Use()->CreateActor(factory, std::move(args), opts));
 }
 
-RefData SubmitActorTask(const std::string& actor_id, const std::string& method, std::vector<WireArg> args,
+RefData SubmitActorTask(const RefData& actor, const std::string& method, std::vector<WireArg> args,
                         const ActorCallOptions& opts) {
-  return ValueOrThrow(Use()->SubmitActorTask(actor_id, method, std::move(args), opts));
+  return ValueOrThrow(Use()->SubmitActorTask(actor, method, std::move(args), opts));
 }
 
 RefData PutObject(std::string data, std::vector<RefData> nested) {
@@ -196,7 +197,7 @@ void CancelCall(const RefData& ref, bool force, bool recursive) {
   ThrowIfError(Use()->Cancel(ref, force, recursive));
 }
 
-std::optional<std::string> GetNamedActor(const std::string& name, const std::string& namespace_) {
+std::optional<RefData> GetNamedActor(const std::string& name, const std::string& namespace_) {
   return ValueOrThrow(Use()->GetNamedActor(name, namespace_));
 }
 
@@ -355,6 +356,8 @@ bool WasCurrentActorRestarted() {
   absl::MutexLock lock(&g_mu);
   return g_runtime && g_runtime->executor() && g_runtime->executor()->actor_restarted();
 }
+
+std::vector<std::string> GetGpuIds() { return internal::CurrentGpuIds(); }
 
 bool IsCancelled() {
   internal::Use rt;

@@ -1,6 +1,7 @@
 #include "client/src/gcs_client.h"
 
 #include "absl/strings/str_cat.h"
+#include "common/ids.h"
 #include "common/logging.h"
 
 namespace glint::internal {
@@ -95,6 +96,17 @@ absl::Status GcsClient::KillActor(const std::string& actor_id, bool no_restart, 
   req.set_reason(reason);
   proto::KillActorReply reply;
   return BlockingCall(queue_, stub_.get(), &Stub::PrepareAsyncKillActor, std::move(req), kTimeoutMs, &reply);
+}
+
+void GcsClient::KillActorAsync(const std::string& actor_id, const std::string& reason) {
+  proto::KillActorRequest req;
+  req.set_actor_id(actor_id);
+  req.set_no_restart(true);
+  req.set_reason(reason);
+  CallAsync(queue_, stub_.get(), &Stub::PrepareAsyncKillActor, std::move(req), kTimeoutMs,
+            [actor_id](const absl::Status& s, proto::KillActorReply&) {
+              LogCallFailure(absl::StrCat("ending actor ", ShortHex(actor_id)), s);
+            });
 }
 
 void GcsClient::WatchActor(const std::string& actor_id, int64_t version, int64_t timeout_ms, ActorFn done) {

@@ -37,6 +37,8 @@ class GcsClient {
   // nullopt when no actor has that name in that namespace.
   absl::StatusOr<std::optional<proto::ActorInfo>> GetNamedActor(const std::string& name, const std::string& ns);
   absl::Status KillActor(const std::string& actor_id, bool no_restart, const std::string& reason = "");
+  // The same without waiting (a failure is logged): for threads that must not block.
+  void KillActorAsync(const std::string& actor_id, const std::string& reason);
   // Answers once the actor's record is newer than `version` (or after
   // `timeout_ms` with the current one); `done` runs on the client queue.
   using ActorFn = std::function<void(const absl::Status&, proto::GetActorReply&)>;

@@ -106,9 +106,14 @@ absl::Status Runtime::BuildParts(const std::string& raylet) {
   node_store_ = std::make_unique<NodeStore>(client_queue_.get(), &raylets_, options_.object_store_full_wait_ms);
   if (auto s = node_store_->Connect(raylet_, self_.node_id(), self_addr_, job_.job_id()); !s.ok()) return s;
   owners_ = std::make_unique<GrpcOwnerClient>(self_addr_, client_queue_.get(), &workers_);
-  refs_ = std::make_unique<ReferenceCounter>(
-      self_, &store_, owners_.get(),
-      [this](const std::string& id, const proto::StoredObject& where) { node_store_->Free(id, where); });
+  actor_scopes_ = std::make_unique<ActorScopes>(
+      &store_, self_addr_,
+      [this](const std::string& actor_id, const std::string& reason) { gcs_->KillActorAsync(actor_id, reason); });
+  refs_ = std::make_unique<ReferenceCounter>(self_, &store_, owners_.get(),
+                                             [this](const std::string& id, const proto::ObjectValue& v) {
+                                               if (v.has_stored()) node_store_->Free(id, v.stored());
+                                               actor_scopes_->Freed(v);
+                                             });
   store_.SetLocalCheck([this](const proto::ObjectValue& v) { return node_store_->IsLocal(v); });
   getter_ = std::make_unique<ObjectGetter>(self_addr_, &store_, node_store_.get(), owners_.get(), [this](bool blocked) {
     // A task waiting in Get lends its CPU back to the node meanwhile.
@@ -135,7 +140,9 @@ absl::Status Runtime::BuildParts(const std::string& raylet) {
         generators_->OnItem(task_id, item, via);
       });
   tasks_ = std::make_unique<TaskSubmitter>(&store_, transport_.get(), job_, raylet_, NowMs);
-  actors_ = std::make_unique<ActorSubmitter>(&store_, transport_.get());
+  actors_ = std::make_unique<ActorSubmitter>(&store_, transport_.get(), [this](const RefData& handle, bool hold) {
+    hold ? refs_->AddLocalRef(handle.id, handle.owner) : refs_->RemoveLocalRef(handle.id, handle.owner);
+  });
   return absl::OkStatus();
 }
 
@@ -299,7 +306,7 @@ absl::StatusOr<RefData> Runtime::SubmitTask(const std::string& function, std::ve
   return RefData{id, self_addr_};
 }
 
-absl::StatusOr<std::string> Runtime::CreateActor(const std::string& factory, std::vector<WireArg> args,
+absl::StatusOr<RefData> Runtime::CreateActor(const std::string& factory, std::vector<WireArg> args,
                                                  const ActorOptions& opts) {
   for (auto& [name, limit] : opts.concurrency_groups) {
     if (name.empty() || limit < 1) {
@@ -342,23 +349,24 @@ absl::StatusOr<std::string> Runtime::CreateActor(const std::string& factory, std
   auto actor = gcs_->CreateActor(std::move(req));
   if (absl::IsAlreadyExists(actor.status()) && opts.get_if_exists && !opts.name.empty()) {
     auto found = GetNamedActor(opts.name, opts.namespace_);
-    if (!found.ok() || *found) return found.ok() ? absl::StatusOr<std::string>(**found) : found.status();
+    if (!found.ok() || *found) return found.ok() ? absl::StatusOr<RefData>(**found) : found.status();
   }
   if (!actor.ok()) {
     return absl::Status(actor.status().code(), absl::StrCat("cannot create the actor: ", actor.status().message()));
   }
   actors_->Track(*actor);
-  return actor->actor_id();
+  if (opts.detached) return RefData{actor->actor_id(), ""};
+  return actor_scopes_->Adopt(actor->actor_id());
 }
 
-absl::StatusOr<RefData> Runtime::SubmitActorTask(const std::string& actor_id, const std::string& method,
+absl::StatusOr<RefData> Runtime::SubmitActorTask(const RefData& actor, const std::string& method,
                                                  std::vector<WireArg> args, const ActorCallOptions& opts) {
   std::vector<RefData> held;
   auto spec = NewSpec(proto::ACTOR_TASK, method, args, held);
   if (!spec.ok()) return spec.status();
   resolver_->InlineReady(*spec, /*pin_unready=*/false);
   spec->set_concurrency_group(opts.concurrency_group);
-  spec->set_actor_id(actor_id);
+  spec->set_actor_id(actor.id);
   spec->set_caller_id(self_.worker_id());
   spec->set_streaming(opts.streaming);
   spec->set_generator_backpressure(opts.generator_backpressure);
@@ -367,11 +375,11 @@ absl::StatusOr<RefData> Runtime::SubmitActorTask(const std::string& actor_id, co
   refs_->HoldUntilDone(id, held);
   if (opts.streaming) generators_->Start(spec->task_id(), opts.generator_backpressure);
   if (executor_) executor_->AddChildOfCurrentCall({id, self_addr_});
-  actors_->Submit(std::move(*spec));
+  actors_->Submit(std::move(*spec), actor);  // holds the actor until the call is done
   return RefData{id, self_addr_};
 }
 
-absl::StatusOr<std::optional<std::string>> Runtime::GetNamedActor(const std::string& name, const std::string& ns) {
+absl::StatusOr<std::optional<RefData>> Runtime::GetNamedActor(const std::string& name, const std::string& ns) {
   auto actor = gcs_->GetNamedActor(name, ns.empty() ? job_.ray_namespace() : ns);
   if (!actor.ok()) {
     return absl::Status(actor.status().code(),
@@ -379,7 +387,7 @@ absl::StatusOr<std::optional<std::string>> Runtime::GetNamedActor(const std::str
   }
   if (!*actor) return std::nullopt;
   actors_->Track(**actor);
-  return (*actor)->actor_id();
+  return ActorScopes::HandleOf(**actor);
 }
 
 absl::Status Runtime::Cancel(const RefData& ref, bool force, bool recursive) {

@@ -8,6 +8,7 @@
 //   GcsClient (gcs_client.h)                 the job, nodes, actors at the GCS
 //   MemoryStore, NodeStore (objects/)        this process's objects, the node's store
 //   ReferenceCounter (objects/)              local copies, borrowers, freeing
+//   ActorScopes (objects/)                   ending actors whose handles are all gone
 //   ObjectGetter (objects/)                  Get, Wait, OnReady, fetching from owners
 //   OwnerService (owner_service.h)           what others ask of this process
 //   DependencyResolver (submit/)             a call's arguments
@@ -31,6 +32,7 @@
 #include "absl/status/statusor.h"
 #include "client/src/execute/task_executor.h"
 #include "client/src/gcs_client.h"
+#include "client/src/objects/actor_scopes.h"
 #include "client/src/objects/memory_store.h"
 #include "client/src/objects/node_store.h"
 #include "client/src/objects/object_getter.h"
@@ -85,11 +87,13 @@ class Runtime {
 
   absl::StatusOr<RefData> SubmitTask(const std::string& function, std::vector<WireArg> args,
                                      const TaskOptions& opts);
-  absl::StatusOr<std::string> CreateActor(const std::string& factory, std::vector<WireArg> args,
-                                          const ActorOptions& opts);
-  absl::StatusOr<RefData> SubmitActorTask(const std::string& actor_id, const std::string& method,
+  // The new actor's handle reference: {actor id, owner} (no owner: detached).
+  absl::StatusOr<RefData> CreateActor(const std::string& factory, std::vector<WireArg> args,
+                                      const ActorOptions& opts);
+  // `actor`: the handle reference, held until the call is done.
+  absl::StatusOr<RefData> SubmitActorTask(const RefData& actor, const std::string& method,
                                           std::vector<WireArg> args, const ActorCallOptions& opts);
-  absl::StatusOr<std::optional<std::string>> GetNamedActor(const std::string& name, const std::string& ns);
+  absl::StatusOr<std::optional<RefData>> GetNamedActor(const std::string& name, const std::string& ns);
   absl::Status KillActor(const std::string& actor_id, bool no_restart);
   // Cancels the call whose return object is `ref` (see glint::Cancel).
   absl::Status Cancel(const RefData& ref, bool force, bool recursive);
@@ -148,6 +152,7 @@ class Runtime {
   MemoryStore store_;
   std::unique_ptr<NodeStore> node_store_;
   std::unique_ptr<GrpcOwnerClient> owners_;
+  std::unique_ptr<ActorScopes> actor_scopes_;
   std::unique_ptr<ReferenceCounter> refs_;
   std::unique_ptr<ObjectGetter> getter_;
   std::unique_ptr<OwnerService> owner_service_;

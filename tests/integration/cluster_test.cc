@@ -102,10 +102,14 @@ TEST_F(TwoNodeTest, OversizedMessagesAreRefusedAndTheDaemonsStaySmall) {
     EXPECT_EQ(RawCall(cluster_->head_raylet_address(), "/glint.proto.RayletService/CreateObject", big).error_code(),
               grpc::StatusCode::RESOURCE_EXHAUSTED);
   }
-  EXPECT_EQ(RawCall(cluster_->gcs_address(), "/glint.proto.GcsService/RegisterJob", huge).error_code(),
-            grpc::StatusCode::RESOURCE_EXHAUSTED);
-  EXPECT_EQ(RawCall(cluster_->head_raylet_address(), "/glint.proto.RayletService/CreateObject", huge).error_code(),
-            grpc::StatusCode::RESOURCE_EXHAUSTED);
+  // Past the transport's memory quota the server may cut the connection
+  // instead of answering: refused either way.
+  auto refused = [](grpc::StatusCode c) {
+    return c == grpc::StatusCode::RESOURCE_EXHAUSTED || c == grpc::StatusCode::UNAVAILABLE;
+  };
+  EXPECT_PRED1(refused, RawCall(cluster_->gcs_address(), "/glint.proto.GcsService/RegisterJob", huge).error_code());
+  EXPECT_PRED1(refused,
+               RawCall(cluster_->head_raylet_address(), "/glint.proto.RayletService/CreateObject", huge).error_code());
   int64_t gcs_grew = gcs_peak.Stop() - gcs_before, raylet_grew = raylet_peak.Stop() - raylet_before;
 #ifndef GLINT_SANITIZER
   // A message is not held whole: the daemons' transports are bounded (64 and

@@ -68,6 +68,12 @@ int DieTimes(std::string dir, int deaths) {
   return n + 1;
 }
 
+// Which attempt ran, in which process: the first one writes its pid to
+// dir/pid0 and blocks (the test kills it).
+std::pair<int, int> AttemptAndPid(std::string dir) {
+  return {DieTimes(dir, 1), static_cast<int>(getpid())};
+}
+
 // Parameters by lvalue reference, as Ray's C++ API allows.
 size_t AppendX(std::string& s) {
   s += "x";
@@ -108,7 +114,7 @@ static Recorder* CreateBroken(int) { throw std::runtime_error("constructor refus
 
 int CallActor(glint::ActorHandle<Recorder> h, int v) { return h.Task(&Recorder::Append).Remote(v).Get(); }
 
-GLINT_REMOTE(Plus, Echo, Move, Fail, Gate, Raylet, NestedSum, PidThenBlock, CountAttempts, DieTimes, AppendX,
+GLINT_REMOTE(Plus, Echo, Move, Fail, Gate, Raylet, NestedSum, PidThenBlock, CountAttempts, DieTimes, AttemptAndPid, AppendX,
              &Recorder::AppendAll, CallActor,
              Recorder::Create, CreateBroken, &Recorder::Append, &Recorder::Items, &Recorder::Pid,
              &Recorder::Block, &Recorder::Hold, &Recorder::Keep, &Recorder::SumViaTask, &Recorder::Raylet);
@@ -261,6 +267,17 @@ TEST_F(CoreTest, KilledWorkerIsRetriedWhenRetriesAreLeft) {
   ASSERT_TRUE(WaitUntil([&] { return FileExists(dir_ + "/pid"); }));
   ASSERT_EQ(kill(std::stoi(ReadFile(dir_ + "/pid")), SIGKILL), 0);
   EXPECT_EQ(ref.Get(std::chrono::seconds(60)), 2);
+}
+
+TEST_F(CoreTest, ARetriedTaskRunsAgainInAnotherWorkerAndOnlyTheLastAttemptCounts) {
+  auto ref = glint::Task(AttemptAndPid).SetMaxRetries(1).Remote(dir_);
+  ASSERT_TRUE(WaitUntil([&] { return FileExists(dir_ + "/pid0"); }));
+  int first = std::stoi(ReadFile(dir_ + "/pid0"));
+  ASSERT_EQ(kill(first, SIGKILL), 0);
+  auto [attempt, pid] = ref.Get(std::chrono::seconds(60));
+  EXPECT_EQ(attempt, 2) << "the second attempt's result";
+  EXPECT_NE(pid, first) << "run by another worker";
+  EXPECT_EQ(ref.Get(), std::make_pair(attempt, pid)) << "one result, read again the same";
 }
 
 TEST_F(CoreTest, MaxRetriesMinusOneRetriesForEver) {

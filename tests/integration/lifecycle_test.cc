@@ -28,20 +28,7 @@ using glint::testing::StartDriver;
 using glint::testing::Touch;
 using glint::testing::WaitUntil;
 
-class Box {
- public:
-  static Box* Create(int start) { return new Box(start); }
-  int Add(int v) { return n_ += v; }
-  int Pid() const { return getpid(); }
-  bool Restarted() const { return glint::WasCurrentActorRestarted(); }
-  int Block(std::string path) { return tf::WaitForFile(path); }
-  int Quit() { glint::ExitActor(); }
-  std::string Raylet() const { return getenv("GLINT_RAYLET_ADDRESS"); }
-
- private:
-  explicit Box(int start) : n_(start) {}
-  int n_;
-};
+using tf::Box;
 
 GLINT_REMOTE(Box::Create, &Box::Add, &Box::Pid, &Box::Restarted, &Box::Block, &Box::Quit, &Box::Raylet);
 
@@ -329,13 +316,8 @@ TEST_F(LifecycleTest, LookupsAcrossNodesBothWays) {
 }
 
 std::string RunCli(const std::string& args) {
-  std::string cmd = std::string(GLINT_CLI_PATH) + " " + args + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  std::string out;
-  char buf[4096];
-  while (size_t n = fread(buf, 1, sizeof(buf), p)) out.append(buf, n);
-  pclose(p);
-  return out;
+  int status = 0;
+  return glint::testing::RunCommand(std::string(GLINT_CLI_PATH) + " " + args + " 2>&1", &status);
 }
 
 TEST_F(LifecycleTest, CliListsAndKillsActors) {

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <fstream>
 #include <stdexcept>
 #include <string>
@@ -11,6 +12,22 @@
 #include <vector>
 
 namespace tf {
+
+// An actor holding a number, for lifecycle tests.
+class Box {
+ public:
+  static Box* Create(int start) { return new Box(start); }
+  int Add(int v) { return n_ += v; }
+  int Pid() const { return getpid(); }
+  bool Restarted() const { return glint::WasCurrentActorRestarted(); }
+  int Block(std::string path);
+  int Quit() { glint::ExitActor(); }
+  std::string Raylet() const { return getenv("GLINT_RAYLET_ADDRESS"); }
+
+ private:
+  explicit Box(int start) : n_(start) {}
+  int n_;
+};
 
 // Blocks until `path` exists (up to 60 s); returns 1 if it appeared.
 inline int WaitForFile(std::string path) {
@@ -21,6 +38,8 @@ inline int WaitForFile(std::string path) {
   }
   return 0;
 }
+
+inline int Box::Block(std::string path) { return WaitForFile(path); }
 
 inline void WriteFile(const std::string& path, const std::string& content) {
   std::ofstream(path + ".tmp") << content;

@@ -141,9 +141,10 @@ class TlsClusterTest : public ClusterTest {
     if (!Certificates(&why_)) GTEST_SKIP() << why_;
   }
   static const TestCertificates& certs() { return *Certificates(&why_); }
-  // Every kind of server in the cluster: address -> kind.
+  // Every kind of server in the cluster: address -> kind (the worker's
+  // actor lives as long as the test).
   std::map<std::string, std::string> Servers() {
-    auto where = glint::Actor(Where::Create).SetResources({{"far", 1}}).Remote();
+    auto& where = where_.emplace(glint::Actor(Where::Create).SetResources({{"far", 1}}).Remote());
     EXPECT_EQ(where.Task(&Where::Raylet).Remote().Get(), far_);
     auto gcs = glint::MakeStub<glint::proto::GcsService>(cluster_->gcs_address());
     glint::proto::GetAllJobsReply jobs;
@@ -170,6 +171,7 @@ class TlsClusterTest : public ClusterTest {
   }
   static inline std::string why_;
   static inline std::string far_;
+  std::optional<glint::ActorHandle<Where>> where_;
 };
 
 using TlsTest = TlsClusterTest<false>;

@@ -12,6 +12,9 @@
 #include "glint/queue.h"
 #include "glint/remote.h"
 
+#include <string>
+#include <vector>
+
 namespace glint {
 
 // Connects to the cluster (see Config) and registers this driver's job. In a
@@ -33,5 +36,12 @@ GLINT_EXPORT bool IsInitialized();
 // Inside an actor: whether this instance is a restart (max_restarts) rather
 // than the first construction.
 GLINT_EXPORT bool WasCurrentActorRestarted();
+// Inside a task or actor: the ids of the GPUs its lease holds (what
+// CUDA_VISIBLE_DEVICES is set to while it runs), e.g. {"0"} for
+// SetResources({{"GPU", 1}}); one id shared with others for a fraction of a
+// GPU; empty when it asked for none, and in a driver. The ids are the node's
+// own: "0".."N-1", or the entries of CUDA_VISIBLE_DEVICES the node was
+// started with.
+GLINT_EXPORT std::vector<std::string> GetGpuIds();
 
 }  // namespace glint

@@ -13,40 +13,20 @@
 
 #include "glint/async.h"
 #include "glint/errors.h"
+#include "glint/internal/counted_ref.h"
 #include "glint/internal/runtime_api.h"
 #include "glint/internal/serializer.h"
 
 namespace glint {
 
 template <typename T>
-class ObjectRef {
+class ObjectRef : public internal::CountedRef {
  public:
   using ValueType = T;
   ObjectRef() = default;
-  explicit ObjectRef(internal::RefData d) : id_(std::move(d.id)), owner_(std::move(d.owner)) { Acquire(); }
   // Copies count as references: when the last one in a process goes, the
   // value is freed there (see docs/design-notes.md on ownership).
-  ObjectRef(const ObjectRef& o) : id_(o.id_), owner_(o.owner_) { Acquire(); }
-  ObjectRef(ObjectRef&& o) noexcept : id_(std::move(o.id_)), owner_(std::move(o.owner_)) { o.id_.clear(); }
-  ObjectRef& operator=(const ObjectRef& o) {
-    if (this != &o) {
-      Release();
-      id_ = o.id_;
-      owner_ = o.owner_;
-      Acquire();
-    }
-    return *this;
-  }
-  ObjectRef& operator=(ObjectRef&& o) noexcept {
-    if (this != &o) {
-      Release();
-      id_ = std::move(o.id_);
-      owner_ = std::move(o.owner_);
-      o.id_.clear();
-    }
-    return *this;
-  }
-  ~ObjectRef() { Release(); }
+  explicit ObjectRef(internal::RefData d) : CountedRef(std::move(d)) {}
 
   // Blocks until the value is there; throws the call's error (TaskError,
   // ActorDiedError, ...).
@@ -76,34 +56,9 @@ class ObjectRef {
     });
     return promise->get_future();
   }
-  const std::string& ID() const { return id_; }
-  internal::RefData Data() const { return {id_, owner_}; }
-  bool operator==(const ObjectRef& o) const { return id_ == o.id_; }
-
-  // msgpack: a reference travels as [id, owner].
-  template <typename Packer>
-  void msgpack_pack(Packer& pk) const {
-    internal::MarkEscaped(id_, owner_);
-    pk.pack_array(2);
-    pk.pack(id_);
-    pk.pack(owner_);
-  }
-  void msgpack_unpack(const msgpack::object& o) {
-    if (o.type != msgpack::type::ARRAY || o.via.array.size != 2) throw msgpack::type_error();
-    Release();
-    id_ = o.via.array.ptr[0].as<std::string>();
-    owner_ = o.via.array.ptr[1].as<std::string>();
-    Acquire();
-  }
+  bool operator==(const ObjectRef& o) const { return ID() == o.ID(); }
 
  private:
-  void Acquire() {
-    if (!id_.empty()) internal::AddLocalRef(id_, owner_);
-  }
-  void Release() {
-    if (!id_.empty()) internal::RemoveLocalRef(id_, owner_);
-    id_.clear();
-  }
   static T Decode(const internal::Bytes& bytes) {
     if constexpr (std::is_void_v<T>) {
       (void)bytes;
@@ -111,8 +66,6 @@ class ObjectRef {
       return internal::Unpack<T>(bytes, "a result");
     }
   }
-  std::string id_;
-  std::string owner_;
 };
 
 // co_await ref, inside an async actor's method: resumes on the actor's loop

@@ -124,8 +124,8 @@ class ActorTaskCaller {
   // A coroutine method's ObjectRef holds what it co_returns.
   using Ret = typename internal::Unwrap<typename internal::FnTraits<M>::Ret>::type;
   using Result = typename internal::CallResult<Ret>::type;
-  ActorTaskCaller(std::string actor_id, M m)
-      : actor_id_(std::move(actor_id)), name_(internal::NameOfMethod(internal::MemberKey(m))) {}
+  ActorTaskCaller(internal::RefData actor, M m)
+      : actor_(std::move(actor)), name_(internal::NameOfMethod(internal::MemberKey(m))) {}
   // Runs this call in the named concurrency group instead of the method's own.
   ActorTaskCaller& SetConcurrencyGroup(std::string group) { opts_.concurrency_group = std::move(group); return *this; }
   // A generator method pauses at co_yield while `n` of its items are not
@@ -137,35 +137,38 @@ class ActorTaskCaller {
     auto wire = internal::PackArgs((typename internal::FnTraits<M>::Params*)nullptr,
                                    std::forward<A>(args)...);
     opts_.streaming = IsGenerator<Ret>::value;
-    return Result(internal::SubmitActorTask(actor_id_, name_, std::move(wire), opts_));
+    return Result(internal::SubmitActorTask(actor_, name_, std::move(wire), opts_));
   }
 
  private:
-  std::string actor_id_;
+  internal::RefData actor_;
   std::string name_;
   internal::ActorCallOptions opts_;
 };
 
-// A handle to an actor of class T. Copyable; can be passed to tasks and actors.
+// A handle to an actor of class T. Copyable; can be passed to tasks and
+// actors, and packed into values.
+//
+// Lifetime: the handles of an actor that is not detached are counted in
+// every process, like ObjectRefs; when the last one is gone (and the calls
+// made through them are done), the actor ends, its process exits and its
+// name is free again ("out of scope" in `glint list actors`). A detached
+// actor lives until it is killed, whatever happens to its handles.
 template <typename T>
-class ActorHandle {
+class ActorHandle : public internal::CountedRef {
  public:
   ActorHandle() = default;
-  explicit ActorHandle(std::string actor_id) : id_(std::move(actor_id)) {}
+  // A handle from a bare actor id: it does not keep the actor alive.
+  explicit ActorHandle(std::string actor_id) : CountedRef(std::move(actor_id)) {}
+  explicit ActorHandle(internal::RefData d) : CountedRef(std::move(d)) {}
 
   template <typename M>
   ActorTaskCaller<M> Task(M method) const {
     static_assert(std::is_base_of_v<typename internal::FnTraits<M>::Class, T>,
                   "the method must belong to the actor's class");
-    return ActorTaskCaller<M>(id_, method);
+    return ActorTaskCaller<M>(Data(), method);
   }
-  const std::string& ID() const { return id_; }
-  bool operator==(const ActorHandle& o) const { return id_ == o.id_; }
-
-  MSGPACK_DEFINE(id_);
-
- private:
-  std::string id_;
+  bool operator==(const ActorHandle& o) const { return ID() == o.ID(); }
 };
 
 template <typename F>
@@ -220,9 +223,9 @@ ActorCreator<F> Actor(F factory) {
 // empty when there is none.
 template <typename T>
 std::optional<ActorHandle<T>> GetActor(const std::string& name, const std::string& namespace_ = "") {
-  auto id = internal::GetNamedActor(name, namespace_);
-  if (!id) return std::nullopt;
-  return ActorHandle<T>(*id);
+  auto ref = internal::GetNamedActor(name, namespace_);
+  if (!ref) return std::nullopt;
+  return ActorHandle<T>(std::move(*ref));
 }
 
 // Kills the actor; its pending and later calls fail with ActorDiedError.

@@ -13,7 +13,7 @@ std::optional<proto::ObjectValue> MemoryStore::EraseIfDone(absl::node_hash_map<s
   Entry& e = it->second;
   if (!e.discard || !e.ready || !e.callbacks.empty() || e.waiters > 0) return std::nullopt;
   std::optional<proto::ObjectValue> owned;
-  if (e.owned && (e.value.has_stored() || e.value.contained_size() > 0)) owned = std::move(e.value);
+  if (e.owned && (e.value.has_stored() || e.value.contained_size() > 0 || !e.value.handle_of_actor().empty())) owned = std::move(e.value);
   objects_.erase(it);
   return owned;
 }

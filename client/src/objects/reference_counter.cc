@@ -6,14 +6,14 @@
 namespace glint::internal {
 
 ReferenceCounter::ReferenceCounter(proto::Address self, MemoryStore* store, OwnerClient* owners,
-                                   FreeStoredFn free_stored)
+                                   FreedFn freed)
     : self_(std::move(self)), self_addr_(AddrString(self_)), store_(store), owners_(owners) {
   store_->SetOwnedHooks(
       [this](const std::string&, const proto::ObjectValue& v) {
         for (auto& r : v.contained()) AddLocalRef(r.object_id(), AddrString(r.owner()), /*register_borrow=*/false);
       },
-      [this, free_stored = std::move(free_stored)](const std::string& id, const proto::ObjectValue& v) {
-        if (v.has_stored() && free_stored) free_stored(id, v.stored());
+      [this, freed = std::move(freed)](const std::string& id, const proto::ObjectValue& v) {
+        if (freed) freed(id, v);
         for (auto& r : v.contained()) RemoveLocalRef(r.object_id(), AddrString(r.owner()));
       });
 }

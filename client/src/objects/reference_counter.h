@@ -28,12 +28,13 @@ namespace glint::internal {
 
 class ReferenceCounter {
  public:
-  // Frees the stored copy of an owned value that is freed.
-  using FreeStoredFn = std::function<void(const std::string& id, const proto::StoredObject& where)>;
+  // Runs for each owned value freed: frees its stored copy, or ends the
+  // actor whose handles it stands for (ActorScopes).
+  using FreedFn = std::function<void(const std::string& id, const proto::ObjectValue& v)>;
   // `self` is this process's address (owners are named by theirs). Borrows
   // `store` and `owners`, which must outlive it, and sets the store's hooks:
   // an owned value holds the references packed into it while it lives.
-  ReferenceCounter(proto::Address self, MemoryStore* store, OwnerClient* owners, FreeStoredFn free_stored);
+  ReferenceCounter(proto::Address self, MemoryStore* store, OwnerClient* owners, FreedFn freed);
 
   // A copy of the reference appeared here. With `register_borrow` false the
   // owner already counts this process (or another copy here does).

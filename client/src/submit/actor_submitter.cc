@@ -39,9 +39,11 @@ proto::ObjectValue ActorSubmitter::DeathError(const proto::ActorInfo& info) {
   return v;
 }
 
-void ActorSubmitter::Submit(proto::TaskSpec spec) {
+void ActorSubmitter::Submit(proto::TaskSpec spec, const RefData& handle) {
   proto::Address worker;
   std::optional<proto::ObjectValue> dead;
+  std::optional<RefData> hold, release;
+  bool counted = false;
   std::string return_id = ReturnObjectId(spec.task_id(), 0);
   {
     absl::MutexLock lock(&mu_);
@@ -51,21 +53,41 @@ void ActorSubmitter::Submit(proto::TaskSpec spec) {
       a.info.set_state(proto::PENDING_CREATION);
       a.info.set_version(0);
     }
-    if (a.info.state() == proto::DEAD) {
-      dead = DeathError(a.info);
-    } else if (a.info.state() == proto::ALIVE && a.waiting.empty()) {
-      spec.set_sequence_number(a.next_seq++);
-      worker = a.info.address();
-    } else {
-      a.waiting.push_back(std::move(spec));
+    if (a.info.state() != proto::DEAD) {
+      counted = true;
+      ++a.calls;
+      if (a.handle.owner.empty() && !handle.owner.empty()) hold = a.handle = handle;
     }
-    if (!dead && !a.polling && !stopped_) Poll(a.info.actor_id(), a.info.version());
+    // The hold is taken before the call can end (and let go of it).
+    if (!hold) Place(a, counted, spec, &worker, &dead, &release);
+  }
+  if (hold) {
+    Let(hold, true);
+    absl::MutexLock lock(&mu_);
+    Place(actors_[spec.actor_id()], counted, spec, &worker, &dead, &release);
   }
   if (dead) {
     store_->Put(return_id, std::move(*dead));
+    Let(release, false);
   } else if (worker.port() != 0) {
     Send(std::move(spec), worker);
   }
+}
+
+void ActorSubmitter::Place(Actor& a, bool counted, proto::TaskSpec& spec, proto::Address* worker,
+                           std::optional<proto::ObjectValue>* dead, std::optional<RefData>* release) {
+  if (a.info.state() == proto::DEAD) {
+    *dead = DeathError(a.info);
+    if (counted) *release = CallEnded(a);
+    return;
+  }
+  if (a.info.state() == proto::ALIVE && a.waiting.empty()) {
+    spec.set_sequence_number(a.next_seq++);
+    *worker = a.info.address();
+  } else {
+    a.waiting.push_back(std::move(spec));
+  }
+  if (!a.polling && !stopped_) Poll(a.info.actor_id(), a.info.version());
 }
 
 void ActorSubmitter::Poll(const std::string& actor_id, int64_t version) {
@@ -92,6 +114,7 @@ void ActorSubmitter::OnInfo(const proto::ActorInfo& info) {
   std::deque<proto::TaskSpec> send, fail;
   proto::Address worker;
   proto::ObjectValue death;
+  std::optional<RefData> release;
   {
     absl::MutexLock lock(&mu_);
     auto& a = actors_[info.actor_id()];
@@ -107,12 +130,35 @@ void ActorSubmitter::OnInfo(const proto::ActorInfo& info) {
     } else if (a.info.state() == proto::DEAD) {
       death = DeathError(a.info);
       fail.swap(a.waiting);
+      for (size_t i = 0; i < fail.size(); ++i) {
+        if (auto h = CallEnded(a)) release = h;
+      }
     }
     if (a.info.state() != proto::DEAD && !a.polling && !stopped_)
       Poll(info.actor_id(), a.info.version());
   }
   for (auto& t : send) Send(std::move(t), worker);
   for (auto& t : fail) store_->Put(ReturnObjectId(t.task_id(), 0), death);
+  Let(release, false);
+}
+
+std::optional<RefData> ActorSubmitter::CallEnded(Actor& a) {
+  if (a.calls == 0 || --a.calls > 0 || a.handle.owner.empty()) return std::nullopt;
+  return std::exchange(a.handle, RefData{});
+}
+
+void ActorSubmitter::CallEnded(const std::string& actor_id) {
+  std::optional<RefData> release;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = actors_.find(actor_id);
+    if (it != actors_.end()) release = CallEnded(it->second);
+  }
+  Let(release, false);
+}
+
+void ActorSubmitter::Let(const std::optional<RefData>& handle, bool hold) {
+  if (handle && hold_) hold_(*handle, hold);
 }
 
 void ActorSubmitter::Send(proto::TaskSpec spec, const proto::Address& worker) {
@@ -146,6 +192,7 @@ void ActorSubmitter::Finished(proto::TaskSpec& task, const std::string& worker_i
   std::string id = ReturnObjectId(task.task_id(), 0);
   if (s.ok()) {
     store_->Put(id, std::move(*reply.mutable_result()));
+    CallEnded(task.actor_id());
     return;
   }
   {
@@ -165,6 +212,7 @@ void ActorSubmitter::Finished(proto::TaskSpec& task, const std::string& worker_i
   }
   store_->Put(id, ErrorValue(proto::ACTOR_DIED, absl::StrCat("the actor's worker died while running '",
                                                              task.function_name(), "' (", s.message(), ")")));
+  CallEnded(task.actor_id());
 }
 
 bool ActorSubmitter::Retry(proto::TaskSpec& task, const std::string& failed_worker) {
@@ -202,13 +250,16 @@ absl::Status ActorSubmitter::Cancel(const std::string& task_id, bool force, bool
       "Cancel with force is for tasks; an actor call cannot be forced to stop (glint::Kill ends the actor)");
   std::vector<std::shared_ptr<CallSink>> streams;
   {
-    absl::MutexLock lock(&mu_);
+    absl::ReleasableMutexLock lock(&mu_);
     for (auto& [id, a] : actors_) {
       auto it = std::find_if(a.waiting.begin(), a.waiting.end(),
                              [&](const proto::TaskSpec& t) { return t.task_id() == task_id; });
       if (it == a.waiting.end()) continue;
       if (force) return refused;
       a.waiting.erase(it);
+      auto release = CallEnded(a);
+      lock.Release();
+      Let(release, false);
       return absl::OkStatus();
     }
   }

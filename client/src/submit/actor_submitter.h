@@ -7,28 +7,42 @@
 // carries this caller's sequence number, so the worker runs them in order.
 // Calls travel on one stream per worker, opened on the first call. What
 // crosses to other processes goes through SubmitTransport.
+//
+// While an actor has calls of this process in flight, one reference to its
+// handles is held (HoldFn), so an actor whose handles are all dropped still
+// finishes the calls made through them (see ActorScopes): a counter per
+// actor, not a hold per call, keeps the call path short.
 // Thread-safe; RPC callbacks never block.
 #pragma once
 #include <deque>
+#include <functional>
+#include <optional>
 #include <string>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/synchronization/mutex.h"
 #include "client/src/objects/memory_store.h"
 #include "client/src/submit/transport.h"
+#include "glint/internal/runtime_api.h"
 #include "proto/gcs.pb.h"
 
 namespace glint::internal {
 
 class ActorSubmitter {
  public:
+  // Takes (true) or drops (false) a reference to an actor's handles; runs
+  // without this class's locks held.
+  using HoldFn = std::function<void(const RefData& handle, bool hold)>;
   // Borrows `store` and `transport`, which must outlive it.
-  ActorSubmitter(MemoryStore* store, SubmitTransport* transport) : store_(store), transport_(transport) {}
+  ActorSubmitter(MemoryStore* store, SubmitTransport* transport, HoldFn hold = nullptr)
+      : store_(store), transport_(transport), hold_(std::move(hold)) {}
 
   // Starts following an actor (known from its creation or a lookup).
   void Track(const proto::ActorInfo& info);
   // The call's return object must already be expected in the store.
-  void Submit(proto::TaskSpec spec);
+  // `handle`: the reference of the handle it was made through (no owner: a
+  // handle that counts nothing).
+  void Submit(proto::TaskSpec spec, const RefData& handle = {});
   // A cancel of an actor call: one not sent yet is dropped (the caller
   // fills its return object), one sent is told so on its stream. NOT_FOUND
   // if this is no actor call of ours in flight; FAILED_PRECONDITION with
@@ -45,8 +59,20 @@ class ActorSubmitter {
     int64_t next_seq = 0;
     std::deque<proto::TaskSpec> waiting;  // not sent yet
     bool polling = false;
+    int64_t calls = 0;  // submitted, not ended
+    RefData handle;     // held while calls > 0 (when it has an owner)
   };
+  // One call of the actor ended for good; returns the handle to let go of
+  // when it was the last.
+  std::optional<RefData> CallEnded(Actor& a) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void CallEnded(const std::string& actor_id);
+  void Let(const std::optional<RefData>& handle, bool hold);
   void Poll(const std::string& actor_id, int64_t version) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Sends a new call at once (*worker set), queues it until the actor is
+  // ALIVE, or fails it (*dead set; *release: the handle to let go of, if
+  // the call was `counted` in a.calls).
+  void Place(Actor& a, bool counted, proto::TaskSpec& spec, proto::Address* worker, std::optional<proto::ObjectValue>* dead,
+             std::optional<RefData>* release) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void OnInfo(const proto::ActorInfo& info);
   void Send(proto::TaskSpec spec, const proto::Address& worker);
   // A call's end: its reply, or the error of its stream.
@@ -62,6 +88,7 @@ class ActorSubmitter {
 
   MemoryStore* const store_;
   SubmitTransport* const transport_;
+  const HoldFn hold_;
   absl::Mutex mu_;
   absl::flat_hash_map<std::string, Actor> actors_ ABSL_GUARDED_BY(mu_);
   absl::Mutex streams_mu_;

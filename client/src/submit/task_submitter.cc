@@ -98,6 +98,7 @@ void TaskSubmitter::OnLeaseReply(const std::string& key, const std::string& rayl
   lease->worker = reply.worker();
   lease->raylet = raylet;
   lease->lease_id = reply.lease_id();
+  lease->gpu_ids.assign(reply.gpu_ids().begin(), reply.gpu_ids().end());
   lease->idle_since_ms = clock_();
   std::weak_ptr<Lease> weak = lease;  // the stream must not keep its lease alive
   lease->stream = transport_->OpenStream(
@@ -114,6 +115,8 @@ void TaskSubmitter::OnLeaseReply(const std::string& key, const std::string& rayl
 }
 
 void TaskSubmitter::Push(const std::string& key, const std::shared_ptr<Lease>& lease, proto::TaskSpec spec) {
+  spec.clear_gpu_ids();  // a retry's earlier lease may have had others
+  for (auto& id : lease->gpu_ids) spec.add_gpu_ids(id);
   if (lease->stream->Send(spec)) return;
   absl::Status gone = absl::UnavailableError("the stream to the leased worker has ended");
   proto::PushTaskReply none;

@@ -50,6 +50,7 @@ class TaskSubmitter {
     proto::Address worker;
     std::string raylet;
     std::string lease_id;
+    std::vector<std::string> gpu_ids;  // told to each task it runs
     std::shared_ptr<CallSink> stream;
     bool busy = false;
     std::string task_id;  // the task it runs, while busy

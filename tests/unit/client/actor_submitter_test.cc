@@ -13,7 +13,10 @@ namespace {
 
 class ActorSubmitterTest : public ::testing::Test {
  protected:
-  ActorSubmitterTest() : submitter_(&store_, &transport_) {}
+  ActorSubmitterTest()
+      : submitter_(&store_, &transport_, [this](const RefData& h, bool hold) {
+          holds_.push_back((hold ? "hold " : "release ") + h.id + "@" + h.owner);
+        }) {}
 
   proto::ActorInfo Info(proto::ActorState state, int64_t version, int port = 7001, int max_task_retries = 0) {
     proto::ActorInfo a;
@@ -27,13 +30,13 @@ class ActorSubmitterTest : public ::testing::Test {
     a.mutable_address()->set_worker_id("worker-" + std::to_string(port));
     return a;
   }
-  void Call(const std::string& id) {
+  void Call(const std::string& id, const RefData& handle = {}) {
     proto::TaskSpec spec;
     spec.set_task_id(id);
     spec.set_actor_id("actor");
     spec.set_function_name("Add");
     store_.Expect(ReturnObjectId(id, 0), true);
-    submitter_.Submit(std::move(spec));
+    submitter_.Submit(std::move(spec), handle);
   }
   std::optional<proto::ObjectValue> Result(const std::string& id) { return store_.TryGet(ReturnObjectId(id, 0)); }
   std::vector<std::pair<std::string, int64_t>> Sent(size_t stream) {
@@ -44,6 +47,7 @@ class ActorSubmitterTest : public ::testing::Test {
 
   MemoryStore store_;
   testing::FakeTransport transport_;
+  std::vector<std::string> holds_;
   ActorSubmitter submitter_;
 };
 
@@ -105,6 +109,50 @@ TEST_F(ActorSubmitterTest, ARestartedActorGetsTheRetriedCallsFirstRenumbered) {
   EXPECT_EQ(transport_.Stream(1).worker.port(), 7002);
   EXPECT_EQ(Sent(1), (Calls{{"a", 0}, {"b", 1}, {"c", 2}})) << "a new incarnation counts from 0";
   for (auto& t : transport_.Stream(1).sent) EXPECT_EQ(t.attempt(), t.task_id() == "c" ? 0 : 1);
+}
+
+}  // namespace
+}  // namespace glint::internal
+
+namespace glint::internal {
+namespace {
+
+using Holds = std::vector<std::string>;
+
+TEST_F(ActorSubmitterTest, OneHoldOnTheHandleCoversEveryCallInFlight) {
+  const RefData handle{"actor", "10.0.0.1:1000/owner"};
+  submitter_.Track(Info(proto::ALIVE, 2));
+  Call("a", handle);
+  Call("b", handle);
+  Call("c", handle);
+  EXPECT_EQ(holds_, (Holds{"hold actor@10.0.0.1:1000/owner"})) << "one hold, not one per call";
+  transport_.Stream(0).Reply();
+  transport_.Stream(0).Reply();
+  EXPECT_EQ(holds_.size(), 1u) << "a call is still in flight";
+  transport_.Stream(0).Reply();
+  EXPECT_EQ(holds_, (Holds{"hold actor@10.0.0.1:1000/owner", "release actor@10.0.0.1:1000/owner"}));
+  Call("d", handle);
+  EXPECT_EQ(holds_.size(), 3u) << "held again for the next call";
+}
+
+TEST_F(ActorSubmitterTest, CallsThatFailOrAreCancelledLetGoOfTheHandle) {
+  const RefData handle{"actor", "10.0.0.1:1000/owner"};
+  submitter_.Track(Info(proto::PENDING_CREATION, 1));
+  Call("a", handle);
+  Call("b", handle);
+  EXPECT_TRUE(submitter_.Cancel("a", /*force=*/false, /*recursive=*/false).ok());
+  EXPECT_EQ(holds_.size(), 1u);
+  transport_.AnswerWatch(Info(proto::DEAD, 2));
+  EXPECT_EQ(holds_, (Holds{"hold actor@10.0.0.1:1000/owner", "release actor@10.0.0.1:1000/owner"}));
+  Call("c", handle);
+  EXPECT_EQ(holds_.size(), 2u) << "a call to a dead actor holds nothing";
+}
+
+TEST_F(ActorSubmitterTest, AHandleWithoutOwnerHoldsNothing) {
+  submitter_.Track(Info(proto::ALIVE, 2));
+  Call("a");
+  transport_.Stream(0).Reply();
+  EXPECT_TRUE(holds_.empty());
 }
 
 }  // namespace

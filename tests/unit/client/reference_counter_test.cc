@@ -28,7 +28,9 @@ class ReferenceCounterTest : public ::testing::Test {
  protected:
   ReferenceCounterTest()
       : refs_(Addr("10.0.0.1", 1000), &store_, &owners_,
-              [this](const std::string& id, const proto::StoredObject&) { freed_stored_.push_back(id); }) {}
+              [this](const std::string& id, const proto::ObjectValue& v) {
+                if (v.has_stored()) freed_stored_.push_back(id);
+              }) {}
 
   // An object this process owns, with one ObjectRef copy here.
   void Own(const std::string& id, proto::ObjectValue v = {}) {

@@ -205,3 +205,36 @@ TEST(WorkerPoolTest, IdleWorkersAreReapedAndJobsKeepTheirOwnWorkers) {
 
 }  // namespace
 }  // namespace glint::raylet
+
+namespace glint::raylet {
+namespace {
+
+TEST_F(LeaseTest, GpuLeasesHoldTheirOwnGpuIdsAndFractionsShareOne) {
+  LeaseManager gpus("self", {{"CPU", 8}, {"GPU", 2}}, &pool_, {"3", "7"});
+  std::map<std::string, proto::LeaseReply> got;
+  auto ask = [&](const std::string& tag, double gpu) {
+    proto::LeaseRequest r = Req(0);
+    (*r.mutable_resources())["GPU"] = gpu;
+    gpus.Request(r, [&got, tag](const proto::LeaseReply& reply) { got[tag] = reply; });
+    if (!spawner_.spawned.empty() && !got.count(tag) && gpus.QueueLength() == 0) RegisterLast(6000 + got.size());
+  };
+  auto ids = [&](const std::string& tag) {
+    return std::vector<std::string>(got[tag].gpu_ids().begin(), got[tag].gpu_ids().end());
+  };
+  ask("half-a", 0.5);
+  ask("half-b", 0.5);
+  ASSERT_EQ(ids("half-a").size(), 1u);
+  EXPECT_EQ(ids("half-a"), ids("half-b")) << "two halves share one GPU";
+  ask("whole", 1);
+  ASSERT_EQ(ids("whole").size(), 1u);
+  EXPECT_NE(ids("whole"), ids("half-a")) << "a whole GPU is one no fraction uses";
+  ask("another", 1);
+  EXPECT_FALSE(got.count("another")) << "GPU: 1 is free in sum (0 + 0) but no whole GPU is";
+  EXPECT_EQ(gpus.QueueLength(), 1u);
+  gpus.Return(got["whole"].lease_id(), 0);
+  ASSERT_TRUE(got.count("another"));
+  EXPECT_EQ(ids("another"), ids("whole")) << "the GPU given back goes to the waiting lease";
+}
+
+}  // namespace
+}  // namespace glint::raylet

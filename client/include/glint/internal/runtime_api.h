@@ -73,9 +73,12 @@ struct ActorOptions {
 };
 
 GLINT_EXPORT RefData SubmitTask(const std::string& function, std::vector<WireArg> args, const TaskOptions& opts);
-// Returns the actor id.
-GLINT_EXPORT std::string CreateActor(const std::string& factory, std::vector<WireArg> args, const ActorOptions& opts);
-GLINT_EXPORT RefData SubmitActorTask(const std::string& actor_id, const std::string& method,
+// Returns the handle reference {actor id, owner}: the handles of a
+// non-detached actor are counted as references owned by its creator, and the
+// actor ends when none is left (no owner: a detached actor, not counted).
+GLINT_EXPORT RefData CreateActor(const std::string& factory, std::vector<WireArg> args, const ActorOptions& opts);
+// `actor`: the handle reference; the call holds it until it is done.
+GLINT_EXPORT RefData SubmitActorTask(const RefData& actor, const std::string& method,
                                      std::vector<WireArg> args, const ActorCallOptions& opts);
 // `nested`: references packed inside the value, kept alive as long as it is.
 GLINT_EXPORT RefData PutObject(std::string data, std::vector<RefData> nested);
@@ -111,7 +114,7 @@ GLINT_EXPORT std::vector<bool> WaitAny(const std::vector<RefData>& refs, const s
                                        int num_returns, int64_t timeout_ms);
 // Cancels the call whose return object (or generator) is `ref`; see glint::Cancel.
 GLINT_EXPORT void CancelCall(const RefData& ref, bool force, bool recursive);
-GLINT_EXPORT std::optional<std::string> GetNamedActor(const std::string& name, const std::string& namespace_);
+GLINT_EXPORT std::optional<RefData> GetNamedActor(const std::string& name, const std::string& namespace_);
 GLINT_EXPORT void KillActor(const std::string& actor_id, bool no_restart);
 // Reference counting of ObjectRef copies in this process (no-ops before Init).
 // The first copy of a reference owned elsewhere registers this process as a
