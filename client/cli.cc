@@ -5,7 +5,7 @@
 //   glint start --address HOST:PORT [same node options]
 //   glint stop
 //   glint status [--address HOST:PORT]
-//   glint list actors|nodes|jobs [--namespace NS] [--all] [--address HOST:PORT]
+//   glint list actors|nodes|jobs|placement-groups [--namespace NS] [--all] [--address HOST:PORT]
 //   glint kill-actor NAME [--namespace NS] [--address HOST:PORT]
 //   glint get-auth-token [--address HOST:PORT]
 // Every command takes --auth-token TOKEN or --auth-token-file FILE (else
@@ -88,7 +88,7 @@ int Usage() {
                "  glint start --address HOST:PORT [--num-cpus N] [--num-gpus N] [--resources JSON]\n"
                "  glint stop\n"
                "  glint status [--address HOST:PORT]\n"
-               "  glint list actors|nodes|jobs [--namespace NS] [--all] [--address HOST:PORT]\n"
+               "  glint list actors|nodes|jobs|placement-groups [--namespace NS] [--all] [--address HOST:PORT]\n"
                "  glint kill-actor NAME [--namespace NS] [--address HOST:PORT]\n"
                "  glint get-auth-token [--address HOST:PORT]\n"
                "every command: [--auth-token TOKEN | --auth-token-file FILE]; glint start --head: [--auth=disabled]\n"
@@ -358,22 +358,68 @@ void PrintJobs(const glint::proto::GetAllJobsReply& jobs) {
   }
 }
 
+const char* GroupStateName(glint::proto::PlacementGroupState s) {
+  switch (s) {
+    case glint::proto::PG_PENDING: return "PENDING";
+    case glint::proto::PG_CREATED: return "CREATED";
+    case glint::proto::PG_REMOVED: return "REMOVED";
+    case glint::proto::PG_RESCHEDULING: return "RESCHEDULING";
+    default: return "?";
+  }
+}
+
+const char* StrategyName(glint::proto::PlacementStrategy s) {
+  switch (s) {
+    case glint::proto::PACK: return "PACK";
+    case glint::proto::SPREAD: return "SPREAD";
+    case glint::proto::STRICT_PACK: return "STRICT_PACK";
+    case glint::proto::STRICT_SPREAD: return "STRICT_SPREAD";
+    default: return "?";
+  }
+}
+
+void PrintPlacementGroups(const glint::proto::ListPlacementGroupsReply& groups) {
+  std::cout << "GROUP     NAME             NAMESPACE        STATE         STRATEGY       BUNDLES\n";
+  for (auto& g : Sorted(groups.groups(), [](const glint::proto::PlacementGroupInfo& x) {
+         return std::make_tuple(x.ray_namespace(), x.name(), x.group_id());
+       })) {
+    std::printf("%-9s %-16s %-16s %-13s %-14s %d\n", glint::ShortHex(g.group_id()).c_str(),
+                g.name().empty() ? "-" : g.name().c_str(), g.ray_namespace().c_str(), GroupStateName(g.state()),
+                StrategyName(g.strategy()), g.bundles_size());
+    for (int i = 0; i < g.bundles_size(); ++i) {
+      auto& b = g.bundles(i);
+      std::cout << "          bundle " << i << ": " << glint::ToString(glint::FromProto(b.resources()))
+                << (b.node_id().empty() ? "" : " on node " + glint::ShortHex(b.node_id())) << "\n";
+    }
+    if (g.state() != glint::proto::PG_CREATED && !g.pending_reason().empty()) {
+      std::cout << "          pending: " << g.pending_reason() << "\n";
+    }
+  }
+}
+
 int Status(const Args& a) {
   auto gcs = Connect(a);
   if (!gcs) return 1;
   glint::proto::GetAllNodesReply nodes;
   glint::proto::ListActorsReply actors;
   glint::proto::GetAllJobsReply jobs;
+  glint::proto::ListPlacementGroupsReply groups;
   glint::proto::ListActorsRequest lr;
   if (!gcs->Call(&glint::proto::GcsService::Stub::PrepareAsyncGetAllNodes, glint::proto::GetAllNodesRequest(), &nodes) ||
       !gcs->Call(&glint::proto::GcsService::Stub::PrepareAsyncListActors, lr, &actors) ||
-      !gcs->Call(&glint::proto::GcsService::Stub::PrepareAsyncGetAllJobs, glint::proto::GetAllJobsRequest(), &jobs)) {
+      !gcs->Call(&glint::proto::GcsService::Stub::PrepareAsyncGetAllJobs, glint::proto::GetAllJobsRequest(), &jobs) ||
+      !gcs->Call(&glint::proto::GcsService::Stub::PrepareAsyncListPlacementGroups,
+                 glint::proto::ListPlacementGroupsRequest(), &groups)) {
     return 1;
   }
   std::cout << "cluster at " << gcs->address << "\n\n";
   PrintNodes(nodes);
   std::cout << "\n";
   PrintActors(actors);
+  if (groups.groups_size() > 0) {
+    std::cout << "\n";
+    PrintPlacementGroups(groups);
+  }
   std::cout << "\n";
   PrintJobs(jobs);
   return 0;
@@ -399,6 +445,13 @@ int List(const Args& a) {
     glint::proto::GetAllJobsReply r;
     if (!gcs->Call(&glint::proto::GcsService::Stub::PrepareAsyncGetAllJobs, glint::proto::GetAllJobsRequest(), &r)) return 1;
     PrintJobs(r);
+  } else if (what == "placement-groups") {
+    glint::proto::ListPlacementGroupsReply r;
+    if (!gcs->Call(&glint::proto::GcsService::Stub::PrepareAsyncListPlacementGroups,
+                   glint::proto::ListPlacementGroupsRequest(), &r)) {
+      return 1;
+    }
+    PrintPlacementGroups(r);
   } else {
     return Usage();
   }

@@ -1,6 +1,7 @@
 #include "gcs/actor_manager.h"
 
 #include "absl/strings/str_cat.h"
+#include "common/bundle_resources.h"
 #include "common/ids.h"
 #include "common/limits.h"
 #include "common/logging.h"
@@ -396,6 +397,23 @@ absl::Status ActorManager::Kill(const std::string& actor_id, bool no_restart,
     cluster_->KillWorker(raylet, worker.worker_id(), why);
   }
   return absl::OkStatus();
+}
+
+void ActorManager::KillInPlacementGroup(const std::string& group_hex, const std::string& reason) {
+  std::vector<std::string> ids;
+  {
+    absl::MutexLock lock(&mu_);
+    for (auto& [id, a] : actors_) {
+      if (a.state() == proto::DEAD) continue;
+      for (auto& [name, amount] : a.creation_task().resources()) {
+        if (IsBundleResource(name, group_hex)) {
+          ids.push_back(id);
+          break;
+        }
+      }
+    }
+  }
+  for (auto& id : ids) Kill(id, /*no_restart=*/true, reason).IgnoreError();
 }
 
 std::vector<proto::ActorInfo> ActorManager::List(const std::string& ns, bool include_dead) {

@@ -50,6 +50,8 @@ class ActorManager {
   void ExpireWaiters(int64_t now_ms, bool all = false);
   absl::Status Kill(const std::string& actor_id, bool no_restart, const std::string& reason);
   std::vector<proto::ActorInfo> List(const std::string& ns, bool include_dead);
+  // Kills (for good) the actors placed in placement group `group_hex`.
+  void KillInPlacementGroup(const std::string& group_hex, const std::string& reason);
 
   static constexpr size_t kMaxDeadActors = 10000;
   // Forgets the oldest dead actors beyond kMaxDeadActors.

@@ -39,6 +39,26 @@ class GrpcClusterClient : public ClusterClient {
                absl::StrCat("telling ", AddrString(raylet), " that a job finished"));
   }
 
+  void Bundle(const proto::Address& raylet, BundleStep step, const proto::BundleRequest& req,
+              std::function<void(bool)> done) override {
+    auto stub = raylets_.Get(AddrString(raylet));
+    constexpr int64_t kBundleTimeoutMs = 10000;
+    switch (step) {
+      case BundleStep::kPrepare:
+        CallAsync(client_.queue(), stub, &RayletStub::PrepareAsyncPrepareBundle, req, kBundleTimeoutMs,
+                  [done](const absl::Status& s, proto::PrepareBundleReply& r) { done(s.ok() && r.reserved()); });
+        return;
+      case BundleStep::kCommit:
+        CallAsync(client_.queue(), stub, &RayletStub::PrepareAsyncCommitBundle, req, kBundleTimeoutMs,
+                  [done](const absl::Status& s, proto::CommitBundleReply&) { done(s.ok()); });
+        return;
+      case BundleStep::kReturn:
+        CallAsync(client_.queue(), stub, &RayletStub::PrepareAsyncReturnBundle, req, kBundleTimeoutMs,
+                  [done](const absl::Status& s, proto::ReturnBundleReply&) { done(s.ok()); });
+        return;
+    }
+  }
+
   void Probe(const proto::Address& address, std::function<void(bool)> cb) override {
     CallAsync(client_.queue(), workers_.Get(AddrString(address)), &WorkerStub::PrepareAsyncGetObject, proto::GetObjectRequest(),
               2000, [cb = std::move(cb)](const absl::Status& s, proto::GetObjectReply&) { cb(s.ok()); });

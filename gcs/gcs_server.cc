@@ -190,6 +190,50 @@ class GcsServer::Service final : public proto::GcsService::CallbackService {
     return Done(ctx, absl::OkStatus());
   }
 
+  // ---- placement groups (placement_group_manager.h) ----
+
+  grpc::ServerUnaryReactor* CreatePlacementGroup(grpc::CallbackServerContext* ctx,
+                                                 const proto::CreatePlacementGroupRequest* req,
+                                                 proto::CreatePlacementGroupReply* reply) override {
+    auto g = s_->groups_.Create(req->group());
+    if (g.ok()) *reply->mutable_group() = *g;
+    return Done(ctx, g.status());
+  }
+
+  grpc::ServerUnaryReactor* GetPlacementGroup(grpc::CallbackServerContext* ctx,
+                                              const proto::GetPlacementGroupRequest* req,
+                                              proto::GetPlacementGroupReply* reply) override {
+    if (!req->group_id().empty() && req->wait_timeout_ms() > 0) {
+      auto* r = ctx->DefaultReactor();
+      int64_t timeout = std::min<int64_t>(req->wait_timeout_ms(), 60000);
+      s_->groups_.WaitPlaced(req->group_id(), NowMs() + timeout, [r, reply](std::optional<proto::PlacementGroupInfo> g) {
+        reply->set_found(g.has_value());
+        if (g) *reply->mutable_group() = *g;
+        r->Finish(grpc::Status::OK);
+      });
+      return r;
+    }
+    if (auto s = CheckName("the placement group's name", req->name()); !s.ok()) return Done(ctx, s);
+    if (auto s = CheckName("the namespace", req->ray_namespace()); !s.ok()) return Done(ctx, s);
+    auto g = req->group_id().empty() ? s_->groups_.GetByName(req->name(), req->ray_namespace())
+                                     : s_->groups_.Get(req->group_id());
+    reply->set_found(g.has_value());
+    if (g) *reply->mutable_group() = *g;
+    return Done(ctx, absl::OkStatus());
+  }
+
+  grpc::ServerUnaryReactor* RemovePlacementGroup(grpc::CallbackServerContext* ctx,
+                                                 const proto::RemovePlacementGroupRequest* req,
+                                                 proto::RemovePlacementGroupReply*) override {
+    return Done(ctx, s_->groups_.Remove(req->group_id()));
+  }
+
+  grpc::ServerUnaryReactor* ListPlacementGroups(grpc::CallbackServerContext* ctx, const proto::ListPlacementGroupsRequest*,
+                                                proto::ListPlacementGroupsReply* reply) override {
+    for (auto& g : s_->groups_.List()) *reply->add_groups() = std::move(g);
+    return Done(ctx, absl::OkStatus());
+  }
+
  private:
   GcsServer* s_;
 };
@@ -201,10 +245,12 @@ GcsServer::GcsServer(GcsOptions options, std::unique_ptr<GcsStore> store,
       cluster_(std::move(cluster)),
       nodes_(store_.get(), options_.heartbeat_timeout_ms),
       jobs_(store_.get()),
-      actors_(store_.get(), &nodes_, &jobs_, cluster_.get()) {
+      actors_(store_.get(), &nodes_, &jobs_, cluster_.get()),
+      groups_(&nodes_, &jobs_, &actors_, cluster_.get()) {
   nodes_.AddDeathListener([this](const proto::NodeInfo& n) { actors_.OnNodeDead(n); });
   jobs_.AddFinishListener([this](const proto::JobInfo& j) {
     actors_.OnJobFinished(j);
+    groups_.OnJobFinished(j);
     for (auto& n : nodes_.All()) {
       if (n.alive()) cluster_->NotifyJobFinished(n.address(), j);
     }
@@ -223,6 +269,7 @@ absl::Status GcsServer::Start() {
     nodes_.CheckHealth(now);
     actors_.ExpireWaiters(now);
     actors_.PlaceWaiting();
+    groups_.Tick(now);
     jobs_.FinishUnproven(now, options_.unproven_job_ms);
     actors_.ForgetOldDead();
     if (jobs_.TooManyFinished()) jobs_.ForgetOldFinished(actors_.JobsWithLiveActors());
@@ -234,6 +281,7 @@ absl::Status GcsServer::Start() {
 void GcsServer::Stop() {
   if (stopping_.exchange(true)) return;
   actors_.ExpireWaiters(0, /*all=*/true);
+  groups_.Tick(0, /*all=*/true);
   if (server_) server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
   ticker_.Stop();
   actors_.Stop();

@@ -14,6 +14,7 @@
 #include "gcs/cluster_client.h"
 #include "gcs/job_manager.h"
 #include "gcs/node_manager.h"
+#include "gcs/placement_group_manager.h"
 #include "gcs/store.h"
 
 namespace glint::gcs {
@@ -44,6 +45,7 @@ class GcsServer {
   NodeManager nodes_;
   JobManager jobs_;
   ActorManager actors_;
+  PlacementGroupManager groups_;
   std::unique_ptr<Service> service_;
   std::unique_ptr<grpc::Server> server_;
   Ticker ticker_;  // health checks, long-poll deadlines

@@ -132,6 +132,22 @@ std::optional<proto::NodeInfo> NodeManager::Get(const std::string& node_id) {
   return it->second;
 }
 
+void NodeManager::AdjustResources(const std::string& node_id, const ResourceSet& r, bool add) {
+  absl::MutexLock lock(&mu_);
+  auto it = nodes_.find(node_id);
+  if (it == nodes_.end()) return;
+  for (auto* map : {it->second.mutable_total_resources(), it->second.mutable_available_resources()}) {
+    ResourceSet set = FromProto(*map);
+    add ? Add(set, r) : Subtract(set, r);
+    for (auto& [name, amount] : r) {
+      if (auto e = set.find(name); e != set.end() && e->second <= 1e-9) set.erase(e);
+    }
+    map->clear();
+    ToProto(set, map);
+  }
+  ++view_version_;
+}
+
 std::optional<proto::NodeInfo> NodeManager::PickNode(
     const google::protobuf::Map<std::string, double>& demand, const std::string& preferred_node) {
   absl::MutexLock lock(&mu_);

@@ -17,6 +17,7 @@
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "gcs/store.h"
+#include "common/resources.h"
 #include "proto/common.pb.h"
 
 namespace glint::gcs {
@@ -48,6 +49,10 @@ class NodeManager {
   std::optional<proto::NodeInfo> Get(const std::string& node_id);
   // An alive node to run `demand` on: one with the resources free now, the
   // preferred node first; else one whose totals fit (it will queue); else none.
+  // A placement group bundle committed on (add) or returned from a node:
+  // its named resources join (leave) the node's totals and free resources
+  // at once, without waiting for the next heartbeat.
+  void AdjustResources(const std::string& node_id, const ResourceSet& r, bool add);
   std::optional<proto::NodeInfo> PickNode(const google::protobuf::Map<std::string, double>& demand,
                                           const std::string& preferred_node);
 

@@ -36,10 +36,17 @@ std::vector<std::string> DefaultGpuIds(const ResourceSet& total, std::vector<std
 
 LeaseManager::LeaseManager(std::string node_id, ResourceSet total, WorkerPool* pool, std::vector<std::string> gpu_ids)
     : node_id_(std::move(node_id)),
-      total_(total),
       pool_(pool),
+      total_(total),
       available_(total),
       gpus_(DefaultGpuIds(total, std::move(gpu_ids))) {}
+
+bool LeaseManager::QueuedLike(const ResourceSet& demand) {
+  for (auto& q : queue_) {
+    if (q.demand == demand) return true;
+  }
+  return false;
+}
 
 bool LeaseManager::FitsNow(const ResourceSet& demand) {
   return Fits(demand, available_) && gpus_.CanTake(GpuOf(demand));
@@ -89,7 +96,7 @@ void LeaseManager::Request(const proto::LeaseRequest& req, Reply reply, bool vie
                                          ToString(p.demand), " (this node has ", ToString(total_),
                                          ")"));
       }
-    } else if (!FitsNow(p.demand) || !queue_.empty()) {
+    } else if (!FitsNow(p.demand) || QueuedLike(p.demand)) {
       bool may_move = !req.grant_or_reject() && req.spillback_count() == 0;
       const proto::NodeInfo* other = may_move ? OtherNode(p.demand, true) : nullptr;
       if (other) {
@@ -147,11 +154,18 @@ void LeaseManager::Dispatch() {
   std::vector<Pending> grant;
   {
     absl::MutexLock lock(&mu_);
-    while (!queue_.empty() && FitsNow(queue_.front().demand)) {
-      Take(queue_.front());
-      grant.push_back(std::move(queue_.front()));
-      queue_.pop_front();
+    // In order, each request that fits now: one waiting for what another
+    // holds (a busy bundle, a GPU) does not hold up work of other shapes.
+    std::deque<Pending> keep;
+    for (auto& p : queue_) {
+      if (FitsNow(p.demand)) {
+        Take(p);
+        grant.push_back(std::move(p));
+      } else {
+        keep.push_back(std::move(p));
+      }
     }
+    queue_.swap(keep);
   }
   for (auto& p : grant) Grant(std::move(p));
 }
@@ -245,6 +259,71 @@ void LeaseManager::SetClusterView(std::vector<proto::NodeInfo> nodes) {
   }
   if (!spilled.empty()) LOG(INFO) << "moving " << spilled.size() << " queued lease requests to nodes that have room";
   for (auto& [reply, r] : spilled) reply(r);
+}
+
+bool LeaseManager::Reserve(const ResourceSet& r) {
+  absl::MutexLock lock(&mu_);
+  if (stopped_ || !Fits(r, available_) || GpuOf(r) > 0) return false;  // bundles hold no GPU ids (yet)
+  Subtract(available_, r);
+  return true;
+}
+
+void LeaseManager::Unreserve(const ResourceSet& r) {
+  {
+    absl::MutexLock lock(&mu_);
+    Add(available_, r);
+  }
+  Dispatch();
+}
+
+void LeaseManager::AddResources(const ResourceSet& r) {
+  {
+    absl::MutexLock lock(&mu_);
+    Add(total_, r);
+    Add(available_, r);
+  }
+  Dispatch();
+}
+
+void LeaseManager::RemoveResources(const ResourceSet& r, const std::string& why) {
+  std::vector<std::string> kill;
+  std::vector<Reply> refused;
+  {
+    absl::MutexLock lock(&mu_);
+    for (auto it = leases_.begin(); it != leases_.end();) {
+      bool uses = false;
+      for (auto& [name, amount] : it->second.held) uses = uses || (amount > 0 && r.contains(name));
+      if (!uses) {
+        ++it;
+        continue;
+      }
+      Release(it->second);
+      kill.push_back(it->second.worker_id);
+      lease_of_worker_.erase(it->second.worker_id);
+      leases_.erase(it++);
+    }
+    for (auto* set : {&total_, &available_}) {
+      Subtract(*set, r);
+      for (auto& [name, amount] : r) {
+        if (auto e = set->find(name); e != set->end() && e->second <= 1e-9) set->erase(e);
+      }
+    }
+    std::deque<Pending> keep;
+    for (auto& p : queue_) {
+      if (Fits(p.demand, total_)) {
+        keep.push_back(std::move(p));
+      } else {
+        refused.push_back(std::move(p.reply));
+      }
+    }
+    queue_.swap(keep);
+  }
+  for (auto& w : kill) {
+    LOG(INFO) << "killing worker " << ShortHex(w) << ": " << why;
+    pool_->Kill(w);
+  }
+  for (auto& reply : refused) reply(ErrorReply(proto::SCHEDULING_FAILED, why));
+  Dispatch();
 }
 
 ResourceSet LeaseManager::Available() {

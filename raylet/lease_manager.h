@@ -5,7 +5,9 @@
 // node whose totals fit, or refused with a clear error when none does;
 // (2) feasible but busy: spilled to a node with the resources free now (unless
 // the caller asked for grant-or-reject), else queued — and spilled later if a
-// node frees up before this one does (SetClusterView); (3) free now: granted.
+// node frees up before this one does (SetClusterView); (3) free now: granted,
+// unless a request of the same shape waits (first come, first served per
+// shape; a request waiting for something busy holds up no other shape).
 // Lease lifecycle: GRANTED --(ReturnWorker, or the worker exits)--> RELEASED.
 // A worker blocked in Get lends its CPU back until it unblocks (as Ray does),
 // so nested tasks cannot starve the node. A lease of GPUs holds specific
@@ -51,6 +53,16 @@ class LeaseManager {
   void SetClusterView(std::vector<proto::NodeInfo> nodes);
   ResourceSet Available();
   size_t QueueLength();
+
+  // Placement group bundles (raylet/bundles.h). Reserve takes `r` from the
+  // free pool if it is free now; Unreserve gives it back.
+  bool Reserve(const ResourceSet& r);
+  void Unreserve(const ResourceSet& r);
+  // Adds resources to the node (its totals and free pool).
+  void AddResources(const ResourceSet& r);
+  // Takes them away: leases holding any of them end (their workers are
+  // killed) and queued requests for them fail with `why`.
+  void RemoveResources(const ResourceSet& r, const std::string& why);
   // Refuses queued and later requests (the raylet is stopping).
   void Stop();
 
@@ -67,6 +79,8 @@ class LeaseManager {
     bool blocked = false;
     std::vector<std::string> gpu_ids;
   };
+  // Whether a request of the same shape waits already (FIFO per shape).
+  bool QueuedLike(const ResourceSet& demand) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Whether `demand` can be granted now (GPU ids included), and taking it.
   bool FitsNow(const ResourceSet& demand) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Take(Pending& p) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -81,10 +95,10 @@ class LeaseManager {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const std::string node_id_;
-  const ResourceSet total_;
   ViewRefresher refresher_;
   WorkerPool* pool_;
   absl::Mutex mu_;
+  ResourceSet total_ ABSL_GUARDED_BY(mu_);
   ResourceSet available_ ABSL_GUARDED_BY(mu_);
   GpuSlots gpus_ ABSL_GUARDED_BY(mu_);
   std::deque<Pending> queue_ ABSL_GUARDED_BY(mu_);

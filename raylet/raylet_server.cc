@@ -31,6 +31,7 @@ absl::Status RayletServer::Start() {
                                                              options_.host, options_.auth});
   pool_ = std::make_unique<WorkerPool>(spawner_.get(), address_);
   leases_ = std::make_unique<LeaseManager>(node_id_, options_.resources, pool_.get(), options_.gpu_ids);
+  bundles_ = std::make_unique<Bundles>(leases_.get());
   gcs_ = MakeStub<proto::GcsService>(options_.gcs_address);
   leases_->SetViewRefresher([this](std::function<void()> done) {
     CallAsync(client_.queue(), gcs_.get(), &GcsStub::PrepareAsyncGetAllNodes, {}, 2000,

@@ -4,6 +4,7 @@
 //   ObjectPuller (object_puller.h)   copies from other nodes
 //   ProcessSpawner (worker_spawner.h) + WorkerPool (worker_pool.h)   worker processes
 //   LeaseManager (lease_manager.h)   who gets which worker, spill-back
+//   Bundles (bundles.h)              this node's share of placement groups
 //   Service (raylet_service.cc)      RayletService, the RPC edge
 // and runs two loops: the heartbeat to the GCS (free resources, the cluster
 // view, idle workers) and the reaper (exited workers are reported).
@@ -29,6 +30,7 @@
 #include "common/ticker.h"
 #include "proto/gcs.grpc.pb.h"
 #include "proto/raylet.grpc.pb.h"
+#include "raylet/bundles.h"
 #include "raylet/lease_manager.h"
 #include "raylet/object_puller.h"
 #include "raylet/object_store.h"
@@ -88,6 +90,7 @@ class RayletServer {
   std::unique_ptr<ProcessSpawner> spawner_;
   std::unique_ptr<WorkerPool> pool_;
   std::unique_ptr<LeaseManager> leases_;
+  std::unique_ptr<Bundles> bundles_;
   std::unique_ptr<Service> service_;
   std::unique_ptr<grpc::Server> server_;
   Ticker heartbeat_, reaper_;

@@ -72,6 +72,35 @@ grpc::ServerUnaryReactor* RayletServer::Service::JobFinished(Ctx* ctx, const pro
   return FinishUnary(ctx, absl::OkStatus());
 }
 
+namespace {
+absl::Status CheckBundle(const proto::BundleRequest& req) {
+  if (auto st = CheckId("the placement group id", req.group_id()); !st.ok()) return st;
+  if (req.bundle_index() < 0) return absl::InvalidArgumentError("a bundle index cannot be negative");
+  return CheckResources(req.resources());
+}
+}  // namespace
+
+grpc::ServerUnaryReactor* RayletServer::Service::PrepareBundle(Ctx* ctx, const proto::BundleRequest* req,
+                                                               proto::PrepareBundleReply* reply) {
+  if (auto st = CheckBundle(*req); !st.ok()) return FinishUnary(ctx, st);
+  if (req->resources().empty()) return FinishUnary(ctx, absl::InvalidArgumentError("a bundle needs resources"));
+  reply->set_reserved(r_->bundles_->Prepare(req->group_id(), req->bundle_index(), FromProto(req->resources())));
+  return FinishUnary(ctx, absl::OkStatus());
+}
+
+grpc::ServerUnaryReactor* RayletServer::Service::CommitBundle(Ctx* ctx, const proto::BundleRequest* req,
+                                                              proto::CommitBundleReply*) {
+  if (auto st = CheckBundle(*req); !st.ok()) return FinishUnary(ctx, st);
+  return FinishUnary(ctx, r_->bundles_->Commit(req->group_id(), req->bundle_index()));
+}
+
+grpc::ServerUnaryReactor* RayletServer::Service::ReturnBundle(Ctx* ctx, const proto::BundleRequest* req,
+                                                              proto::ReturnBundleReply*) {
+  if (auto st = CheckBundle(*req); !st.ok()) return FinishUnary(ctx, st);
+  r_->bundles_->Return(req->group_id(), req->bundle_index());
+  return FinishUnary(ctx, absl::OkStatus());
+}
+
 grpc::ServerUnaryReactor* RayletServer::Service::CreateObject(Ctx* ctx, const proto::CreateObjectRequest* req,
                                              proto::CreateObjectReply* reply) {
   if (req->size() < 0) return FinishUnary(ctx, absl::InvalidArgumentError("an object's size cannot be negative"));

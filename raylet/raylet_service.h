@@ -21,6 +21,10 @@ class RayletServer::Service final : public proto::RayletService::CallbackService
   Reactor* NotifyBlocked(Ctx* ctx, const proto::NotifyBlockedRequest* req, proto::NotifyBlockedReply*) override;
   Reactor* KillWorker(Ctx* ctx, const proto::KillWorkerRequest* req, proto::KillWorkerReply*) override;
   Reactor* JobFinished(Ctx* ctx, const proto::JobFinishedRequest* req, proto::JobFinishedReply*) override;
+  // Placement group bundles (bundles.h).
+  Reactor* PrepareBundle(Ctx* ctx, const proto::BundleRequest* req, proto::PrepareBundleReply* reply) override;
+  Reactor* CommitBundle(Ctx* ctx, const proto::BundleRequest* req, proto::CommitBundleReply*) override;
+  Reactor* ReturnBundle(Ctx* ctx, const proto::BundleRequest* req, proto::ReturnBundleReply*) override;
   // Objects.
   Reactor* CreateObject(Ctx* ctx, const proto::CreateObjectRequest* req, proto::CreateObjectReply* reply) override;
   Reactor* SealObject(Ctx* ctx, const proto::SealObjectRequest* req, proto::SealObjectReply*) override;

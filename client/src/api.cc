@@ -359,6 +359,32 @@ bool WasCurrentActorRestarted() {
 
 std::vector<std::string> GetGpuIds() { return internal::CurrentGpuIds(); }
 
+namespace {
+std::vector<std::map<std::string, double>> BundlesOf(const proto::PlacementGroupInfo& g) {
+  std::vector<std::map<std::string, double>> out;
+  for (auto& b : g.bundles()) out.emplace_back(b.resources().begin(), b.resources().end());
+  return out;
+}
+}  // namespace
+
+PlacementGroup CreatePlacementGroup(const PlacementGroupOptions& options) {
+  return PlacementGroup(internal::ValueOrThrow(internal::Use()->placement_groups().Create(options)), options.bundles);
+}
+
+std::optional<PlacementGroup> GetPlacementGroup(const std::string& name, const std::string& namespace_) {
+  auto g = internal::ValueOrThrow(internal::Use()->placement_groups().Find(name, namespace_));
+  if (!g) return std::nullopt;
+  return PlacementGroup(g->group_id(), BundlesOf(*g));
+}
+
+void RemovePlacementGroup(const PlacementGroup& group) {
+  internal::ThrowIfError(internal::Use()->placement_groups().Remove(group.ID()));
+}
+
+bool PlacementGroup::Wait(std::chrono::milliseconds timeout) const {
+  return internal::ValueOrThrow(internal::Use()->placement_groups().Wait(id_, timeout.count()));
+}
+
 bool IsCancelled() {
   internal::Use rt;
   return rt.get() && rt.get()->executor() && rt.get()->executor()->CurrentCallCancelled();

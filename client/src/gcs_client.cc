@@ -98,6 +98,37 @@ absl::Status GcsClient::KillActor(const std::string& actor_id, bool no_restart, 
   return BlockingCall(queue_, stub_.get(), &Stub::PrepareAsyncKillActor, std::move(req), kTimeoutMs, &reply);
 }
 
+absl::StatusOr<proto::PlacementGroupInfo> GcsClient::CreatePlacementGroup(const proto::PlacementGroupInfo& group) {
+  proto::CreatePlacementGroupRequest req;
+  *req.mutable_group() = group;
+  proto::CreatePlacementGroupReply reply;
+  if (auto s = BlockingCall(queue_, stub_.get(), &Stub::PrepareAsyncCreatePlacementGroup, std::move(req), kTimeoutMs,
+                            &reply);
+      !s.ok()) {
+    return s;
+  }
+  return reply.group();
+}
+
+absl::StatusOr<std::optional<proto::PlacementGroupInfo>> GcsClient::GetPlacementGroup(
+    proto::GetPlacementGroupRequest req) {
+  int64_t timeout = kTimeoutMs + req.wait_timeout_ms();
+  proto::GetPlacementGroupReply reply;
+  if (auto s = BlockingCall(queue_, stub_.get(), &Stub::PrepareAsyncGetPlacementGroup, std::move(req), timeout, &reply);
+      !s.ok()) {
+    return s;
+  }
+  if (!reply.found()) return std::nullopt;
+  return reply.group();
+}
+
+absl::Status GcsClient::RemovePlacementGroup(const std::string& group_id) {
+  proto::RemovePlacementGroupRequest req;
+  req.set_group_id(group_id);
+  proto::RemovePlacementGroupReply reply;
+  return BlockingCall(queue_, stub_.get(), &Stub::PrepareAsyncRemovePlacementGroup, std::move(req), kTimeoutMs, &reply);
+}
+
 void GcsClient::KillActorAsync(const std::string& actor_id, const std::string& reason) {
   proto::KillActorRequest req;
   req.set_actor_id(actor_id);

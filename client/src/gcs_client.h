@@ -39,6 +39,12 @@ class GcsClient {
   absl::Status KillActor(const std::string& actor_id, bool no_restart, const std::string& reason = "");
   // The same without waiting (a failure is logged): for threads that must not block.
   void KillActorAsync(const std::string& actor_id, const std::string& reason);
+  // Placement groups (see gcs/placement_group_manager.h).
+  absl::StatusOr<proto::PlacementGroupInfo> CreatePlacementGroup(const proto::PlacementGroupInfo& group);
+  // nullopt when there is no such group; with `wait_ms` > 0 (by id), answers
+  // once it is placed or removed, or after wait_ms.
+  absl::StatusOr<std::optional<proto::PlacementGroupInfo>> GetPlacementGroup(proto::GetPlacementGroupRequest req);
+  absl::Status RemovePlacementGroup(const std::string& group_id);
   // Answers once the actor's record is newer than `version` (or after
   // `timeout_ms` with the current one); `done` runs on the client queue.
   using ActorFn = std::function<void(const absl::Status&, proto::GetActorReply&)>;

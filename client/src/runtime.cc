@@ -103,6 +103,7 @@ absl::Status Runtime::ConnectWorker() {
 
 absl::Status Runtime::BuildParts(const std::string& raylet) {
   raylet_ = raylet;
+  groups_ = std::make_unique<PlacementGroups>(gcs_.get(), job_);
   node_store_ = std::make_unique<NodeStore>(client_queue_.get(), &raylets_, options_.object_store_full_wait_ms);
   if (auto s = node_store_->Connect(raylet_, self_.node_id(), self_addr_, job_.job_id()); !s.ok()) return s;
   owners_ = std::make_unique<GrpcOwnerClient>(self_addr_, client_queue_.get(), &workers_);
@@ -285,6 +286,9 @@ absl::StatusOr<RefData> Runtime::SubmitTask(const std::string& function, std::ve
   if (auto s = CheckResourceRequest(opts.resources); !s.ok()) return s;
   if (auto s = CheckBudget("SetMaxRetries", opts.max_retries); !s.ok()) return s;
   if (auto s = CheckName("the task's name", opts.name); !s.ok()) return s;
+  std::map<std::string, double> resources = opts.resources;
+  if (resources.empty()) resources["CPU"] = 1;
+  if (auto s = Place(opts.placement, &resources); !s.ok()) return s;
   std::vector<RefData> held;
   auto spec = NewSpec(proto::NORMAL_TASK, function, args, held);
   if (!spec.ok()) return spec.status();
@@ -292,11 +296,7 @@ absl::StatusOr<RefData> Runtime::SubmitTask(const std::string& function, std::ve
   spec->set_max_retries(opts.max_retries);
   spec->set_streaming(opts.streaming);
   spec->set_generator_backpressure(opts.generator_backpressure);
-  if (opts.resources.empty()) {
-    (*spec->mutable_resources())["CPU"] = 1;
-  } else {
-    for (auto& [k, v] : opts.resources) (*spec->mutable_resources())[k] = v;
-  }
+  for (auto& [k, v] : resources) (*spec->mutable_resources())[k] = v;
   std::string id = ReturnObjectId(spec->task_id(), 0);
   store_.Expect(id, /*owned=*/true);
   refs_->HoldUntilDone(id, held);
@@ -316,6 +316,8 @@ absl::StatusOr<RefData> Runtime::CreateActor(const std::string& factory, std::ve
   if (auto s = CheckResourceRequest(opts.resources); !s.ok()) return s;
   if (auto s = CheckBudget("SetMaxRestarts", opts.max_restarts); !s.ok()) return s;
   if (auto s = CheckBudget("SetMaxTaskRetries", opts.max_task_retries); !s.ok()) return s;
+  std::map<std::string, double> resources = opts.resources;
+  if (auto s = Place(opts.placement, &resources); !s.ok()) return s;
   std::vector<RefData> held;
   auto spec = NewSpec(proto::ACTOR_CREATION_TASK, factory, args, held);
   if (!spec.ok()) return spec.status();
@@ -331,7 +333,7 @@ absl::StatusOr<RefData> Runtime::CreateActor(const std::string& factory, std::ve
   spec->set_actor_id(RandomId());
   spec->set_max_concurrency(opts.max_concurrency);
   for (auto& [name, limit] : opts.concurrency_groups) (*spec->mutable_concurrency_groups())[name] = limit;
-  for (auto& [k, v] : opts.resources) (*spec->mutable_resources())[k] = v;
+  for (auto& [k, v] : resources) (*spec->mutable_resources())[k] = v;
   if (spec->ByteSizeLong() > kMaxControlMessageBytes / 2) {
     return absl::InvalidArgumentError(absl::StrCat(
         "the actor's creation arguments take ", spec->ByteSizeLong() >> 20, " MiB; they travel through the GCS, "

@@ -6,6 +6,7 @@
 //   the process's one completion queue, its WorkerService server and
 //     ClientQueue (common/queue_poller.h, common/async_call.h)
 //   GcsClient (gcs_client.h)                 the job, nodes, actors at the GCS
+//   PlacementGroups (placement_groups.h)     create, find, wait, remove groups
 //   MemoryStore, NodeStore (objects/)        this process's objects, the node's store
 //   ReferenceCounter (objects/)              local copies, borrowers, freeing
 //   ActorScopes (objects/)                   ending actors whose handles are all gone
@@ -39,6 +40,7 @@
 #include "client/src/objects/owner_client.h"
 #include "client/src/objects/reference_counter.h"
 #include "client/src/owner_service.h"
+#include "client/src/placement_groups.h"
 #include "client/src/submit/actor_submitter.h"
 #include "client/src/submit/dependency_resolver.h"
 #include "client/src/submit/generator_streams.h"
@@ -108,6 +110,7 @@ class Runtime {
   GeneratorStreams& generators() { return *generators_; }
   NodeStore& node_store() { return *node_store_; }
   ReferenceCounter& refs() { return *refs_; }
+  PlacementGroups& placement_groups() { return *groups_; }
   // The executor when this process is a worker, else null.
   TaskExecutor* executor() { return executor_.get(); }
   const proto::JobInfo& job() const { return job_; }
@@ -147,6 +150,7 @@ class Runtime {
   StubCache<proto::RayletService> raylets_;
   StubCache<proto::WorkerService> workers_;
   std::unique_ptr<GcsClient> gcs_;
+  std::unique_ptr<PlacementGroups> groups_;
 
   // Objects.
   MemoryStore store_;

@@ -554,7 +554,8 @@ int main(int argc, char** argv) {
                     for (auto& a : made) a.Task(&Sink::Small).Remote().Get();
                     for (auto& a : made) glint::Kill(a);
                   }, 10); }, "ops/s", "", "create + first call");
-  glint::Actor(Sink::Create).SetName("lookup-me").Remote().Task(&Sink::Small).Remote().Get();
+  auto lookup_me = glint::Actor(Sink::Create).SetName("lookup-me").Remote();  // lives while its handle does
+  lookup_me.Task(&Sink::Small).Remote().Get();
   if (Wanted("named-actor lookups (GetActor)")) {
     double lookups = Measure([] { for (int i = 0; i < 20; ++i) glint::GetActor<Sink>("lookup-me"); }, 20);
     char latency[64];
@@ -565,7 +566,17 @@ int main(int argc, char** argv) {
   async_sink.Task(&AsyncSink::Small).Remote().Get();
   Add(rows, "async-actor calls sync", [&] { return Measure([&] { for (int i = 0; i < 100; ++i) async_sink.Task(&AsyncSink::Small).Remote().Get(); }, 100); }, "ops/s", "sync");
   Add(rows, "async-actor calls async (1000 in flight)", [&] { return AsyncBatch([&](int) { return async_sink.Task(&AsyncSink::Small).Remote(); }, 1000); }, "ops/s", "async");
-  Add(rows, "placement group create/remove", [&] { return -1; }, "ops/s", "sync", "placement groups not yet");
+  Add(rows, "placement group create/remove", [&] {
+    glint::PlacementGroupOptions one;
+    one.bundles = {{{"CPU", 1}}};
+    return Measure([&] {
+      for (int i = 0; i < 10; ++i) {
+        auto pg = glint::CreatePlacementGroup(one);
+        if (!pg.Wait(std::chrono::seconds(30))) throw glint::Error("a placement group was not placed");
+        glint::RemovePlacementGroup(pg);
+      }
+    }, 10);
+  }, "ops/s", "sync", "one bundle: create, Wait until placed, remove");
   glint::Shutdown();
   for (auto it = own.rbegin(); it != own.rend(); ++it) glint::StopDaemon(it->pid, 3000);
   auto after = MeasureEcho(echo_client);

@@ -292,26 +292,19 @@ TEST_F(CoreTest, MaxRetriesMinusOneRetriesForEver) {
 }
 
 TEST_F(CoreTest, BadBudgetsAndResourceAmountsAreClearErrors) {
-  auto message_of = [](const std::function<void()>& f) {
-    try {
-      f();
-    } catch (const glint::Error& e) {
-      return std::string(e.what());
-    }
-    return std::string("no error");
-  };
-  auto contains = [](const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; };
-  EXPECT_PRED2(contains, message_of([] { glint::Task(Plus).SetMaxRetries(-2).Remote(1, 1); }), "SetMaxRetries");
-  EXPECT_PRED2(contains, message_of([] { glint::Actor(Recorder::Create).SetMaxRestarts(-2).Remote(0); }),
+  using glint::testing::Contains;
+  using glint::testing::ErrorOf;
+  EXPECT_PRED2(Contains, ErrorOf([] { glint::Task(Plus).SetMaxRetries(-2).Remote(1, 1); }), "SetMaxRetries");
+  EXPECT_PRED2(Contains, ErrorOf([] { glint::Actor(Recorder::Create).SetMaxRestarts(-2).Remote(0); }),
                "SetMaxRestarts");
-  EXPECT_PRED2(contains, message_of([] { glint::Actor(Recorder::Create).SetMaxTaskRetries(-5).Remote(0); }),
+  EXPECT_PRED2(Contains, ErrorOf([] { glint::Actor(Recorder::Create).SetMaxTaskRetries(-5).Remote(0); }),
                "SetMaxTaskRetries");
-  EXPECT_PRED2(contains, message_of([] { glint::Task(Plus).SetResources({{"CPU", 0}}).Remote(1, 1); }),
+  EXPECT_PRED2(Contains, ErrorOf([] { glint::Task(Plus).SetResources({{"CPU", 0}}).Remote(1, 1); }),
                "more than 0");
-  EXPECT_PRED2(contains, message_of([] { glint::Task(Plus).SetResources({{"CPU", 1.5}}).Remote(1, 1); }),
+  EXPECT_PRED2(Contains, ErrorOf([] { glint::Task(Plus).SetResources({{"CPU", 1.5}}).Remote(1, 1); }),
                "whole number");
-  EXPECT_PRED2(contains, message_of([] { glint::Task(Plus).SetResources({{"", 1}}).Remote(1, 1); }), "empty");
-  EXPECT_PRED2(contains, message_of([] { glint::Actor(Recorder::Create).SetResources({{"CPU", -1}}).Remote(0); }),
+  EXPECT_PRED2(Contains, ErrorOf([] { glint::Task(Plus).SetResources({{"", 1}}).Remote(1, 1); }), "empty");
+  EXPECT_PRED2(Contains, ErrorOf([] { glint::Actor(Recorder::Create).SetResources({{"CPU", -1}}).Remote(0); }),
                "CPU");
   // A fraction of one unit is fine.
   EXPECT_EQ(glint::Task(Plus).SetResources({{"CPU", 0.5}}).Remote(1, 1).Get(), 2);

@@ -37,6 +37,19 @@ class FakeCluster : public ClusterClient {
   }
 
   void Probe(const proto::Address&, std::function<void(bool)> cb) override { cb(probe_alive); }
+  // Bundle steps succeed at once unless `refuse_prepare` names the raylet's port.
+  void Bundle(const proto::Address& raylet, BundleStep step, const proto::BundleRequest& req,
+              std::function<void(bool)> done) override {
+    bundle_steps.push_back({raylet.port(), step, req.bundle_index()});
+    done(!(step == BundleStep::kPrepare && raylet.port() == refuse_prepare));
+  }
+  struct BundleCall {
+    int raylet_port;
+    BundleStep step;
+    int index;
+  };
+  std::vector<BundleCall> bundle_steps;
+  int refuse_prepare = 0;
   bool probe_alive = false;
 
   // Grants the oldest lease request with a worker at `port`.

@@ -121,6 +121,19 @@ inline bool WaitUntil(const std::function<bool()>& pred,
   return pred();
 }
 
+// The message of the glint::Error that `f` throws ("no error" if none).
+inline std::string ErrorOf(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const glint::Error& e) {
+    return e.what();
+  }
+  return "no error";
+}
+
+// For EXPECT_PRED2(Contains, text, part): the text is shown when it fails.
+inline bool Contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
 inline bool FileExists(const std::string& path) { return access(path.c_str(), F_OK) == 0; }
 
 inline std::string ReadFile(const std::string& path) {

@@ -9,6 +9,7 @@
 #include "glint/generator.h"
 #include "glint/object_ref.h"
 #include "glint/object_ref_generator.h"
+#include "glint/placement_group.h"
 #include "glint/queue.h"
 #include "glint/remote.h"
 

@@ -12,11 +12,11 @@
 #include "glint/internal/runtime_api.h"
 #include "glint/generator.h"
 #include "glint/object_ref.h"
+#include "glint/lifetime.h"
 #include "glint/object_ref_generator.h"
+#include "glint/placement_group.h"
 
 namespace glint {
-
-enum class Lifetime { kNonDetached, kDetached };
 
 namespace internal {
 
@@ -87,6 +87,12 @@ class TaskCaller {
   // A generator pauses at co_yield while `n` of its items are not consumed
   // yet (0: it runs ahead freely).
   TaskCaller& SetGeneratorBackpressure(int n) { opts_.generator_backpressure = n; return *this; }
+  // Runs the task in bundle `bundle_index` of `pg` (-1: any bundle), on its
+  // node and from its reserved resources.
+  TaskCaller& SetPlacementGroup(const PlacementGroup& pg, int bundle_index = -1) {
+    opts_.placement = {pg.ID(), bundle_index, pg.Bundles()};
+    return *this;
+  }
 
   template <typename... A>
   typename internal::CallResult<Ret>::type Remote(A&&... args) {
@@ -198,6 +204,12 @@ class ActorCreator {
     return *this;
   }
   ActorCreator& SetResources(std::map<std::string, double> r) { opts_.resources = std::move(r); return *this; }
+  // Places the actor in bundle `bundle_index` of `pg` (-1: any bundle), on its
+  // node and from its reserved resources, for its whole life.
+  ActorCreator& SetPlacementGroup(const PlacementGroup& pg, int bundle_index = -1) {
+    opts_.placement = {pg.ID(), bundle_index, pg.Bundles()};
+    return *this;
+  }
 
   template <typename... A>
   ActorHandle<Class> Remote(A&&... args) {

@@ -238,3 +238,41 @@ TEST_F(LeaseTest, GpuLeasesHoldTheirOwnGpuIdsAndFractionsShareOne) {
 
 }  // namespace
 }  // namespace glint::raylet
+
+namespace glint::raylet {
+namespace {
+
+TEST_F(LeaseTest, ARequestWaitingForSomethingBusyHoldsUpNoOtherShape) {
+  LeaseManager leases("self", {{"CPU", 2}, {"X", 1}}, &pool_);
+  std::map<std::string, proto::LeaseReply> got;
+  auto ask = [&](const std::string& tag, ResourceSet r) {
+    proto::LeaseRequest req;
+    *req.mutable_job() = Job("j1");
+    for (auto& [k, v] : r) (*req.mutable_resources())[k] = v;
+    leases.Request(req, [&got, tag](const proto::LeaseReply& reply) { got[tag] = reply; });
+  };
+  ask("x", {{"X", 1}});
+  RegisterLast(6101);
+  ask("x-again", {{"X", 1}});
+  EXPECT_EQ(leases.QueueLength(), 1u) << "X is busy";
+  ask("cpu", {{"CPU", 1}});
+  EXPECT_EQ(leases.QueueLength(), 1u) << "a CPU request does not queue behind the X one";
+  RegisterLast(6102);
+  ASSERT_TRUE(got["cpu"].has_worker());
+  ask("cpu-2", {{"CPU", 2}});
+  EXPECT_EQ(leases.QueueLength(), 2u) << "one CPU is taken";
+  ask("cpu-1", {{"CPU", 1}});
+  EXPECT_EQ(leases.QueueLength(), 2u) << "the free CPU serves a 1-CPU request at once";
+  RegisterLast(6103);
+  ASSERT_TRUE(got["cpu-1"].has_worker());
+  // Both CPUs back: the 2-CPU request behind the waiting X one is granted.
+  leases.Return(got["cpu"].lease_id(), 0);
+  leases.Return(got["cpu-1"].lease_id(), 0);
+  ASSERT_TRUE(got["cpu-2"].has_worker());
+  EXPECT_FALSE(got.count("x-again"));
+  leases.Return(got["x"].lease_id(), 0);
+  EXPECT_TRUE(got["x-again"].has_worker());
+}
+
+}  // namespace
+}  // namespace glint::raylet

@@ -45,12 +45,21 @@ struct WireArg {
   std::vector<RefData> nested;  // references packed inside the value
 };
 
+// Work placed in bundle `bundle_index` (-1: any) of placement group
+// `group_id` (empty: none), whose bundles are `bundles`.
+struct Placement {
+  std::string group_id;
+  int bundle_index = -1;
+  std::vector<std::map<std::string, double>> bundles;
+};
+
 struct TaskOptions {
   std::string name;
   std::map<std::string, double> resources;
   int max_retries = 3;
   bool streaming = false;          // a generator: items come back one by one
   int generator_backpressure = 0;  // items produced but not consumed at most (0: no limit)
+  Placement placement;
 };
 
 struct ActorCallOptions {
@@ -70,6 +79,7 @@ struct ActorOptions {
   int max_concurrency = 0;  // 0: 1 for sync actors, 1000 for async ones
   std::map<std::string, int> concurrency_groups;
   std::map<std::string, double> resources;
+  Placement placement;
 };
 
 GLINT_EXPORT RefData SubmitTask(const std::string& function, std::vector<WireArg> args, const TaskOptions& opts);

@@ -1,0 +1,62 @@
+#include "common/bundle_resources.h"
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+
+namespace glint {
+namespace {
+
+constexpr double kMarker = 1000;       // a bundle's marker resource
+constexpr double kMarkerShare = 0.001;  // what one piece of work takes of it
+
+std::string Indexed(const std::string& name, const std::string& group_hex, int index) {
+  return absl::StrCat(name, "_group_", index, "_", group_hex);
+}
+std::string Wildcard(const std::string& name, const std::string& group_hex) {
+  return absl::StrCat(name, "_group_", group_hex);
+}
+
+}  // namespace
+
+ResourceSet BundleResources(const ResourceSet& bundle, const std::string& group_hex, int index) {
+  ResourceSet out;
+  for (auto& [name, amount] : bundle) {
+    out[Indexed(name, group_hex, index)] += amount;
+    out[Wildcard(name, group_hex)] += amount;
+  }
+  out[Indexed("bundle", group_hex, index)] = kMarker;
+  out[Wildcard("bundle", group_hex)] = kMarker;
+  return out;
+}
+
+absl::StatusOr<ResourceSet> InBundle(const ResourceSet& demand, const std::vector<ResourceSet>& bundles,
+                                     const std::string& group_hex, int index) {
+  if (index < -1 || index >= static_cast<int>(bundles.size())) {
+    return absl::InvalidArgumentError(absl::StrCat("bundle index ", index, " is out of range: the placement group has ",
+                                                   bundles.size(), " bundles (-1: any of them)"));
+  }
+  bool fits = false;
+  for (int i = 0; i < static_cast<int>(bundles.size()); ++i) {
+    if ((index == -1 || index == i) && Fits(demand, bundles[i])) fits = true;
+  }
+  if (!fits) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "the request ", ToString(demand), " is larger than ",
+        index == -1 ? "every bundle of the placement group" : absl::StrCat("bundle ", index, " of the placement group"),
+        " (", index == -1 ? ToString(bundles[0]) : ToString(bundles[index]), index == -1 && bundles.size() > 1 ? ", ..." : "",
+        ")"));
+  }
+  ResourceSet out;
+  for (auto& [name, amount] : demand) {
+    if (amount <= 0) continue;
+    out[index == -1 ? Wildcard(name, group_hex) : Indexed(name, group_hex, index)] = amount;
+  }
+  out[index == -1 ? Wildcard("bundle", group_hex) : Indexed("bundle", group_hex, index)] = kMarkerShare;
+  return out;
+}
+
+bool IsBundleResource(const std::string& name, const std::string& group_hex) {
+  return absl::StrContains(name, "_group_") && absl::EndsWith(name, group_hex);
+}
+
+}  // namespace glint

@@ -1,0 +1,28 @@
+// How a placement group's reserved resources are named on the node that
+// holds them (as Ray names them): bundle i of group G reserving {CPU: 2}
+// adds "CPU_group_i_G": 2 (that bundle) and "CPU_group_G": 2 (any bundle of
+// G) to the node, plus "bundle_group_i_G" and "bundle_group_G" (1000 each)
+// so that work asking for nothing else can still be pinned to a bundle; G is
+// the group id in hex. Work in a bundle asks for these names instead of the
+// node's own, so the ordinary lease and spill-back logic puts it on the
+// bundle's node and takes from the bundle, not from the node's free pool.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "common/resources.h"
+
+namespace glint {
+
+// What committing bundle `index` of `bundle` adds to its node.
+ResourceSet BundleResources(const ResourceSet& bundle, const std::string& group_hex, int index);
+// `demand` rewritten to run in bundle `index` of the group (-1: any bundle);
+// a clear error when the index is out of range or the demand fits no
+// such bundle.
+absl::StatusOr<ResourceSet> InBundle(const ResourceSet& demand, const std::vector<ResourceSet>& bundles,
+                                     const std::string& group_hex, int index);
+// Whether a resource name belongs to group `group_hex`'s bundles.
+bool IsBundleResource(const std::string& name, const std::string& group_hex);
+
+}  // namespace glint

@@ -1,0 +1,422 @@
+#include "gcs/placement_group_manager.h"
+
+#include <algorithm>
+#include <memory>
+
+#include "absl/strings/str_cat.h"
+#include "common/bundle_resources.h"
+#include "common/ids.h"
+#include "common/limits.h"
+#include "common/logging.h"
+#include "common/rpc.h"
+
+namespace glint::gcs {
+namespace {
+
+std::string NameKey(const std::string& ns, const std::string& name) { return absl::StrCat(ns, "/", name); }
+
+std::vector<ResourceSet> BundlesOf(const proto::PlacementGroupInfo& g) {
+  std::vector<ResourceSet> out;
+  for (auto& b : g.bundles()) out.push_back(FromProto(b.resources()));
+  return out;
+}
+
+const char* StrategyName(proto::PlacementStrategy s) {
+  switch (s) {
+    case proto::PACK: return "PACK";
+    case proto::SPREAD: return "SPREAD";
+    case proto::STRICT_PACK: return "STRICT_PACK";
+    case proto::STRICT_SPREAD: return "STRICT_SPREAD";
+    default: return "?";
+  }
+}
+
+// The first node in `order` whose free resources fit `demand`, or -1.
+int FirstFit(const ResourceSet& demand, const std::vector<ResourceSet>& free, const std::vector<size_t>& order) {
+  for (size_t i : order) {
+    if (Fits(demand, free[i])) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<size_t>> PlaceBundles(proto::PlacementStrategy strategy,
+                                                 const std::vector<ResourceSet>& bundles,
+                                                 const std::vector<proto::NodeInfo>& nodes) {
+  std::vector<ResourceSet> free, total;
+  std::vector<size_t> all;
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    free.push_back(nodes[i].alive() ? FromProto(nodes[i].available_resources()) : ResourceSet{});
+    total.push_back(nodes[i].alive() ? FromProto(nodes[i].total_resources()) : ResourceSet{});
+    if (nodes[i].alive()) all.push_back(i);
+  }
+  // Why it failed: could some node ever hold each bundle (or, strictly, the set)?
+  auto why = [&](const ResourceSet& demand, const std::string& what) -> absl::Status {
+    for (size_t i : all) {
+      if (Fits(demand, total[i])) {
+        return absl::FailedPreconditionError(absl::StrCat("waiting for ", what, " ", ToString(demand),
+                                                          " to be free on a node"));
+      }
+    }
+    return absl::UnavailableError(absl::StrCat("no node has ", what, " ", ToString(demand),
+                                               "; waiting for one that does to join"));
+  };
+  std::vector<size_t> out(bundles.size());
+  if (strategy == proto::STRICT_PACK || strategy == proto::PACK) {
+    ResourceSet sum;
+    for (auto& b : bundles) Add(sum, b);
+    int n = FirstFit(sum, free, all);
+    if (n >= 0) {
+      std::fill(out.begin(), out.end(), static_cast<size_t>(n));
+      return out;
+    }
+    if (strategy == proto::STRICT_PACK) return why(sum, "all bundles together (STRICT_PACK)");
+  }
+  if (strategy == proto::STRICT_SPREAD) {
+    if (all.size() < bundles.size()) {
+      return absl::UnavailableError(absl::StrCat("STRICT_SPREAD needs ", bundles.size(), " nodes, one per bundle; the "
+                                                 "cluster has ", all.size(), "; waiting for more to join"));
+    }
+  }
+  std::vector<size_t> used;  // nodes holding a bundle already, in the order they were chosen
+  for (size_t b = 0; b < bundles.size(); ++b) {
+    std::vector<size_t> order;
+    if (strategy == proto::PACK) {  // the nodes already used first
+      order = used;
+      for (size_t i : all) {
+        if (std::find(used.begin(), used.end(), i) == used.end()) order.push_back(i);
+      }
+    } else {  // SPREAD and STRICT_SPREAD: unused nodes first
+      for (size_t i : all) {
+        if (std::find(used.begin(), used.end(), i) == used.end()) order.push_back(i);
+      }
+      if (strategy == proto::SPREAD) order.insert(order.end(), used.begin(), used.end());
+    }
+    int n = FirstFit(bundles[b], free, order);
+    if (n < 0) {
+      if (strategy == proto::STRICT_SPREAD) {
+        return absl::FailedPreconditionError(absl::StrCat("waiting for ", bundles.size(), " different nodes with the "
+                                                          "bundles free (STRICT_SPREAD); bundle ", b, " ",
+                                                          ToString(bundles[b]), " fits on none left"));
+      }
+      return why(bundles[b], absl::StrCat("bundle ", b));
+    }
+    Subtract(free[n], bundles[b]);
+    out[b] = n;
+    if (std::find(used.begin(), used.end(), static_cast<size_t>(n)) == used.end()) used.push_back(n);
+  }
+  return out;
+}
+
+absl::StatusOr<PlacementGroupManager::Info> PlacementGroupManager::Create(const Info& req) {
+  if (req.group_id().size() != kIdSize) return absl::InvalidArgumentError("a placement group needs a 16-byte id");
+  if (req.bundles().empty()) return absl::InvalidArgumentError("a placement group needs at least one bundle");
+  if (req.bundles_size() > kMaxBundles) {
+    return absl::InvalidArgumentError(absl::StrCat("a placement group has at most ", kMaxBundles, " bundles"));
+  }
+  for (int i = 0; i < req.bundles_size(); ++i) {
+    const auto& r = req.bundles(i).resources();
+    if (r.empty()) return absl::InvalidArgumentError(absl::StrCat("bundle ", i, " reserves nothing: give it resources"));
+    for (auto& [name, amount] : r) {
+      if (!(amount > 0)) {
+        return absl::InvalidArgumentError(absl::StrCat("bundle ", i, " asks for ", amount, " of '", name,
+                                                       "': amounts must be positive"));
+      }
+    }
+    if (auto s = CheckResources(r); !s.ok()) return absl::InvalidArgumentError(absl::StrCat("bundle ", i, ": ", s.message()));
+  }
+  for (auto [what, name] : {std::pair{"the placement group's name", &req.name()}, {"the namespace", &req.ray_namespace()}}) {
+    if (auto s = CheckName(what, *name); !s.ok()) return s;
+  }
+  auto job = jobs_->Get(req.job_id());
+  if (!job) return absl::NotFoundError(absl::StrCat("unknown job ", IdHex(req.job_id())));
+  if (job->finished()) return absl::FailedPreconditionError("the job has finished");
+  Info g = req;
+  g.set_ray_namespace(req.ray_namespace().empty() ? job->ray_namespace() : req.ray_namespace());
+  g.set_state(proto::PG_PENDING);
+  g.set_pending_reason("not tried yet");
+  for (auto& b : *g.mutable_bundles()) b.clear_node_id();
+  {
+    absl::MutexLock lock(&mu_);
+    if (groups_.size() >= kMaxGroups) return absl::ResourceExhaustedError("too many placement groups");
+    if (groups_.contains(g.group_id())) return absl::AlreadyExistsError("a placement group with this id exists");
+    if (!g.name().empty()) {
+      auto key = NameKey(g.ray_namespace(), g.name());
+      if (names_.contains(key)) {
+        return absl::AlreadyExistsError(absl::StrCat("placement group name '", g.name(),
+                                                     "' is already taken in namespace '", g.ray_namespace(), "'"));
+      }
+      names_[key] = g.group_id();
+    }
+    groups_[g.group_id()].info = g;
+  }
+  LOG(INFO) << "placement group " << ShortHex(g.group_id()) << " (" << StrategyName(g.strategy()) << ", "
+            << g.bundles_size() << " bundles" << (g.name().empty() ? "" : ", name " + g.name()) << ") registered";
+  TryPlace(g.group_id(), NowMs());
+  return Get(g.group_id()).value_or(g);
+}
+
+std::optional<PlacementGroupManager::Info> PlacementGroupManager::Get(const std::string& group_id) {
+  absl::MutexLock lock(&mu_);
+  auto it = groups_.find(group_id);
+  if (it == groups_.end()) return std::nullopt;
+  return it->second.info;
+}
+
+std::optional<PlacementGroupManager::Info> PlacementGroupManager::GetByName(const std::string& name,
+                                                                           const std::string& ns) {
+  std::string id;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = names_.find(NameKey(ns, name));
+    if (it == names_.end()) return std::nullopt;
+    id = it->second;
+  }
+  return Get(id);
+}
+
+std::vector<PlacementGroupManager::Info> PlacementGroupManager::List() {
+  absl::MutexLock lock(&mu_);
+  std::vector<Info> out;
+  for (auto& [id, g] : groups_) out.push_back(g.info);
+  return out;
+}
+
+void PlacementGroupManager::TryPlace(const std::string& group_id, int64_t now_ms) {
+  std::vector<proto::NodeInfo> where;
+  Info info;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = groups_.find(group_id);
+    if (it == groups_.end() || it->second.in_flight || it->second.info.state() != proto::PG_PENDING) return;
+    auto& g = it->second;
+    g.tried_ms = now_ms;
+    g.tried_view = nodes_->ViewVersion();
+    auto nodes = nodes_->All();
+    auto chosen = PlaceBundles(g.info.strategy(), BundlesOf(g.info), nodes);
+    if (!chosen.ok()) {
+      g.info.set_pending_reason(std::string(chosen.status().message()));
+      return;
+    }
+    for (size_t n : *chosen) where.push_back(nodes[n]);
+    g.in_flight = true;
+    info = g.info;
+  }
+  // Phase one: every chosen raylet reserves its bundles, or refuses.
+  struct Round {
+    absl::Mutex mu;
+    size_t left;
+    std::vector<bool> reserved;
+  };
+  auto round = std::make_shared<Round>();
+  round->left = where.size();
+  round->reserved.assign(where.size(), false);
+  for (int i = 0; i < info.bundles_size(); ++i) {
+    proto::BundleRequest req;
+    req.set_group_id(group_id);
+    req.set_bundle_index(i);
+    *req.mutable_resources() = info.bundles(i).resources();
+    cluster_->Bundle(where[i].address(), ClusterClient::BundleStep::kPrepare, req,
+                     [this, round, i, group_id, where](bool ok) {
+                       std::vector<bool> reserved;
+                       {
+                         absl::MutexLock lock(&round->mu);
+                         round->reserved[i] = ok;
+                         if (--round->left > 0) return;
+                         reserved = round->reserved;
+                       }
+                       Prepared(group_id, where, std::move(reserved));
+                     });
+  }
+}
+
+void PlacementGroupManager::Prepared(const std::string& group_id, std::vector<proto::NodeInfo> where,
+                                     std::vector<bool> reserved) {
+  bool all = std::all_of(reserved.begin(), reserved.end(), [](bool b) { return b; });
+  bool removed;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = groups_.find(group_id);
+    removed = it == groups_.end();
+    if (!removed && !all) {
+      it->second.in_flight = false;
+      it->second.info.set_pending_reason("a chosen node's resources were taken meanwhile; trying again");
+    }
+  }
+  if (removed || !all) {
+    ReturnBundles(group_id, where, reserved);
+    return;
+  }
+  // Phase two: every bundle is reserved; commit them all.
+  auto left = std::make_shared<std::pair<absl::Mutex, std::pair<size_t, bool>>>();
+  left->second = {where.size(), true};
+  for (size_t i = 0; i < where.size(); ++i) {
+    proto::BundleRequest req;
+    req.set_group_id(group_id);
+    req.set_bundle_index(static_cast<int>(i));
+    cluster_->Bundle(where[i].address(), ClusterClient::BundleStep::kCommit, req, [this, left, group_id, where](bool ok) {
+      bool all_ok;
+      {
+        absl::MutexLock lock(&left->first);
+        left->second.second = left->second.second && ok;
+        if (--left->second.first > 0) return;
+        all_ok = left->second.second;
+      }
+      Committed(group_id, where, all_ok);
+    });
+  }
+}
+
+void PlacementGroupManager::Committed(const std::string& group_id, std::vector<proto::NodeInfo> where, bool ok) {
+  std::vector<ResourceSet> bundles;
+  bool removed = false;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = groups_.find(group_id);
+    removed = it == groups_.end();
+    if (!removed) {
+      auto& g = it->second;
+      g.in_flight = false;
+      if (ok) {
+        g.info.set_state(proto::PG_CREATED);
+        g.info.clear_pending_reason();
+        for (size_t i = 0; i < where.size(); ++i) g.info.mutable_bundles(i)->set_node_id(where[i].node_id());
+        bundles = BundlesOf(g.info);
+      } else {
+        g.info.set_pending_reason("a chosen node went away while the group was placed; trying again");
+      }
+    }
+  }
+  if (removed || !ok) {
+    ReturnBundles(group_id, where, std::vector<bool>(where.size(), true));
+    return;
+  }
+  std::string hex = IdHex(group_id);
+  for (size_t i = 0; i < where.size(); ++i) {
+    nodes_->AdjustResources(where[i].node_id(), BundleResources(bundles[i], hex, static_cast<int>(i)), true);
+  }
+  LOG(INFO) << "placement group " << ShortHex(group_id) << " CREATED on " << where.size() << " bundles";
+  Notify(group_id);
+}
+
+void PlacementGroupManager::ReturnBundles(const std::string& group_id, const std::vector<proto::NodeInfo>& where,
+                                          const std::vector<bool>& which) {
+  for (size_t i = 0; i < where.size(); ++i) {
+    if (!which[i]) continue;
+    proto::BundleRequest req;
+    req.set_group_id(group_id);
+    req.set_bundle_index(static_cast<int>(i));
+    cluster_->Bundle(where[i].address(), ClusterClient::BundleStep::kReturn, req, [group_id, i](bool ok) {
+      if (!ok) LOG(WARNING) << "could not return bundle " << i << " of placement group " << ShortHex(group_id);
+    });
+  }
+}
+
+absl::Status PlacementGroupManager::Remove(const std::string& group_id) {
+  Info info;
+  bool in_flight;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = groups_.find(group_id);
+    if (it == groups_.end()) return absl::NotFoundError("no such placement group (removed already?)");
+    info = it->second.info;
+    in_flight = it->second.in_flight;
+    if (!info.name().empty()) names_.erase(NameKey(info.ray_namespace(), info.name()));
+    groups_.erase(it);  // a round in flight sees it gone and returns what it reserved
+  }
+  std::string why = absl::StrCat("the placement group ", IdHex(group_id), " was removed");
+  actors_->KillInPlacementGroup(IdHex(group_id), why);
+  if (info.state() == proto::PG_CREATED && !in_flight) {
+    std::vector<proto::NodeInfo> where;
+    std::string hex = IdHex(group_id);
+    for (int i = 0; i < info.bundles_size(); ++i) {
+      auto node = nodes_->Get(info.bundles(i).node_id());
+      proto::NodeInfo n = node.value_or(proto::NodeInfo());
+      n.set_node_id(info.bundles(i).node_id());
+      where.push_back(n);
+      nodes_->AdjustResources(n.node_id(), BundleResources(FromProto(info.bundles(i).resources()), hex, i), false);
+    }
+    ReturnBundles(group_id, where, std::vector<bool>(where.size(), true));
+  }
+  LOG(INFO) << "placement group " << ShortHex(group_id) << " removed";
+  Notify(group_id);
+  return absl::OkStatus();
+}
+
+void PlacementGroupManager::WaitPlaced(const std::string& group_id, int64_t deadline_ms, Waiter done) {
+  std::optional<Info> now;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = groups_.find(group_id);
+    if (it != groups_.end() && it->second.info.state() != proto::PG_CREATED) {
+      waits_[group_id].push_back({deadline_ms, std::move(done)});
+      return;
+    }
+    if (it != groups_.end()) now = it->second.info;
+  }
+  done(now);
+}
+
+void PlacementGroupManager::Notify(const std::string& group_id) {
+  std::vector<Wait> ready;
+  std::optional<Info> info;
+  {
+    absl::MutexLock lock(&mu_);
+    auto w = waits_.find(group_id);
+    if (w == waits_.end()) return;
+    ready.swap(w->second);
+    waits_.erase(w);
+    if (auto it = groups_.find(group_id); it != groups_.end()) info = it->second.info;
+  }
+  for (auto& r : ready) r.done(info);
+}
+
+void PlacementGroupManager::Tick(int64_t now_ms, bool all) {
+  constexpr int64_t kRetryMs = 1000;
+  std::vector<std::string> retry;
+  std::vector<std::pair<Waiter, std::optional<Info>>> expired;
+  int64_t view = nodes_->ViewVersion();
+  {
+    absl::MutexLock lock(&mu_);
+    for (auto& [id, g] : groups_) {
+      if (g.info.state() == proto::PG_PENDING && !g.in_flight &&
+          (g.tried_view != view || now_ms - g.tried_ms >= kRetryMs)) {
+        retry.push_back(id);
+      }
+    }
+    for (auto wit = waits_.begin(); wit != waits_.end();) {
+      auto& list = wit->second;
+      auto g = groups_.find(wit->first);
+      for (auto it = list.begin(); it != list.end();) {
+        if (all || it->deadline_ms <= now_ms) {
+          expired.emplace_back(std::move(it->done), g == groups_.end() ? std::nullopt : std::optional<Info>(g->second.info));
+          it = list.erase(it);
+        } else {
+          ++it;
+        }
+      }
+      if (list.empty()) {
+        waits_.erase(wit++);
+      } else {
+        ++wit;
+      }
+    }
+  }
+  for (auto& [done, info] : expired) done(info);
+  if (all) return;
+  for (auto& id : retry) TryPlace(id, now_ms);
+}
+
+void PlacementGroupManager::OnJobFinished(const proto::JobInfo& job) {
+  std::vector<std::string> ids;
+  {
+    absl::MutexLock lock(&mu_);
+    for (auto& [id, g] : groups_) {
+      if (g.info.job_id() == job.job_id() && g.info.lifetime() != proto::DETACHED) ids.push_back(id);
+    }
+  }
+  for (auto& id : ids) Remove(id).IgnoreError();
+}
+
+}  // namespace glint::gcs

@@ -1,0 +1,98 @@
+// PlacementGroupManager: placement groups, each a set of resource bundles
+// reserved together across nodes (as Ray's GCS does it).
+//
+// A group is placed in two phases: a node is chosen for each bundle from the
+// view of free resources, per strategy (PlaceBundles); each chosen raylet is
+// asked to reserve its bundles (Prepare); only once every one agreed are
+// they all committed, and the group is CREATED. If any refused (the view was
+// stale, or another group got there first: a raylet reserves under its own
+// lock, so two groups never both hold the same CPUs), the reserved ones are
+// returned and the group is tried again later. No group is ever half placed.
+// A group that fits nowhere now waits PENDING with the reason, and is tried
+// again whenever the node view changes (and every second).
+//
+// Group lifecycle: PENDING --(every bundle committed)--> CREATED;
+//   PENDING or CREATED --(Remove, or its job finished if not detached)--> REMOVED.
+// Removing a group returns its bundles to their nodes and kills the actors
+// placed in it. Thread-safe; the cluster client's callbacks and waiters run
+// without the lock held.
+#pragma once
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "common/resources.h"
+#include "gcs/actor_manager.h"
+#include "gcs/cluster_client.h"
+#include "gcs/job_manager.h"
+#include "gcs/node_manager.h"
+#include "proto/common.pb.h"
+
+namespace glint::gcs {
+
+// A node (index into `nodes`) for each bundle, by `strategy`, from the
+// nodes' free resources; or why none can be chosen now (FAILED_PRECONDITION:
+// the resources are taken; UNAVAILABLE: no node could ever hold them).
+absl::StatusOr<std::vector<size_t>> PlaceBundles(proto::PlacementStrategy strategy,
+                                                 const std::vector<ResourceSet>& bundles,
+                                                 const std::vector<proto::NodeInfo>& nodes);
+
+class PlacementGroupManager {
+ public:
+  using Info = proto::PlacementGroupInfo;
+  using Waiter = std::function<void(std::optional<Info>)>;
+  static constexpr size_t kMaxGroups = 100000;
+  static constexpr int kMaxBundles = 1000;
+
+  // Borrows the others (they must outlive this).
+  PlacementGroupManager(NodeManager* nodes, JobManager* jobs, ActorManager* actors, ClusterClient* cluster)
+      : nodes_(nodes), jobs_(jobs), actors_(actors), cluster_(cluster) {}
+
+  // Registers the group (claiming its name) and starts placing it.
+  absl::StatusOr<Info> Create(const Info& req);
+  std::optional<Info> Get(const std::string& group_id);
+  std::optional<Info> GetByName(const std::string& name, const std::string& ns);
+  // Calls `done` once the group is placed or removed, or at `deadline_ms`.
+  void WaitPlaced(const std::string& group_id, int64_t deadline_ms, Waiter done);
+  absl::Status Remove(const std::string& group_id);
+  std::vector<Info> List();
+  // Tries pending groups again; answers waits past their deadline (`all`: every wait).
+  void Tick(int64_t now_ms, bool all = false);
+  void OnJobFinished(const proto::JobInfo& job);
+
+ private:
+  struct Group {
+    Info info;
+    bool in_flight = false;  // a two-phase round is under way
+    int64_t tried_ms = 0;
+    int64_t tried_view = -1;
+  };
+  struct Wait {
+    int64_t deadline_ms;
+    Waiter done;
+  };
+  // Starts a round for a pending group if one can be placed now.
+  void TryPlace(const std::string& group_id, int64_t now_ms);
+  // After every Prepare answered: commit all, or return what was reserved.
+  void Prepared(const std::string& group_id, std::vector<proto::NodeInfo> where, std::vector<bool> reserved);
+  void Committed(const std::string& group_id, std::vector<proto::NodeInfo> where, bool ok);
+  void ReturnBundles(const std::string& group_id, const std::vector<proto::NodeInfo>& where,
+                     const std::vector<bool>& which);
+  // Ends the group's waits (placed or removed); runs them unlocked.
+  void Notify(const std::string& group_id);
+
+  NodeManager* const nodes_;
+  JobManager* const jobs_;
+  ActorManager* const actors_;
+  ClusterClient* const cluster_;
+  absl::Mutex mu_;
+  absl::flat_hash_map<std::string, Group> groups_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, std::string> names_ ABSL_GUARDED_BY(mu_);  // namespace/name -> id
+  absl::flat_hash_map<std::string, std::vector<Wait>> waits_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace glint::gcs

@@ -1,0 +1,184 @@
+// Placement groups through real processes, on three raylets (the head and
+// nodes "a" and "b", two CPUs each): each strategy's placement, checked by
+// where the actors in the bundles run; work in a bundle takes from the
+// bundle; two groups racing for the same CPUs; removal killing the group's
+// actors and freeing its resources; clear errors; a group that waits for a
+// node to join (last: it adds a node).
+#include <glint/api.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <set>
+#include <string>
+#include <vector>
+
+#include "common/process.h"
+#include "integration/test_functions.h"
+#include "testing/test_cluster.h"
+
+namespace {
+
+using glint::testing::ClusterTest;
+using glint::testing::WaitUntil;
+using tf::Box;
+
+std::string TaskRaylet() { return getenv("GLINT_RAYLET_ADDRESS"); }
+
+GLINT_REMOTE(Box::Create, &Box::Raylet, &Box::Pid, &Box::Add, TaskRaylet);
+
+using Bundles = std::vector<std::map<std::string, double>>;
+
+class PlacementGroupTest : public ClusterTest {
+ protected:
+  static void SetUpTestSuite() {
+    StartSuite(2, "", "pg-tests");
+    node_a_ = cluster_->AddNode(2, R"({"a": 4})");
+    node_b_ = cluster_->AddNode(2, R"({"b": 4})");
+  }
+  static glint::PlacementGroup Create(Bundles bundles, glint::PlacementStrategy s, std::string name = "") {
+    glint::PlacementGroupOptions o;
+    o.name = std::move(name);
+    o.bundles = std::move(bundles);
+    o.strategy = s;
+    return glint::CreatePlacementGroup(o);
+  }
+  // Where an actor in each bundle runs (its raylet's address).
+  static std::vector<std::string> WhereBundlesRun(const glint::PlacementGroup& pg) {
+    std::vector<std::string> out;
+    for (int i = 0; i < static_cast<int>(pg.Bundles().size()); ++i) {
+      auto a = glint::Actor(Box::Create).SetPlacementGroup(pg, i).Remote(0);
+      out.push_back(a.Task(&Box::Raylet).Remote().Get(std::chrono::seconds(60)));
+    }
+    return out;
+  }
+  static inline std::string node_a_, node_b_;
+};
+
+TEST_F(PlacementGroupTest, StrictSpreadPutsEachBundleOnItsOwnNode) {
+  auto pg = Create({{{"CPU", 1}}, {{"CPU", 1}}, {{"CPU", 1}}}, glint::PlacementStrategy::kStrictSpread);
+  ASSERT_TRUE(pg.Wait(std::chrono::seconds(30)));
+  auto where = WhereBundlesRun(pg);
+  EXPECT_EQ(std::set<std::string>(where.begin(), where.end()).size(), 3u) << "three bundles, three nodes";
+  glint::RemovePlacementGroup(pg);
+}
+
+TEST_F(PlacementGroupTest, StrictPackAndPackPutAllBundlesOnOneNode) {
+  auto strict = Create({{{"CPU", 1}}, {{"CPU", 1}, {"a", 1}}}, glint::PlacementStrategy::kStrictPack);
+  ASSERT_TRUE(strict.Wait(std::chrono::seconds(30)));
+  EXPECT_EQ(WhereBundlesRun(strict), (std::vector<std::string>{node_a_, node_a_})) << "the only node with 'a'";
+  glint::RemovePlacementGroup(strict);
+  auto pack = Create({{{"CPU", 1}}, {{"CPU", 1}}}, glint::PlacementStrategy::kPack);
+  ASSERT_TRUE(pack.Wait(std::chrono::seconds(30)));
+  auto where = WhereBundlesRun(pack);
+  EXPECT_EQ(where[0], where[1]) << "both fit on one node, so they share it";
+  glint::RemovePlacementGroup(pack);
+}
+
+TEST_F(PlacementGroupTest, SpreadUsesDifferentNodes) {
+  auto pg = Create({{{"CPU", 1}}, {{"CPU", 1}}}, glint::PlacementStrategy::kSpread);
+  ASSERT_TRUE(pg.Wait(std::chrono::seconds(30)));
+  auto where = WhereBundlesRun(pg);
+  EXPECT_NE(where[0], where[1]);
+  glint::RemovePlacementGroup(pg);
+}
+
+TEST_F(PlacementGroupTest, WorkInABundleRunsOnItsNodeFromItsResources) {
+  auto pg = Create({{{"CPU", 1}, {"b", 1}}}, glint::PlacementStrategy::kStrictPack);
+  ASSERT_TRUE(pg.Wait(std::chrono::seconds(30)));
+  EXPECT_EQ(glint::Task(TaskRaylet).SetPlacementGroup(pg, 0).Remote().Get(std::chrono::seconds(60)), node_b_);
+  EXPECT_EQ(glint::Task(TaskRaylet).SetPlacementGroup(pg).Remote().Get(std::chrono::seconds(60)), node_b_)
+      << "any bundle (-1)";
+  // The bundle holds one CPU: while an actor holds it, a task in the bundle
+  // waits although node b has another CPU free.
+  auto holder = glint::Actor(Box::Create).SetResources({{"CPU", 1}}).SetPlacementGroup(pg, 0).Remote(0);
+  EXPECT_EQ(holder.Task(&Box::Raylet).Remote().Get(std::chrono::seconds(60)), node_b_);
+  auto waiting = glint::Task(TaskRaylet).SetPlacementGroup(pg, 0).Remote();
+  EXPECT_THROW(waiting.Get(std::chrono::milliseconds(1500)), glint::GetTimeoutError) << "the bundle's CPU is taken";
+  EXPECT_EQ(glint::Task(TaskRaylet).SetResources({{"b", 1}}).Remote().Get(std::chrono::seconds(60)), node_b_)
+      << "the node's own free CPU still serves work outside the group";
+  glint::Kill(holder);
+  EXPECT_EQ(waiting.Get(std::chrono::seconds(60)), node_b_) << "runs once the bundle's CPU is free";
+  glint::RemovePlacementGroup(pg);
+}
+
+TEST_F(PlacementGroupTest, BadRequestsAreClearErrors) {
+  using glint::testing::Contains;
+  using glint::testing::ErrorOf;
+  EXPECT_PRED2(Contains, ErrorOf([&] { Create({}, glint::PlacementStrategy::kPack); }), "at least one bundle");
+  EXPECT_PRED2(Contains, ErrorOf([&] { Create({{}}, glint::PlacementStrategy::kPack); }), "reserves nothing");
+  EXPECT_PRED2(Contains, ErrorOf([&] { Create({{{"CPU", -1}}}, glint::PlacementStrategy::kPack); }), "positive");
+  auto pg = Create({{{"CPU", 1}}}, glint::PlacementStrategy::kPack, "named");
+  EXPECT_PRED2(Contains, ErrorOf([&] { Create({{{"CPU", 1}}}, glint::PlacementStrategy::kPack, "named"); }),
+               "already taken");
+  EXPECT_PRED2(Contains, ErrorOf([&] { glint::Task(TaskRaylet).SetPlacementGroup(pg, 1).Remote(); }),
+               "out of range");
+  EXPECT_PRED2(Contains, ErrorOf([&] { glint::Task(TaskRaylet).SetResources({{"CPU", 2}}).SetPlacementGroup(pg, 0).Remote(); }),
+               "larger than bundle 0");
+  EXPECT_PRED2(Contains, ErrorOf([&] { glint::Actor(Box::Create).SetResources({{"GPU", 1}}).SetPlacementGroup(pg).Remote(0); }),
+               "larger than every bundle");
+  auto found = glint::GetPlacementGroup("named");
+  ASSERT_TRUE(found);
+  EXPECT_EQ(found->ID(), pg.ID());
+  EXPECT_EQ(found->Bundles(), pg.Bundles());
+  EXPECT_FALSE(glint::GetPlacementGroup("nobody"));
+  glint::RemovePlacementGroup(pg);
+  EXPECT_FALSE(glint::GetPlacementGroup("named")) << "the name is free again";
+  EXPECT_PRED2(Contains, ErrorOf([&] { glint::RemovePlacementGroup(pg); }), "no such placement group");
+}
+
+TEST_F(PlacementGroupTest, RemovalKillsTheGroupsActorsAndFreesItsResources) {
+  auto pg = Create({{{"CPU", 1}, {"a", 1}}}, glint::PlacementStrategy::kStrictPack);
+  ASSERT_TRUE(pg.Wait(std::chrono::seconds(30)));
+  auto actor = glint::Actor(Box::Create).SetPlacementGroup(pg, 0).Remote(0);
+  int pid = actor.Task(&Box::Pid).Remote().Get(std::chrono::seconds(60));
+  glint::RemovePlacementGroup(pg);
+  try {
+    actor.Task(&Box::Add).Remote(1).Get(std::chrono::seconds(60));
+    FAIL() << "expected ActorDiedError";
+  } catch (const glint::ActorDiedError& e) {
+    EXPECT_NE(std::string(e.what()).find("placement group"), std::string::npos) << e.what();
+  }
+  EXPECT_TRUE(WaitUntil([&] { return !glint::ProcessAlive(pid) || glint::IsZombie(pid); }));
+  // All of node a's 'a' is free again: a group needing all of it is placed.
+  auto all = Create({{{"a", 4}}}, glint::PlacementStrategy::kStrictPack);
+  EXPECT_TRUE(all.Wait(std::chrono::seconds(30)));
+  glint::RemovePlacementGroup(all);
+}
+
+TEST_F(PlacementGroupTest, OfTwoGroupsRacingForTheSameCpusOnlyOneIsPlaced) {
+  // Each needs two CPUs on each of the three nodes: all of the cluster's.
+  Bundles every_cpu = {{{"CPU", 2}}, {{"CPU", 2}}, {{"CPU", 2}}};
+  auto first = Create(every_cpu, glint::PlacementStrategy::kStrictSpread);
+  auto second = Create(every_cpu, glint::PlacementStrategy::kStrictSpread);
+  bool placed_first = first.Wait(std::chrono::seconds(30));
+  bool placed_second = second.Wait(std::chrono::milliseconds(placed_first ? 1500 : 30000));
+  ASSERT_NE(placed_first, placed_second) << "exactly one of them holds the CPUs";
+  auto& winner = placed_first ? first : second;
+  auto& loser = placed_first ? second : first;
+  EXPECT_FALSE(loser.Wait(std::chrono::milliseconds(500)));
+  glint::RemovePlacementGroup(winner);
+  EXPECT_TRUE(loser.Wait(std::chrono::seconds(30))) << "placed once the other's CPUs are back";
+  glint::RemovePlacementGroup(loser);
+}
+
+// Last: it adds a node to the cluster.
+TEST_F(PlacementGroupTest, ZStrictSpreadWithMoreBundlesThanNodesWaitsForANodeToJoin) {
+  auto pg = Create({{{"CPU", 1}}, {{"CPU", 1}}, {{"CPU", 1}}, {{"CPU", 1}}}, glint::PlacementStrategy::kStrictSpread);
+  EXPECT_FALSE(pg.Wait(std::chrono::milliseconds(1000))) << "three nodes, four bundles";
+  int status = 0;
+  std::string cli = std::string(GLINT_CLI_PATH) + " --address " + cluster_->gcs_address();
+  std::string shown = glint::testing::RunCommand(cli + " status 2>&1", &status);
+  EXPECT_NE(shown.find("PENDING"), std::string::npos) << shown;
+  EXPECT_NE(shown.find("STRICT_SPREAD needs 4 nodes"), std::string::npos) << "and why:\n" << shown;
+  std::string node_c = cluster_->AddNode(1);
+  ASSERT_TRUE(pg.Wait(std::chrono::seconds(30))) << "placed once a fourth node joined";
+  auto where = WhereBundlesRun(pg);
+  EXPECT_EQ(std::set<std::string>(where.begin(), where.end()).size(), 4u);
+  EXPECT_NE(std::find(where.begin(), where.end(), node_c), where.end());
+  shown = glint::testing::RunCommand(cli + " list placement-groups 2>&1", &status);
+  EXPECT_NE(shown.find("CREATED"), std::string::npos) << shown;
+  EXPECT_NE(shown.find("bundle 3: {CPU: 1} on node"), std::string::npos) << shown;
+  glint::RemovePlacementGroup(pg);
+}
+
+}  // namespace

@@ -1,0 +1,125 @@
+// Placement groups at the GCS: where each strategy puts bundles, and the
+// two-phase reservation: all bundles committed, or none kept.
+#include <gtest/gtest.h>
+
+#include "common/bundle_resources.h"
+#include "common/ids.h"
+#include "common/rpc.h"
+#include "gcs/placement_group_manager.h"
+#include "testing/fake_cluster.h"
+
+namespace glint::gcs {
+namespace {
+
+proto::NodeInfo FreeNode(const std::string& id, int port, ResourceSet free) {
+  proto::NodeInfo n;
+  n.set_node_id(id);
+  n.set_alive(true);
+  n.mutable_address()->set_ip("127.0.0.1");
+  n.mutable_address()->set_port(port);
+  ToProto(free, n.mutable_total_resources());
+  ToProto(free, n.mutable_available_resources());
+  return n;
+}
+
+using Where = std::vector<size_t>;
+
+TEST(PlaceBundlesTest, EachStrategyPlacesAsItPromises) {
+  std::vector<proto::NodeInfo> nodes = {FreeNode("a", 1, {{"CPU", 2}}), FreeNode("b", 2, {{"CPU", 2}}),
+                                        FreeNode("c", 3, {{"CPU", 4}})};
+  std::vector<ResourceSet> two = {{{"CPU", 1}}, {{"CPU", 1}}};
+  EXPECT_EQ(*PlaceBundles(proto::STRICT_PACK, two, nodes), (Where{0, 0}));
+  EXPECT_EQ(*PlaceBundles(proto::PACK, two, nodes), (Where{0, 0}));
+  EXPECT_EQ(*PlaceBundles(proto::STRICT_SPREAD, two, nodes), (Where{0, 1}));
+  EXPECT_EQ(*PlaceBundles(proto::SPREAD, two, nodes), (Where{0, 1}));
+  std::vector<ResourceSet> five = {{{"CPU", 2}}, {{"CPU", 2}}, {{"CPU", 2}}, {{"CPU", 1}}, {{"CPU", 1}}};
+  EXPECT_EQ(*PlaceBundles(proto::PACK, five, nodes), (Where{0, 1, 2, 2, 2})) << "fills the used nodes first";
+  EXPECT_EQ(*PlaceBundles(proto::SPREAD, five, nodes), (Where{0, 1, 2, 2, 2})) << "spread, then wherever it fits";
+  auto strict = PlaceBundles(proto::STRICT_SPREAD, five, nodes);
+  EXPECT_TRUE(absl::IsUnavailable(strict.status())) << strict.status();
+  EXPECT_NE(strict.status().message().find("needs 5 nodes"), std::string::npos);
+  auto too_big = PlaceBundles(proto::STRICT_PACK, {{{"CPU", 5}}}, nodes);
+  EXPECT_TRUE(absl::IsUnavailable(too_big.status())) << "no node could ever hold it";
+  nodes[2].mutable_available_resources()->at("CPU") = 1;
+  auto busy = PlaceBundles(proto::STRICT_PACK, {{{"CPU", 3}}}, nodes);
+  EXPECT_TRUE(absl::IsFailedPrecondition(busy.status())) << "node c could, once free: " << busy.status();
+  nodes[1].set_alive(false);
+  EXPECT_EQ(*PlaceBundles(proto::SPREAD, two, nodes), (Where{0, 2})) << "never a dead node";
+}
+
+class PlacementGroupManagerTest : public ::testing::Test {
+ protected:
+  PlacementGroupManagerTest()
+      : nodes_(&store_, 1000), jobs_(&store_), actors_(&store_, &nodes_, &jobs_, &cluster_),
+        groups_(&nodes_, &jobs_, &actors_, &cluster_) {
+    for (auto [id, port] : {std::pair{"n1", 7001}, {"n2", 7002}}) {
+      auto n = FreeNode(id, port, {{"CPU", 2}});
+      n.set_alive(false);
+      EXPECT_TRUE(nodes_.Register(n, "secret", 0).ok());
+    }
+    job_ = *jobs_.Register({}, 0);
+  }
+  proto::PlacementGroupInfo Group(proto::PlacementStrategy s, int bundles) {
+    proto::PlacementGroupInfo g;
+    g.set_group_id(RandomId());
+    g.set_job_id(job_.job_id());
+    g.set_strategy(s);
+    for (int i = 0; i < bundles; ++i) (*g.add_bundles()->mutable_resources())["CPU"] = 1;
+    return g;
+  }
+  using Step = ClusterClient::BundleStep;
+  std::vector<std::pair<int, Step>> Steps() {
+    std::vector<std::pair<int, Step>> out;
+    for (auto& c : cluster_.bundle_steps) out.emplace_back(c.raylet_port, c.step);
+    return out;
+  }
+
+  InMemoryStore store_;
+  FakeCluster cluster_;
+  NodeManager nodes_;
+  JobManager jobs_;
+  ActorManager actors_;
+  PlacementGroupManager groups_;
+  proto::JobInfo job_;
+};
+
+TEST_F(PlacementGroupManagerTest, AllBundlesAreReservedThenCommittedAndTheNodesGainTheirResources) {
+  auto g = groups_.Create(Group(proto::STRICT_SPREAD, 2));
+  ASSERT_TRUE(g.ok()) << g.status();
+  EXPECT_EQ(groups_.Get(g->group_id())->state(), proto::PG_CREATED);
+  auto steps = Steps();
+  ASSERT_EQ(steps.size(), 4u);
+  EXPECT_EQ(steps[0].second, Step::kPrepare);
+  EXPECT_EQ(steps[1].second, Step::kPrepare);
+  EXPECT_NE(steps[0].first, steps[1].first) << "one bundle per node";
+  EXPECT_EQ(steps[2].second, Step::kCommit) << "every bundle prepared before any is committed";
+  EXPECT_EQ(steps[3].second, Step::kCommit);
+  std::string name = "CPU_group_0_" + IdHex(g->group_id());
+  auto n1 = nodes_.Get("n1");
+  auto n2 = nodes_.Get("n2");
+  EXPECT_TRUE(n1->total_resources().contains(name) || n2->total_resources().contains(name));
+  ASSERT_TRUE(groups_.Remove(g->group_id()).ok());
+  EXPECT_FALSE(nodes_.Get("n1")->total_resources().contains(name));
+  EXPECT_FALSE(nodes_.Get("n2")->total_resources().contains(name));
+  EXPECT_EQ(cluster_.bundle_steps.back().step, Step::kReturn);
+}
+
+TEST_F(PlacementGroupManagerTest, ARefusedReservationReturnsTheOthersAndTheGroupWaits) {
+  cluster_.refuse_prepare = 7002;
+  auto g = groups_.Create(Group(proto::STRICT_SPREAD, 2));
+  ASSERT_TRUE(g.ok());
+  auto now = groups_.Get(g->group_id());
+  EXPECT_EQ(now->state(), proto::PG_PENDING);
+  EXPECT_NE(now->pending_reason().find("taken meanwhile"), std::string::npos) << now->pending_reason();
+  auto steps = Steps();
+  ASSERT_EQ(steps.size(), 3u) << "never half placed: what was reserved goes back, nothing is committed";
+  EXPECT_EQ(steps[0].second, Step::kPrepare);
+  EXPECT_EQ(steps[1].second, Step::kPrepare);
+  EXPECT_EQ(steps[2], std::make_pair(7001, Step::kReturn));
+  cluster_.refuse_prepare = 0;
+  groups_.Tick(NowMs() + 2000);
+  EXPECT_EQ(groups_.Get(g->group_id())->state(), proto::PG_CREATED) << "tried again later";
+}
+
+}  // namespace
+}  // namespace glint::gcs
