@@ -46,12 +46,17 @@ absl::StatusOr<ResourceSet> InBundle(const ResourceSet& demand, const std::vecto
         " (", index == -1 ? ToString(bundles[0]) : ToString(bundles[index]), index == -1 && bundles.size() > 1 ? ", ..." : "",
         ")"));
   }
+  // The group-wide name always, and the bundle's own for a given bundle:
+  // the group-wide amounts on a node then always say what its bundles have
+  // left, whichever way work was placed in them.
   ResourceSet out;
   for (auto& [name, amount] : demand) {
     if (amount <= 0) continue;
-    out[index == -1 ? Wildcard(name, group_hex) : Indexed(name, group_hex, index)] = amount;
+    out[Wildcard(name, group_hex)] = amount;
+    if (index >= 0) out[Indexed(name, group_hex, index)] = amount;
   }
-  out[index == -1 ? Wildcard("bundle", group_hex) : Indexed("bundle", group_hex, index)] = kMarkerShare;
+  out[Wildcard("bundle", group_hex)] = kMarkerShare;
+  if (index >= 0) out[Indexed("bundle", group_hex, index)] = kMarkerShare;
   return out;
 }
 

@@ -247,7 +247,10 @@ GcsServer::GcsServer(GcsOptions options, std::unique_ptr<GcsStore> store,
       jobs_(store_.get()),
       actors_(store_.get(), &nodes_, &jobs_, cluster_.get()),
       groups_(&nodes_, &jobs_, &actors_, cluster_.get()) {
-  nodes_.AddDeathListener([this](const proto::NodeInfo& n) { actors_.OnNodeDead(n); });
+  nodes_.AddDeathListener([this](const proto::NodeInfo& n) {
+    groups_.OnNodeDead(n);  // first: the actors' restarts wait for their bundles
+    actors_.OnNodeDead(n);
+  });
   jobs_.AddFinishListener([this](const proto::JobInfo& j) {
     actors_.OnJobFinished(j);
     groups_.OnJobFinished(j);

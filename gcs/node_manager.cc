@@ -132,11 +132,12 @@ std::optional<proto::NodeInfo> NodeManager::Get(const std::string& node_id) {
   return it->second;
 }
 
-void NodeManager::AdjustResources(const std::string& node_id, const ResourceSet& r, bool add) {
+void NodeManager::AdjustResources(const std::string& node_id, const ResourceSet& r, bool add, bool free_only) {
   absl::MutexLock lock(&mu_);
   auto it = nodes_.find(node_id);
   if (it == nodes_.end()) return;
-  for (auto* map : {it->second.mutable_total_resources(), it->second.mutable_available_resources()}) {
+  for (auto* map : {it->second.mutable_available_resources(), it->second.mutable_total_resources()}) {
+    if (free_only && map == it->second.mutable_total_resources()) break;
     ResourceSet set = FromProto(*map);
     add ? Add(set, r) : Subtract(set, r);
     for (auto& [name, amount] : r) {

@@ -51,8 +51,9 @@ class NodeManager {
   // preferred node first; else one whose totals fit (it will queue); else none.
   // A placement group bundle committed on (add) or returned from a node:
   // its named resources join (leave) the node's totals and free resources
+  // (only the free ones with `free_only`: what the bundle took from the node)
   // at once, without waiting for the next heartbeat.
-  void AdjustResources(const std::string& node_id, const ResourceSet& r, bool add);
+  void AdjustResources(const std::string& node_id, const ResourceSet& r, bool add, bool free_only = false);
   std::optional<proto::NodeInfo> PickNode(const google::protobuf::Map<std::string, double>& demand,
                                           const std::string& preferred_node);
 

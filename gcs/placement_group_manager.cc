@@ -43,7 +43,9 @@ int FirstFit(const ResourceSet& demand, const std::vector<ResourceSet>& free, co
 
 absl::StatusOr<std::vector<size_t>> PlaceBundles(proto::PlacementStrategy strategy,
                                                  const std::vector<ResourceSet>& bundles,
-                                                 const std::vector<proto::NodeInfo>& nodes) {
+                                                 const std::vector<proto::NodeInfo>& nodes, std::vector<int> fixed) {
+  fixed.resize(bundles.size(), -1);
+  bool any_fixed = std::any_of(fixed.begin(), fixed.end(), [](int n) { return n >= 0; });
   std::vector<ResourceSet> free, total;
   std::vector<size_t> all;
   for (size_t i = 0; i < nodes.size(); ++i) {
@@ -63,7 +65,7 @@ absl::StatusOr<std::vector<size_t>> PlaceBundles(proto::PlacementStrategy strate
                                                "; waiting for one that does to join"));
   };
   std::vector<size_t> out(bundles.size());
-  if (strategy == proto::STRICT_PACK || strategy == proto::PACK) {
+  if (!any_fixed && (strategy == proto::STRICT_PACK || strategy == proto::PACK)) {
     ResourceSet sum;
     for (auto& b : bundles) Add(sum, b);
     int n = FirstFit(sum, free, all);
@@ -73,16 +75,26 @@ absl::StatusOr<std::vector<size_t>> PlaceBundles(proto::PlacementStrategy strate
     }
     if (strategy == proto::STRICT_PACK) return why(sum, "all bundles together (STRICT_PACK)");
   }
+  std::vector<size_t> used;  // nodes holding a bundle already, in the order they were chosen
+  for (int n : fixed) {
+    if (n >= 0 && std::find(used.begin(), used.end(), static_cast<size_t>(n)) == used.end()) used.push_back(n);
+  }
+  if (strategy == proto::STRICT_PACK && any_fixed) {  // the rest join the node that holds the others
+    all.assign(used.begin(), used.begin() + 1);
+  }
   if (strategy == proto::STRICT_SPREAD) {
     if (all.size() < bundles.size()) {
       return absl::UnavailableError(absl::StrCat("STRICT_SPREAD needs ", bundles.size(), " nodes, one per bundle; the "
                                                  "cluster has ", all.size(), "; waiting for more to join"));
     }
   }
-  std::vector<size_t> used;  // nodes holding a bundle already, in the order they were chosen
   for (size_t b = 0; b < bundles.size(); ++b) {
+    if (fixed[b] >= 0) {
+      out[b] = fixed[b];
+      continue;
+    }
     std::vector<size_t> order;
-    if (strategy == proto::PACK) {  // the nodes already used first
+    if (strategy == proto::PACK || strategy == proto::STRICT_PACK) {  // the nodes already used first
       order = used;
       for (size_t i : all) {
         if (std::find(used.begin(), used.end(), i) == used.end()) order.push_back(i);
@@ -184,22 +196,35 @@ std::vector<PlacementGroupManager::Info> PlacementGroupManager::List() {
 }
 
 void PlacementGroupManager::TryPlace(const std::string& group_id, int64_t now_ms) {
-  std::vector<proto::NodeInfo> where;
+  auto nodes = nodes_->All();
+  int64_t view = nodes_->ViewVersion();
+  Placing where;
   Info info;
   {
     absl::MutexLock lock(&mu_);
     auto it = groups_.find(group_id);
-    if (it == groups_.end() || it->second.in_flight || it->second.info.state() != proto::PG_PENDING) return;
+    if (it == groups_.end() || it->second.in_flight ||
+        (it->second.info.state() != proto::PG_PENDING && it->second.info.state() != proto::PG_RESCHEDULING)) {
+      return;
+    }
     auto& g = it->second;
     g.tried_ms = now_ms;
-    g.tried_view = nodes_->ViewVersion();
-    auto nodes = nodes_->All();
-    auto chosen = PlaceBundles(g.info.strategy(), BundlesOf(g.info), nodes);
+    g.tried_view = view;
+    // Bundles still reserved on a live node stay there (after a node died).
+    std::vector<int> fixed(g.info.bundles_size(), -1);
+    for (int b = 0; b < g.info.bundles_size(); ++b) {
+      for (size_t n = 0; n < nodes.size(); ++n) {
+        if (!g.info.bundles(b).node_id().empty() && nodes[n].node_id() == g.info.bundles(b).node_id()) fixed[b] = n;
+      }
+    }
+    auto chosen = PlaceBundles(g.info.strategy(), BundlesOf(g.info), nodes, fixed);
     if (!chosen.ok()) {
       g.info.set_pending_reason(std::string(chosen.status().message()));
       return;
     }
-    for (size_t n : *chosen) where.push_back(nodes[n]);
+    for (int b = 0; b < g.info.bundles_size(); ++b) {
+      if (fixed[b] < 0) where.emplace_back(b, nodes[(*chosen)[b]]);
+    }
     g.in_flight = true;
     info = g.info;
   }
@@ -212,17 +237,17 @@ void PlacementGroupManager::TryPlace(const std::string& group_id, int64_t now_ms
   auto round = std::make_shared<Round>();
   round->left = where.size();
   round->reserved.assign(where.size(), false);
-  for (int i = 0; i < info.bundles_size(); ++i) {
+  for (size_t k = 0; k < where.size(); ++k) {
     proto::BundleRequest req;
     req.set_group_id(group_id);
-    req.set_bundle_index(i);
-    *req.mutable_resources() = info.bundles(i).resources();
-    cluster_->Bundle(where[i].address(), ClusterClient::BundleStep::kPrepare, req,
-                     [this, round, i, group_id, where](bool ok) {
+    req.set_bundle_index(where[k].first);
+    *req.mutable_resources() = info.bundles(where[k].first).resources();
+    cluster_->Bundle(where[k].second.address(), ClusterClient::BundleStep::kPrepare, req,
+                     [this, round, k, group_id, where](bool ok) {
                        std::vector<bool> reserved;
                        {
                          absl::MutexLock lock(&round->mu);
-                         round->reserved[i] = ok;
+                         round->reserved[k] = ok;
                          if (--round->left > 0) return;
                          reserved = round->reserved;
                        }
@@ -231,8 +256,7 @@ void PlacementGroupManager::TryPlace(const std::string& group_id, int64_t now_ms
   }
 }
 
-void PlacementGroupManager::Prepared(const std::string& group_id, std::vector<proto::NodeInfo> where,
-                                     std::vector<bool> reserved) {
+void PlacementGroupManager::Prepared(const std::string& group_id, Placing where, std::vector<bool> reserved) {
   bool all = std::all_of(reserved.begin(), reserved.end(), [](bool b) { return b; });
   bool removed;
   {
@@ -249,26 +273,31 @@ void PlacementGroupManager::Prepared(const std::string& group_id, std::vector<pr
     return;
   }
   // Phase two: every bundle is reserved; commit them all.
-  auto left = std::make_shared<std::pair<absl::Mutex, std::pair<size_t, bool>>>();
-  left->second = {where.size(), true};
-  for (size_t i = 0; i < where.size(); ++i) {
+  struct Round {
+    absl::Mutex mu;
+    size_t left;
+    bool ok = true;
+  };
+  auto round = std::make_shared<Round>();
+  round->left = where.size();
+  for (auto& [index, node] : where) {
     proto::BundleRequest req;
     req.set_group_id(group_id);
-    req.set_bundle_index(static_cast<int>(i));
-    cluster_->Bundle(where[i].address(), ClusterClient::BundleStep::kCommit, req, [this, left, group_id, where](bool ok) {
+    req.set_bundle_index(index);
+    cluster_->Bundle(node.address(), ClusterClient::BundleStep::kCommit, req, [this, round, group_id, where](bool ok) {
       bool all_ok;
       {
-        absl::MutexLock lock(&left->first);
-        left->second.second = left->second.second && ok;
-        if (--left->second.first > 0) return;
-        all_ok = left->second.second;
+        absl::MutexLock lock(&round->mu);
+        round->ok = round->ok && ok;
+        if (--round->left > 0) return;
+        all_ok = round->ok;
       }
       Committed(group_id, where, all_ok);
     });
   }
 }
 
-void PlacementGroupManager::Committed(const std::string& group_id, std::vector<proto::NodeInfo> where, bool ok) {
+void PlacementGroupManager::Committed(const std::string& group_id, Placing where, bool ok) {
   std::vector<ResourceSet> bundles;
   bool removed = false;
   {
@@ -281,7 +310,7 @@ void PlacementGroupManager::Committed(const std::string& group_id, std::vector<p
       if (ok) {
         g.info.set_state(proto::PG_CREATED);
         g.info.clear_pending_reason();
-        for (size_t i = 0; i < where.size(); ++i) g.info.mutable_bundles(i)->set_node_id(where[i].node_id());
+        for (auto& [index, node] : where) g.info.mutable_bundles(index)->set_node_id(node.node_id());
         bundles = BundlesOf(g.info);
       } else {
         g.info.set_pending_reason("a chosen node went away while the group was placed; trying again");
@@ -293,23 +322,49 @@ void PlacementGroupManager::Committed(const std::string& group_id, std::vector<p
     return;
   }
   std::string hex = IdHex(group_id);
-  for (size_t i = 0; i < where.size(); ++i) {
-    nodes_->AdjustResources(where[i].node_id(), BundleResources(bundles[i], hex, static_cast<int>(i)), true);
+  for (auto& [index, node] : where) {
+    nodes_->AdjustResources(node.node_id(), BundleResources(bundles[index], hex, index), true);
+    nodes_->AdjustResources(node.node_id(), bundles[index], false, /*free_only=*/true);  // what it took
   }
-  LOG(INFO) << "placement group " << ShortHex(group_id) << " CREATED on " << where.size() << " bundles";
+  LOG(INFO) << "placement group " << ShortHex(group_id) << " CREATED (" << where.size() << " bundles placed now)";
   Notify(group_id);
 }
 
-void PlacementGroupManager::ReturnBundles(const std::string& group_id, const std::vector<proto::NodeInfo>& where,
+void PlacementGroupManager::ReturnBundles(const std::string& group_id, const Placing& where,
                                           const std::vector<bool>& which) {
-  for (size_t i = 0; i < where.size(); ++i) {
-    if (!which[i]) continue;
+  for (size_t k = 0; k < where.size(); ++k) {
+    if (!which[k]) continue;
     proto::BundleRequest req;
     req.set_group_id(group_id);
-    req.set_bundle_index(static_cast<int>(i));
-    cluster_->Bundle(where[i].address(), ClusterClient::BundleStep::kReturn, req, [group_id, i](bool ok) {
-      if (!ok) LOG(WARNING) << "could not return bundle " << i << " of placement group " << ShortHex(group_id);
+    req.set_bundle_index(where[k].first);
+    int index = where[k].first;
+    cluster_->Bundle(where[k].second.address(), ClusterClient::BundleStep::kReturn, req, [group_id, index](bool ok) {
+      if (!ok) LOG(WARNING) << "could not return bundle " << index << " of placement group " << ShortHex(group_id);
     });
+  }
+}
+
+void PlacementGroupManager::OnNodeDead(const proto::NodeInfo& node) {
+  std::vector<std::string> hit;
+  {
+    absl::MutexLock lock(&mu_);
+    for (auto& [id, g] : groups_) {
+      bool lost = false;
+      for (auto& b : *g.info.mutable_bundles()) {
+        if (b.node_id() != node.node_id()) continue;
+        b.clear_node_id();  // gone with the node's raylet
+        lost = true;
+      }
+      if (!lost) continue;
+      // A round in flight to the dead node fails and tries again.
+      if (g.info.state() == proto::PG_CREATED) g.info.set_state(proto::PG_RESCHEDULING);
+      g.info.set_pending_reason(absl::StrCat("node ", ShortHex(node.node_id()), " died; placing its bundles again"));
+      hit.push_back(id);
+    }
+  }
+  for (auto& id : hit) {
+    LOG(INFO) << "placement group " << ShortHex(id) << " is RESCHEDULING: node " << ShortHex(node.node_id()) << " died";
+    TryPlace(id, NowMs());
   }
 }
 
@@ -327,18 +382,20 @@ absl::Status PlacementGroupManager::Remove(const std::string& group_id) {
   }
   std::string why = absl::StrCat("the placement group ", IdHex(group_id), " was removed");
   actors_->KillInPlacementGroup(IdHex(group_id), why);
-  if (info.state() == proto::PG_CREATED && !in_flight) {
-    std::vector<proto::NodeInfo> where;
-    std::string hex = IdHex(group_id);
-    for (int i = 0; i < info.bundles_size(); ++i) {
-      auto node = nodes_->Get(info.bundles(i).node_id());
-      proto::NodeInfo n = node.value_or(proto::NodeInfo());
-      n.set_node_id(info.bundles(i).node_id());
-      where.push_back(n);
-      nodes_->AdjustResources(n.node_id(), BundleResources(FromProto(info.bundles(i).resources()), hex, i), false);
-    }
-    ReturnBundles(group_id, where, std::vector<bool>(where.size(), true));
+  // Bundles committed earlier go back (a round in flight returns its own).
+  Placing where;
+  std::string hex = IdHex(group_id);
+  for (int i = 0; i < info.bundles_size(); ++i) {
+    if (info.bundles(i).node_id().empty()) continue;
+    if (in_flight && info.state() == proto::PG_PENDING) continue;
+    auto node = nodes_->Get(info.bundles(i).node_id());
+    if (!node) continue;
+    where.emplace_back(i, *node);
+    ResourceSet bundle = FromProto(info.bundles(i).resources());
+    nodes_->AdjustResources(node->node_id(), BundleResources(bundle, hex, i), false);
+    nodes_->AdjustResources(node->node_id(), bundle, true, /*free_only=*/true);  // back to the node
   }
+  ReturnBundles(group_id, where, std::vector<bool>(where.size(), true));
   LOG(INFO) << "placement group " << ShortHex(group_id) << " removed";
   Notify(group_id);
   return absl::OkStatus();
@@ -380,7 +437,8 @@ void PlacementGroupManager::Tick(int64_t now_ms, bool all) {
   {
     absl::MutexLock lock(&mu_);
     for (auto& [id, g] : groups_) {
-      if (g.info.state() == proto::PG_PENDING && !g.in_flight &&
+      bool waiting = g.info.state() == proto::PG_PENDING || g.info.state() == proto::PG_RESCHEDULING;
+      if (waiting && !g.in_flight &&
           (g.tried_view != view || now_ms - g.tried_ms >= kRetryMs)) {
         retry.push_back(id);
       }

@@ -12,7 +12,11 @@
 // again whenever the node view changes (and every second).
 //
 // Group lifecycle: PENDING --(every bundle committed)--> CREATED;
-//   PENDING or CREATED --(Remove, or its job finished if not detached)--> REMOVED.
+//   CREATED --(a node holding bundles died)--> RESCHEDULING --(those bundles
+//   placed again, the others kept)--> CREATED;
+//   any --(Remove, or its job finished if not detached)--> REMOVED.
+// The actors of a dead node's bundles restart per max_restarts once their
+// bundle is placed again (ActorManager waits for a node with its resources).
 // Removing a group returns its bundles to their nodes and kills the actors
 // placed in it. Thread-safe; the cluster client's callbacks and waiters run
 // without the lock held.
@@ -37,9 +41,11 @@ namespace glint::gcs {
 // A node (index into `nodes`) for each bundle, by `strategy`, from the
 // nodes' free resources; or why none can be chosen now (FAILED_PRECONDITION:
 // the resources are taken; UNAVAILABLE: no node could ever hold them).
+// `fixed[i]` >= 0: bundle i is on that node already (the others of a group
+// whose node died are placed around them).
 absl::StatusOr<std::vector<size_t>> PlaceBundles(proto::PlacementStrategy strategy,
                                                  const std::vector<ResourceSet>& bundles,
-                                                 const std::vector<proto::NodeInfo>& nodes);
+                                                 const std::vector<proto::NodeInfo>& nodes, std::vector<int> fixed = {});
 
 class PlacementGroupManager {
  public:
@@ -63,6 +69,7 @@ class PlacementGroupManager {
   // Tries pending groups again; answers waits past their deadline (`all`: every wait).
   void Tick(int64_t now_ms, bool all = false);
   void OnJobFinished(const proto::JobInfo& job);
+  void OnNodeDead(const proto::NodeInfo& node);
 
  private:
   struct Group {
@@ -75,13 +82,15 @@ class PlacementGroupManager {
     int64_t deadline_ms;
     Waiter done;
   };
-  // Starts a round for a pending group if one can be placed now.
+  // The bundles of one round: (bundle index, its chosen node).
+  using Placing = std::vector<std::pair<int, proto::NodeInfo>>;
+  // Starts a round for a pending (or rescheduling) group if its unplaced
+  // bundles can be placed now.
   void TryPlace(const std::string& group_id, int64_t now_ms);
   // After every Prepare answered: commit all, or return what was reserved.
-  void Prepared(const std::string& group_id, std::vector<proto::NodeInfo> where, std::vector<bool> reserved);
-  void Committed(const std::string& group_id, std::vector<proto::NodeInfo> where, bool ok);
-  void ReturnBundles(const std::string& group_id, const std::vector<proto::NodeInfo>& where,
-                     const std::vector<bool>& which);
+  void Prepared(const std::string& group_id, Placing where, std::vector<bool> reserved);
+  void Committed(const std::string& group_id, Placing where, bool ok);
+  void ReturnBundles(const std::string& group_id, const Placing& where, const std::vector<bool>& which);
   // Ends the group's waits (placed or removed); runs them unlocked.
   void Notify(const std::string& group_id);
 

@@ -2,6 +2,8 @@
 
 #include <chrono>
 
+#include "absl/synchronization/mutex.h"
+
 #include "absl/strings/str_cat.h"
 #include "common/bundle_resources.h"
 #include "common/ids.h"
@@ -71,12 +73,53 @@ absl::Status PlacementGroups::Remove(const std::string& group_id) {
   return s;
 }
 
-absl::Status Place(const Placement& p, std::map<std::string, double>* resources) {
+namespace {
+
+// The group this worker's current task or actor captures its calls into.
+struct Captured {
+  absl::Mutex mu;
+  Placement placement ABSL_GUARDED_BY(mu);
+};
+
+Captured& CapturedNow() {
+  static Captured* c = new Captured();  // never destroyed: calls may run during exit
+  return *c;
+}
+
+}  // namespace
+
+void CaptureChildTasks(const proto::TaskSpec& spec) {
+  Placement p;
+  if (spec.has_capture_group()) {
+    p.group_id = spec.capture_group().group_id();
+    for (auto& b : spec.capture_group().bundles()) p.bundles.emplace_back(b.resources().begin(), b.resources().end());
+    p.capture_child_tasks = true;  // and their calls in turn
+  }
+  Captured& c = CapturedNow();
+  absl::MutexLock lock(&c.mu);
+  c.placement = std::move(p);
+}
+
+absl::Status Place(const Placement& given, std::map<std::string, double>* resources,
+                   proto::PlacementGroupInfo* capture) {
+  Placement p = given;
+  if (p.group_id.empty()) {
+    Captured& c = CapturedNow();
+    absl::MutexLock lock(&c.mu);
+    p = c.placement;
+  }
   if (p.group_id.empty()) return absl::OkStatus();
   std::vector<ResourceSet> bundles(p.bundles.begin(), p.bundles.end());
   auto placed = InBundle(*resources, bundles, IdHex(p.group_id), p.bundle_index);
   if (!placed.ok()) return placed.status();
   *resources = std::move(*placed);
+  if (p.capture_child_tasks) {
+    capture->set_group_id(p.group_id);
+    for (auto& b : p.bundles) {
+      auto* bundle = capture->add_bundles();
+      for (auto& [name, amount] : b) (*bundle->mutable_resources())[name] = amount;
+    }
+  }
   return absl::OkStatus();
 }
 

@@ -288,10 +288,12 @@ absl::StatusOr<RefData> Runtime::SubmitTask(const std::string& function, std::ve
   if (auto s = CheckName("the task's name", opts.name); !s.ok()) return s;
   std::map<std::string, double> resources = opts.resources;
   if (resources.empty()) resources["CPU"] = 1;
-  if (auto s = Place(opts.placement, &resources); !s.ok()) return s;
+  proto::PlacementGroupInfo capture;
+  if (auto s = Place(opts.placement, &resources, &capture); !s.ok()) return s;
   std::vector<RefData> held;
   auto spec = NewSpec(proto::NORMAL_TASK, function, args, held);
   if (!spec.ok()) return spec.status();
+  if (!capture.group_id().empty()) *spec->mutable_capture_group() = std::move(capture);
   spec->set_name(opts.name);
   spec->set_max_retries(opts.max_retries);
   spec->set_streaming(opts.streaming);
@@ -317,10 +319,12 @@ absl::StatusOr<RefData> Runtime::CreateActor(const std::string& factory, std::ve
   if (auto s = CheckBudget("SetMaxRestarts", opts.max_restarts); !s.ok()) return s;
   if (auto s = CheckBudget("SetMaxTaskRetries", opts.max_task_retries); !s.ok()) return s;
   std::map<std::string, double> resources = opts.resources;
-  if (auto s = Place(opts.placement, &resources); !s.ok()) return s;
+  proto::PlacementGroupInfo capture;
+  if (auto s = Place(opts.placement, &resources, &capture); !s.ok()) return s;
   std::vector<RefData> held;
   auto spec = NewSpec(proto::ACTOR_CREATION_TASK, factory, args, held);
   if (!spec.ok()) return spec.status();
+  if (!capture.group_id().empty()) *spec->mutable_capture_group() = std::move(capture);
   resolver_->InlineReady(*spec, /*pin_unready=*/true);
   // The creation call is replayed on every restart: its references live for good.
   for (auto& r : held) {

@@ -103,9 +103,12 @@ TEST_F(TwoNodeTest, OversizedMessagesAreRefusedAndTheDaemonsStaySmall) {
               grpc::StatusCode::RESOURCE_EXHAUSTED);
   }
   // Past the transport's memory quota the server may cut the connection
-  // instead of answering: refused either way.
+  // instead of answering, and on a loaded machine the client may not even
+  // get 600 MiB out before its deadline: not accepted either way (that the
+  // daemon held none of it is checked below, and that it still serves).
   auto refused = [](grpc::StatusCode c) {
-    return c == grpc::StatusCode::RESOURCE_EXHAUSTED || c == grpc::StatusCode::UNAVAILABLE;
+    return c == grpc::StatusCode::RESOURCE_EXHAUSTED || c == grpc::StatusCode::UNAVAILABLE ||
+           c == grpc::StatusCode::DEADLINE_EXCEEDED;
   };
   EXPECT_PRED1(refused, RawCall(cluster_->gcs_address(), "/glint.proto.GcsService/RegisterJob", huge).error_code());
   EXPECT_PRED1(refused,

@@ -23,8 +23,10 @@ using glint::testing::WaitUntil;
 using tf::Box;
 
 std::string TaskRaylet() { return getenv("GLINT_RAYLET_ADDRESS"); }
+// Where a task it submits (naming no group) runs.
+std::string ChildRaylet() { return glint::Task(TaskRaylet).Remote().Get(std::chrono::seconds(60)); }
 
-GLINT_REMOTE(Box::Create, &Box::Raylet, &Box::Pid, &Box::Add, TaskRaylet);
+GLINT_REMOTE(Box::Create, &Box::Raylet, &Box::Pid, &Box::Add, TaskRaylet, ChildRaylet);
 
 using Bundles = std::vector<std::map<std::string, double>>;
 
@@ -161,6 +163,23 @@ TEST_F(PlacementGroupTest, OfTwoGroupsRacingForTheSameCpusOnlyOneIsPlaced) {
   glint::RemovePlacementGroup(loser);
 }
 
+// Near the end: removing the group kills the parents' workers, and a lease
+// such a worker held for its child task is not given back (a known gap:
+// raylets do not yet notice that a lessee died), which would starve the
+// racing test of a CPU.
+TEST_F(PlacementGroupTest, YCapturedChildTasksRunInTheGroup) {
+  auto pg = Create({{{"CPU", 1}, {"a", 1}}, {{"CPU", 1}, {"b", 1}}}, glint::PlacementStrategy::kStrictSpread);
+  ASSERT_TRUE(pg.Wait(std::chrono::seconds(30)));
+  // The parent holds bundle 0's CPU on node a: a captured child takes the
+  // group's other free CPU, in bundle 1 on node b.
+  EXPECT_EQ(glint::Task(ChildRaylet).SetPlacementGroup(pg, 0, /*capture_child_tasks=*/true).Remote().Get(
+                std::chrono::seconds(60)),
+            node_b_);
+  EXPECT_EQ(glint::Task(ChildRaylet).SetPlacementGroup(pg, 0).Remote().Get(std::chrono::seconds(60)), node_a_)
+      << "not captured: the child takes a CPU of the parent's node, outside the group";
+  glint::RemovePlacementGroup(pg);
+}
+
 // Last: it adds a node to the cluster.
 TEST_F(PlacementGroupTest, ZStrictSpreadWithMoreBundlesThanNodesWaitsForANodeToJoin) {
   auto pg = Create({{{"CPU", 1}}, {{"CPU", 1}}, {{"CPU", 1}}, {{"CPU", 1}}}, glint::PlacementStrategy::kStrictSpread);
@@ -178,6 +197,40 @@ TEST_F(PlacementGroupTest, ZStrictSpreadWithMoreBundlesThanNodesWaitsForANodeToJ
   shown = glint::testing::RunCommand(cli + " list placement-groups 2>&1", &status);
   EXPECT_NE(shown.find("CREATED"), std::string::npos) << shown;
   EXPECT_NE(shown.find("bundle 3: {CPU: 1} on node"), std::string::npos) << shown;
+  glint::RemovePlacementGroup(pg);
+}
+
+// A node holding a bundle dies: the group is RESCHEDULING, keeps its other
+// bundles where they are, and is CREATED again once a node that fits the
+// lost bundle joins; the bundle's actor restarts there.
+class PlacementGroupNodeLossTest : public ClusterTest {
+ protected:
+  static void SetUpTestSuite() {
+    StartSuite(2, "", "pg-loss");
+    node_a_ = cluster_->AddNode(2, R"({"a": 1})");
+  }
+  static inline std::string node_a_;
+};
+
+TEST_F(PlacementGroupNodeLossTest, TheBundlesOfADeadNodeArePlacedAgainAndTheirActorsRestart) {
+  glint::PlacementGroupOptions o;
+  o.bundles = {{{"CPU", 1}, {"a", 1}}, {{"CPU", 1}}};
+  o.strategy = glint::PlacementStrategy::kStrictSpread;
+  auto pg = glint::CreatePlacementGroup(o);
+  ASSERT_TRUE(pg.Wait(std::chrono::seconds(30)));
+  auto on_a = glint::Actor(Box::Create).SetMaxRestarts(1).SetPlacementGroup(pg, 0).Remote(0);
+  auto kept = glint::Actor(Box::Create).SetPlacementGroup(pg, 1).Remote(0);
+  ASSERT_EQ(on_a.Task(&Box::Raylet).Remote().Get(std::chrono::seconds(60)), node_a_);
+  std::string head = kept.Task(&Box::Raylet).Remote().Get(std::chrono::seconds(60));
+  cluster_->KillNode(node_a_);
+  int status = 0;
+  std::string cli = std::string(GLINT_CLI_PATH) + " --address " + cluster_->gcs_address() + " list placement-groups 2>&1";
+  EXPECT_TRUE(WaitUntil([&] { return glint::testing::RunCommand(cli, &status).find("RESCHEDULING") != std::string::npos; }))
+      << glint::testing::RunCommand(cli, &status);
+  std::string node_a2 = cluster_->AddNode(2, R"({"a": 1})");
+  ASSERT_TRUE(pg.Wait(std::chrono::seconds(60))) << glint::testing::RunCommand(cli, &status);
+  EXPECT_EQ(on_a.Task(&Box::Raylet).Remote().Get(std::chrono::seconds(60)), node_a2) << "restarted in its bundle";
+  EXPECT_EQ(kept.Task(&Box::Raylet).Remote().Get(std::chrono::seconds(60)), head) << "the other bundle stayed";
   glint::RemovePlacementGroup(pg);
 }
 

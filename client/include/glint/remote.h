@@ -88,9 +88,11 @@ class TaskCaller {
   // yet (0: it runs ahead freely).
   TaskCaller& SetGeneratorBackpressure(int n) { opts_.generator_backpressure = n; return *this; }
   // Runs the task in bundle `bundle_index` of `pg` (-1: any bundle), on its
-  // node and from its reserved resources.
-  TaskCaller& SetPlacementGroup(const PlacementGroup& pg, int bundle_index = -1) {
-    opts_.placement = {pg.ID(), bundle_index, pg.Bundles()};
+  // node and from its reserved resources. With `capture_child_tasks`, the
+  // tasks and actors it creates (that name no group) go to any bundle of
+  // `pg` too, and theirs in turn.
+  TaskCaller& SetPlacementGroup(const PlacementGroup& pg, int bundle_index = -1, bool capture_child_tasks = false) {
+    opts_.placement = {pg.ID(), bundle_index, pg.Bundles(), capture_child_tasks};
     return *this;
   }
 
@@ -205,9 +207,10 @@ class ActorCreator {
   }
   ActorCreator& SetResources(std::map<std::string, double> r) { opts_.resources = std::move(r); return *this; }
   // Places the actor in bundle `bundle_index` of `pg` (-1: any bundle), on its
-  // node and from its reserved resources, for its whole life.
-  ActorCreator& SetPlacementGroup(const PlacementGroup& pg, int bundle_index = -1) {
-    opts_.placement = {pg.ID(), bundle_index, pg.Bundles()};
+  // node and from its reserved resources, for its whole life. With
+  // `capture_child_tasks`, the tasks and actors it creates go to `pg` too.
+  ActorCreator& SetPlacementGroup(const PlacementGroup& pg, int bundle_index = -1, bool capture_child_tasks = false) {
+    opts_.placement = {pg.ID(), bundle_index, pg.Bundles(), capture_child_tasks};
     return *this;
   }
 

@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "client/src/errors.h"
 #include "client/src/execute/gpu_ids.h"
+#include "client/src/placement_groups.h"
 #include "client/src/objects/reference_counter.h"
 #include "client/src/registry_lookup.h"
 #include "common/limits.h"
@@ -17,7 +18,10 @@ bool TaskRunner::InNormalTask() { return t_in_normal_task; }
 
 void TaskRunner::Run(const proto::TaskSpec& spec, proto::PushTaskReply* reply, ItemSink* items) {
   t_in_normal_task = spec.type() == proto::NORMAL_TASK;
-  if (spec.type() != proto::ACTOR_TASK) UseGpus(spec.gpu_ids());  // a task's, or the actor's for good
+  if (spec.type() != proto::ACTOR_TASK) {  // a task's, or the actor's for good
+    UseGpus(spec.gpu_ids());
+    CaptureChildTasks(spec);
+  }
   Execute(spec, reply, items);
   t_in_normal_task = false;
 }

@@ -123,3 +123,39 @@ TEST_F(PlacementGroupManagerTest, ARefusedReservationReturnsTheOthersAndTheGroup
 
 }  // namespace
 }  // namespace glint::gcs
+
+namespace glint::gcs {
+namespace {
+
+TEST(PlaceBundlesTest, BundlesStillPlacedStayAndTheOthersGoAroundThem) {
+  std::vector<proto::NodeInfo> nodes = {FreeNode("a", 1, {{"CPU", 2}}), FreeNode("b", 2, {{"CPU", 2}}),
+                                        FreeNode("c", 3, {{"CPU", 2}})};
+  std::vector<ResourceSet> three = {{{"CPU", 1}}, {{"CPU", 1}}, {{"CPU", 1}}};
+  EXPECT_EQ(*PlaceBundles(proto::STRICT_SPREAD, three, nodes, {0, -1, 1}), (Where{0, 2, 1}))
+      << "the lost bundle goes to the node no other bundle uses";
+  nodes[1].mutable_available_resources()->at("CPU") = 1;  // the kept bundle holds the other
+  EXPECT_EQ(*PlaceBundles(proto::PACK, three, nodes, {-1, 1, -1}), (Where{1, 1, 0})) << "next to the kept one first";
+  EXPECT_FALSE(PlaceBundles(proto::STRICT_SPREAD, three, {nodes[0], nodes[1]}, {0, -1, 1}).ok());
+}
+
+TEST_F(PlacementGroupManagerTest, ADeadNodesBundlesArePlacedAgainAndTheOthersStay) {
+  auto g = groups_.Create(Group(proto::STRICT_SPREAD, 1));
+  ASSERT_TRUE(g.ok());
+  auto placed = groups_.Get(g->group_id());
+  ASSERT_EQ(placed->state(), proto::PG_CREATED);
+  std::string first = placed->bundles(0).node_id();
+  cluster_.bundle_steps.clear();
+  google::protobuf::Map<std::string, double> free;
+  free["CPU"] = 2;
+  ASSERT_TRUE(nodes_.Heartbeat(first == "n1" ? "n2" : "n1", "secret", free, 0, 900).ok());
+  nodes_.CheckHealth(1500);  // the other one is silent: dead
+  ASSERT_FALSE(nodes_.Get(first)->alive());
+  groups_.OnNodeDead(*nodes_.Get(first));
+  auto now = groups_.Get(g->group_id());
+  EXPECT_EQ(now->state(), proto::PG_CREATED) << "the other node took the bundle at once";
+  EXPECT_NE(now->bundles(0).node_id(), first);
+  EXPECT_EQ(cluster_.bundle_steps.size(), 2u) << "one prepare, one commit";
+}
+
+}  // namespace
+}  // namespace glint::gcs

@@ -51,6 +51,7 @@ struct Placement {
   std::string group_id;
   int bundle_index = -1;
   std::vector<std::map<std::string, double>> bundles;
+  bool capture_child_tasks = false;  // the calls it makes go to the group too
 };
 
 struct TaskOptions {
