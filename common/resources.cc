@@ -29,6 +29,13 @@ void Subtract(ResourceSet& from, const ResourceSet& amount) {
   for (auto& [k, v] : amount) from[k] -= v;
 }
 
+void SubtractAndDrop(ResourceSet& from, const ResourceSet& amount) {
+  Subtract(from, amount);
+  for (auto& [name, n] : amount) {
+    if (auto e = from.find(name); e != from.end() && e->second <= 1e-9) from.erase(e);
+  }
+}
+
 void Add(ResourceSet& to, const ResourceSet& amount) {
   for (auto& [k, v] : amount) to[k] += v;
 }

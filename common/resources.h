@@ -16,6 +16,9 @@ void ToProto(const ResourceSet& r, google::protobuf::Map<std::string, double>* o
 // True when every positive amount in `demand` is covered by `have`.
 bool Fits(const ResourceSet& demand, const ResourceSet& have);
 void Subtract(ResourceSet& from, const ResourceSet& amount);
+// Subtracts, and drops the names of `amount` that reach zero (resources a
+// node stops having, e.g. a placement group's bundle given back).
+void SubtractAndDrop(ResourceSet& from, const ResourceSet& amount);
 void Add(ResourceSet& to, const ResourceSet& amount);
 std::string ToString(const ResourceSet& r);
 // Parses a JSON object of amounts, '{"name": 2, ...}' (empty text: none).

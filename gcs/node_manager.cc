@@ -139,10 +139,7 @@ void NodeManager::AdjustResources(const std::string& node_id, const ResourceSet&
   for (auto* map : {it->second.mutable_available_resources(), it->second.mutable_total_resources()}) {
     if (free_only && map == it->second.mutable_total_resources()) break;
     ResourceSet set = FromProto(*map);
-    add ? Add(set, r) : Subtract(set, r);
-    for (auto& [name, amount] : r) {
-      if (auto e = set.find(name); e != set.end() && e->second <= 1e-9) set.erase(e);
-    }
+    add ? Add(set, r) : SubtractAndDrop(set, r);
     map->clear();
     ToProto(set, map);
   }

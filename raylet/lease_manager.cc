@@ -302,12 +302,8 @@ void LeaseManager::RemoveResources(const ResourceSet& r, const std::string& why)
       lease_of_worker_.erase(it->second.worker_id);
       leases_.erase(it++);
     }
-    for (auto* set : {&total_, &available_}) {
-      Subtract(*set, r);
-      for (auto& [name, amount] : r) {
-        if (auto e = set->find(name); e != set->end() && e->second <= 1e-9) set->erase(e);
-      }
-    }
+    SubtractAndDrop(total_, r);
+    SubtractAndDrop(available_, r);
     std::deque<Pending> keep;
     for (auto& p : queue_) {
       if (Fits(p.demand, total_)) {

@@ -1,5 +1,6 @@
 #include "client/src/placement_groups.h"
 
+#include <atomic>
 #include <chrono>
 
 #include "absl/synchronization/mutex.h"
@@ -77,6 +78,7 @@ namespace {
 
 // The group this worker's current task or actor captures its calls into.
 struct Captured {
+  std::atomic<bool> any{false};  // lets the call path skip the lock (drivers never capture)
   absl::Mutex mu;
   Placement placement ABSL_GUARDED_BY(mu);
 };
@@ -96,7 +98,9 @@ void CaptureChildTasks(const proto::TaskSpec& spec) {
     p.capture_child_tasks = true;  // and their calls in turn
   }
   Captured& c = CapturedNow();
+  if (p.group_id.empty() && !c.any.load(std::memory_order_acquire)) return;
   absl::MutexLock lock(&c.mu);
+  c.any.store(!p.group_id.empty(), std::memory_order_release);
   c.placement = std::move(p);
 }
 
@@ -105,6 +109,7 @@ absl::Status Place(const Placement& given, std::map<std::string, double>* resour
   Placement p = given;
   if (p.group_id.empty()) {
     Captured& c = CapturedNow();
+    if (!c.any.load(std::memory_order_acquire)) return absl::OkStatus();
     absl::MutexLock lock(&c.mu);
     p = c.placement;
   }

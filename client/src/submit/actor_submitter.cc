@@ -130,9 +130,7 @@ void ActorSubmitter::OnInfo(const proto::ActorInfo& info) {
     } else if (a.info.state() == proto::DEAD) {
       death = DeathError(a.info);
       fail.swap(a.waiting);
-      for (size_t i = 0; i < fail.size(); ++i) {
-        if (auto h = CallEnded(a)) release = h;
-      }
+      if (!fail.empty()) release = CallEnded(a, fail.size());
     }
     if (a.info.state() != proto::DEAD && !a.polling && !stopped_)
       Poll(info.actor_id(), a.info.version());
@@ -142,8 +140,9 @@ void ActorSubmitter::OnInfo(const proto::ActorInfo& info) {
   Let(release, false);
 }
 
-std::optional<RefData> ActorSubmitter::CallEnded(Actor& a) {
-  if (a.calls == 0 || --a.calls > 0 || a.handle.owner.empty()) return std::nullopt;
+std::optional<RefData> ActorSubmitter::CallEnded(Actor& a, int64_t n) {
+  a.calls = std::max<int64_t>(a.calls - n, 0);
+  if (a.calls > 0 || a.handle.owner.empty()) return std::nullopt;
   return std::exchange(a.handle, RefData{});
 }
 

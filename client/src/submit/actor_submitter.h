@@ -62,9 +62,9 @@ class ActorSubmitter {
     int64_t calls = 0;  // submitted, not ended
     RefData handle;     // held while calls > 0 (when it has an owner)
   };
-  // One call of the actor ended for good; returns the handle to let go of
-  // when it was the last.
-  std::optional<RefData> CallEnded(Actor& a) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // `n` calls of the actor ended for good; returns the handle to let go of
+  // when they were the last.
+  std::optional<RefData> CallEnded(Actor& a, int64_t n = 1) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void CallEnded(const std::string& actor_id);
   void Let(const std::optional<RefData>& handle, bool hold);
   void Poll(const std::string& actor_id, int64_t version) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
