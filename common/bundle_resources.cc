@@ -1,7 +1,9 @@
 #include "common/bundle_resources.h"
 
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 
 namespace glint {
 namespace {
@@ -57,6 +59,26 @@ absl::StatusOr<ResourceSet> InBundle(const ResourceSet& demand, const std::vecto
   }
   out[Wildcard("bundle", group_hex)] = kMarkerShare;
   if (index >= 0) out[Indexed("bundle", group_hex, index)] = kMarkerShare;
+  return out;
+}
+
+std::optional<BundleGpu> GpuInBundle(const ResourceSet& demand) {
+  constexpr absl::string_view kPrefix = "GPU_group_";
+  std::optional<BundleGpu> out;
+  for (auto& [name, amount] : demand) {
+    absl::string_view rest = name;
+    if (amount <= 0 || !absl::ConsumePrefix(&rest, kPrefix)) continue;
+    if (!out) out.emplace();
+    out->amount = amount;
+    // "<index>_<group>" names one bundle, "<group>" any of them.
+    int index = -1;
+    if (auto sep = rest.find('_'); sep != absl::string_view::npos && absl::SimpleAtoi(rest.substr(0, sep), &index)) {
+      out->index = index;
+      out->group_hex = std::string(rest.substr(sep + 1));
+    } else if (out->group_hex.empty()) {
+      out->group_hex = std::string(rest);
+    }
+  }
   return out;
 }
 

@@ -7,6 +7,7 @@
 // node's own, so the ordinary lease and spill-back logic puts it on the
 // bundle's node and takes from the bundle, not from the node's free pool.
 #pragma once
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -24,5 +25,13 @@ absl::StatusOr<ResourceSet> InBundle(const ResourceSet& demand, const std::vecto
                                      const std::string& group_hex, int index);
 // Whether a resource name belongs to group `group_hex`'s bundles.
 bool IsBundleResource(const std::string& name, const std::string& group_hex);
+// The GPUs a demand asks of a group's bundles (GPU ids come from the
+// bundle's own): the group, the bundle (-1: any) and the amount.
+struct BundleGpu {
+  std::string group_hex;
+  int index = -1;
+  double amount = 0;
+};
+std::optional<BundleGpu> GpuInBundle(const ResourceSet& demand);
 
 }  // namespace glint

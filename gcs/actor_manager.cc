@@ -1,5 +1,6 @@
 #include "gcs/actor_manager.h"
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/bundle_resources.h"
 #include "common/ids.h"
@@ -22,6 +23,8 @@ proto::ErrorInfo MakeError(proto::ErrorType type, const std::string& msg) {
 }
 
 constexpr int kMaxSpillbackHops = 8;
+// How the death cause of an actor that waits to be scheduled begins.
+constexpr char kWaitingFor[] = "waiting for ";
 
 }  // namespace
 
@@ -78,7 +81,7 @@ absl::StatusOr<proto::ActorInfo> ActorManager::Create(const proto::CreateActorRe
 
 void ActorManager::Schedule(const std::string& actor_id) {
   proto::LeaseRequest req;
-  std::string preferred, job_id;
+  std::string preferred, job_id, group;
   {
     absl::MutexLock lock(&mu_);
     auto it = actors_.find(actor_id);
@@ -89,6 +92,7 @@ void ActorManager::Schedule(const std::string& actor_id) {
     req.set_actor_id(actor_id);
     preferred = task.caller().node_id();
     job_id = it->second.job_id();
+    group = task.placement_group_id();
   }
   auto job = jobs_->Get(job_id);
   if (!job) {
@@ -100,16 +104,24 @@ void ActorManager::Schedule(const std::string& actor_id) {
   if (!node) {
     std::string shape;
     for (auto& [k, v] : req.resources()) absl::StrAppend(&shape, shape.empty() ? "" : ", ", k, ": ", v);
+    if (!group.empty() && !(group_exists_ && group_exists_(group))) {
+      MarkDead(actor_id, MakeError(proto::ACTOR_DIED, absl::StrCat("the placement group ", IdHex(group),
+                                                                    " was removed")));
+      return;
+    }
     bool wait = false;
     {
-      // A restart waits for a node that fits (a new actor fails fast).
+      // A restart waits for a node that fits, work in a group for the group
+      // (any other new actor fails fast).
       absl::MutexLock lock(&mu_);
       auto it = actors_.find(actor_id);
-      if (it != actors_.end() && it->second.state() == proto::RESTARTING) {
+      if (it != actors_.end() && (it->second.state() == proto::RESTARTING || !group.empty())) {
         wait = true;
         if (unplaced_.insert(actor_id).second) {
-          it->second.set_death_cause(absl::StrCat("waiting for a node with {", shape, "} to restart on"));
-          LOG(INFO) << "actor " << ShortHex(actor_id) << " waits RESTARTING: no alive node has {" << shape << "}";
+          it->second.set_death_cause(
+              group.empty() ? absl::StrCat(kWaitingFor, "a node with {", shape, "} to restart on")
+                            : absl::StrCat(kWaitingFor, "its placement group ", IdHex(group), " to be placed"));
+          LOG(INFO) << "actor " << ShortHex(actor_id) << " waits: " << it->second.death_cause();
         }
       }
     }
@@ -128,7 +140,7 @@ void ActorManager::PlaceWaiting() {
     absl::MutexLock lock(&mu_);
     for (auto it = unplaced_.begin(); it != unplaced_.end();) {
       auto a = actors_.find(*it);
-      if (a == actors_.end() || a->second.state() != proto::RESTARTING) {
+      if (a == actors_.end() || a->second.state() == proto::DEAD || a->second.state() == proto::ALIVE) {
         unplaced_.erase(it++);  // killed, or its job ended, meanwhile
         continue;
       }
@@ -141,8 +153,10 @@ void ActorManager::PlaceWaiting() {
     {
       absl::MutexLock lock(&mu_);
       if (!unplaced_.erase(id)) continue;
+      auto a = actors_.find(id);
+      if (a != actors_.end() && absl::StartsWith(a->second.death_cause(), kWaitingFor)) a->second.clear_death_cause();
     }
-    LOG(INFO) << "actor " << ShortHex(id) << ": a node that fits joined; restarting it there";
+    LOG(INFO) << "actor " << ShortHex(id) << ": a node that fits is there now; scheduling it";
     Schedule(id);
   }
 }

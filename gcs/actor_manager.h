@@ -4,7 +4,8 @@
 //
 //   (Create) -> PENDING_CREATION --(worker leased, constructor ran)--> ALIVE
 //       ALIVE --(worker or node died, restarts left)--> RESTARTING -> ALIVE
-//       (a restart that no alive node fits waits RESTARTING until one joins)
+//       (a restart that no alive node fits waits RESTARTING until one joins;
+//        an actor in a placement group not placed yet waits for it likewise)
 //       any --(Kill, ExitActor, job finished for non-detached, constructor
 //              threw, no node can host a new actor, no restarts left)--> DEAD
 //
@@ -52,6 +53,10 @@ class ActorManager {
   std::vector<proto::ActorInfo> List(const std::string& ns, bool include_dead);
   // Kills (for good) the actors placed in placement group `group_hex`.
   void KillInPlacementGroup(const std::string& group_hex, const std::string& reason);
+  // Whether a placement group still exists (placed or not): an actor in one
+  // that no node holds yet waits for it, in a removed one it dies.
+  using GroupExistsFn = std::function<bool(const std::string& group_id)>;
+  void SetGroupExists(GroupExistsFn fn) { group_exists_ = std::move(fn); }
 
   static constexpr size_t kMaxDeadActors = 10000;
   // Forgets the oldest dead actors beyond kMaxDeadActors.
@@ -106,8 +111,10 @@ class ActorManager {
   absl::flat_hash_map<std::string, proto::Address> raylet_of_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, std::vector<PendingWaiter>> waiters_ ABSL_GUARDED_BY(mu_);
   std::deque<std::string> dead_ ABSL_GUARDED_BY(mu_);  // in the order they died
-  // RESTARTING actors that no alive node fits: retried as nodes join.
+  // RESTARTING actors that no alive node fits, and actors waiting for their
+  // placement group: retried as nodes join and groups are placed.
   std::set<std::string> unplaced_ ABSL_GUARDED_BY(mu_);
+  GroupExistsFn group_exists_;  // set before any actor is created
   std::atomic<bool> stopped_{false};
 };
 

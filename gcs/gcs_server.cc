@@ -247,6 +247,7 @@ GcsServer::GcsServer(GcsOptions options, std::unique_ptr<GcsStore> store,
       jobs_(store_.get()),
       actors_(store_.get(), &nodes_, &jobs_, cluster_.get()),
       groups_(&nodes_, &jobs_, &actors_, cluster_.get()) {
+  actors_.SetGroupExists([this](const std::string& group_id) { return groups_.Get(group_id).has_value(); });
   nodes_.AddDeathListener([this](const proto::NodeInfo& n) {
     groups_.OnNodeDead(n);  // first: the actors' restarts wait for their bundles
     actors_.OnNodeDead(n);

@@ -125,6 +125,38 @@ std::vector<proto::NodeInfo> NodeManager::All() {
   return out;
 }
 
+std::vector<proto::NodeInfo> NodeManager::AllWithOnly(const absl::flat_hash_set<std::string>& names) {
+  absl::MutexLock lock(&mu_);
+  std::vector<proto::NodeInfo> out;
+  out.reserve(nodes_.size());
+  for (auto& [id, node] : nodes_) {
+    proto::NodeInfo& n = out.emplace_back();
+    n.set_node_id(node.node_id());
+    *n.mutable_address() = node.address();
+    n.set_alive(node.alive());
+    for (auto& name : names) {
+      if (auto t = node.total_resources().find(name); t != node.total_resources().end()) {
+        (*n.mutable_total_resources())[name] = t->second;
+      }
+      if (auto a = node.available_resources().find(name); a != node.available_resources().end()) {
+        (*n.mutable_available_resources())[name] = a->second;
+      }
+    }
+  }
+  return out;
+}
+
+std::optional<proto::NodeInfo> NodeManager::Locate(const std::string& node_id) {
+  absl::MutexLock lock(&mu_);
+  auto it = nodes_.find(node_id);
+  if (it == nodes_.end()) return std::nullopt;
+  proto::NodeInfo n;
+  n.set_node_id(node_id);
+  *n.mutable_address() = it->second.address();
+  n.set_alive(it->second.alive());
+  return n;
+}
+
 std::optional<proto::NodeInfo> NodeManager::Get(const std::string& node_id) {
   absl::MutexLock lock(&mu_);
   auto it = nodes_.find(node_id);
@@ -136,12 +168,16 @@ void NodeManager::AdjustResources(const std::string& node_id, const ResourceSet&
   absl::MutexLock lock(&mu_);
   auto it = nodes_.find(node_id);
   if (it == nodes_.end()) return;
+  // In place (as Add and SubtractAndDrop do it): a node may carry hundreds of names.
   for (auto* map : {it->second.mutable_available_resources(), it->second.mutable_total_resources()}) {
     if (free_only && map == it->second.mutable_total_resources()) break;
-    ResourceSet set = FromProto(*map);
-    add ? Add(set, r) : SubtractAndDrop(set, r);
-    map->clear();
-    ToProto(set, map);
+    for (auto& [name, amount] : r) {
+      if (add) {
+        (*map)[name] += amount;
+      } else if (auto e = map->find(name); e != map->end() && (e->second -= amount) <= 1e-9) {
+        map->erase(e);
+      }
+    }
   }
   ++view_version_;
 }

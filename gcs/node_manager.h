@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "gcs/store.h"
@@ -43,6 +44,11 @@ class NodeManager {
   // Marks nodes silent for longer than the timeout as dead.
   void CheckHealth(int64_t now_ms);
   std::vector<proto::NodeInfo> All();
+  // The same with only the resources named in `names` (a node that holds
+  // many bundles has hundreds of names; placing a group needs a few).
+  std::vector<proto::NodeInfo> AllWithOnly(const absl::flat_hash_set<std::string>& names);
+  // A node's id and address alone (nullopt: unknown).
+  std::optional<proto::NodeInfo> Locate(const std::string& node_id);
   // Bumped whenever a node joins, dies or reports other free resources: a
   // raylet whose view is older gets the nodes with its heartbeat's reply.
   int64_t ViewVersion();

@@ -15,6 +15,14 @@ namespace {
 
 std::string NameKey(const std::string& ns, const std::string& name) { return absl::StrCat(ns, "/", name); }
 
+// What a round keeps of a chosen node: its id and address.
+proto::NodeInfo Located(const proto::NodeInfo& node) {
+  proto::NodeInfo n;
+  n.set_node_id(node.node_id());
+  *n.mutable_address() = node.address();
+  return n;
+}
+
 std::vector<ResourceSet> BundlesOf(const proto::PlacementGroupInfo& g) {
   std::vector<ResourceSet> out;
   for (auto& b : g.bundles()) out.push_back(FromProto(b.resources()));
@@ -196,7 +204,16 @@ std::vector<PlacementGroupManager::Info> PlacementGroupManager::List() {
 }
 
 void PlacementGroupManager::TryPlace(const std::string& group_id, int64_t now_ms) {
-  auto nodes = nodes_->All();
+  absl::flat_hash_set<std::string> names;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = groups_.find(group_id);
+    if (it == groups_.end()) return;
+    for (auto& b : it->second.info.bundles()) {
+      for (auto& [name, amount] : b.resources()) names.insert(name);
+    }
+  }
+  auto nodes = nodes_->AllWithOnly(names);
   int64_t view = nodes_->ViewVersion();
   Placing where;
   Info info;
@@ -223,7 +240,7 @@ void PlacementGroupManager::TryPlace(const std::string& group_id, int64_t now_ms
       return;
     }
     for (int b = 0; b < g.info.bundles_size(); ++b) {
-      if (fixed[b] < 0) where.emplace_back(b, nodes[(*chosen)[b]]);
+      if (fixed[b] < 0) where.emplace_back(b, Located(nodes[(*chosen)[b]]));
     }
     g.in_flight = true;
     info = g.info;
@@ -388,7 +405,7 @@ absl::Status PlacementGroupManager::Remove(const std::string& group_id) {
   for (int i = 0; i < info.bundles_size(); ++i) {
     if (info.bundles(i).node_id().empty()) continue;
     if (in_flight && info.state() == proto::PG_PENDING) continue;
-    auto node = nodes_->Get(info.bundles(i).node_id());
+    auto node = nodes_->Locate(info.bundles(i).node_id());
     if (!node) continue;
     where.emplace_back(i, *node);
     ResourceSet bundle = FromProto(info.bundles(i).resources());

@@ -82,7 +82,8 @@ class PlacementGroupManager {
     int64_t deadline_ms;
     Waiter done;
   };
-  // The bundles of one round: (bundle index, its chosen node).
+  // The bundles of one round: (bundle index, its chosen node: id and
+  // address only, as the round's callbacks copy it).
   using Placing = std::vector<std::pair<int, proto::NodeInfo>>;
   // Starts a round for a pending (or rescheduling) group if its unplaced
   // bundles can be placed now.

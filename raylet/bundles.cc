@@ -13,8 +13,9 @@ bool Bundles::Prepare(const std::string& group_id, int index, const ResourceSet&
   absl::MutexLock lock(&mu_);
   std::string key = Key(group_id, index);
   if (entries_.contains(key)) return true;
-  if (entries_.size() >= kMaxBundles || !leases_->Reserve(resources)) return false;
-  entries_[key] = Entry{resources, false};
+  std::vector<std::string> gpu_ids;
+  if (entries_.size() >= kMaxBundles || !leases_->Reserve(resources, &gpu_ids)) return false;
+  entries_[key] = Entry{resources, false, std::move(gpu_ids)};
   return true;
 }
 
@@ -24,6 +25,8 @@ absl::Status Bundles::Commit(const std::string& group_id, int index) {
   if (it == entries_.end()) return absl::NotFoundError("no such bundle is reserved on this node");
   if (it->second.committed) return absl::OkStatus();
   it->second.committed = true;
+  auto gpus = it->second.reserved.find("GPU");
+  leases_->AddBundleGpus(IdHex(group_id), index, it->second.gpu_ids, gpus == it->second.reserved.end() ? 0 : gpus->second);
   leases_->AddResources(BundleResources(it->second.reserved, IdHex(group_id), index));
   LOG(INFO) << "placement group " << ShortHex(group_id) << " bundle " << index << " committed: "
             << ToString(it->second.reserved);
@@ -37,8 +40,9 @@ void Bundles::Return(const std::string& group_id, int index) {
   if (it->second.committed) {
     leases_->RemoveResources(BundleResources(it->second.reserved, IdHex(group_id), index),
                              absl::StrCat("placement group ", ShortHex(group_id), " was removed"));
+    leases_->RemoveBundleGpus(IdHex(group_id), index);
   }
-  leases_->Unreserve(it->second.reserved);
+  leases_->Unreserve(it->second.reserved, it->second.gpu_ids);
   entries_.erase(it);
 }
 

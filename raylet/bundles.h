@@ -9,6 +9,7 @@
 // PREPARED or COMMITTED -Return-> (none). Thread-safe.
 #pragma once
 #include <string>
+#include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
@@ -34,6 +35,7 @@ class Bundles {
   struct Entry {
     ResourceSet reserved;
     bool committed = false;
+    std::vector<std::string> gpu_ids;  // the node's GPUs it reserved
   };
   static std::string Key(const std::string& group_id, int index);
   LeaseManager* const leases_;

@@ -1,5 +1,6 @@
 #include "raylet/gpus.h"
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 
@@ -48,6 +49,10 @@ absl::StatusOr<std::vector<std::string>> NodeGpuIds(double num_gpus, const char*
 
 GpuSlots::GpuSlots(std::vector<std::string> ids) {
   for (auto& id : ids) free_.emplace_back(std::move(id), kWhole);
+}
+GpuSlots::GpuSlots(std::vector<std::string> ids, double amount) {
+  int64_t share = std::min(Units(amount), kWhole);
+  for (auto& id : ids) free_.emplace_back(std::move(id), share);
 }
 
 int64_t GpuSlots::Units(double amount) { return std::llround(amount * kWhole); }

@@ -28,6 +28,9 @@ absl::StatusOr<std::vector<std::string>> NodeGpuIds(double num_gpus, const char*
 class GpuSlots {
  public:
   explicit GpuSlots(std::vector<std::string> ids);
+  // A placement group bundle's share: `amount` of the GPUs `ids` (whole
+  // GPUs, or a fraction of the one id).
+  GpuSlots(std::vector<std::string> ids, double amount);
   // Whether `amount` GPUs (a whole number, or a fraction of one) are free.
   bool CanTake(double amount) const;
   // Takes them (CanTake must hold): the ids held, one for a fraction.

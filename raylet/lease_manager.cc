@@ -1,6 +1,7 @@
 #include "raylet/lease_manager.h"
 
 #include "absl/strings/str_cat.h"
+#include "common/bundle_resources.h"
 #include "common/ids.h"
 #include "common/logging.h"
 #include "common/rpc.h"
@@ -48,22 +49,51 @@ bool LeaseManager::QueuedLike(const ResourceSet& demand) {
   return false;
 }
 
+GpuSlots* LeaseManager::GpuPoolOf(const ResourceSet& demand, GpuGrant* grant) {
+  auto in_bundle = GpuInBundle(demand);
+  if (!in_bundle) {
+    grant->amount = GpuOf(demand);
+    return gpus_.CanTake(grant->amount) ? &gpus_ : nullptr;
+  }
+  grant->group_hex = in_bundle->group_hex;
+  grant->amount = in_bundle->amount;
+  auto group = bundle_gpus_.find(in_bundle->group_hex);
+  if (group == bundle_gpus_.end()) return nullptr;
+  for (auto& [index, slots] : group->second) {
+    if ((in_bundle->index == -1 || in_bundle->index == index) && slots.CanTake(grant->amount)) {
+      grant->index = index;
+      return &slots;
+    }
+  }
+  return nullptr;
+}
+
 bool LeaseManager::FitsNow(const ResourceSet& demand) {
-  return Fits(demand, available_) && gpus_.CanTake(GpuOf(demand));
+  GpuGrant grant;
+  return Fits(demand, available_) && (GpuPoolOf(demand, &grant) != nullptr || grant.amount <= 0);
 }
 
 void LeaseManager::Take(Pending& p) {
   Subtract(available_, p.demand);
-  p.gpu_ids = gpus_.Take(GpuOf(p.demand));
+  p.gpus = GpuGrant{};
+  if (GpuSlots* pool = GpuPoolOf(p.demand, &p.gpus)) p.gpus.ids = pool->Take(p.gpus.amount);
 }
 
-void LeaseManager::GiveBack(const ResourceSet& demand, const std::vector<std::string>& gpu_ids) {
+void LeaseManager::GiveBack(const ResourceSet& demand, const GpuGrant& gpus) {
   Add(available_, demand);
-  gpus_.Give(gpu_ids, GpuOf(demand));
+  if (gpus.ids.empty()) return;
+  if (gpus.group_hex.empty()) {
+    gpus_.Give(gpus.ids, gpus.amount);
+    return;
+  }
+  auto group = bundle_gpus_.find(gpus.group_hex);
+  if (group == bundle_gpus_.end()) return;  // the bundle is gone; its ids went back with it
+  auto slots = group->second.find(gpus.index);
+  if (slots != group->second.end()) slots->second.Give(gpus.ids, gpus.amount);
 }
 
 void LeaseManager::Release(const Lease& lease) {
-  GiveBack(lease.held, lease.gpu_ids);
+  GiveBack(lease.held, lease.gpus);
   // A blocked lease had already lent its CPU back.
   if (lease.blocked) Subtract(available_, CpuOf(lease.held));
 }
@@ -124,12 +154,12 @@ void LeaseManager::Grant(Pending p) {
   // Resources (and GPU ids) are already taken.
   auto demand = p.demand;
   auto reply = std::move(p.reply);
-  auto gpu_ids = std::move(p.gpu_ids);
-  pool_->Pop(p.req.job(), p.req.for_actor(), [this, demand, reply, gpu_ids](absl::StatusOr<WorkerInfo> w) {
+  auto gpus = std::move(p.gpus);
+  pool_->Pop(p.req.job(), p.req.for_actor(), [this, demand, reply, gpus](absl::StatusOr<WorkerInfo> w) {
     if (!w.ok()) {
       {
         absl::MutexLock lock(&mu_);
-        GiveBack(demand, gpu_ids);
+        GiveBack(demand, gpus);
       }
       Dispatch();
       reply(ErrorReply(proto::CODE_LOAD_FAILED, std::string(w.status().message())));
@@ -139,13 +169,13 @@ void LeaseManager::Grant(Pending p) {
     std::string lease_id = RandomId();
     {
       absl::MutexLock lock(&mu_);
-      leases_[lease_id] = Lease{w->worker_id, demand, false, gpu_ids};
+      leases_[lease_id] = Lease{w->worker_id, demand, false, gpus};
       lease_of_worker_[w->worker_id] = lease_id;
     }
     *r.mutable_worker() = w->address;
     r.set_lease_id(lease_id);
     r.set_worker_pid(w->pid);
-    for (auto& id : gpu_ids) r.add_gpu_ids(id);
+    for (auto& id : gpus.ids) r.add_gpu_ids(id);
     reply(r);
   });
 }
@@ -261,19 +291,36 @@ void LeaseManager::SetClusterView(std::vector<proto::NodeInfo> nodes) {
   for (auto& [reply, r] : spilled) reply(r);
 }
 
-bool LeaseManager::Reserve(const ResourceSet& r) {
+bool LeaseManager::Reserve(const ResourceSet& r, std::vector<std::string>* gpu_ids) {
   absl::MutexLock lock(&mu_);
-  if (stopped_ || !Fits(r, available_) || GpuOf(r) > 0) return false;  // bundles hold no GPU ids (yet)
+  if (stopped_ || !Fits(r, available_) || !gpus_.CanTake(GpuOf(r))) return false;
   Subtract(available_, r);
+  *gpu_ids = gpus_.Take(GpuOf(r));
   return true;
 }
 
-void LeaseManager::Unreserve(const ResourceSet& r) {
+void LeaseManager::Unreserve(const ResourceSet& r, const std::vector<std::string>& gpu_ids) {
   {
     absl::MutexLock lock(&mu_);
     Add(available_, r);
+    gpus_.Give(gpu_ids, GpuOf(r));
   }
   Dispatch();
+}
+
+void LeaseManager::AddBundleGpus(const std::string& group_hex, int index, const std::vector<std::string>& ids,
+                                 double amount) {
+  if (ids.empty()) return;
+  absl::MutexLock lock(&mu_);
+  bundle_gpus_[group_hex].insert_or_assign(index, GpuSlots(ids, amount));
+}
+
+void LeaseManager::RemoveBundleGpus(const std::string& group_hex, int index) {
+  absl::MutexLock lock(&mu_);
+  auto group = bundle_gpus_.find(group_hex);
+  if (group == bundle_gpus_.end()) return;
+  group->second.erase(index);
+  if (group->second.empty()) bundle_gpus_.erase(group);
 }
 
 void LeaseManager::AddResources(const ResourceSet& r) {

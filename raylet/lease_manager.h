@@ -16,6 +16,7 @@
 // without the lock held.
 #pragma once
 #include <deque>
+#include <map>
 #include <functional>
 #include <string>
 #include <vector>
@@ -55,9 +56,14 @@ class LeaseManager {
   size_t QueueLength();
 
   // Placement group bundles (raylet/bundles.h). Reserve takes `r` from the
-  // free pool if it is free now; Unreserve gives it back.
-  bool Reserve(const ResourceSet& r);
-  void Unreserve(const ResourceSet& r);
+  // free pool if it is free now, its GPUs as specific ids (`*gpu_ids`);
+  // Unreserve gives it back.
+  bool Reserve(const ResourceSet& r, std::vector<std::string>* gpu_ids);
+  void Unreserve(const ResourceSet& r, const std::vector<std::string>& gpu_ids);
+  // A committed bundle's GPUs (`amount` of `ids`): work placed in the bundle
+  // takes its GPU ids from these. Removed after the bundle's resources are.
+  void AddBundleGpus(const std::string& group_hex, int index, const std::vector<std::string>& ids, double amount);
+  void RemoveBundleGpus(const std::string& group_hex, int index);
   // Adds resources to the node (its totals and free pool).
   void AddResources(const ResourceSet& r);
   // Takes them away: leases holding any of them end (their workers are
@@ -67,25 +73,37 @@ class LeaseManager {
   void Stop();
 
  private:
+  // The GPU ids a lease holds, and whose they are: the node's, or those of
+  // bundle `index` of group `group_hex`.
+  struct GpuGrant {
+    std::string group_hex;  // empty: the node's
+    int index = -1;
+    std::vector<std::string> ids;
+    double amount = 0;
+  };
   struct Pending {
     proto::LeaseRequest req;
     ResourceSet demand;
     Reply reply;
-    std::vector<std::string> gpu_ids;  // once taken
+    GpuGrant gpus;  // once taken
   };
   struct Lease {
     std::string worker_id;
     ResourceSet held;
     bool blocked = false;
-    std::vector<std::string> gpu_ids;
+    GpuGrant gpus;
   };
   // Whether a request of the same shape waits already (FIFO per shape).
   bool QueuedLike(const ResourceSet& demand) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Whether `demand` can be granted now (GPU ids included), and taking it.
   bool FitsNow(const ResourceSet& demand) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Take(Pending& p) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void GiveBack(const ResourceSet& demand, const std::vector<std::string>& gpu_ids)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void GiveBack(const ResourceSet& demand, const GpuGrant& gpus) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The GPU slots `demand` takes from, with the grant's owner and amount
+  // filled in (nullptr when none can give them now; `grant->amount` 0: it
+  // asks for no GPU). A bundle's GPUs asked with no index come from the
+  // first of the group's bundles here that has them free.
+  GpuSlots* GpuPoolOf(const ResourceSet& demand, GpuGrant* grant) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Grants queued requests that now fit.
   void Dispatch();
   void Release(const Lease& lease) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -101,6 +119,8 @@ class LeaseManager {
   ResourceSet total_ ABSL_GUARDED_BY(mu_);
   ResourceSet available_ ABSL_GUARDED_BY(mu_);
   GpuSlots gpus_ ABSL_GUARDED_BY(mu_);
+  // group hex -> bundle index -> the GPU ids that bundle reserved
+  absl::flat_hash_map<std::string, std::map<int, GpuSlots>> bundle_gpus_ ABSL_GUARDED_BY(mu_);
   std::deque<Pending> queue_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, Lease> leases_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, std::string> lease_of_worker_ ABSL_GUARDED_BY(mu_);

@@ -148,6 +148,14 @@ void GcsClient::WatchActor(const std::string& actor_id, int64_t version, int64_t
   CallAsync(queue_, stub_.get(), &Stub::PrepareAsyncGetActor, std::move(req), timeout_ms + 10000, std::move(done));
 }
 
+void GcsClient::WatchPlacementGroup(const std::string& group_id, int64_t timeout_ms, GroupFn done) {
+  proto::GetPlacementGroupRequest req;
+  req.set_group_id(group_id);
+  req.set_wait_timeout_ms(std::max<int64_t>(timeout_ms, 1));
+  CallAsync(queue_, stub_.get(), &Stub::PrepareAsyncGetPlacementGroup, std::move(req), timeout_ms + kTimeoutMs,
+            std::move(done));
+}
+
 void GcsClient::Stop() {
   absl::MutexLock lock(&keepalive_mu_);
   stopped_ = true;

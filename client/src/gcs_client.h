@@ -49,6 +49,10 @@ class GcsClient {
   // `timeout_ms` with the current one); `done` runs on the client queue.
   using ActorFn = std::function<void(const absl::Status&, proto::GetActorReply&)>;
   void WatchActor(const std::string& actor_id, int64_t version, int64_t timeout_ms, ActorFn done);
+  // Answers once the group is placed or gone (reply.found() false), or
+  // after `timeout_ms` with its state then; `done` runs on the client queue.
+  using GroupFn = std::function<void(const absl::Status&, proto::GetPlacementGroupReply&)>;
+  void WatchPlacementGroup(const std::string& group_id, int64_t timeout_ms, GroupFn done);
 
   // No more keep-alives (the one open is cancelled with the queue).
   void Stop();

@@ -104,16 +104,16 @@ void CaptureChildTasks(const proto::TaskSpec& spec) {
   c.placement = std::move(p);
 }
 
-absl::Status Place(const Placement& given, std::map<std::string, double>* resources,
-                   proto::PlacementGroupInfo* capture) {
+absl::StatusOr<std::string> Place(const Placement& given, std::map<std::string, double>* resources,
+                                  proto::PlacementGroupInfo* capture) {
   Placement p = given;
   if (p.group_id.empty()) {
     Captured& c = CapturedNow();
-    if (!c.any.load(std::memory_order_acquire)) return absl::OkStatus();
+    if (!c.any.load(std::memory_order_acquire)) return std::string();
     absl::MutexLock lock(&c.mu);
     p = c.placement;
   }
-  if (p.group_id.empty()) return absl::OkStatus();
+  if (p.group_id.empty()) return std::string();
   std::vector<ResourceSet> bundles(p.bundles.begin(), p.bundles.end());
   auto placed = InBundle(*resources, bundles, IdHex(p.group_id), p.bundle_index);
   if (!placed.ok()) return placed.status();
@@ -125,7 +125,7 @@ absl::Status Place(const Placement& given, std::map<std::string, double>* resour
       for (auto& [name, amount] : b) (*bundle->mutable_resources())[name] = amount;
     }
   }
-  return absl::OkStatus();
+  return p.group_id;
 }
 
 }  // namespace glint::internal

@@ -35,8 +35,10 @@ class PlacementGroups {
 // Rewrites `resources` for work placed per `p` (nothing to do without a
 // group); a call whose caller captures child tasks goes to the caller's
 // group when `p` names none. With capture, `*capture` gets the group, for
-// the call's spec to carry on (else it stays empty).
-absl::Status Place(const Placement& p, std::map<std::string, double>* resources, proto::PlacementGroupInfo* capture);
+// the call's spec to carry on (else it stays empty). Returns the group the
+// work runs in (empty: none).
+absl::StatusOr<std::string> Place(const Placement& p, std::map<std::string, double>* resources,
+                                  proto::PlacementGroupInfo* capture);
 // In a worker, before a task or an actor's constructor runs: the group its
 // spec captures child tasks into (none: the calls it makes go anywhere).
 void CaptureChildTasks(const proto::TaskSpec& spec);

@@ -289,11 +289,13 @@ absl::StatusOr<RefData> Runtime::SubmitTask(const std::string& function, std::ve
   std::map<std::string, double> resources = opts.resources;
   if (resources.empty()) resources["CPU"] = 1;
   proto::PlacementGroupInfo capture;
-  if (auto s = Place(opts.placement, &resources, &capture); !s.ok()) return s;
+  auto group = Place(opts.placement, &resources, &capture);
+  if (!group.ok()) return group.status();
   std::vector<RefData> held;
   auto spec = NewSpec(proto::NORMAL_TASK, function, args, held);
   if (!spec.ok()) return spec.status();
   if (!capture.group_id().empty()) *spec->mutable_capture_group() = std::move(capture);
+  spec->set_placement_group_id(*group);
   spec->set_name(opts.name);
   spec->set_max_retries(opts.max_retries);
   spec->set_streaming(opts.streaming);
@@ -320,11 +322,13 @@ absl::StatusOr<RefData> Runtime::CreateActor(const std::string& factory, std::ve
   if (auto s = CheckBudget("SetMaxTaskRetries", opts.max_task_retries); !s.ok()) return s;
   std::map<std::string, double> resources = opts.resources;
   proto::PlacementGroupInfo capture;
-  if (auto s = Place(opts.placement, &resources, &capture); !s.ok()) return s;
+  auto group = Place(opts.placement, &resources, &capture);
+  if (!group.ok()) return group.status();
   std::vector<RefData> held;
   auto spec = NewSpec(proto::ACTOR_CREATION_TASK, factory, args, held);
   if (!spec.ok()) return spec.status();
   if (!capture.group_id().empty()) *spec->mutable_capture_group() = std::move(capture);
+  spec->set_placement_group_id(*group);
   resolver_->InlineReady(*spec, /*pin_unready=*/true);
   // The creation call is replayed on every restart: its references live for good.
   for (auto& r : held) {

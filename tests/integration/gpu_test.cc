@@ -2,7 +2,8 @@
 // CUDA_VISIBLE_DEVICES=3,7 (this machine needs no GPU for it), so it offers
 // GPU: 2 with ids "3" and "7". A task or actor holding GPUs sees their ids in
 // glint::GetGpuIds() and CUDA_VISIBLE_DEVICES; whole GPUs are exclusive,
-// fractions share one; work that asked for none sees none of them.
+// fractions share one; work that asked for none sees none of them; a
+// placement group's bundles reserve GPU ids for the work placed in them.
 #include <glint/api.h>
 #include <gtest/gtest.h>
 
@@ -93,6 +94,29 @@ TEST_F(GpuTest, FractionsShareAGpuAndLeaveTheOtherWhole) {
   auto [w, env_w] = SeenBy(whole);
   ASSERT_EQ(w.size(), 1u);
   EXPECT_NE(w[0], h1[0]) << "the whole GPU is the one no fraction uses";
+}
+
+TEST_F(GpuTest, PlacementGroupBundlesReserveGpusForTheirWork) {
+  glint::PlacementGroupOptions o;
+  o.bundles = {{{"GPU", 1}}, {{"GPU", 1}}};
+  o.strategy = glint::PlacementStrategy::kStrictPack;
+  auto pg = glint::CreatePlacementGroup(o);
+  ASSERT_TRUE(pg.Wait(std::chrono::seconds(30))) << "placed once the earlier tests' actors gave their GPUs back";
+  auto in0 = glint::Actor(Holder::Create).SetResources({{"GPU", 1}}).SetPlacementGroup(pg, 0).Remote();
+  auto [ids0, env0] = SeenBy(in0);
+  auto [ids1, env1] = glint::Task(Seen).SetResources({{"GPU", 1}}).SetPlacementGroup(pg, 1).Remote().Get(
+      std::chrono::seconds(60));
+  ASSERT_EQ(ids0.size(), 1u);
+  ASSERT_EQ(ids1.size(), 1u);
+  EXPECT_EQ((std::set<std::string>{ids0[0], ids1[0]}), (std::set<std::string>{"3", "7"})) << "a GPU per bundle";
+  EXPECT_EQ(env0, ids0[0]);
+  EXPECT_EQ(env1, ids1[0]);
+  EXPECT_THROW(glint::Task(Seen).SetResources({{"GPU", 2}}).SetPlacementGroup(pg, 0).Remote(), glint::Error)
+      << "more than the bundle holds";
+  glint::RemovePlacementGroup(pg);
+  auto [both, env] = glint::Task(Seen).SetResources({{"GPU", 2}}).Remote().Get(std::chrono::seconds(60));
+  std::sort(both.begin(), both.end());
+  EXPECT_EQ(both, (Ids{"3", "7"})) << "the group gave both GPUs back to the node";
 }
 
 TEST_F(GpuTest, WorkThatAskedForNoGpuSeesNone) {

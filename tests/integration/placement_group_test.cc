@@ -2,8 +2,11 @@
 // nodes "a" and "b", two CPUs each): each strategy's placement, checked by
 // where the actors in the bundles run; work in a bundle takes from the
 // bundle; two groups racing for the same CPUs; removal killing the group's
-// actors and freeing its resources; clear errors; a group that waits for a
-// node to join (last: it adds a node).
+// actors and freeing its resources; clear errors; work that waits for its
+// group to be placed, or fails once it is removed; a detached group that
+// outlives its driver while a non-detached one goes with it (this program
+// is also that driver: `placement_group_integration_test driver`); a group
+// that waits for a node to join (last: it adds a node).
 #include <glint/api.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -14,19 +17,30 @@
 
 #include "common/process.h"
 #include "integration/test_functions.h"
+#include "testing/driver_process.h"
 #include "testing/test_cluster.h"
 
 namespace {
 
 using glint::testing::ClusterTest;
+using glint::testing::Contains;
+using glint::testing::ErrorOf;
 using glint::testing::WaitUntil;
 using tf::Box;
+using tf::WaitForFile;
+using tf::WriteFile;
+
+// Writes DIR/started, then waits (at most 60 s) for DIR/never.
+int StartThenBlock(std::string dir) {
+  WriteFile(dir + "/started", "");
+  return WaitForFile(dir + "/never");
+}
 
 std::string TaskRaylet() { return getenv("GLINT_RAYLET_ADDRESS"); }
 // Where a task it submits (naming no group) runs.
 std::string ChildRaylet() { return glint::Task(TaskRaylet).Remote().Get(std::chrono::seconds(60)); }
 
-GLINT_REMOTE(Box::Create, &Box::Raylet, &Box::Pid, &Box::Add, TaskRaylet, ChildRaylet);
+GLINT_REMOTE(Box::Create, &Box::Raylet, &Box::Pid, &Box::Add, TaskRaylet, ChildRaylet, StartThenBlock);
 
 using Bundles = std::vector<std::map<std::string, double>>;
 
@@ -104,8 +118,6 @@ TEST_F(PlacementGroupTest, WorkInABundleRunsOnItsNodeFromItsResources) {
 }
 
 TEST_F(PlacementGroupTest, BadRequestsAreClearErrors) {
-  using glint::testing::Contains;
-  using glint::testing::ErrorOf;
   EXPECT_PRED2(Contains, ErrorOf([&] { Create({}, glint::PlacementStrategy::kPack); }), "at least one bundle");
   EXPECT_PRED2(Contains, ErrorOf([&] { Create({{}}, glint::PlacementStrategy::kPack); }), "reserves nothing");
   EXPECT_PRED2(Contains, ErrorOf([&] { Create({{{"CPU", -1}}}, glint::PlacementStrategy::kPack); }), "positive");
@@ -161,6 +173,67 @@ TEST_F(PlacementGroupTest, OfTwoGroupsRacingForTheSameCpusOnlyOneIsPlaced) {
   glint::RemovePlacementGroup(winner);
   EXPECT_TRUE(loser.Wait(std::chrono::seconds(30))) << "placed once the other's CPUs are back";
   glint::RemovePlacementGroup(loser);
+}
+
+TEST_F(PlacementGroupTest, WorkInAGroupNotPlacedYetWaitsForIt) {
+  auto all_of_a = Create({{{"a", 4}}}, glint::PlacementStrategy::kStrictPack);
+  ASSERT_TRUE(all_of_a.Wait(std::chrono::seconds(30)));
+  auto later = Create({{{"CPU", 1}, {"a", 1}}}, glint::PlacementStrategy::kStrictPack);
+  ASSERT_FALSE(later.Wait(std::chrono::milliseconds(300))) << "node a's 'a' is all taken";
+  // Submitted before the group is placed: both wait for it (as in Ray),
+  // instead of failing for want of a node with the bundle's resources.
+  auto task = glint::Task(TaskRaylet).SetPlacementGroup(later, 0).Remote();
+  auto actor = glint::Actor(Box::Create).SetPlacementGroup(later, 0).Remote(0);
+  auto actor_raylet = actor.Task(&Box::Raylet).Remote();
+  glint::RemovePlacementGroup(all_of_a);
+  ASSERT_TRUE(later.Wait(std::chrono::seconds(30)));
+  EXPECT_EQ(task.Get(std::chrono::seconds(60)), node_a_);
+  EXPECT_EQ(actor_raylet.Get(std::chrono::seconds(60)), node_a_);
+  glint::RemovePlacementGroup(later);
+}
+
+TEST_F(PlacementGroupTest, RemovalFailsTheGroupsTasksAndLaterWorkInIt) {
+  auto pg = Create({{{"CPU", 1}, {"b", 1}}}, glint::PlacementStrategy::kStrictPack);
+  ASSERT_TRUE(pg.Wait(std::chrono::seconds(30)));
+  std::string dir = glint::testing::TempDir();
+  auto running = glint::Task(StartThenBlock).SetPlacementGroup(pg, 0).Remote(dir);
+  ASSERT_TRUE(WaitUntil([&] { return access((dir + "/started").c_str(), F_OK) == 0; })) << "the task runs";
+  glint::RemovePlacementGroup(pg);
+  EXPECT_PRED2(Contains, ErrorOf([&] { running.Get(std::chrono::seconds(60)); }), "was removed")
+      << "the running task fails (its worker is killed and a retry finds the group gone)";
+  EXPECT_PRED2(Contains,
+               ErrorOf([&] { glint::Task(TaskRaylet).SetPlacementGroup(pg, 0).Remote().Get(std::chrono::seconds(60)); }),
+               "was removed");
+  auto actor = glint::Actor(Box::Create).SetPlacementGroup(pg, 0).Remote(0);
+  try {
+    actor.Task(&Box::Add).Remote(1).Get(std::chrono::seconds(60));
+    FAIL() << "expected ActorDiedError";
+  } catch (const glint::ActorDiedError& e) {
+    EXPECT_PRED2(Contains, std::string(e.what()), "was removed");
+  }
+  WriteFile(dir + "/never", "");  // in case the task still ran
+}
+
+TEST_F(PlacementGroupTest, ADetachedGroupOutlivesItsDriverAndANonDetachedOneGoesWithIt) {
+  // The other driver makes both (all of node a's 'a', all of node b's 'b'),
+  // waits until they are placed and ends.
+  ASSERT_EQ(glint::testing::RunToEnd(cluster_->gcs_address(), {"groups"}), "PLACED");
+  EXPECT_TRUE(WaitUntil([] { return !glint::GetPlacementGroup("owned", "pg-drivers"); }))
+      << "the non-detached group went with its job";
+  auto kept = glint::GetPlacementGroup("kept", "pg-drivers");
+  ASSERT_TRUE(kept.has_value()) << "the detached group is found by name";
+  EXPECT_TRUE(kept->Wait(std::chrono::seconds(1))) << "and is still placed";
+  auto on_a = Create({{{"a", 4}}}, glint::PlacementStrategy::kStrictPack);
+  EXPECT_TRUE(on_a.Wait(std::chrono::seconds(30))) << "the gone group's resources are free";
+  glint::RemovePlacementGroup(on_a);
+  EXPECT_EQ(glint::Actor(Box::Create).SetPlacementGroup(*kept, 0).Remote(0).Task(&Box::Raylet).Remote().Get(
+                std::chrono::seconds(60)),
+            node_b_)
+      << "work runs in the detached group";
+  glint::RemovePlacementGroup(*kept);
+  auto on_b = Create({{{"b", 4}}}, glint::PlacementStrategy::kStrictPack);
+  EXPECT_TRUE(on_b.Wait(std::chrono::seconds(30))) << "removed by another driver, its resources are free";
+  glint::RemovePlacementGroup(on_b);
 }
 
 // Near the end: removing the group kills the parents' workers, and a lease
@@ -235,3 +308,28 @@ TEST_F(PlacementGroupNodeLossTest, TheBundlesOfADeadNodeArePlacedAgainAndTheirAc
 }
 
 }  // namespace
+
+// `placement_group_integration_test driver groups`: the other driver.
+int main(int argc, char** argv) {
+  if (std::getenv("GLINT_WORKER_MODE")) glint::Init();
+  if (argc == 3 && std::string(argv[1]) == "driver" && std::string(argv[2]) == "groups") {
+    glint::Init();
+    glint::PlacementGroupOptions kept;
+    kept.name = "kept";
+    kept.namespace_ = "pg-drivers";
+    kept.bundles = {{{"CPU", 1}, {"b", 4}}};
+    kept.lifetime = glint::Lifetime::kDetached;
+    glint::PlacementGroupOptions owned = kept;
+    owned.name = "owned";
+    owned.bundles = {{{"a", 4}}};
+    owned.lifetime = glint::Lifetime::kNonDetached;
+    bool placed = glint::CreatePlacementGroup(kept).Wait(std::chrono::seconds(30)) &&
+                  glint::CreatePlacementGroup(owned).Wait(std::chrono::seconds(30));
+    std::cout << (placed ? "PLACED" : "NOT PLACED") << std::endl;
+    glint::Shutdown();
+    return 0;
+  }
+  glint::testing::SetDriverProgram(glint::SelfExePath());
+  ::testing::InitGoogleTest(&argc, argv);
+  return RUN_ALL_TESTS();
+}

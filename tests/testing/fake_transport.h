@@ -4,6 +4,7 @@
 #pragma once
 #include <deque>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -79,6 +80,10 @@ class FakeTransport : public internal::SubmitTransport {
     int64_t version;
     internal::GcsClient::ActorFn done;
   };
+  struct GroupWatch {
+    std::string group_id;
+    internal::GcsClient::GroupFn done;
+  };
 
   std::shared_ptr<internal::CallSink> OpenStream(const proto::Address& worker,
                                                  internal::CallSink::DoneFn done) override {
@@ -95,6 +100,9 @@ class FakeTransport : public internal::SubmitTransport {
   void WatchActor(const std::string& actor_id, int64_t version, int64_t,
                   internal::GcsClient::ActorFn done) override {
     watches.push_back({actor_id, version, std::move(done)});
+  }
+  void WatchPlacementGroup(const std::string& group_id, int64_t, internal::GcsClient::GroupFn done) override {
+    group_watches.push_back({group_id, std::move(done)});
   }
 
   // Grants the oldest lease request a worker on port `port`, as lease `id`.
@@ -120,12 +128,25 @@ class FakeTransport : public internal::SubmitTransport {
     *reply.mutable_actor() = info;
     w.done(absl::OkStatus(), reply);
   }
+  // Answers the oldest watch of a placement group: its state, or gone.
+  void AnswerGroupWatch(std::optional<proto::PlacementGroupState> state) {
+    auto w = std::move(group_watches.front());
+    group_watches.pop_front();
+    proto::GetPlacementGroupReply reply;
+    reply.set_found(state.has_value());
+    if (state) {
+      reply.mutable_group()->set_group_id(w.group_id);
+      reply.mutable_group()->set_state(*state);
+    }
+    w.done(absl::OkStatus(), reply);
+  }
   FakeSink& Stream(size_t i) { return *streams.at(i); }
 
   std::deque<LeaseCall> leases;
   std::vector<std::shared_ptr<FakeSink>> streams;
   std::vector<std::string> returned;
   std::deque<Watch> watches;
+  std::deque<GroupWatch> group_watches;
 };
 
 }  // namespace glint::testing

@@ -13,6 +13,8 @@ namespace glint::internal {
 namespace {
 constexpr int kMaxLeaseRequests = 8;
 constexpr int kMaxSpillbackHops = 8;
+constexpr int64_t kGroupWatchMs = 30000;  // one wait for a placement group to be placed
+constexpr int kMaxGroupChecks = 3;        // refusals of a placed group's work before it fails
 }  // namespace
 
 std::string ShapeKey(const google::protobuf::Map<std::string, double>& resources) {
@@ -47,7 +49,7 @@ void TaskSubmitter::Pump(const std::string& key) {
       pushes.emplace_back(lease, std::move(shape.tasks.front()));
       shape.tasks.pop_front();
     }
-    int want = std::min<int>(shape.tasks.size(), kMaxLeaseRequests);
+    int want = shape.watching_group ? 0 : std::min<int>(shape.tasks.size(), kMaxLeaseRequests);
     if (!shape.tasks.empty()) *req.mutable_resources() = shape.tasks.front().resources();
     while (shape.requesting < want) {
       ++shape.requesting;
@@ -91,6 +93,7 @@ void TaskSubmitter::OnLeaseReply(const std::string& key, const std::string& rayl
       absl::MutexLock lock(&mu_);
       --shapes_[key].requesting;
     }
+    if (err.error().type() == proto::SCHEDULING_FAILED && WaitForGroup(key)) return;
     FailQueued(key, err);
     return;
   }
@@ -109,9 +112,42 @@ void TaskSubmitter::OnLeaseReply(const std::string& key, const std::string& rayl
     absl::MutexLock lock(&mu_);
     auto& shape = shapes_[key];
     --shape.requesting;
+    shape.group_checks = 0;
     shape.leases.push_back(lease);
   }
   Pump(key);
+}
+
+bool TaskSubmitter::WaitForGroup(const std::string& key) {
+  std::string group;
+  {
+    absl::MutexLock lock(&mu_);
+    auto& shape = shapes_[key];
+    if (shape.tasks.empty() || shape.tasks.front().placement_group_id().empty()) return false;
+    if (shape.group_checks >= kMaxGroupChecks) return false;  // placed, yet no node takes the work
+    if (shape.watching_group) return true;  // one watch per shape
+    shape.watching_group = true;
+    group = shape.tasks.front().placement_group_id();
+  }
+  transport_->WatchPlacementGroup(group, kGroupWatchMs, [this, key, group](const absl::Status& s,
+                                                                          proto::GetPlacementGroupReply& reply) {
+    {
+      absl::MutexLock lock(&mu_);
+      auto& shape = shapes_[key];
+      shape.watching_group = false;
+      if (s.ok() && reply.found() && reply.group().state() == proto::PG_CREATED) ++shape.group_checks;
+    }
+    if (!s.ok()) {
+      FailQueued(key, ErrorValue(proto::SYSTEM_ERROR, absl::StrCat("cannot ask the GCS about placement group ",
+                                                                   IdHex(group), ": ", s.message())));
+    } else if (!reply.found()) {
+      FailQueued(key, ErrorValue(proto::SCHEDULING_FAILED,
+                                 absl::StrCat("the placement group ", IdHex(group), " was removed")));
+    } else {
+      Pump(key);  // placed now (or still waiting: the next refusal watches again)
+    }
+  });
+  return true;
 }
 
 void TaskSubmitter::Push(const std::string& key, const std::shared_ptr<Lease>& lease, proto::TaskSpec spec) {

@@ -5,9 +5,10 @@
 // queued tasks straight to them, one at a time each, and keeps a lease while
 // work of that shape keeps coming; a lease idle for `idle_lease_ms` goes back.
 // A worker that dies mid-task fails the task, or retries it on a new lease
-// while it has retries left. Time is passed in (Tick), and everything that
-// crosses to other processes goes through SubmitTransport. Thread-safe; RPC
-// callbacks never block.
+// while it has retries left. Tasks placed in a placement group that is not
+// placed yet wait for it; those of a removed group fail. Time is passed in
+// (Tick), and everything that crosses to other processes goes through
+// SubmitTransport. Thread-safe; RPC callbacks never block.
 #pragma once
 #include <deque>
 #include <functional>
@@ -60,6 +61,8 @@ class TaskSubmitter {
     std::deque<proto::TaskSpec> tasks;
     std::vector<std::shared_ptr<Lease>> leases;
     int requesting = 0;
+    bool watching_group = false;  // no node has its placement group's bundles: waiting for the GCS's word
+    int group_checks = 0;         // refusals since the last lease while its group was placed
   };
   void Pump(const std::string& key);
   void RequestLease(const std::string& key, const proto::LeaseRequest& req, const std::string& raylet,
@@ -70,6 +73,10 @@ class TaskSubmitter {
   // A task's end: its reply, or the error of its lease's stream.
   void Finished(const std::string& key, const std::weak_ptr<Lease>& lease, proto::TaskSpec& task,
                 const absl::Status& s, proto::PushTaskReply& reply);
+  // After a refusal (no node has the resources): when the shape's tasks are
+  // placed in a group, waits for the GCS to say it is placed (then leases
+  // again) or removed (then fails them), and returns true.
+  bool WaitForGroup(const std::string& key);
   void FailQueued(const std::string& key, const proto::ObjectValue& error);
   // Closes the lease's stream and gives the worker back to its raylet.
   void ReturnLease(const Lease& lease, bool disconnect);

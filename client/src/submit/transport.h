@@ -1,8 +1,8 @@
 // What the submitters need from other processes, behind an interface so
 // their ordering, leasing and retry logic can be unit-tested with a fake:
 // call streams to workers, leases from raylets, and the GCS's word on an
-// actor's state. GrpcTransport is the real one. Callbacks run on the client
-// queue's thread, never inline.
+// actor's or a placement group's state. GrpcTransport is the real one.
+// Callbacks run on the client queue's thread, never inline.
 #pragma once
 #include <functional>
 #include <memory>
@@ -52,6 +52,7 @@ class SubmitTransport {
   virtual void ReturnLease(const std::string& raylet, const std::string& lease_id, bool disconnect) = 0;
   virtual void WatchActor(const std::string& actor_id, int64_t version, int64_t timeout_ms,
                           GcsClient::ActorFn done) = 0;
+  virtual void WatchPlacementGroup(const std::string& group_id, int64_t timeout_ms, GcsClient::GroupFn done) = 0;
 };
 
 class GrpcTransport final : public SubmitTransport {
@@ -67,6 +68,9 @@ class GrpcTransport final : public SubmitTransport {
   void WatchActor(const std::string& actor_id, int64_t version, int64_t timeout_ms,
                   GcsClient::ActorFn done) override {
     gcs_->WatchActor(actor_id, version, timeout_ms, std::move(done));
+  }
+  void WatchPlacementGroup(const std::string& group_id, int64_t timeout_ms, GcsClient::GroupFn done) override {
+    gcs_->WatchPlacementGroup(group_id, timeout_ms, std::move(done));
   }
 
  private:

@@ -24,9 +24,10 @@ class TaskSubmitterTest : public ::testing::Test {
     return j;
   }
   // Submits task `id` (its result expected in the store).
-  void Submit(const std::string& id, int max_retries = 0) {
+  void Submit(const std::string& id, int max_retries = 0, const std::string& group = "") {
     proto::TaskSpec spec;
     spec.set_task_id(id);
+    spec.set_placement_group_id(group);
     spec.set_function_name("F");
     spec.set_max_retries(max_retries);
     (*spec.mutable_resources())["CPU"] = 1;
@@ -126,6 +127,45 @@ TEST_F(TaskSubmitterTest, ALeaseRefusedEverywhereFailsTheQueuedTasksWithItsError
   ASSERT_TRUE(Result("a"));
   EXPECT_EQ(Result("a")->error().type(), proto::SCHEDULING_FAILED);
   EXPECT_EQ(Result("b")->error().message(), "no node has {GPU: 8}");
+}
+
+TEST_F(TaskSubmitterTest, WorkInAGroupNoNodeHoldsYetWaitsForItThenFailsOnceItIsRemoved) {
+  Submit("a", 0, "group-1");
+  proto::LeaseReply refused;
+  refused.mutable_error()->set_type(proto::SCHEDULING_FAILED);
+  refused.mutable_error()->set_message("no node has {CPU_group_g: 1}");
+  transport_.AnswerLease(refused);
+  ASSERT_EQ(transport_.group_watches.size(), 1u) << "asks the GCS about the group";
+  EXPECT_EQ(transport_.group_watches.front().group_id, "group-1");
+  Submit("b", 0, "group-1");
+  EXPECT_TRUE(transport_.leases.empty()) << "no lease requests while waiting for the group";
+  transport_.AnswerGroupWatch(proto::PG_PENDING);  // the wait timed out: still pending
+  EXPECT_FALSE(Result("a"));
+  ASSERT_EQ(transport_.leases.size(), 2u) << "leases again";
+  transport_.AnswerLease(refused);
+  transport_.AnswerLease(refused);
+  ASSERT_EQ(transport_.group_watches.size(), 1u) << "one watch for both refusals";
+  transport_.AnswerGroupWatch(std::nullopt);  // removed
+  ASSERT_TRUE(Result("a"));
+  EXPECT_EQ(Result("a")->error().type(), proto::SCHEDULING_FAILED);
+  EXPECT_THAT(Result("b")->error().message(), ::testing::HasSubstr("was removed"));
+}
+
+TEST_F(TaskSubmitterTest, WorkInAPlacedGroupThatNoNodeTakesFailsAfterAFewChecks) {
+  Submit("a", 0, "group-1");
+  proto::LeaseReply refused;
+  refused.mutable_error()->set_type(proto::SCHEDULING_FAILED);
+  refused.mutable_error()->set_message("no node has {CPU_group_g: 1}");
+  for (int i = 0; i < 3; ++i) {
+    transport_.AnswerLease(refused);
+    ASSERT_EQ(transport_.group_watches.size(), 1u);
+    transport_.AnswerGroupWatch(proto::PG_CREATED);
+    EXPECT_FALSE(Result("a"));
+  }
+  transport_.AnswerLease(refused);
+  EXPECT_TRUE(transport_.group_watches.empty());
+  ASSERT_TRUE(Result("a")) << "refused while its group was placed: the raylet's error stands";
+  EXPECT_EQ(Result("a")->error().message(), "no node has {CPU_group_g: 1}");
 }
 
 TEST_F(TaskSubmitterTest, StopGivesEveryLeaseBackAndRetriesNothing) {

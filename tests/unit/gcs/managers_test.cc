@@ -1,3 +1,4 @@
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -299,6 +300,37 @@ TEST_F(ActorManagerTest, WorkerDeathRestartsWithinBudgetThenDies) {
   actors_.OnWorkerFailure("w2", "killed by signal 9");
   EXPECT_EQ(State(a->actor_id()), proto::DEAD);
   EXPECT_NE(actors_.GetById(a->actor_id())->death_cause().find("signal 9"), std::string::npos);
+}
+
+TEST_F(ActorManagerTest, AnActorInAGroupNoNodeHoldsYetWaitsForItAndOneInARemovedGroupDies) {
+  bool exists = true;
+  actors_.SetGroupExists([&](const std::string& id) { return id == "group-1" && exists; });
+  auto request = [&] {
+    auto r = Request();
+    r.mutable_creation_task()->set_placement_group_id("group-1");
+    (*r.mutable_creation_task()->mutable_resources())["CPU_group_g"] = 1;
+    return r;
+  };
+  auto waiting = actors_.Create(request());
+  ASSERT_TRUE(waiting.ok());
+  EXPECT_EQ(State(waiting->actor_id()), proto::PENDING_CREATION);
+  EXPECT_TRUE(cluster_.leases.empty()) << "no node has the group's bundle yet";
+  EXPECT_THAT(actors_.GetById(waiting->actor_id())->death_cause(), ::testing::HasSubstr("placement group"));
+  // The group is placed: its node now has the bundle's resources.
+  auto n2 = Node("n2", 7002, 1);
+  (*n2.mutable_total_resources())["CPU_group_g"] = 1;
+  ASSERT_TRUE(nodes_.Register(n2, "secret2", 0).ok());
+  actors_.PlaceWaiting();
+  ASSERT_EQ(cluster_.leases.size(), 1u);
+  EXPECT_EQ(cluster_.leases[0].raylet.port(), 7002);
+  EXPECT_EQ(actors_.GetById(waiting->actor_id())->death_cause(), "") << "no longer waiting";
+  exists = false;
+  auto orphan = request();
+  (*orphan.mutable_creation_task()->mutable_resources())["CPU_group_g"] = 5;  // fits nowhere
+  auto dead = actors_.Create(orphan);
+  ASSERT_TRUE(dead.ok());
+  EXPECT_EQ(State(dead->actor_id()), proto::DEAD);
+  EXPECT_THAT(actors_.GetById(dead->actor_id())->death_cause(), ::testing::HasSubstr("was removed"));
 }
 
 TEST_F(ActorManagerTest, JobEndKillsOnlyNonDetachedActors) {

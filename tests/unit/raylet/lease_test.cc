@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <map>
 
+#include "common/bundle_resources.h"
+#include "common/ids.h"
+#include "raylet/bundles.h"
 #include "raylet/lease_manager.h"
 #include "raylet/worker_pool.h"
 
@@ -234,6 +237,49 @@ TEST_F(LeaseTest, GpuLeasesHoldTheirOwnGpuIdsAndFractionsShareOne) {
   gpus.Return(got["whole"].lease_id(), 0);
   ASSERT_TRUE(got.count("another"));
   EXPECT_EQ(ids("another"), ids("whole")) << "the GPU given back goes to the waiting lease";
+}
+
+TEST_F(LeaseTest, WorkInABundleTakesTheGpuIdsTheBundleReserved) {
+  LeaseManager gpus("self", {{"CPU", 8}, {"GPU", 2}}, &pool_, {"3", "7"});
+  Bundles bundles(&gpus);
+  std::vector<ResourceSet> shapes = {{{"GPU", 1}}, {{"GPU", 1}}};
+  ASSERT_TRUE(bundles.Prepare("g1", 0, shapes[0]));
+  ASSERT_TRUE(bundles.Prepare("g1", 1, shapes[1]));
+  EXPECT_FALSE(bundles.Prepare("g2", 0, {{"GPU", 1}})) << "both GPUs are reserved";
+  ASSERT_TRUE(bundles.Commit("g1", 0).ok());
+  ASSERT_TRUE(bundles.Commit("g1", 1).ok());
+  std::map<std::string, proto::LeaseReply> got;
+  auto ask = [&](const std::string& tag, ResourceSet demand) {
+    proto::LeaseRequest r;
+    *r.mutable_job() = Job("j1");
+    for (auto& [k, v] : demand) (*r.mutable_resources())[k] = v;
+    size_t spawned = spawner_.spawned.size();
+    gpus.Request(r, [&got, tag](const proto::LeaseReply& reply) { got[tag] = reply; });
+    if (spawner_.spawned.size() > spawned) RegisterLast(6200 + got.size());  // granted: a worker starts
+  };
+  auto in = [&](int index) { return *InBundle({{"GPU", 1}}, shapes, IdHex("g1"), index); };
+  auto ids = [&](const std::string& tag) {
+    return std::vector<std::string>(got[tag].gpu_ids().begin(), got[tag].gpu_ids().end());
+  };
+  ask("node", {{"GPU", 1}});
+  EXPECT_FALSE(got.count("node")) << "the node's GPUs are all in bundles";
+  ask("b0", in(0));
+  ask("b1", in(1));
+  ASSERT_EQ(ids("b0").size(), 1u);
+  ASSERT_EQ(ids("b1").size(), 1u);
+  EXPECT_NE(ids("b0"), ids("b1")) << "each bundle has a GPU of its own";
+  ask("any", in(-1));
+  EXPECT_FALSE(got.count("any")) << "both bundles' GPUs are in use";
+  gpus.Return(got["b1"].lease_id(), 0);
+  ASSERT_TRUE(got.count("any"));
+  EXPECT_EQ(ids("any"), ids("b1")) << "the bundle's GPU, given back, goes to work in any bundle";
+  // Returning bundle 0 ends its lease and gives its GPU back to the node.
+  size_t spawned = spawner_.spawned.size();
+  bundles.Return("g1", 0);
+  ASSERT_EQ(spawner_.spawned.size(), spawned + 1) << "the waiting node-wide request is granted";
+  RegisterLast(6299);
+  ASSERT_TRUE(got.count("node"));
+  EXPECT_EQ(ids("node"), ids("b0"));
 }
 
 }  // namespace
