@@ -27,7 +27,8 @@ class ClusterClient {
                           const std::string& reason) = 0;
   virtual void NotifyJobFinished(const proto::Address& raylet, const proto::JobInfo& job) = 0;
   // Placement group bundles, in two phases (raylet/bundles.h). `done` gets
-  // whether the step succeeded (Prepare: the bundle is reserved there).
+  // whether the step succeeded (Prepare: the bundle is reserved there, and
+  // committed too when the request asks it).
   enum class BundleStep { kPrepare, kCommit, kReturn };
   virtual void Bundle(const proto::Address& raylet, BundleStep step, const proto::BundleRequest& req,
                       std::function<void(bool ok)> done) = 0;

@@ -245,6 +245,19 @@ void PlacementGroupManager::TryPlace(const std::string& group_id, int64_t now_ms
     g.in_flight = true;
     info = g.info;
   }
+  // A single bundle is reserved and committed in one step.
+  if (where.size() == 1) {
+    proto::BundleRequest req;
+    req.set_group_id(group_id);
+    req.set_bundle_index(where[0].first);
+    *req.mutable_resources() = info.bundles(where[0].first).resources();
+    req.set_commit(true);
+    cluster_->Bundle(where[0].second.address(), ClusterClient::BundleStep::kPrepare, req,
+                     [this, group_id, where](bool ok) {
+                       ok ? Committed(group_id, where, true) : Prepared(group_id, where, {false});
+                     });
+    return;
+  }
   // Phase one: every chosen raylet reserves its bundles, or refuses.
   struct Round {
     absl::Mutex mu;

@@ -84,7 +84,9 @@ grpc::ServerUnaryReactor* RayletServer::Service::PrepareBundle(Ctx* ctx, const p
                                                                proto::PrepareBundleReply* reply) {
   if (auto st = CheckBundle(*req); !st.ok()) return FinishUnary(ctx, st);
   if (req->resources().empty()) return FinishUnary(ctx, absl::InvalidArgumentError("a bundle needs resources"));
-  reply->set_reserved(r_->bundles_->Prepare(req->group_id(), req->bundle_index(), FromProto(req->resources())));
+  bool reserved = r_->bundles_->Prepare(req->group_id(), req->bundle_index(), FromProto(req->resources()));
+  if (reserved && req->commit()) reserved = r_->bundles_->Commit(req->group_id(), req->bundle_index()).ok();
+  reply->set_reserved(reserved);
   return FinishUnary(ctx, absl::OkStatus());
 }
 

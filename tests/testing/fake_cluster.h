@@ -40,13 +40,14 @@ class FakeCluster : public ClusterClient {
   // Bundle steps succeed at once unless `refuse_prepare` names the raylet's port.
   void Bundle(const proto::Address& raylet, BundleStep step, const proto::BundleRequest& req,
               std::function<void(bool)> done) override {
-    bundle_steps.push_back({raylet.port(), step, req.bundle_index()});
+    bundle_steps.push_back({raylet.port(), step, req.bundle_index(), req.commit()});
     done(!(step == BundleStep::kPrepare && raylet.port() == refuse_prepare));
   }
   struct BundleCall {
     int raylet_port;
     BundleStep step;
     int index;
+    bool commit;  // a prepare that commits too
   };
   std::vector<BundleCall> bundle_steps;
   int refuse_prepare = 0;

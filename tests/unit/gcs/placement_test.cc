@@ -154,7 +154,28 @@ TEST_F(PlacementGroupManagerTest, ADeadNodesBundlesArePlacedAgainAndTheOthersSta
   auto now = groups_.Get(g->group_id());
   EXPECT_EQ(now->state(), proto::PG_CREATED) << "the other node took the bundle at once";
   EXPECT_NE(now->bundles(0).node_id(), first);
-  EXPECT_EQ(cluster_.bundle_steps.size(), 2u) << "one prepare, one commit";
+  ASSERT_EQ(cluster_.bundle_steps.size(), 1u) << "a single bundle: one step";
+  EXPECT_EQ(cluster_.bundle_steps[0].step, Step::kPrepare);
+  EXPECT_TRUE(cluster_.bundle_steps[0].commit) << "reserved and committed at once";
+}
+
+TEST_F(PlacementGroupManagerTest, ASingleBundleIsReservedAndCommittedInOneStepOrTriedAgain) {
+  cluster_.refuse_prepare = 7001;
+  auto g = groups_.Create(Group(proto::STRICT_PACK, 1));
+  ASSERT_TRUE(g.ok());
+  // One of the two nodes refuses; the group waits or went to the other.
+  for (int i = 0; i < 3 && groups_.Get(g->group_id())->state() != proto::PG_CREATED; ++i) {
+    cluster_.refuse_prepare = 0;
+    groups_.Tick(NowMs() + 2000 * (i + 1));
+  }
+  ASSERT_EQ(groups_.Get(g->group_id())->state(), proto::PG_CREATED);
+  for (auto& c : cluster_.bundle_steps) {
+    EXPECT_EQ(c.step, Step::kPrepare) << "no second phase, nothing returned";
+    EXPECT_TRUE(c.commit);
+  }
+  std::string name = "CPU_group_0_" + IdHex(g->group_id());
+  std::string node = groups_.Get(g->group_id())->bundles(0).node_id();
+  EXPECT_TRUE(nodes_.Get(node)->total_resources().contains(name)) << "the node gained the bundle";
 }
 
 }  // namespace
