@@ -1,5 +1,9 @@
 #include "gcs/store.h"
 
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "gcs/sqlite_store.h"
+
 namespace glint::gcs {
 
 void InMemoryStore::Put(const std::string& table, const std::string& key, const std::string& value) {
@@ -18,9 +22,14 @@ std::map<std::string, std::string> InMemoryStore::GetAll(const std::string& tabl
   return it == tables_.end() ? std::map<std::string, std::string>{} : it->second;
 }
 
-std::unique_ptr<GcsStore> MakeStore(const std::string& kind) {
+absl::StatusOr<std::unique_ptr<GcsStore>> MakeStore(const std::string& kind) {
   if (kind == "memory" || kind.empty()) return std::make_unique<InMemoryStore>();
-  return nullptr;
+  if (absl::StartsWith(kind, "sqlite:") && kind.size() > 7) {
+    auto s = SqliteStore::Open(kind.substr(7));
+    if (!s.ok()) return s.status();
+    return std::unique_ptr<GcsStore>(std::move(*s));
+  }
+  return absl::InvalidArgumentError(absl::StrCat("unknown GCS store '", kind, "' (memory, or sqlite:PATH)"));
 }
 
 }  // namespace glint::gcs

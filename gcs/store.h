@@ -1,10 +1,11 @@
-// GCS storage: the tables the GCS keeps, behind an interface so that an
-// in-memory store (today) and persistent stores (later) are interchangeable.
+// GCS storage: the tables the GCS keeps, behind an interface so that the
+// in-memory store and persistent ones (gcs/sqlite_store.h) are interchangeable.
 #pragma once
 #include <map>
 #include <memory>
 #include <string>
 
+#include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 
 namespace glint::gcs {
@@ -30,6 +31,7 @@ class InMemoryStore : public GcsStore {
   std::map<std::string, std::map<std::string, std::string>> tables_ ABSL_GUARDED_BY(mu_);
 };
 
-std::unique_ptr<GcsStore> MakeStore(const std::string& kind);
+// "memory", or "sqlite:PATH" (the file is created if missing).
+absl::StatusOr<std::unique_ptr<GcsStore>> MakeStore(const std::string& kind);
 
 }  // namespace glint::gcs

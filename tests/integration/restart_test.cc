@@ -111,7 +111,7 @@ TEST(RestartTest, AGcsAndARayletRunInsideTheTestProcess) {
     ASSERT_TRUE(glint::SetClusterAuth({token, {}}).ok());
     glint::gcs::GcsOptions go;
     go.port = 0;
-    glint::gcs::GcsServer gcs(go, glint::gcs::MakeStore("memory"), glint::gcs::MakeGrpcClusterClient());
+    glint::gcs::GcsServer gcs(go, *glint::gcs::MakeStore("memory"), glint::gcs::MakeGrpcClusterClient());
     ASSERT_TRUE(gcs.Start().ok());
     glint::raylet::RayletOptions ro;
     ro.gcs_address = absl::StrCat("127.0.0.1:", gcs.port());
