@@ -29,16 +29,29 @@ void Subtract(ResourceSet& from, const ResourceSet& amount) {
   for (auto& [k, v] : amount) from[k] -= v;
 }
 
-void SubtractAndDrop(ResourceSet& from, const ResourceSet& amount) {
-  Subtract(from, amount);
+namespace {
+// One body for ResourceSet and protobuf maps.
+template <class Map>
+void SubtractAndDropIn(Map& from, const ResourceSet& amount) {
   for (auto& [name, n] : amount) {
-    if (auto e = from.find(name); e != from.end() && e->second <= 1e-9) from.erase(e);
+    auto e = from.find(name);
+    if (e == from.end()) continue;  // a name it lacks stays absent
+    e->second -= n;
+    if (e->second <= 1e-9) from.erase(e);
   }
 }
-
-void Add(ResourceSet& to, const ResourceSet& amount) {
+template <class Map>
+void AddIn(Map& to, const ResourceSet& amount) {
   for (auto& [k, v] : amount) to[k] += v;
 }
+}  // namespace
+
+void SubtractAndDrop(ResourceSet& from, const ResourceSet& amount) { SubtractAndDropIn(from, amount); }
+void SubtractAndDrop(google::protobuf::Map<std::string, double>& from, const ResourceSet& amount) {
+  SubtractAndDropIn(from, amount);
+}
+void Add(ResourceSet& to, const ResourceSet& amount) { AddIn(to, amount); }
+void Add(google::protobuf::Map<std::string, double>& to, const ResourceSet& amount) { AddIn(to, amount); }
 
 std::string ToString(const ResourceSet& r) {
   std::string s = "{";

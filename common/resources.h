@@ -20,6 +20,10 @@ void Subtract(ResourceSet& from, const ResourceSet& amount);
 // node stops having, e.g. a placement group's bundle given back).
 void SubtractAndDrop(ResourceSet& from, const ResourceSet& amount);
 void Add(ResourceSet& to, const ResourceSet& amount);
+// The same on a message's map in place (a node's record may carry hundreds
+// of names: converting it each time costs more than the change).
+void SubtractAndDrop(google::protobuf::Map<std::string, double>& from, const ResourceSet& amount);
+void Add(google::protobuf::Map<std::string, double>& to, const ResourceSet& amount);
 std::string ToString(const ResourceSet& r);
 // Parses a JSON object of amounts, '{"name": 2, ...}' (empty text: none).
 absl::StatusOr<ResourceSet> ParseResourceJson(const std::string& json);

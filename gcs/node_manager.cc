@@ -130,9 +130,7 @@ std::vector<proto::NodeInfo> NodeManager::AllWithOnly(const absl::flat_hash_set<
   std::vector<proto::NodeInfo> out;
   out.reserve(nodes_.size());
   for (auto& [id, node] : nodes_) {
-    proto::NodeInfo& n = out.emplace_back();
-    n.set_node_id(node.node_id());
-    *n.mutable_address() = node.address();
+    proto::NodeInfo& n = out.emplace_back(IdAndAddress(node));
     n.set_alive(node.alive());
     for (auto& name : names) {
       if (auto t = node.total_resources().find(name); t != node.total_resources().end()) {
@@ -146,15 +144,18 @@ std::vector<proto::NodeInfo> NodeManager::AllWithOnly(const absl::flat_hash_set<
   return out;
 }
 
+proto::NodeInfo NodeManager::IdAndAddress(const proto::NodeInfo& node) {
+  proto::NodeInfo n;
+  n.set_node_id(node.node_id());
+  *n.mutable_address() = node.address();
+  return n;
+}
+
 std::optional<proto::NodeInfo> NodeManager::Locate(const std::string& node_id) {
   absl::MutexLock lock(&mu_);
   auto it = nodes_.find(node_id);
   if (it == nodes_.end()) return std::nullopt;
-  proto::NodeInfo n;
-  n.set_node_id(node_id);
-  *n.mutable_address() = it->second.address();
-  n.set_alive(it->second.alive());
-  return n;
+  return IdAndAddress(it->second);
 }
 
 std::optional<proto::NodeInfo> NodeManager::Get(const std::string& node_id) {
@@ -168,16 +169,9 @@ void NodeManager::AdjustResources(const std::string& node_id, const ResourceSet&
   absl::MutexLock lock(&mu_);
   auto it = nodes_.find(node_id);
   if (it == nodes_.end()) return;
-  // In place (as Add and SubtractAndDrop do it): a node may carry hundreds of names.
   for (auto* map : {it->second.mutable_available_resources(), it->second.mutable_total_resources()}) {
     if (free_only && map == it->second.mutable_total_resources()) break;
-    for (auto& [name, amount] : r) {
-      if (add) {
-        (*map)[name] += amount;
-      } else if (auto e = map->find(name); e != map->end() && (e->second -= amount) <= 1e-9) {
-        map->erase(e);
-      }
-    }
+    add ? Add(*map, r) : SubtractAndDrop(*map, r);
   }
   ++view_version_;
 }

@@ -49,6 +49,7 @@ class NodeManager {
   std::vector<proto::NodeInfo> AllWithOnly(const absl::flat_hash_set<std::string>& names);
   // A node's id and address alone (nullopt: unknown).
   std::optional<proto::NodeInfo> Locate(const std::string& node_id);
+  static proto::NodeInfo IdAndAddress(const proto::NodeInfo& node);
   // Bumped whenever a node joins, dies or reports other free resources: a
   // raylet whose view is older gets the nodes with its heartbeat's reply.
   int64_t ViewVersion();

@@ -15,14 +15,6 @@ namespace {
 
 std::string NameKey(const std::string& ns, const std::string& name) { return absl::StrCat(ns, "/", name); }
 
-// What a round keeps of a chosen node: its id and address.
-proto::NodeInfo Located(const proto::NodeInfo& node) {
-  proto::NodeInfo n;
-  n.set_node_id(node.node_id());
-  *n.mutable_address() = node.address();
-  return n;
-}
-
 std::vector<ResourceSet> BundlesOf(const proto::PlacementGroupInfo& g) {
   std::vector<ResourceSet> out;
   for (auto& b : g.bundles()) out.push_back(FromProto(b.resources()));
@@ -240,7 +232,7 @@ void PlacementGroupManager::TryPlace(const std::string& group_id, int64_t now_ms
       return;
     }
     for (int b = 0; b < g.info.bundles_size(); ++b) {
-      if (fixed[b] < 0) where.emplace_back(b, Located(nodes[(*chosen)[b]]));
+      if (fixed[b] < 0) where.emplace_back(b, NodeManager::IdAndAddress(nodes[(*chosen)[b]]));
     }
     g.in_flight = true;
     info = g.info;

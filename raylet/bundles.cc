@@ -25,8 +25,7 @@ absl::Status Bundles::Commit(const std::string& group_id, int index) {
   if (it == entries_.end()) return absl::NotFoundError("no such bundle is reserved on this node");
   if (it->second.committed) return absl::OkStatus();
   it->second.committed = true;
-  auto gpus = it->second.reserved.find("GPU");
-  leases_->AddBundleGpus(IdHex(group_id), index, it->second.gpu_ids, gpus == it->second.reserved.end() ? 0 : gpus->second);
+  leases_->AddBundleGpus(IdHex(group_id), index, it->second.gpu_ids, it->second.reserved);
   leases_->AddResources(BundleResources(it->second.reserved, IdHex(group_id), index));
   LOG(INFO) << "placement group " << ShortHex(group_id) << " bundle " << index << " committed: "
             << ToString(it->second.reserved);

@@ -309,10 +309,10 @@ void LeaseManager::Unreserve(const ResourceSet& r, const std::vector<std::string
 }
 
 void LeaseManager::AddBundleGpus(const std::string& group_hex, int index, const std::vector<std::string>& ids,
-                                 double amount) {
+                                 const ResourceSet& bundle) {
   if (ids.empty()) return;
   absl::MutexLock lock(&mu_);
-  bundle_gpus_[group_hex].insert_or_assign(index, GpuSlots(ids, amount));
+  bundle_gpus_[group_hex].insert_or_assign(index, GpuSlots(ids, GpuOf(bundle)));
 }
 
 void LeaseManager::RemoveBundleGpus(const std::string& group_hex, int index) {

@@ -16,8 +16,8 @@
 // without the lock held.
 #pragma once
 #include <deque>
-#include <map>
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -60,9 +60,11 @@ class LeaseManager {
   // Unreserve gives it back.
   bool Reserve(const ResourceSet& r, std::vector<std::string>* gpu_ids);
   void Unreserve(const ResourceSet& r, const std::vector<std::string>& gpu_ids);
-  // A committed bundle's GPUs (`amount` of `ids`): work placed in the bundle
-  // takes its GPU ids from these. Removed after the bundle's resources are.
-  void AddBundleGpus(const std::string& group_hex, int index, const std::vector<std::string>& ids, double amount);
+  // A committed bundle's GPUs (`ids`, reserved for `bundle`): work placed in
+  // the bundle takes its GPU ids from these. Removed after the bundle's
+  // resources are.
+  void AddBundleGpus(const std::string& group_hex, int index, const std::vector<std::string>& ids,
+                     const ResourceSet& bundle);
   void RemoveBundleGpus(const std::string& group_hex, int index);
   // Adds resources to the node (its totals and free pool).
   void AddResources(const ResourceSet& r);

@@ -5,7 +5,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <cstdlib>
+#include <csignal>
+#include <fstream>
 #include <string>
 
 #include "gcs/sqlite_store.h"
@@ -90,7 +91,7 @@ TEST(StoreTest, BadStoresAreClearErrors) {
       << nowhere.status();
   std::string dir = testing::TempDir();
   std::string not_a_db = dir + "/garbage.db";
-  ASSERT_EQ(system(("printf 'this is not a database file at all, padded......' > " + not_a_db).c_str()), 0);
+  std::ofstream(not_a_db) << "this is not a database file at all, padded to more than a header's worth";
   auto garbage = SqliteStore::Open(not_a_db);
   ASSERT_FALSE(garbage.ok()) << "a file that is not a store is refused, not overwritten";
   EXPECT_NE(garbage.status().message().find(not_a_db), std::string::npos) << garbage.status();
