@@ -3,6 +3,8 @@
 //               [--object-store-memory SIZE] [--object-spilling-dir DIR] [--no-object-spilling]
 //               [--object-inline-threshold SIZE]
 //   glint start --address HOST:PORT [same node options]
+//   glint start --head ... [--storage sqlite:PATH|memory] [--storage-path PATH]
+//   glint restart-gcs   (this machine's latest cluster, after its GCS died)
 //   glint stop
 //   glint status [--address HOST:PORT]
 //   glint list actors|nodes|jobs|placement-groups [--namespace NS] [--all] [--address HOST:PORT]
@@ -85,7 +87,9 @@ int Usage() {
                "[--resources JSON]\n"
                "      [--object-store-memory 2G] [--object-spilling-dir DIR] [--no-object-spilling]\n"
                "      [--object-inline-threshold 100K]\n"
+               "      [--storage-path FILE (default: gcs.db in the session) | --storage sqlite:FILE|memory]\n"
                "  glint start --address HOST:PORT [--num-cpus N] [--num-gpus N] [--resources JSON]\n"
+               "  glint restart-gcs   (start the GCS again on its port and store after it died)\n"
                "  glint stop\n"
                "  glint status [--address HOST:PORT]\n"
                "  glint list actors|nodes|jobs|placement-groups [--namespace NS] [--all] [--address HOST:PORT]\n"
@@ -163,6 +167,8 @@ int Start(const Args& a) {
     if (a.Has(f)) o.extra_raylet_flags.push_back(absl::StrCat("--", f, "=", a.Get(f)));
   }
   if (a.Has("no_object_spilling")) o.extra_raylet_flags.push_back("--object_spilling=false");
+  if (a.Has("storage_path")) o.gcs_store = "sqlite:" + a.Get("storage_path");
+  if (a.Has("storage")) o.gcs_store = a.Get("storage");
   if (a.Get("auth", "token") == "disabled") {
     o.auth_disabled = true;
     std::cerr << "glint start: WARNING: authentication is disabled; anyone who can reach this cluster can run "
@@ -211,6 +217,54 @@ int Start(const Args& a) {
   return 0;
 }
 
+std::string LatestSession() {
+  char buf[4096];
+  ssize_t n = readlink(Latest().c_str(), buf, sizeof(buf) - 1);
+  return n > 0 ? std::string(buf, n) : std::string();
+}
+
+// A recorded daemon is still the process we started (not gone, not a reused pid).
+bool StillRuns(pid_t pid, const std::string& start) { return glint::ProcessAlive(pid) && StartTime(pid) == start; }
+
+// Starts the GCS of this machine's latest cluster again, on its port and
+// store, after it died: the nodes re-register and everything carries on.
+int RestartGcs(const Args& a) {
+  std::string session = LatestSession();
+  std::string address = session.empty() ? "" : ReadFile(session + "/gcs_address");
+  auto colon = address.rfind(':');
+  if (colon == std::string::npos) {
+    std::cerr << "glint restart-gcs: no cluster started with 'glint start --head' on this machine\n";
+    return 1;
+  }
+  std::istringstream pids(ReadFile(session + "/pids"));
+  pid_t pid;
+  std::string start, name;
+  while (pids >> pid >> start >> name) {
+    if (name == "glint-gcs" && StillRuns(pid, start)) {
+      std::cerr << "glint restart-gcs: the GCS (pid " << pid << ") is running; nothing to do\n";
+      return 1;
+    }
+  }
+  glint::NodeOptions o;
+  o.host = address.substr(0, colon);
+  o.gcs_port = std::stoi(address.substr(colon + 1));
+  o.session_dir = session;
+  o.gcs_store = ReadFile(session + "/gcs_store");
+  glint::AuthOptions auth = Auth(a, address);
+  o.auth_token = auth.token;
+  o.auth_disabled = auth.token.empty();
+  o.tls = auth.tls;
+  auto gcs = glint::StartGcs(o);
+  if (!gcs.ok()) {
+    std::cerr << "glint restart-gcs: " << gcs.status().message() << "\n";
+    return 1;
+  }
+  std::ofstream(session + "/pids", std::ios::app) << gcs->pid << " " << StartTime(gcs->pid) << " " << gcs->name << "\n";
+  std::cout << "started glint-gcs (pid " << gcs->pid << ") on " << gcs->address << " with the store "
+            << (o.gcs_store.empty() ? glint::DefaultGcsStore(session) : o.gcs_store) << "\n";
+  return 0;
+}
+
 // Stops what every `glint start` on this machine started (each session
 // records its daemons in <session>/pids), like `ray stop`: a second head, or
 // a worker node of a cluster whose head is elsewhere, has a session of its own.
@@ -239,12 +293,14 @@ int Stop() {
   });
   int stopped = 0;
   for (auto& pr : procs) {
-    if (!glint::ProcessAlive(pr.pid) || StartTime(pr.pid) != pr.start) continue;  // gone or reused
+    if (!StillRuns(pr.pid, pr.start)) continue;
     glint::StopDaemon(pr.pid, 5000);
     std::cout << "stopped " << pr.name << " (pid " << pr.pid << ")\n";
     ++stopped;
   }
   for (auto& l : lists) unlink(l.c_str());
+  // A raylet killed (kill -9, OOM) left its object store behind.
+  glint::RemoveStaleObjectStores("/dev/shm");
   if (stopped == 0) std::cout << "nothing was running\n";
   return 0;
 }
@@ -499,6 +555,7 @@ int main(int argc, char** argv) {
   try {
     if (cmd == "start") return Start(a);
     if (cmd == "stop") return Stop();
+    if (cmd == "restart-gcs") return RestartGcs(a);
     if (cmd == "status") return Status(a);
     if (cmd == "list") return List(a);
     if (cmd == "kill-actor") return KillActor(a);

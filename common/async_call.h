@@ -102,11 +102,12 @@ template <typename Stub, typename Req, typename Reply>
 class AsyncCall final : public ClientCall {
  public:
   static grpc::ClientContext* Run(ClientQueue* queue, Stub* stub, AsyncMethod<Stub, Req, Reply> method, Req req,
-                                  int64_t deadline_ms, ReplyFn<Reply> done) {
+                                  int64_t deadline_ms, ReplyFn<Reply> done, bool wait_for_ready = false) {
     auto* c = new AsyncCall();
     c->req_ = std::move(req);
     c->done_ = std::move(done);
     if (deadline_ms > 0) SetDeadlineMs(&c->ctx, deadline_ms);
+    c->ctx.set_wait_for_ready(wait_for_ready);
     queue->Begin(c, [c, stub, method](grpc::CompletionQueue* cq) {
       c->reader_ = (stub->*method)(&c->ctx, c->req_, cq);
       c->reader_->StartCall();
@@ -135,19 +136,35 @@ grpc::ClientContext* CallAsync(ClientQueue* queue, const StubPtr& stub, AsyncMet
   return AsyncCall<Stub, Req, Reply>::Run(queue, &*stub, method, std::move(req), deadline_ms, std::move(done));
 }
 
+// The same, but a server that cannot be reached now (restarting, or the
+// channel still backing off after it came back) is waited for until the
+// deadline instead of failing the call at once.
+template <typename StubPtr, typename Stub, typename Req, typename Reply>
+grpc::ClientContext* CallAsyncWhenReady(ClientQueue* queue, const StubPtr& stub, AsyncMethod<Stub, Req, Reply> method,
+                                        std::type_identity_t<Req> req, int64_t deadline_ms,
+                                        std::type_identity_t<ReplyFn<Reply>> done) {
+  return AsyncCall<Stub, Req, Reply>::Run(queue, &*stub, method, std::move(req), deadline_ms, std::move(done),
+                                          /*wait_for_ready=*/true);
+}
+
 // Makes the call and waits for its end. The reply comes in on the client
 // queue, as every other reply does, instead of on a sync stub's own queue;
 // on a thread that polls that queue, the cover thread polls meanwhile.
+// `wait_for_ready`: as CallAsyncWhenReady.
 template <typename StubPtr, typename Stub, typename Req, typename Reply>
 absl::Status BlockingCall(ClientQueue* queue, const StubPtr& stub, AsyncMethod<Stub, Req, Reply> method,
-                          std::type_identity_t<Req> req, int64_t deadline_ms, Reply* reply) {
+                          std::type_identity_t<Req> req, int64_t deadline_ms, Reply* reply,
+                          bool wait_for_ready = false) {
   absl::Status status;
   absl::Notification done;
-  CallAsync(queue, stub, method, std::move(req), deadline_ms, [&](const absl::Status& s, Reply& r) {
-    status = s;
-    reply->Swap(&r);
-    done.Notify();
-  });
+  AsyncCall<Stub, Req, Reply>::Run(
+      queue, &*stub, method, std::move(req), deadline_ms,
+      [&](const absl::Status& s, Reply& r) {
+        status = s;
+        reply->Swap(&r);
+        done.Notify();
+      },
+      wait_for_ready);
   QueuePoller::BlockingScope blocking;
   done.WaitForNotification();
   return status;

@@ -14,6 +14,8 @@
 #include <fstream>
 #include <thread>
 
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "common/auth.h"
@@ -111,9 +113,11 @@ std::string FindBinary(const std::string& name) {
   return {};
 }
 
-absl::StatusOr<std::vector<Daemon>> StartNode(const NodeOptions& o) {
-  std::vector<Daemon> started;
-  const std::string logs = o.session_dir + "/logs";
+namespace {
+
+// The flags every daemon of the node takes (host, watch, authentication,
+// TLS); records the node's authentication in the session on the way.
+absl::StatusOr<std::vector<std::string>> CommonFlags(const NodeOptions& o) {
   std::vector<std::string> common;
   common.push_back(absl::StrCat("--host=", o.host));
   if (o.watch_pid > 0) common.push_back(absl::StrCat("--watch_pid=", o.watch_pid));
@@ -137,11 +141,47 @@ absl::StatusOr<std::vector<Daemon>> StartNode(const NodeOptions& o) {
   if (!token_file.ok()) return token_file.status();
   if (!token_file->empty()) common.push_back(absl::StrCat("--auth_token_file=", *token_file));
   for (auto& f : TlsFlags(o.tls)) common.push_back(f);
+  return common;
+}
+
+// The GCS, its store recorded in the session (`glint restart-gcs` reads it).
+absl::StatusOr<Daemon> SpawnGcs(const NodeOptions& o, std::vector<std::string> flags) {
+  std::string store = o.gcs_store.empty() ? DefaultGcsStore(o.session_dir) : o.gcs_store;
+  // A Redis server may hold several clusters: without a namespace of its
+  // own, this one takes its session's name (a new cluster starts empty).
+  constexpr absl::string_view kRedis = "redis://";
+  if (absl::StartsWith(store, kRedis)) {
+    auto at = store.rfind('@');
+    if (store.find('/', at == std::string::npos ? kRedis.size() : at) == std::string::npos) {
+      absl::StrAppend(&store, "/", std::filesystem::path(o.session_dir).filename().string());
+    }
+  }
+  flags.push_back(absl::StrCat("--port=", o.gcs_port));
+  flags.push_back(absl::StrCat("--store=", store));
+  auto gcs = SpawnDaemon("glint-gcs", o.host, flags, o.session_dir, o.session_dir + "/logs/gcs.log");
+  if (gcs.ok()) std::ofstream(o.session_dir + "/gcs_store") << store << "\n";
+  return gcs;
+}
+
+}  // namespace
+
+std::string DefaultGcsStore(const std::string& session_dir) { return absl::StrCat("sqlite:", session_dir, "/gcs.db"); }
+
+absl::StatusOr<Daemon> StartGcs(const NodeOptions& o) {
+  auto common = CommonFlags(o);
+  if (!common.ok()) return common.status();
+  return SpawnGcs(o, std::move(*common));
+}
+
+absl::StatusOr<std::vector<Daemon>> StartNode(const NodeOptions& o) {
+  std::vector<Daemon> started;
+  const std::string logs = o.session_dir + "/logs";
+  auto common_flags = CommonFlags(o);
+  if (!common_flags.ok()) return common_flags.status();
+  const std::vector<std::string>& common = *common_flags;
   std::string gcs_address = o.gcs_address;
   if (gcs_address.empty()) {
-    auto flags = common;
-    flags.push_back(absl::StrCat("--port=", o.gcs_port));
-    auto gcs = SpawnDaemon("glint-gcs", o.host, flags, o.session_dir, logs + "/gcs.log");
+    auto gcs = SpawnGcs(o, common);
     if (!gcs.ok()) return gcs.status();
     started.push_back(*gcs);
     gcs_address = gcs->address;
@@ -164,6 +204,22 @@ absl::StatusOr<std::vector<Daemon>> StartNode(const NodeOptions& o) {
   started.push_back(*raylet);
   RecordAddress(o.session_dir, gcs_address);
   return started;
+}
+
+std::string ObjectStoreDir(const std::string& parent, pid_t raylet_pid) {
+  return absl::StrCat(parent, "/glint-objects-", raylet_pid);
+}
+
+void RemoveStaleObjectStores(const std::string& parent) {
+  constexpr absl::string_view kPrefix = "glint-objects-";
+  std::error_code ec;
+  for (auto& entry : std::filesystem::directory_iterator(parent, ec)) {
+    std::string name = entry.path().filename();
+    int pid = 0;
+    if (!absl::StartsWith(name, kPrefix) || !absl::SimpleAtoi(name.substr(kPrefix.size()), &pid)) continue;
+    if (pid > 0 && pid != getpid() && ProcessAlive(pid)) continue;
+    std::filesystem::remove_all(entry.path(), ec);
+  }
 }
 
 void StopDaemon(pid_t pid, int grace_ms) {

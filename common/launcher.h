@@ -21,6 +21,10 @@ struct NodeOptions {
   std::string gcs_address;          // empty: start a GCS too (head node)
   std::string host = "127.0.0.1";
   int gcs_port = 6380;              // head only; 0 picks a free port
+  // Head only: where the GCS keeps its tables (glint-gcs --store); empty:
+  // DefaultGcsStore(session_dir). A redis:// store without a namespace gets
+  // the session's name as one.
+  std::string gcs_store;
   double num_cpus = -1;
   double num_gpus = -1;  // < 0: the raylet detects the node's GPUs
   std::string resources_json;
@@ -45,6 +49,17 @@ std::string FindBinary(const std::string& name);
 // (session.h), where drivers and the CLI on this machine find them. On an
 // error, whatever it started is stopped again.
 absl::StatusOr<std::vector<Daemon>> StartNode(const NodeOptions& options);
+// A GCS alone, as the head node's (its port and store): to start it again
+// after it died, with what it wrote before.
+absl::StatusOr<Daemon> StartGcs(const NodeOptions& options);
+// A SQLite file in the session directory.
+std::string DefaultGcsStore(const std::string& session_dir);
+// A raylet's object store directory, named after its pid, under `parent`
+// (/dev/shm unless --object_store_dir says otherwise).
+std::string ObjectStoreDir(const std::string& parent, pid_t raylet_pid);
+// Removes the object store directories under `parent` whose raylet is gone
+// (killed before it could remove its own).
+void RemoveStaleObjectStores(const std::string& parent);
 // SIGTERM, then SIGKILL after `grace_ms`; returns once the process is gone.
 void StopDaemon(pid_t pid, int grace_ms);
 

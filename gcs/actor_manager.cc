@@ -23,6 +23,7 @@ proto::ErrorInfo MakeError(proto::ErrorType type, const std::string& msg) {
 }
 
 constexpr int kMaxSpillbackHops = 8;
+constexpr char kActors[] = "actors";
 // How the death cause of an actor that waits to be scheduled begins.
 constexpr char kWaitingFor[] = "waiting for ";
 
@@ -58,7 +59,10 @@ absl::StatusOr<proto::ActorInfo> ActorManager::Create(const proto::CreateActorRe
   *a.mutable_creation_task() = task;
   {
     absl::MutexLock lock(&mu_);
-    if (actors_.contains(a.actor_id())) {
+    if (auto it = actors_.find(a.actor_id()); it != actors_.end()) {
+      // The same request again (a retry whose first reply was lost) gets
+      // the actor it made.
+      if (it->second.job_id() == a.job_id() && it->second.name() == a.name()) return it->second;
       return absl::AlreadyExistsError("an actor with this id exists");
     }
     if (!a.name().empty()) {
@@ -72,7 +76,7 @@ absl::StatusOr<proto::ActorInfo> ActorManager::Create(const proto::CreateActorRe
     }
     actors_[a.actor_id()] = a;
   }
-  store_->Put("actors", a.actor_id(), a.SerializeAsString());
+  store_->Put(kActors, a.actor_id(), a.SerializeAsString());
   LOG(INFO) << "actor " << ShortHex(a.actor_id()) << " (" << a.class_name()
             << (a.name().empty() ? "" : ", name " + a.name()) << ") registered";
   Schedule(a.actor_id());
@@ -203,6 +207,7 @@ void ActorManager::OnLeased(const std::string& actor_id, const proto::LeaseReply
       a.set_pid(reply.worker_pid());
       by_worker_[reply.worker().worker_id()] = actor_id;
       raylet_of_[actor_id] = raylet;
+      store_->Put(kActors, actor_id, a.SerializeAsString());  // a restarted GCS kills this worker
       *push.mutable_task() = a.creation_task();
       push.mutable_task()->set_attempt(a.num_restarts());
       *push.mutable_task()->mutable_gpu_ids() = reply.gpu_ids();
@@ -254,7 +259,7 @@ void ActorManager::SetState(proto::ActorInfo& a, proto::ActorState s, Notificati
     // Never run again: its arguments (up to 8 MiB inline) are not kept.
     a.mutable_creation_task()->clear_args();
   }
-  store_->Put("actors", a.actor_id(), a.SerializeAsString());
+  store_->Put(kActors, a.actor_id(), a.SerializeAsString());
   auto w = waiters_.find(a.actor_id());
   if (w != waiters_.end()) {
     for (auto& pw : w->second) out->emplace_back(std::move(pw.done), a);
@@ -271,7 +276,7 @@ void ActorManager::ForgetOldDead() {
     if (it == actors_.end() || it->second.state() != proto::DEAD) continue;
     actors_.erase(it);
     raylet_of_.erase(id);
-    store_->Delete("actors", id);
+    store_->Delete(kActors, id);
   }
 }
 
@@ -439,6 +444,59 @@ std::vector<proto::ActorInfo> ActorManager::List(const std::string& ns, bool inc
     out.push_back(a);
   }
   return out;
+}
+
+void ActorManager::Recover() {
+  std::vector<std::pair<std::string, proto::Address>> check;  // ALIVE: (id, worker)
+  std::vector<std::pair<std::string, proto::Address>> redo;   // being created: (id, raylet of a leased worker)
+  size_t total = 0;
+  {
+    absl::MutexLock lock(&mu_);
+    for (auto& a : ReadRecords(*store_, kActors, &proto::ActorInfo::actor_id, "actor")) {
+      std::string id = a.actor_id();
+      if (a.state() == proto::DEAD) {
+        dead_.push_back(id);
+        actors_[id] = std::move(a);
+        continue;
+      }
+      if (!a.name().empty()) names_[NameKey(a.ray_namespace(), a.name())] = id;
+      proto::Address raylet;
+      if (auto node = nodes_->Locate(a.address().node_id()); node && !a.address().worker_id().empty()) {
+        raylet = node->address();
+      }
+      if (a.state() == proto::ALIVE) {
+        by_worker_[a.address().worker_id()] = id;
+        raylet_of_[id] = raylet;
+        check.emplace_back(id, a.address());
+      } else {
+        redo.emplace_back(id, raylet);
+      }
+      actors_[id] = std::move(a);
+    }
+    total = actors_.size();
+  }
+  if (total > 0) {
+    LOG(INFO) << "read back " << total << " actors (" << check.size() << " alive, " << redo.size()
+              << " to schedule again) from the store";
+  }
+  for (auto& [id, worker] : check) {
+    cluster_->Probe(worker, [this, worker_id = worker.worker_id()](bool alive) {
+      if (!alive && !stopped_) OnWorkerFailure(worker_id, "the actor's worker was gone when the GCS restarted");
+    });
+  }
+  for (auto& [id, raylet] : redo) {
+    std::string worker_id;
+    {
+      absl::MutexLock lock(&mu_);
+      auto& a = actors_[id];
+      worker_id = a.address().worker_id();
+      a.clear_address();
+    }
+    if (!worker_id.empty() && raylet.port() != 0) {
+      cluster_->KillWorker(raylet, worker_id, "the GCS restarted while this actor was being created");
+    }
+    Schedule(id);
+  }
 }
 
 void ActorManager::OnWorkerFailure(const std::string& worker_id, const std::string& reason) {

@@ -11,7 +11,9 @@
 //
 // The name (namespace, name) is claimed at Create and freed at DEAD; the
 // kMaxDeadActors that died last are remembered (Ray keeps a bounded cache
-// of destroyed actors too), older ones are forgotten. Every
+// of destroyed actors too), older ones are forgotten. Each record (with the
+// worker it was leased) is in the store before the call that changed it
+// returns; a restarted GCS reads them back (Recover). Every
 // change bumps `version`; callers long-poll with WaitNewer to hear changes.
 // Thread-safe; callbacks and listeners run without the lock held.
 #pragma once
@@ -70,6 +72,13 @@ class ActorManager {
   // Restarts the RESTARTING actors that waited for a node that fits, once
   // one does (called on every tick: cheap while none waits).
   void PlaceWaiting();
+
+  // At start, after the nodes are read back: reads the actors back from the
+  // store. ALIVE ones stay ALIVE (their workers are asked whether they still
+  // answer; one that does not is handled as a worker failure); those that
+  // were being created or restarted are scheduled again (a worker leased for
+  // one is killed first, so no actor ever runs twice).
+  void Recover();
 
   // Cluster events.
   void OnWorkerFailure(const std::string& worker_id, const std::string& reason);

@@ -246,7 +246,7 @@ GcsServer::GcsServer(GcsOptions options, std::unique_ptr<GcsStore> store,
       nodes_(store_.get(), options_.heartbeat_timeout_ms),
       jobs_(store_.get()),
       actors_(store_.get(), &nodes_, &jobs_, cluster_.get()),
-      groups_(&nodes_, &jobs_, &actors_, cluster_.get()) {
+      groups_(store_.get(), &nodes_, &jobs_, &actors_, cluster_.get()) {
   actors_.SetGroupExists([this](const std::string& group_id) { return groups_.Get(group_id).has_value(); });
   nodes_.AddDeathListener([this](const proto::NodeInfo& n) {
     groups_.OnNodeDead(n);  // first: the actors' restarts wait for their bundles
@@ -263,7 +263,25 @@ GcsServer::GcsServer(GcsOptions options, std::unique_ptr<GcsStore> store,
 
 GcsServer::~GcsServer() { Stop(); }
 
+void GcsServer::Recover() {
+  int64_t now = NowMs();
+  nodes_.Recover(now);
+  auto running = jobs_.Recover(now);
+  actors_.Recover();
+  groups_.Recover();
+  // A job whose driver died while the GCS was away ends now; a live driver
+  // opens its keep-alive again (until then the job counts as unproven).
+  for (auto& job : running) {
+    cluster_->Probe(job.driver(), [this, id = job.job_id()](bool alive) {
+      if (alive || stopping_) return;
+      LOG(INFO) << "job " << ShortHex(id) << ": its driver died while the GCS was away";
+      jobs_.Finish(id, NowMs());
+    });
+  }
+}
+
 absl::Status GcsServer::Start() {
+  Recover();
   service_ = std::make_unique<Service>(this);
   auto server = StartServer(options_.host, options_.port, {service_.get()}, kGcsLimits, &port_);
   if (!server.ok()) return server.status();

@@ -23,7 +23,7 @@ struct GcsOptions {
   std::string host = "127.0.0.1";
   int port = 6380;
   std::string store = "memory";
-  int64_t heartbeat_timeout_ms = 5000;
+  int64_t heartbeat_timeout_ms = 4000;
   // A registered job whose driver opens no keep-alive within this ends.
   int64_t unproven_job_ms = 30000;
 };
@@ -39,6 +39,8 @@ class GcsServer {
 
  private:
   class Service;
+  // Reads the tables back from the store (a restarted GCS carries on).
+  void Recover();
   GcsOptions options_;
   std::unique_ptr<GcsStore> store_;
   std::unique_ptr<ClusterClient> cluster_;

@@ -1,5 +1,7 @@
 #include "gcs/job_manager.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "common/ids.h"
 #include "common/logging.h"
@@ -98,6 +100,28 @@ std::vector<proto::JobInfo> JobManager::All() {
   std::vector<proto::JobInfo> out;
   for (auto& [id, j] : jobs_) out.push_back(j);
   return out;
+}
+
+std::vector<proto::JobInfo> JobManager::Recover(int64_t now_ms) {
+  std::vector<proto::JobInfo> running, finished;
+  for (auto& job : ReadRecords(*store_, "jobs", &proto::JobInfo::job_id, "job")) {
+    (job.finished() ? finished : running).push_back(std::move(job));
+  }
+  std::sort(finished.begin(), finished.end(),
+            [](const proto::JobInfo& a, const proto::JobInfo& b) { return a.end_time_ms() < b.end_time_ms(); });
+  absl::MutexLock lock(&mu_);
+  for (auto& job : finished) {
+    finished_.push_back(job.job_id());
+    jobs_[job.job_id()] = std::move(job);
+  }
+  for (auto& job : running) {
+    unproven_[job.job_id()] = now_ms;
+    jobs_[job.job_id()] = job;
+  }
+  if (!jobs_.empty()) {
+    LOG(INFO) << "read back " << jobs_.size() << " jobs (" << running.size() << " running) from the store";
+  }
+  return running;
 }
 
 }  // namespace glint::gcs

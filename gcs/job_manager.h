@@ -50,6 +50,11 @@ class JobManager {
   // in `keep` (jobs with actors still alive).
   void ForgetOldFinished(const absl::flat_hash_set<std::string>& keep);
   std::vector<proto::JobInfo> All();
+  // At start: reads the jobs back from the store. The running ones wait for
+  // their drivers' keep-alive calls as newly registered jobs do (from
+  // `now_ms`); they are returned so the caller can ask whether their drivers
+  // still answer.
+  std::vector<proto::JobInfo> Recover(int64_t now_ms);
 
  private:
   GcsStore* store_;

@@ -10,9 +10,12 @@
 ABSL_FLAG(std::string, host, "127.0.0.1", "address to listen on");
 ABSL_FLAG(int, port, 6380, "port to listen on (0 picks a free one)");
 ABSL_FLAG(std::string, store, "memory",
-          "storage backend: memory, or sqlite:PATH (the tables are written to PATH; a GCS does not read them "
-          "back at start yet)");
-ABSL_FLAG(int64_t, heartbeat_timeout_ms, 5000, "a node silent this long is dead");
+          "where the tables are kept: memory (lost when the GCS exits), sqlite:PATH (a file), or "
+          "redis://[:PASSWORD@]HOST:PORT[/NAMESPACE] (a Redis server; one namespace per cluster); a GCS started "
+          "again on the same store carries on where the last one stopped");
+ABSL_FLAG(int64_t, heartbeat_timeout_ms, 4000,
+          "a node silent this long is dead (raylets beat every 300 ms; a killed node is declared dead within about "
+          "4.4 s)");
 ABSL_FLAG(std::string, port_file, "", "write the bound port here once listening");
 ABSL_FLAG(int, watch_pid, 0, "stop when this process is gone");
 

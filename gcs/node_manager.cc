@@ -1,5 +1,7 @@
 #include "gcs/node_manager.h"
 
+#include <openssl/evp.h>
+
 #include "absl/strings/str_cat.h"
 #include "common/auth.h"
 #include "common/ids.h"
@@ -9,6 +11,17 @@
 namespace glint::gcs {
 
 namespace {
+
+constexpr char kNodes[] = "nodes";
+constexpr char kSecrets[] = "node_secrets";
+
+// What the store keeps of a raylet's secret.
+std::string SecretHash(const std::string& secret) {
+  unsigned char out[EVP_MAX_MD_SIZE];
+  unsigned int n = 0;
+  CHECK(EVP_Digest(secret.data(), secret.size(), out, &n, EVP_sha256(), nullptr) == 1);
+  return std::string(reinterpret_cast<char*>(out), n);
+}
 
 bool SameAmounts(const google::protobuf::Map<std::string, double>& a,
                  const google::protobuf::Map<std::string, double>& b) {
@@ -33,7 +46,8 @@ absl::Status NodeManager::Register(proto::NodeInfo node, const std::string& secr
     absl::MutexLock lock(&mu_);
     auto it = nodes_.find(node.node_id());
     bool alive = it != nodes_.end() && it->second.alive();
-    if (alive && !SameSecret(secrets_[node.node_id()], secret)) {
+    std::string hash = SecretHash(secret);
+    if (alive && !SameSecret(secrets_[node.node_id()], hash)) {
       return absl::AlreadyExistsError(absl::StrCat("node ", ShortHex(node.node_id()),
                                                    " is registered already, by another raylet"));
     }
@@ -41,9 +55,11 @@ absl::Status NodeManager::Register(proto::NodeInfo node, const std::string& secr
       return absl::ResourceExhaustedError(absl::StrCat("the cluster has ", kMaxNodes, " nodes; no more may join"));
     }
     if (!alive) ++alive_;
-    secrets_[node.node_id()] = secret;
+    if (secrets_[node.node_id()] != hash) store_->Put(kSecrets, node.node_id(), hash);
+    secrets_[node.node_id()] = hash;
+    recovered_.erase(node.node_id());
     last_seen_[node.node_id()] = now_ms;
-    store_->Put("nodes", node.node_id(), node.SerializeAsString());
+    store_->Put(kNodes, node.node_id(), node.SerializeAsString());
     nodes_[node.node_id()] = node;
     ++view_version_;
   }
@@ -57,10 +73,10 @@ absl::Status NodeManager::Heartbeat(const std::string& node_id, const std::strin
                                     int64_t now_ms, const proto::ObjectStoreInfo* store) {
   absl::MutexLock lock(&mu_);
   auto it = nodes_.find(node_id);
-  if (it == nodes_.end() || !it->second.alive()) {
-    return absl::NotFoundError("the GCS does not know this node, or buried it: register again");
+  if (it == nodes_.end() || !it->second.alive() || recovered_.contains(node_id)) {
+    return absl::NotFoundError("the GCS does not know this node, buried it, or restarted: register again");
   }
-  if (!SameSecret(secrets_[node_id], secret)) {
+  if (!SameSecret(secrets_[node_id], SecretHash(secret))) {
     return absl::PermissionDeniedError(
         absl::StrCat("a heartbeat for node ", ShortHex(node_id), " from a raylet that did not register it"));
   }
@@ -76,7 +92,8 @@ void NodeManager::MarkDead(proto::NodeInfo& node, const std::string& cause) {
   ++view_version_;
   node.set_alive(false);
   node.set_death_cause(cause);
-  store_->Put("nodes", node.node_id(), node.SerializeAsString());
+  store_->Put(kNodes, node.node_id(), node.SerializeAsString());
+  recovered_.erase(node.node_id());
   --alive_;
   dead_.push_back(node.node_id());
 }
@@ -91,7 +108,8 @@ void NodeManager::ForgetOldDead() {
     nodes_.erase(it);
     last_seen_.erase(id);
     secrets_.erase(id);
-    store_->Delete("nodes", id);
+    store_->Delete(kNodes, id);
+    store_->Delete(kSecrets, id);
   }
 }
 
@@ -110,6 +128,34 @@ void NodeManager::CheckHealth(int64_t now_ms) {
   for (auto& node : dead) {
     LOG(WARNING) << "node " << ShortHex(node.node_id()) << " is dead: " << node.death_cause();
     for (auto& l : listeners_) l(node);
+  }
+}
+
+void NodeManager::Recover(int64_t now_ms) {
+  auto secrets = store_->GetAll(kSecrets);
+  absl::MutexLock lock(&mu_);
+  for (auto& node : ReadRecords(*store_, kNodes, &proto::NodeInfo::node_id, "node")) {
+    const std::string id = node.node_id();
+    auto secret = secrets.find(id);
+    nodes_[id] = node;
+    if (!node.alive()) {
+      dead_.push_back(id);
+      if (secret != secrets.end()) secrets_[id] = secret->second;
+      continue;
+    }
+    ++alive_;
+    last_seen_[id] = now_ms;
+    if (secret == secrets.end()) {  // no raylet can prove it holds this node
+      MarkDead(nodes_[id], "the GCS restarted and has no secret for this node");
+      continue;
+    }
+    secrets_[id] = secret->second;
+    recovered_.insert(id);
+  }
+  ++view_version_;
+  if (!nodes_.empty()) {
+    LOG(INFO) << "read back " << nodes_.size() << " nodes (" << recovered_.size()
+              << " alive, asked to register again) from the store";
   }
 }
 
@@ -172,6 +218,19 @@ void NodeManager::AdjustResources(const std::string& node_id, const ResourceSet&
   for (auto* map : {it->second.mutable_available_resources(), it->second.mutable_total_resources()}) {
     if (free_only && map == it->second.mutable_total_resources()) break;
     add ? Add(*map, r) : SubtractAndDrop(*map, r);
+  }
+  ++view_version_;
+}
+
+void NodeManager::AddMissing(const std::string& node_id, const ResourceSet& r) {
+  absl::MutexLock lock(&mu_);
+  auto it = nodes_.find(node_id);
+  if (it == nodes_.end()) return;
+  auto& total = *it->second.mutable_total_resources();
+  for (auto& [name, amount] : r) {
+    if (total.contains(name)) continue;
+    total[name] = amount;
+    (*it->second.mutable_available_resources())[name] = amount;
   }
   ++view_version_;
 }

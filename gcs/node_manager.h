@@ -3,7 +3,12 @@
 // Node lifecycle:  (RegisterNode) -> ALIVE --(no heartbeat for timeout)--> DEAD
 // A raylet registers with a secret of its own and sends it with each
 // heartbeat: only it speaks for its node id. A raylet the GCS buried (or a
-// restarted GCS forgot) registers again under its id and secret.
+// restarted GCS forgot) registers again under its id and secret. The store
+// keeps each node's record and a hash of its secret (not the secret): a GCS
+// that restarts reads them back (Recover), holds the nodes alive for one
+// heartbeat timeout, and asks each raylet to register again (under the same
+// id and secret, with its resources as they are now); those that do not are
+// declared dead then.
 // At most kMaxNodes are alive, and the kMaxDeadNodes that died last are
 // remembered. Thread-safe.
 #pragma once
@@ -44,6 +49,8 @@ class NodeManager {
   // Marks nodes silent for longer than the timeout as dead.
   void CheckHealth(int64_t now_ms);
   std::vector<proto::NodeInfo> All();
+  // At start: reads the nodes back from the store (see above).
+  void Recover(int64_t now_ms);
   // The same with only the resources named in `names` (a node that holds
   // many bundles has hundreds of names; placing a group needs a few).
   std::vector<proto::NodeInfo> AllWithOnly(const absl::flat_hash_set<std::string>& names);
@@ -61,6 +68,10 @@ class NodeManager {
   // (only the free ones with `free_only`: what the bundle took from the node)
   // at once, without waiting for the next heartbeat.
   void AdjustResources(const std::string& node_id, const ResourceSet& r, bool add, bool free_only = false);
+  // Adds to the node's totals and free resources those of `r` it lacks (a
+  // restarted GCS restores the bundles it knows are committed there, until
+  // the raylet registers again with its own account).
+  void AddMissing(const std::string& node_id, const ResourceSet& r);
   std::optional<proto::NodeInfo> PickNode(const google::protobuf::Map<std::string, double>& demand,
                                           const std::string& preferred_node);
 
@@ -74,7 +85,9 @@ class NodeManager {
   absl::flat_hash_map<std::string, proto::NodeInfo> nodes_ ABSL_GUARDED_BY(mu_);
   int64_t view_version_ ABSL_GUARDED_BY(mu_) = 1;
   absl::flat_hash_map<std::string, int64_t> last_seen_ ABSL_GUARDED_BY(mu_);
-  absl::flat_hash_map<std::string, std::string> secrets_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, std::string> secrets_ ABSL_GUARDED_BY(mu_);  // id -> hash of its secret
+  // Read back from the store and not registered again since.
+  absl::flat_hash_set<std::string> recovered_ ABSL_GUARDED_BY(mu_);
   size_t alive_ ABSL_GUARDED_BY(mu_) = 0;
   std::deque<std::string> dead_ ABSL_GUARDED_BY(mu_);  // in the order they died (some may live again)
 };

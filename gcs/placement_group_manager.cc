@@ -1,6 +1,7 @@
 #include "gcs/placement_group_manager.h"
 
 #include <algorithm>
+#include <atomic>
 #include <memory>
 
 #include "absl/strings/str_cat.h"
@@ -14,6 +15,8 @@ namespace glint::gcs {
 namespace {
 
 std::string NameKey(const std::string& ns, const std::string& name) { return absl::StrCat(ns, "/", name); }
+
+constexpr char kGroups[] = "placement_groups";
 
 std::vector<ResourceSet> BundlesOf(const proto::PlacementGroupInfo& g) {
   std::vector<ResourceSet> out;
@@ -152,7 +155,11 @@ absl::StatusOr<PlacementGroupManager::Info> PlacementGroupManager::Create(const 
   {
     absl::MutexLock lock(&mu_);
     if (groups_.size() >= kMaxGroups) return absl::ResourceExhaustedError("too many placement groups");
-    if (groups_.contains(g.group_id())) return absl::AlreadyExistsError("a placement group with this id exists");
+    if (auto it = groups_.find(g.group_id()); it != groups_.end()) {
+      // The same request again (a retry whose first reply was lost) gets the group it made.
+      if (it->second.info.job_id() == g.job_id() && it->second.info.name() == g.name()) return it->second.info;
+      return absl::AlreadyExistsError("a placement group with this id exists");
+    }
     if (!g.name().empty()) {
       auto key = NameKey(g.ray_namespace(), g.name());
       if (names_.contains(key)) {
@@ -163,6 +170,7 @@ absl::StatusOr<PlacementGroupManager::Info> PlacementGroupManager::Create(const 
     }
     groups_[g.group_id()].info = g;
   }
+  Persist(g);
   LOG(INFO) << "placement group " << ShortHex(g.group_id()) << " (" << StrategyName(g.strategy()) << ", "
             << g.bundles_size() << " bundles" << (g.name().empty() ? "" : ", name " + g.name()) << ") registered";
   TryPlace(g.group_id(), NowMs());
@@ -334,6 +342,7 @@ void PlacementGroupManager::Committed(const std::string& group_id, Placing where
         g.info.clear_pending_reason();
         for (auto& [index, node] : where) g.info.mutable_bundles(index)->set_node_id(node.node_id());
         bundles = BundlesOf(g.info);
+        Persist(g.info);
       } else {
         g.info.set_pending_reason("a chosen node went away while the group was placed; trying again");
       }
@@ -381,6 +390,7 @@ void PlacementGroupManager::OnNodeDead(const proto::NodeInfo& node) {
       // A round in flight to the dead node fails and tries again.
       if (g.info.state() == proto::PG_CREATED) g.info.set_state(proto::PG_RESCHEDULING);
       g.info.set_pending_reason(absl::StrCat("node ", ShortHex(node.node_id()), " died; placing its bundles again"));
+      Persist(g.info);
       hit.push_back(id);
     }
   }
@@ -402,6 +412,7 @@ absl::Status PlacementGroupManager::Remove(const std::string& group_id) {
     if (!info.name().empty()) names_.erase(NameKey(info.ray_namespace(), info.name()));
     groups_.erase(it);  // a round in flight sees it gone and returns what it reserved
   }
+  store_->Delete(kGroups, group_id);
   std::string why = absl::StrCat("the placement group ", IdHex(group_id), " was removed");
   actors_->KillInPlacementGroup(IdHex(group_id), why);
   // Bundles committed earlier go back (a round in flight returns its own).
@@ -486,6 +497,65 @@ void PlacementGroupManager::Tick(int64_t now_ms, bool all) {
   for (auto& [done, info] : expired) done(info);
   if (all) return;
   for (auto& id : retry) TryPlace(id, now_ms);
+}
+
+void PlacementGroupManager::Persist(const Info& info) {
+  store_->Put(kGroups, info.group_id(), info.SerializeAsString());
+}
+
+void PlacementGroupManager::Recover() {
+  // (group, its unplaced bundle indexes) for groups that were being placed
+  std::vector<std::pair<std::string, std::vector<int>>> unplaced;
+  absl::flat_hash_map<std::string, ResourceSet> committed;  // node -> its bundles' resources
+  {
+    absl::MutexLock lock(&mu_);
+    for (auto& info : ReadRecords(*store_, kGroups, &Info::group_id, "placement group")) {
+      const std::string id = info.group_id();
+      if (!info.name().empty()) names_[NameKey(info.ray_namespace(), info.name())] = id;
+      auto& g = groups_[id];
+      g.info = std::move(info);
+      std::string hex = IdHex(id);
+      for (int b = 0; b < g.info.bundles_size(); ++b) {
+        const auto& bundle = g.info.bundles(b);
+        if (!bundle.node_id().empty()) Add(committed[bundle.node_id()], BundleResources(FromProto(bundle.resources()), hex, b));
+      }
+      if (g.info.state() == proto::PG_CREATED) continue;
+      std::vector<int> indexes;
+      for (int b = 0; b < g.info.bundles_size(); ++b) {
+        if (g.info.bundles(b).node_id().empty()) indexes.push_back(b);
+      }
+      g.in_flight = true;  // until the returns below have answered
+      unplaced.emplace_back(id, std::move(indexes));
+    }
+    if (!groups_.empty()) {
+      LOG(INFO) << "read back " << groups_.size() << " placement groups (" << unplaced.size()
+                << " still to place) from the store";
+    }
+  }
+  for (auto& [node, resources] : committed) nodes_->AddMissing(node, resources);
+  std::vector<proto::NodeInfo> alive;
+  for (auto& n : nodes_->All()) {
+    if (n.alive()) alive.push_back(NodeManager::IdAndAddress(n));
+  }
+  for (auto& [id, indexes] : unplaced) {
+    auto left = std::make_shared<std::atomic<size_t>>(indexes.size() * alive.size());
+    auto done = [this, id = id, left](bool) {
+      if (left->fetch_sub(1) != 1) return;
+      absl::MutexLock lock(&mu_);
+      if (auto it = groups_.find(id); it != groups_.end()) it->second.in_flight = false;  // Tick tries it again
+    };
+    if (*left == 0) {  // nothing to return
+      absl::MutexLock lock(&mu_);
+      groups_[id].in_flight = false;
+      continue;
+    }
+    for (int index : indexes) {
+      proto::BundleRequest req;
+      req.set_group_id(id);
+      req.set_bundle_index(index);
+      for (auto& n : alive) cluster_->Bundle(n.address(), ClusterClient::BundleStep::kReturn, req, done);
+    }
+  }
 }
 
 void PlacementGroupManager::OnJobFinished(const proto::JobInfo& job) {

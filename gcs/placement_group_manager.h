@@ -18,7 +18,9 @@
 // The actors of a dead node's bundles restart per max_restarts once their
 // bundle is placed again (ActorManager waits for a node with its resources).
 // Removing a group returns its bundles to their nodes and kills the actors
-// placed in it. Thread-safe; the cluster client's callbacks and waiters run
+// placed in it. Each group is in the store while it exists (written as it is
+// registered, placed, or loses a node); a restarted GCS reads them back
+// (Recover). Thread-safe; the cluster client's callbacks and waiters run
 // without the lock held.
 #pragma once
 #include <functional>
@@ -34,6 +36,7 @@
 #include "gcs/cluster_client.h"
 #include "gcs/job_manager.h"
 #include "gcs/node_manager.h"
+#include "gcs/store.h"
 #include "proto/common.pb.h"
 
 namespace glint::gcs {
@@ -55,8 +58,9 @@ class PlacementGroupManager {
   static constexpr int kMaxBundles = 1000;
 
   // Borrows the others (they must outlive this).
-  PlacementGroupManager(NodeManager* nodes, JobManager* jobs, ActorManager* actors, ClusterClient* cluster)
-      : nodes_(nodes), jobs_(jobs), actors_(actors), cluster_(cluster) {}
+  PlacementGroupManager(GcsStore* store, NodeManager* nodes, JobManager* jobs, ActorManager* actors,
+                        ClusterClient* cluster)
+      : store_(store), nodes_(nodes), jobs_(jobs), actors_(actors), cluster_(cluster) {}
 
   // Registers the group (claiming its name) and starts placing it.
   absl::StatusOr<Info> Create(const Info& req);
@@ -70,6 +74,11 @@ class PlacementGroupManager {
   void Tick(int64_t now_ms, bool all = false);
   void OnJobFinished(const proto::JobInfo& job);
   void OnNodeDead(const proto::NodeInfo& node);
+  // At start, after the nodes are read back: reads the groups back from the
+  // store. CREATED ones keep their bundles; a group that was being placed may
+  // have left reservations on raylets, so its unplaced bundles are returned
+  // on every alive node before it is tried again.
+  void Recover();
 
  private:
   struct Group {
@@ -94,7 +103,10 @@ class PlacementGroupManager {
   void ReturnBundles(const std::string& group_id, const Placing& where, const std::vector<bool>& which);
   // Ends the group's waits (placed or removed); runs them unlocked.
   void Notify(const std::string& group_id);
+  // Writes the group's record to the store.
+  void Persist(const Info& info);
 
+  GcsStore* const store_;
   NodeManager* const nodes_;
   JobManager* const jobs_;
   ActorManager* const actors_;

@@ -2,6 +2,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "gcs/redis_store.h"
 #include "gcs/sqlite_store.h"
 
 namespace glint::gcs {
@@ -29,7 +30,13 @@ absl::StatusOr<std::unique_ptr<GcsStore>> MakeStore(const std::string& kind) {
     if (!s.ok()) return s.status();
     return std::unique_ptr<GcsStore>(std::move(*s));
   }
-  return absl::InvalidArgumentError(absl::StrCat("unknown GCS store '", kind, "' (memory, or sqlite:PATH)"));
+  if (absl::StartsWith(kind, "redis://")) {
+    auto s = RedisStore::Open(kind);
+    if (!s.ok()) return s.status();
+    return std::unique_ptr<GcsStore>(std::move(*s));
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat("unknown GCS store '", kind, "' (memory, sqlite:PATH, or redis://[:PASSWORD@]HOST:PORT[/NAMESPACE])"));
 }
 
 }  // namespace glint::gcs

@@ -374,6 +374,11 @@ ResourceSet LeaseManager::Available() {
   return available_;
 }
 
+ResourceSet LeaseManager::Total() {
+  absl::MutexLock lock(&mu_);
+  return total_;
+}
+
 void LeaseManager::Stop() {
   std::deque<Pending> refused;
   {

@@ -53,6 +53,8 @@ class LeaseManager {
   // that now have room for them (Ray's raylet does the same as views change).
   void SetClusterView(std::vector<proto::NodeInfo> nodes);
   ResourceSet Available();
+  // The node's resources, committed placement group bundles' included.
+  ResourceSet Total();
   size_t QueueLength();
 
   // Placement group bundles (raylet/bundles.h). Reserve takes `r` from the

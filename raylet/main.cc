@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/daemon_flags.h"
 #include "common/daemon_main.h"
+#include "common/launcher.h"
 #include "common/process.h"
 #include "common/resources.h"
 #include "raylet/gpus.h"
@@ -38,23 +39,6 @@ ABSL_FLAG(bool, object_spilling, true, "spill objects to disk when the object st
 ABSL_FLAG(std::string, object_spilling_dir, "", "where spilled objects go (default: the session directory)");
 ABSL_FLAG(std::string, object_inline_threshold, "100K",
           "values smaller than this travel inline; larger ones go through the object store");
-
-namespace {
-
-// Object store directories are named after their raylet's pid: removes those
-// whose raylet is gone (killed before it could clean up).
-void RemoveStaleStoreDirs(const std::string& parent) {
-  std::error_code ec;
-  for (auto& entry : std::filesystem::directory_iterator(parent, ec)) {
-    std::string name = entry.path().filename();
-    int pid = 0;
-    if (!absl::StartsWith(name, "glint-objects-") || !absl::SimpleAtoi(name.substr(14), &pid)) continue;
-    if (pid > 0 && pid != getpid() && glint::ProcessAlive(pid)) continue;
-    std::filesystem::remove_all(entry.path(), ec);
-  }
-}
-
-}  // namespace
 
 int main(int argc, char** argv) {
   glint::BeginDaemon("glint-raylet");
@@ -92,8 +76,8 @@ int main(int argc, char** argv) {
 
   std::string parent = absl::GetFlag(FLAGS_object_store_dir);
   if (!std::filesystem::is_directory(parent)) parent = "/tmp";
-  RemoveStaleStoreDirs(parent);
-  opt.store.dir = absl::StrCat(parent, "/glint-objects-", getpid());
+  glint::RemoveStaleObjectStores(parent);
+  opt.store.dir = glint::ObjectStoreDir(parent, getpid());
   if (absl::GetFlag(FLAGS_object_spilling)) {
     std::string spill = absl::GetFlag(FLAGS_object_spilling_dir);
     if (spill.empty()) spill = opt.log_dir.empty() ? "/tmp/glint" : opt.log_dir + "/..";

@@ -56,7 +56,10 @@ absl::Status RayletServer::RegisterWithGcs() {
   auto* node = req.mutable_node();
   node->set_node_id(node_id_);
   *node->mutable_address() = address_;
-  ToProto(options_.resources, node->mutable_total_resources());
+  // As they are now: a raylet registering again (with a restarted GCS)
+  // brings its committed bundles' resources and what its leases hold.
+  ToProto(leases_->Total(), node->mutable_total_resources());
+  ToProto(leases_->Available(), node->mutable_available_resources());
   node->set_is_head(options_.is_head);
   req.set_node_secret(node_secret_);
   absl::Status s;
@@ -135,7 +138,8 @@ void RayletServer::WithJob(const std::string& job_id, JobFn then) {
   }
   proto::GetJobRequest req;
   req.set_job_id(job_id);
-  CallAsync(client_.queue(), gcs_.get(), &GcsStub::PrepareAsyncGetJob, std::move(req), 5000,
+  // A GCS that is restarting is waited for (as long as a driver would).
+  CallAsyncWhenReady(client_.queue(), gcs_.get(), &GcsStub::PrepareAsyncGetJob, std::move(req), 60000,
             [this, job_id, then = std::move(then)](const absl::Status& s, proto::GetJobReply& reply) {
               if (!s.ok()) {
                 return then(absl::Status(s.code(), absl::StrCat("cannot read job ", ShortHex(job_id),

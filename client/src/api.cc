@@ -281,6 +281,7 @@ void Init(const Config& config) {
   if (g_runtime) throw Error("Glint is already initialized");
   internal::RuntimeOptions o;
   o.node_ip = config.node_ip;
+  o.gcs_reconnect_timeout_ms = std::max<int64_t>(config.gcs_reconnect_timeout_ms, 0);
   o.raylet_address = config.local_raylet.empty() ? internal::Env("GLINT_LOCAL_RAYLET") : config.local_raylet;
   o.gcs_address = config.address.empty() ? internal::Env("GLINT_ADDRESS") : config.address;
   if (o.gcs_address == "auto") {

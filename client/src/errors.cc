@@ -42,6 +42,7 @@ absl::Status ValueStatus(const proto::ObjectValue& v) {
 
 void ThrowIfError(const absl::Status& s) {
   if (s.ok()) return;
+  if (absl::IsUnavailable(s) && !s.GetPayload(kErrorType)) throw ConnectionError(std::string(s.message()));
   proto::ObjectValue v;
   v.mutable_error()->set_type(proto::SYSTEM_ERROR);
   v.mutable_error()->set_message(std::string(s.message()));

@@ -1,6 +1,10 @@
 #include "client/src/gcs_client.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "common/queue_poller.h"
 #include "common/ids.h"
 #include "common/logging.h"
 
@@ -10,14 +14,49 @@ using Stub = proto::GcsService::Stub;
 constexpr int64_t kTimeoutMs = 10000;
 }  // namespace
 
-GcsClient::GcsClient(ClientQueue* queue, std::string address)
-    : queue_(queue), address_(std::move(address)), stub_(MakeStub<proto::GcsService>(address_)) {}
+GcsClient::GcsClient(ClientQueue* queue, std::string address, int64_t reconnect_timeout_ms)
+    : queue_(queue),
+      address_(std::move(address)),
+      reconnect_timeout_ms_(reconnect_timeout_ms),
+      stub_(MakeStub<proto::GcsService>(address_)) {}
+
+template <typename Req, typename Reply, typename Method>
+absl::Status GcsClient::Call(Method method, const Req& req, int64_t timeout_ms, Reply* reply) {
+  const int64_t give_up = NowMs() + reconnect_timeout_ms_;
+  int64_t backoff_ms = 50;
+  while (true) {
+    auto s = BlockingCall(queue_, stub_.get(), method, req, timeout_ms, reply);
+    // Unreachable, or too slow to answer (a GCS starting, or swamped): the
+    // calls made here are safe to repeat (a repeated CreateActor or
+    // CreatePlacementGroup gets what the first one made; a repeated
+    // RegisterJob leaves a job no driver keeps alive, which ends unproven).
+    if (!absl::IsUnavailable(s) && !absl::IsDeadlineExceeded(s)) {
+      if (unreachable_.exchange(false)) LOG(INFO) << "the GCS at " << address_ << " answers again";
+      return s;
+    }
+    {
+      absl::MutexLock lock(&keepalive_mu_);
+      if (stopped_) return s;
+    }
+    if (NowMs() >= give_up) {
+      return absl::UnavailableError(absl::StrCat("the GCS at ", address_, " did not answer for ",
+                                                 reconnect_timeout_ms_ / 1000.0, " s: ", s.message()));
+    }
+    if (!unreachable_.exchange(true)) {
+      LOG(WARNING) << "the GCS at " << address_ << " does not answer (" << s.message() << "); trying again for up to "
+                   << reconnect_timeout_ms_ / 1000.0 << " s";
+    }
+    QueuePoller::BlockingScope blocking;
+    absl::SleepFor(absl::Milliseconds(std::min(backoff_ms, give_up - NowMs())));
+    backoff_ms = std::min<int64_t>(backoff_ms * 2, 1000);
+  }
+}
 
 absl::StatusOr<proto::JobInfo> GcsClient::RegisterJob(const proto::JobInfo& job) {
   proto::RegisterJobRequest req;
   *req.mutable_job() = job;
   proto::RegisterJobReply reply;
-  if (auto s = BlockingCall(queue_, stub_.get(), &Stub::PrepareAsyncRegisterJob, std::move(req), 5000, &reply);
+  if (auto s = Call(&Stub::PrepareAsyncRegisterJob, std::move(req), 5000, &reply);
       !s.ok()) {
     return s;
   }
@@ -31,7 +70,7 @@ absl::StatusOr<proto::JobInfo> GcsClient::GetJob(const std::string& job_id) {
   proto::GetJobRequest req;
   req.set_job_id(job_id);
   proto::GetJobReply reply;
-  if (auto s = BlockingCall(queue_, stub_.get(), &Stub::PrepareAsyncGetJob, std::move(req), 5000, &reply); !s.ok()) {
+  if (auto s = Call(&Stub::PrepareAsyncGetJob, std::move(req), 5000, &reply); !s.ok()) {
     return s;
   }
   return reply.job();
@@ -46,21 +85,33 @@ absl::Status GcsClient::FinishJob(const std::string& job_id) {
 
 void GcsClient::KeepJobAlive(const std::string& job_id) {
   absl::MutexLock lock(&keepalive_mu_);
-  if (keepalive_open_ || stopped_) return;
+  int64_t now = NowMs();
+  if (keepalive_open_ || stopped_ || now < keepalive_retry_ms_) return;
   keepalive_open_ = true;
+  keepalive_opened_ms_ = now;
   proto::JobKeepAliveRequest req;
   req.set_job_id(job_id);
   CallAsync(queue_, stub_.get(), &Stub::PrepareAsyncJobKeepAlive, std::move(req), 0,
             [this](const absl::Status& s, proto::JobKeepAliveReply&) {
               absl::MutexLock lock(&keepalive_mu_);
               keepalive_open_ = false;
-              if (!stopped_) LOG(WARNING) << "the job keep-alive ended: " << s;
+              if (stopped_) return;
+              // A call that stayed open a while dropped (the GCS went away):
+              // said once; reopening backs off until it is back.
+              int64_t now = NowMs();
+              if (now - keepalive_opened_ms_ >= 1000) {
+                LOG(WARNING) << "the job's keep-alive call to the GCS at " << address_ << " ended (" << s
+                             << "); reopening it";
+                keepalive_backoff_ms_ = 0;
+              }
+              keepalive_backoff_ms_ = std::clamp<int64_t>(keepalive_backoff_ms_ * 2, 100, 2000);
+              keepalive_retry_ms_ = now + keepalive_backoff_ms_;
             });
 }
 
 absl::StatusOr<std::vector<proto::NodeInfo>> GcsClient::GetAllNodes() {
   proto::GetAllNodesReply reply;
-  if (auto s = BlockingCall(queue_, stub_.get(), &Stub::PrepareAsyncGetAllNodes, {}, 5000, &reply); !s.ok()) {
+  if (auto s = Call(&Stub::PrepareAsyncGetAllNodes, proto::GetAllNodesRequest(), 5000, &reply); !s.ok()) {
     return s;
   }
   return std::vector<proto::NodeInfo>(reply.nodes().begin(), reply.nodes().end());
@@ -68,7 +119,7 @@ absl::StatusOr<std::vector<proto::NodeInfo>> GcsClient::GetAllNodes() {
 
 absl::StatusOr<proto::ActorInfo> GcsClient::CreateActor(proto::CreateActorRequest req) {
   proto::CreateActorReply reply;
-  if (auto s = BlockingCall(queue_, stub_.get(), &Stub::PrepareAsyncCreateActor, std::move(req), 30000, &reply);
+  if (auto s = Call(&Stub::PrepareAsyncCreateActor, std::move(req), 30000, &reply);
       !s.ok()) {
     return s;
   }
@@ -81,7 +132,7 @@ absl::StatusOr<std::optional<proto::ActorInfo>> GcsClient::GetNamedActor(const s
   req.set_name(name);
   req.set_ray_namespace(ns);
   proto::GetActorReply reply;
-  if (auto s = BlockingCall(queue_, stub_.get(), &Stub::PrepareAsyncGetActor, std::move(req), kTimeoutMs, &reply);
+  if (auto s = Call(&Stub::PrepareAsyncGetActor, std::move(req), kTimeoutMs, &reply);
       !s.ok()) {
     return s;
   }
@@ -95,14 +146,14 @@ absl::Status GcsClient::KillActor(const std::string& actor_id, bool no_restart, 
   req.set_no_restart(no_restart);
   req.set_reason(reason);
   proto::KillActorReply reply;
-  return BlockingCall(queue_, stub_.get(), &Stub::PrepareAsyncKillActor, std::move(req), kTimeoutMs, &reply);
+  return Call(&Stub::PrepareAsyncKillActor, std::move(req), kTimeoutMs, &reply);
 }
 
 absl::StatusOr<proto::PlacementGroupInfo> GcsClient::CreatePlacementGroup(const proto::PlacementGroupInfo& group) {
   proto::CreatePlacementGroupRequest req;
   *req.mutable_group() = group;
   proto::CreatePlacementGroupReply reply;
-  if (auto s = BlockingCall(queue_, stub_.get(), &Stub::PrepareAsyncCreatePlacementGroup, std::move(req), kTimeoutMs,
+  if (auto s = Call(&Stub::PrepareAsyncCreatePlacementGroup, std::move(req), kTimeoutMs,
                             &reply);
       !s.ok()) {
     return s;
@@ -114,7 +165,7 @@ absl::StatusOr<std::optional<proto::PlacementGroupInfo>> GcsClient::GetPlacement
     proto::GetPlacementGroupRequest req) {
   int64_t timeout = kTimeoutMs + req.wait_timeout_ms();
   proto::GetPlacementGroupReply reply;
-  if (auto s = BlockingCall(queue_, stub_.get(), &Stub::PrepareAsyncGetPlacementGroup, std::move(req), timeout, &reply);
+  if (auto s = Call(&Stub::PrepareAsyncGetPlacementGroup, std::move(req), timeout, &reply);
       !s.ok()) {
     return s;
   }
@@ -126,7 +177,7 @@ absl::Status GcsClient::RemovePlacementGroup(const std::string& group_id) {
   proto::RemovePlacementGroupRequest req;
   req.set_group_id(group_id);
   proto::RemovePlacementGroupReply reply;
-  return BlockingCall(queue_, stub_.get(), &Stub::PrepareAsyncRemovePlacementGroup, std::move(req), kTimeoutMs, &reply);
+  return Call(&Stub::PrepareAsyncRemovePlacementGroup, std::move(req), kTimeoutMs, &reply);
 }
 
 void GcsClient::KillActorAsync(const std::string& actor_id, const std::string& reason) {

@@ -1,7 +1,9 @@
 // GcsClient: this process's calls to the GCS: the job (register, keep alive,
 // finish, read), the nodes, and actors (create, look up, kill, follow their
-// state). Blocking calls wait on the client queue (BlockingCall); nothing
-// here throws. Thread-safe.
+// state). Blocking calls wait on the client queue (BlockingCall); while the
+// GCS does not answer (it is restarting) they try again, for up to the
+// reconnect timeout, and then fail UNAVAILABLE saying so. Nothing here
+// throws. Thread-safe.
 #pragma once
 #include <atomic>
 #include <functional>
@@ -19,8 +21,9 @@ namespace glint::internal {
 
 class GcsClient {
  public:
-  // Borrows `queue` (it must outlive this).
-  GcsClient(ClientQueue* queue, std::string address);
+  // Borrows `queue` (it must outlive this). `reconnect_timeout_ms`: how long
+  // a blocking call waits for a GCS that does not answer.
+  GcsClient(ClientQueue* queue, std::string address, int64_t reconnect_timeout_ms = 60000);
   const std::string& address() const { return address_; }
 
   // The job as registered (with its id and namespace).
@@ -58,11 +61,22 @@ class GcsClient {
   void Stop();
 
  private:
+  // BlockingCall, tried again while the GCS is unreachable (see above).
+  template <typename Req, typename Reply, typename Method>
+  absl::Status Call(Method method, const Req& req, int64_t timeout_ms, Reply* reply);
+
   ClientQueue* const queue_;
   const std::string address_;
+  const int64_t reconnect_timeout_ms_;
+  // Whether the last blocking call found the GCS unreachable (said once per outage).
+  std::atomic<bool> unreachable_{false};
   std::unique_ptr<proto::GcsService::Stub> stub_;
   absl::Mutex keepalive_mu_;
   bool keepalive_open_ ABSL_GUARDED_BY(keepalive_mu_) = false;
+  // Reopening a dropped keep-alive backs off while the GCS is away.
+  int64_t keepalive_opened_ms_ ABSL_GUARDED_BY(keepalive_mu_) = 0;
+  int64_t keepalive_retry_ms_ ABSL_GUARDED_BY(keepalive_mu_) = 0;
+  int64_t keepalive_backoff_ms_ ABSL_GUARDED_BY(keepalive_mu_) = 0;
   bool stopped_ ABSL_GUARDED_BY(keepalive_mu_) = false;
 };
 

@@ -54,7 +54,7 @@ absl::Status Runtime::StartServing() {
   self_.set_port(port);
   self_.set_worker_id(options_.is_worker ? options_.worker_id : RandomId());
   self_addr_ = AddrString(self_);
-  gcs_ = std::make_unique<GcsClient>(client_queue_.get(), options_.gcs_address);
+  gcs_ = std::make_unique<GcsClient>(client_queue_.get(), options_.gcs_address, options_.gcs_reconnect_timeout_ms);
   return absl::OkStatus();
 }
 
@@ -167,8 +167,10 @@ absl::Status Runtime::StartExecutor() {
   reg.set_port(self_.port());
   reg.set_pid(getpid());
   proto::RegisterWorkerReply reply;
+  // A node starting many workers at once answers late: slow is not dead.
   if (auto s = BlockingCall(client_queue_.get(), raylets_.Get(raylet_),
-                            &proto::RayletService::Stub::PrepareAsyncRegisterWorker, std::move(reg), 5000, &reply);
+                            &proto::RayletService::Stub::PrepareAsyncRegisterWorker, std::move(reg), 60000, &reply,
+                            /*wait_for_ready=*/true);
       !s.ok()) {
     return absl::UnavailableError(absl::StrCat("cannot register with the raylet: ", s.message()));
   }
@@ -214,7 +216,7 @@ void Runtime::RequestExit(const std::string& actor_exit_reason) {
   exit_reason_ = actor_exit_reason;
 }
 
-void Runtime::ServeUntilExit() {
+bool Runtime::ServeUntilExit() {
   pid_t parent = getppid();
   std::string actor_exit;
   {
@@ -224,17 +226,18 @@ void Runtime::ServeUntilExit() {
       exit_mu_.AwaitWithTimeout(absl::Condition(&exit_requested_), absl::Milliseconds(200));
       if (getppid() != parent) {
         LOG(WARNING) << "the raylet is gone; exiting";
-        return;
+        return false;
       }
     }
     actor_exit = exit_reason_;
   }
-  if (actor_exit.empty() || !executor_->hosts_actor()) return;
+  if (actor_exit.empty() || !executor_->hosts_actor()) return true;
   // Let the reply to the exiting call go out, then have the GCS bury the
   // actor (no restart, name freed) before this process ends.
   server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
   LogCallFailure("telling the GCS the actor exited",
                  gcs_->KillActor(executor_->actor_id(), /*no_restart=*/true, actor_exit));
+  return true;
 }
 
 bool Runtime::ResolveArg(const proto::TaskArg& a, Bytes* out, proto::ObjectValue* error) {

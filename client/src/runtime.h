@@ -67,6 +67,8 @@ struct RuntimeOptions {
   std::string node_id;
   // How long a Put waits for room in a full object store before it fails.
   int64_t object_store_full_wait_ms = 3000;
+  // How long calls to the GCS wait for it while it does not answer.
+  int64_t gcs_reconnect_timeout_ms = 60000;
 };
 
 class Runtime {
@@ -84,8 +86,10 @@ class Runtime {
   absl::Status Start();
   // Ends the job (a driver), stops every part and joins every thread.
   void Stop();
-  // Worker: blocks until the raylet or an Exit call ends this worker.
-  void ServeUntilExit();
+  // Worker: blocks until the raylet or an Exit call ends this worker; false
+  // when the raylet is gone (the node is dead: the worker goes at once, as
+  // if killed with it, without finishing what it runs).
+  bool ServeUntilExit();
 
   absl::StatusOr<RefData> SubmitTask(const std::string& function, std::vector<WireArg> args,
                                      const TaskOptions& opts);

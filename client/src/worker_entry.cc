@@ -93,7 +93,7 @@ void RunWorkerProcess() {
   o.node_id = IdFromHex(Env("GLINT_NODE_ID"));
   o.job.set_job_id(IdFromHex(Env("GLINT_JOB_ID")));
   Runtime* rt = StartWorkerRuntime(o);
-  rt->ServeUntilExit();
+  if (!rt->ServeUntilExit()) _exit(1);  // the node died: its calls fail at their callers now
   rt->Stop();
   _exit(0);
 }

@@ -4,17 +4,8 @@
 # second cluster with GLINT_ADDRESS=auto, then one `glint stop` stops every
 # daemon and worker of both. Sessions go to a temporary GLINT_TMPDIR, so a
 # cluster of the user's own is never touched. Usage: start_stop_test.sh BIN_DIR
-set -euo pipefail
 bin=$1
-export GLINT_TMPDIR=$(mktemp -d /tmp/glint-cli-test.XXXXXX)
-unset GLINT_ADDRESS
-glint() { "$bin/glint" "$@"; }
-cleanup() {
-  glint stop > /dev/null 2>&1 || true
-  rm -rf "$GLINT_TMPDIR"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*"; exit 1; }
+source "$(dirname "$0")/lib.sh"
 
 glint start --head --port 0 --num-cpus 1 > "$GLINT_TMPDIR/start1.log"
 first=$(cat "$GLINT_TMPDIR/session_latest/gcs_address")

@@ -385,6 +385,7 @@ TEST_F(JobCodeTest, MissingCodeIsACodeLoadErrorNamingThePath) {
 TEST(InitTest, NoGcsAtTheAddressFailsInitClearly) {
   glint::Config c;
   c.address = "127.0.0.1:1";
+  c.gcs_reconnect_timeout_ms = 300;  // it waits this long for a GCS that does not answer
   try {
     glint::Init(c);
     FAIL() << "expected ConnectionError";

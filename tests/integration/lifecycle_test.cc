@@ -26,6 +26,7 @@ using glint::testing::Driver;
 using glint::testing::RunToEnd;
 using glint::testing::StartDriver;
 using glint::testing::Touch;
+using glint::testing::RunCli;
 using glint::testing::WaitUntil;
 
 using tf::Box;
@@ -313,11 +314,6 @@ TEST_F(LifecycleTest, LookupsAcrossNodesBothWays) {
   EXPECT_EQ(RunToEnd(Gcs(), {"call", "at-worker", "x", "5"}, on_head), "VALUE 6");
   glint::Kill(*glint::GetActor<Box>("at-head", "x"));
   glint::Kill(*glint::GetActor<Box>("at-worker", "x"));
-}
-
-std::string RunCli(const std::string& args) {
-  int status = 0;
-  return glint::testing::RunCommand(std::string(GLINT_CLI_PATH) + " " + args + " 2>&1", &status);
 }
 
 TEST_F(LifecycleTest, CliListsAndKillsActors) {

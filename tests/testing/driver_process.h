@@ -38,9 +38,9 @@ struct Driver {
 };
 
 // Starts the driver program with "driver" and `args`, its stdout piped to us
-// and GLINT_ADDRESS set to `gcs`.
+// and GLINT_ADDRESS set to `gcs` (its stderr, its log, to `stderr_file` if given).
 inline Driver StartDriver(const std::string& gcs, const std::vector<std::string>& args,
-                   const std::map<std::string, std::string>& env = {}) {
+                   const std::map<std::string, std::string>& env = {}, const std::string& stderr_file = "") {
   int out[2], in[2];
   EXPECT_EQ(pipe(out), 0);
   EXPECT_EQ(pipe(in), 0);
@@ -49,6 +49,10 @@ inline Driver StartDriver(const std::string& gcs, const std::vector<std::string>
   if (d.pid == 0) {
     dup2(out[1], 1);
     dup2(in[0], 0);
+    if (!stderr_file.empty()) {
+      FILE* err = fopen(stderr_file.c_str(), "w");
+      if (err) dup2(fileno(err), 2);
+    }
     close(out[0]);
     close(in[1]);
     setenv("GLINT_ADDRESS", gcs.c_str(), 1);

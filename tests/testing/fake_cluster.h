@@ -2,6 +2,7 @@
 #pragma once
 #include <deque>
 #include <functional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -36,7 +37,10 @@ class FakeCluster : public ClusterClient {
     finished_jobs.push_back(job.job_id());
   }
 
-  void Probe(const proto::Address&, std::function<void(bool)> cb) override { cb(probe_alive); }
+  // Answers alive unless probe_alive is false or the port is in probe_dead_ports.
+  void Probe(const proto::Address& a, std::function<void(bool)> cb) override {
+    cb(probe_alive && !probe_dead_ports.contains(a.port()));
+  }
   // Bundle steps succeed at once unless `refuse_prepare` names the raylet's port.
   void Bundle(const proto::Address& raylet, BundleStep step, const proto::BundleRequest& req,
               std::function<void(bool)> done) override {
@@ -52,6 +56,7 @@ class FakeCluster : public ClusterClient {
   std::vector<BundleCall> bundle_steps;
   int refuse_prepare = 0;
   bool probe_alive = false;
+  std::set<int> probe_dead_ports;
 
   // Grants the oldest lease request with a worker at `port`.
   void GrantLease(const std::string& worker_id, int port, const std::string& node_id) {

@@ -28,9 +28,10 @@ class TestCluster {
  public:
   // A head node with `cpus` CPUs, `resources` (JSON), extra raylet flags and
   // TLS settings (none: loopback with local credentials).
+  // `gcs_store`: the GCS's --store (empty: a SQLite file in the session).
   explicit TestCluster(double cpus, const std::string& resources = "",
-                       std::vector<std::string> raylet_flags = {}, TlsFiles tls = {})
-      : tls_(std::move(tls)) {
+                       std::vector<std::string> raylet_flags = {}, TlsFiles tls = {}, std::string gcs_store = "")
+      : tls_(std::move(tls)), gcs_store_(std::move(gcs_store)) {
     auto dir = NewSessionDir(false);
     if (!dir.ok()) throw std::runtime_error(std::string(dir.status().message()));
     session_ = *dir;
@@ -56,6 +57,29 @@ class TestCluster {
       return;
     }
   }
+  // Kills the GCS with SIGKILL (the nodes and their workers stay).
+  void KillGcs() {
+    if (daemons_[0].pid == 0) return;
+    kill(daemons_[0].pid, SIGKILL);
+    StopDaemon(daemons_[0].pid, 3000);  // reaps it
+    daemons_[0].pid = 0;
+  }
+  // Starts the GCS again on its port and store (killing it first if it runs).
+  void RestartGcs() {
+    KillGcs();
+    NodeOptions o = Options("", 0, "", {});
+    o.gcs_port = std::stoi(gcs_address_.substr(gcs_address_.rfind(':') + 1));
+    auto d = glint::StartGcs(o);
+    if (!d.ok()) throw std::runtime_error(std::string(d.status().message()));
+    daemons_[0] = *d;
+  }
+  // The pid of the raylet at `raylet_address` (0: none of ours).
+  pid_t raylet_pid(const std::string& raylet_address) const {
+    for (auto& d : daemons_) {
+      if (d.name == "glint-raylet" && d.address == raylet_address) return d.pid;
+    }
+    return 0;
+  }
   const std::string& gcs_address() const { return gcs_address_; }
   // The cluster token (drivers on this machine also find it in the session).
   const std::string& auth_token() const { return token_; }
@@ -69,6 +93,12 @@ class TestCluster {
   // Starts a raylet (and a GCS when `gcs` is empty); they exit with this process.
   std::vector<Daemon> StartNode(const std::string& gcs, double cpus, const std::string& resources,
                                          const std::vector<std::string>& raylet_flags) {
+    auto d = glint::StartNode(Options(gcs, cpus, resources, raylet_flags));
+    if (!d.ok()) throw std::runtime_error(std::string(d.status().message()));
+    return *d;
+  }
+  NodeOptions Options(const std::string& gcs, double cpus, const std::string& resources,
+                      const std::vector<std::string>& raylet_flags) {
     NodeOptions o;
     o.extra_raylet_flags = raylet_flags;
     o.gcs_address = gcs;
@@ -79,11 +109,11 @@ class TestCluster {
     o.watch_pid = getpid();
     o.auth_token = token_;
     o.tls = tls_;
-    auto d = glint::StartNode(o);
-    if (!d.ok()) throw std::runtime_error(std::string(d.status().message()));
-    return *d;
+    o.gcs_store = gcs_store_;
+    return o;
   }
   const TlsFiles tls_;
+  const std::string gcs_store_;
   std::string session_;
   std::string token_;
   std::string gcs_address_;
@@ -109,6 +139,14 @@ class ClusterTest : public ::testing::Test {
   }
   static inline TestCluster* cluster_ = nullptr;
 };
+
+#ifdef GLINT_CLI_PATH
+// Runs the glint CLI with `args`; its stdout and stderr.
+inline std::string RunCli(const std::string& args) {
+  int status = 0;
+  return RunCommand(std::string(GLINT_CLI_PATH) + " " + args + " 2>&1", &status);
+}
+#endif
 
 // Polls `pred` every 10 ms until it holds or `timeout` passes.
 inline bool WaitUntil(const std::function<bool()>& pred,

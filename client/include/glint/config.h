@@ -1,5 +1,6 @@
 // Config: how a driver connects to (or starts) a cluster.
 #pragma once
+#include <cstdint>
 #include <map>
 #include <string>
 #include <vector>
@@ -40,6 +41,11 @@ struct Config {
   // Check the cluster's certificates for this name rather than each node's
   // address (one certificate for every node); $GLINT_TLS_SERVER_NAME.
   std::string tls_server_name;
+  // How long a call that needs the GCS (Init, creating or looking up an
+  // actor, placement groups) waits for a GCS that does not answer (it is
+  // restarting) before it fails with ConnectionError. Calls between actors,
+  // tasks and objects go worker to worker and need no GCS.
+  int64_t gcs_reconnect_timeout_ms = 60000;
   // For the private cluster only.
   double num_cpus = -1;
   std::map<std::string, double> resources;

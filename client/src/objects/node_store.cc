@@ -18,7 +18,9 @@ absl::Status NodeStore::Connect(const std::string& raylet, const std::string& no
   client_ = client;
   job_id_ = job_id;
   proto::GetStoreInfoReply reply;
-  if (auto s = BlockingCall(queue_, raylets_->Get(raylet), &Stub::PrepareAsyncGetStoreInfo, {}, 5000, &reply);
+  // A node busy starting many workers may take a while to answer.
+  if (auto s = BlockingCall(queue_, raylets_->Get(raylet), &Stub::PrepareAsyncGetStoreInfo, {}, 30000, &reply,
+                            /*wait_for_ready=*/true);
       !s.ok()) {
     return absl::UnavailableError(absl::StrCat("cannot reach the raylet at ", raylet, ": ", s.message()));
   }

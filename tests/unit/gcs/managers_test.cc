@@ -59,6 +59,35 @@ TEST(NodeManagerTest, OnlyTheRayletThatRegisteredANodeSpeaksForIt) {
   EXPECT_TRUE(nodes.Get("a")->alive());
 }
 
+TEST(NodeManagerTest, ARestartedGcsAsksItsNodesToRegisterAgainAndBuriesThoseThatDoNot) {
+  InMemoryStore store;
+  {
+    NodeManager before(&store, 1000);
+    ASSERT_TRUE(before.Register(Node("a", 1, 2), "secret-of-a", 0).ok());
+    ASSERT_TRUE(before.Register(Node("b", 2, 2), "secret-of-b", 0).ok());
+  }
+  for (auto& [id, hash] : store.GetAll("node_secrets")) {
+    EXPECT_EQ(hash.size(), 32u) << "the store keeps a SHA-256 of the secret";
+    EXPECT_EQ(hash.find("secret-of"), std::string::npos) << "not the secret";
+  }
+  NodeManager nodes(&store, 1000);
+  std::vector<std::string> dead;
+  nodes.AddDeathListener([&](const proto::NodeInfo& n) { dead.push_back(n.node_id()); });
+  nodes.Recover(10000);
+  EXPECT_TRUE(nodes.Get("a")->alive() && nodes.Get("b")->alive()) << "live until they miss the timeout";
+  EXPECT_TRUE(absl::IsNotFound(nodes.Heartbeat("a", "secret-of-a", {}, 0, 10100))) << "asked to register again";
+  EXPECT_TRUE(absl::IsAlreadyExists(nodes.Register(Node("a", 666, 64), "guess", 10100)))
+      << "the node's secret came back with it";
+  proto::NodeInfo a = Node("a", 1, 2);
+  (*a.mutable_total_resources())["bundle_group_x"] = 1;  // as the raylet has it now
+  ASSERT_TRUE(nodes.Register(a, "secret-of-a", 10200).ok());
+  EXPECT_EQ(nodes.Get("a")->total_resources().at("bundle_group_x"), 1);
+  EXPECT_TRUE(nodes.Heartbeat("a", "secret-of-a", {}, 0, 10900).ok());
+  nodes.CheckHealth(11050);  // b said nothing since the restart
+  EXPECT_EQ(dead, std::vector<std::string>{"b"});
+  EXPECT_TRUE(nodes.Get("a")->alive());
+}
+
 TEST(NodeManagerTest, OnlyTheLatestDeadNodesAreRemembered) {
   InMemoryStore store;
   NodeManager nodes(&store, 1000);
@@ -139,6 +168,29 @@ TEST(JobManagerTest, AJobWhoseDriverNeverKeepsItAliveEnds) {
   EXPECT_TRUE(jobs.Get(ghost.job_id())->finished());
   EXPECT_FALSE(jobs.Get(kept.job_id())->finished());
   EXPECT_EQ(jobs.Get(done.job_id())->end_time_ms(), 1500) << "finished once";
+}
+
+TEST(JobManagerTest, ARestartedGcsReadsJobsBackAndARunningOneWaitsForItsDriverAgain) {
+  InMemoryStore store;
+  std::string running, ended;
+  {
+    JobManager before(&store);
+    running = before.Register({}, 0)->job_id();
+    ended = before.Register({}, 0)->job_id();
+    before.MarkDriverAlive(running);
+    before.Finish(ended, 500);
+  }
+  JobManager jobs(&store);
+  std::vector<std::string> finished;
+  jobs.AddFinishListener([&](const proto::JobInfo& j) { finished.push_back(j.job_id()); });
+  auto back = jobs.Recover(10000);
+  ASSERT_EQ(back.size(), 1u);
+  EXPECT_EQ(back[0].job_id(), running);
+  EXPECT_TRUE(jobs.Get(ended)->finished());
+  jobs.FinishUnproven(10000 + 20000, 30000);
+  EXPECT_TRUE(finished.empty()) << "the grace period counts from the restart";
+  jobs.FinishUnproven(10000 + 30001, 30000);
+  EXPECT_EQ(finished, std::vector<std::string>{running}) << "its driver never came back";
 }
 
 TEST(JobManagerTest, JobsWaitingForTheirDriversAndFinishedOnesAreBounded) {
@@ -300,6 +352,43 @@ TEST_F(ActorManagerTest, WorkerDeathRestartsWithinBudgetThenDies) {
   actors_.OnWorkerFailure("w2", "killed by signal 9");
   EXPECT_EQ(State(a->actor_id()), proto::DEAD);
   EXPECT_NE(actors_.GetById(a->actor_id())->death_cause().find("signal 9"), std::string::npos);
+}
+
+TEST_F(ActorManagerTest, ARestartedGcsKeepsLiveActorsRestartsTheGoneAndRedoesCreationsWithoutDoubles) {
+  auto kept = actors_.Create(Request("kept", proto::DETACHED));
+  cluster_.GrantLease("w1", 9001, "n1");
+  cluster_.FinishPush();
+  auto gone = actors_.Create(Request("", proto::NON_DETACHED, /*max_restarts=*/1));
+  cluster_.GrantLease("w2", 9002, "n1");
+  cluster_.FinishPush();
+  auto half = actors_.Create(Request());
+  cluster_.GrantLease("w3", 9003, "n1");  // its constructor was sent when the GCS died
+  auto unleased = actors_.Create(Request());
+  // A GCS started again on the same store, worker w2 gone meanwhile.
+  NodeManager nodes(&store_, 1000);
+  nodes.Recover(0);
+  JobManager jobs(&store_);
+  jobs.Recover(0);
+  FakeCluster cluster;
+  cluster.probe_alive = true;
+  cluster.probe_dead_ports = {9002};
+  ActorManager actors(&store_, &nodes, &jobs, &cluster);
+  actors.Recover();
+  EXPECT_EQ(actors.GetById(kept->actor_id())->state(), proto::ALIVE);
+  EXPECT_EQ(actors.GetById(kept->actor_id())->version(), actors_.GetById(kept->actor_id())->version())
+      << "not restarted: its callers' view stays current";
+  ASSERT_TRUE(actors.GetByName("kept", job_.ray_namespace()).has_value());
+  EXPECT_FALSE(actors.Create(Request("kept")).ok()) << "its name is still taken";
+  EXPECT_EQ(actors.GetById(gone->actor_id())->state(), proto::RESTARTING);
+  EXPECT_EQ(actors.GetById(gone->actor_id())->num_restarts(), 1);
+  EXPECT_THAT(cluster.killed, ::testing::ElementsAre("w3")) << "the half-made actor's worker is killed first";
+  EXPECT_EQ(actors.GetById(half->actor_id())->state(), proto::PENDING_CREATION);
+  EXPECT_EQ(actors.GetById(unleased->actor_id())->state(), proto::PENDING_CREATION);
+  EXPECT_EQ(cluster.leases.size(), 3u) << "a lease each for the restart and the two creations";
+  cluster.GrantLease("w4", 9004, "n1");
+  cluster.FinishPush();
+  EXPECT_EQ(cluster.killed.size(), 1u);
+  actors.Stop();
 }
 
 TEST_F(ActorManagerTest, AnActorInAGroupNoNodeHoldsYetWaitsForItAndOneInARemovedGroupDies) {

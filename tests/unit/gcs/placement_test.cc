@@ -51,7 +51,7 @@ class PlacementGroupManagerTest : public ::testing::Test {
  protected:
   PlacementGroupManagerTest()
       : nodes_(&store_, 1000), jobs_(&store_), actors_(&store_, &nodes_, &jobs_, &cluster_),
-        groups_(&nodes_, &jobs_, &actors_, &cluster_) {
+        groups_(&store_, &nodes_, &jobs_, &actors_, &cluster_) {
     for (auto [id, port] : {std::pair{"n1", 7001}, {"n2", 7002}}) {
       auto n = FreeNode(id, port, {{"CPU", 2}});
       n.set_alive(false);

@@ -1,0 +1,102 @@
+// A node's raylet killed with SIGKILL under a running driver: its workers go
+// with it, the GCS declares the node dead (within the heartbeat timeout,
+// 4 s), a call in flight on an actor there fails instead of hanging, an
+// actor with restarts left comes back on another node and answers the same
+// handle, and `glint stop`'s sweep leaves no object store of the dead
+// raylet behind.
+#include <glint/api.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <iostream>
+#include <string>
+
+#include "common/launcher.h"
+#include "common/process.h"
+#include "integration/test_functions.h"
+#include "testing/shell.h"
+#include "testing/test_cluster.h"
+
+namespace {
+
+using glint::testing::ClusterTest;
+using glint::testing::Contains;
+using glint::testing::FileExists;
+using glint::testing::RunCli;
+using glint::testing::WaitUntil;
+using tf::Box;
+
+GLINT_REMOTE(Box::Create, &Box::Raylet, &Box::Pid, &Box::Block);
+
+// Whether `glint list nodes` shows the node at `raylet` dead.
+bool ListedDead(const std::string& gcs, const std::string& raylet) {
+  std::string list = RunCli("list nodes --address " + gcs);
+  for (size_t at = list.find(raylet); at != std::string::npos; at = list.find(raylet, at + 1)) {
+    auto end = list.find('\n', at);
+    if (list.substr(at, end - at).find("DEAD") != std::string::npos) return true;
+  }
+  return false;
+}
+
+class NodeFailureTest : public ClusterTest {
+ protected:
+  // The head has no "spot": actors that need it live on nodes a or b.
+  static void SetUpTestSuite() {
+    StartSuite(1, "", "node-failure");
+    node_a_ = cluster_->AddNode(2, R"({"spot": 2})");
+    node_b_ = cluster_->AddNode(2, R"({"spot": 2})");
+  }
+  static inline std::string node_a_, node_b_;
+};
+
+TEST_F(NodeFailureTest, AKilledNodesWorkersGoItsCallsFailItsActorsRestartElsewhere) {
+  auto keeps = glint::Actor(Box::Create).SetResources({{"spot", 1}}).SetMaxRestarts(1).SetMaxTaskRetries(-1).Remote(0);
+  auto once = glint::Actor(Box::Create).SetResources({{"spot", 1}}).Remote(0);
+  std::string where = keeps.Task(&Box::Raylet).Remote().Get(std::chrono::seconds(60));
+  // Both on one node, the other's "spot" taken by a third actor placed there first.
+  auto filler = glint::Actor(Box::Create).SetResources({{"spot", 2}}).Remote(0);
+  std::string other = where == node_a_ ? node_b_ : node_a_;
+  ASSERT_EQ(filler.Task(&Box::Raylet).Remote().Get(std::chrono::seconds(60)), other);
+  ASSERT_EQ(once.Task(&Box::Raylet).Remote().Get(std::chrono::seconds(60)), where);
+  glint::Kill(filler);  // the other node has room for the restart again
+  int keeps_pid = keeps.Task(&Box::Pid).Remote().Get(std::chrono::seconds(60));
+  int once_pid = once.Task(&Box::Pid).Remote().Get(std::chrono::seconds(60));
+  std::string never = glint::testing::TempDir() + "/never";
+  auto in_flight = once.Task(&Box::Block).Remote(never);  // runs until its node dies
+
+  auto killed_at = std::chrono::steady_clock::now();
+  cluster_->KillNode(where);
+  EXPECT_TRUE(WaitUntil([&] { return !glint::ProcessAlive(keeps_pid) && !glint::ProcessAlive(once_pid); },
+                        std::chrono::seconds(10)))
+      << "the node's workers go with its raylet";
+  EXPECT_THROW(in_flight.Get(std::chrono::seconds(30)), glint::ActorDiedError)
+      << "the call in flight fails (no retries asked) rather than hang";
+  auto failed_at = std::chrono::steady_clock::now();
+  std::string gcs = cluster_->gcs_address();
+  EXPECT_TRUE(WaitUntil([&] { return ListedDead(gcs, where); }, std::chrono::seconds(30)));
+  auto dead_at = std::chrono::steady_clock::now();
+  // The restartable actor answers the same handle from the other node.
+  EXPECT_EQ(keeps.Task(&Box::Raylet).Remote().Get(std::chrono::seconds(60)), other);
+  auto back_at = std::chrono::steady_clock::now();
+  auto ms = [&](auto t) { return std::chrono::duration_cast<std::chrono::milliseconds>(t - killed_at).count(); };
+  std::cout << "[figures] after the kill: the call in flight failed at " << ms(failed_at)
+            << " ms, the node listed dead by " << ms(dead_at) << " ms, the actor answered from another node at "
+            << ms(back_at) << " ms" << std::endl;
+  EXPECT_THROW(once.Task(&Box::Pid).Remote().Get(std::chrono::seconds(30)), glint::ActorDiedError)
+      << "an actor with no restarts left is dead";
+}
+
+TEST_F(NodeFailureTest, AKilledRayletsObjectStoreIsSweptAway) {
+  auto node = cluster_->AddNode(1);
+  pid_t pid = cluster_->raylet_pid(node);
+  ASSERT_TRUE(FileExists(glint::ObjectStoreDir("/dev/shm", pid)));
+  cluster_->KillNode(node);
+  std::string store = glint::ObjectStoreDir("/dev/shm", pid);
+  EXPECT_TRUE(FileExists(store)) << "a raylet killed with SIGKILL cannot remove its own store";
+  glint::RemoveStaleObjectStores("/dev/shm");  // what `glint stop` and every raylet start do
+  EXPECT_FALSE(FileExists(store));
+}
+
+}  // namespace
