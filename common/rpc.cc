@@ -5,6 +5,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/auth.h"
+#include "common/ids.h"
 
 #include <grpcpp/resource_quota.h>
 
@@ -35,15 +36,22 @@ absl::StatusOr<proto::Address> ParseAddress(const std::string& s) {
   return a;
 }
 
-std::shared_ptr<grpc::Channel> ChannelPool::Get(const std::string& target) {
-  return channels_.Get(target, [&] {
+std::shared_ptr<grpc::Channel> ChannelPool::Get(const std::string& target, const std::string& instance) {
+  return channels_.Get(instance.empty() ? target : target + '/' + instance, [&] {
     grpc::ChannelArguments args;
+    // A channel argument of its own keeps gRPC from sharing the connection
+    // (and its backoff) with another channel to the same target.
+    if (!instance.empty()) args.SetString("glint.peer_instance", IdHex(instance));
     args.SetMaxReceiveMessageSize(kMaxCallMessageBytes);  // replies are bounded like requests
     args.SetMaxSendMessageSize(-1);
     // Reconnect quickly after a peer restarts (defaults back off up to 2 min).
     args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
     args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
-    args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
+    // But give each attempt time to finish: gRPC takes this as the least
+    // time a connection attempt gets (its handshake included). A process
+    // starting among hundreds on a busy node, or a loaded daemon, may need
+    // more than a second; a port nobody listens on is refused at once anyway.
+    args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 20000);
     auto creds = ChannelCredentialsFor(target, &args);
     return grpc::CreateCustomChannel(target, creds, args);
   });

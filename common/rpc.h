@@ -34,7 +34,10 @@ constexpr size_t kMaxCachedTargets = 4096;
 // credentials (auth.h). Thread-safe.
 class ChannelPool {
  public:
-  std::shared_ptr<grpc::Channel> Get(const std::string& target);
+  // `instance`: which process at `target` (a worker's id). A process that
+  // took the port of one that exited gets a channel of its own, not the old
+  // one's, which may be backing off after failing to connect.
+  std::shared_ptr<grpc::Channel> Get(const std::string& target, const std::string& instance = "");
   // Forgets the channels (those in use stay open while used).
   void Clear() { channels_.Clear(); }
   size_t size() { return channels_.size(); }
@@ -58,9 +61,11 @@ template <typename Service>
 class StubCache {
  public:
   using Stub = typename Service::Stub;
-  std::shared_ptr<Stub> Get(const std::string& target) {
-    return stubs_.Get(target,
-                      [&] { return std::shared_ptr<Stub>(Service::NewStub(ChannelPool::Default().Get(target))); });
+  // `instance`: as ChannelPool::Get.
+  std::shared_ptr<Stub> Get(const std::string& target, const std::string& instance = "") {
+    return stubs_.Get(instance.empty() ? target : target + '/' + instance, [&] {
+      return std::shared_ptr<Stub>(Service::NewStub(ChannelPool::Default().Get(target, instance)));
+    });
   }
 
  private:

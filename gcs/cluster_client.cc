@@ -19,7 +19,7 @@ class GrpcClusterClient : public ClusterClient {
   }
 
   void PushTask(const proto::Address& worker, const proto::PushTaskRequest& req, PushCallback cb) override {
-    CallAsync(client_.queue(), workers_.Get(AddrString(worker)), &WorkerStub::PrepareAsyncPushTask, req, 0,
+    CallAsync(client_.queue(), workers_.Get(AddrString(worker), worker.worker_id()), &WorkerStub::PrepareAsyncPushTask, req, 0,
               [cb = std::move(cb)](const absl::Status& s, proto::PushTaskReply& reply) { cb(s, reply); });
   }
 
@@ -60,7 +60,7 @@ class GrpcClusterClient : public ClusterClient {
   }
 
   void Probe(const proto::Address& address, std::function<void(bool)> cb) override {
-    CallAsync(client_.queue(), workers_.Get(AddrString(address)), &WorkerStub::PrepareAsyncGetObject, proto::GetObjectRequest(),
+    CallAsync(client_.queue(), workers_.Get(AddrString(address), address.worker_id()), &WorkerStub::PrepareAsyncGetObject, proto::GetObjectRequest(),
               2000, [cb = std::move(cb)](const absl::Status& s, proto::GetObjectReply&) { cb(s.ok()); });
   }
 

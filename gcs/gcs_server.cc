@@ -60,8 +60,9 @@ class GcsServer::Service final : public proto::GcsService::CallbackService {
     if (auto s = CheckResources(req->available_resources()); !s.ok()) return Done(ctx, s);
     auto s = s_->nodes_.Heartbeat(req->node_id(), req->node_secret(), req->available_resources(), req->num_workers(),
                                   NowMs(), &req->object_store());
-    if (absl::IsNotFound(s)) {
+    if (absl::IsNotFound(s) || absl::IsFailedPrecondition(s)) {
       reply->set_unknown_node(true);
+      reply->set_declared_dead(absl::IsFailedPrecondition(s));
       return Done(ctx, absl::OkStatus());
     }
     if (s.ok()) {

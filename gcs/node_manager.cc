@@ -73,12 +73,16 @@ absl::Status NodeManager::Heartbeat(const std::string& node_id, const std::strin
                                     int64_t now_ms, const proto::ObjectStoreInfo* store) {
   absl::MutexLock lock(&mu_);
   auto it = nodes_.find(node_id);
-  if (it == nodes_.end() || !it->second.alive() || recovered_.contains(node_id)) {
-    return absl::NotFoundError("the GCS does not know this node, buried it, or restarted: register again");
+  if (it == nodes_.end() || recovered_.contains(node_id)) {
+    return absl::NotFoundError("the GCS does not know this node, or restarted: register again");
   }
   if (!SameSecret(secrets_[node_id], SecretHash(secret))) {
     return absl::PermissionDeniedError(
         absl::StrCat("a heartbeat for node ", ShortHex(node_id), " from a raylet that did not register it"));
+  }
+  if (!it->second.alive()) {
+    return absl::FailedPreconditionError(absl::StrCat("the GCS declared this node dead (", it->second.death_cause(),
+                                                      "): its workers must go before it registers again"));
   }
   if (!SameAmounts(avail, it->second.available_resources())) ++view_version_;
   *it->second.mutable_available_resources() = avail;

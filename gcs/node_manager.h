@@ -41,8 +41,10 @@ class NodeManager {
   // ALREADY_EXISTS when the id is alive under another secret,
   // RESOURCE_EXHAUSTED past kMaxNodes.
   absl::Status Register(proto::NodeInfo node, const std::string& secret, int64_t now_ms);
-  // NOT_FOUND when the node is unknown or dead (it must register again),
-  // PERMISSION_DENIED when `secret` is not the one it registered with.
+  // NOT_FOUND when the node is unknown (it must register again),
+  // PERMISSION_DENIED when `secret` is not the one it registered with,
+  // FAILED_PRECONDITION when it was declared dead (its actors were restarted
+  // elsewhere: its workers must go before it registers again).
   absl::Status Heartbeat(const std::string& node_id, const std::string& secret,
                          const google::protobuf::Map<std::string, double>& avail, int64_t num_workers, int64_t now_ms,
                          const proto::ObjectStoreInfo* store = nullptr);

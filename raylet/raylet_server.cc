@@ -85,6 +85,14 @@ void RayletServer::Heartbeat() {
   req.set_view_version(view_version_);
   proto::HeartbeatReply reply;
   auto s = BlockingCall(client_.queue(), gcs_.get(), &GcsStub::PrepareAsyncHeartbeat, std::move(req), 2000, &reply);
+  if (s.ok() && reply.declared_dead()) {
+    // Cut off for longer than the heartbeat timeout: the GCS restarted this
+    // node's actors elsewhere. Its workers go first, so no actor ever runs
+    // twice; then the node joins again, empty.
+    LOG(WARNING) << "the GCS declared this node dead while it was cut off; stopping its " << pool_->Size()
+                 << " workers before joining again";
+    pool_->KillJob("");
+  }
   if (s.ok() && reply.unknown_node()) {
     LOG(WARNING) << "the GCS does not know this node any more; registering again";
     LogCallFailure("registering again with the GCS", RegisterWithGcs());

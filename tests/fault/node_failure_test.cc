@@ -3,7 +3,9 @@
 // 4 s), a call in flight on an actor there fails instead of hanging, an
 // actor with restarts left comes back on another node and answers the same
 // handle, and `glint stop`'s sweep leaves no object store of the dead
-// raylet behind.
+// raylet behind. A node cut off (its raylet stopped) long enough to be
+// declared dead drops its workers when it comes back, then joins again:
+// an actor never runs twice for longer than the cut.
 #include <glint/api.h>
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -86,6 +88,27 @@ TEST_F(NodeFailureTest, AKilledNodesWorkersGoItsCallsFailItsActorsRestartElsewhe
             << ms(back_at) << " ms" << std::endl;
   EXPECT_THROW(once.Task(&Box::Pid).Remote().Get(std::chrono::seconds(30)), glint::ActorDiedError)
       << "an actor with no restarts left is dead";
+}
+
+TEST_F(NodeFailureTest, ANodeCutOffAndBackDropsItsWorkersSoNoActorRunsTwice) {
+  for (int i = 0; i < 2; ++i) cluster_->AddNode(1, R"({"cut": 1})");
+  auto keeps = glint::Actor(Box::Create).SetResources({{"cut", 0.5}}).SetMaxRestarts(-1).SetMaxTaskRetries(-1).Remote(0);
+  std::string where = keeps.Task(&Box::Raylet).Remote().Get(std::chrono::seconds(60));
+  int old_pid = keeps.Task(&Box::Pid).Remote().Get(std::chrono::seconds(60));
+  pid_t raylet = cluster_->raylet_pid(where);
+  ASSERT_NE(raylet, 0);
+  // Cut off: the raylet stops answering (its workers run on), so the GCS
+  // declares the node dead and restarts the actor on the other node.
+  kill(raylet, SIGSTOP);
+  EXPECT_TRUE(WaitUntil([&] { return keeps.Task(&Box::Raylet).Remote().Get(std::chrono::seconds(30)) != where; },
+                        std::chrono::seconds(60)))
+      << "the actor restarted elsewhere while its node was cut off";
+  kill(raylet, SIGCONT);
+  EXPECT_TRUE(WaitUntil([&] { return !glint::ProcessAlive(old_pid); }, std::chrono::seconds(30)))
+      << "back, the node drops its copy of the actor";
+  EXPECT_TRUE(WaitUntil([&] { return !ListedDead(cluster_->gcs_address(), where); }, std::chrono::seconds(30)))
+      << "and joins again";
+  EXPECT_NE(keeps.Task(&Box::Pid).Remote().Get(std::chrono::seconds(60)), old_pid);
 }
 
 TEST_F(NodeFailureTest, AKilledRayletsObjectStoreIsSweptAway) {

@@ -9,7 +9,7 @@ using RayletStub = proto::RayletService::Stub;
 }  // namespace
 
 std::shared_ptr<CallSink> GrpcTransport::OpenStream(const proto::Address& worker, CallSink::DoneFn done) {
-  return CallStream::Open(queue_, workers_->Get(AddrString(worker)).get(), std::move(done), items_);
+  return CallStream::Open(queue_, workers_->Get(AddrString(worker), worker.worker_id()).get(), std::move(done), items_);
 }
 
 void GrpcTransport::RequestLease(const std::string& raylet, const proto::LeaseRequest& req, LeaseFn done) {

@@ -36,7 +36,8 @@ TEST(NodeManagerTest, SilentNodeIsMarkedDeadAndListenersHear) {
   nodes.CheckHealth(1500);  // b silent for 1500 ms, a for 600 ms
   EXPECT_EQ(dead, std::vector<std::string>{"b"});
   EXPECT_FALSE(nodes.Get("b")->alive());
-  EXPECT_TRUE(absl::IsNotFound(nodes.Heartbeat("b", "secret", {}, 0, 1600))) << "a dead node must register again";
+  auto buried = nodes.Heartbeat("b", "secret", {}, 0, 1600);
+  EXPECT_TRUE(absl::IsFailedPrecondition(buried)) << "a dead node is told so, to drop its workers and register again";
   nodes.CheckHealth(1600);
   EXPECT_EQ(dead.size(), 1u) << "death is reported once";
 }
