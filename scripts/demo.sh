@@ -28,7 +28,12 @@ step "glint list actors (the actor outlived driver 1)"
 glint list actors
 step "driver 2: use_named_actor (finds 'counter' by name and calls it)"
 use_named_actor
-step "driver 3: use_named_actor --kill (calls it again, then kills it)"
+step "the GCS killed with kill -9, then glint restart-gcs: it reads its store back and the cluster carries on"
+gcs_pid=$(awk '$3 == "glint-gcs" {print $1}' /tmp/glint/session_latest/pids | tail -1)
+kill -9 "$gcs_pid"
+for _ in $(seq 1 100); do kill -0 "$gcs_pid" 2> /dev/null || break; sleep 0.05; done
+glint restart-gcs
+step "driver 3: use_named_actor --kill (finds it again after the restart, calls it, then kills it)"
 use_named_actor --kill
 step "http_counter: an async actor serving HTTP on its event loop beside its Glint methods"
 http_counter
