@@ -89,11 +89,14 @@ TEST(RestartTest, InitShutdownInitLeavesNothingRunning) {
   OneRound(cluster.gcs_address(), 1);
   EXPECT_THAT(GlintThreads(), IsEmpty());
   size_t threads = Threads().size();
-  for (int round = 2; round <= 4; ++round) {
+  constexpr int kMoreRounds = 6;
+  for (int round = 2; round <= 1 + kMoreRounds; ++round) {
     OneRound(cluster.gcs_address(), round);
     EXPECT_THAT(GlintThreads(), IsEmpty()) << "after round " << round;
   }
-  EXPECT_LE(Threads().size(), threads) << "the process has more threads after each round";
+  // gRPC's own pools may start a thread when busy and keep it (seen once
+  // under AddressSanitizer); a thread left per round would be 6 more.
+  EXPECT_LE(Threads().size(), threads + 2) << "the process has more threads after each round";
 }
 
 TEST(RestartTest, AGcsAndARayletRunInsideTheTestProcess) {
