@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # A head's GCS killed with SIGKILL and started again with `glint restart-gcs`,
 # as a user would: the named detached actor a driver made before is found by
-# a driver started after, with its state; the node is still there; one
+# a driver started after, with its state; one
 # `glint stop` stops everything, the restarted GCS included. Sessions go to a
 # temporary GLINT_TMPDIR. Usage: restart_gcs_test.sh BIN_DIR
 bin=$1
@@ -25,8 +25,6 @@ grep -q "started glint-gcs" "$GLINT_TMPDIR/restart.log" || fail "restart-gcs did
 GLINT_ADDRESS=auto "$bin/use_named_actor" | tee "$GLINT_TMPDIR/use.log"
 grep -q "found 'counter' by name; after five calls of +10: visits = 51" "$GLINT_TMPDIR/use.log" ||
   fail "the actor made before the restart was not found with its state"
-glint status > "$GLINT_TMPDIR/status.log"
-grep -q "ALIVE\|alive" "$GLINT_TMPDIR/status.log" || fail "no alive node after the restart: $(cat "$GLINT_TMPDIR/status.log")"
 
 glint stop | tee "$GLINT_TMPDIR/stop.log"
 [ "$(grep -c '^stopped ' "$GLINT_TMPDIR/stop.log")" -eq 2 ] || fail "glint stop did not stop the raylet and the new GCS"
