@@ -247,7 +247,8 @@ GcsServer::GcsServer(GcsOptions options, std::unique_ptr<GcsStore> store,
       nodes_(store_.get(), options_.heartbeat_timeout_ms),
       jobs_(store_.get()),
       actors_(store_.get(), &nodes_, &jobs_, cluster_.get()),
-      groups_(store_.get(), &nodes_, &jobs_, &actors_, cluster_.get()) {
+      groups_(store_.get(), &nodes_, &jobs_, &actors_, cluster_.get()),
+      kv_(store_.get()) {
   actors_.SetGroupExists([this](const std::string& group_id) { return groups_.Get(group_id).has_value(); });
   nodes_.AddDeathListener([this](const proto::NodeInfo& n) {
     groups_.OnNodeDead(n);  // first: the actors' restarts wait for their bundles
@@ -270,6 +271,7 @@ void GcsServer::Recover() {
   auto running = jobs_.Recover(now);
   actors_.Recover();
   groups_.Recover();
+  kv_.Recover();
   // A job whose driver died while the GCS was away ends now; a live driver
   // opens its keep-alive again (until then the job counts as unproven).
   for (auto& job : running) {
@@ -284,7 +286,8 @@ void GcsServer::Recover() {
 absl::Status GcsServer::Start() {
   Recover();
   service_ = std::make_unique<Service>(this);
-  auto server = StartServer(options_.host, options_.port, {service_.get()}, kGcsLimits, &port_);
+  kv_service_ = std::make_unique<KvService>(&kv_);
+  auto server = StartServer(options_.host, options_.port, {service_.get(), kv_service_.get()}, kGcsLimits, &port_);
   if (!server.ok()) return server.status();
   server_ = std::move(*server);
   ticker_.Start("glint-gcs-tick", absl::Milliseconds(100), [this] {

@@ -13,6 +13,8 @@
 #include "gcs/actor_manager.h"
 #include "gcs/cluster_client.h"
 #include "gcs/job_manager.h"
+#include "gcs/kv_service.h"
+#include "gcs/kv_table.h"
 #include "gcs/node_manager.h"
 #include "gcs/placement_group_manager.h"
 #include "gcs/store.h"
@@ -48,7 +50,9 @@ class GcsServer {
   JobManager jobs_;
   ActorManager actors_;
   PlacementGroupManager groups_;
+  KvTable kv_;
   std::unique_ptr<Service> service_;
+  std::unique_ptr<KvService> kv_service_;
   std::unique_ptr<grpc::Server> server_;
   Ticker ticker_;  // health checks, long-poll deadlines
   std::atomic<bool> stopping_{false};

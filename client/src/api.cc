@@ -121,13 +121,13 @@ bool ObjectIsReady(const RefData& ref) { return Use()->getter().IsReady(ref); }
 Bytes GetObject(const RefData& ref, int64_t timeout_ms) {
   RefuseBlockingOnLoop(timeout_ms, "Get");
   Use rt;
-  auto v = rt->getter().Get(ref, timeout_ms);
+  Bytes out;
+  auto v = rt->getter().Read(ref, timeout_ms, &out);
   if (!v) {
     throw GetTimeoutError(absl::StrCat("Get timed out after ", timeout_ms, " ms waiting for object ",
                                        ShortHex(ref.id)));
   }
-  Bytes out;
-  if (!rt->node_store().Materialize(ref.id, *v, &out)) ThrowIfError(*v);
+  ThrowIfError(*v);
   return out;
 }
 
@@ -202,6 +202,29 @@ std::optional<RefData> GetNamedActor(const std::string& name, const std::string&
 }
 
 void KillActor(const std::string& actor_id, bool no_restart) { ThrowIfError(Use()->KillActor(actor_id, no_restart)); }
+
+}  // namespace internal
+
+namespace kv {
+using internal::Use;
+using internal::ValueOrThrow;
+
+bool Put(const std::string& key, const std::string& value, bool overwrite, const std::string& ns) {
+  return ValueOrThrow(Use()->kv().Put(ns, key, value, overwrite));
+}
+std::optional<std::string> Get(const std::string& key, const std::string& ns) {
+  return ValueOrThrow(Use()->kv().Get(ns, key));
+}
+bool Exists(const std::string& key, const std::string& ns) { return Get(key, ns).has_value(); }
+int64_t Delete(const std::string& key, bool by_prefix, const std::string& ns) {
+  return ValueOrThrow(Use()->kv().Delete(ns, key, by_prefix));
+}
+std::vector<std::string> Keys(const std::string& prefix, const std::string& ns) {
+  return ValueOrThrow(Use()->kv().Keys(ns, prefix));
+}
+}  // namespace kv
+
+namespace internal {
 
 void AddLocalRef(const std::string& id, const std::string& owner) {
   Use rt;

@@ -20,12 +20,11 @@ GcsClient::GcsClient(ClientQueue* queue, std::string address, int64_t reconnect_
       reconnect_timeout_ms_(reconnect_timeout_ms),
       stub_(MakeStub<proto::GcsService>(address_)) {}
 
-template <typename Req, typename Reply, typename Method>
-absl::Status GcsClient::Call(Method method, const Req& req, int64_t timeout_ms, Reply* reply) {
+absl::Status GcsClient::Retrying(const std::function<absl::Status()>& attempt) {
   const int64_t give_up = NowMs() + reconnect_timeout_ms_;
   int64_t backoff_ms = 50;
   while (true) {
-    auto s = BlockingCall(queue_, stub_.get(), method, req, timeout_ms, reply);
+    auto s = attempt();
     // Unreachable, or too slow to answer (a GCS starting, or swamped): the
     // calls made here are safe to repeat (a repeated CreateActor or
     // CreatePlacementGroup gets what the first one made; a repeated
@@ -50,6 +49,11 @@ absl::Status GcsClient::Call(Method method, const Req& req, int64_t timeout_ms, 
     absl::SleepFor(absl::Milliseconds(std::min(backoff_ms, give_up - NowMs())));
     backoff_ms = std::min<int64_t>(backoff_ms * 2, 1000);
   }
+}
+
+template <typename Req, typename Reply, typename Method>
+absl::Status GcsClient::Call(Method method, const Req& req, int64_t timeout_ms, Reply* reply) {
+  return Retrying([&] { return BlockingCall(queue_, stub_.get(), method, req, timeout_ms, reply); });
 }
 
 absl::StatusOr<proto::JobInfo> GcsClient::RegisterJob(const proto::JobInfo& job) {

@@ -60,6 +60,11 @@ class GcsClient {
   // No more keep-alives (the one open is cancelled with the queue).
   void Stop();
 
+  // Runs `attempt` (one blocking call to the GCS) again while the GCS does
+  // not answer, as every blocking call here does; for other GCS services.
+  absl::Status Retrying(const std::function<absl::Status()>& attempt);
+  ClientQueue* queue() const { return queue_; }
+
  private:
   // BlockingCall, tried again while the GCS is unreachable (see above).
   template <typename Req, typename Reply, typename Method>

@@ -48,6 +48,13 @@ void OwnerService::Start(bool refuse_tasks) {
       call->reply.set_unknown(true);
       return call->Finish(absl::OkStatus());
     }
+    if (call->req.has_lost()) {
+      if (auto why_not = rebuild_(call->req.object_id(), call->req.lost())) {
+        call->reply.set_ready(true);
+        *call->reply.mutable_value() = std::move(*why_not);
+        return call->Finish(absl::OkStatus());
+      }
+    }
     store_->OnReady(call->req.object_id(), [call](const proto::ObjectValue& v) {
       call->reply.set_ready(true);
       *call->reply.mutable_value() = v;

@@ -1,7 +1,8 @@
 // OwnerService: what other processes ask this one through WorkerService,
 // apart from running tasks (execute/): the value of an object it owns
-// (answered once ready), borrowers registering and letting go, and Exit. A
-// driver also answers PushTask/PushTasks, with a refusal: it runs no tasks.
+// (answered once ready; made again first when the asker found its copy
+// lost), borrowers registering and letting go, and Exit. A driver also
+// answers PushTask/PushTasks, with a refusal: it runs no tasks.
 // Served from the process's completion queue (QueuePoller); handlers never
 // block.
 #pragma once
@@ -9,6 +10,7 @@
 #include <string>
 
 #include "client/src/execute/task_executor.h"
+#include "client/src/objects/lineage.h"
 #include "client/src/objects/memory_store.h"
 #include "client/src/objects/reference_counter.h"
 
@@ -18,9 +20,11 @@ class OwnerService {
  public:
   using ExitFn = std::function<void()>;  // the raylet asked this process to exit
   // Borrows everything; all must outlive the server's queue.
+  // `rebuild` makes an object again whose copy a borrower found lost.
   OwnerService(TaskExecutor::AsyncService* service, grpc::ServerCompletionQueue* cq, MemoryStore* store,
-               ReferenceCounter* refs, ExitFn on_exit)
-      : service_(service), cq_(cq), store_(store), refs_(refs), on_exit_(std::move(on_exit)) {}
+               ReferenceCounter* refs, RebuildFn rebuild, ExitFn on_exit)
+      : service_(service), cq_(cq), store_(store), refs_(refs), rebuild_(std::move(rebuild)),
+        on_exit_(std::move(on_exit)) {}
   // Starts serving; with `refuse_tasks` (a driver) also PushTask/PushTasks.
   void Start(bool refuse_tasks);
 
@@ -29,6 +33,7 @@ class OwnerService {
   grpc::ServerCompletionQueue* const cq_;
   MemoryStore* const store_;
   ReferenceCounter* const refs_;
+  const RebuildFn rebuild_;
   const ExitFn on_exit_;
 };
 

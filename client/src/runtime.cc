@@ -55,6 +55,7 @@ absl::Status Runtime::StartServing() {
   self_.set_worker_id(options_.is_worker ? options_.worker_id : RandomId());
   self_addr_ = AddrString(self_);
   gcs_ = std::make_unique<GcsClient>(client_queue_.get(), options_.gcs_address, options_.gcs_reconnect_timeout_ms);
+  kv_ = std::make_unique<KvClient>(gcs_.get());
   return absl::OkStatus();
 }
 
@@ -94,6 +95,7 @@ absl::Status Runtime::ConnectDriver() {
 }
 
 absl::Status Runtime::ConnectWorker() {
+  raylet_pid_ = getppid();
   self_.set_node_id(options_.node_id);
   auto job = gcs_->GetJob(options_.job.job_id());
   if (!job.ok()) return absl::UnavailableError(absl::StrCat("cannot read the job from the GCS: ", job.status().message()));
@@ -112,9 +114,17 @@ absl::Status Runtime::BuildParts(const std::string& raylet) {
       [this](const std::string& actor_id, const std::string& reason) { gcs_->KillActorAsync(actor_id, reason); });
   refs_ = std::make_unique<ReferenceCounter>(self_, &store_, owners_.get(),
                                              [this](const std::string& id, const proto::ObjectValue& v) {
-                                               if (v.has_stored()) node_store_->Free(id, v.stored());
+                                               if (v.has_stored()) {
+                                                 node_store_->Free(id, v.stored());
+                                                 lineage_->Forget(id);
+                                               }
                                                actor_scopes_->Freed(v);
                                              });
+  lineage_ = std::make_unique<Lineage>(&store_, refs_.get(), [this](proto::TaskSpec t) { tasks_->Submit(std::move(t)); });
+  auto rebuild = [this](const std::string& id, const proto::StoredObject& lost) {
+    tasks_->DropLeasesAt(lost.raylet());  // its node is gone: not there again
+    return lineage_->Rebuild(id, lost);
+  };
   store_.SetLocalCheck([this](const proto::ObjectValue& v) { return node_store_->IsLocal(v); });
   getter_ = std::make_unique<ObjectGetter>(self_addr_, &store_, node_store_.get(), owners_.get(), [this](bool blocked) {
     // A task waiting in Get lends its CPU back to the node meanwhile.
@@ -126,8 +136,8 @@ absl::Status Runtime::BuildParts(const std::string& raylet) {
     LogCallFailure("telling the raylet this task waits",
                    BlockingCall(client_queue_.get(), raylets_.Get(raylet_),
                                 &proto::RayletService::Stub::PrepareAsyncNotifyBlocked, std::move(req), 2000, &reply));
-  });
-  owner_service_ = std::make_unique<OwnerService>(service_.get(), cq_.get(), &store_, refs_.get(),
+  }, rebuild);
+  owner_service_ = std::make_unique<OwnerService>(service_.get(), cq_.get(), &store_, refs_.get(), rebuild,
                                                   [this] { RequestExit(""); });
   resolver_ = std::make_unique<DependencyResolver>(
       self_, &store_, refs_.get(), node_store_->inline_threshold(),
@@ -140,7 +150,7 @@ absl::Status Runtime::BuildParts(const std::string& raylet) {
       [this](const std::string& task_id, proto::PushTaskReply& item, const std::shared_ptr<CallSink>& via) {
         generators_->OnItem(task_id, item, via);
       });
-  tasks_ = std::make_unique<TaskSubmitter>(&store_, transport_.get(), job_, raylet_, NowMs);
+  tasks_ = std::make_unique<TaskSubmitter>(&store_, transport_.get(), job_, raylet_, NowMs, lineage_.get());
   actors_ = std::make_unique<ActorSubmitter>(&store_, transport_.get(), [this](const RefData& handle, bool hold) {
     hold ? refs_->AddLocalRef(handle.id, handle.owner) : refs_->RemoveLocalRef(handle.id, handle.owner);
   });
@@ -216,15 +226,23 @@ void Runtime::RequestExit(const std::string& actor_exit_reason) {
   exit_reason_ = actor_exit_reason;
 }
 
+void Runtime::ExitIfRayletGone() {
+  if (!options_.is_worker) return;
+  // Its sockets close a moment before this process is handed to another parent.
+  for (int i = 0; i < 100 && getppid() == raylet_pid_; ++i) absl::SleepFor(absl::Milliseconds(10));
+  if (getppid() == raylet_pid_) return;
+  LOG(WARNING) << "the raylet is gone; exiting";
+  _exit(1);  // as in ServeUntilExit: what runs here fails at its callers, which retry where they may
+}
+
 bool Runtime::ServeUntilExit() {
-  pid_t parent = getppid();
   std::string actor_exit;
   {
     absl::MutexLock lock(&exit_mu_);
     while (!exit_requested_) {
       // The raylet is our parent: if it goes, so do we.
       exit_mu_.AwaitWithTimeout(absl::Condition(&exit_requested_), absl::Milliseconds(200));
-      if (getppid() != parent) {
+      if (getppid() != raylet_pid_) {
         LOG(WARNING) << "the raylet is gone; exiting";
         return false;
       }
@@ -242,15 +260,12 @@ bool Runtime::ServeUntilExit() {
 
 bool Runtime::ResolveArg(const proto::TaskArg& a, Bytes* out, proto::ObjectValue* error) {
   const std::string& id = a.ref().object_id();
-  proto::ObjectValue v;
-  if (a.has_location()) {  // the caller owns it and said where it is
-    *v.mutable_stored() = a.location();
-  } else {
-    v = *getter_->Get({id, AddrString(a.ref().owner())}, -1);
-    refs_->DropIfUnreferenced(id);  // the task has its own copy now
-  }
-  if (node_store_->Materialize(id, v, out)) return true;
-  *error = std::move(v);
+  // With a location, the caller owns the value and said where it is.
+  auto v = getter_->Read({id, AddrString(a.ref().owner())}, -1, out, a.has_location() ? &a.location() : nullptr);
+  refs_->DropIfUnreferenced(id);  // the task has its own copy now
+  if (v->error().type() == proto::ERROR_NONE) return true;
+  if (v->error().type() == proto::SYSTEM_ERROR) ExitIfRayletGone();  // not the task's fault
+  *error = std::move(*v);
   return false;
 }
 
@@ -261,6 +276,7 @@ void Runtime::SinkResult(const proto::TaskSpec& spec, const std::string& object_
   auto contained = std::move(*result->mutable_contained());
   *result = node_store_->Store(object_id, data.size(),
                                [&data](char* dst) { std::memcpy(dst, data.data(), data.size()); }, spec.caller());
+  if (result->error().type() == proto::SYSTEM_ERROR) ExitIfRayletGone();  // not the task's fault
   *result->mutable_contained() = std::move(contained);
 }
 

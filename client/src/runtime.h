@@ -6,10 +6,12 @@
 //   the process's one completion queue, its WorkerService server and
 //     ClientQueue (common/queue_poller.h, common/async_call.h)
 //   GcsClient (gcs_client.h)                 the job, nodes, actors at the GCS
+//   KvClient (kv_client.h)                   the cluster's key-value store at the GCS
 //   PlacementGroups (placement_groups.h)     create, find, wait, remove groups
 //   MemoryStore, NodeStore (objects/)        this process's objects, the node's store
 //   ReferenceCounter (objects/)              local copies, borrowers, freeing
 //   ActorScopes (objects/)                   ending actors whose handles are all gone
+//   Lineage (objects/)                       the tasks that make lost objects again
 //   ObjectGetter (objects/)                  Get, Wait, OnReady, fetching from owners
 //   OwnerService (owner_service.h)           what others ask of this process
 //   DependencyResolver (submit/)             a call's arguments
@@ -33,7 +35,9 @@
 #include "absl/status/statusor.h"
 #include "client/src/execute/task_executor.h"
 #include "client/src/gcs_client.h"
+#include "client/src/kv_client.h"
 #include "client/src/objects/actor_scopes.h"
+#include "client/src/objects/lineage.h"
 #include "client/src/objects/memory_store.h"
 #include "client/src/objects/node_store.h"
 #include "client/src/objects/object_getter.h"
@@ -115,6 +119,7 @@ class Runtime {
   NodeStore& node_store() { return *node_store_; }
   ReferenceCounter& refs() { return *refs_; }
   PlacementGroups& placement_groups() { return *groups_; }
+  KvClient& kv() { return *kv_; }
   // The executor when this process is a worker, else null.
   TaskExecutor* executor() { return executor_.get(); }
   const proto::JobInfo& job() const { return job_; }
@@ -136,6 +141,9 @@ class Runtime {
   // Resolves a call's by-reference argument in a worker.
   bool ResolveArg(const proto::TaskArg& a, Bytes* out, proto::ObjectValue* error);
   void Tick();
+  // A worker whose node's store failed it: exits at once if its raylet (its
+  // parent) is gone, so the caller sees a dead worker and retries elsewhere.
+  void ExitIfRayletGone();
   void RequestExit(const std::string& actor_exit_reason);
 
   RuntimeOptions options_;
@@ -143,6 +151,7 @@ class Runtime {
   proto::Address self_;
   std::string self_addr_;
   std::string raylet_;  // this node's raylet, HOST:PORT
+  pid_t raylet_pid_ = 0;  // a worker's parent
 
   // Transport: the one completion queue, the server, the client queue.
   std::unique_ptr<TaskExecutor::AsyncService> service_;
@@ -154,6 +163,7 @@ class Runtime {
   StubCache<proto::RayletService> raylets_;
   StubCache<proto::WorkerService> workers_;
   std::unique_ptr<GcsClient> gcs_;
+  std::unique_ptr<KvClient> kv_;
   std::unique_ptr<PlacementGroups> groups_;
 
   // Objects.
@@ -162,6 +172,7 @@ class Runtime {
   std::unique_ptr<GrpcOwnerClient> owners_;
   std::unique_ptr<ActorScopes> actor_scopes_;
   std::unique_ptr<ReferenceCounter> refs_;
+  std::unique_ptr<Lineage> lineage_;
   std::unique_ptr<ObjectGetter> getter_;
   std::unique_ptr<OwnerService> owner_service_;
 

@@ -5,7 +5,8 @@
 // needs the GCS (creating an actor) waits for it instead of failing; a driver
 // started while it is away connects once it is back; a job whose driver died
 // meanwhile ends (its non-detached actors go, its detached ones stay); an
-// actor whose worker died meanwhile restarts; a placement group stays placed.
+// actor whose worker died meanwhile restarts; a placement group stays placed;
+// key-value records stay; objects still move between nodes while it is away.
 // Each test runs with both persistent stores: SQLite and Redis.
 // This program is also the drivers (`gcs_restart_fault_test driver MODE`).
 #include <glint/api.h>
@@ -14,6 +15,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <map>
 #include <memory>
 #include <iostream>
 #include <string>
@@ -36,7 +38,19 @@ using tf::Box;
 
 std::string TaskRaylet() { return getenv("GLINT_RAYLET_ADDRESS"); }
 
-GLINT_REMOTE(Box::Create, &Box::Add, &Box::Pid, &Box::Restarted, TaskRaylet);
+// A value of `mib` MiB (large enough for the shared-memory store) and its sum.
+std::vector<uint8_t> MakeBlob(int mib, int seed) {
+  std::vector<uint8_t> v(static_cast<size_t>(mib) << 20);
+  for (size_t i = 0; i < v.size(); ++i) v[i] = static_cast<uint8_t>(i * 31 + seed);
+  return v;
+}
+uint64_t Checksum(std::vector<uint8_t> v) {
+  uint64_t h = 0;
+  for (uint8_t b : v) h = h * 131 + b;
+  return h;
+}
+
+GLINT_REMOTE(Box::Create, &Box::Add, &Box::Pid, &Box::Restarted, TaskRaylet, MakeBlob, Checksum);
 
 constexpr char kNamespace[] = "fault";
 
@@ -141,6 +155,39 @@ TEST_P(GcsRestartTest, CallsGoOnWhileTheGcsIsAwayAndCreatingAnActorWaitsForIt) {
   loop.join();
   EXPECT_EQ(failed, 0) << last_error;
   EXPECT_EQ(box.Task(&Box::Add).Remote(0).Get(std::chrono::seconds(60)), ok.load()) << "no call lost or doubled";
+}
+
+TEST_P(GcsRestartTest, ObjectsMoveBetweenNodesWhileTheGcsIsAway) {
+  TestCluster& cluster = Start(1);
+  cluster.AddNode(2, R"({"far": 2})");
+  InitDriver(cluster);
+  const std::map<std::string, double> far = {{"far", 1}};
+  auto where = glint::Task(TaskRaylet).SetResources(far).Remote().Get(std::chrono::seconds(60));
+  ASSERT_NE(where, cluster.head_raylet_address());
+  cluster.KillGcs();
+  for (int round = 0; round < 3; ++round) {
+    // The driver's value is pulled to the far node, and the far node's
+    // result is pulled back to the driver's, each through the stores.
+    auto mine = MakeBlob(8, round);
+    auto put = glint::Put(mine);
+    EXPECT_EQ(glint::Task(Checksum).SetResources(far).Remote(put).Get(std::chrono::seconds(60)), Checksum(mine));
+    auto made = glint::Task(MakeBlob).SetResources(far).Remote(8, round + 10);
+    EXPECT_EQ(Checksum(made.Get(std::chrono::seconds(60))), Checksum(MakeBlob(8, round + 10)));
+  }
+  cluster.RestartGcs();
+  EXPECT_EQ(glint::Task(TaskRaylet).SetResources(far).Remote().Get(std::chrono::seconds(60)), where);
+}
+
+TEST_P(GcsRestartTest, KeyValueRecordsSurviveAndDeletedOnesStayDeleted) {
+  TestCluster& cluster = Start(1);
+  InitDriver(cluster);
+  glint::kv::Put("kept", "yes", true, "restart");
+  glint::kv::Put("gone", "soon", true, "restart");
+  EXPECT_EQ(glint::kv::Delete("gone", false, "restart"), 1);
+  cluster.RestartGcs();
+  EXPECT_EQ(glint::kv::Get("kept", "restart"), "yes");
+  EXPECT_FALSE(glint::kv::Exists("gone", "restart"));
+  EXPECT_EQ(glint::kv::Keys("", "restart"), std::vector<std::string>{"kept"});
 }
 
 TEST_P(GcsRestartTest, ADriverStartedWhileTheGcsIsAwayConnectsOnceItIsBack) {

@@ -38,9 +38,11 @@ struct Driver {
 };
 
 // Starts the driver program with "driver" and `args`, its stdout piped to us
-// and GLINT_ADDRESS set to `gcs` (its stderr, its log, to `stderr_file` if given).
+// and GLINT_ADDRESS set to `gcs` (its stderr, its log, to `stderr_file` if
+// given); with `wrapper`, as that command's arguments (e.g. ip netns exec NS).
 inline Driver StartDriver(const std::string& gcs, const std::vector<std::string>& args,
-                   const std::map<std::string, std::string>& env = {}, const std::string& stderr_file = "") {
+                          const std::map<std::string, std::string>& env = {}, const std::string& stderr_file = "",
+                          const std::vector<std::string>& wrapper = {}) {
   int out[2], in[2];
   EXPECT_EQ(pipe(out), 0);
   EXPECT_EQ(pipe(in), 0);
@@ -57,10 +59,13 @@ inline Driver StartDriver(const std::string& gcs, const std::vector<std::string>
     close(in[1]);
     setenv("GLINT_ADDRESS", gcs.c_str(), 1);
     for (auto& [k, v] : env) setenv(k.c_str(), v.c_str(), 1);
-    std::vector<char*> argv = {const_cast<char*>(DriverProgram().c_str()), const_cast<char*>("driver")};
+    std::vector<char*> argv;
+    for (auto& w : wrapper) argv.push_back(const_cast<char*>(w.c_str()));
+    argv.push_back(const_cast<char*>(DriverProgram().c_str()));
+    argv.push_back(const_cast<char*>("driver"));
     for (auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
     argv.push_back(nullptr);
-    execv(DriverProgram().c_str(), argv.data());
+    execvp(argv[0], argv.data());
     _exit(127);
   }
   close(out[1]);

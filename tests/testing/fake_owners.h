@@ -13,6 +13,14 @@
 
 namespace glint::testing {
 
+// The address of a process at ip:port, as owners are named.
+inline proto::Address Addr(const std::string& ip, int port) {
+  proto::Address a;
+  a.set_ip(ip);
+  a.set_port(port);
+  return a;
+}
+
 class FakeOwners : public internal::OwnerClient {
  public:
   absl::Status AddBorrower(const std::string& owner, const std::string& id) override {
@@ -32,8 +40,15 @@ class FakeOwners : public internal::OwnerClient {
     }
     done(absl::OkStatus(), reply);
   }
+  void RecoverObject(const std::string& owner, const std::string& id, const proto::StoredObject& lost,
+                     ObjectFn done) override {
+    recovered.emplace_back(owner, id);
+    lost_nodes.push_back(lost.node_id());
+    GetObject(owner, id, 0, std::move(done));
+  }
 
-  std::vector<std::pair<std::string, std::string>> added, removed;  // (owner, object)
+  std::vector<std::pair<std::string, std::string>> added, removed, recovered;  // (owner, object)
+  std::vector<std::string> lost_nodes;                               // of RecoverObject calls
   std::set<std::string> gone;                                        // processes that refuse connections
   std::map<std::string, proto::ObjectValue> values;                  // what owners answer
 };

@@ -7,6 +7,7 @@
 #include "glint/config.h"
 #include "glint/errors.h"
 #include "glint/generator.h"
+#include "glint/kv.h"
 #include "glint/object_ref.h"
 #include "glint/object_ref_generator.h"
 #include "glint/placement_group.h"

@@ -78,6 +78,26 @@ void MemoryStore::Put(const std::string& id, proto::ObjectValue value, bool owne
   Freed(id, freed);
 }
 
+bool MemoryStore::Reopen(const std::string& id, const std::string& lost_node) {
+  absl::MutexLock lock(&mu_);
+  if (objects_.try_emplace(id).second) return true;
+  // Callbacks read a ready value unlocked (see Put): not while they run.
+  auto unread = [&]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
+    auto it = objects_.find(id);
+    return it == objects_.end() || it->second.waiters == 0;
+  };
+  mu_.Await(absl::Condition(&unread));
+  auto it = objects_.find(id);
+  if (it == objects_.end()) return false;  // freed meanwhile
+  Entry& e = it->second;
+  if (!e.ready || !e.value.has_stored() || e.value.stored().node_id() != lost_node) return false;
+  e.ready = false;
+  e.local = true;
+  e.pulling = false;
+  e.value.Clear();
+  return true;
+}
+
 void MemoryStore::Release(const std::string& id, bool owned) {
   std::optional<proto::ObjectValue> freed;
   {

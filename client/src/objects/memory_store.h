@@ -45,6 +45,11 @@ class MemoryStore {
   void SetLocalCheck(LocalCheck f) { local_check_ = std::move(f); }
   // A copy of the stored value is on this node now (or could not be made).
   void MarkLocal(const std::string& id);
+  // The value's copy in the store of node `lost_node` is lost: the entry is
+  // pending again, for a new value (made again by its owner, or fetched
+  // from it). True if this call made it so (an absent entry is made
+  // pending); false if it is pending already or has a newer value.
+  bool Reopen(const std::string& id, const std::string& lost_node);
   // Nobody here needs the object any more: frees it now, or, if it is still
   // pending, right after it arrives and its callbacks ran.
   void Release(const std::string& id, bool owned = false);

@@ -12,7 +12,25 @@ namespace {
 absl::Time Deadline(int64_t timeout_ms) {
   return timeout_ms < 0 ? absl::InfiniteFuture() : absl::Now() + absl::Milliseconds(timeout_ms);
 }
+int64_t RemainingMs(absl::Time deadline) {
+  if (deadline == absl::InfiniteFuture()) return -1;
+  return std::max<int64_t>(0, absl::ToInt64Milliseconds(deadline - absl::Now()));
+}
+// How often one read has a lost object made again before it gives up.
+constexpr int kMaxRebuilds = 3;
 }  // namespace
+
+void ObjectGetter::PutAnswer(const RefData& ref, const absl::Status& s, proto::GetObjectReply& reply) {
+  if (!s.ok()) {
+    store_->Put(ref.id, ErrorValue(proto::OWNER_DIED, absl::StrCat("the owner of object ", ShortHex(ref.id), " at ",
+                                                                   ref.owner, " is unreachable: ", s.message())));
+  } else if (reply.unknown()) {
+    store_->Put(ref.id, ErrorValue(proto::OBJECT_LOST, absl::StrCat("the owner at ", ref.owner, " has no object ",
+                                                                    ShortHex(ref.id))));
+  } else {
+    store_->Put(ref.id, std::move(*reply.mutable_value()));
+  }
+}
 
 void ObjectGetter::Fetch(const RefData& ref) {
   if (!store_->Expect(ref.id)) return;  // known here: owned, cached or being fetched
@@ -21,16 +39,41 @@ void ObjectGetter::Fetch(const RefData& ref) {
     return;
   }
   owners_->GetObject(ref.owner, ref.id, 0, [this, ref](const absl::Status& s, proto::GetObjectReply& reply) {
-    if (!s.ok()) {
-      store_->Put(ref.id, ErrorValue(proto::OWNER_DIED, absl::StrCat("the owner of object ", ShortHex(ref.id), " at ",
-                                                                     ref.owner, " is unreachable: ", s.message())));
-    } else if (reply.unknown()) {
-      store_->Put(ref.id, ErrorValue(proto::OBJECT_LOST, absl::StrCat("the owner at ", ref.owner, " has no object ",
-                                                                      ShortHex(ref.id))));
-    } else {
-      store_->Put(ref.id, std::move(*reply.mutable_value()));
-    }
+    PutAnswer(ref, s, reply);
   });
+}
+
+std::optional<proto::ObjectValue> ObjectGetter::Recover(const RefData& ref, const proto::StoredObject& lost) {
+  if (ref.owner == self_) return rebuild_(ref.id, lost);
+  // The first here to find the copy lost asks the owner, which makes the
+  // object again (or says why it cannot); the others wait for its answer.
+  if (store_->Reopen(ref.id, lost.node_id())) {
+    owners_->RecoverObject(ref.owner, ref.id, lost, [this, ref](const absl::Status& s, proto::GetObjectReply& reply) {
+      PutAnswer(ref, s, reply);
+    });
+  }
+  return std::nullopt;
+}
+
+std::optional<proto::ObjectValue> ObjectGetter::Read(const RefData& ref, int64_t timeout_ms, Bytes* out,
+                                                     const proto::StoredObject* known) {
+  absl::Time deadline = Deadline(timeout_ms);
+  std::optional<proto::ObjectValue> v;
+  if (known) {
+    v.emplace();
+    *v->mutable_stored() = *known;
+  } else {
+    v = Get(ref, timeout_ms);
+  }
+  for (int rebuilds = 0; v; ++rebuilds) {
+    bool stored = v->has_stored();
+    proto::StoredObject where = v->stored();
+    if (node_store_->Materialize(ref.id, *v, out)) return v;
+    if (!stored || v->error().type() != proto::OBJECT_LOST || rebuilds == kMaxRebuilds) return v;
+    if (auto why_not = Recover(ref, where)) return why_not;
+    v = Get(ref, RemainingMs(deadline));
+  }
+  return v;
 }
 
 std::optional<proto::ObjectValue> ObjectGetter::Get(const RefData& ref, int64_t timeout_ms) {

@@ -32,4 +32,12 @@ void GrpcOwnerClient::GetObject(const std::string& owner, const std::string& id,
             std::move(done));
 }
 
+void GrpcOwnerClient::RecoverObject(const std::string& owner, const std::string& id, const proto::StoredObject& lost,
+                                    ObjectFn done) {
+  proto::GetObjectRequest req;
+  req.set_object_id(id);
+  *req.mutable_lost() = lost;
+  CallAsync(queue_, workers_->Get(owner), &Stub::PrepareAsyncGetObject, std::move(req), 0, std::move(done));
+}
+
 }  // namespace glint::internal

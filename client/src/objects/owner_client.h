@@ -24,6 +24,10 @@ class OwnerClient {
   // Asks `owner` for object `id`'s value (waiting until it is ready there);
   // an empty id asks nothing, and any answer means the process is there.
   virtual void GetObject(const std::string& owner, const std::string& id, int64_t deadline_ms, ObjectFn done) = 0;
+  // The copy of `id` at `lost` cannot be read: asks `owner` to make the
+  // object again and for its new value (or why it cannot be made).
+  virtual void RecoverObject(const std::string& owner, const std::string& id, const proto::StoredObject& lost,
+                             ObjectFn done) = 0;
 };
 
 class GrpcOwnerClient final : public OwnerClient {
@@ -34,6 +38,8 @@ class GrpcOwnerClient final : public OwnerClient {
   absl::Status AddBorrower(const std::string& owner, const std::string& id) override;
   void RemoveBorrower(const std::string& owner, const std::string& id) override;
   void GetObject(const std::string& owner, const std::string& id, int64_t deadline_ms, ObjectFn done) override;
+  void RecoverObject(const std::string& owner, const std::string& id, const proto::StoredObject& lost,
+                     ObjectFn done) override;
 
  private:
   const std::string self_;

@@ -15,6 +15,21 @@ constexpr int kMaxLeaseRequests = 8;
 constexpr int kMaxSpillbackHops = 8;
 constexpr int64_t kGroupWatchMs = 30000;  // one wait for a placement group to be placed
 constexpr int kMaxGroupChecks = 3;        // refusals of a placed group's work before it fails
+// A spilled-back node that does not answer: the local raylet is asked again
+// after kUnreachableRetryMs, until its view of the nodes no longer offers it
+// (a dead node leaves the view within the heartbeat timeout, 4 s).
+constexpr int64_t kUnreachableRetryMs = 250;
+constexpr int kMaxUnreachable = 40;
+
+// A task that could not run: its result's error. A task run again to make a
+// lost object again reports the object lost, saying why it was not made.
+proto::ObjectValue Failure(const proto::TaskSpec& task, proto::ObjectValue error) {
+  if (task.rebuilds_lost_on().empty()) return error;
+  return ErrorValue(proto::OBJECT_LOST,
+                    absl::StrCat("object ", ShortHex(ReturnObjectId(task.task_id(), 0)), " was lost with node ",
+                                 ShortHex(task.rebuilds_lost_on()), ", and running its task '", task.function_name(),
+                                 "' again to make it failed: ", error.error().message()));
+}
 }  // namespace
 
 std::string ShapeKey(const google::protobuf::Map<std::string, double>& resources) {
@@ -79,6 +94,15 @@ void TaskSubmitter::OnLeaseReply(const std::string& key, const std::string& rayl
     RequestLease(key, again, AddrString(reply.spillback()), hops + 1);
     return;
   }
+  if (!s.ok() && raylet != raylet_) {
+    absl::MutexLock lock(&mu_);
+    auto& shape = shapes_[key];
+    if (shape.unreachable++ < kMaxUnreachable) {  // stays counted as requesting
+      VLOG(1) << "the raylet at " << raylet << " does not answer (" << s << "): asking the local one again";
+      shape.retries.emplace_back(clock_() + kUnreachableRetryMs, req);
+      return;
+    }
+  }
   if (!s.ok() || !reply.has_worker()) {
     proto::ObjectValue err;
     if (!s.ok()) {
@@ -113,6 +137,7 @@ void TaskSubmitter::OnLeaseReply(const std::string& key, const std::string& rayl
     auto& shape = shapes_[key];
     --shape.requesting;
     shape.group_checks = 0;
+    shape.unreachable = 0;
     shape.leases.push_back(lease);
   }
   Pump(key);
@@ -170,6 +195,7 @@ void TaskSubmitter::Finished(const std::string& key, const std::weak_ptr<Lease>&
       lease->task_id.clear();
       lease->idle_since_ms = clock_();
     }
+    if (lineage_ && reply.result().has_stored()) lineage_->Record(task);  // it could be lost with its node
     store_->Put(return_id, std::move(*reply.mutable_result()));
     Pump(key);
     return;
@@ -195,9 +221,9 @@ void TaskSubmitter::Finished(const std::string& key, const std::weak_ptr<Lease>&
     Submit(std::move(task));
     return;
   }
-  store_->Put(return_id, ErrorValue(proto::WORKER_CRASHED,
-                                    absl::StrCat("the worker running '", task.function_name(),
-                                                 "' died or became unreachable (", s.message(), ")")));
+  store_->Put(return_id, Failure(task, ErrorValue(proto::WORKER_CRASHED,
+                                                  absl::StrCat("the worker running '", task.function_name(),
+                                                               "' died or became unreachable (", s.message(), ")"))));
   Pump(key);
 }
 
@@ -241,7 +267,7 @@ void TaskSubmitter::FailQueued(const std::string& key, const proto::ObjectValue&
     if (shape.requesting > 0 || !shape.leases.empty()) return;  // others may still serve them
     failed.swap(shape.tasks);
   }
-  for (auto& t : failed) store_->Put(ReturnObjectId(t.task_id(), 0), error);
+  for (auto& t : failed) store_->Put(ReturnObjectId(t.task_id(), 0), Failure(t, error));
 }
 
 void TaskSubmitter::ReturnLease(const Lease& lease, bool disconnect) {
@@ -249,11 +275,41 @@ void TaskSubmitter::ReturnLease(const Lease& lease, bool disconnect) {
   transport_->ReturnLease(lease.raylet, lease.lease_id, disconnect);
 }
 
-void TaskSubmitter::Tick(int64_t now_ms) {
-  std::vector<std::shared_ptr<Lease>> idle;
+void TaskSubmitter::DropLeasesAt(const std::string& raylet) {
+  std::vector<std::shared_ptr<Lease>> dropped;
   {
     absl::MutexLock lock(&mu_);
     for (auto& [key, shape] : shapes_) {
+      for (auto it = shape.leases.begin(); it != shape.leases.end();) {
+        if (!(*it)->busy && (*it)->raylet == raylet) {
+          dropped.push_back(*it);
+          it = shape.leases.erase(it);
+        } else {
+          ++it;
+        }
+      }
+    }
+  }
+  for (auto& l : dropped) ReturnLease(*l, /*disconnect=*/true);
+}
+
+void TaskSubmitter::Tick(int64_t now_ms) {
+  std::vector<std::shared_ptr<Lease>> idle;
+  std::vector<std::pair<std::string, proto::LeaseRequest>> again;
+  {
+    absl::MutexLock lock(&mu_);
+    if (stopped_) return;
+    for (auto& [key, shape] : shapes_) {
+      for (auto it = shape.retries.begin(); it != shape.retries.end();) {
+        if (it->first > now_ms) {
+          ++it;
+          continue;
+        }
+        proto::LeaseRequest req = std::move(it->second);
+        req.clear_spillback_count();
+        again.emplace_back(key, std::move(req));
+        it = shape.retries.erase(it);
+      }
       if (!shape.tasks.empty()) continue;
       for (auto it = shape.leases.begin(); it != shape.leases.end();) {
         if (!(*it)->busy && now_ms - (*it)->idle_since_ms > idle_lease_ms_) {
@@ -266,6 +322,7 @@ void TaskSubmitter::Tick(int64_t now_ms) {
     }
   }
   for (auto& l : idle) ReturnLease(*l, false);
+  for (auto& [key, req] : again) RequestLease(key, req, raylet_, 0);
 }
 
 void TaskSubmitter::Stop() {

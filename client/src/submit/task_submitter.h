@@ -5,7 +5,9 @@
 // queued tasks straight to them, one at a time each, and keeps a lease while
 // work of that shape keeps coming; a lease idle for `idle_lease_ms` goes back.
 // A worker that dies mid-task fails the task, or retries it on a new lease
-// while it has retries left. Tasks placed in a placement group that is not
+// while it has retries left. A node that a lease request is sent on to and
+// that does not answer (dead, and not yet known so) is left for the local
+// raylet to choose again, a little later. Tasks placed in a placement group that is not
 // placed yet wait for it; those of a removed group fail. Time is passed in
 // (Tick), and everything that crosses to other processes goes through
 // SubmitTransport. Thread-safe; RPC callbacks never block.
@@ -18,6 +20,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/synchronization/mutex.h"
+#include "client/src/objects/lineage.h"
 #include "client/src/objects/memory_store.h"
 #include "client/src/submit/transport.h"
 #include "proto/common.pb.h"
@@ -27,12 +30,13 @@ namespace glint::internal {
 class TaskSubmitter {
  public:
   using Clock = std::function<int64_t()>;  // milliseconds
-  // Leases from the raylet at `raylet_address` first. Borrows `store` and
-  // `transport`, which must outlive it.
+  // Leases from the raylet at `raylet_address` first. Borrows `store`,
+  // `transport` and `lineage` (where tasks whose results are stored are
+  // recorded; may be null), which must outlive it.
   TaskSubmitter(MemoryStore* store, SubmitTransport* transport, proto::JobInfo job, std::string raylet_address,
-                Clock clock, int64_t idle_lease_ms = 200)
+                Clock clock, Lineage* lineage = nullptr, int64_t idle_lease_ms = 200)
       : store_(store), transport_(transport), job_(std::move(job)), raylet_(std::move(raylet_address)),
-        clock_(std::move(clock)), idle_lease_ms_(idle_lease_ms) {}
+        clock_(std::move(clock)), lineage_(lineage), idle_lease_ms_(idle_lease_ms) {}
 
   // The task's return object must already be expected in the store; a
   // task whose return object is there already (cancelled) is dropped.
@@ -41,6 +45,9 @@ class TaskSubmitter {
   // here is dropped; one running on a lease is told so on its stream, and
   // with `force` its worker is killed. False if it is neither.
   bool Cancel(const std::string& task_id, bool force, bool recursive);
+  // The node of the raylet at `raylet` is gone (its store lost an object):
+  // its idle leases are dropped, so no task goes to its dying workers.
+  void DropLeasesAt(const std::string& raylet);
   // Returns leases idle since before `now_ms - idle_lease_ms`.
   void Tick(int64_t now_ms);
   // Returns every lease.
@@ -63,6 +70,10 @@ class TaskSubmitter {
     int requesting = 0;
     bool watching_group = false;  // no node has its placement group's bundles: waiting for the GCS's word
     int group_checks = 0;         // refusals since the last lease while its group was placed
+    // Lease requests to send again from the local raylet at a time (ms): the
+    // node they were spilled back to did not answer.
+    std::vector<std::pair<int64_t, proto::LeaseRequest>> retries;
+    int unreachable = 0;  // such failures since the last lease
   };
   void Pump(const std::string& key);
   void RequestLease(const std::string& key, const proto::LeaseRequest& req, const std::string& raylet,
@@ -86,6 +97,7 @@ class TaskSubmitter {
   const proto::JobInfo job_;
   const std::string raylet_;
   const Clock clock_;
+  Lineage* const lineage_;
   const int64_t idle_lease_ms_;
   absl::Mutex mu_;
   absl::flat_hash_map<std::string, Shape> shapes_ ABSL_GUARDED_BY(mu_);

@@ -17,12 +17,7 @@ using ::testing::Pair;
 constexpr char kSelf[] = "10.0.0.1:1000";
 constexpr char kOther[] = "10.0.0.2:2000";
 
-proto::Address Addr(const std::string& ip, int port) {
-  proto::Address a;
-  a.set_ip(ip);
-  a.set_port(port);
-  return a;
-}
+using testing::Addr;
 
 class ReferenceCounterTest : public ::testing::Test {
  protected:

@@ -17,7 +17,7 @@ using ::testing::IsEmpty;
 
 class TaskSubmitterTest : public ::testing::Test {
  protected:
-  TaskSubmitterTest() : submitter_(&store_, &transport_, Job(), "raylet:1", [this] { return now_; }, 200) {}
+  TaskSubmitterTest() : submitter_(&store_, &transport_, Job(), "raylet:1", [this] { return now_; }, nullptr, 200) {}
   static proto::JobInfo Job() {
     proto::JobInfo j;
     j.set_job_id("job");
