@@ -186,9 +186,9 @@ int Start(const Args& a) {
   if (!head && latest == o.gcs_address) {
     char buf[4096];
     ssize_t n = readlink(Latest().c_str(), buf, sizeof(buf) - 1);
-    dir = n > 0 ? std::string(buf, n) : glint::NewSessionDir(false).value_or("");
+    dir = n > 0 ? std::string(buf, n) : glint::NewSessionDir().value_or("");
   } else {
-    dir = glint::NewSessionDir(head);
+    dir = glint::NewSessionDir();  // the latest only once its cluster is up
   }
   if (!dir.ok() || dir->empty()) {
     std::cerr << "glint start: cannot create a session directory\n";
@@ -200,6 +200,7 @@ int Start(const Args& a) {
     std::cerr << "glint start: " << daemons.status().message() << "\n";
     return 1;
   }
+  if (head) glint::MarkLatestSession(o.session_dir);
   std::ofstream pids(o.session_dir + "/pids", std::ios::app);
   for (auto& d : *daemons) pids << d.pid << " " << StartTime(d.pid) << " " << d.name << "\n";
   pids.close();

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/auth.h"
 #include "common/ids.h"
+#include "common/port_holder.h"
 
 #include <grpcpp/resource_quota.h>
 
@@ -75,6 +76,9 @@ absl::StatusOr<std::unique_ptr<grpc::Server>> StartServer(
   auto creds = ServerCredentialsFor(host);
   if (!creds.ok()) return creds.status();
   grpc::ServerBuilder builder;
+  // gRPC sets SO_REUSEPORT by default: a second server on a port in use
+  // would then share it (two GCSs answering at random) instead of failing.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.AddListeningPort(absl::StrCat(host, ":", port), *creds, bound_port);
   builder.SetMaxReceiveMessageSize(limits.max_message_bytes);
   // gRPC (1.51) checks a message's size only once all of it is in, so the
@@ -88,6 +92,10 @@ absl::StatusOr<std::unique_ptr<grpc::Server>> StartServer(
   if (cq) *cq = builder.AddCompletionQueue();
   auto server = builder.BuildAndStart();
   if (!server || *bound_port == 0) {
+    if (std::string holder = port > 0 ? PortHolder(port) : ""; !holder.empty()) {
+      return absl::AlreadyExistsError(absl::StrCat("cannot listen on ", host, ":", port, ": port ", port,
+                                                   " is in use by ", holder));
+    }
     return absl::UnavailableError(absl::StrCat(
         "cannot listen on ", host, ":", port,
         TlsEnabled() ? " (with TLS: are the certificate and key valid PEM, and do they belong together?)"

@@ -46,7 +46,7 @@ std::string SessionRoot() {
   return e && *e ? e : "/tmp/glint";
 }
 
-absl::StatusOr<std::string> NewSessionDir(bool latest) {
+absl::StatusOr<std::string> NewSessionDir() {
   const std::string root = SessionRoot();
   mkdir(root.c_str(), 0755);
   char stamp[64];
@@ -57,12 +57,14 @@ absl::StatusOr<std::string> NewSessionDir(bool latest) {
     return absl::InternalError(absl::StrCat("cannot create ", dir));
   }
   mkdir((dir + "/logs").c_str(), 0755);
-  if (latest) {
-    std::string tmp = root + "/session_latest.tmp";
-    unlink(tmp.c_str());
-    if (symlink(dir.c_str(), tmp.c_str()) == 0) rename(tmp.c_str(), (root + "/session_latest").c_str());
-  }
   return dir;
+}
+
+void MarkLatestSession(const std::string& dir) {
+  const std::string root = SessionRoot();
+  std::string tmp = root + "/session_latest.tmp";
+  unlink(tmp.c_str());
+  if (symlink(dir.c_str(), tmp.c_str()) == 0) rename(tmp.c_str(), (root + "/session_latest").c_str());
 }
 
 absl::StatusOr<std::string> RecordAuth(const std::string& session_dir, const AuthOptions& auth) {

@@ -12,9 +12,10 @@ namespace glint {
 
 // Where session directories go: $GLINT_TMPDIR, else /tmp/glint.
 std::string SessionRoot();
-// Creates <root>/session_<time>_<pid>/logs (and points <root>/session_latest
-// at it when `latest`).
-absl::StatusOr<std::string> NewSessionDir(bool latest);
+// Creates <root>/session_<time>_<pid>/logs.
+absl::StatusOr<std::string> NewSessionDir();
+// Points <root>/session_latest at `dir` (a cluster started there is up).
+void MarkLatestSession(const std::string& dir);
 
 // Records a cluster's authentication in `session_dir`; returns the token
 // file's path ("" without a token).

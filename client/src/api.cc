@@ -254,7 +254,7 @@ namespace {
 // Starts a private single-node cluster for a driver given no address, with
 // `auth` as its cluster token and TLS settings.
 std::string StartPrivateCluster(const Config& config, const AuthOptions& auth) ABSL_EXCLUSIVE_LOCKS_REQUIRED(g_mu) {
-  auto dir = NewSessionDir(false);
+  auto dir = NewSessionDir();
   if (!dir.ok()) throw Error(std::string(dir.status().message()));
   NodeOptions n;
   n.gcs_port = 0;

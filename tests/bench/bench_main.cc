@@ -429,7 +429,7 @@ int main(int argc, char** argv) {
   std::vector<glint::Daemon> own;
   glint::Config config;
   if (!getenv("GLINT_ADDRESS")) {
-    auto dir = glint::NewSessionDir(false);
+    auto dir = glint::NewSessionDir();
     glint::NodeOptions o;
     o.gcs_port = 0;
     o.num_cpus = 2;

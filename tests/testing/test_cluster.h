@@ -32,7 +32,7 @@ class TestCluster {
   explicit TestCluster(double cpus, const std::string& resources = "",
                        std::vector<std::string> raylet_flags = {}, TlsFiles tls = {}, std::string gcs_store = "")
       : tls_(std::move(tls)), gcs_store_(std::move(gcs_store)) {
-    auto dir = NewSessionDir(false);
+    auto dir = NewSessionDir();
     if (!dir.ok()) throw std::runtime_error(std::string(dir.status().message()));
     session_ = *dir;
     token_ = NewAuthToken();
