@@ -32,7 +32,7 @@ using Blob = std::vector<uint8_t>;
 
 // Notes in `dir` that it ran here (one line per run: this node's raylet).
 void NoteRun(const std::string& dir) {
-  std::ofstream(absl::StrCat(dir, "/run-", getpid(), "-", glint::RandomId().substr(0, 4)), std::ios::binary)
+  std::ofstream(absl::StrCat(dir, "/run-", getpid(), "-", glint::IdHex(glint::RandomId())), std::ios::binary)
       << getenv("GLINT_RAYLET_ADDRESS");
 }
 

@@ -8,6 +8,9 @@
 #include <future>
 #include <limits>
 #include <map>
+#include <set>
+
+#include <nlohmann/json.hpp>
 
 #include "common/rpc.h"
 #include "integration/test_functions.h"
@@ -75,6 +78,39 @@ TEST_F(TwoNodeTest, StatusShowsBothNodes) {
   EXPECT_NE(out.find(cluster_->head_raylet_address()), std::string::npos) << out;
   EXPECT_NE(out.find(node2_), std::string::npos) << out;
   EXPECT_NE(out.find("special: 1"), std::string::npos) << out;
+}
+
+TEST_F(TwoNodeTest, StatusAndListsAsJsonHoldWhatTheClusterHas) {
+  auto a = glint::Actor(Where::Create).SetName("json-shown").SetResources({{"special", 1}}).Remote();
+  ASSERT_EQ(a.Task(&Where::Raylet).Remote().Get(), node2_);
+  auto run = [&](const std::string& args) {
+    int status = 0;
+    std::string out = glint::testing::RunCommand(
+        std::string(GLINT_CLI_PATH) + " " + args + " --json --address " + cluster_->gcs_address(), &status);
+    EXPECT_EQ(status, 0) << args << ": " << out;
+    return nlohmann::json::parse(out, nullptr, /*allow_exceptions=*/false);
+  };
+  auto actors = run("list actors");
+  ASSERT_TRUE(actors.is_array()) << actors;
+  bool shown = false;
+  for (auto& actor : actors) {
+    if (actor.value("name", "") != "json-shown") continue;
+    shown = true;
+    EXPECT_EQ(actor.value("state", ""), "ALIVE") << actor;
+    EXPECT_GT(actor.value("pid", 0), 0) << actor;
+  }
+  EXPECT_TRUE(shown) << actors;
+  auto status = run("status");
+  ASSERT_TRUE(status.is_object()) << status;
+  EXPECT_EQ(status.value("address", ""), cluster_->gcs_address());
+  ASSERT_TRUE(status["nodes"].is_array());
+  EXPECT_EQ(status["nodes"].size(), 2u);
+  std::set<std::string> addresses;
+  for (auto& n : status["nodes"]) {
+    addresses.insert(n["address"].value("ip", "") + ":" + std::to_string(n["address"].value("port", 0)));
+  }
+  EXPECT_EQ(addresses, (std::set<std::string>{cluster_->head_raylet_address(), node2_}));
+  EXPECT_TRUE(status["jobs"].is_array() && !status["jobs"].empty());
 }
 
 // Sends raw bytes to `method` at `target`; returns the status.
