@@ -57,7 +57,6 @@ std::optional<proto::ObjectValue> ObjectGetter::Recover(const RefData& ref, cons
 
 std::optional<proto::ObjectValue> ObjectGetter::Read(const RefData& ref, int64_t timeout_ms, Bytes* out,
                                                      const proto::StoredObject* known) {
-  absl::Time deadline = Deadline(timeout_ms);
   std::optional<proto::ObjectValue> v;
   if (known) {
     v.emplace();
@@ -65,6 +64,13 @@ std::optional<proto::ObjectValue> ObjectGetter::Read(const RefData& ref, int64_t
   } else {
     v = Get(ref, timeout_ms);
   }
+  if (!v) return v;
+  if (!v->has_stored()) {  // inline (or an error): nothing to lose; the hot path
+    node_store_->Materialize(ref.id, *v, out);
+    return v;
+  }
+  // A stored value: reading it takes a round trip to the raylet anyway.
+  absl::Time deadline = Deadline(timeout_ms);
   for (int rebuilds = 0; v; ++rebuilds) {
     bool stored = v->has_stored();
     proto::StoredObject where = v->stored();
