@@ -258,8 +258,9 @@ TEST_F(PlacementGroupTest, ZStrictSpreadWithMoreBundlesThanNodesWaitsForANodeToJ
   auto pg = Create({{{"CPU", 1}}, {{"CPU", 1}}, {{"CPU", 1}}, {{"CPU", 1}}}, glint::PlacementStrategy::kStrictSpread);
   EXPECT_FALSE(pg.Wait(std::chrono::milliseconds(1000))) << "three nodes, four bundles";
   int status = 0;
-  std::string cli = std::string(GLINT_CLI_PATH) + " --address " + cluster_->gcs_address();
-  std::string shown = glint::testing::RunCommand(cli + " status 2>&1", &status);
+  std::string address = " --address " + cluster_->gcs_address();
+  std::string cli = std::string(GLINT_CLI_PATH);
+  std::string shown = glint::testing::RunCommand(cli + " status" + address + " 2>&1", &status);
   EXPECT_NE(shown.find("PENDING"), std::string::npos) << shown;
   EXPECT_NE(shown.find("STRICT_SPREAD needs 4 nodes"), std::string::npos) << "and why:\n" << shown;
   std::string node_c = cluster_->AddNode(1);
@@ -267,7 +268,7 @@ TEST_F(PlacementGroupTest, ZStrictSpreadWithMoreBundlesThanNodesWaitsForANodeToJ
   auto where = WhereBundlesRun(pg);
   EXPECT_EQ(std::set<std::string>(where.begin(), where.end()).size(), 4u);
   EXPECT_NE(std::find(where.begin(), where.end(), node_c), where.end());
-  shown = glint::testing::RunCommand(cli + " list placement-groups 2>&1", &status);
+  shown = glint::testing::RunCommand(cli + " list placement-groups" + address + " 2>&1", &status);
   EXPECT_NE(shown.find("CREATED"), std::string::npos) << shown;
   EXPECT_NE(shown.find("bundle 3: {CPU: 1} on node"), std::string::npos) << shown;
   glint::RemovePlacementGroup(pg);
@@ -297,7 +298,7 @@ TEST_F(PlacementGroupNodeLossTest, TheBundlesOfADeadNodeArePlacedAgainAndTheirAc
   std::string head = kept.Task(&Box::Raylet).Remote().Get(std::chrono::seconds(60));
   cluster_->KillNode(node_a_);
   int status = 0;
-  std::string cli = std::string(GLINT_CLI_PATH) + " --address " + cluster_->gcs_address() + " list placement-groups 2>&1";
+  std::string cli = std::string(GLINT_CLI_PATH) + " list placement-groups --address " + cluster_->gcs_address() + " 2>&1";
   EXPECT_TRUE(WaitUntil([&] { return glint::testing::RunCommand(cli, &status).find("RESCHEDULING") != std::string::npos; }))
       << glint::testing::RunCommand(cli, &status);
   std::string node_a2 = cluster_->AddNode(2, R"({"a": 1})");
