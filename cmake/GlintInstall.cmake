@@ -13,3 +13,16 @@ write_basic_package_version_file(${CMAKE_BINARY_DIR}/GlintConfigVersion.cmake
   COMPATIBILITY SameMinorVersion)
 install(FILES ${CMAKE_BINARY_DIR}/GlintConfig.cmake ${CMAKE_BINARY_DIR}/GlintConfigVersion.cmake
   DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/Glint)
+
+# systemd units (lib/systemd/system) with the bin/ of the prefix they are
+# installed to (`cmake --install --prefix` decides it then), and their
+# environment file's template (share/glint/glint.env): deploy/systemd.
+foreach(unit glint-gcs.service glint-raylet.service)
+  install(CODE "
+    set(GLINT_BINDIR \"\${CMAKE_INSTALL_PREFIX}/${CMAKE_INSTALL_BINDIR}\")
+    set(GLINT_DOCDIR \"\${CMAKE_INSTALL_PREFIX}/${CMAKE_INSTALL_DATADIR}/glint\")
+    set(out \"\$ENV{DESTDIR}\${CMAKE_INSTALL_PREFIX}/lib/systemd/system/${unit}\")
+    message(STATUS \"Installing: \${out}\")
+    configure_file(\"${PROJECT_SOURCE_DIR}/deploy/systemd/${unit}.in\" \"\${out}\" @ONLY)")
+endforeach()
+install(FILES deploy/systemd/glint.env README.md DESTINATION ${CMAKE_INSTALL_DATADIR}/glint)

@@ -8,6 +8,9 @@
 
 #include <csignal>
 
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/health_check_service_interface.h>
+
 #include "common/logging.h"
 #include "common/memory.h"
 #include "common/process.h"
@@ -37,6 +40,10 @@ void BeginDaemon(const char* name) {
   pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
   InitLogging(name, /*crash_handler=*/true);
   ReturnLargeBlocksToTheSystem();
+  // The standard gRPC health service (grpc.health.v1.Health) on the
+  // daemon's port, behind the same authentication as its own services:
+  // `glint health`, and probes that run it.
+  grpc::EnableDefaultHealthCheckService(true);
 }
 
 int RunDaemon(const char* name, const DaemonHooks& hooks, const std::string& port_file, pid_t watch_pid) {

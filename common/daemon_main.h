@@ -14,6 +14,7 @@ namespace glint {
 // First thing in a daemon's main(): sets up logging as `name` and blocks
 // the stop signals on this thread, so that every thread made after it (gRPC
 // makes some as soon as anything of it is built) leaves them to RunDaemon.
+// Turns on gRPC's health service for the servers it builds after.
 void BeginDaemon(const char* name);
 
 struct DaemonHooks {

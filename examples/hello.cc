@@ -6,12 +6,20 @@
 
 int Plus(int a, int b) { return a + b; }
 
-std::string Greet(std::string name) { return "hello, " + name; }
+std::string Greet(std::string name) {
+  // What a task or an actor prints shows on the driver's stderr, prefixed
+  // with where it ran: "(Greet pid=... node=...) greeting glint".
+  std::cout << "greeting " << name << std::endl;
+  return "hello, " + name;
+}
 
 class Counter {
  public:
   static Counter* Create(int start) { return new Counter(start); }
-  int Increment() { return ++n_; }
+  int Increment() {
+    std::cout << "counter at " << n_ + 1 << std::endl;
+    return ++n_;
+  }
   int Get() const { return n_; }
 
  private:

@@ -66,6 +66,7 @@ class GcsServer::Service final : public proto::GcsService::CallbackService {
       return Done(ctx, absl::OkStatus());
     }
     if (s.ok()) {
+      s_->nodes_.SetPending(req->node_id(), req->pending());
       int64_t version = s_->nodes_.ViewVersion();
       if (version != req->view_version()) {  // the raylet's view is behind: push ours
         reply->set_view_version(version);

@@ -92,6 +92,22 @@ absl::Status NodeManager::Heartbeat(const std::string& node_id, const std::strin
   return absl::OkStatus();
 }
 
+void NodeManager::SetPending(const std::string& node_id,
+                             const google::protobuf::RepeatedPtrField<proto::ResourceDemand>& pending) {
+  absl::MutexLock lock(&mu_);
+  auto it = nodes_.find(node_id);
+  if (it == nodes_.end()) return;
+  auto* out = it->second.mutable_pending();
+  out->Clear();
+  for (auto& d : pending) {
+    if (out->size() >= kMaxPendingShapes) break;
+    if (d.shape_size() > kMaxPendingShapes) continue;
+    auto* kept = out->Add();
+    *kept = d;
+    if (kept->held_by().size() > 256) kept->mutable_held_by()->resize(256);
+  }
+}
+
 void NodeManager::MarkDead(proto::NodeInfo& node, const std::string& cause) {
   ++view_version_;
   node.set_alive(false);

@@ -48,6 +48,11 @@ class NodeManager {
   absl::Status Heartbeat(const std::string& node_id, const std::string& secret,
                          const google::protobuf::Map<std::string, double>& avail, int64_t num_workers, int64_t now_ms,
                          const proto::ObjectStoreInfo* store = nullptr);
+  // What waits at the node's raylet (from the heartbeat that just passed):
+  // kept for `glint status` and drivers, never stored; bounded here.
+  static constexpr int kMaxPendingShapes = 32;
+  void SetPending(const std::string& node_id,
+                  const google::protobuf::RepeatedPtrField<proto::ResourceDemand>& pending);
   // Marks nodes silent for longer than the timeout as dead.
   void CheckHealth(int64_t now_ms);
   std::vector<proto::NodeInfo> All();

@@ -132,6 +132,7 @@ void LeaseManager::Request(const proto::LeaseRequest& req, Reply reply, bool vie
       if (other) {
         *answer.mutable_spillback() = other->address();
       } else {
+        p.since_ms = NowMs();
         queue_.push_back(std::move(p));
         return;
       }
@@ -150,12 +151,61 @@ void LeaseManager::Request(const proto::LeaseRequest& req, Reply reply, bool vie
   Grant(std::move(p));
 }
 
+std::vector<proto::ResourceDemand> LeaseManager::PendingDemand(int64_t now_ms) {
+  absl::MutexLock lock(&mu_);
+  std::vector<proto::ResourceDemand> out;
+  absl::flat_hash_map<std::string, size_t> index;  // shape -> its place in `out`
+  for (auto& p : queue_) {
+    std::string key = ToString(p.demand);
+    auto it = index.find(key);
+    if (it == index.end()) {
+      if (out.size() >= kMaxPendingShapes) continue;
+      it = index.emplace(key, out.size()).first;
+      out.emplace_back();
+      ToProto(p.demand, out.back().mutable_shape());
+      out.back().set_held_by(HeldBy(p.demand));
+    }
+    auto& d = out[it->second];
+    p.req.for_actor() ? d.set_actors(d.actors() + 1) : d.set_tasks(d.tasks() + 1);
+    d.set_waiting_ms(std::max(d.waiting_ms(), now_ms - p.since_ms));
+  }
+  return out;
+}
+
+std::string LeaseManager::HeldBy(const ResourceSet& demand) {
+  int actors = 0, tasks = 0;
+  ResourceSet held, total;
+  for (auto& [name, amount] : demand) {
+    if (amount <= 0) continue;
+    held[name] = 0;
+    auto t = total_.find(name);
+    total[name] = t == total_.end() ? 0 : t->second;
+  }
+  for (auto& [id, lease] : leases_) {
+    bool holds = false;
+    for (auto& [name, amount] : lease.held) {
+      if (amount <= 0 || !held.contains(name)) continue;
+      held[name] += amount;
+      holds = true;
+    }
+    if (holds) lease.actor ? ++actors : ++tasks;
+  }
+  auto count = [](int n, const char* what) { return absl::StrCat(n, " ", what, n == 1 ? "" : "s"); };
+  if (actors == 0 && tasks == 0) {
+    return absl::StrCat("no lease holds them: placement groups or earlier requests take ",
+                        ToString(total), " first");
+  }
+  return absl::StrCat(count(actors, "actor"), " and ", count(tasks, "task"), " hold ", ToString(held), " of ",
+                      ToString(total));
+}
+
 void LeaseManager::Grant(Pending p) {
   // Resources (and GPU ids) are already taken.
   auto demand = p.demand;
   auto reply = std::move(p.reply);
   auto gpus = std::move(p.gpus);
-  pool_->Pop(p.req.job(), p.req.for_actor(), [this, demand, reply, gpus](absl::StatusOr<WorkerInfo> w) {
+  bool actor = p.req.for_actor();
+  pool_->Pop(p.req.job(), actor, [this, demand, reply, gpus, actor](absl::StatusOr<WorkerInfo> w) {
     if (!w.ok()) {
       {
         absl::MutexLock lock(&mu_);
@@ -169,7 +219,7 @@ void LeaseManager::Grant(Pending p) {
     std::string lease_id = RandomId();
     {
       absl::MutexLock lock(&mu_);
-      leases_[lease_id] = Lease{w->worker_id, demand, false, gpus};
+      leases_[lease_id] = Lease{w->worker_id, demand, false, gpus, actor};
       lease_of_worker_[w->worker_id] = lease_id;
     }
     *r.mutable_worker() = w->address;

@@ -53,6 +53,10 @@ class LeaseManager {
   // that now have room for them (Ray's raylet does the same as views change).
   void SetClusterView(std::vector<proto::NodeInfo> nodes);
   ResourceSet Available();
+  // The requests queued here, by shape (at most kMaxPendingShapes), with
+  // what holds the resources they wait for.
+  static constexpr size_t kMaxPendingShapes = 32;
+  std::vector<proto::ResourceDemand> PendingDemand(int64_t now_ms);
   // The node's resources, committed placement group bundles' included.
   ResourceSet Total();
   size_t QueueLength();
@@ -90,13 +94,17 @@ class LeaseManager {
     ResourceSet demand;
     Reply reply;
     GpuGrant gpus;  // once taken
+    int64_t since_ms = 0;  // queued then
   };
   struct Lease {
     std::string worker_id;
     ResourceSet held;
     bool blocked = false;
     GpuGrant gpus;
+    bool actor = false;  // an actor's worker (for good), else a task's
   };
+  // Who holds what `demand` asks for: "2 actors and 1 task hold {CPU: 2} of {CPU: 2}".
+  std::string HeldBy(const ResourceSet& demand) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Whether a request of the same shape waits already (FIFO per shape).
   bool QueuedLike(const ResourceSet& demand) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Whether `demand` can be granted now (GPU ids included), and taking it.

@@ -19,16 +19,23 @@ absl::Status RayletServer::Start() {
   store_ = std::make_unique<ObjectStore>(options_.store);
   if (auto s = store_->Init(); !s.ok()) return s;
   service_ = std::make_unique<Service>(this);
-  auto server = StartServer(options_.host, options_.port, {service_.get()}, kRayletLimits, &port_);
+  log_service_ = std::make_unique<LogService>(node_id_, options_.log_dir);
+  auto server = StartServer(options_.host, options_.port, {service_.get(), log_service_.get()}, kRayletLimits, &port_);
   if (!server.ok()) return server.status();
   server_ = std::move(*server);
   address_.set_ip(options_.host);
   address_.set_port(port_);
   address_.set_node_id(node_id_);
   puller_ = std::make_unique<ObjectPuller>(store_.get(), client_.queue(), &raylets_, AddrString(address_));
+  logs_ = std::make_unique<LogMonitor>(
+      node_id_, [this](const proto::Address& driver, proto::PushLogsRequest batch, std::function<void(bool)> done) {
+        CallAsync(client_.queue(), drivers_.Get(AddrString(driver)), &proto::WorkerService::Stub::PrepareAsyncPushLogs,
+                  std::move(batch), 5000,
+                  [done = std::move(done)](const absl::Status& s, proto::PushLogsReply&) { done(s.ok()); });
+      });
   spawner_ = std::make_unique<ProcessSpawner>(SpawnerOptions{options_.worker_path, options_.log_dir,
                                                              options_.gcs_address, AddrString(address_), node_id_,
-                                                             options_.host, options_.auth});
+                                                             options_.host, options_.auth, logs_.get()});
   pool_ = std::make_unique<WorkerPool>(spawner_.get(), address_);
   leases_ = std::make_unique<LeaseManager>(node_id_, options_.resources, pool_.get(), options_.gpu_ids);
   bundles_ = std::make_unique<Bundles>(leases_.get());
@@ -46,6 +53,7 @@ absl::Status RayletServer::Start() {
   }
   heartbeat_.Start("glint-heartbeat", absl::Milliseconds(options_.heartbeat_ms), [this] { Heartbeat(); });
   reaper_.Start("glint-reaper", absl::Milliseconds(kReapPeriodMs), [this] { ReapExited(); });
+  log_poller_.Start("glint-logs", absl::Milliseconds(LogMonitor::kPollMs), [this] { logs_->Poll(); });
   LOG(INFO) << "glint-raylet node " << ShortHex(node_id_) << " listening on " << AddrString(address_) << " with "
             << ToString(options_.resources);
   return absl::OkStatus();
@@ -83,6 +91,7 @@ void RayletServer::Heartbeat() {
   req.set_num_workers(pool_->Size());
   *req.mutable_object_store() = store_->Info();
   req.set_view_version(view_version_);
+  for (auto& d : leases_->PendingDemand(NowMs())) *req.add_pending() = std::move(d);
   proto::HeartbeatReply reply;
   auto s = BlockingCall(client_.queue(), gcs_.get(), &GcsStub::PrepareAsyncHeartbeat, std::move(req), 2000, &reply);
   if (s.ok() && reply.declared_dead()) {
@@ -112,6 +121,7 @@ void RayletServer::ReapExited() {
     auto how = spawner_->Reap(pid);
     if (!how) continue;
     auto w = pool_->OnExit(pid, *how);
+    if (w) logs_->Exited(w->worker_id);
     if (!w || stopping_) continue;
     LOG(INFO) << "worker " << ShortHex(w->worker_id) << " (pid " << pid << ") exited: " << *how;
     leases_->OnWorkerGone(w->worker_id);
@@ -198,7 +208,8 @@ void RayletServer::Stop() {
       if (pool_->Size() > 0) absl::SleepFor(absl::Milliseconds(kReapPeriodMs));
     }
   }
-  client_.Stop();  // ends pulls and view refreshes in flight
+  log_poller_.Stop();
+  client_.Stop();  // ends pulls, view refreshes and log batches in flight
   if (server_) server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
   if (store_) store_->Clear();  // removes the node's object files
 }

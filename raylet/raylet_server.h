@@ -3,9 +3,11 @@
 //   ObjectStore (object_store.h)     the node's shared-memory objects
 //   ObjectPuller (object_puller.h)   copies from other nodes
 //   ProcessSpawner (worker_spawner.h) + WorkerPool (worker_pool.h)   worker processes
+//   LogMonitor (log_monitor.h)       workers' output, to their drivers
 //   LeaseManager (lease_manager.h)   who gets which worker, spill-back
 //   Bundles (bundles.h)              this node's share of placement groups
 //   Service (raylet_service.cc)      RayletService, the RPC edge
+//   LogService (log_service.h)       the node's log files, for `glint logs`
 // and runs two loops: the heartbeat to the GCS (free resources, the cluster
 // view, idle workers) and the reaper (exited workers are reported).
 // Start() once, Stop() once (kills this node's workers); several raylets
@@ -30,8 +32,11 @@
 #include "common/ticker.h"
 #include "proto/gcs.grpc.pb.h"
 #include "proto/raylet.grpc.pb.h"
+#include "proto/worker.grpc.pb.h"
 #include "raylet/bundles.h"
 #include "raylet/lease_manager.h"
+#include "raylet/log_monitor.h"
+#include "raylet/log_service.h"
 #include "raylet/object_puller.h"
 #include "raylet/object_store.h"
 #include "raylet/worker_pool.h"
@@ -84,16 +89,19 @@ class RayletServer {
   proto::Address address_;
   ClientQueueThread client_;  // this raylet's calls to the GCS and other raylets
   StubCache<proto::RayletService> raylets_;
+  StubCache<proto::WorkerService> drivers_;  // log batches go to them
   std::unique_ptr<proto::GcsService::Stub> gcs_;
   std::unique_ptr<ObjectStore> store_;
   std::unique_ptr<ObjectPuller> puller_;
+  std::unique_ptr<LogMonitor> logs_;
   std::unique_ptr<ProcessSpawner> spawner_;
   std::unique_ptr<WorkerPool> pool_;
   std::unique_ptr<LeaseManager> leases_;
   std::unique_ptr<Bundles> bundles_;
   std::unique_ptr<Service> service_;
+  std::unique_ptr<LogService> log_service_;
   std::unique_ptr<grpc::Server> server_;
-  Ticker heartbeat_, reaper_;
+  Ticker heartbeat_, reaper_, log_poller_;
   int64_t view_version_ = 0;  // of the cluster view the leases have (heartbeat thread only)
   std::atomic<bool> stopping_{false};
   absl::Mutex jobs_mu_;

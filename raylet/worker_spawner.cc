@@ -6,6 +6,7 @@
 
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstring>
 #include <map>
 
@@ -26,8 +27,9 @@ std::string DescribeExit(int status) {
   return "unknown exit";
 }
 
-std::string ProcessSpawner::LogPath(const std::string& worker_id) const {
-  return options_.log_dir.empty() ? "" : absl::StrCat(options_.log_dir, "/worker-", ShortHex(worker_id), ".log");
+std::string ProcessSpawner::LogPath(const std::string& worker_id, pid_t pid) const {
+  if (options_.log_dir.empty()) return "";
+  return absl::StrCat(options_.log_dir, "/worker-", ShortHex(worker_id), pid > 0 ? absl::StrCat("-", pid) : "", ".log");
 }
 
 absl::Status CheckCodePath(const std::string& path) {
@@ -61,7 +63,13 @@ absl::StatusOr<pid_t> ProcessSpawner::Spawn(const std::string& worker_id, const 
   };
   // The environment of a process is readable by its own user only.
   env.merge(AuthEnvironment(o.auth));
-  return SpawnProcess({o.worker_path}, env, LogPath(worker_id), /*new_group=*/false);
+  auto pid = SpawnProcess({o.worker_path}, env, LogPath(worker_id, 0), /*new_group=*/false);
+  if (!pid.ok() || o.log_dir.empty()) return pid;
+  // The child writes through the file it opened, whatever its name now.
+  std::string named = LogPath(worker_id, *pid);
+  if (rename(LogPath(worker_id, 0).c_str(), named.c_str()) != 0) named = LogPath(worker_id, 0);
+  if (o.monitor) o.monitor->Watch(worker_id, *pid, job, named);
+  return pid;
 }
 
 void ProcessSpawner::Kill(pid_t pid) {

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "common/auth.h"
+#include "raylet/log_monitor.h"
 #include "raylet/worker_pool.h"
 
 namespace glint::raylet {
@@ -19,6 +20,7 @@ struct SpawnerOptions {
   std::string node_id;
   std::string node_ip;
   AuthOptions auth;            // the cluster token and TLS files, for the worker's calls
+  LogMonitor* monitor = nullptr;  // follows each worker's log file (null: none)
 };
 
 class ProcessSpawner : public WorkerSpawner {
@@ -29,8 +31,9 @@ class ProcessSpawner : public WorkerSpawner {
   bool Alive(pid_t pid) override;
   // How the child `pid` ended, if it has (it is reaped then); nullopt while it runs.
   std::optional<std::string> Reap(pid_t pid);
-  // The log file of a worker.
-  std::string LogPath(const std::string& worker_id) const;
+  // The log file of a worker: worker-<id>-<pid>.log (named so once its
+  // pid is known: `glint list actors` shows an actor's pid).
+  std::string LogPath(const std::string& worker_id, pid_t pid) const;
 
  private:
   const SpawnerOptions options_;

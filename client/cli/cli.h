@@ -7,9 +7,16 @@
 #pragma once
 #include <CLI/CLI.hpp>
 
+#include <iostream>
+#include <memory>
+#include <optional>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
+#include "common/async_call.h"
 #include "common/auth.h"
+#include "proto/gcs.grpc.pb.h"
 
 namespace glint::cli {
 
@@ -35,6 +42,25 @@ std::string GcsAddress(const ClusterFlags& f);
 // or the session. Throws std::runtime_error for an unreadable token file.
 AuthOptions Auth(const ClusterFlags& f, const std::string& gcs);
 
+// A connection to the cluster's GCS, for one command.
+struct Gcs {
+  std::unique_ptr<proto::GcsService::Stub> stub;
+  std::string address;
+  std::unique_ptr<ClientQueueThread> client = std::make_unique<ClientQueueThread>();
+  // A blocking call; false (with the reason on stderr) when it failed.
+  template <typename Req, typename Reply, typename M>
+  bool Call(M method, const Req& req, Reply* reply) {
+    auto s = BlockingCall(client->queue(), stub.get(), method, req, 5000, reply);
+    if (!s.ok()) std::cerr << "cannot reach the GCS at " << address << ": " << s.message() << "\n";
+    return s.ok();
+  }
+};
+// Connects with the flags' address and credentials (nullopt, the reason on
+// stderr, when there is no address or the credentials cannot be read).
+std::optional<Gcs> Connect(const ClusterFlags& f);
+// A message as JSON, field names as in the .proto files.
+nlohmann::json Json(const google::protobuf::Message& m);
+
 // Session files on this machine.
 std::string LatestSession();                   // the session `glint start --head` made last ("" if none)
 std::string ReadFile(const std::string& path);  // trimmed; "" if missing
@@ -45,5 +71,7 @@ std::string StartTime(pid_t pid);
 // Each adds its subcommands; what runs sets *exit_code.
 void AddNodeCommands(CLI::App* app, int* exit_code);     // start, restart-gcs, stop
 void AddInspectCommands(CLI::App* app, int* exit_code);  // status, list, kill-actor, get-auth-token
+void AddLogCommands(CLI::App* app, int* exit_code);      // logs
+void AddHealthCommands(CLI::App* app, int* exit_code);   // health
 
 }  // namespace glint::cli

@@ -26,41 +26,6 @@ namespace {
 
 using Stub = proto::GcsService::Stub;
 
-// The GCS's reply as JSON (field names as in the .proto files).
-nlohmann::json Json(const google::protobuf::Message& m) {
-  std::string out;
-  google::protobuf::util::JsonPrintOptions o;
-  o.preserve_proto_field_names = true;
-  o.always_print_primitive_fields = true;
-  if (!google::protobuf::util::MessageToJsonString(m, &out, o).ok()) return nullptr;
-  return nlohmann::json::parse(out);
-}
-
-struct Gcs {
-  std::unique_ptr<Stub> stub;
-  std::string address;
-  std::unique_ptr<ClientQueueThread> client = std::make_unique<ClientQueueThread>();
-  template <typename Req, typename Reply, typename M>
-  bool Call(M method, const Req& req, Reply* reply) {
-    auto s = BlockingCall(client->queue(), stub.get(), method, req, 5000, reply);
-    if (!s.ok()) std::cerr << "cannot reach the GCS at " << address << ": " << s.message() << "\n";
-    return s.ok();
-  }
-};
-
-std::optional<Gcs> Connect(const ClusterFlags& f) {
-  std::string address = GcsAddress(f);
-  if (address.empty()) {
-    std::cerr << "no cluster address: start one with 'glint start --head' or pass --address\n";
-    return std::nullopt;
-  }
-  if (auto s = SetClusterAuth(Auth(f, address)); !s.ok()) {
-    std::cerr << s.message() << "\n";
-    return std::nullopt;
-  }
-  return Gcs{MakeStub<proto::GcsService>(address), address};
-}
-
 // A stable order for listings: `key` ascending.
 template <typename T, typename K>
 std::vector<T> Sorted(const google::protobuf::RepeatedPtrField<T>& items, K key) {
@@ -87,6 +52,17 @@ void PrintNodes(const proto::GetAllNodesReply& nodes) {
     std::printf("%-9s %-32s %-8lld %s in %lld objects\n", ShortHex(n.node_id()).c_str(), use.c_str(),
                 static_cast<long long>(s.num_objects()), Mib(s.spilled_bytes()).c_str(),
                 static_cast<long long>(s.num_spilled()));
+  }
+  bool any = false;
+  for (auto& n : Sorted(nodes.nodes(), order)) {
+    if (!n.alive()) continue;
+    for (auto& d : n.pending()) {
+      if (!any) std::cout << "\nPENDING (waiting for resources)\nNODE      SHAPE            TASKS  ACTORS  WAITING  WHY\n";
+      any = true;
+      std::printf("%-9s %-16s %-6d %-7d %-8s %s\n", ShortHex(n.node_id()).c_str(),
+                  ToString(FromProto(d.shape())).c_str(), d.tasks(), d.actors(),
+                  absl::StrCat(d.waiting_ms() / 1000, " s").c_str(), d.held_by().c_str());
+    }
   }
 }
 

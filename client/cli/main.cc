@@ -16,6 +16,8 @@ int main(int argc, char** argv) {
   int exit_code = 0;
   glint::cli::AddNodeCommands(&app, &exit_code);
   glint::cli::AddInspectCommands(&app, &exit_code);
+  glint::cli::AddLogCommands(&app, &exit_code);
+  glint::cli::AddHealthCommands(&app, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -303,7 +303,8 @@ void Init(const Config& config) {
   absl::MutexLock lock(&g_mu);
   if (g_runtime) throw Error("Glint is already initialized");
   internal::RuntimeOptions o;
-  o.node_ip = config.node_ip;
+  o.node_ip = !config.node_ip.empty() ? config.node_ip : internal::Env("GLINT_NODE_IP");
+  if (o.node_ip.empty()) o.node_ip = "127.0.0.1";
   o.gcs_reconnect_timeout_ms = std::max<int64_t>(config.gcs_reconnect_timeout_ms, 0);
   o.raylet_address = config.local_raylet.empty() ? internal::Env("GLINT_LOCAL_RAYLET") : config.local_raylet;
   o.gcs_address = config.address.empty() ? internal::Env("GLINT_ADDRESS") : config.address;
@@ -322,6 +323,7 @@ void Init(const Config& config) {
   if (o.gcs_address.empty() && auth.token.empty()) auth.token = NewAuthToken();
   if (auto s = SetClusterAuth(auth); !s.ok()) throw ConnectionError(std::string(s.message()));
   if (o.gcs_address.empty()) o.gcs_address = internal::StartPrivateCluster(config, auth);
+  o.job.set_log_to_driver(config.log_to_driver && internal::Env("GLINT_LOG_TO_DRIVER") != "0");
   o.job.set_ray_namespace(config.namespace_.empty() ? internal::Env("GLINT_NAMESPACE") : config.namespace_);
   if (config.code_search_path.empty()) {
     o.job.mutable_code()->add_paths(SelfExePath());

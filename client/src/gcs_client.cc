@@ -121,6 +121,11 @@ absl::StatusOr<std::vector<proto::NodeInfo>> GcsClient::GetAllNodes() {
   return std::vector<proto::NodeInfo>(reply.nodes().begin(), reply.nodes().end());
 }
 
+void GcsClient::GetAllNodesAsync(NodesFn done) {
+  CallAsync(queue_, stub_.get(), &Stub::PrepareAsyncGetAllNodes, proto::GetAllNodesRequest(), kTimeoutMs,
+            std::move(done));
+}
+
 absl::StatusOr<proto::ActorInfo> GcsClient::CreateActor(proto::CreateActorRequest req) {
   proto::CreateActorReply reply;
   if (auto s = Call(&Stub::PrepareAsyncCreateActor, std::move(req), 30000, &reply);

@@ -35,6 +35,9 @@ class GcsClient {
   // after it ended (a reset stream, a restarted GCS); a no-op while open.
   void KeepJobAlive(const std::string& job_id);
   absl::StatusOr<std::vector<proto::NodeInfo>> GetAllNodes();
+  // The same without waiting: `done` runs on the client queue's thread.
+  using NodesFn = std::function<void(const absl::Status&, proto::GetAllNodesReply&)>;
+  void GetAllNodesAsync(NodesFn done);
 
   absl::StatusOr<proto::ActorInfo> CreateActor(proto::CreateActorRequest req);
   // nullopt when no actor has that name in that namespace.

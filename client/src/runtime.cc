@@ -23,6 +23,8 @@ absl::Status Runtime::Start() {
   if (auto s = StartServing(); !s.ok()) return s;
   auto s = options_.is_worker ? ConnectWorker() : ConnectDriver();
   if (!s.ok()) return s;
+  output_ = std::make_unique<WorkerOutput>(stderr);
+  output_->Serve(service_.get(), cq_.get(), /*is_driver=*/!options_.is_worker);
   if (options_.is_worker) {
     if (auto e = StartExecutor(); !e.ok()) return e;
   } else {
@@ -154,6 +156,14 @@ absl::Status Runtime::BuildParts(const std::string& raylet) {
   actors_ = std::make_unique<ActorSubmitter>(&store_, transport_.get(), [this](const RefData& handle, bool hold) {
     hold ? refs_->AddLocalRef(handle.id, handle.owner) : refs_->RemoveLocalRef(handle.id, handle.owner);
   });
+  if (!options_.is_worker) {  // a driver says when its work waits long for resources
+    wait_warning_ = std::make_unique<WaitWarning>(gcs_.get(), stderr);
+    tasks_->SetWaitCallback([this](const google::protobuf::Map<std::string, double>& shape, int tasks,
+                                   int64_t waited_ms) { wait_warning_->Warn(WaitWarning::Tasks(tasks), shape, waited_ms); });
+    actors_->SetWaitCallback([this](const proto::ActorInfo& actor, int64_t waited_ms) {
+      wait_warning_->Warn(WaitWarning::Actor(actor), actor.creation_task().resources(), waited_ms);
+    });
+  }
   return absl::OkStatus();
 }
 
@@ -193,12 +203,15 @@ void Runtime::Tick() {
     last_borrower_check_ms_ = NowMs();
     refs_->CheckBorrowers();
   }
-  actors_->Tick();
+  actors_->Tick(NowMs());
   if (!options_.is_worker) gcs_->KeepJobAlive(job_.job_id());
 }
 
 void Runtime::Stop() {
   if (!started_ || stopped_.exchange(true)) return;
+  // What the job's workers printed last is on its way (their raylets read
+  // it every LogMonitor::kPollMs): a moment for it to come in.
+  if (output_ && job_.log_to_driver() && ran_work_) output_->AwaitQuiet(absl::Milliseconds(120), absl::Seconds(2));
   ticker_.Stop();
   if (tasks_) tasks_->Stop();
   if (!options_.is_worker && !job_.job_id().empty()) {
@@ -216,6 +229,7 @@ void Runtime::Stop() {
   if (rpc_thread_.joinable()) rpc_thread_.join();
   if (executor_) executor_->Stop(absl::Seconds(2));
   if (poller_) poller_->StopCover();
+  if (output_) output_->Stop();  // prints what came before the server stopped
 }
 
 // ---- A worker's life --------------------------------------------------------
@@ -326,6 +340,7 @@ absl::StatusOr<RefData> Runtime::SubmitTask(const std::string& function, std::ve
   if (opts.streaming) generators_->Start(spec->task_id(), opts.generator_backpressure);
   if (executor_) executor_->AddChildOfCurrentCall({id, self_addr_});  // cancelled with its caller
   resolver_->Resolve(std::move(*spec), [this](proto::TaskSpec s) { tasks_->Submit(std::move(s)); });
+  ran_work_.store(true, std::memory_order_relaxed);
   return RefData{id, self_addr_};
 }
 
@@ -384,6 +399,7 @@ absl::StatusOr<RefData> Runtime::CreateActor(const std::string& factory, std::ve
     return absl::Status(actor.status().code(), absl::StrCat("cannot create the actor: ", actor.status().message()));
   }
   actors_->Track(*actor);
+  ran_work_.store(true, std::memory_order_relaxed);
   if (opts.detached) return RefData{actor->actor_id(), ""};
   return actor_scopes_->Adopt(actor->actor_id());
 }

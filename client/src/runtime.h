@@ -44,11 +44,13 @@
 #include "client/src/objects/owner_client.h"
 #include "client/src/objects/reference_counter.h"
 #include "client/src/owner_service.h"
+#include "client/src/worker_output.h"
 #include "client/src/placement_groups.h"
 #include "client/src/submit/actor_submitter.h"
 #include "client/src/submit/dependency_resolver.h"
 #include "client/src/submit/generator_streams.h"
 #include "client/src/submit/task_submitter.h"
+#include "client/src/submit/wait_warning.h"
 #include "client/src/submit/transport.h"
 #include "common/async_call.h"
 #include "common/queue_poller.h"
@@ -175,12 +177,15 @@ class Runtime {
   std::unique_ptr<Lineage> lineage_;
   std::unique_ptr<ObjectGetter> getter_;
   std::unique_ptr<OwnerService> owner_service_;
+  std::unique_ptr<WorkerOutput> output_;
+  std::atomic<bool> ran_work_{false};  // a task or an actor of this job ran: its output may follow
 
   // Calls out and in.
   std::unique_ptr<DependencyResolver> resolver_;
   std::unique_ptr<GeneratorStreams> generators_;
   std::unique_ptr<GrpcTransport> transport_;
   std::unique_ptr<TaskSubmitter> tasks_;
+  std::unique_ptr<WaitWarning> wait_warning_;
   std::unique_ptr<ActorSubmitter> actors_;
   std::unique_ptr<TaskExecutor> executor_;
 

@@ -5,6 +5,7 @@
 #include <dlfcn.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
 
 #include "absl/strings/match.h"
@@ -77,6 +78,9 @@ void FailWorkerStartup(const std::string& why) {
 
 void RunWorkerProcess() {
   InitLogging("glint-worker", /*crash_handler=*/true);
+  // stdout is the worker's log file: line by line, so what user code prints
+  // reaches the log (and the driver, raylet/log_monitor.h) as it prints it.
+  setvbuf(stdout, nullptr, _IOLBF, 0);
   ReturnLargeBlocksToTheSystem();
   if (auto s = TakeAuthFromEnvironment(); !s.ok()) {
     LOG(ERROR) << "cannot start: " << s.message();

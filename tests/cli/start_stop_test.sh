@@ -14,6 +14,13 @@ glint start --head --port 0 --num-cpus 1 > "$GLINT_TMPDIR/start3.log"
 second=$(cat "$GLINT_TMPDIR/session_latest/gcs_address")
 [ "$first" != "$second" ] || fail "the second head reused the first one's address"
 
+# Each daemon answers gRPC's health service, with the cluster's token only.
+glint health | grep -q ": SERVING$" || fail "the latest GCS does not answer its health check"
+glint health --address "$first" | grep -q "$first: SERVING$" || fail "the first GCS does not answer its health check"
+raylet=$(glint list nodes --json | grep -m1 -o '"port": [0-9]*' | grep -o '[0-9]*$')
+glint health "127.0.0.1:$raylet" | grep -q ": SERVING$" || fail "the raylet does not answer its health check"
+if glint health --auth-token wrong > /dev/null 2>&1; then fail "health answered a wrong token"; fi
+
 # A driver finds the latest cluster by 'auto' and runs an actor there (its
 # worker is a process the raylet started).
 GLINT_ADDRESS=auto "$bin/create_named_actor" | tee "$GLINT_TMPDIR/driver.log"
@@ -40,5 +47,6 @@ stopping=$(cat "$GLINT_TMPDIR"/session_2*/logs/*.log | grep -c 'stopping (signal
 for p in $(cat "$GLINT_TMPDIR"/session_*/pids | awk '$3 == "glint-raylet" {print $1}'); do
   [ ! -e "/dev/shm/glint-objects-$p" ] || fail "raylet $p left its object store behind"
 done
+if glint health --address "$first" > /dev/null 2>&1; then fail "a stopped GCS still reported healthy"; fi
 glint stop | grep -q "no Glint processes started with 'glint start' are recorded" || fail "a second stop found records"
 echo "PASS: one glint stop stopped both clusters and their workers"

@@ -18,8 +18,11 @@ struct Config {
   // job's remote functions (re-run in worker mode) and/or shared libraries.
   // Empty: this driver's own executable.
   std::vector<std::string> code_search_path;
-  // This process's address as others reach it.
-  std::string node_ip = "127.0.0.1";
+  // This process's address as others reach it (its objects are read and its
+  // calls answered there). Empty: $GLINT_NODE_IP, else 127.0.0.1. A driver
+  // in a container or on another host sets it to an address the cluster's
+  // nodes reach (in Kubernetes, the pod's IP).
+  std::string node_ip;
   // The raylet this driver submits through, "HOST:PORT". Empty:
   // $GLINT_LOCAL_RAYLET, else a node on node_ip (the head node first). Set
   // it to run a driver "on" a worker node that shares a host with the head.
@@ -46,6 +49,11 @@ struct Config {
   // restarting) before it fails with ConnectionError. Calls between actors,
   // tasks and objects go worker to worker and need no GCS.
   int64_t gcs_reconnect_timeout_ms = 60000;
+  // What the job's workers print (stdout and stderr) appears on this
+  // driver's stderr, each line prefixed with where it came from, e.g.
+  // "(Counter pid=1234 node=7f81c2d0) ..."; false: only in the workers' log
+  // files (`glint logs`). $GLINT_LOG_TO_DRIVER=0 turns it off too.
+  bool log_to_driver = true;
   // For the private cluster only.
   double num_cpus = -1;
   std::map<std::string, double> resources;

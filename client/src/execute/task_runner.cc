@@ -1,5 +1,7 @@
 #include "client/src/execute/task_runner.h"
 
+#include <cstdio>
+
 #include "absl/strings/str_cat.h"
 #include "client/src/errors.h"
 #include "client/src/execute/gpu_ids.h"
@@ -7,6 +9,7 @@
 #include "client/src/objects/reference_counter.h"
 #include "client/src/registry_lookup.h"
 #include "common/limits.h"
+#include "common/output_label.h"
 #include "common/rpc.h"
 
 namespace glint::internal {
@@ -19,11 +22,25 @@ bool TaskRunner::InNormalTask() { return t_in_normal_task; }
 void TaskRunner::Run(const proto::TaskSpec& spec, proto::PushTaskReply* reply, ItemSink* items) {
   t_in_normal_task = spec.type() == proto::NORMAL_TASK;
   if (spec.type() != proto::ACTOR_TASK) {  // a task's, or the actor's for good
+    LabelOutput(spec);
     UseGpus(spec.gpu_ids());
     CaptureChildTasks(spec);
   }
   Execute(spec, reply, items);
   t_in_normal_task = false;
+}
+
+void TaskRunner::LabelOutput(const proto::TaskSpec& spec) {
+  std::string_view label = spec.function_name();
+  if (spec.type() == proto::ACTOR_CREATION_TASK) label = label.substr(0, label.rfind("::"));  // the class
+  absl::MutexLock lock(&label_mu_);
+  if (label == output_label_) return;
+  output_label_ = std::string(label);
+  std::string line = OutputLabelLine(label);
+  // After what the previous task printed, and before anything of this one's.
+  fflush(stdout);
+  fwrite(line.data(), 1, line.size(), stdout);
+  fflush(stdout);
 }
 
 bool TaskRunner::ResolveArgs(const proto::TaskSpec& spec, Args* args, proto::ObjectValue* result) {

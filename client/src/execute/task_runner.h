@@ -13,6 +13,7 @@
 
 #include "client/src/execute/actor_loop.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/synchronization/mutex.h"
 #include "client/src/execute/call_context.h"
 #include "glint/internal/registry.h"
 #include "proto/worker.pb.h"
@@ -69,6 +70,9 @@ class TaskRunner {
   // The reply for user code that threw (or called ExitActor()).
   void Fail(proto::PushTaskReply* reply, const std::string& fn, std::exception_ptr e);
   proto::ObjectValue NotFound(const char* what, const std::string& fn) const;
+  // Before a task of another function, or the actor, prints anything: the
+  // label line for its output (common/output_label.h).
+  void LabelOutput(const proto::TaskSpec& spec);
 
   const ArgResolver resolver_;
   const std::string where_;
@@ -78,6 +82,8 @@ class TaskRunner {
   std::string actor_id_;
   bool restarted_ = false;
   ActorLoop* loop_ = nullptr;  // async actors only
+  absl::Mutex label_mu_;
+  std::string output_label_ ABSL_GUARDED_BY(label_mu_);
   std::function<bool(const std::string&)> cancelled_;
   // The async calls started and not finished, by task id (loop thread only).
   absl::flat_hash_map<std::string_view, CallContext*> on_loop_;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <optional>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "client/src/errors.h"
@@ -275,12 +276,26 @@ absl::Status ActorSubmitter::Cancel(const std::string& task_id, bool force, bool
   return absl::NotFoundError("no actor call of this process with that id is in flight");
 }
 
-void ActorSubmitter::Tick() {
-  absl::MutexLock lock(&mu_);
-  if (stopped_) return;
-  for (auto& [id, a] : actors_) {
-    if (!a.polling && a.info.state() != proto::DEAD) Poll(id, a.info.version());
+void ActorSubmitter::Tick(int64_t now_ms) {
+  std::vector<std::pair<proto::ActorInfo, int64_t>> waiting;
+  {
+    absl::MutexLock lock(&mu_);
+    if (stopped_) return;
+    for (auto& [id, a] : actors_) {
+      if (!a.polling && a.info.state() != proto::DEAD) Poll(id, a.info.version());
+      // Placed once (a restart waits for a node for reasons `glint status` gives).
+      bool unplaced = a.info.state() == proto::PENDING_CREATION && a.info.address().worker_id().empty();
+      if (!unplaced) {
+        a.pending_since_ms = 0;
+      } else if (a.pending_since_ms == 0) {
+        a.pending_since_ms = now_ms;
+      } else if (!a.warned && now_ms - a.pending_since_ms > kWaitWarningMs && on_wait_) {
+        a.warned = true;
+        waiting.emplace_back(a.info, now_ms - a.pending_since_ms);
+      }
+    }
   }
+  for (auto& [info, waited] : waiting) on_wait_(info, waited);
 }
 
 void ActorSubmitter::Stop() {

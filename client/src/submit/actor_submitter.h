@@ -48,8 +48,14 @@ class ActorSubmitter {
   // if this is no actor call of ours in flight; FAILED_PRECONDITION with
   // `force` (an actor's process is not killed for one call: Kill it).
   absl::Status Cancel(const std::string& task_id, bool force, bool recursive);
-  // Restarts state polls that failed (e.g. the GCS was briefly away).
-  void Tick();
+  // Restarts state polls that failed (e.g. the GCS was briefly away); tells
+  // the wait callback of an actor still waiting to be placed after
+  // kWaitWarningMs, once.
+  void Tick(int64_t now_ms);
+  static constexpr int64_t kWaitWarningMs = 5000;
+  using WaitFn = std::function<void(const proto::ActorInfo& actor, int64_t waited_ms)>;
+  // Set once, before actors come.
+  void SetWaitCallback(WaitFn f) { on_wait_ = std::move(f); }
   // No new polls or streams; the answers to those in flight change nothing.
   void Stop();
 
@@ -61,6 +67,8 @@ class ActorSubmitter {
     bool polling = false;
     int64_t calls = 0;  // submitted, not ended
     RefData handle;     // held while calls > 0 (when it has an owner)
+    int64_t pending_since_ms = 0;  // seen waiting to be placed since then (0: not so)
+    bool warned = false;
   };
   // `n` calls of the actor ended for good; returns the handle to let go of
   // when they were the last.
@@ -89,6 +97,7 @@ class ActorSubmitter {
   MemoryStore* const store_;
   SubmitTransport* const transport_;
   const HoldFn hold_;
+  WaitFn on_wait_;
   absl::Mutex mu_;
   absl::flat_hash_map<std::string, Actor> actors_ ABSL_GUARDED_BY(mu_);
   absl::Mutex streams_mu_;

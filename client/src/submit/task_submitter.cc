@@ -296,10 +296,27 @@ void TaskSubmitter::DropLeasesAt(const std::string& raylet) {
 void TaskSubmitter::Tick(int64_t now_ms) {
   std::vector<std::shared_ptr<Lease>> idle;
   std::vector<std::pair<std::string, proto::LeaseRequest>> again;
+  struct Waiting {
+    google::protobuf::Map<std::string, double> shape;
+    int tasks;
+    int64_t waited_ms;
+  };
+  std::vector<Waiting> waiting;
   {
     absl::MutexLock lock(&mu_);
     if (stopped_) return;
     for (auto& [key, shape] : shapes_) {
+      bool running = std::any_of(shape.leases.begin(), shape.leases.end(), [](auto& l) { return l->busy; });
+      if (shape.tasks.empty() || running) {
+        shape.waiting_since_ms = 0;
+        shape.warned = false;
+      } else if (shape.waiting_since_ms == 0) {
+        shape.waiting_since_ms = now_ms;
+      } else if (!shape.warned && now_ms - shape.waiting_since_ms > kWaitWarningMs && on_wait_) {
+        shape.warned = true;
+        waiting.push_back({shape.tasks.front().resources(), static_cast<int>(shape.tasks.size()),
+                           now_ms - shape.waiting_since_ms});
+      }
       for (auto it = shape.retries.begin(); it != shape.retries.end();) {
         if (it->first > now_ms) {
           ++it;
@@ -323,6 +340,7 @@ void TaskSubmitter::Tick(int64_t now_ms) {
   }
   for (auto& l : idle) ReturnLease(*l, false);
   for (auto& [key, req] : again) RequestLease(key, req, raylet_, 0);
+  for (auto& w : waiting) on_wait_(w.shape, w.tasks, w.waited_ms);
 }
 
 void TaskSubmitter::Stop() {

@@ -48,8 +48,15 @@ class TaskSubmitter {
   // The node of the raylet at `raylet` is gone (its store lost an object):
   // its idle leases are dropped, so no task goes to its dying workers.
   void DropLeasesAt(const std::string& raylet);
-  // Returns leases idle since before `now_ms - idle_lease_ms`.
+  // Returns leases idle since before `now_ms - idle_lease_ms`; tells the
+  // wait callback of shapes whose tasks all wait (none of them runs) for
+  // longer than kWaitWarningMs, once per wait.
   void Tick(int64_t now_ms);
+  static constexpr int64_t kWaitWarningMs = 5000;
+  using WaitFn = std::function<void(const google::protobuf::Map<std::string, double>& shape, int tasks,
+                                    int64_t waited_ms)>;
+  // Set once, before tasks come.
+  void SetWaitCallback(WaitFn f) { on_wait_ = std::move(f); }
   // Returns every lease.
   void Stop();
 
@@ -74,6 +81,8 @@ class TaskSubmitter {
     // node they were spilled back to did not answer.
     std::vector<std::pair<int64_t, proto::LeaseRequest>> retries;
     int unreachable = 0;  // such failures since the last lease
+    int64_t waiting_since_ms = 0;  // tasks queued and none of the shape running, since then (0: not so)
+    bool warned = false;           // the wait callback ran for this wait
   };
   void Pump(const std::string& key);
   void RequestLease(const std::string& key, const proto::LeaseRequest& req, const std::string& raylet,
@@ -99,6 +108,7 @@ class TaskSubmitter {
   const Clock clock_;
   Lineage* const lineage_;
   const int64_t idle_lease_ms_;
+  WaitFn on_wait_;
   absl::Mutex mu_;
   absl::flat_hash_map<std::string, Shape> shapes_ ABSL_GUARDED_BY(mu_);
   bool stopped_ ABSL_GUARDED_BY(mu_) = false;  // no retries after Stop()

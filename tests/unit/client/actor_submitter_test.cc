@@ -157,3 +157,29 @@ TEST_F(ActorSubmitterTest, AHandleWithoutOwnerHoldsNothing) {
 
 }  // namespace
 }  // namespace glint::internal
+
+namespace glint::internal {
+namespace {
+
+TEST_F(ActorSubmitterTest, AnActorWaitingLongToBePlacedIsReportedOnceAndAPlacedOneIsNot) {
+  std::vector<int64_t> waits;
+  submitter_.SetWaitCallback([&](const proto::ActorInfo& actor, int64_t waited) {
+    EXPECT_EQ(actor.class_name(), "Counter");
+    waits.push_back(waited);
+  });
+  proto::ActorInfo pending = Info(proto::PENDING_CREATION, 1);
+  pending.clear_address();  // never placed yet
+  submitter_.Track(pending);
+  int64_t now = 1000;
+  for (int i = 0; i < 60; ++i) submitter_.Tick(now += 50);  // 3 s
+  EXPECT_TRUE(waits.empty()) << "not yet";
+  for (int i = 0; i < 200; ++i) submitter_.Tick(now += 50);
+  ASSERT_EQ(waits.size(), 1u) << "one line for one wait";
+  EXPECT_GT(waits[0], ActorSubmitter::kWaitWarningMs);
+  transport_.AnswerWatch(Info(proto::ALIVE, 2));
+  for (int i = 0; i < 200; ++i) submitter_.Tick(now += 50);
+  EXPECT_EQ(waits.size(), 1u);
+}
+
+}  // namespace
+}  // namespace glint::internal

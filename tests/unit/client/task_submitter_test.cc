@@ -220,3 +220,29 @@ TEST_F(TaskSubmitterTest, ATaskCancelledBeforeItIsSubmittedIsDropped) {
 
 }  // namespace
 }  // namespace glint::internal
+
+namespace glint::internal {
+namespace {
+
+TEST_F(TaskSubmitterTest, TasksThatAllWaitLongAreReportedOncePerWaitButAQueueBehindRunningWorkIsNot) {
+  std::vector<std::pair<int, int64_t>> waits;  // (tasks, waited ms)
+  submitter_.SetWaitCallback([&](const google::protobuf::Map<std::string, double>& shape, int tasks, int64_t waited) {
+    EXPECT_EQ(shape.at("CPU"), 1);
+    waits.emplace_back(tasks, waited);
+  });
+  Submit("a");
+  Submit("b");
+  for (int i = 0; i < 200; ++i) submitter_.Tick(now_ += 50);  // 10 s: no lease comes
+  ASSERT_EQ(waits.size(), 1u) << "one line for one wait";
+  EXPECT_EQ(waits[0].first, 2);
+  EXPECT_GT(waits[0].second, TaskSubmitter::kWaitWarningMs);
+  EXPECT_LT(waits[0].second, TaskSubmitter::kWaitWarningMs + 200);
+  // A lease comes: one task runs, the other queues behind it for long: that
+  // is progress, not a wait to report.
+  transport_.GrantLease(7001, "lease-1");
+  for (int i = 0; i < 200; ++i) submitter_.Tick(now_ += 50);
+  EXPECT_EQ(waits.size(), 1u);
+}
+
+}  // namespace
+}  // namespace glint::internal

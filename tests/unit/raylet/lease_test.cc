@@ -5,6 +5,7 @@
 
 #include "common/bundle_resources.h"
 #include "common/ids.h"
+#include "common/rpc.h"
 #include "raylet/bundles.h"
 #include "raylet/lease_manager.h"
 #include "raylet/worker_pool.h"
@@ -318,6 +319,46 @@ TEST_F(LeaseTest, ARequestWaitingForSomethingBusyHoldsUpNoOtherShape) {
   EXPECT_FALSE(got.count("x-again"));
   leases.Return(got["x"].lease_id(), 0);
   EXPECT_TRUE(got["x-again"].has_worker());
+}
+
+}  // namespace
+}  // namespace glint::raylet
+
+namespace glint::raylet {
+namespace {
+
+TEST_F(LeaseTest, PendingDemandGroupsQueuedRequestsByShapeAndSaysWhoHoldsWhatTheyWaitFor) {
+  EXPECT_TRUE(leases_.PendingDemand(0).empty());
+  proto::LeaseRequest actor = Req(2);
+  actor.set_for_actor(true);
+  Ask("actor", actor);
+  RegisterLast(6001);
+  ASSERT_TRUE(replies_["actor"].has_worker());
+  Ask("t1", Req(1));
+  Ask("t2", Req(1));
+  proto::LeaseRequest second = Req(1);
+  second.set_for_actor(true);
+  Ask("a2", second);
+  Ask("big", Req(2));
+  auto pending = leases_.PendingDemand(NowMs() + 5000);
+  ASSERT_EQ(pending.size(), 2u);
+  EXPECT_EQ(pending[0].shape().at("CPU"), 1);
+  EXPECT_EQ(pending[0].tasks(), 2);
+  EXPECT_EQ(pending[0].actors(), 1);
+  EXPECT_GE(pending[0].waiting_ms(), 5000);
+  EXPECT_EQ(pending[0].held_by(), "1 actor and 0 tasks hold {CPU: 2} of {CPU: 2}");
+  EXPECT_EQ(pending[1].shape().at("CPU"), 2);
+  EXPECT_EQ(pending[1].tasks(), 1);
+  EXPECT_EQ(pending[1].actors(), 0);
+}
+
+TEST_F(LeaseTest, PendingDemandSaysWhenNoLeaseHoldsWhatARequestWaitsFor) {
+  std::vector<std::string> ids;
+  ASSERT_TRUE(leases_.Reserve({{"CPU", 2}}, &ids));  // a placement group's bundle
+  Ask("t", Req(1));
+  auto pending = leases_.PendingDemand(NowMs());
+  ASSERT_EQ(pending.size(), 1u);
+  EXPECT_NE(pending[0].held_by().find("no lease holds them"), std::string::npos) << pending[0].held_by();
 }
 
 }  // namespace
