@@ -391,6 +391,28 @@ void ObjectStore::DropStaleWrites(int64_t now_ms, int64_t max_age_ms) {
   }
 }
 
+std::vector<proto::ObjectState> ObjectStore::List(size_t limit, bool* truncated) {
+  absl::MutexLock lock(&mu_);
+  std::vector<proto::ObjectState> out;
+  for (auto& [id, e] : objects_) {
+    if (out.size() >= limit) break;
+    proto::ObjectState o;
+    o.set_object_id(id);
+    o.set_size(e.size);
+    o.set_owner(e.meta.owner);
+    o.set_job_id(e.meta.job_id);
+    o.set_state(!e.sealed ? "WRITING" : e.offset < 0 ? "SPILLED" : "IN_MEMORY");
+    o.set_primary(e.primary);
+    int pins = 0;
+    for (auto& [client, n] : e.pins) pins += n;
+    o.set_pins(pins);
+    o.set_created_ms(e.created_ms);
+    out.push_back(std::move(o));
+  }
+  *truncated = objects_.size() > out.size();
+  return out;
+}
+
 proto::ObjectStoreInfo ObjectStore::Info() {
   proto::ObjectStoreInfo info;
   info.set_dir(options_.dir);

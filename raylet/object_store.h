@@ -30,6 +30,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "proto/common.pb.h"
+#include "proto/raylet.pb.h"
 
 namespace glint::raylet {
 
@@ -101,6 +102,9 @@ class ObjectStore {
   void DropStaleWrites(int64_t now_ms, int64_t max_age_ms);
 
   proto::ObjectStoreInfo Info();
+  // The objects here (at most `limit`), as `glint list objects` shows them;
+  // *truncated when there are more.
+  std::vector<proto::ObjectState> List(size_t limit, bool* truncated);
   const ObjectStoreOptions& options() const { return options_; }
   std::string arena_path() const;
 

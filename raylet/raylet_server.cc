@@ -20,7 +20,12 @@ absl::Status RayletServer::Start() {
   if (auto s = store_->Init(); !s.ok()) return s;
   service_ = std::make_unique<Service>(this);
   log_service_ = std::make_unique<LogService>(node_id_, options_.log_dir);
-  auto server = StartServer(options_.host, options_.port, {service_.get(), log_service_.get()}, kRayletLimits, &port_);
+  state_service_ = std::make_unique<StateService>(node_id_, &pool_, &store_, [this](const WorkerInfo& w) {
+    std::string path = spawner_ ? spawner_->LogPath(w.worker_id, w.pid) : "";
+    return path.substr(path.rfind('/') + 1);
+  });
+  auto server = StartServer(options_.host, options_.port,
+                            {service_.get(), log_service_.get(), state_service_.get()}, kRayletLimits, &port_);
   if (!server.ok()) return server.status();
   server_ = std::move(*server);
   address_.set_ip(options_.host);

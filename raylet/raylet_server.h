@@ -8,6 +8,7 @@
 //   Bundles (bundles.h)              this node's share of placement groups
 //   Service (raylet_service.cc)      RayletService, the RPC edge
 //   LogService (log_service.h)       the node's log files, for `glint logs`
+//   StateService (state_service.h)   its workers and objects, for `glint list`
 // and runs two loops: the heartbeat to the GCS (free resources, the cluster
 // view, idle workers) and the reaper (exited workers are reported).
 // Start() once, Stop() once (kills this node's workers); several raylets
@@ -37,6 +38,7 @@
 #include "raylet/lease_manager.h"
 #include "raylet/log_monitor.h"
 #include "raylet/log_service.h"
+#include "raylet/state_service.h"
 #include "raylet/object_puller.h"
 #include "raylet/object_store.h"
 #include "raylet/worker_pool.h"
@@ -100,6 +102,7 @@ class RayletServer {
   std::unique_ptr<Bundles> bundles_;
   std::unique_ptr<Service> service_;
   std::unique_ptr<LogService> log_service_;
+  std::unique_ptr<StateService> state_service_;
   std::unique_ptr<grpc::Server> server_;
   Ticker heartbeat_, reaper_, log_poller_;
   int64_t view_version_ = 0;  // of the cluster view the leases have (heartbeat thread only)

@@ -154,6 +154,17 @@ std::optional<WorkerInfo> WorkerPool::Get(const std::string& worker_id) {
   return it->second;
 }
 
+std::vector<WorkerInfo> WorkerPool::List(size_t limit, bool* truncated) {
+  absl::MutexLock lock(&mu_);
+  std::vector<WorkerInfo> out;
+  for (auto& [id, w] : workers_) {
+    if (out.size() >= limit) break;
+    out.push_back(w);
+  }
+  *truncated = workers_.size() > out.size();
+  return out;
+}
+
 int64_t WorkerPool::Size() {
   absl::MutexLock lock(&mu_);
   return workers_.size();

@@ -66,6 +66,8 @@ class WorkerPool {
   void KillJob(const std::string& job_id);
   bool Kill(const std::string& worker_id);
   std::optional<WorkerInfo> Get(const std::string& worker_id);
+  // Every worker (at most `limit`); *truncated when there are more.
+  std::vector<WorkerInfo> List(size_t limit, bool* truncated);
   int64_t Size();
   // The processes of every worker (for reaping).
   std::vector<pid_t> Pids();

@@ -11,12 +11,14 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "common/async_call.h"
 #include "common/auth.h"
 #include "proto/gcs.grpc.pb.h"
+#include "proto/raylet.pb.h"
 
 namespace glint::cli {
 
@@ -60,6 +62,41 @@ struct Gcs {
 std::optional<Gcs> Connect(const ClusterFlags& f);
 // A message as JSON, field names as in the .proto files.
 nlohmann::json Json(const google::protobuf::Message& m);
+
+// What every alive node holds now, from its raylet (at most
+// `limit_per_node` of each); false (the reason on stderr) when a node could
+// not be asked (what the others said is in *out).
+bool CollectWorkers(Gcs& gcs, int limit_per_node, proto::ListWorkersReply* out);
+bool CollectObjects(Gcs& gcs, int limit_per_node, proto::ListObjectsReply* out);
+
+// --filter KEY=VALUE (or KEY!=VALUE) on a listing: KEY is a field as --json
+// prints it; an id field matches a hex prefix of 4 or more digits too.
+struct Filter {
+  std::string key, value;
+  bool equal = true;
+};
+// Parses the --filter arguments; false with *error set on a malformed one.
+bool ParseFilters(const std::vector<std::string>& args, std::vector<Filter>* out, std::string* error);
+// Whether `item` (its JSON) passes every filter; *error set (and false) when
+// a filter names a field the item lacks.
+bool Passes(const nlohmann::json& item, const std::vector<Filter>& filters, std::string* error);
+// Keeps the items that pass, at most `limit` (0: all); false with *error
+// set when a filter names no field of theirs.
+template <typename T>
+bool KeepPassing(google::protobuf::RepeatedPtrField<T>* items, const std::vector<Filter>& filters, int limit,
+                 std::string* error) {
+  google::protobuf::RepeatedPtrField<T> kept;
+  for (auto& item : *items) {
+    if (limit > 0 && kept.size() >= limit) break;
+    if (filters.empty() || Passes(Json(item), filters, error)) {
+      *kept.Add() = std::move(item);
+    } else if (!error->empty()) {
+      return false;
+    }
+  }
+  items->Swap(&kept);
+  return true;
+}
 
 // Session files on this machine.
 std::string LatestSession();                   // the session `glint start --head` made last ("" if none)

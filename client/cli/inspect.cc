@@ -116,12 +116,39 @@ void PrintPlacementGroups(const proto::ListPlacementGroupsReply& groups) {
   }
 }
 
+void PrintWorkers(const proto::ListWorkersReply& workers) {
+  std::cout << "WORKER    NODE      PID     STATE     JOB       LOG\n";
+  for (auto& w : Sorted(workers.workers(), [](const proto::WorkerState& x) {
+         return std::make_tuple(x.node_id(), x.job_id(), x.pid());
+       })) {
+    std::printf("%-9s %-9s %-7d %-9s %-9s %s\n", ShortHex(w.worker_id()).c_str(), ShortHex(w.node_id()).c_str(),
+                w.pid(), w.state().c_str(), w.job_id().empty() ? "-" : ShortHex(w.job_id()).c_str(),
+                w.log_file().c_str());
+  }
+  if (workers.truncated()) std::cout << "(more on some nodes: raise --limit)\n";
+}
+
+void PrintObjects(const proto::ListObjectsReply& objects) {
+  std::cout << "OBJECT    NODE      SIZE          STATE      COPY     PINS  OWNER\n";
+  for (auto& o : Sorted(objects.objects(), [](const proto::ObjectState& x) {
+         return std::make_tuple(x.node_id(), x.created_ms(), x.object_id());
+       })) {
+    std::printf("%-9s %-9s %-13lld %-10s %-8s %-5d %s\n", ShortHex(o.object_id()).c_str(),
+                ShortHex(o.node_id()).c_str(), static_cast<long long>(o.size()), o.state().c_str(),
+                o.primary() ? "primary" : "cached", o.pins(), o.owner().c_str());
+  }
+  if (objects.truncated()) std::cout << "(more on some nodes: raise --limit)\n";
+}
+
 struct InspectFlags {
   ClusterFlags cluster;
   bool json = false;
   std::string ns;
   bool all = false;
   std::string what, name;
+  std::vector<std::string> filter_args;
+  std::vector<Filter> filters;
+  int limit = 0;
 };
 
 int Status(const InspectFlags& f) {
@@ -169,30 +196,61 @@ void Show(const InspectFlags& f, const Reply& reply, const char* field, Print pr
   }
 }
 
+// Keeps what passes --filter and --limit, then prints it (`field`: the
+// list in the reply, for --json). False (the reason on stderr) on a filter
+// naming no field.
+template <typename Reply, typename Items, typename Print>
+bool Filtered(const InspectFlags& f, Reply& reply, Items* items, const char* field, Print print) {
+  std::string error;
+  if (!KeepPassing(items, f.filters, f.limit, &error)) {
+    std::cerr << error << "\n";
+    return false;
+  }
+  Show(f, reply, field, print);
+  return true;
+}
+
 int List(const InspectFlags& f) {
+  std::vector<Filter> filters;
+  std::string error;
+  if (!ParseFilters(f.filter_args, &filters, &error)) {
+    std::cerr << error << "\n";
+    return kUsage;
+  }
+  InspectFlags flags = f;
+  flags.filters = std::move(filters);
   auto gcs = Connect(f.cluster);
   if (!gcs) return kFailed;
+  bool ok = true;
   if (f.what == "nodes") {
     proto::GetAllNodesReply r;
     if (!gcs->Call(&Stub::PrepareAsyncGetAllNodes, proto::GetAllNodesRequest(), &r)) return kFailed;
-    Show(f, r, "nodes", PrintNodes);
+    ok = Filtered(flags, r, r.mutable_nodes(), "nodes", PrintNodes);
   } else if (f.what == "actors") {
     proto::ListActorsRequest req;
     req.set_ray_namespace(f.ns);
     req.set_all(f.all);
     proto::ListActorsReply r;
     if (!gcs->Call(&Stub::PrepareAsyncListActors, req, &r)) return kFailed;
-    Show(f, r, "actors", PrintActors);
+    ok = Filtered(flags, r, r.mutable_actors(), "actors", PrintActors);
   } else if (f.what == "jobs") {
     proto::GetAllJobsReply r;
     if (!gcs->Call(&Stub::PrepareAsyncGetAllJobs, proto::GetAllJobsRequest(), &r)) return kFailed;
-    Show(f, r, "jobs", PrintJobs);
+    ok = Filtered(flags, r, r.mutable_jobs(), "jobs", PrintJobs);
+  } else if (f.what == "workers") {
+    proto::ListWorkersReply r;
+    bool all_nodes = CollectWorkers(*gcs, f.limit > 0 ? f.limit : 0, &r);
+    ok = Filtered(flags, r, r.mutable_workers(), "workers", PrintWorkers) && all_nodes;
+  } else if (f.what == "objects") {
+    proto::ListObjectsReply r;
+    bool all_nodes = CollectObjects(*gcs, f.limit > 0 ? f.limit : 0, &r);
+    ok = Filtered(flags, r, r.mutable_objects(), "objects", PrintObjects) && all_nodes;
   } else {  // placement-groups (the only other choice the parser lets through)
     proto::ListPlacementGroupsReply r;
     if (!gcs->Call(&Stub::PrepareAsyncListPlacementGroups, proto::ListPlacementGroupsRequest(), &r)) return kFailed;
-    Show(f, r, "groups", PrintPlacementGroups);
+    ok = Filtered(flags, r, r.mutable_groups(), "groups", PrintPlacementGroups);
   }
-  return 0;
+  return ok ? 0 : kFailed;
 }
 
 int KillActor(const InspectFlags& f) {
@@ -249,13 +307,17 @@ void AddInspectCommands(CLI::App* app, int* exit_code) {
   status->callback([f, exit_code] { *exit_code = Status(*f); });
 
   auto* list = app->add_subcommand("list", "list one kind of thing the cluster has");
-  list->add_option("what", f->what, "actors, nodes, jobs or placement-groups")
+  list->add_option("what", f->what, "actors, nodes, jobs, placement-groups, workers or objects")
       ->required()
-      ->check(CLI::IsMember({"actors", "nodes", "jobs", "placement-groups"}));
+      ->check(CLI::IsMember({"actors", "nodes", "jobs", "placement-groups", "workers", "objects"}));
   AddClusterFlags(list, &f->cluster, address_help);
   list->add_flag("--json", f->json, "print JSON");
   list->add_option("--namespace", f->ns, "actors: only this namespace's");
   list->add_flag("--all", f->all, "actors: the dead ones too");
+  list->add_option("--filter", f->filter_args,
+                   "KEY=VALUE or KEY!=VALUE on a field as --json prints it (ids: a hex prefix); repeatable");
+  list->add_option("--limit", f->limit, "at most N (workers, objects: per node; default all, 1000 per node)")
+      ->check(CLI::NonNegativeNumber);
   list->callback([f, exit_code] { *exit_code = List(*f); });
 
   auto* kill = app->add_subcommand("kill-actor", "kill a named actor (no restart; its name becomes free)");
