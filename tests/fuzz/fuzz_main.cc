@@ -138,7 +138,7 @@ int main(int argc, char** argv) {
     }
     else {
       std::cerr << "glint_fuzz: unknown argument " << a
-                << " (--calls=N --only=worker,driver,raylet,logs,gcs --seed=N --window=N --deadline_ms=N --verbose)\n";
+                << " (--calls=N --only=worker,driver,raylet,logs,state,gcs --seed=N --window=N --deadline_ms=N --verbose)\n";
       return 2;
     }
   }
@@ -206,6 +206,10 @@ int main(int argc, char** argv) {
        256 << 20},
       {"logs", cluster.head_raylet_address(), cluster.head_raylet_pid(),
        pool->FindServiceByName("glint.proto.LogService"), {},
+       [&] { return Probe(raylet.get(), &RayletStub::GetStoreInfo, glint::proto::GetStoreInfoRequest()); },
+       256 << 20},
+      {"state", cluster.head_raylet_address(), cluster.head_raylet_pid(),
+       pool->FindServiceByName("glint.proto.NodeStateService"), {},
        [&] { return Probe(raylet.get(), &RayletStub::GetStoreInfo, glint::proto::GetStoreInfoRequest()); },
        256 << 20},
       {"gcs", cluster.gcs_address(), cluster.gcs_pid(), pool->FindServiceByName("glint.proto.GcsService"), {},
