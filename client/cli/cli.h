@@ -69,6 +69,9 @@ nlohmann::json Json(const google::protobuf::Message& m);
 bool CollectWorkers(Gcs& gcs, int limit_per_node, proto::ListWorkersReply* out);
 bool CollectObjects(Gcs& gcs, int limit_per_node, proto::ListObjectsReply* out);
 
+// Whether binary `id` starts with `hex_prefix` (4 hex digits at least, any case).
+bool MatchesId(const std::string& id, const std::string& hex_prefix);
+
 // --filter KEY=VALUE (or KEY!=VALUE) on a listing: KEY is a field as --json
 // prints it; an id field matches a hex prefix of 4 or more digits too.
 struct Filter {

@@ -7,6 +7,10 @@
 
 namespace glint::cli {
 
+bool MatchesId(const std::string& id, const std::string& hex_prefix) {
+  return hex_prefix.size() >= 4 && absl::StartsWith(IdHex(id), absl::AsciiStrToLower(hex_prefix));
+}
+
 bool ParseFilters(const std::vector<std::string>& args, std::vector<Filter>* out, std::string* error) {
   for (auto& a : args) {
     auto eq = a.find('=');
@@ -32,10 +36,7 @@ bool Matches(const std::string& key, const nlohmann::json& v, const std::string&
   const std::string& s = v.get_ref<const std::string&>();
   if (s == wanted) return true;
   std::string bytes;
-  if (absl::EndsWith(key, "id") && wanted.size() >= 4 && absl::Base64Unescape(s, &bytes)) {
-    return absl::StartsWith(IdHex(bytes), absl::AsciiStrToLower(wanted));
-  }
-  return false;
+  return absl::EndsWith(key, "id") && absl::Base64Unescape(s, &bytes) && MatchesId(bytes, wanted);
 }
 
 }  // namespace

@@ -36,10 +36,6 @@ struct NodeLogs {
   proto::ListLogsReply files;
 };
 
-bool MatchesId(const std::string& id, const std::string& hex_prefix) {
-  return hex_prefix.size() >= 4 && absl::StartsWith(IdHex(id), absl::AsciiStrToLower(hex_prefix));
-}
-
 // The alive nodes (only --node's, when given) with their log files.
 std::vector<NodeLogs> ListNodes(Gcs& gcs, const LogFlags& f, bool* ok) {
   std::vector<NodeLogs> out;
