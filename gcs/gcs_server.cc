@@ -189,6 +189,7 @@ class GcsServer::Service final : public proto::GcsService::CallbackService {
                                                 const proto::ReportWorkerFailureRequest* req,
                                                 proto::ReportWorkerFailureReply*) override {
     s_->actors_.OnWorkerFailure(req->worker_id(), req->reason());
+    s_->tasks_.FailWorker(req->worker_id(), NowMs(), req->reason());
     return Done(ctx, absl::OkStatus());
   }
 
@@ -254,10 +255,12 @@ GcsServer::GcsServer(GcsOptions options, std::unique_ptr<GcsStore> store,
   nodes_.AddDeathListener([this](const proto::NodeInfo& n) {
     groups_.OnNodeDead(n);  // first: the actors' restarts wait for their bundles
     actors_.OnNodeDead(n);
+    tasks_.FailNode(n.node_id(), NowMs(), absl::StrCat("its node ", ShortHex(n.node_id()), " died"));
   });
   jobs_.AddFinishListener([this](const proto::JobInfo& j) {
     actors_.OnJobFinished(j);
     groups_.OnJobFinished(j);
+    tasks_.FailJob(j.job_id(), NowMs(), "its job ended before it did");
     for (auto& n : nodes_.All()) {
       if (n.alive()) cluster_->NotifyJobFinished(n.address(), j);
     }
@@ -288,7 +291,9 @@ absl::Status GcsServer::Start() {
   Recover();
   service_ = std::make_unique<Service>(this);
   kv_service_ = std::make_unique<KvService>(&kv_);
-  auto server = StartServer(options_.host, options_.port, {service_.get(), kv_service_.get()}, kGcsLimits, &port_);
+  task_service_ = std::make_unique<TaskEventService>(&tasks_);
+  auto server = StartServer(options_.host, options_.port, {service_.get(), kv_service_.get(), task_service_.get()},
+                            kGcsLimits, &port_);
   if (!server.ok()) return server.status();
   server_ = std::move(*server);
   ticker_.Start("glint-gcs-tick", absl::Milliseconds(100), [this] {

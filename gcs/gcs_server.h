@@ -18,6 +18,8 @@
 #include "gcs/node_manager.h"
 #include "gcs/placement_group_manager.h"
 #include "gcs/store.h"
+#include "gcs/task_event_service.h"
+#include "gcs/task_table.h"
 
 namespace glint::gcs {
 
@@ -51,8 +53,10 @@ class GcsServer {
   ActorManager actors_;
   PlacementGroupManager groups_;
   KvTable kv_;
+  TaskTable tasks_;  // recent tasks' states (memory only)
   std::unique_ptr<Service> service_;
   std::unique_ptr<KvService> kv_service_;
+  std::unique_ptr<TaskEventService> task_service_;
   std::unique_ptr<grpc::Server> server_;
   Ticker ticker_;  // health checks, long-poll deadlines
   std::atomic<bool> stopping_{false};

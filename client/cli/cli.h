@@ -19,6 +19,7 @@
 #include "common/auth.h"
 #include "proto/gcs.grpc.pb.h"
 #include "proto/raylet.pb.h"
+#include "proto/task_events.grpc.pb.h"
 
 namespace glint::cli {
 
@@ -52,7 +53,12 @@ struct Gcs {
   // A blocking call; false (with the reason on stderr) when it failed.
   template <typename Req, typename Reply, typename M>
   bool Call(M method, const Req& req, Reply* reply) {
-    auto s = BlockingCall(client->queue(), stub.get(), method, req, 5000, reply);
+    return CallOn(stub.get(), method, req, reply);
+  }
+  // The same on another service the GCS serves.
+  template <typename Stub, typename Req, typename Reply, typename M>
+  bool CallOn(Stub* other, M method, const Req& req, Reply* reply) {
+    auto s = BlockingCall(client->queue(), other, method, req, 5000, reply);
     if (!s.ok()) std::cerr << "cannot reach the GCS at " << address << ": " << s.message() << "\n";
     return s.ok();
   }
@@ -60,6 +66,9 @@ struct Gcs {
 // Connects with the flags' address and credentials (nullopt, the reason on
 // stderr, when there is no address or the credentials cannot be read).
 std::optional<Gcs> Connect(const ClusterFlags& f);
+// The job whose id starts with `hex_prefix`; false (the reason on stderr)
+// when none or several do, or the GCS cannot be asked.
+bool FindJob(Gcs& gcs, const std::string& hex_prefix, std::string* job_id);
 // A message as JSON, field names as in the .proto files.
 nlohmann::json Json(const google::protobuf::Message& m);
 
@@ -68,6 +77,10 @@ nlohmann::json Json(const google::protobuf::Message& m);
 // not be asked (what the others said is in *out).
 bool CollectWorkers(Gcs& gcs, int limit_per_node, proto::ListWorkersReply* out);
 bool CollectObjects(Gcs& gcs, int limit_per_node, proto::ListObjectsReply* out);
+// The GCS's recent tasks (of `job_id`, or all), newest first, at most
+// `limit` (0: its default); false (the reason on stderr) when it could not be asked.
+bool CollectTasks(Gcs& gcs, int limit, const std::string& job_id, proto::ListTasksReply* out);
+void PrintTasks(const proto::ListTasksReply& tasks);
 
 // Whether binary `id` starts with `hex_prefix` (4 hex digits at least, any case).
 bool MatchesId(const std::string& id, const std::string& hex_prefix);
@@ -113,5 +126,6 @@ void AddNodeCommands(CLI::App* app, int* exit_code);     // start, restart-gcs, 
 void AddInspectCommands(CLI::App* app, int* exit_code);  // status, list, kill-actor, get-auth-token
 void AddLogCommands(CLI::App* app, int* exit_code);      // logs
 void AddHealthCommands(CLI::App* app, int* exit_code);   // health
+void AddSummaryCommands(CLI::App* app, int* exit_code);  // summary
 
 }  // namespace glint::cli

@@ -241,6 +241,11 @@ int List(const InspectFlags& f) {
     proto::ListWorkersReply r;
     bool all_nodes = CollectWorkers(*gcs, f.limit > 0 ? f.limit : 0, &r);
     ok = Filtered(flags, r, r.mutable_workers(), "workers", PrintWorkers) && all_nodes;
+  } else if (f.what == "tasks") {
+    proto::ListTasksReply r;
+    // With filters, as many as the GCS gives (10000) go through them.
+    if (!CollectTasks(*gcs, flags.filters.empty() ? f.limit : 10000, "", &r)) return kFailed;
+    ok = Filtered(flags, r, r.mutable_tasks(), "tasks", PrintTasks);
   } else if (f.what == "objects") {
     proto::ListObjectsReply r;
     bool all_nodes = CollectObjects(*gcs, f.limit > 0 ? f.limit : 0, &r);
@@ -307,16 +312,17 @@ void AddInspectCommands(CLI::App* app, int* exit_code) {
   status->callback([f, exit_code] { *exit_code = Status(*f); });
 
   auto* list = app->add_subcommand("list", "list one kind of thing the cluster has");
-  list->add_option("what", f->what, "actors, nodes, jobs, placement-groups, workers or objects")
+  list->add_option("what", f->what, "actors, nodes, jobs, placement-groups, workers, objects or tasks")
       ->required()
-      ->check(CLI::IsMember({"actors", "nodes", "jobs", "placement-groups", "workers", "objects"}));
+      ->check(CLI::IsMember({"actors", "nodes", "jobs", "placement-groups", "workers", "objects", "tasks"}));
   AddClusterFlags(list, &f->cluster, address_help);
   list->add_flag("--json", f->json, "print JSON");
   list->add_option("--namespace", f->ns, "actors: only this namespace's");
   list->add_flag("--all", f->all, "actors: the dead ones too");
   list->add_option("--filter", f->filter_args,
                    "KEY=VALUE or KEY!=VALUE on a field as --json prints it (ids: a hex prefix); repeatable");
-  list->add_option("--limit", f->limit, "at most N (workers, objects: per node; default all, 1000 per node)")
+  list->add_option("--limit", f->limit,
+                   "at most N (workers, objects: per node; default all, 1000 per node or the 1000 newest tasks)")
       ->check(CLI::NonNegativeNumber);
   list->callback([f, exit_code] { *exit_code = List(*f); });
 

@@ -5,7 +5,9 @@
 
 #include <cstdio>
 #include <iostream>
+#include <iterator>
 #include <memory>
+#include <set>
 #include <vector>
 
 #include "absl/strings/ascii.h"
@@ -24,7 +26,7 @@ using LogStub = proto::LogService::Stub;
 
 struct LogFlags {
   ClusterFlags cluster;
-  std::string file, node, actor, worker, ns;
+  std::string file, node, actor, worker, job, ns;
   bool follow = false;
   int tail = 1000;
 };
@@ -108,28 +110,78 @@ bool FindActorLog(Gcs& gcs, const LogFlags& f, std::string* node_id, std::string
   return true;
 }
 
-// Prints `file` of `n`: its last --tail lines, then (--follow) what it gains.
-int PrintFile(Gcs& gcs, const NodeLogs& n, const std::string& file, const LogFlags& f) {
+// A file being printed: where in it the next read starts.
+struct Source {
+  const NodeLogs* node;
+  std::string name;
+  int64_t offset = -1;  // -1: not read yet (then its last --tail lines)
+};
+
+// Prints what `src` gained since the last read, headed by its name when
+// `header`; how many bytes, or -1 (the reason on stderr) when it cannot be read.
+int64_t PrintMore(Gcs& gcs, Source* src, const LogFlags& f, bool header) {
   proto::ReadLogRequest req;
-  req.set_name(file);
-  req.set_offset(-1);
+  req.set_name(src->name);
   req.set_tail_lines(f.tail);
   req.set_max_bytes(4 << 20);
+  int64_t printed = 0;
   for (;;) {
+    req.set_offset(src->offset);
     proto::ReadLogReply r;
-    auto s = BlockingCall(gcs.client->queue(), n.stub, &LogStub::PrepareAsyncReadLog, req, 10000, &r);
+    auto s = BlockingCall(gcs.client->queue(), src->node->stub, &LogStub::PrepareAsyncReadLog, req, 10000, &r);
     if (!s.ok()) {
-      std::cerr << "cannot read " << file << " on node " << ShortHex(n.node.node_id()) << ": " << s.message() << "\n";
-      return kFailed;
+      std::cerr << "cannot read " << src->name << " on node " << ShortHex(src->node->node.node_id()) << ": "
+                << s.message() << "\n";
+      return -1;
+    }
+    if (header && printed == 0 && !r.data().empty()) {
+      std::cout << "==> node " << ShortHex(src->node->node.node_id()) << ": " << src->name << " <==\n" << std::flush;
     }
     fwrite(r.data().data(), 1, r.data().size(), stdout);
-    int64_t next = r.offset() + static_cast<int64_t>(r.data().size());
-    req.set_offset(next);
-    if (next < r.size()) continue;  // more is there now
+    printed += static_cast<int64_t>(r.data().size());
+    src->offset = r.offset() + static_cast<int64_t>(r.data().size());
+    if (src->offset >= r.size()) return printed;  // read to its end (for now)
+  }
+}
+
+// Prints the files (each headed by its node and name with `headers`), then
+// with --follow what they gain, until interrupted.
+int PrintFiles(Gcs& gcs, std::vector<Source> sources, const LogFlags& f, bool headers) {
+  const Source* last = nullptr;  // whose lines came out last
+  for (;;) {
+    for (auto& src : sources) {
+      int64_t printed = PrintMore(gcs, &src, f, headers && last != &src);
+      if (printed < 0) return kFailed;
+      if (printed > 0) last = &src;
+    }
     if (!f.follow) return 0;
     fflush(stdout);
-    absl::SleepFor(absl::Milliseconds(250));  // following a file: the next look
+    absl::SleepFor(absl::Milliseconds(250));  // following files: the next look
   }
+}
+
+// The log files of the workers that ran job `job_id`'s calls: those its
+// tasks in the GCS's table name, and those working for it now.
+std::vector<Source> JobFiles(Gcs& gcs, const std::string& job_id, const std::vector<NodeLogs>& nodes, bool* ok) {
+  std::set<std::string> prefixes;  // "worker-<short id>-"
+  proto::ListTasksReply tasks;
+  *ok = CollectTasks(gcs, 10000, job_id, &tasks);
+  for (auto& t : tasks.tasks()) {
+    if (!t.worker_id().empty()) prefixes.insert("worker-" + ShortHex(t.worker_id()) + "-");
+  }
+  proto::ListWorkersReply workers;
+  *ok = CollectWorkers(gcs, 0, &workers) && *ok;
+  for (auto& w : workers.workers()) {
+    if (w.job_id() == job_id) prefixes.insert("worker-" + ShortHex(w.worker_id()) + "-");
+  }
+  std::vector<Source> out;
+  for (auto& n : nodes) {
+    for (auto& entry : n.files.files()) {
+      auto it = prefixes.upper_bound(entry.name());
+      if (it != prefixes.begin() && absl::StartsWith(entry.name(), *std::prev(it))) out.push_back({&n, entry.name()});
+    }
+  }
+  return out;
 }
 
 int Logs(const LogFlags& f) {
@@ -146,15 +198,27 @@ int Logs(const LogFlags& f) {
     if (!FindActorLog(*gcs, f, &node_id, &file)) return kFailed;
     flags.node = IdHex(node_id);
   }
+  std::string job_id;
+  if (!f.job.empty() && !FindJob(*gcs, f.job, &job_id)) return kFailed;
   bool ok = true;
   auto nodes = ListNodes(*gcs, flags, &ok);
   if (!ok) return kFailed;
+  if (!job_id.empty()) {
+    auto files = JobFiles(*gcs, job_id, nodes, &ok);
+    if (files.empty()) {
+      std::cerr << "no worker log of job " << ShortHex(job_id) << " on "
+                << (flags.node.empty() ? "any alive node" : "node " + flags.node.substr(0, 8))
+                << (ok ? "" : " that answered") << " (its calls' workers are named by 'glint list tasks')\n";
+      return kFailed;
+    }
+    return PrintFiles(*gcs, std::move(files), f, /*headers=*/true);
+  }
   if (file.empty() && f.worker.empty()) return PrintList(nodes);
   for (auto& n : nodes) {
     for (auto& entry : n.files.files()) {
       bool match = f.worker.empty() ? entry.name() == file
                                     : absl::StartsWith(entry.name(), "worker-" + absl::AsciiStrToLower(f.worker.substr(0, 8)));
-      if (match) return PrintFile(*gcs, n, entry.name(), f);
+      if (match) return PrintFiles(*gcs, {Source{&n, entry.name()}}, f, /*headers=*/false);
     }
   }
   std::cerr << "no log " << (f.worker.empty() ? "'" + file + "'" : "of a worker whose id starts with '" + f.worker + "'")
@@ -168,7 +232,7 @@ int Logs(const LogFlags& f) {
 void AddLogCommands(CLI::App* app, int* exit_code) {
   auto f = std::make_shared<LogFlags>();
   auto* logs = app->add_subcommand(
-      "logs", "list the nodes' log files, or print one: by name, or the one an actor or worker wrote");
+      "logs", "list the nodes' log files, or print one: by name, or those an actor, worker or job's calls wrote");
   logs->add_option("file", f->file, "a file 'glint logs' lists (on the head, or --node)");
   AddClusterFlags(logs, &f->cluster,
                   "the cluster's GCS, HOST:PORT (default: $GLINT_ADDRESS, else this machine's latest)");
@@ -176,7 +240,10 @@ void AddLogCommands(CLI::App* app, int* exit_code) {
   auto* actor = logs->add_option("--actor", f->actor, "the log of this actor (its id prefix or its name)");
   logs->add_option("--namespace", f->ns, "--actor: the actor's namespace");
   auto* worker = logs->add_option("--worker", f->worker, "the log of this worker (its id prefix)");
+  auto* job = logs->add_option("--job", f->job, "the logs of the workers that ran this job's calls (its id prefix)");
   actor->excludes(worker);
+  job->excludes(actor);
+  job->excludes(worker);
   logs->add_flag("--follow,-f", f->follow, "keep printing what the file gains (until interrupted)");
   logs->add_option("--tail", f->tail, "print the last N lines first (default 1000; 0: none)");
   logs->callback([f, exit_code] { *exit_code = Logs(*f); });

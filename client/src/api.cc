@@ -324,6 +324,7 @@ void Init(const Config& config) {
   if (auto s = SetClusterAuth(auth); !s.ok()) throw ConnectionError(std::string(s.message()));
   if (o.gcs_address.empty()) o.gcs_address = internal::StartPrivateCluster(config, auth);
   o.job.set_log_to_driver(config.log_to_driver && internal::Env("GLINT_LOG_TO_DRIVER") != "0");
+  o.job.set_task_events(config.task_events && internal::Env("GLINT_TASK_EVENTS") != "0");
   o.job.set_ray_namespace(config.namespace_.empty() ? internal::Env("GLINT_NAMESPACE") : config.namespace_);
   if (config.code_search_path.empty()) {
     o.job.mutable_code()->add_paths(SelfExePath());

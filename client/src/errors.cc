@@ -7,6 +7,7 @@
 #include <typeinfo>
 
 #include "absl/strings/numbers.h"
+#include "common/utf8.h"
 #include "glint/errors.h"
 
 namespace glint::internal {
@@ -86,7 +87,9 @@ proto::ErrorInfo FromException(std::exception_ptr ep, const std::string& where) 
     e.set_where(t.where() + ", via " + where);
   } catch (const std::exception& x) {
     e.set_exception_type(Demangle(typeid(x).name()));
-    e.set_message(x.what());
+    // Protobuf strings are UTF-8 (a reply with other bytes in one fails to
+    // parse at the caller); what() may be any bytes.
+    e.set_message(ToUtf8(x.what()));
   } catch (...) {
     e.set_exception_type("unknown");
     e.set_message("a non-standard exception was thrown");

@@ -156,6 +156,15 @@ absl::Status Runtime::BuildParts(const std::string& raylet) {
   actors_ = std::make_unique<ActorSubmitter>(&store_, transport_.get(), [this](const RefData& handle, bool hold) {
     hold ? refs_->AddLocalRef(handle.id, handle.owner) : refs_->RemoveLocalRef(handle.id, handle.owner);
   });
+  if (job_.task_events()) {
+    task_events_ = std::make_unique<TaskEvents>(client_queue_.get(), options_.gcs_address, self_.node_id(),
+                                                self_.worker_id(), getpid());
+    auto done = [this](const proto::TaskSpec& task, const proto::ObjectValue& result) {
+      task_events_->Done(task.task_id(), &task, result, NowMs());
+    };
+    tasks_->SetDoneCallback(done);
+    actors_->SetDoneCallback(done);
+  }
   if (!options_.is_worker) {  // a driver says when its work waits long for resources
     wait_warning_ = std::make_unique<WaitWarning>(gcs_.get(), stderr);
     tasks_->SetWaitCallback([this](const google::protobuf::Map<std::string, double>& shape, int tasks,
@@ -177,6 +186,7 @@ absl::Status Runtime::StartExecutor() {
       },
       absl::StrCat("node ", ShortHex(options_.node_id), ", pid ", getpid()), paths);
   executor_->SetOnActorExit([this] { RequestExit("the actor called ExitActor()"); });
+  executor_->SetTaskEvents(task_events_.get());
   executor_->SetCancelChild([this](const RefData& child) {
     LogCallFailure("cancelling a call of a cancelled call", Cancel(child, /*force=*/false, /*recursive=*/true));
   });
@@ -204,6 +214,7 @@ void Runtime::Tick() {
     refs_->CheckBorrowers();
   }
   actors_->Tick(NowMs());
+  if (task_events_) task_events_->Flush(NowMs());
   if (!options_.is_worker) gcs_->KeepJobAlive(job_.job_id());
 }
 
@@ -214,6 +225,7 @@ void Runtime::Stop() {
   if (output_ && job_.log_to_driver() && ran_work_) output_->AwaitQuiet(absl::Milliseconds(120), absl::Seconds(2));
   ticker_.Stop();
   if (tasks_) tasks_->Stop();
+  if (task_events_) task_events_->Stop(2000);  // before the job ends: what its calls became
   if (!options_.is_worker && !job_.job_id().empty()) {
     LogCallFailure("telling the GCS the job finished", gcs_->FinishJob(job_.job_id()));
   }
@@ -339,6 +351,7 @@ absl::StatusOr<RefData> Runtime::SubmitTask(const std::string& function, std::ve
   refs_->HoldUntilDone(id, held);
   if (opts.streaming) generators_->Start(spec->task_id(), opts.generator_backpressure);
   if (executor_) executor_->AddChildOfCurrentCall({id, self_addr_});  // cancelled with its caller
+  if (task_events_) task_events_->Submitted(*spec, NowMs());
   resolver_->Resolve(std::move(*spec), [this](proto::TaskSpec s) { tasks_->Submit(std::move(s)); });
   ran_work_.store(true, std::memory_order_relaxed);
   return RefData{id, self_addr_};
@@ -399,6 +412,7 @@ absl::StatusOr<RefData> Runtime::CreateActor(const std::string& factory, std::ve
     return absl::Status(actor.status().code(), absl::StrCat("cannot create the actor: ", actor.status().message()));
   }
   actors_->Track(*actor);
+  if (task_events_) task_events_->Submitted(actor->creation_task(), NowMs());
   ran_work_.store(true, std::memory_order_relaxed);
   if (opts.detached) return RefData{actor->actor_id(), ""};
   return actor_scopes_->Adopt(actor->actor_id());
@@ -420,6 +434,7 @@ absl::StatusOr<RefData> Runtime::SubmitActorTask(const RefData& actor, const std
   refs_->HoldUntilDone(id, held);
   if (opts.streaming) generators_->Start(spec->task_id(), opts.generator_backpressure);
   if (executor_) executor_->AddChildOfCurrentCall({id, self_addr_});
+  if (task_events_) task_events_->Submitted(*spec, NowMs());
   actors_->Submit(std::move(*spec), actor);  // holds the actor until the call is done
   return RefData{id, self_addr_};
 }
@@ -453,6 +468,7 @@ absl::Status Runtime::Cancel(const RefData& ref, bool force, bool recursive) {
   // then the call is stopped where it is (the worker's answer to the
   // cancel can only come after this).
   generators_->Cancelled(task_id);
+  if (task_events_) task_events_->Done(task_id, nullptr, cancelled, NowMs());
   store_.Put(ref.id, cancelled, /*owned=*/true);
   if (actors_->Cancel(task_id, /*force=*/false, recursive).ok()) return absl::OkStatus();
   tasks_->Cancel(task_id, force, recursive);  // or it waits for its arguments: it will not be submitted

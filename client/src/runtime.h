@@ -18,6 +18,7 @@
 //   TaskSubmitter, ActorSubmitter (submit/)  calls to leased workers and actors
 //   GeneratorStreams (submit/)               the items of generators it called
 //   TaskExecutor (execute/)                  in a worker: running calls
+//   TaskEvents (task_events.h)               the calls' states, reported to the GCS
 //
 // Lifecycle: constructed -> Start() -> running -> Stop() -> destroyed; after
 // Stop() no thread, call or callback of the runtime is left. Thread-safe.
@@ -52,6 +53,7 @@
 #include "client/src/submit/task_submitter.h"
 #include "client/src/submit/wait_warning.h"
 #include "client/src/submit/transport.h"
+#include "client/src/task_events.h"
 #include "common/async_call.h"
 #include "common/queue_poller.h"
 #include "common/ticker.h"
@@ -188,6 +190,7 @@ class Runtime {
   std::unique_ptr<WaitWarning> wait_warning_;
   std::unique_ptr<ActorSubmitter> actors_;
   std::unique_ptr<TaskExecutor> executor_;
+  std::unique_ptr<TaskEvents> task_events_;  // null when the job does not report them
 
   static inline std::atomic<int64_t> live_{0};
   Ticker ticker_;  // leases, borrowers, the keep-alive

@@ -25,7 +25,10 @@ expect 2 err "frobnicate" -- frobnicate
 expect 2 err "--num-cpus: 'abc' is not a number" -- start --head --num-cpus abc
 expect 2 err "--port" -- start --head --port 70000
 expect 2 err "--address: 1 required" -- status --address
-expect 2 err "widgets not in {actors,nodes,jobs,placement-groups,workers,objects}" -- list widgets
+expect 2 err "widgets not in {actors,nodes,jobs,placement-groups,workers,objects,tasks}" -- list widgets
+expect 0 out "--job" -- summary --help
+expect 2 err "actors not in {tasks}" -- summary actors
+expect 2 err "--actor excludes --job" -- logs --job 1234 --actor x
 expect 2 err "give --head, or --address" -- start
 expect 2 err "--auth" -- start --head --auth none
 expect 2 err "Usage:" --

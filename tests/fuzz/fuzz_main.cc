@@ -138,7 +138,7 @@ int main(int argc, char** argv) {
     }
     else {
       std::cerr << "glint_fuzz: unknown argument " << a
-                << " (--calls=N --only=worker,driver,raylet,logs,state,gcs --seed=N --window=N --deadline_ms=N --verbose)\n";
+                << " (--calls=N --only=worker,driver,raylet,logs,state,tasks,gcs --seed=N --window=N --deadline_ms=N --verbose)\n";
       return 2;
     }
   }
@@ -212,6 +212,8 @@ int main(int argc, char** argv) {
        pool->FindServiceByName("glint.proto.NodeStateService"), {},
        [&] { return Probe(raylet.get(), &RayletStub::GetStoreInfo, glint::proto::GetStoreInfoRequest()); },
        256 << 20},
+      {"tasks", cluster.gcs_address(), cluster.gcs_pid(), pool->FindServiceByName("glint.proto.TaskEventService"), {},
+       [&] { return Probe(gcs.get(), &GcsStub::GetAllNodes, glint::proto::GetAllNodesRequest()); }, 256 << 20},
       {"gcs", cluster.gcs_address(), cluster.gcs_pid(), pool->FindServiceByName("glint.proto.GcsService"), {},
        [&] { return Probe(gcs.get(), &GcsStub::GetAllNodes, glint::proto::GetAllNodesRequest()); }, 256 << 20},
   };

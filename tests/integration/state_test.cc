@@ -28,18 +28,7 @@ GLINT_REMOTE(Lister::Create, &Lister::Pid);
 class StateTest : public ClusterTest {
  protected:
   static void SetUpTestSuite() { StartSuite(2); }
-  // Runs the CLI with `args` and the cluster's address: its output and exit status.
-  std::pair<std::string, int> Cli(const std::string& args) {
-    int status = 0;
-    std::string out = glint::testing::RunCommand(
-        std::string(GLINT_CLI_PATH) + " " + args + " --address " + cluster_->gcs_address() + " 2>&1", &status);
-    return {out, WEXITSTATUS(status)};
-  }
-  nlohmann::json Json(const std::string& args) {
-    auto [out, status] = Cli(args + " --json");
-    EXPECT_EQ(status, 0) << args << ": " << out;
-    return nlohmann::json::parse(out, nullptr, /*allow_exceptions=*/false);
-  }
+  static nlohmann::json Json(const std::string& args) { return CliJson(args); }
 };
 
 TEST_F(StateTest, AnActorsWorkerIsListedWithItsPidAndLogFile) {

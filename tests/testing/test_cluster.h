@@ -17,6 +17,8 @@
 #include <glint/api.h>
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
 #include "common/auth.h"
 #include "common/launcher.h"
 #include "common/session.h"
@@ -137,6 +139,22 @@ class ClusterTest : public ::testing::Test {
     delete cluster_;
     cluster_ = nullptr;
   }
+#ifdef GLINT_CLI_PATH
+  // Runs the glint CLI with `args` against this suite's cluster: its output
+  // (stdout and stderr) and exit status.
+  static std::pair<std::string, int> Cli(const std::string& args) {
+    int status = 0;
+    std::string out =
+        RunCommand(std::string(GLINT_CLI_PATH) + " " + args + " --address " + cluster_->gcs_address() + " 2>&1", &status);
+    return {out, WEXITSTATUS(status)};
+  }
+  // The same with --json, parsed (null when it is not JSON); it must exit 0.
+  static nlohmann::json CliJson(const std::string& args) {
+    auto [out, status] = Cli(args + " --json");
+    EXPECT_EQ(status, 0) << args << ": " << out;
+    return nlohmann::json::parse(out, nullptr, /*allow_exceptions=*/false);
+  }
+#endif
   static inline TestCluster* cluster_ = nullptr;
 };
 

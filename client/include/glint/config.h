@@ -54,6 +54,11 @@ struct Config {
   // "(Counter pid=1234 node=7f81c2d0) ..."; false: only in the workers' log
   // files (`glint logs`). $GLINT_LOG_TO_DRIVER=0 turns it off too.
   bool log_to_driver = true;
+  // The job's calls (tasks, actor creation, actor calls) are reported to the
+  // GCS as they are submitted, run and end, for `glint list tasks` and
+  // `glint summary tasks` (batched once a second, off the call's path);
+  // false, or $GLINT_TASK_EVENTS=0: not.
+  bool task_events = true;
   // For the private cluster only.
   double num_cpus = -1;
   std::map<std::string, double> resources;

@@ -9,6 +9,7 @@
 #include "client/src/registry_lookup.h"
 #include "common/ids.h"
 #include "common/limits.h"
+#include "common/rpc.h"
 
 namespace glint::internal {
 
@@ -56,6 +57,7 @@ void TaskExecutor::Dispatch(IncomingCall* call) {
     // there, in cancelled_: the loop looks again).
     auto ctx = std::make_shared<CallContext>(spec.task_id());
     auto items = StartItems(call);
+    if (events_) events_->Started(spec, NowMs());
     return runner_.RunOnLoop(spec, &call->reply, group, items.get(), std::move(ctx),
                              [this, call, items] { Reply(call, items.get()); });
   }
@@ -100,6 +102,7 @@ void TaskExecutor::AddChildOfCurrentCall(const RefData& child) {
 void TaskExecutor::RunAndReply(IncomingCall* call) {
   if (ReplyIfCancelled(call)) return;
   auto items = StartItems(call);
+  if (events_) events_->Started(call->task(), NowMs());
   {
     ScopedTask running(&call->task().task_id());
     runner_.Run(call->task(), &call->reply, items.get());
@@ -134,6 +137,8 @@ void TaskExecutor::Reply(IncomingCall* call, const ItemStream* items) {
     call->reply.mutable_result()->set_generator_items(items->emitted());
   }
   if (sink_) sink_(spec, ReturnObjectId(spec.task_id(), 0), call->reply.mutable_result());
+  // An actor's creation has the GCS for its caller, which reports nothing.
+  if (events_ && spec.type() == proto::ACTOR_CREATION_TASK) events_->Ended(spec, call->reply.result(), NowMs());
   bool exit_now = call->reply.actor_exiting();
   transport_->Reply(call);
   if (!exit_now) return;

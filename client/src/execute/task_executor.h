@@ -18,6 +18,7 @@
 #include "client/src/execute/cancelled_calls.h"
 #include "client/src/execute/item_stream.h"
 #include "client/src/execute/task_runner.h"
+#include "client/src/task_events.h"
 #include "common/queue_poller.h"
 
 namespace glint::internal {
@@ -42,6 +43,9 @@ class TaskExecutor {
   void SetOnActorExit(std::function<void()> f) { on_exit_ = std::move(f); }
   // Cancels a call that a cancelled call made (set once, before Start).
   void SetCancelChild(std::function<void(const RefData& child)> f) { cancel_child_ = std::move(f); }
+  // Where calls' starts (and actor creations' ends) are reported (set once,
+  // before Start; null: nowhere).
+  void SetTaskEvents(TaskEvents* events) { events_ = events; }
   // The call running on this thread was cancelled by its caller.
   bool CurrentCallCancelled();
   // The call running on this thread (if any) made the call whose result is `child`.
@@ -78,6 +82,7 @@ class TaskExecutor {
   std::function<void(const RefData&)> cancel_child_;
   std::vector<std::string> group_names_;  // fixed at creation
   std::function<void()> on_exit_;
+  TaskEvents* events_ = nullptr;
 };
 
 }  // namespace glint::internal

@@ -68,6 +68,7 @@ void ActorSubmitter::Submit(proto::TaskSpec spec, const RefData& handle) {
     Place(actors_[spec.actor_id()], counted, spec, &worker, &dead, &release);
   }
   if (dead) {
+    if (on_done_) on_done_(spec, *dead);
     store_->Put(return_id, std::move(*dead));
     Let(release, false);
   } else if (worker.port() != 0) {
@@ -137,7 +138,10 @@ void ActorSubmitter::OnInfo(const proto::ActorInfo& info) {
       Poll(info.actor_id(), a.info.version());
   }
   for (auto& t : send) Send(std::move(t), worker);
-  for (auto& t : fail) store_->Put(ReturnObjectId(t.task_id(), 0), death);
+  for (auto& t : fail) {
+    if (on_done_) on_done_(t, death);
+    store_->Put(ReturnObjectId(t.task_id(), 0), death);
+  }
   Let(release, false);
 }
 
@@ -191,6 +195,7 @@ void ActorSubmitter::Finished(proto::TaskSpec& task, const std::string& worker_i
                               proto::PushTaskReply& reply) {
   std::string id = ReturnObjectId(task.task_id(), 0);
   if (s.ok()) {
+    if (on_done_) on_done_(task, reply.result());
     store_->Put(id, std::move(*reply.mutable_result()));
     CallEnded(task.actor_id());
     return;
@@ -210,8 +215,10 @@ void ActorSubmitter::Finished(proto::TaskSpec& task, const std::string& worker_i
     absl::MutexLock lock(&mu_);
     SuspectWorker(actors_[task.actor_id()], worker_id);
   }
-  store_->Put(id, ErrorValue(proto::ACTOR_DIED, absl::StrCat("the actor's worker died while running '",
-                                                             task.function_name(), "' (", s.message(), ")")));
+  auto error = ErrorValue(proto::ACTOR_DIED, absl::StrCat("the actor's worker died while running '",
+                                                          task.function_name(), "' (", s.message(), ")"));
+  if (on_done_) on_done_(task, error);
+  store_->Put(id, std::move(error));
   CallEnded(task.actor_id());
 }
 

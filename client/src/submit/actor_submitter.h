@@ -56,6 +56,11 @@ class ActorSubmitter {
   using WaitFn = std::function<void(const proto::ActorInfo& actor, int64_t waited_ms)>;
   // Set once, before actors come.
   void SetWaitCallback(WaitFn f) { on_wait_ = std::move(f); }
+  // Called for each call as it ends, with its result: the worker's answer,
+  // or the error it gets without one (its worker or actor died, no node can
+  // run it). Set once, before the first call.
+  using DoneFn = std::function<void(const proto::TaskSpec& task, const proto::ObjectValue& result)>;
+  void SetDoneCallback(DoneFn f) { on_done_ = std::move(f); }
   // No new polls or streams; the answers to those in flight change nothing.
   void Stop();
 
@@ -98,6 +103,7 @@ class ActorSubmitter {
   SubmitTransport* const transport_;
   const HoldFn hold_;
   WaitFn on_wait_;
+  DoneFn on_done_;
   absl::Mutex mu_;
   absl::flat_hash_map<std::string, Actor> actors_ ABSL_GUARDED_BY(mu_);
   absl::Mutex streams_mu_;

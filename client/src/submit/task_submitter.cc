@@ -196,6 +196,7 @@ void TaskSubmitter::Finished(const std::string& key, const std::weak_ptr<Lease>&
       lease->idle_since_ms = clock_();
     }
     if (lineage_ && reply.result().has_stored()) lineage_->Record(task);  // it could be lost with its node
+    if (on_done_) on_done_(task, reply.result());
     store_->Put(return_id, std::move(*reply.mutable_result()));
     Pump(key);
     return;
@@ -221,9 +222,11 @@ void TaskSubmitter::Finished(const std::string& key, const std::weak_ptr<Lease>&
     Submit(std::move(task));
     return;
   }
-  store_->Put(return_id, Failure(task, ErrorValue(proto::WORKER_CRASHED,
-                                                  absl::StrCat("the worker running '", task.function_name(),
-                                                               "' died or became unreachable (", s.message(), ")"))));
+  auto error = Failure(task, ErrorValue(proto::WORKER_CRASHED, absl::StrCat("the worker running '", task.function_name(),
+                                                                            "' died or became unreachable (",
+                                                                            s.message(), ")")));
+  if (on_done_) on_done_(task, error);
+  store_->Put(return_id, std::move(error));
   Pump(key);
 }
 
@@ -267,7 +270,11 @@ void TaskSubmitter::FailQueued(const std::string& key, const proto::ObjectValue&
     if (shape.requesting > 0 || !shape.leases.empty()) return;  // others may still serve them
     failed.swap(shape.tasks);
   }
-  for (auto& t : failed) store_->Put(ReturnObjectId(t.task_id(), 0), Failure(t, error));
+  for (auto& t : failed) {
+    auto value = Failure(t, error);
+    if (on_done_) on_done_(t, value);
+    store_->Put(ReturnObjectId(t.task_id(), 0), std::move(value));
+  }
 }
 
 void TaskSubmitter::ReturnLease(const Lease& lease, bool disconnect) {

@@ -57,6 +57,11 @@ class TaskSubmitter {
                                     int64_t waited_ms)>;
   // Set once, before tasks come.
   void SetWaitCallback(WaitFn f) { on_wait_ = std::move(f); }
+  // Called for each call as it ends, with its result: the worker's answer,
+  // or the error it gets without one (its worker or actor died, no node can
+  // run it). Set once, before the first call.
+  using DoneFn = std::function<void(const proto::TaskSpec& task, const proto::ObjectValue& result)>;
+  void SetDoneCallback(DoneFn f) { on_done_ = std::move(f); }
   // Returns every lease.
   void Stop();
 
@@ -109,6 +114,7 @@ class TaskSubmitter {
   Lineage* const lineage_;
   const int64_t idle_lease_ms_;
   WaitFn on_wait_;
+  DoneFn on_done_;
   absl::Mutex mu_;
   absl::flat_hash_map<std::string, Shape> shapes_ ABSL_GUARDED_BY(mu_);
   bool stopped_ ABSL_GUARDED_BY(mu_) = false;  // no retries after Stop()
