@@ -28,6 +28,7 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "common/process.h"
 #include "common/rpc.h"
@@ -219,6 +220,7 @@ int main(int argc, char** argv) {
   };
 
   bool failed = false;
+  std::vector<std::string> reasons;  // repeated at the end, where a log's tail shows them
   for (auto& t : targets) {
     if (!only.empty() && !only.count(t.name)) continue;
     std::printf("fuzzing the %s at %s ...\n", t.name.c_str(), t.address.c_str());
@@ -239,19 +241,19 @@ int main(int argc, char** argv) {
     // A line per bad request would let a client fill the disk.
     int64_t logged = DirBytes(logs) - logs_before, log_limit = (1 << 20) + 64 * stats.inputs;
     std::printf("  the cluster's logs grew by %.1f KiB\n", logged / 1024.0);
+    auto fail = [&](const std::string& why) {
+      std::printf("  FAILED: %s\n", why.c_str());
+      reasons.push_back(t.name + ": " + why);
+      ok = false;
+    };
     if (logged > log_limit) {
-      std::printf("  FAILED: the logs grew by %.1f KiB (limit %.0f KiB)\n", logged / 1024.0, log_limit / 1024.0);
-      ok = false;
+      fail(absl::StrFormat("the logs grew by %.1f KiB (limit %.0f KiB)", logged / 1024.0, log_limit / 1024.0));
     }
-    if (!probe.ok()) {
-      std::printf("  FAILED: %s no longer answers: %s\n", t.name.c_str(), probe.error_message().c_str());
-      ok = false;
-    }
+    if (!probe.ok()) fail(absl::StrCat(t.name, " no longer answers: ", probe.error_message()));
 #ifndef GLINT_SANITIZER
     if (grew > t.growth_limit) {
-      std::printf("  FAILED: %s grew by %.1f MiB (limit %.0f MiB)\n", t.name.c_str(), grew / 1048576.0,
-                  t.growth_limit / 1048576.0);
-      ok = false;
+      fail(absl::StrFormat("%s grew by %.1f MiB (limit %.0f MiB)", t.name, grew / 1048576.0,
+                           t.growth_limit / 1048576.0));
     }
 #endif
     if (!ok) {
@@ -262,6 +264,7 @@ int main(int argc, char** argv) {
   }
   std::printf("\n%s: %" PRId64 " calls per service, seed %" PRIu64 ", window %d, deadline %d ms\n",
               failed ? "FAILED" : "passed", calls, seed, run.window, run.deadline_ms);
+  for (auto& r : reasons) std::printf("  %s\n", r.c_str());
   glint::Shutdown();
   return failed ? 1 : 0;
 }
