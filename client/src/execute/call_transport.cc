@@ -74,15 +74,14 @@ class PushStream {
     google::protobuf::RepeatedPtrField<proto::GeneratorAck> acks;
     google::protobuf::RepeatedPtrField<proto::CancelRequest> cancels;
     bool got = false;  // a batch of calls
-    bool done = false;
     {
       absl::MutexLock lock(&mu_);
       got = ok && grpc::SerializationTraits<proto::PushTaskBatch>::Deserialize(&in_, &batch_).ok();
       if (!got) {  // the caller closed the stream, it broke, or the message is garbage
-        --ops_;
+        // The read stays counted in ops_ until the hook below has run, so
+        // no other thread's end of the Finish deletes the stream meanwhile.
         reading_ = false;
         malformed_ = ok;
-        done = Settle();
       } else {
         calls.reserve(batch_.tasks_size());
         for (auto& t : *batch_.mutable_tasks()) {
@@ -100,6 +99,12 @@ class PushStream {
     }
     if (!got) {
       t_->hooks_.stream_ended(this);  // its generators stop (their calls keep it alive)
+      bool done;
+      {
+        absl::MutexLock lock(&mu_);
+        --ops_;
+        done = Settle();
+      }
       if (done) Delete();
       return;
     }
