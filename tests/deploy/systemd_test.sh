@@ -58,15 +58,16 @@ wait_file() {
   fail "$1 did not appear in 10 s"
 }
 
-# The head: the GCS unit's condition holds; its daemons start as the units say.
+# The head: the GCS unit's condition holds; its daemons start as the units say
+# (exec: the background job is the daemon itself, so cleanup's kill reaches it).
 make_env "$work/head.env" true "unset"
 eval "$(command_of glint-gcs.service ExecCondition "$work/head.env")" || fail "GLINT_HEAD=true: the GCS unit's condition fails"
-eval "$(command_of glint-gcs.service ExecStart "$work/head.env") --port_file=$work/gcs.port" > "$work/gcs.out" 2>&1 &
+eval "exec $(command_of glint-gcs.service ExecStart "$work/head.env") --port_file=$work/gcs.port" > "$work/gcs.out" 2>&1 &
 pids+=($!)
 wait_file "$work/gcs.port"
 gcs=127.0.0.1:$(cat "$work/gcs.port")
 make_env "$work/head.env" true "$gcs"
-eval "$(command_of glint-raylet.service ExecStart "$work/head.env") --port_file=$work/head-raylet.port" > "$work/head-raylet.out" 2>&1 &
+eval "exec $(command_of glint-raylet.service ExecStart "$work/head.env") --port_file=$work/head-raylet.port" > "$work/head-raylet.out" 2>&1 &
 pids+=($!)
 wait_file "$work/head-raylet.port"
 export GLINT_AUTH_TOKEN=$(cat "$work/etc/auth_token")
@@ -81,7 +82,7 @@ make_env "$work/node.env" false "$gcs"
 if eval "$(command_of glint-gcs.service ExecCondition "$work/node.env")"; then
   fail "GLINT_HEAD=false: the GCS unit would run"
 fi
-eval "$(command_of glint-raylet.service ExecStart "$work/node.env") --port_file=$work/node-raylet.port" > "$work/node-raylet.out" 2>&1 &
+eval "exec $(command_of glint-raylet.service ExecStart "$work/node.env") --port_file=$work/node-raylet.port" > "$work/node-raylet.out" 2>&1 &
 pids+=($!)
 wait_file "$work/node-raylet.port"
 alive=$(grep -c ALIVE <<< "$("$prefix/bin/glint" list nodes --address "$gcs")" || true)
