@@ -13,12 +13,11 @@ using TaskStub = proto::TaskEventService::Stub;
 
 std::string ShortOrDash(const std::string& id) { return id.empty() ? "-" : ShortHex(id); }
 
-// "12 ms", "3.4 s"; "-" before it started.
+// "12 ms", "3.4 s"; "-" before it started, "running" until it ends.
 std::string Duration(const proto::TaskEvent& t) {
   if (t.started_ms() == 0) return "-";
-  int64_t end = t.ended_ms() > 0 ? t.ended_ms() : 0;
-  if (end == 0) return "running";
-  int64_t ms = std::max<int64_t>(0, end - t.started_ms());
+  if (t.ended_ms() == 0) return "running";
+  int64_t ms = std::max<int64_t>(0, t.ended_ms() - t.started_ms());
   char buf[32];
   if (ms < 10000) {
     std::snprintf(buf, sizeof buf, "%lld ms", static_cast<long long>(ms));
