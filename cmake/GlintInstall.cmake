@@ -4,7 +4,7 @@
 # dependencies stay private to it and need not be found by users.
 include(CMakePackageConfigHelpers)
 install(TARGETS glint glint_common LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
-install(TARGETS glint-gcs glint-raylet glint-worker glint-cli RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+install(TARGETS glint-gcs glint-raylet glint-worker glint-dashboard glint-cli RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 install(DIRECTORY client/include/glint DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 configure_package_config_file(cmake/GlintConfig.cmake.in ${CMAKE_BINARY_DIR}/GlintConfig.cmake
   INSTALL_DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/Glint
@@ -17,7 +17,7 @@ install(FILES ${CMAKE_BINARY_DIR}/GlintConfig.cmake ${CMAKE_BINARY_DIR}/GlintCon
 # systemd units (lib/systemd/system) with the bin/ of the prefix they are
 # installed to (`cmake --install --prefix` decides it then), and their
 # environment file's template (share/glint/glint.env): deploy/systemd.
-foreach(unit glint-gcs.service glint-raylet.service)
+foreach(unit glint-gcs.service glint-raylet.service glint-dashboard.service)
   install(CODE "
     set(GLINT_BINDIR \"\${CMAKE_INSTALL_PREFIX}/${CMAKE_INSTALL_BINDIR}\")
     set(GLINT_DOCDIR \"\${CMAKE_INSTALL_PREFIX}/${CMAKE_INSTALL_DATADIR}/glint\")

@@ -202,6 +202,20 @@ absl::StatusOr<std::vector<Daemon>> StartNode(const NodeOptions& o) {
     return raylet.status();
   }
   started.push_back(*raylet);
+  if (o.gcs_address.empty() && o.dashboard_port >= 0) {
+    auto dashboard_flags = common;
+    dashboard_flags.push_back(absl::StrCat("--gcs_address=", gcs_address));
+    dashboard_flags.push_back(absl::StrCat("--session_dir=", o.session_dir));
+    dashboard_flags.push_back(absl::StrCat("--port=", o.dashboard_port));
+    auto dashboard =
+        SpawnDaemon("glint-dashboard", o.host, dashboard_flags, o.session_dir, logs + "/dashboard.log");
+    if (!dashboard.ok()) {
+      for (auto& d : started) StopDaemon(d.pid, 1000);
+      return absl::Status(dashboard.status().code(),
+                          absl::StrCat("the dashboard: ", dashboard.status().message()));
+    }
+    started.push_back(*dashboard);
+  }
   RecordAddress(o.session_dir, gcs_address);
   return started;
 }

@@ -25,6 +25,9 @@ struct NodeOptions {
   // DefaultGcsStore(session_dir). A redis:// store without a namespace gets
   // the session's name as one.
   std::string gcs_store;
+  // Head only: the dashboard's port (its HTTP endpoint and job
+  // supervisor, glint-dashboard); 0 picks a free one, < 0 starts none.
+  int dashboard_port = -1;
   double num_cpus = -1;
   double num_gpus = -1;  // < 0: the raylet detects the node's GPUs
   std::string resources_json;
@@ -44,7 +47,8 @@ struct NodeOptions {
 // A Glint program: $GLINT_BIN_DIR, beside Glint's libraries (../bin), beside
 // this executable, or on PATH. Empty when not found.
 std::string FindBinary(const std::string& name);
-// Starts the GCS (head) and a raylet, waits until they are ready. The
+// Starts the GCS (head) and a raylet, and the dashboard (head, when asked
+// for), waits until they are ready. The
 // session directory records the cluster's address, token and TLS settings
 // (session.h), where drivers and the CLI on this machine find them. On an
 // error, whatever it started is stopped again.

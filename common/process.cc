@@ -19,7 +19,7 @@ namespace glint {
 
 absl::StatusOr<pid_t> SpawnProcess(const std::vector<std::string>& argv,
                                    const std::map<std::string, std::string>& env,
-                                   const std::string& log_path, bool new_group) {
+                                   const std::string& log_path, bool new_group, const std::string& cwd) {
   std::vector<std::string> envs;
   for (char** e = environ; *e; ++e) {
     std::string kv(*e);
@@ -41,6 +41,7 @@ absl::StatusOr<pid_t> SpawnProcess(const std::vector<std::string>& argv,
     posix_spawn_file_actions_addopen(&fa, 1, log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
     posix_spawn_file_actions_adddup2(&fa, 1, 2);
   }
+  if (!cwd.empty()) posix_spawn_file_actions_addchdir_np(&fa, cwd.c_str());
   posix_spawnattr_t attr;
   posix_spawnattr_init(&attr);
   short flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF;

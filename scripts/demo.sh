@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Glint's main job, end to end: set up, build, start a head node and a worker
 # node on this machine, run the example drivers (one creates a named detached
-# actor, another finds it by name and calls it), show the cluster, stop it.
+# actor, another finds it by name and calls it, a third runs as a job on the
+# head), show the cluster, stop it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -12,8 +13,8 @@ export PATH="$BIN:$PATH"
 step() { printf '\n== %s\n' "$*"; }
 trap 'step "glint stop"; glint stop' EXIT
 
-step "glint start --head (port 6380, or a free port if 6380 is taken)"
-glint start --head --num-cpus 2 || glint start --head --port 0 --num-cpus 2
+step "glint start --head (GCS port 6380 and dashboard port 8265, or free ports if they are taken)"
+glint start --head --num-cpus 2 || glint start --head --port 0 --dashboard-port 0 --num-cpus 2
 export GLINT_ADDRESS=$(cat /tmp/glint/session_latest/gcs_address)
 step "glint start --address $GLINT_ADDRESS (a worker node with a custom resource 'special')"
 glint start --address "$GLINT_ADDRESS" --num-cpus 1 --resources '{"special": 1}'
@@ -28,6 +29,9 @@ step "glint list actors (the actor outlived driver 1)"
 glint list actors
 step "driver 2: use_named_actor (finds 'counter' by name and calls it)"
 use_named_actor
+step "the same driver as a job: glint job submit runs it on the head under the job supervisor"
+glint job submit --submission-id demo-job -- "$BIN/use_named_actor"
+glint job list
 step "the GCS killed with kill -9, then glint restart-gcs: it reads its store back and the cluster carries on"
 gcs_pid=$(awk '$3 == "glint-gcs" {print $1}' /tmp/glint/session_latest/pids | tail -1)
 kill -9 "$gcs_pid"

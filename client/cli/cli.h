@@ -127,5 +127,6 @@ void AddInspectCommands(CLI::App* app, int* exit_code);  // status, list, kill-a
 void AddLogCommands(CLI::App* app, int* exit_code);      // logs
 void AddHealthCommands(CLI::App* app, int* exit_code);   // health
 void AddSummaryCommands(CLI::App* app, int* exit_code);  // summary
+void AddJobCommands(CLI::App* app, int* exit_code);      // job submit|status|logs|stop|list
 
 }  // namespace glint::cli

@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
   glint::cli::AddLogCommands(&app, &exit_code);
   glint::cli::AddHealthCommands(&app, &exit_code);
   glint::cli::AddSummaryCommands(&app, &exit_code);
+  glint::cli::AddJobCommands(&app, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -23,6 +23,8 @@ struct StartFlags {
   ClusterFlags cluster;
   bool head = false;
   int port = 6380;
+  int dashboard_port = 8265;
+  bool no_dashboard = false;
   std::string host = "127.0.0.1";
   double num_cpus = -1, num_gpus = -1;
   std::string resources;
@@ -61,6 +63,7 @@ int Start(const StartFlags& f) {
   o.host = f.host;
   o.gcs_address = f.head ? "" : f.cluster.address;
   o.gcs_port = f.port;
+  o.dashboard_port = f.no_dashboard ? -1 : f.dashboard_port;
   o.num_cpus = f.num_cpus;
   o.num_gpus = f.num_gpus;
   o.resources_json = f.resources;
@@ -104,6 +107,12 @@ int Start(const StartFlags& f) {
     if (!o.auth_disabled) {
       std::cout << "drivers on this machine find the cluster token themselves; elsewhere pass "
                    "--auth-token $(glint get-auth-token)\n";
+    }
+    for (auto& d : *daemons) {
+      if (d.name == "glint-dashboard") {
+        std::cout << "dashboard and jobs API on http://" << d.address
+                  << " (with the cluster token); run a job with: glint job submit -- COMMAND\n";
+      }
     }
   }
   return 0;
@@ -176,9 +185,10 @@ int Stop() {
     std::cout << "no Glint processes started with 'glint start' are recorded\n";
     return 0;
   }
-  // Raylets first (they take their workers with them), the GCS last.
-  std::stable_sort(procs.begin(), procs.end(),
-                   [](const Proc& x, const Proc& y) { return x.name != "glint-gcs" && y.name == "glint-gcs"; });
+  // The dashboard first (it stops its jobs and records so in the GCS), then
+  // the raylets (they take their workers with them), the GCS last.
+  auto rank = [](const Proc& p) { return p.name == "glint-dashboard" ? 0 : p.name == "glint-gcs" ? 2 : 1; };
+  std::stable_sort(procs.begin(), procs.end(), [&](const Proc& x, const Proc& y) { return rank(x) < rank(y); });
   int stopped = 0;
   for (auto& pr : procs) {
     if (!StillRuns(pr.pid, pr.start)) continue;
@@ -202,6 +212,12 @@ void AddNodeCommands(CLI::App* app, int* exit_code) {
   AddClusterFlags(start, &f->cluster, "the head node's GCS, HOST:PORT, to join as a worker node");
   start->get_option("--address")->excludes(head);
   start->add_option("--port", f->port, "the GCS's port (head; 0 picks a free one)")->capture_default_str()->check(CLI::Range(0, 65535));
+  start->add_option("--dashboard-port", f->dashboard_port,
+                                      "head: the dashboard's port, its HTTP endpoint and jobs API (0 picks a free one)")
+                        ->capture_default_str()
+                        ->check(CLI::Range(0, 65535))
+                        ->envname("GLINT_DASHBOARD_PORT");
+  start->add_flag("--no-dashboard", f->no_dashboard, "head: start no dashboard (and so run no jobs)");
   start->add_option("--host", f->host, "this node's address, as the other nodes reach it")->capture_default_str();
   start->add_option("--num-cpus", f->num_cpus, "CPUs this node offers (default: all)")->check(NonNegative());
   start->add_option("--num-gpus", f->num_gpus, "GPUs this node offers (default: those it has)")->check(NonNegative());

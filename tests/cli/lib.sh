@@ -5,6 +5,7 @@
 set -euo pipefail
 export GLINT_TMPDIR=$(mktemp -d /tmp/glint-cli-test.XXXXXX)
 unset GLINT_ADDRESS
+export GLINT_DASHBOARD_PORT=0  # never the default 8265 a cluster of the user may hold
 glint() { "$bin/glint" "$@"; }
 cleanup() {
   glint stop > /dev/null 2>&1 || true

@@ -27,7 +27,7 @@ grep -q "found 'counter' by name; after five calls of +10: visits = 51" "$GLINT_
   fail "the actor made before the restart was not found with its state"
 
 glint stop | tee "$GLINT_TMPDIR/stop.log"
-[ "$(grep -c '^stopped ' "$GLINT_TMPDIR/stop.log")" -eq 2 ] || fail "glint stop did not stop the raylet and the new GCS"
+[ "$(grep -c '^stopped ' "$GLINT_TMPDIR/stop.log")" -eq 3 ] || fail "glint stop did not stop the dashboard, the raylet and the new GCS"
 echo "PASS: the restarted GCS carried on with the actor made before it died"
 
 # With the tables in a Redis server (one the test starts, with a password):

@@ -27,12 +27,13 @@ GLINT_ADDRESS=auto "$bin/create_named_actor" | tee "$GLINT_TMPDIR/driver.log"
 grep -q "created detached actor 'counter'" "$GLINT_TMPDIR/driver.log" || fail "the driver did not create its actor"
 
 pids=$(cat "$GLINT_TMPDIR"/session_*/pids | awk '{print $1}' | sort -u)
-[ "$(echo "$pids" | wc -w)" -eq 5 ] || fail "expected 5 recorded daemons (2 GCS, 3 raylets), got: $pids"
+[ "$(echo "$pids" | wc -w)" -eq 7 ] || fail "expected 7 recorded daemons (2 GCS, 3 raylets, 2 dashboards), got: $pids"
+raylets=$(cat "$GLINT_TMPDIR"/session_*/pids | awk '$3 == "glint-raylet" {print $1}' | sort -u)
 workers=$(for p in $pids; do pgrep -P "$p" || true; done)
 [ -n "$workers" ] || fail "no worker process under the raylets"
 
 glint stop | tee "$GLINT_TMPDIR/stop.log"
-[ "$(grep -c '^stopped ' "$GLINT_TMPDIR/stop.log")" -eq 5 ] || fail "glint stop did not stop all 5 daemons"
+[ "$(grep -c '^stopped ' "$GLINT_TMPDIR/stop.log")" -eq 7 ] || fail "glint stop did not stop all 7 daemons"
 for p in $pids $workers; do
   # StopDaemon waits for each daemon; a worker goes with its raylet (bounded wait).
   for _ in $(seq 1 100); do kill -0 "$p" 2> /dev/null || break; sleep 0.05; done
@@ -43,8 +44,9 @@ done
 # Each daemon stopped gracefully (its Stop ran: workers killed, the node's
 # object store removed), not killed by the signal.
 stopping=$(cat "$GLINT_TMPDIR"/session_2*/logs/*.log | grep -c 'stopping (signal 15)' || true)
-[ "$stopping" -eq 5 ] || fail "expected 5 daemons to stop gracefully on SIGTERM, saw $stopping"
-for p in $(cat "$GLINT_TMPDIR"/session_*/pids | awk '$3 == "glint-raylet" {print $1}'); do
+[ "$stopping" -eq 7 ] || fail "expected 7 daemons to stop gracefully on SIGTERM, saw $stopping"
+[ "$(echo "$raylets" | wc -w)" -eq 3 ] || fail "expected 3 raylets, got: $raylets"
+for p in $raylets; do
   [ ! -e "/dev/shm/glint-objects-$p" ] || fail "raylet $p left its object store behind"
 done
 if glint health --address "$first" > /dev/null 2>&1; then fail "a stopped GCS still reported healthy"; fi

@@ -32,7 +32,13 @@ expect 2 err "--actor excludes --job" -- logs --job 1234 --actor x
 expect 2 err "give --head, or --address" -- start
 expect 2 err "--auth" -- start --head --auth none
 expect 2 err "Usage:" --
+expect 0 out "--working-dir" -- job submit --help
+expect 0 out "--follow" -- job logs --help
+expect 2 err "command is required" -- job submit --no-wait
+expect 2 err "submission_id is required" -- job status
+expect 2 err "A subcommand is required" -- job
 # Nothing was started by the refused command lines.
 [ -z "$(ls "$GLINT_TMPDIR" | grep '^session_' || true)" ] || fail "a refused command line made a session"
 expect 1 err "no cluster address" -- status
+expect 1 err "no cluster address" -- job list
 echo "PASS: help, version and refused command lines"

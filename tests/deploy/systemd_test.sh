@@ -27,11 +27,14 @@ fail() { echo "FAIL: $*"; exit 1; }
 prefix=$work/prefix
 cmake --install "$build" --prefix "$prefix" > "$work/install.log"
 units=$prefix/lib/systemd/system
-[ -f "$units/glint-gcs.service" ] && [ -f "$units/glint-raylet.service" ] || fail "cmake --install put no units in $units"
+for unit in glint-gcs glint-raylet glint-dashboard; do
+  [ -f "$units/$unit.service" ] || fail "cmake --install put no $unit unit in $units"
+done
 [ -f "$prefix/share/glint/glint.env" ] || fail "cmake --install put no environment file template"
 grep -q "^ExecStart=$prefix/bin/glint-gcs " "$units/glint-gcs.service" || fail "the GCS unit does not run this install's glint-gcs"
-systemd-analyze verify "$units/glint-gcs.service" "$units/glint-raylet.service" || fail "systemd-analyze verify refused the units"
-echo "ok: systemd-analyze verify accepts both units"
+systemd-analyze verify "$units/glint-gcs.service" "$units/glint-raylet.service" "$units/glint-dashboard.service" ||
+  fail "systemd-analyze verify refused the units"
+echo "ok: systemd-analyze verify accepts the three units"
 
 # A unit's Exec<what>= line (continuations joined), its variables expanded
 # from the environment file as systemd does ($VAR splits into words, ${VAR}
@@ -50,6 +53,7 @@ chmod 600 "$work/etc/auth_token"
 make_env() {  # file head gcs_address
   sed -e "s/^GLINT_HEAD=.*/GLINT_HEAD=$2/" -e "s/^GLINT_GCS_PORT=.*/GLINT_GCS_PORT=0/" \
       -e "s/^GLINT_RAYLET_PORT=.*/GLINT_RAYLET_PORT=0/" -e "s/^GLINT_NUM_CPUS=.*/GLINT_NUM_CPUS=1/" \
+      -e "s/^GLINT_DASHBOARD_PORT=.*/GLINT_DASHBOARD_PORT=0/" \
       -e "s#^GLINT_GCS_ADDRESS=.*#GLINT_GCS_ADDRESS=$3#" \
       -e "s#/etc/glint/auth_token#$work/etc/auth_token#" "$prefix/share/glint/glint.env" > "$1"
 }
@@ -75,17 +79,25 @@ grep -q "SERVING" <<< "$("$prefix/bin/glint" health --address "$gcs")" || fail "
 grep -q "SERVING" <<< "$("$prefix/bin/glint" health "127.0.0.1:$(cat "$work/head-raylet.port")" --address "$gcs")" ||
   fail "the head's raylet does not answer its health check"
 grep -q " yes " <<< "$("$prefix/bin/glint" list nodes --address "$gcs")" || fail "the head's raylet is not the head node"
-echo "ok: GLINT_HEAD=true starts a head (GCS and head raylet) from the units' command lines"
+eval "$(command_of glint-dashboard.service ExecCondition "$work/head.env")" || fail "GLINT_HEAD=true: the dashboard unit's condition fails"
+eval "exec $(command_of glint-dashboard.service ExecStart "$work/head.env") --port_file=$work/dashboard.port" > "$work/dashboard.out" 2>&1 &
+pids+=($!)
+wait_file "$work/dashboard.port"
+job=$("$prefix/bin/glint" job submit --address "$gcs" -- 'echo job ran in $PWD' 2>&1) || fail "a job on the unit-started head failed: $job"
+grep -q "job ran in $work/state/dashboard/jobs/" <<< "$job" || fail "the job did not run in the dashboard's state directory: $job"
+echo "ok: GLINT_HEAD=true starts a head (GCS, head raylet, dashboard running jobs) from the units' command lines"
 
 # A node: the same units, GLINT_HEAD=false: no GCS, a raylet that joins.
 make_env "$work/node.env" false "$gcs"
-if eval "$(command_of glint-gcs.service ExecCondition "$work/node.env")"; then
-  fail "GLINT_HEAD=false: the GCS unit would run"
-fi
+for unit in glint-gcs glint-dashboard; do
+  if eval "$(command_of $unit.service ExecCondition "$work/node.env")"; then
+    fail "GLINT_HEAD=false: the $unit unit would run"
+  fi
+done
 eval "exec $(command_of glint-raylet.service ExecStart "$work/node.env") --port_file=$work/node-raylet.port" > "$work/node-raylet.out" 2>&1 &
 pids+=($!)
 wait_file "$work/node-raylet.port"
 alive=$(grep -c ALIVE <<< "$("$prefix/bin/glint" list nodes --address "$gcs")" || true)
 [ "$alive" -eq 2 ] || fail "expected the head and the node ALIVE, saw $alive"
-echo "ok: GLINT_HEAD=false skips the GCS unit and the raylet joins the head"
+echo "ok: GLINT_HEAD=false skips the GCS and dashboard units and the raylet joins the head"
 echo "PASS"

@@ -253,7 +253,7 @@ TEST(AuthDriverTest, AClusterStartedWithAuthDisabledTakesAnyone) {
   std::string env = absl::StrCat("GLINT_TMPDIR=", root, " ");
   int status = 0;
   std::string out = RunCommand(
-      absl::StrCat(env, GLINT_CLI_PATH, " start --head --port 0 --num-cpus 1 --auth=disabled 2>&1"), &status);
+      absl::StrCat(env, GLINT_CLI_PATH, " start --head --port 0 --dashboard-port 0 --num-cpus 1 --auth=disabled 2>&1"), &status);
   ASSERT_EQ(status, 0) << out;
   EXPECT_NE(out.find("authentication is disabled"), std::string::npos) << out;
   std::ifstream f(root + "/session_latest/gcs_address");

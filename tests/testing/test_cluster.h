@@ -31,9 +31,11 @@ class TestCluster {
   // A head node with `cpus` CPUs, `resources` (JSON), extra raylet flags and
   // TLS settings (none: loopback with local credentials).
   // `gcs_store`: the GCS's --store (empty: a SQLite file in the session).
+  // `dashboard`: the head runs a dashboard too (on a free port).
   explicit TestCluster(double cpus, const std::string& resources = "",
-                       std::vector<std::string> raylet_flags = {}, TlsFiles tls = {}, std::string gcs_store = "")
-      : tls_(std::move(tls)), gcs_store_(std::move(gcs_store)) {
+                       std::vector<std::string> raylet_flags = {}, TlsFiles tls = {}, std::string gcs_store = "",
+                       bool dashboard = false)
+      : tls_(std::move(tls)), gcs_store_(std::move(gcs_store)), dashboard_(dashboard) {
     auto dir = NewSessionDir();
     if (!dir.ok()) throw std::runtime_error(std::string(dir.status().message()));
     session_ = *dir;
@@ -86,6 +88,13 @@ class TestCluster {
   // The cluster token (drivers on this machine also find it in the session).
   const std::string& auth_token() const { return token_; }
   const std::string& head_raylet_address() const { return daemons_[1].address; }
+  // The dashboard's HOST:PORT ("" without one).
+  std::string dashboard_address() const {
+    for (auto& d : daemons_) {
+      if (d.name == "glint-dashboard") return d.address;
+    }
+    return "";
+  }
   pid_t gcs_pid() const { return daemons_[0].pid; }
   // The session directory (the daemons' and workers' logs are in logs/).
   const std::string& session_dir() const { return session_; }
@@ -112,10 +121,12 @@ class TestCluster {
     o.auth_token = token_;
     o.tls = tls_;
     o.gcs_store = gcs_store_;
+    if (gcs.empty() && dashboard_) o.dashboard_port = 0;
     return o;
   }
   const TlsFiles tls_;
   const std::string gcs_store_;
+  const bool dashboard_;
   std::string session_;
   std::string token_;
   std::string gcs_address_;
@@ -127,8 +138,8 @@ class TestCluster {
 class ClusterTest : public ::testing::Test {
  protected:
   static void StartSuite(double cpus, const std::string& resources = "", const std::string& ns = "",
-                         std::vector<std::string> raylet_flags = {}, TlsFiles tls = {}) {
-    cluster_ = new TestCluster(cpus, resources, std::move(raylet_flags), std::move(tls));
+                         std::vector<std::string> raylet_flags = {}, TlsFiles tls = {}, bool dashboard = false) {
+    cluster_ = new TestCluster(cpus, resources, std::move(raylet_flags), std::move(tls), "", dashboard);
     glint::Config c;
     c.address = cluster_->gcs_address();
     c.namespace_ = ns;

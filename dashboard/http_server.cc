@@ -1,0 +1,283 @@
+#include "dashboard/http_server.h"
+
+#include <utility>  // Boost 1.74's asio needs it before its own headers
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <chrono>
+#include <optional>
+
+#include <nlohmann/json.hpp>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "common/auth.h"
+#include "common/logging.h"
+#include "common/port_holder.h"
+#include "common/process.h"
+
+namespace glint::dashboard {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+constexpr auto kRequestTimeout = std::chrono::seconds(30);
+constexpr size_t kHeaderLimit = 16 * 1024;
+constexpr auto kDrainTimeout = std::chrono::seconds(5);
+
+std::vector<std::string> Segments(absl::string_view path) {
+  std::vector<std::string> out;
+  for (auto s : absl::StrSplit(path, '/', absl::SkipEmpty())) out.emplace_back(s);
+  return out;
+}
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// %XX escapes; in a query '+' is a space too.
+std::string PercentDecode(absl::string_view s, bool query) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size() && HexValue(s[i + 1]) >= 0 && HexValue(s[i + 2]) >= 0) {
+      out.push_back(static_cast<char>(HexValue(s[i + 1]) * 16 + HexValue(s[i + 2])));
+      i += 2;
+    } else {
+      out.push_back(query && s[i] == '+' ? ' ' : s[i]);
+    }
+  }
+  return out;
+}
+
+struct RouteEntry {
+  std::string method;
+  std::vector<std::string> pattern;
+  HttpHandler handler;
+};
+
+}  // namespace
+
+HttpResponse HttpError(int status, const std::string& message) {
+  return {status, "application/json", nlohmann::json{{"error", message}}.dump()};
+}
+
+class HttpServer::Impl {
+ public:
+  explicit Impl(HttpServerOptions o) : options(std::move(o)) {}
+
+  // Answers one request: the token, then the route.
+  HttpResponse Dispatch(const http::request<http::string_body>& req) {
+    if (!options.auth_token.empty()) {
+      auto header = req[http::field::authorization];
+      absl::string_view given(header.data(), header.size());
+      if (!absl::ConsumePrefix(&given, "Bearer ") ||
+          !SameSecret(given, options.auth_token)) {
+        return HttpError(401, "this cluster asks for its token: send 'Authorization: Bearer <token>' "
+                              "(glint get-auth-token prints it)");
+      }
+    }
+    HttpRequest r;
+    absl::string_view target(req.target().data(), req.target().size());
+    auto q = target.find('?');
+    r.path = PercentDecode(target.substr(0, q), false);
+    if (q != absl::string_view::npos) {
+      for (auto kv : absl::StrSplit(target.substr(q + 1), '&', absl::SkipEmpty())) {
+        std::pair<absl::string_view, absl::string_view> p = absl::StrSplit(kv, absl::MaxSplits('=', 1));
+        r.query[PercentDecode(p.first, true)] = PercentDecode(p.second, true);
+      }
+    }
+    r.method = std::string(req.method_string());
+    r.body = req.body();
+    std::vector<std::string> segments = Segments(r.path);
+    bool path_known = false;
+    for (const auto& route : routes) {
+      if (route.pattern.size() != segments.size()) continue;
+      std::vector<std::string> params;
+      bool match = true;
+      for (size_t i = 0; i < segments.size() && match; ++i) {
+        if (route.pattern[i] == "{}") {
+          params.push_back(segments[i]);
+        } else {
+          match = route.pattern[i] == segments[i];
+        }
+      }
+      if (!match) continue;
+      path_known = true;
+      if (route.method != r.method) continue;
+      r.params = std::move(params);
+      try {
+        return route.handler(r);
+      } catch (const std::exception& e) {
+        LOG(ERROR) << r.method << " " << r.path << " failed: " << e.what();
+        return HttpError(500, e.what());
+      }
+    }
+    return path_known ? HttpError(405, absl::StrCat(r.method, " is not allowed on ", r.path))
+                      : HttpError(404, absl::StrCat("no such path: ", r.path));
+  }
+
+  // One connection: read a request, answer it, repeat while kept alive.
+  class Session : public std::enable_shared_from_this<Session> {
+   public:
+    Session(Impl* server, tcp::socket socket) : server_(server), stream_(std::move(socket)) {}
+    ~Session() { --server_->connections; }
+
+    void Read() {
+      parser_.emplace();
+      parser_->header_limit(kHeaderLimit);
+      parser_->body_limit(server_->options.max_body_bytes);
+      stream_.expires_after(kRequestTimeout);
+      http::async_read(stream_, buffer_, *parser_,
+                       [self = shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
+    }
+
+   private:
+    void OnRead(beast::error_code ec) {
+      if (ec == http::error::body_limit) {
+        return Write(HttpError(413, absl::StrCat("the body is larger than ", server_->options.max_body_bytes,
+                                                 " bytes")),
+                     11, false);
+      }
+      if (ec == http::error::header_limit) return Write(HttpError(431, "the headers are too large"), 11, false);
+      if (ec) return Close();  // the peer left, timed out, or sent what is not HTTP
+      const auto& req = parser_->get();
+      Write(server_->Dispatch(req), req.version(), req.keep_alive());
+    }
+
+    void Write(const HttpResponse& r, unsigned version, bool keep_alive) {
+      response_ = {};
+      response_.version(version);
+      response_.result(static_cast<http::status>(r.status));
+      response_.keep_alive(keep_alive);
+      response_.set(http::field::content_type, r.content_type);
+      response_.set(http::field::cache_control, "no-store");
+      if (r.status == 401) response_.set(http::field::www_authenticate, "Bearer");
+      response_.body() = r.body;
+      response_.prepare_payload();
+      stream_.expires_after(kRequestTimeout);
+      // A request refused before its body was read: the client may still be
+      // sending it, and closing now would reset the connection before it
+      // reads the answer; so only this side is closed and the rest drained.
+      bool drain = !parser_ || !parser_->is_done();
+      http::async_write(stream_, response_,
+                        [self = shared_from_this(), keep_alive, drain](beast::error_code ec, size_t) {
+                          if (!ec && keep_alive && !drain) {
+                            self->Read();
+                          } else if (!ec && drain) {
+                            beast::error_code ignored;
+                            self->stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+                            self->stream_.expires_after(kDrainTimeout);
+                            self->Drain();
+                          } else {
+                            self->Close();
+                          }
+                        });
+    }
+
+    // Reads and drops what the client still sends, until it closes (or the
+    // timeout passes).
+    void Drain() {
+      stream_.async_read_some(asio::buffer(scratch_), [self = shared_from_this()](beast::error_code ec, size_t) {
+        if (ec) return self->Close();
+        self->Drain();
+      });
+    }
+
+    void Close() {
+      beast::error_code ignored;
+      stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    }
+
+    Impl* server_;
+    beast::tcp_stream stream_;
+    beast::flat_buffer buffer_;
+    std::optional<http::request_parser<http::string_body>> parser_;
+    http::response<http::string_body> response_;
+    char scratch_[16 * 1024];
+  };
+
+  void Accept() {
+    acceptor->async_accept([this](beast::error_code ec, tcp::socket socket) {
+      if (ec == asio::error::operation_aborted) return;  // Stop
+      if (!ec) {
+        if (connections.fetch_add(1) >= options.max_connections) {
+          --connections;
+          beast::error_code ignored;
+          socket.close(ignored);
+        } else {
+          std::make_shared<Session>(this, std::move(socket))->Read();
+        }
+      }
+      Accept();
+    });
+  }
+
+  const HttpServerOptions options;
+  std::vector<RouteEntry> routes;
+  std::atomic<int> connections{0};
+  // Destroyed before `connections`: the sessions it still holds count down.
+  asio::io_context io;
+  std::optional<tcp::acceptor> acceptor;
+  std::vector<std::thread> threads;
+};
+
+HttpServer::HttpServer(HttpServerOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
+
+HttpServer::~HttpServer() { Stop(); }
+
+void HttpServer::Route(const std::string& method, const std::string& pattern, HttpHandler handler) {
+  impl_->routes.push_back({method, Segments(pattern), std::move(handler)});
+}
+
+absl::Status HttpServer::Start() {
+  const auto& o = impl_->options;
+  beast::error_code ec;
+  auto address = asio::ip::make_address(o.host == "localhost" ? "127.0.0.1" : o.host, ec);
+  if (ec) return absl::InvalidArgumentError(absl::StrCat("'", o.host, "' is not an IP address to listen on"));
+  tcp::endpoint endpoint(address, static_cast<unsigned short>(o.port));
+  impl_->acceptor.emplace(impl_->io);
+  auto& acceptor = *impl_->acceptor;
+  acceptor.open(endpoint.protocol(), ec);
+  if (!ec) acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor.bind(endpoint, ec);
+  if (ec) {
+    if (std::string holder = o.port > 0 ? PortHolder(o.port) : ""; !holder.empty()) {
+      return absl::AlreadyExistsError(absl::StrCat("cannot listen on ", o.host, ":", o.port, ": port ", o.port,
+                                                   " is in use by ", holder));
+    }
+    return absl::UnavailableError(absl::StrCat("cannot listen on ", o.host, ":", o.port, ": ", ec.message()));
+  }
+  acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) return absl::UnavailableError(absl::StrCat("cannot listen on ", o.host, ":", o.port, ": ", ec.message()));
+  port_ = acceptor.local_endpoint().port();
+  impl_->Accept();
+  for (int i = 0; i < std::max(1, o.threads); ++i) {
+    impl_->threads.emplace_back([this] {
+      SetThreadName("glint-http");
+      impl_->io.run();
+    });
+  }
+  return absl::OkStatus();
+}
+
+void HttpServer::Stop() {
+  if (!impl_->acceptor) return;
+  asio::post(impl_->io, [this] {
+    beast::error_code ignored;
+    impl_->acceptor->close(ignored);
+  });
+  impl_->io.stop();
+  for (auto& t : impl_->threads) t.join();
+  impl_->threads.clear();
+  impl_->acceptor.reset();
+}
+
+}  // namespace glint::dashboard

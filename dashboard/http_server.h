@@ -1,0 +1,71 @@
+// HttpServer: the head's HTTP endpoint (the dashboard port): the jobs API,
+// and later the web page and /metrics. Boost.Beast on a small Asio thread
+// pool. Every request must carry the cluster token as a bearer header
+// ("Authorization: Bearer <token>", compared in constant time) before any
+// handler runs; without one it ends 401 and does nothing.
+//
+// Bounded against a client's mistake or malice: at most `max_connections`
+// connections (more are closed at once), headers up to 16 KiB, bodies up
+// to `max_body_bytes` (413), 30 s to send a request (then closed).
+#pragma once
+#include <atomic>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/status.h"
+
+namespace glint::dashboard {
+
+struct HttpRequest {
+  std::string method;                        // "GET", "POST", ...
+  std::string path;                          // without the query
+  std::map<std::string, std::string> query;  // ?a=1&b=2, percent-decoded
+  std::string body;
+  std::vector<std::string> params;           // what the route's "{}" segments matched
+};
+
+struct HttpResponse {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+};
+
+using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;
+
+// A JSON error body {"error": message} with `status`.
+HttpResponse HttpError(int status, const std::string& message);
+
+struct HttpServerOptions {
+  std::string host = "127.0.0.1";
+  int port = 0;             // 0 picks a free one
+  std::string auth_token;   // empty: no token asked (authentication is off)
+  size_t max_body_bytes = 1 << 20;
+  int max_connections = 128;
+  int threads = 2;
+};
+
+class HttpServer {
+ public:
+  explicit HttpServer(HttpServerOptions options);
+  ~HttpServer();
+
+  // Adds a route before Start: `pattern` is a path whose "{}" segments match
+  // any one segment ("/api/jobs/{}/logs"); a trailing slash is optional.
+  void Route(const std::string& method, const std::string& pattern, HttpHandler handler);
+
+  // Listens; an error naming the port (and what holds it) when it is taken.
+  absl::Status Start();
+  int port() const { return port_; }
+  void Stop();
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+  int port_ = 0;
+};
+
+}  // namespace glint::dashboard

@@ -1,0 +1,94 @@
+// JobSupervisor: runs submitted jobs on the head. Each job's entrypoint is a
+// shell command (/bin/sh -c) started in a process group of its own, in its
+// working directory, with GLINT_ADDRESS (and the cluster's credentials) in
+// its environment, so the drivers it runs join this cluster; its stdout and
+// stderr go to <logs>/job-driver-<submission id>.log.
+//
+// A job is PENDING until its entrypoint starts, RUNNING while it runs, then
+// SUCCEEDED (exit 0), FAILED (any other end, or it could not start), or
+// STOPPED (Stop: SIGTERM to its process group, SIGKILL after a grace; or the
+// dashboard stopping with the cluster). Jobs a supervisor that died left
+// PENDING or RUNNING are FAILED when the next one loads them.
+#pragma once
+#include <sys/types.h>
+
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "dashboard/job_store.h"
+#include "proto/jobs.pb.h"
+
+namespace glint::dashboard {
+
+struct JobSupervisorOptions {
+  std::string gcs_address;
+  std::string logs_dir;                     // job-driver-<id>.log go here
+  std::string jobs_dir;                     // a job without a working dir runs in <jobs_dir>/<id>
+  std::map<std::string, std::string> env;  // added to every entrypoint's (credentials)
+  int stop_grace_ms = 3000;                 // SIGTERM, then SIGKILL this much later
+  size_t max_records = 1000;                // older finished jobs are forgotten
+  size_t max_running = 64;
+};
+
+// A piece of a job's log.
+struct LogChunk {
+  std::string text;
+  int64_t next_offset = 0;  // where the next piece starts
+};
+
+class JobSupervisor {
+ public:
+  JobSupervisor(JobSupervisorOptions options, JobStore* store);
+  ~JobSupervisor();
+
+  // Loads the records (failing what a dead supervisor left running) and
+  // starts watching.
+  absl::Status Start();
+  // Stops every running job (STOPPED) and the watcher.
+  void Shutdown();
+
+  // Starts a job from `request` (entrypoint, and optionally submission_id,
+  // metadata, working_dir); its record, RUNNING, or an error:
+  // InvalidArgument (a bad field), AlreadyExists (the id is taken),
+  // ResourceExhausted (too many running), Unavailable (the GCS).
+  absl::StatusOr<proto::JobSubmission> Submit(proto::JobSubmission request);
+  // Asks a running job to stop; its record (NotFound for an unknown id).
+  // A job that has ended is left as it is.
+  absl::StatusOr<proto::JobSubmission> Stop(const std::string& id);
+  absl::StatusOr<proto::JobSubmission> Get(const std::string& id);
+  std::vector<proto::JobSubmission> List() { return store_->List(); }
+  // Up to `max_bytes` of a job's log from `offset`.
+  absl::StatusOr<LogChunk> Logs(const std::string& id, int64_t offset, int64_t max_bytes);
+
+ private:
+  struct Running {
+    pid_t pid = 0;
+    bool stop_requested = false;
+    std::string stopped_by;  // why it is stopped, in words
+    std::chrono::steady_clock::time_point kill_at;
+  };
+  void Watch();
+  // Reaps the entrypoints that exited; SIGKILLs those past their grace.
+  void ReapOnce();
+  void Finish(const std::string& id, int wait_status, const std::string& stopped_by);
+  // Asks a running entrypoint to stop (under mu_).
+  void RequestStop(Running* r, const std::string& why);
+
+  const JobSupervisorOptions options_;
+  JobStore* const store_;
+  std::mutex mu_;
+  std::condition_variable wake_;
+  std::map<std::string, Running> running_;  // guarded by mu_
+  bool stopping_ = false;                   // guarded by mu_
+  std::thread watcher_;
+};
+
+// What a job id may be: 1 to 64 of [A-Za-z0-9_-] (it names a file).
+bool ValidSubmissionId(const std::string& id);
+
+}  // namespace glint::dashboard

@@ -1,0 +1,257 @@
+// Jobs, across real processes: `glint job submit` runs a command on the head
+// under the dashboard's job supervisor (a real driver that joins the cluster
+// among them), streams its output and exits with how it ended; `glint job
+// stop` ends the entrypoint and everything it started; the jobs API asks
+// for the cluster token and turns bad requests away with a clear error; the
+// records live in the GCS's store.
+#include <glint/api.h>
+#include <gtest/gtest.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "common/http_client.h"
+#include "proto/jobs.pb.h"
+#include "testing/test_cluster.h"
+
+namespace {
+
+using glint::testing::ClusterTest;
+using glint::testing::Contains;
+using glint::testing::WaitUntil;
+
+class JobsTest : public ClusterTest {
+ protected:
+  static void SetUpTestSuite() { StartSuite(2, "", "", {}, {}, /*dashboard=*/true); }
+
+  // A request to the dashboard with the cluster's token (or `token`).
+  static glint::HttpReply Api(const std::string& method, const std::string& target, const std::string& body = "",
+                              const std::string* token = nullptr) {
+    glint::HttpCallOptions o;
+    o.token = token ? *token : cluster_->auth_token();
+    auto reply = glint::HttpCall(cluster_->dashboard_address(), method, target, body, o);
+    EXPECT_TRUE(reply.ok()) << reply.status();
+    return reply.ok() ? *reply : glint::HttpReply{};
+  }
+  static nlohmann::json Job(const std::string& id) {
+    auto r = Api("GET", "/api/jobs/" + id);
+    EXPECT_EQ(r.status, 200) << r.body;
+    return nlohmann::json::parse(r.body, nullptr, false);
+  }
+  static bool Ended(const std::string& id) {
+    std::string s = Job(id).value("status", "");
+    return s == "SUCCEEDED" || s == "FAILED" || s == "STOPPED";
+  }
+  // `glint job submit FLAGS -- COMMAND`: its output and exit status.
+  static std::pair<std::string, int> Submit(const std::string& flags, const std::string& command) {
+    int status = 0;
+    std::string out = glint::testing::RunCommand(std::string(GLINT_CLI_PATH) + " job submit " + flags + " --address " +
+                                                     cluster_->gcs_address() + " -- " + command + " 2>&1",
+                                                 &status);
+    return {out, WEXITSTATUS(status)};
+  }
+  static size_t JobCount() { return nlohmann::json::parse(Api("GET", "/api/jobs/").body, nullptr, false).size(); }
+};
+
+TEST_F(JobsTest, SubmitRunsADriverOnTheHeadAndStreamsItsOutput) {
+  auto [out, status] = Submit("--submission-id hello-1", GLINT_HELLO_PATH);
+  EXPECT_EQ(status, 0) << out;
+  // The driver found the cluster from its environment and ran its calls there.
+  EXPECT_PRED2(Contains, out, "hello, glint");
+  EXPECT_PRED2(Contains, out, "Plus(Plus(1, 2), 10) = 13");
+  EXPECT_PRED2(Contains, out, "job 'hello-1' SUCCEEDED");
+  auto job = Job("hello-1");
+  EXPECT_EQ(job["status"], "SUCCEEDED") << job;
+  EXPECT_EQ(job["driver_exit_code"], 0) << job;
+  EXPECT_GT(job["end_ms"].get<int64_t>(), 0);
+  EXPECT_TRUE(std::filesystem::is_directory(job["working_dir"].get<std::string>())) << job;
+  // `job logs` prints what the run printed, `job list` shows it.
+  auto [logs, logs_status] = Cli("job logs hello-1");
+  EXPECT_EQ(logs_status, 0);
+  EXPECT_PRED2(Contains, logs, "hello, glint");
+  auto listed = CliJson("job list");
+  ASSERT_TRUE(listed.is_array()) << listed;
+  bool found = false;
+  for (auto& j : listed) found |= j["submission_id"] == "hello-1" && j["status"] == "SUCCEEDED";
+  EXPECT_TRUE(found) << listed;
+}
+
+TEST_F(JobsTest, AFailingEntrypointFailsTheJobWithItsExitCode) {
+  auto [out, status] = Submit("--submission-id fails-1", "sh -c 'echo to-stdout; echo to-stderr >&2; exit 3'");
+  EXPECT_EQ(status, 1) << out;
+  EXPECT_PRED2(Contains, out, "to-stdout");
+  EXPECT_PRED2(Contains, out, "to-stderr");
+  EXPECT_PRED2(Contains, out, "job 'fails-1' FAILED");
+  auto job = Job("fails-1");
+  EXPECT_EQ(job["status"], "FAILED");
+  EXPECT_EQ(job["driver_exit_code"], 3);
+  EXPECT_PRED2(Contains, job["message"].get<std::string>(), "exited with code 3");
+  // A command that does not exist is a failed job too, saying so in its log.
+  auto [missing, missing_status] = Submit("", "/no/such/program");
+  EXPECT_EQ(missing_status, 1) << missing;
+  EXPECT_PRED2(Contains, missing, "/no/such/program");
+}
+
+TEST_F(JobsTest, StopEndsTheEntrypointAndWhatItStarted) {
+  auto [out, status] = Submit("--no-wait --submission-id sleeper", "sh -c 'sleep 300 & echo started; wait'");
+  ASSERT_EQ(status, 0) << out;
+  ASSERT_TRUE(WaitUntil([] { return Contains(Api("GET", "/api/jobs/sleeper/logs").body, "started"); }));
+  auto job = Job("sleeper");
+  EXPECT_EQ(job["status"], "RUNNING") << job;
+  pid_t group = job["driver_pid"].get<int>();
+  ASSERT_GT(group, 0);
+  ASSERT_EQ(kill(-group, 0), 0);  // the entrypoint's process group runs
+  auto [stopped, stop_status] = Cli("job stop sleeper");
+  EXPECT_EQ(stop_status, 0) << stopped;
+  EXPECT_PRED2(Contains, stopped, "job 'sleeper' STOPPED");
+  EXPECT_EQ(Job("sleeper")["status"], "STOPPED");
+  // The shell and the sleep it started in the background are both gone.
+  EXPECT_TRUE(WaitUntil([&] { return kill(-group, 0) != 0 && errno == ESRCH; }, std::chrono::seconds(10)));
+  // Stopping a job that ended changes nothing.
+  auto again = nlohmann::json::parse(Api("POST", "/api/jobs/sleeper/stop").body, nullptr, false);
+  EXPECT_EQ(again["stopped"], false) << again;
+  EXPECT_EQ(Job("sleeper")["status"], "STOPPED");
+}
+
+TEST_F(JobsTest, TheApiAsksForTheTokenAndTurnsBadRequestsAway) {
+  const size_t before = JobCount();
+  const std::string submit = R"({"entrypoint": "touch should-not-run"})";
+  std::string none, wrong = cluster_->auth_token() + "x";
+  EXPECT_EQ(Api("POST", "/api/jobs/", submit, &none).status, 401);
+  EXPECT_EQ(Api("POST", "/api/jobs/", submit, &wrong).status, 401);
+  EXPECT_EQ(Api("GET", "/api/jobs/", "", &none).status, 401);
+  struct Case {
+    std::string body;
+    int status;
+    std::string says;
+  };
+  for (const Case& c : std::vector<Case>{
+           {"not json", 400, "JSON object"},
+           {R"({"entrypoint": 3})", 400, "'entrypoint' must be a string"},
+           {R"({"entrypoint": ""})", 400, "needs an entrypoint"},
+           {R"({"entrypoint": "true", "nonsense": 1})", 400, "unknown field 'nonsense'"},
+           {R"({"entrypoint": "true", "submission_id": "../x"})", 400, "is not a submission id"},
+           {R"({"entrypoint": "true", "working_dir": "relative/dir"})", 400, "not a directory on the head"},
+           {R"({"entrypoint": "true", "runtime_env": {"pip": ["x"]}})", 400, "runtime_env 'pip' is not supported"},
+       }) {
+    auto r = Api("POST", "/api/jobs/", c.body);
+    EXPECT_EQ(r.status, c.status) << c.body << " -> " << r.body;
+    EXPECT_PRED2(Contains, r.body, c.says);
+  }
+  EXPECT_EQ(JobCount(), before);  // none of them made a job
+  EXPECT_EQ(Api("POST", "/api/jobs/", std::string(2 << 20, 'x')).status, 413);
+  EXPECT_EQ(Api("GET", "/api/jobs/no-such-job").status, 404);
+  EXPECT_EQ(Api("GET", "/api/jobs/no-such-job/logs").status, 404);
+  EXPECT_EQ(Api("POST", "/api/jobs/no-such-job/stop").status, 404);
+  EXPECT_EQ(Api("GET", "/api/nothing-here").status, 404);
+  EXPECT_EQ(Api("DELETE", "/api/jobs/").status, 405);
+  // A submission id is taken once.
+  EXPECT_EQ(Api("POST", "/api/jobs/", R"({"entrypoint": "true", "submission_id": "once"})").status, 200);
+  auto twice = Api("POST", "/api/jobs/", R"({"entrypoint": "true", "submission_id": "once"})");
+  EXPECT_EQ(twice.status, 409) << twice.body;
+  EXPECT_TRUE(WaitUntil([] { return Ended("once"); }));
+  EXPECT_EQ(Job("once")["status"], "SUCCEEDED");
+  EXPECT_EQ(JobCount(), before + 1);
+}
+
+// A connected socket to the dashboard (-1 if it cannot connect).
+int ConnectTo(const std::string& address) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(std::stoi(address.substr(address.rfind(':') + 1)));
+  inet_pton(AF_INET, address.substr(0, address.rfind(':')).c_str(), &a.sin_addr);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+TEST_F(JobsTest, MalformedAndExcessiveRequestsLeaveTheDashboardServing) {
+  // What is not HTTP ends its connection, and only that.
+  int fd = ConnectTo(cluster_->dashboard_address());
+  ASSERT_GE(fd, 0);
+  const std::string garbage = "\x01\x02 not http at all\r\n\r\n";
+  ASSERT_EQ(write(fd, garbage.data(), garbage.size()), static_cast<ssize_t>(garbage.size()));
+  timeval timeout{10, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+  char buf[256];
+  EXPECT_LE(read(fd, buf, sizeof(buf)), 0);  // closed without an answer
+  close(fd);
+  // Headers beyond 16 KiB are refused.
+  std::string huge(20 << 10, 'a');
+  EXPECT_EQ(Api("GET", "/api/jobs/", "", &huge).status, 431);
+  // More connections than it takes (128): the rest are closed at once, and
+  // it answers again once they are gone.
+  std::vector<int> held;
+  for (int i = 0; i < 200; ++i) {
+    int c = ConnectTo(cluster_->dashboard_address());
+    if (c >= 0) held.push_back(c);
+  }
+  EXPECT_GT(held.size(), 128u);
+  int refused = 0;
+  for (int c : held) {
+    setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+  }
+  for (size_t i = 150; i < held.size(); ++i) {  // the late ones: closed by the server
+    refused += read(held[i], buf, sizeof(buf)) == 0;
+  }
+  EXPECT_EQ(refused, static_cast<int>(held.size()) - 150);
+  for (int c : held) close(c);
+  EXPECT_TRUE(WaitUntil([] {
+    glint::HttpCallOptions o;
+    o.token = cluster_->auth_token();
+    auto r = glint::HttpCall(cluster_->dashboard_address(), "GET", "/api/jobs/", "", o);
+    return r.ok() && r->status == 200;
+  }));
+}
+
+TEST_F(JobsTest, AWorkingDirAndMetadataAndLogsFromAnOffset) {
+  auto dir = std::filesystem::temp_directory_path() / ("glint-jobs-test-" + std::to_string(getpid()));
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "data.txt") << "0123456789";
+  auto [out, status] = Submit("--submission-id in-dir --metadata owner=tests --metadata run=7 --working-dir " + dir.string(),
+                                "cat data.txt");
+  EXPECT_EQ(status, 0) << out;
+  auto job = Job("in-dir");
+  EXPECT_EQ(job["working_dir"], dir.string());
+  EXPECT_EQ(job["metadata"], (nlohmann::json{{"owner", "tests"}, {"run", "7"}}));
+  auto all = nlohmann::json::parse(Api("GET", "/api/jobs/in-dir/logs").body, nullptr, false);
+  EXPECT_EQ(all["logs"], "0123456789");
+  EXPECT_EQ(all["next_offset"], 10);
+  auto tail = nlohmann::json::parse(Api("GET", "/api/jobs/in-dir/logs?offset=4&limit=3").body, nullptr, false);
+  EXPECT_EQ(tail["logs"], "456");
+  EXPECT_EQ(tail["next_offset"], 7);
+  EXPECT_EQ(Api("GET", "/api/jobs/in-dir/logs?offset=-1").status, 400);
+  std::filesystem::remove_all(dir);
+}
+
+TEST_F(JobsTest, RecordsLiveInTheGcsStoreAndOutliveItsRestart) {
+  auto [out, status] = Submit("--submission-id kept", "echo kept");
+  ASSERT_EQ(status, 0) << out;
+  auto stored = glint::kv::Get("kept", "jobs");
+  ASSERT_TRUE(stored.has_value());
+  glint::proto::JobSubmission record;
+  ASSERT_TRUE(record.ParseFromString(*stored));
+  EXPECT_EQ(record.status(), glint::proto::JOB_SUCCEEDED);
+  EXPECT_EQ(record.entrypoint(), "echo kept");
+  // The GCS starts again on its store: the record is there, and the
+  // dashboard goes on taking jobs.
+  cluster_->RestartGcs();
+  EXPECT_TRUE(WaitUntil([] { return glint::kv::Get("kept", "jobs").has_value(); }));
+  auto [again, again_status] = Submit("--submission-id after-restart", "echo again");
+  EXPECT_EQ(again_status, 0) << again;
+  EXPECT_TRUE(glint::kv::Get("after-restart", "jobs").has_value());
+}
+
+}  // namespace
