@@ -61,6 +61,7 @@ struct RouteEntry {
   std::string method;
   std::vector<std::string> pattern;
   HttpHandler handler;
+  bool is_public = false;
 };
 
 }  // namespace
@@ -73,17 +74,17 @@ class HttpServer::Impl {
  public:
   explicit Impl(HttpServerOptions o) : options(std::move(o)) {}
 
-  // Answers one request: the token, then the route.
+  bool HasToken(const http::request<http::string_body>& req) const {
+    if (options.auth_token.empty()) return true;
+    auto header = req[http::field::authorization];
+    absl::string_view given(header.data(), header.size());
+    return absl::ConsumePrefix(&given, "Bearer ") && SameSecret(given, options.auth_token);
+  }
+
+  // Answers one request: the route, and the token unless the route is public.
   HttpResponse Dispatch(const http::request<http::string_body>& req) {
-    if (!options.auth_token.empty()) {
-      auto header = req[http::field::authorization];
-      absl::string_view given(header.data(), header.size());
-      if (!absl::ConsumePrefix(&given, "Bearer ") ||
-          !SameSecret(given, options.auth_token)) {
-        return HttpError(401, "this cluster asks for its token: send 'Authorization: Bearer <token>' "
-                              "(glint get-auth-token prints it)");
-      }
-    }
+    const HttpResponse unauthorized = HttpError(
+        401, "this cluster asks for its token: send 'Authorization: Bearer <token>' (glint get-auth-token prints it)");
     HttpRequest r;
     absl::string_view target(req.target().data(), req.target().size());
     auto q = target.find('?');
@@ -112,6 +113,7 @@ class HttpServer::Impl {
       if (!match) continue;
       path_known = true;
       if (route.method != r.method) continue;
+      if (!route.is_public && !HasToken(req)) return unauthorized;
       r.params = std::move(params);
       try {
         return route.handler(r);
@@ -120,6 +122,7 @@ class HttpServer::Impl {
         return HttpError(500, e.what());
       }
     }
+    if (!HasToken(req)) return unauthorized;  // nothing about the paths without the token
     return path_known ? HttpError(405, absl::StrCat(r.method, " is not allowed on ", r.path))
                       : HttpError(404, absl::StrCat("no such path: ", r.path));
   }
@@ -159,6 +162,9 @@ class HttpServer::Impl {
       response_.keep_alive(keep_alive);
       response_.set(http::field::content_type, r.content_type);
       response_.set(http::field::cache_control, "no-store");
+      response_.set("X-Content-Type-Options", "nosniff");
+      response_.set("X-Frame-Options", "DENY");
+      response_.set("Referrer-Policy", "no-referrer");
       if (r.status == 401) response_.set(http::field::www_authenticate, "Bearer");
       response_.body() = r.body;
       response_.prepare_payload();
@@ -233,8 +239,8 @@ HttpServer::HttpServer(HttpServerOptions options) : impl_(std::make_unique<Impl>
 
 HttpServer::~HttpServer() { Stop(); }
 
-void HttpServer::Route(const std::string& method, const std::string& pattern, HttpHandler handler) {
-  impl_->routes.push_back({method, Segments(pattern), std::move(handler)});
+void HttpServer::Route(const std::string& method, const std::string& pattern, HttpHandler handler, bool is_public) {
+  impl_->routes.push_back({method, Segments(pattern), std::move(handler), is_public});
 }
 
 absl::Status HttpServer::Start() {

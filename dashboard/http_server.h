@@ -1,8 +1,10 @@
-// HttpServer: the head's HTTP endpoint (the dashboard port): the jobs API,
-// and later the web page and /metrics. Boost.Beast on a small Asio thread
-// pool. Every request must carry the cluster token as a bearer header
-// ("Authorization: Bearer <token>", compared in constant time) before any
-// handler runs; without one it ends 401 and does nothing.
+// HttpServer: the head's HTTP endpoint (the dashboard port): the web page,
+// the cluster and jobs APIs. Boost.Beast on a small Asio thread pool. Every
+// request must carry the cluster token as a bearer header ("Authorization:
+// Bearer <token>", compared in constant time) before any handler runs;
+// without one it ends 401 and does nothing. The one exception is a route
+// added as public: the page's static asset, which holds no data (its
+// script asks the API for everything, with the token).
 //
 // Bounded against a client's mistake or malice: at most `max_connections`
 // connections (more are closed at once), headers up to 16 KiB, bodies up
@@ -55,7 +57,8 @@ class HttpServer {
 
   // Adds a route before Start: `pattern` is a path whose "{}" segments match
   // any one segment ("/api/jobs/{}/logs"); a trailing slash is optional.
-  void Route(const std::string& method, const std::string& pattern, HttpHandler handler);
+  // A public route is answered without the token (static assets only).
+  void Route(const std::string& method, const std::string& pattern, HttpHandler handler, bool is_public = false);
 
   // Listens; an error naming the port (and what holds it) when it is taken.
   absl::Status Start();

@@ -1,6 +1,6 @@
 // glint-dashboard: the head node's HTTP endpoint (default port 8265) and its
-// job supervisor. It serves the jobs API (jobs_api.h) behind the cluster's
-// token, runs submitted jobs (job_supervisor.h), keeps their records in the
+// job supervisor. It serves the web page (page.h), the cluster's state
+// (cluster_api.h) and the jobs API (jobs_api.h) behind the cluster's token, runs submitted jobs (job_supervisor.h), keeps their records in the
 // GCS (job_store.h), and records its own address in the GCS's key-value
 // store (namespace "cluster", key "dashboard_address") so that a CLI that
 // knows the GCS finds it.
@@ -14,10 +14,12 @@
 #include "common/daemon_main.h"
 #include "common/logging.h"
 #include "common/rpc.h"
+#include "dashboard/cluster_api.h"
 #include "dashboard/http_server.h"
 #include "dashboard/job_store.h"
 #include "dashboard/job_supervisor.h"
 #include "dashboard/jobs_api.h"
+#include "dashboard/page.h"
 #include "proto/gcs.grpc.pb.h"
 
 ABSL_FLAG(std::string, host, "127.0.0.1", "address to listen on");
@@ -72,6 +74,8 @@ int Main(const AuthOptions& auth) {
   ho.auth_token = auth.token;
   HttpServer server(ho);
   AddJobRoutes(&server, &jobs, /*auth_enabled=*/!auth.token.empty());
+  AddClusterRoutes(&server, gcs, &jobs);
+  AddPageRoutes(&server);
   return RunDaemon(
       "glint-dashboard",
       {[&]() -> absl::StatusOr<int> {

@@ -8,7 +8,9 @@ PACKAGES=(build-essential cmake pkg-config ccache git procps
   libboost-dev libbenchmark-dev nlohmann-json3-dev libsqlite3-dev libssl-dev openssl
   libhiredis-dev redis-server iproute2 libcli11-dev
   # The deploy tests: systemd-analyze for the units, a YAML reader for the manifests.
-  systemd python3-yaml)
+  systemd python3-yaml
+  # The dashboard's browser test: a real headless browser.
+  chromium)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
