@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/auth.h"
 #include "common/ids.h"
+#include "common/metrics.h"
 #include "common/port_holder.h"
 
 #include <grpcpp/resource_quota.h>
@@ -89,6 +90,11 @@ absl::StatusOr<std::unique_ptr<grpc::Server>> StartServer(
   builder.SetResourceQuota(quota);
   builder.SetMaxSendMessageSize(-1);  // the receiving end bounds what it takes
   for (auto* s : services) builder.RegisterService(s);
+  if (auto timing = metrics::ServerRpcInterceptor()) {  // daemons only (metrics.h)
+    std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> creators;
+    creators.push_back(std::move(timing));
+    builder.experimental().SetInterceptorCreators(std::move(creators));
+  }
   if (cq) *cq = builder.AddCompletionQueue();
   auto server = builder.BuildAndStart();
   if (!server || *bound_port == 0) {

@@ -6,17 +6,12 @@
 
 #include <nlohmann/json.hpp>
 
-#include "absl/strings/str_cat.h"
-#include "common/async_call.h"
-#include "common/rpc.h"
+#include "dashboard/cluster_view.h"
 #include "dashboard/jobs_api.h"
-#include "proto/gcs.grpc.pb.h"
-#include "proto/task_events.grpc.pb.h"
 
 namespace glint::dashboard {
 namespace {
 
-constexpr int64_t kGcsDeadlineMs = 3000;
 constexpr int kMaxActors = 2000;  // the page shows the first ones; `glint list actors` has them all
 
 nlohmann::json ToJson(const google::protobuf::Message& m) {
@@ -28,59 +23,28 @@ nlohmann::json ToJson(const google::protobuf::Message& m) {
   return nlohmann::json::parse(out, nullptr, false);
 }
 
-// The GCS's answers, asked one after another on the request's thread.
-class ClusterView {
- public:
-  explicit ClusterView(const std::string& gcs)
-      : gcs_(MakeStub<proto::GcsService>(gcs)), tasks_(MakeStub<proto::TaskEventService>(gcs)) {}
-
-  nlohmann::json Snapshot(JobSupervisor* jobs) {
-    nlohmann::json out = {{"errors", nlohmann::json::array()}};
-    auto ask = [&](const char* part, auto& stub, auto method, const auto& req, auto* reply, auto&& fill) {
-      auto s = BlockingCall(client_.queue(), stub, method, req, kGcsDeadlineMs, reply);
-      if (!s.ok()) {
-        out["errors"].push_back(absl::StrCat(part, ": ", s.message()));
-        out[part] = nlohmann::json::array();
-        return;
-      }
-      fill(*reply);
-    };
-    proto::GetAllNodesReply nodes;
-    ask("nodes", gcs_, &proto::GcsService::Stub::PrepareAsyncGetAllNodes, proto::GetAllNodesRequest(), &nodes,
-        [&](const proto::GetAllNodesReply& r) { out["nodes"] = ToJson(r)["nodes"]; });
-    proto::ListActorsRequest actors_req;
-    actors_req.set_all(true);
-    proto::ListActorsReply actors;
-    ask("actors", gcs_, &proto::GcsService::Stub::PrepareAsyncListActors, actors_req, &actors,
-        [&](proto::ListActorsReply& r) {
-          out["actors_total"] = r.actors_size();
-          if (r.actors_size() > kMaxActors) r.mutable_actors()->DeleteSubrange(kMaxActors, r.actors_size() - kMaxActors);
-          for (auto& a : *r.mutable_actors()) a.clear_creation_task();  // its arguments are not the page's
-          out["actors"] = ToJson(r)["actors"];
-        });
-    proto::GetAllJobsReply drivers;
-    ask("drivers", gcs_, &proto::GcsService::Stub::PrepareAsyncGetAllJobs, proto::GetAllJobsRequest(), &drivers,
-        [&](const proto::GetAllJobsReply& r) { out["drivers"] = ToJson(r)["jobs"]; });
-    proto::ListPlacementGroupsReply groups;
-    ask("placement_groups", gcs_, &proto::GcsService::Stub::PrepareAsyncListPlacementGroups,
-        proto::ListPlacementGroupsRequest(), &groups,
-        [&](const proto::ListPlacementGroupsReply& r) { out["placement_groups"] = ToJson(r)["groups"]; });
-    proto::SummarizeTasksReply summary;
-    ask("tasks", tasks_, &proto::TaskEventService::Stub::PrepareAsyncSummarizeTasks, proto::SummarizeTasksRequest(),
-        &summary, [&](const proto::SummarizeTasksReply& r) { out["tasks"] = ToJson(r); });
-    for (const char* list : {"nodes", "actors", "drivers", "placement_groups"}) {
-      if (!out.contains(list) || out[list].is_null()) out[list] = nlohmann::json::array();
-    }
-    out["jobs"] = nlohmann::json::array();
-    for (const auto& job : jobs->List()) out["jobs"].push_back(JobJson(job));
-    return out;
+nlohmann::json Snapshot(ClusterView* view, JobSupervisor* jobs) {
+  ClusterSnapshot c = view->Snapshot();
+  auto& actors = *c.actors.mutable_actors();
+  const int total = actors.size();
+  if (total > kMaxActors) actors.DeleteSubrange(kMaxActors, total - kMaxActors);
+  for (auto& a : actors) a.clear_creation_task();  // its arguments are not the page's
+  nlohmann::json out = {
+      {"nodes", ToJson(c.nodes)["nodes"]},
+      {"actors", ToJson(c.actors)["actors"]},
+      {"actors_total", total},
+      {"drivers", ToJson(c.drivers)["jobs"]},
+      {"placement_groups", ToJson(c.groups)["groups"]},
+      {"tasks", ToJson(c.tasks)},
+      {"errors", c.errors},
+      {"jobs", nlohmann::json::array()},
+  };
+  for (const char* list : {"nodes", "actors", "drivers", "placement_groups"}) {
+    if (!out[list].is_array()) out[list] = nlohmann::json::array();  // an empty repeated field prints nothing
   }
-
- private:
-  ClientQueueThread client_;
-  std::unique_ptr<proto::GcsService::Stub> gcs_;
-  std::unique_ptr<proto::TaskEventService::Stub> tasks_;
-};
+  for (const auto& job : jobs->List()) out["jobs"].push_back(JobJson(job));
+  return out;
+}
 
 }  // namespace
 
@@ -88,7 +52,7 @@ void AddClusterRoutes(HttpServer* server, const std::string& gcs_address, JobSup
   auto view = std::make_shared<ClusterView>(gcs_address);
   server->Route("GET", "/api/cluster", [view, jobs](const HttpRequest&) {
     return HttpResponse{200, "application/json",
-                        view->Snapshot(jobs).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)};
+                        Snapshot(view.get(), jobs).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)};
   });
 }
 

@@ -10,7 +10,7 @@
 #pragma once
 #include <string>
 
-#include "dashboard/http_server.h"
+#include "common/http_server.h"
 #include "dashboard/job_supervisor.h"
 
 namespace glint::dashboard {

@@ -15,7 +15,7 @@
 // (the server asks every request for it), and a cluster started with
 // authentication disabled refuses them (403) rather than run anyone's code.
 #pragma once
-#include "dashboard/http_server.h"
+#include "common/http_server.h"
 #include "dashboard/job_supervisor.h"
 
 #include <nlohmann/json.hpp>

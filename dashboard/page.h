@@ -4,7 +4,7 @@
 // the user gives it (pasted, or in the address as #token=..., which never
 // reaches the server), and refreshes itself every 2 s.
 #pragma once
-#include "dashboard/http_server.h"
+#include "common/http_server.h"
 
 namespace glint::dashboard {
 

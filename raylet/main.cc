@@ -13,6 +13,7 @@
 #include "common/daemon_flags.h"
 #include "common/daemon_main.h"
 #include "common/launcher.h"
+#include "common/metrics.h"
 #include "common/process.h"
 #include "common/resources.h"
 #include "raylet/gpus.h"
@@ -37,12 +38,15 @@ ABSL_FLAG(std::string, object_store_dir, "/dev/shm",
           "where the object store keeps its files (a tmpfs); a directory per node is made in it");
 ABSL_FLAG(bool, object_spilling, true, "spill objects to disk when the object store is full");
 ABSL_FLAG(std::string, object_spilling_dir, "", "where spilled objects go (default: the session directory)");
+ABSL_FLAG(int, metrics_port, 0, "serve Prometheus /metrics here (0 picks a free port, -1 serves none)");
+ABSL_FLAG(bool, rpc_metrics, true, "time every unary call the raylet answers, for /metrics");
 ABSL_FLAG(std::string, object_inline_threshold, "100K",
           "values smaller than this travel inline; larger ones go through the object store");
 
 int main(int argc, char** argv) {
   glint::BeginDaemon("glint-raylet");
   absl::ParseCommandLine(argc, argv);
+  if (absl::GetFlag(FLAGS_rpc_metrics)) glint::metrics::EnableServerRpcMetrics();  // before its gRPC server is built
   auto auth = glint::SetUpDaemonAuth("glint-raylet");
   if (!auth.ok()) {
     std::cerr << "glint-raylet: " << auth.status().message() << "\n";
@@ -53,6 +57,7 @@ int main(int argc, char** argv) {
   opt.gcs_address = absl::GetFlag(FLAGS_gcs_address);
   opt.host = absl::GetFlag(FLAGS_host);
   opt.port = absl::GetFlag(FLAGS_port);
+  opt.metrics_port = absl::GetFlag(FLAGS_metrics_port);
   auto res = glint::ParseResourceJson(absl::GetFlag(FLAGS_resources));
   if (!res.ok()) {
     std::cerr << "glint-raylet: --resources: " << res.status().message() << "\n";

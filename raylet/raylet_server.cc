@@ -52,6 +52,15 @@ absl::Status RayletServer::Start() {
                 done();
               });
   });
+  if (options_.metrics_port >= 0) {
+    auto metrics = StartMetricsServer(options_.host, options_.metrics_port, options_.auth.token,
+                                      {node_id_, leases_.get(), pool_.get(), store_.get()});
+    if (!metrics.ok()) {
+      Stop();
+      return absl::Status(metrics.status().code(), absl::StrCat("the metrics port: ", metrics.status().message()));
+    }
+    metrics_ = std::move(*metrics);
+  }
   if (auto s = RegisterWithGcs(); !s.ok()) {
     Stop();
     return s;
@@ -74,6 +83,7 @@ absl::Status RayletServer::RegisterWithGcs() {
   ToProto(leases_->Total(), node->mutable_total_resources());
   ToProto(leases_->Available(), node->mutable_available_resources());
   node->set_is_head(options_.is_head);
+  if (metrics_) node->set_metrics_address(absl::StrCat(metrics_->host(), ":", metrics_->port()));
   req.set_node_secret(node_secret_);
   absl::Status s;
   absl::Time give_up = absl::Now() + absl::Seconds(10);  // the GCS may still be starting
@@ -214,6 +224,7 @@ void RayletServer::Stop() {
     }
   }
   log_poller_.Stop();
+  if (metrics_) metrics_->Stop();
   client_.Stop();  // ends pulls, view refreshes and log batches in flight
   if (server_) server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
   if (store_) store_->Clear();  // removes the node's object files

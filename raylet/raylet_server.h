@@ -38,6 +38,7 @@
 #include "raylet/lease_manager.h"
 #include "raylet/log_monitor.h"
 #include "raylet/log_service.h"
+#include "raylet/node_metrics.h"
 #include "raylet/state_service.h"
 #include "raylet/object_puller.h"
 #include "raylet/object_store.h"
@@ -57,6 +58,7 @@ struct RayletOptions {
   std::string log_dir;            // worker logs go here ("" = inherit stderr)
   int64_t idle_worker_timeout_ms = 60000;
   int64_t heartbeat_ms = 300;
+  int metrics_port = -1;          // /metrics (node_metrics.h): 0 picks a free port, < 0 serves none
   ObjectStoreOptions store;
   AuthOptions auth;  // handed to the workers it starts (none: an open cluster)
 };
@@ -104,6 +106,7 @@ class RayletServer {
   std::unique_ptr<LogService> log_service_;
   std::unique_ptr<StateService> state_service_;
   std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<HttpServer> metrics_;
   Ticker heartbeat_, reaper_, log_poller_;
   int64_t view_version_ = 0;  // of the cluster view the leases have (heartbeat thread only)
   std::atomic<bool> stopping_{false};

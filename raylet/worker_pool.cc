@@ -165,6 +165,13 @@ std::vector<WorkerInfo> WorkerPool::List(size_t limit, bool* truncated) {
   return out;
 }
 
+std::array<int, 4> WorkerPool::CountByState() {
+  absl::MutexLock lock(&mu_);
+  std::array<int, 4> out{};
+  for (auto& [id, w] : workers_) out[w.state]++;
+  return out;
+}
+
 int64_t WorkerPool::Size() {
   absl::MutexLock lock(&mu_);
   return workers_.size();

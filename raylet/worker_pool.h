@@ -10,6 +10,7 @@
 #pragma once
 #include <sys/types.h>
 
+#include <array>
 #include <functional>
 #include <optional>
 #include <string>
@@ -69,6 +70,8 @@ class WorkerPool {
   // Every worker (at most `limit`); *truncated when there are more.
   std::vector<WorkerInfo> List(size_t limit, bool* truncated);
   int64_t Size();
+  // How many workers are in each State (indexed by it).
+  std::array<int, 4> CountByState();
   // The processes of every worker (for reaping).
   std::vector<pid_t> Pids();
 

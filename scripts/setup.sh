@@ -9,8 +9,9 @@ PACKAGES=(build-essential cmake pkg-config ccache git procps
   libhiredis-dev redis-server iproute2 libcli11-dev
   # The deploy tests: systemd-analyze for the units, a YAML reader for the manifests.
   systemd python3-yaml
-  # The dashboard's browser test: a real headless browser.
-  chromium)
+  # The dashboard's browser test: a real headless browser; the metrics
+  # test reads the text with Prometheus' own parser.
+  chromium python3-prometheus-client)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -53,6 +53,12 @@ void PrintNodes(const proto::GetAllNodesReply& nodes) {
                 static_cast<long long>(s.num_objects()), Mib(s.spilled_bytes()).c_str(),
                 static_cast<long long>(s.num_spilled()));
   }
+  std::cout << "\nNODE      METRICS (Prometheus text; send the cluster token as a bearer header)\n";
+  for (auto& n : Sorted(nodes.nodes(), order)) {
+    if (!n.alive()) continue;
+    std::printf("%-9s %s\n", ShortHex(n.node_id()).c_str(),
+                n.metrics_address().empty() ? "none" : absl::StrCat("http://", n.metrics_address(), "/metrics").c_str());
+  }
   bool any = false;
   for (auto& n : Sorted(nodes.nodes(), order)) {
     if (!n.alive()) continue;

@@ -50,6 +50,7 @@ struct Mode {
   std::vector<std::string> only;  // empty: every figure
   bool no_auth = false;
   bool tls = false;
+  bool no_rpc_metrics = false;  // the raylets do not time their RPCs (what timing costs)
 } g_mode;
 
 bool Wanted(const std::string& name) {
@@ -422,6 +423,7 @@ int main(int argc, char** argv) {
     if (arg.rfind("--only=", 0) == 0) g_mode.only = absl::StrSplit(arg.substr(7), ',', absl::SkipEmpty());
     if (arg == "--no-auth") g_mode.no_auth = true;
     if (arg == "--tls") g_mode.tls = true;
+    if (arg == "--no-rpc-metrics") g_mode.no_rpc_metrics = true;
   }
   if (argc > 2 && std::string(argv[1]) == "nn-caller") return RunNnCaller(std::stoi(argv[2]));
 
@@ -436,6 +438,7 @@ int main(int argc, char** argv) {
     o.session_dir = *dir;
     o.watch_pid = getpid();
     o.auth_disabled = g_mode.no_auth;
+    if (g_mode.no_rpc_metrics) o.extra_raylet_flags.push_back("--rpc_metrics=false");
     if (!o.auth_disabled) o.auth_token = glint::NewAuthToken();  // drivers here find it in the session
     if (g_mode.tls) {
       std::string why;

@@ -1,4 +1,4 @@
-#include "dashboard/http_server.h"
+#include "common/http_server.h"
 
 #include <utility>  // Boost 1.74's asio needs it before its own headers
 
@@ -18,7 +18,7 @@
 #include "common/port_holder.h"
 #include "common/process.h"
 
-namespace glint::dashboard {
+namespace glint {
 namespace {
 
 namespace asio = boost::asio;
@@ -274,6 +274,8 @@ absl::Status HttpServer::Start() {
   return absl::OkStatus();
 }
 
+const std::string& HttpServer::host() const { return impl_->options.host; }
+
 void HttpServer::Stop() {
   if (!impl_->acceptor) return;
   asio::post(impl_->io, [this] {
@@ -286,4 +288,4 @@ void HttpServer::Stop() {
   impl_->acceptor.reset();
 }
 
-}  // namespace glint::dashboard
+}  // namespace glint

@@ -1,5 +1,6 @@
-// HttpServer: the head's HTTP endpoint (the dashboard port): the web page,
-// the cluster and jobs APIs. Boost.Beast on a small Asio thread pool. Every
+// HttpServer: a daemon's HTTP endpoint: the dashboard's (the web page, the
+// cluster and jobs APIs, /metrics) and a raylet's metrics port. Boost.Beast
+// on a small Asio thread pool. Every
 // request must carry the cluster token as a bearer header ("Authorization:
 // Bearer <token>", compared in constant time) before any handler runs;
 // without one it ends 401 and does nothing. The one exception is a route
@@ -20,7 +21,7 @@
 
 #include "absl/status/status.h"
 
-namespace glint::dashboard {
+namespace glint {
 
 struct HttpRequest {
   std::string method;                        // "GET", "POST", ...
@@ -63,6 +64,8 @@ class HttpServer {
   // Listens; an error naming the port (and what holds it) when it is taken.
   absl::Status Start();
   int port() const { return port_; }
+  // The address it listens on.
+  const std::string& host() const;
   void Stop();
 
  private:
@@ -71,4 +74,4 @@ class HttpServer {
   int port_ = 0;
 };
 
-}  // namespace glint::dashboard
+}  // namespace glint
