@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "common/ids.h"
 
 namespace glint {
 namespace {
@@ -79,6 +80,13 @@ absl::StatusOr<std::string> RecordAuth(const std::string& session_dir, const Aut
 
 void RecordAddress(const std::string& session_dir, const std::string& gcs_address) {
   std::ofstream(session_dir + kAddressFile) << gcs_address << "\n";
+}
+
+std::string WorkerLogPrefix(const std::string& worker_id) { return absl::StrCat("worker-", ShortHex(worker_id), "-"); }
+
+std::string WorkerLogName(const std::string& worker_id, int pid) {
+  if (pid <= 0) return absl::StrCat("worker-", ShortHex(worker_id), ".log");
+  return absl::StrCat(WorkerLogPrefix(worker_id), pid, ".log");
 }
 
 AuthOptions LocalClusterAuth(const std::string& gcs_address) {

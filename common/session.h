@@ -23,6 +23,12 @@ absl::StatusOr<std::string> RecordAuth(const std::string& session_dir, const Aut
 // Records the cluster's address (once its GCS is up).
 void RecordAddress(const std::string& session_dir, const std::string& gcs_address);
 
+// A worker's log file, in its node's log directory: "worker-<id's first 8
+// hex digits>-<pid>.log" ("worker-<...>.log" while its pid is not known).
+std::string WorkerLogName(const std::string& worker_id, int pid);
+// What every log file name of that worker starts with.
+std::string WorkerLogPrefix(const std::string& worker_id);
+
 // What the newest session on this machine recorded for the cluster at
 // `gcs_address` (nothing if none did).
 AuthOptions LocalClusterAuth(const std::string& gcs_address);

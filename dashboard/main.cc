@@ -1,7 +1,7 @@
 // glint-dashboard: the head node's HTTP endpoint (default port 8265) and its
 // job supervisor. It serves the web page (page.h), the cluster's state
-// (cluster_api.h), its metrics (metrics_api.h) and the jobs API
-// (jobs_api.h) behind the cluster's token, runs submitted jobs (job_supervisor.h), keeps their records in the
+// (cluster_api.h), its metrics (metrics_api.h), actors' logs (logs_api.h)
+// and the jobs API (jobs_api.h) behind the cluster's token, runs submitted jobs (job_supervisor.h), keeps their records in the
 // GCS (job_store.h), and records its own address in the GCS's key-value
 // store (namespace "cluster", key "dashboard_address") so that a CLI that
 // knows the GCS finds it.
@@ -20,6 +20,7 @@
 #include "dashboard/job_store.h"
 #include "dashboard/job_supervisor.h"
 #include "dashboard/jobs_api.h"
+#include "dashboard/logs_api.h"
 #include "dashboard/metrics_api.h"
 #include "dashboard/page.h"
 #include "proto/gcs.grpc.pb.h"
@@ -78,6 +79,7 @@ int Main(const AuthOptions& auth) {
   AddJobRoutes(&server, &jobs, /*auth_enabled=*/!auth.token.empty());
   AddClusterRoutes(&server, gcs, &jobs);
   AddMetricsRoutes(&server, gcs, &jobs);
+  AddLogRoutes(&server, gcs);
   AddPageRoutes(&server);
   return RunDaemon(
       "glint-dashboard",

@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/ids.h"
+#include "common/session.h"
 #include "common/process.h"
 
 namespace glint::raylet {
@@ -29,7 +30,7 @@ std::string DescribeExit(int status) {
 
 std::string ProcessSpawner::LogPath(const std::string& worker_id, pid_t pid) const {
   if (options_.log_dir.empty()) return "";
-  return absl::StrCat(options_.log_dir, "/worker-", ShortHex(worker_id), pid > 0 ? absl::StrCat("-", pid) : "", ".log");
+  return absl::StrCat(options_.log_dir, "/", WorkerLogName(worker_id, pid));
 }
 
 absl::Status CheckCodePath(const std::string& path) {

@@ -16,6 +16,7 @@
 #include "absl/time/clock.h"
 #include "client/cli/cli.h"
 #include "common/ids.h"
+#include "common/session.h"
 #include "common/rpc.h"
 #include "proto/logs.grpc.pb.h"
 
@@ -106,7 +107,7 @@ bool FindActorLog(Gcs& gcs, const LogFlags& f, std::string* node_id, std::string
     return false;
   }
   *node_id = a.address().node_id();
-  *file = absl::StrCat("worker-", ShortHex(a.address().worker_id()), "-", a.pid(), ".log");
+  *file = WorkerLogName(a.address().worker_id(), a.pid());
   return true;
 }
 
@@ -167,12 +168,12 @@ std::vector<Source> JobFiles(Gcs& gcs, const std::string& job_id, const std::vec
   proto::ListTasksReply tasks;
   *ok = CollectTasks(gcs, 10000, job_id, &tasks);
   for (auto& t : tasks.tasks()) {
-    if (!t.worker_id().empty()) prefixes.insert("worker-" + ShortHex(t.worker_id()) + "-");
+    if (!t.worker_id().empty()) prefixes.insert(WorkerLogPrefix(t.worker_id()));
   }
   proto::ListWorkersReply workers;
   *ok = CollectWorkers(gcs, 0, &workers) && *ok;
   for (auto& w : workers.workers()) {
-    if (w.job_id() == job_id) prefixes.insert("worker-" + ShortHex(w.worker_id()) + "-");
+    if (w.job_id() == job_id) prefixes.insert(WorkerLogPrefix(w.worker_id()));
   }
   std::vector<Source> out;
   for (auto& n : nodes) {

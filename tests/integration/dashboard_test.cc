@@ -8,11 +8,13 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <iostream>
 #include <string>
 
 #include <nlohmann/json.hpp>
 
 #include "common/http_client.h"
+#include "common/ids.h"
 #include "testing/shell.h"
 #include "testing/test_cluster.h"
 
@@ -26,8 +28,12 @@ class Shown {
  public:
   static Shown* Create() { return new Shown(); }
   int Ping() { return 1; }
+  int Say(std::string what) {
+    std::cout << what << std::endl;
+    return 1;
+  }
 };
-GLINT_REMOTE(Shown::Create, &Shown::Ping);
+GLINT_REMOTE(Shown::Create, &Shown::Ping, &Shown::Say);
 
 class DashboardTest : public ClusterTest {
  protected:
@@ -99,6 +105,22 @@ TEST_F(DashboardTest, TheClusterApiShowsWhatTheGcsHoldsToTheTokenOnly) {
   glint::Kill(actor);
 }
 
+TEST_F(DashboardTest, AnActorsLogIsReadFromItsNode) {
+  auto actor = glint::Actor(Shown::Create).SetName("with-a-log").Remote();
+  ASSERT_EQ(actor.Task(&Shown::Say).Remote(std::string("a line for the dashboard")).Get(), 1);
+  const std::string path = "/api/actors/" + glint::IdHex(actor.ID()) + "/log";
+  nlohmann::json log;
+  EXPECT_TRUE(WaitUntil([&] {  // the worker's output reaches its file as it prints
+    log = nlohmann::json::parse(Get(path + "?tail=50", cluster_->auth_token()).body, nullptr, false);
+    return log.is_object() && Contains(log.value("log", ""), "a line for the dashboard");
+  })) << log;
+  EXPECT_EQ(log.value("file", "").rfind("worker-", 0), 0u) << log;
+  EXPECT_EQ(Get("/api/actors/00112233445566778899aabbccddeeff/log", cluster_->auth_token()).status, 404);
+  EXPECT_EQ(Get(path + "?tail=0", cluster_->auth_token()).status, 400);
+  EXPECT_EQ(Get(path, "").status, 401);
+  glint::Kill(actor);
+}
+
 TEST_F(DashboardTest, ThePageInChromiumShowsANamedActorJustMade) {
   auto actor = glint::Actor(Shown::Create).SetName("seen-in-the-browser").Remote();
   ASSERT_EQ(actor.Task(&Shown::Ping).Remote().Get(), 1);
@@ -116,6 +138,7 @@ TEST_F(DashboardTest, ThePageInChromiumShowsANamedActorJustMade) {
   std::string cells = dom.substr(row, row_end - row);
   EXPECT_PRED2(Contains, cells, "ALIVE");
   EXPECT_PRED2(Contains, cells, "dashboard-test");
+  EXPECT_PRED2(Contains, cells, "<a>log</a>");  // its log, one click away
   EXPECT_PRED2(Contains, dom, "(head)");  // the node table
   EXPECT_PRED2(Contains, dom, "Shown::Ping");  // the task summary
   // A wrong token: the page asks for the right one and shows nothing else.
