@@ -1,11 +1,10 @@
 #include "dashboard/cluster_api.h"
 
-#include <google/protobuf/util/json_util.h>
-
 #include <memory>
 
 #include <nlohmann/json.hpp>
 
+#include "common/proto_json.h"
 #include "dashboard/cluster_view.h"
 #include "dashboard/jobs_api.h"
 
@@ -14,15 +13,6 @@ namespace {
 
 constexpr int kMaxActors = 2000;  // the page shows the first ones; `glint list actors` has them all
 
-nlohmann::json ToJson(const google::protobuf::Message& m) {
-  std::string out;
-  google::protobuf::util::JsonPrintOptions o;
-  o.preserve_proto_field_names = true;
-  o.always_print_primitive_fields = true;
-  if (!google::protobuf::util::MessageToJsonString(m, &out, o).ok()) return nullptr;
-  return nlohmann::json::parse(out, nullptr, false);
-}
-
 nlohmann::json Snapshot(ClusterView* view, JobSupervisor* jobs) {
   ClusterSnapshot c = view->Snapshot();
   auto& actors = *c.actors.mutable_actors();
@@ -30,12 +20,12 @@ nlohmann::json Snapshot(ClusterView* view, JobSupervisor* jobs) {
   if (total > kMaxActors) actors.DeleteSubrange(kMaxActors, total - kMaxActors);
   for (auto& a : actors) a.clear_creation_task();  // its arguments are not the page's
   nlohmann::json out = {
-      {"nodes", ToJson(c.nodes)["nodes"]},
-      {"actors", ToJson(c.actors)["actors"]},
+      {"nodes", ProtoJson(c.nodes)["nodes"]},
+      {"actors", ProtoJson(c.actors)["actors"]},
       {"actors_total", total},
-      {"drivers", ToJson(c.drivers)["jobs"]},
-      {"placement_groups", ToJson(c.groups)["groups"]},
-      {"tasks", ToJson(c.tasks)},
+      {"drivers", ProtoJson(c.drivers)["jobs"]},
+      {"placement_groups", ProtoJson(c.groups)["groups"]},
+      {"tasks", ProtoJson(c.tasks)},
       {"errors", c.errors},
       {"jobs", nlohmann::json::array()},
   };

@@ -1,19 +1,11 @@
 // What every command that talks to a cluster's GCS shares (cli.h).
-#include <google/protobuf/util/json_util.h>
-
 #include "client/cli/cli.h"
+#include "common/proto_json.h"
 #include "common/rpc.h"
 
 namespace glint::cli {
 
-nlohmann::json Json(const google::protobuf::Message& m) {
-  std::string out;
-  google::protobuf::util::JsonPrintOptions o;
-  o.preserve_proto_field_names = true;
-  o.always_print_primitive_fields = true;
-  if (!google::protobuf::util::MessageToJsonString(m, &out, o).ok()) return nullptr;
-  return nlohmann::json::parse(out);
-}
+nlohmann::json Json(const google::protobuf::Message& m) { return ProtoJson(m); }
 
 bool FindJob(Gcs& gcs, const std::string& hex_prefix, std::string* job_id) {
   proto::GetAllJobsReply jobs;
