@@ -51,13 +51,17 @@ for d in kinds.get("Deployment", []) + kinds.get("Job", []):
         env = {e["name"]: e for e in c.get("env", [])}
         check("GLINT_AUTH_TOKEN" in env and "secretKeyRef" in env["GLINT_AUTH_TOKEN"].get("valueFrom", {}), f"{where}: the token from the Secret")
         command = " ".join(c.get("command", []))
-        for daemon in ("glint-gcs", "glint-raylet"):
+        for daemon in ("glint-gcs", "glint-raylet", "glint-dashboard"):
             for part in re.findall(daemon + r"((?:[ ,\"]+--[a-z_]+(?:=[^ \"]*)?)+)", command):
                 used_flags.update((daemon, f) for f in re.findall(r"--[a-z_]+", part))
         if d["kind"] == "Deployment":
             for probe in ("readinessProbe", "livenessProbe"):
                 p = c.get(probe, {})
-                check("glint health" in " ".join(p.get("exec", {}).get("command", [])), f"{where}: a {probe} running glint health")
+                probe_command = " ".join(p.get("exec", {}).get("command", []))
+                if "glint-dashboard" in command:  # an HTTP server: its probe asks the jobs API
+                    check("glint job list --dashboard 127.0.0.1:8265" in probe_command, f"{where}: a {probe} asking the dashboard")
+                else:
+                    check("glint health" in probe_command, f"{where}: a {probe} running glint health")
         if "glint-raylet" in command:
             check("--num_cpus=$GLINT_NUM_CPUS" in command, f"{where}: --num_cpus from the container's limit")
             ref = env.get("GLINT_NUM_CPUS", {}).get("valueFrom", {}).get("resourceFieldRef", {})
@@ -71,7 +75,8 @@ for d in kinds.get("Deployment", []) + kinds.get("Job", []):
             check(env.get("GLINT_ADDRESS", {}).get("value") == "glint-head:6380", f"{where}: GLINT_ADDRESS is the head's Service")
             program = c["command"][0].rsplit("/", 1)[-1]
             check(c["command"][0].startswith("/opt/glint/bin/") and program in dockerfile, f"{where}: runs a driver the image installs")
-check(("glint-gcs", "--tls_cert_file") in used_flags and ("glint-raylet", "--num_cpus") in used_flags,
+check(("glint-gcs", "--tls_cert_file") in used_flags and ("glint-raylet", "--num_cpus") in used_flags
+      and ("glint-dashboard", "--gcs_address") in used_flags,
       "the daemons' flags were found in the manifests")
 with open(sys.argv[3], "w") as out:
     for daemon, flag in sorted(used_flags):
@@ -88,6 +93,7 @@ while read -r daemon flag; do
   grep -qE -- "^ +$flag " <<< "$known" || fail "$daemon has no flag $flag"
 done < "$flags"
 echo "ok: every daemon flag in the manifests is one the binaries take"
-# What `glint health` in the probes takes.
+# What `glint health` and `glint job list` in the probes take.
 grep -q -- "--address" <<< "$("$bin/glint" health --help)" || fail "glint health takes no --address"
+grep -q -- "--dashboard" <<< "$("$bin/glint" job list --help)" || fail "glint job list takes no --dashboard"
 echo "PASS"
