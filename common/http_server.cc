@@ -81,10 +81,13 @@ class HttpServer::Impl {
     return absl::ConsumePrefix(&given, "Bearer ") && SameSecret(given, options.auth_token);
   }
 
+  static HttpResponse Unauthorized() {
+    return HttpError(
+        401, "this cluster asks for its token: send 'Authorization: Bearer <token>' (glint get-auth-token prints it)");
+  }
+
   // Answers one request: the route, and the token unless the route is public.
   HttpResponse Dispatch(const http::request<http::string_body>& req) {
-    const HttpResponse unauthorized = HttpError(
-        401, "this cluster asks for its token: send 'Authorization: Bearer <token>' (glint get-auth-token prints it)");
     HttpRequest r;
     absl::string_view target(req.target().data(), req.target().size());
     auto q = target.find('?');
@@ -113,7 +116,7 @@ class HttpServer::Impl {
       if (!match) continue;
       path_known = true;
       if (route.method != r.method) continue;
-      if (!route.is_public && !HasToken(req)) return unauthorized;
+      if (!route.is_public && !HasToken(req)) return Unauthorized();
       r.params = std::move(params);
       try {
         return route.handler(r);
@@ -122,7 +125,7 @@ class HttpServer::Impl {
         return HttpError(500, e.what());
       }
     }
-    if (!HasToken(req)) return unauthorized;  // nothing about the paths without the token
+    if (!HasToken(req)) return Unauthorized();  // nothing about the paths without the token
     return path_known ? HttpError(405, absl::StrCat(r.method, " is not allowed on ", r.path))
                       : HttpError(404, absl::StrCat("no such path: ", r.path));
   }

@@ -38,8 +38,7 @@ nlohmann::json Snapshot(ClusterView* view, JobSupervisor* jobs) {
 
 }  // namespace
 
-void AddClusterRoutes(HttpServer* server, const std::string& gcs_address, JobSupervisor* jobs) {
-  auto view = std::make_shared<ClusterView>(gcs_address);
+void AddClusterRoutes(HttpServer* server, std::shared_ptr<ClusterView> view, JobSupervisor* jobs) {
   server->Route("GET", "/api/cluster", [view, jobs](const HttpRequest&) {
     return HttpResponse{200, "application/json",
                         Snapshot(view.get(), jobs).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)};

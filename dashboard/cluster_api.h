@@ -8,13 +8,14 @@
 // summary, and the submitted jobs (jobs_api.h). A part the GCS could not
 // give is left empty and named in "errors". Behind the cluster token.
 #pragma once
-#include <string>
+#include <memory>
 
 #include "common/http_server.h"
+#include "dashboard/cluster_view.h"
 #include "dashboard/job_supervisor.h"
 
 namespace glint::dashboard {
 
-void AddClusterRoutes(HttpServer* server, const std::string& gcs_address, JobSupervisor* jobs);
+void AddClusterRoutes(HttpServer* server, std::shared_ptr<ClusterView> view, JobSupervisor* jobs);
 
 }  // namespace glint::dashboard

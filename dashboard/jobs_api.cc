@@ -29,10 +29,6 @@ HttpResponse Json(const nlohmann::json& j) {
   return {200, "application/json", j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)};
 }
 
-std::string StatusName(proto::JobStatus s) {
-  return std::string(absl::StripPrefix(proto::JobStatus_Name(s), "JOB_"));
-}
-
 // The request's fields, checked for type; InvalidArgument names the bad one.
 absl::StatusOr<proto::JobSubmission> ParseSubmission(const std::string& body) {
   nlohmann::json j = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
@@ -89,11 +85,15 @@ absl::StatusOr<int64_t> QueryNumber(const HttpRequest& r, const std::string& key
 
 }  // namespace
 
+std::string JobStatusName(proto::JobStatus s) {
+  return std::string(absl::StripPrefix(proto::JobStatus_Name(s), "JOB_"));
+}
+
 nlohmann::json JobJson(const proto::JobSubmission& job) {
   nlohmann::json j = {
       {"submission_id", job.submission_id()},
       {"entrypoint", job.entrypoint()},
-      {"status", StatusName(job.status())},
+      {"status", JobStatusName(job.status())},
       {"message", job.message()},
       {"metadata", nlohmann::json::object()},
       {"working_dir", job.working_dir()},

@@ -26,5 +26,7 @@ void AddJobRoutes(HttpServer* server, JobSupervisor* jobs, bool auth_enabled);
 
 // A job record as the API shows it.
 nlohmann::json JobJson(const proto::JobSubmission& job);
+// A status as the API and the metrics name it: PENDING, RUNNING, STOPPED, SUCCEEDED, FAILED.
+std::string JobStatusName(proto::JobStatus s);
 
 }  // namespace glint::dashboard

@@ -77,8 +77,9 @@ int Main(const AuthOptions& auth) {
   ho.auth_token = auth.token;
   HttpServer server(ho);
   AddJobRoutes(&server, &jobs, /*auth_enabled=*/!auth.token.empty());
-  AddClusterRoutes(&server, gcs, &jobs);
-  AddMetricsRoutes(&server, gcs, &jobs);
+  auto view = std::make_shared<ClusterView>(gcs);  // the page's API and /metrics ask it
+  AddClusterRoutes(&server, view, &jobs);
+  AddMetricsRoutes(&server, view, &jobs);
   AddLogRoutes(&server, gcs);
   AddPageRoutes(&server);
   return RunDaemon(

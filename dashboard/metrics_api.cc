@@ -7,6 +7,7 @@
 #include "common/ids.h"
 #include "common/metrics.h"
 #include "dashboard/cluster_view.h"
+#include "dashboard/jobs_api.h"
 
 namespace glint::dashboard {
 namespace {
@@ -52,7 +53,7 @@ std::string Text(ClusterView* view, JobSupervisor* jobs) {
   for (const auto& j : jobs->List()) submitted[j.status()]++;
   ByState(&out, "glint_cluster_jobs", "Submitted jobs (glint job submit) by status.", submitted,
           {proto::JOB_PENDING, proto::JOB_RUNNING, proto::JOB_STOPPED, proto::JOB_SUCCEEDED, proto::JOB_FAILED},
-          [](proto::JobStatus s) { return std::string(absl::StripPrefix(proto::JobStatus_Name(s), "JOB_")); });
+          JobStatusName);
 
   int running = 0, finished = 0;
   for (const auto& d : c.drivers.jobs()) (d.finished() ? finished : running)++;
@@ -101,8 +102,7 @@ std::string Text(ClusterView* view, JobSupervisor* jobs) {
 
 }  // namespace
 
-void AddMetricsRoutes(HttpServer* server, const std::string& gcs_address, JobSupervisor* jobs) {
-  auto view = std::make_shared<ClusterView>(gcs_address);
+void AddMetricsRoutes(HttpServer* server, std::shared_ptr<ClusterView> view, JobSupervisor* jobs) {
   server->Route("GET", "/metrics", [view, jobs](const HttpRequest&) {
     return HttpResponse{200, metrics::Exposition::kContentType, Text(view.get(), jobs)};
   });

@@ -7,13 +7,14 @@
 // raylet serves its own node's metrics, with its RPC latencies, on its
 // metrics port (raylet/node_metrics.h).
 #pragma once
-#include <string>
+#include <memory>
 
 #include "common/http_server.h"
+#include "dashboard/cluster_view.h"
 #include "dashboard/job_supervisor.h"
 
 namespace glint::dashboard {
 
-void AddMetricsRoutes(HttpServer* server, const std::string& gcs_address, JobSupervisor* jobs);
+void AddMetricsRoutes(HttpServer* server, std::shared_ptr<ClusterView> view, JobSupervisor* jobs);
 
 }  // namespace glint::dashboard
