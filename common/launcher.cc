@@ -163,7 +163,26 @@ absl::StatusOr<Daemon> SpawnGcs(const NodeOptions& o, std::vector<std::string> f
   return gcs;
 }
 
+// The head's dashboard, for the cluster whose GCS is at `gcs_address`.
+absl::StatusOr<Daemon> SpawnDashboard(const NodeOptions& o, std::vector<std::string> flags,
+                                      const std::string& gcs_address) {
+  flags.push_back(absl::StrCat("--gcs_address=", gcs_address));
+  flags.push_back(absl::StrCat("--session_dir=", o.session_dir));
+  flags.push_back(absl::StrCat("--port=", std::max(o.dashboard_port, 0)));
+  auto dashboard = SpawnDaemon("glint-dashboard", o.host, flags, o.session_dir, o.session_dir + "/logs/dashboard.log");
+  if (!dashboard.ok()) {
+    return absl::Status(dashboard.status().code(), absl::StrCat("the dashboard: ", dashboard.status().message()));
+  }
+  return dashboard;
+}
+
 }  // namespace
+
+absl::StatusOr<Daemon> StartDashboard(const NodeOptions& o) {
+  auto common = CommonFlags(o);
+  if (!common.ok()) return common.status();
+  return SpawnDashboard(o, std::move(*common), o.gcs_address);
+}
 
 std::string DefaultGcsStore(const std::string& session_dir) { return absl::StrCat("sqlite:", session_dir, "/gcs.db"); }
 
@@ -203,16 +222,10 @@ absl::StatusOr<std::vector<Daemon>> StartNode(const NodeOptions& o) {
   }
   started.push_back(*raylet);
   if (o.gcs_address.empty() && o.dashboard_port >= 0) {
-    auto dashboard_flags = common;
-    dashboard_flags.push_back(absl::StrCat("--gcs_address=", gcs_address));
-    dashboard_flags.push_back(absl::StrCat("--session_dir=", o.session_dir));
-    dashboard_flags.push_back(absl::StrCat("--port=", o.dashboard_port));
-    auto dashboard =
-        SpawnDaemon("glint-dashboard", o.host, dashboard_flags, o.session_dir, logs + "/dashboard.log");
+    auto dashboard = SpawnDashboard(o, common, gcs_address);
     if (!dashboard.ok()) {
       for (auto& d : started) StopDaemon(d.pid, 1000);
-      return absl::Status(dashboard.status().code(),
-                          absl::StrCat("the dashboard: ", dashboard.status().message()));
+      return dashboard.status();
     }
     started.push_back(*dashboard);
   }

@@ -56,6 +56,10 @@ absl::StatusOr<std::vector<Daemon>> StartNode(const NodeOptions& options);
 // A GCS alone, as the head node's (its port and store): to start it again
 // after it died, with what it wrote before.
 absl::StatusOr<Daemon> StartGcs(const NodeOptions& options);
+// A dashboard alone, for the head whose GCS is at options.gcs_address (on
+// options.dashboard_port, 0 or less: a free one): to start it again after
+// it died.
+absl::StatusOr<Daemon> StartDashboard(const NodeOptions& options);
 // A SQLite file in the session directory.
 std::string DefaultGcsStore(const std::string& session_dir);
 // A raylet's object store directory, named after its pid, under `parent`

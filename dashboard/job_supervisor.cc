@@ -4,11 +4,14 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "common/auth.h"
 #include "common/logging.h"
 #include "common/process.h"
@@ -22,6 +25,8 @@ constexpr size_t kMaxEntrypointBytes = 64 * 1024;
 constexpr size_t kMaxMetadataEntries = 64;
 constexpr auto kWatchPeriod = std::chrono::milliseconds(50);
 constexpr auto kFlushPeriod = std::chrono::seconds(1);
+constexpr auto kReservationPeriod = std::chrono::milliseconds(250);  // how often a pending job's CPUs are checked
+constexpr double kMaxEntrypointCpus = 1e6;
 
 // What a wait status says, in words, with the exit code it gives (-1: a signal).
 std::string Ending(int status, int* exit_code) {
@@ -36,6 +41,20 @@ std::string Ending(int status, int* exit_code) {
   return "ended";
 }
 
+// Whether `pid` still leads the process group of job `id`'s entrypoint (a
+// pid in an old record may belong to another program by now): its group's
+// leader, with the job's id in its environment.
+bool RunsEntrypoint(pid_t pid, const std::string& id) {
+  if (pid <= 0 || getpgid(pid) != pid) return false;
+  std::ifstream f(absl::StrCat("/proc/", pid, "/environ"), std::ios::binary);
+  std::string environ((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  const std::string mine = absl::StrCat("GLINT_JOB_SUBMISSION_ID=", id);
+  for (absl::string_view var : absl::StrSplit(environ, '\0')) {
+    if (var == mine) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 bool ValidSubmissionId(const std::string& id) {
@@ -47,7 +66,7 @@ bool ValidSubmissionId(const std::string& id) {
 }
 
 JobSupervisor::JobSupervisor(JobSupervisorOptions options, JobStore* store)
-    : options_(std::move(options)), store_(store) {}
+    : options_(std::move(options)), store_(store), reservations_(options_.gcs_address) {}
 
 JobSupervisor::~JobSupervisor() { Shutdown(); }
 
@@ -61,12 +80,19 @@ absl::Status JobSupervisor::Start() {
   if (auto s = store_->Load(); !s.ok()) return s;
   for (auto job : store_->List()) {
     if (JobEnded(job.status())) continue;
+    bool was_running = job.status() == proto::JOB_RUNNING;
     job.set_status(proto::JOB_FAILED);
     job.set_message("its job supervisor exited while it ran (the head's dashboard restarted)");
+    // One that was killed left its entrypoints running, unwatched: they go.
+    if (was_running && RunsEntrypoint(job.driver_pid(), job.submission_id())) {
+      kill(-job.driver_pid(), SIGKILL);
+      job.set_message(absl::StrCat(job.message(), "; its entrypoint was stopped"));
+    }
     job.set_end_ms(NowMs());
     store_->Update(job);
   }
   store_->Flush();
+  reservations_.ReleaseLeftovers();
   watcher_ = std::thread([this] {
     SetThreadName("glint-jobs");
     Watch();
@@ -95,6 +121,7 @@ void JobSupervisor::Shutdown() {
   }
   wake_.notify_all();
   watcher_.join();
+  Release(std::exchange(unreleased_, {}));  // one last try; the next dashboard removes what is left
 }
 
 absl::StatusOr<proto::JobSubmission> JobSupervisor::Submit(proto::JobSubmission request) {
@@ -128,6 +155,12 @@ absl::StatusOr<proto::JobSubmission> JobSupervisor::Submit(proto::JobSubmission 
   } else {
     job.set_working_dir(absl::StrCat(options_.jobs_dir, "/", job.submission_id()));
   }
+  double cpus = request.entrypoint_num_cpus();
+  if (!std::isfinite(cpus) || cpus < 0 || cpus > kMaxEntrypointCpus) {
+    return absl::InvalidArgumentError(absl::StrCat("entrypoint_num_cpus is ", cpus, "; give a number from 0 to ",
+                                                   kMaxEntrypointCpus));
+  }
+  job.set_entrypoint_num_cpus(cpus);
   {
     std::lock_guard<std::mutex> l(mu_);
     if (stopping_) return absl::UnavailableError("the dashboard is stopping");
@@ -135,40 +168,65 @@ absl::StatusOr<proto::JobSubmission> JobSupervisor::Submit(proto::JobSubmission 
       return absl::ResourceExhaustedError(absl::StrCat(options_.max_running, " jobs run already; stop one first"));
     }
   }
+  Running entry;
+  if (cpus > 0) {
+    auto group = reservations_.Reserve(job.submission_id(), cpus);
+    if (!group.ok()) return group.status();
+    entry.reservation = *group;
+  }
   job.set_status(proto::JOB_PENDING);
   job.set_submitted_ms(NowMs());
   job.set_log_file(absl::StrCat(options_.logs_dir, "/job-driver-", job.submission_id(), ".log"));
-  if (auto s = store_->Add(job); !s.ok()) return s;
+  if (auto s = store_->Add(job); !s.ok()) {
+    if (!entry.reservation.empty()) Release({entry.reservation});
+    return s;
+  }
   for (const auto& old : store_->Prune(options_.max_records)) {
     std::filesystem::remove(old.log_file(), ec);
   }
 
   std::filesystem::create_directories(job.working_dir(), ec);
   std::ofstream(job.log_file(), std::ios::trunc).close();  // a new job's log starts empty, even on a reused id
-  auto env = options_.env;
-  env["GLINT_ADDRESS"] = options_.gcs_address;
-  env["GLINT_JOB_SUBMISSION_ID"] = job.submission_id();
   {
     // The record says RUNNING before the watcher can see the entrypoint end.
     std::lock_guard<std::mutex> l(mu_);
-    auto pid = SpawnProcess({"/bin/sh", "-c", job.entrypoint()}, env, job.log_file(), /*new_group=*/true,
-                            job.working_dir());
-    if (pid.ok()) {
-      job.set_status(proto::JOB_RUNNING);
-      job.set_driver_pid(*pid);
-      job.set_start_ms(NowMs());
-      job.set_message("the entrypoint runs");
-      running_[job.submission_id()].pid = *pid;
-      LOG(INFO) << "job '" << job.submission_id() << "' runs (pid " << *pid << "): " << job.entrypoint();
-    } else {
-      job.set_status(proto::JOB_FAILED);
-      job.set_message(absl::StrCat("the entrypoint could not start: ", pid.status().message()));
-      job.set_end_ms(NowMs());
+    if (entry.reservation.empty()) {
+      Launch(job, &running_[job.submission_id()]);
+    } else {  // the watcher starts it once its CPUs are held
+      job.set_message(absl::StrCat("waiting for ", cpus, " CPUs on the head node"));
+      store_->Update(job);
+      running_[job.submission_id()] = std::move(entry);
     }
-    store_->Update(job);
   }
+  wake_.notify_all();
   store_->Flush();
   return job;
+}
+
+bool JobSupervisor::Launch(proto::JobSubmission& job, Running* r) {
+  auto env = options_.env;
+  env["GLINT_ADDRESS"] = options_.gcs_address;
+  env["GLINT_JOB_SUBMISSION_ID"] = job.submission_id();
+  auto pid = SpawnProcess({"/bin/sh", "-c", job.entrypoint()}, env, job.log_file(), /*new_group=*/true,
+                          job.working_dir());
+  if (pid.ok()) {
+    job.set_status(proto::JOB_RUNNING);
+    job.set_driver_pid(*pid);
+    job.set_start_ms(NowMs());
+    job.set_message(r->reservation.empty()
+                        ? "the entrypoint runs"
+                        : absl::StrCat("the entrypoint runs, with ", job.entrypoint_num_cpus(), " CPUs held for it"));
+    r->pid = *pid;
+    LOG(INFO) << "job '" << job.submission_id() << "' runs (pid " << *pid << "): " << job.entrypoint();
+  } else {
+    job.set_status(proto::JOB_FAILED);
+    job.set_message(absl::StrCat("the entrypoint could not start: ", pid.status().message()));
+    job.set_end_ms(NowMs());
+    if (!r->reservation.empty()) unreleased_.push_back(r->reservation);
+    running_.erase(job.submission_id());
+  }
+  store_->Update(job);
+  return pid.ok();
 }
 
 absl::StatusOr<proto::JobSubmission> JobSupervisor::Stop(const std::string& id) {
@@ -185,7 +243,8 @@ void JobSupervisor::RequestStop(Running* r, const std::string& why) {
   r->stop_requested = true;
   r->stopped_by = why;
   r->kill_at = std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.stop_grace_ms);
-  kill(-r->pid, SIGTERM);
+  if (r->pid > 0) kill(-r->pid, SIGTERM);  // one not started yet ends at the next reap
+  wake_.notify_all();
 }
 
 absl::StatusOr<proto::JobSubmission> JobSupervisor::Get(const std::string& id) {
@@ -215,59 +274,120 @@ absl::StatusOr<LogChunk> JobSupervisor::Logs(const std::string& id, int64_t offs
 }
 
 void JobSupervisor::Watch() {
-  auto next_flush = std::chrono::steady_clock::now() + kFlushPeriod;
+  auto now = std::chrono::steady_clock::now();
+  auto next_flush = now + kFlushPeriod, next_check = now;
   std::unique_lock<std::mutex> l(mu_);
   while (!stopping_) {
     wake_.wait_for(l, kWatchPeriod);
+    std::vector<std::string> unreleased;
+    unreleased.swap(unreleased_);
     l.unlock();
     ReapOnce();
-    if (std::chrono::steady_clock::now() >= next_flush) {
+    Release(std::move(unreleased));
+    now = std::chrono::steady_clock::now();
+    if (now >= next_check) {
+      StartReserved();
+      next_check = now + kReservationPeriod;
+    }
+    if (now >= next_flush) {
       store_->Flush();
-      next_flush = std::chrono::steady_clock::now() + kFlushPeriod;
+      next_flush = now + kFlushPeriod;
     }
     l.lock();
   }
 }
 
+void JobSupervisor::StartReserved() {
+  std::vector<std::pair<std::string, std::string>> waiting;  // submission id, reservation
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    for (const auto& [id, r] : running_) {
+      if (r.pid == 0 && !r.stop_requested && r.failed_by.empty()) waiting.emplace_back(id, r.reservation);
+    }
+  }
+  for (const auto& [id, group] : waiting) {
+    auto state = reservations_.Check(group);
+    auto job = store_->Get(id);
+    if (!state.ok() || !job) continue;  // the GCS is away: ask again later
+    std::lock_guard<std::mutex> l(mu_);
+    auto it = running_.find(id);
+    if (it == running_.end() || it->second.pid != 0 || it->second.stop_requested) continue;
+    if (state->placed) {
+      Launch(*job, &it->second);
+    } else if (state->gone) {
+      it->second.failed_by = "its CPU reservation on the head was removed before the entrypoint started";
+    } else {
+      auto message = absl::StrCat("waiting for ", job->entrypoint_num_cpus(), " CPUs on the head node: ",
+                                  state->waiting_for);
+      if (job->message() != message) {
+        job->set_message(message);
+        store_->Update(*job);
+      }
+    }
+  }
+  if (!waiting.empty()) store_->Flush();
+}
+
 void JobSupervisor::ReapOnce() {
-  struct Ended {
-    std::string id;
-    int status;
-    std::string stopped_by;
-  };
   std::vector<Ended> ended;
+  std::vector<std::string> reservations;
   {
     std::lock_guard<std::mutex> l(mu_);
     auto now = std::chrono::steady_clock::now();
     for (auto it = running_.begin(); it != running_.end();) {
+      auto& r = it->second;
       int status = 0;
-      if (waitpid(it->second.pid, &status, WNOHANG) == it->second.pid) {
-        ended.push_back({it->first, status, it->second.stopped_by});
-        kill(-it->second.pid, SIGKILL);  // what the entrypoint left behind in its group goes with it
-        it = running_.erase(it);
-        continue;
+      bool done = false;
+      if (r.pid == 0) {  // not started: ends when stopped, or its reservation went away
+        done = r.stop_requested || !r.failed_by.empty();
+        if (done) ended.push_back({it->first, false, 0, r.stopped_by, r.failed_by});
+      } else if (waitpid(r.pid, &status, WNOHANG) == r.pid) {
+        done = true;
+        ended.push_back({it->first, true, status, r.stopped_by, ""});
+        kill(-r.pid, SIGKILL);  // what the entrypoint left behind in its group goes with it
+      } else if (r.stop_requested && now >= r.kill_at) {
+        kill(-r.pid, SIGKILL);
       }
-      if (it->second.stop_requested && now >= it->second.kill_at) kill(-it->second.pid, SIGKILL);
-      ++it;
+      if (done && !r.reservation.empty()) reservations.push_back(r.reservation);
+      it = done ? running_.erase(it) : std::next(it);
     }
   }
-  for (const auto& e : ended) Finish(e.id, e.status, e.stopped_by);
+  for (const auto& e : ended) Finish(e);
+  Release(std::move(reservations));
   if (!ended.empty()) store_->Flush();
 }
 
-void JobSupervisor::Finish(const std::string& id, int wait_status, const std::string& stopped_by) {
-  auto job = store_->Get(id);
+void JobSupervisor::Release(std::vector<std::string> reservations) {
+  std::vector<std::string> kept;
+  for (auto& group : reservations) {
+    if (!reservations_.Release(group)) kept.push_back(std::move(group));
+  }
+  if (kept.empty()) return;
+  std::lock_guard<std::mutex> l(mu_);
+  unreleased_.insert(unreleased_.end(), kept.begin(), kept.end());
+}
+
+void JobSupervisor::Finish(const Ended& e) {
+  auto job = store_->Get(e.id);
   if (!job) return;
+  job->set_end_ms(NowMs());
+  if (!e.started) {
+    job->set_status(e.stopped_by.empty() ? proto::JOB_FAILED : proto::JOB_STOPPED);
+    job->set_message(e.stopped_by.empty() ? e.failed_by
+                                          : absl::StrCat(e.stopped_by, " (before the entrypoint started)"));
+    LOG(INFO) << "job '" << e.id << "': " << proto::JobStatus_Name(job->status()) << ", " << job->message();
+    store_->Update(*job);
+    return;
+  }
   int exit_code = 0;
-  std::string how = Ending(wait_status, &exit_code);
+  std::string how = Ending(e.wait_status, &exit_code);
   if (exit_code >= 0) {
     job->set_has_exit_code(true);
     job->set_exit_code(exit_code);
   }
-  job->set_end_ms(NowMs());
-  if (!stopped_by.empty()) {
+  if (!e.stopped_by.empty()) {
     job->set_status(proto::JOB_STOPPED);
-    job->set_message(absl::StrCat(stopped_by, " (the entrypoint ", how, ")"));
+    job->set_message(absl::StrCat(e.stopped_by, " (the entrypoint ", how, ")"));
   } else if (exit_code == 0) {
     job->set_status(proto::JOB_SUCCEEDED);
     job->set_message(absl::StrCat("the entrypoint ", how));
@@ -275,7 +395,7 @@ void JobSupervisor::Finish(const std::string& id, int wait_status, const std::st
     job->set_status(proto::JOB_FAILED);
     job->set_message(absl::StrCat("the entrypoint ", how));
   }
-  LOG(INFO) << "job '" << id << "': " << proto::JobStatus_Name(job->status()) << ", the entrypoint " << how;
+  LOG(INFO) << "job '" << e.id << "': " << proto::JobStatus_Name(job->status()) << ", the entrypoint " << how;
   store_->Update(*job);
 }
 

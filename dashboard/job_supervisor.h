@@ -4,11 +4,13 @@
 // its environment, so the drivers it runs join this cluster; its stdout and
 // stderr go to <logs>/job-driver-<submission id>.log.
 //
-// A job is PENDING until its entrypoint starts, RUNNING while it runs, then
-// SUCCEEDED (exit 0), FAILED (any other end, or it could not start), or
-// STOPPED (Stop: SIGTERM to its process group, SIGKILL after a grace; or the
-// dashboard stopping with the cluster). Jobs a supervisor that died left
-// PENDING or RUNNING are FAILED when the next one loads them.
+// A job is PENDING until its entrypoint starts (at once, or once the CPUs it
+// asked for are reserved on the head: dashboard/entrypoint_reservation.h),
+// RUNNING while it runs, then SUCCEEDED (exit 0), FAILED (any other end, or
+// it could not start), or STOPPED (Stop: SIGTERM to its process group,
+// SIGKILL after a grace; or the dashboard stopping with the cluster). Jobs a
+// supervisor that died left PENDING or RUNNING are FAILED when the next one
+// loads them, and their reservations removed.
 #pragma once
 #include <sys/types.h>
 
@@ -20,6 +22,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "dashboard/entrypoint_reservation.h"
 #include "dashboard/job_store.h"
 #include "proto/jobs.pb.h"
 
@@ -53,9 +56,10 @@ class JobSupervisor {
   void Shutdown();
 
   // Starts a job from `request` (entrypoint, and optionally submission_id,
-  // metadata, working_dir); its record, RUNNING, or an error:
-  // InvalidArgument (a bad field), AlreadyExists (the id is taken),
-  // ResourceExhausted (too many running), Unavailable (the GCS).
+  // metadata, working_dir, entrypoint_num_cpus); its record, RUNNING (or
+  // PENDING while its CPUs are not free yet), or an error: InvalidArgument
+  // (a bad field, or more CPUs than the head has), AlreadyExists (the id is
+  // taken), ResourceExhausted (too many running), Unavailable (the GCS).
   absl::StatusOr<proto::JobSubmission> Submit(proto::JobSubmission request);
   // Asks a running job to stop; its record (NotFound for an unknown id).
   // A job that has ended is left as it is.
@@ -66,21 +70,41 @@ class JobSupervisor {
   absl::StatusOr<LogChunk> Logs(const std::string& id, int64_t offset, int64_t max_bytes);
 
  private:
+  // A job that is PENDING or RUNNING.
   struct Running {
-    pid_t pid = 0;
+    pid_t pid = 0;             // 0: its entrypoint has not started
+    std::string reservation;   // its CPUs' placement group ("": none)
     bool stop_requested = false;
-    std::string stopped_by;  // why it is stopped, in words
+    std::string stopped_by;    // why it is stopped, in words
+    std::string failed_by;     // why it failed before starting
     std::chrono::steady_clock::time_point kill_at;
   };
+  struct Ended {
+    std::string id;
+    bool started;
+    int wait_status;
+    std::string stopped_by, failed_by;
+  };
   void Watch();
-  // Reaps the entrypoints that exited; SIGKILLs those past their grace.
+  // Starts the entrypoint of `job` (under mu_); records RUNNING or FAILED.
+  // False: it could not start (the caller forgets it).
+  bool Launch(proto::JobSubmission& job, Running* r);
+  // Starts the pending jobs whose CPUs are now reserved; says what the
+  // others wait for.
+  void StartReserved();
+  // Reaps the entrypoints that exited (and pending jobs stopped or failed);
+  // SIGKILLs those past their grace.
   void ReapOnce();
-  void Finish(const std::string& id, int wait_status, const std::string& stopped_by);
-  // Asks a running entrypoint to stop (under mu_).
+  void Finish(const Ended& e);
+  // Returns reservations, keeping those the GCS could not take back yet.
+  void Release(std::vector<std::string> reservations);
+  // Asks a job to stop (under mu_).
   void RequestStop(Running* r, const std::string& why);
 
   const JobSupervisorOptions options_;
   JobStore* const store_;
+  EntrypointReservations reservations_;
+  std::vector<std::string> unreleased_;  // reservations to remove again; guarded by mu_
   std::mutex mu_;
   std::condition_variable wake_;
   std::map<std::string, Running> running_;  // guarded by mu_

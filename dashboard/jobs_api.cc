@@ -57,6 +57,11 @@ absl::StatusOr<proto::JobSubmission> ParseSubmission(const std::string& body) {
         }
         s = text(v, "runtime_env.working_dir", r.mutable_working_dir());
       }
+    } else if (key == "entrypoint_num_cpus") {
+      if (!value.is_null() && !value.is_number()) {
+        return absl::InvalidArgumentError("'entrypoint_num_cpus' must be a number");
+      }
+      r.set_entrypoint_num_cpus(value.is_null() ? 0 : value.get<double>());
     } else if (key == "metadata") {
       if (!value.is_null() && !value.is_object()) return absl::InvalidArgumentError("'metadata' must be an object");
       for (auto& [k, v] : value.items()) {
@@ -97,6 +102,7 @@ nlohmann::json JobJson(const proto::JobSubmission& job) {
       {"message", job.message()},
       {"metadata", nlohmann::json::object()},
       {"working_dir", job.working_dir()},
+      {"entrypoint_num_cpus", job.entrypoint_num_cpus()},
       {"submitted_ms", job.submitted_ms()},
       {"start_ms", job.start_ms()},
       {"end_ms", job.end_ms()},

@@ -144,11 +144,16 @@ absl::StatusOr<PlacementGroupManager::Info> PlacementGroupManager::Create(const 
   for (auto [what, name] : {std::pair{"the placement group's name", &req.name()}, {"the namespace", &req.ray_namespace()}}) {
     if (auto s = CheckName(what, *name); !s.ok()) return s;
   }
-  auto job = jobs_->Get(req.job_id());
-  if (!job) return absl::NotFoundError(absl::StrCat("unknown job ", IdHex(req.job_id())));
-  if (job->finished()) return absl::FailedPreconditionError("the job has finished");
+  if (auto s = CheckId("a placement group's target node", req.target_node_id(), /*may_be_empty=*/true); !s.ok()) {
+    return s;
+  }
   Info g = req;
-  g.set_ray_namespace(req.ray_namespace().empty() ? job->ray_namespace() : req.ray_namespace());
+  if (!req.job_id().empty() || req.lifetime() != proto::DETACHED) {  // a detached group may belong to no driver
+    auto job = jobs_->Get(req.job_id());
+    if (!job) return absl::NotFoundError(absl::StrCat("unknown job ", IdHex(req.job_id())));
+    if (job->finished()) return absl::FailedPreconditionError("the job has finished");
+    if (req.ray_namespace().empty()) g.set_ray_namespace(job->ray_namespace());
+  }
   g.set_state(proto::PG_PENDING);
   g.set_pending_reason("not tried yet");
   for (auto& b : *g.mutable_bundles()) b.clear_node_id();
@@ -227,6 +232,14 @@ void PlacementGroupManager::TryPlace(const std::string& group_id, int64_t now_ms
     auto& g = it->second;
     g.tried_ms = now_ms;
     g.tried_view = view;
+    if (!g.info.target_node_id().empty()) {
+      std::erase_if(nodes, [&](const proto::NodeInfo& n) { return n.node_id() != g.info.target_node_id(); });
+      if (nodes.empty() || !nodes[0].alive()) {
+        g.info.set_pending_reason(absl::StrCat("waiting for its target node ", ShortHex(g.info.target_node_id()),
+                                               nodes.empty() ? ", which is not in the cluster" : ", which is dead"));
+        return;
+      }
+    }
     // Bundles still reserved on a live node stay there (after a node died).
     std::vector<int> fixed(g.info.bundles_size(), -1);
     for (int b = 0; b < g.info.bundles_size(); ++b) {

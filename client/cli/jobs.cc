@@ -106,10 +106,16 @@ bool PrintLogs(const Dashboard& d, const std::string& id, int64_t* offset) {
 
 // Prints the log as it grows until the job ends; its final record.
 std::optional<nlohmann::json> Follow(const Dashboard& d, const std::string& id, int64_t offset) {
+  std::string waiting;  // what a PENDING job said it waits for, last
   while (true) {
     auto job = d.Call("GET", "/api/jobs/" + id);
     if (!job) return std::nullopt;
-    bool ended = Ended((*job)["status"].get<std::string>());
+    std::string status = (*job)["status"].get<std::string>();
+    if (status == "PENDING" && (*job)["message"] != waiting) {
+      waiting = (*job)["message"].get<std::string>();
+      std::cerr << "job '" << id << "' PENDING: " << waiting << "\n";
+    }
+    bool ended = Ended(status);
     if (!PrintLogs(d, id, &offset)) return std::nullopt;  // after the status: nothing written before the end is missed
     if (ended) return job;
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
@@ -126,6 +132,7 @@ int ExitFor(const nlohmann::json& job) { return job["status"] == "SUCCEEDED" ? 0
 struct SubmitFlags {
   JobFlags job;
   std::string working_dir, submission_id;
+  double entrypoint_num_cpus = 0;
   std::vector<std::string> metadata;
   bool no_wait = false;
   std::vector<std::string> command;
@@ -134,6 +141,7 @@ struct SubmitFlags {
 int Submit(const SubmitFlags& f) {
   nlohmann::json body = {{"entrypoint", Entrypoint(f.command)}};
   if (!f.submission_id.empty()) body["submission_id"] = f.submission_id;
+  if (f.entrypoint_num_cpus > 0) body["entrypoint_num_cpus"] = f.entrypoint_num_cpus;
   if (!f.working_dir.empty()) body["working_dir"] = std::filesystem::absolute(f.working_dir).lexically_normal();
   for (const auto& kv : f.metadata) {
     auto eq = kv.find('=');
@@ -184,6 +192,10 @@ void AddJobCommands(CLI::App* app, int* exit_code) {
   submit->add_option("--working-dir", sf->working_dir,
                      "run in this directory (a path on the head node; default: a new one in its session)");
   submit->add_option("--submission-id", sf->submission_id, "the job's id (default: a new one)");
+  submit->add_option("--entrypoint-num-cpus", sf->entrypoint_num_cpus,
+                     "CPUs of the head node held for the entrypoint while it runs (it waits PENDING until they "
+                     "are free; default: none)")
+      ->check(CLI::Range(0.0, 1e6));
   submit->add_option("--metadata", sf->metadata, "KEY=VALUE kept with the job (repeatable)");
   submit->add_flag("--no-wait", sf->no_wait, "print the job's id and return at once");
   submit->add_option("command", sf->command, "the entrypoint, after --: one shell command, or a program and its "

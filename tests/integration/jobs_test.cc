@@ -15,6 +15,7 @@
 #include <cerrno>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -60,6 +61,32 @@ class JobsTest : public ClusterTest {
     return {out, WEXITSTATUS(status)};
   }
   static size_t JobCount() { return nlohmann::json::parse(Api("GET", "/api/jobs/").body, nullptr, false).size(); }
+  // The head's CPUs: in all, and free (as the GCS last heard).
+  static std::pair<double, double> HeadCpus() {
+    for (auto& n : CliJson("list nodes")) {
+      if (n.value("is_head", false)) {
+        return {n["total_resources"].value("CPU", 0.0), n["available_resources"].value("CPU", 0.0)};
+      }
+    }
+    return {-1, -1};
+  }
+  // The jobs whose entrypoint CPUs are reserved now (by their placement groups' names).
+  static std::set<std::string> Reservations() {
+    std::set<std::string> out;
+    for (auto& g : CliJson("list placement-groups")) {
+      if (g.value("ray_namespace", "") == "_glint_jobs" && g.value("state", "") != "PG_REMOVED") {
+        out.insert(g.value("name", ""));
+      }
+    }
+    return out;
+  }
+  // The process has exited (gone, or a zombie no one reaped yet).
+  static bool Exited(pid_t pid) {
+    std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
+    std::string stat((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+    auto paren = stat.rfind(')');
+    return paren == std::string::npos || paren + 2 >= stat.size() || stat[paren + 2] == 'Z';
+  }
 };
 
 TEST_F(JobsTest, SubmitRunsADriverOnTheHeadAndStreamsItsOutput) {
@@ -234,6 +261,79 @@ TEST_F(JobsTest, AWorkingDirAndMetadataAndLogsFromAnOffset) {
   EXPECT_EQ(tail["next_offset"], 7);
   EXPECT_EQ(Api("GET", "/api/jobs/in-dir/logs?offset=-1").status, 400);
   std::filesystem::remove_all(dir);
+}
+
+TEST_F(JobsTest, EntrypointCpusAreHeldOnTheHeadWhileItRuns) {
+  // A worker node with CPUs to spare joins: the reservations go on the head all the same.
+  cluster_->AddNode(4);
+  ASSERT_TRUE(WaitUntil([] { return CliJson("list nodes").size() == 2; }));
+  // Nothing else holds the head's 2 CPUs (the earlier tests' drivers are gone).
+  ASSERT_TRUE(WaitUntil([] { return HeadCpus() == std::pair{2.0, 2.0}; })) << CliJson("list nodes");
+  // More than the head has is refused at once, saying so; so is a bad number.
+  auto [too_many, too_many_status] = Submit("--entrypoint-num-cpus 3", "echo never");
+  EXPECT_EQ(too_many_status, 1) << too_many;
+  EXPECT_PRED2(Contains, too_many, "the head node has 2 in all");
+  EXPECT_EQ(Api("POST", "/api/jobs/", R"({"entrypoint": "true", "entrypoint_num_cpus": "two"})").status, 400);
+  EXPECT_EQ(Api("POST", "/api/jobs/", R"({"entrypoint": "true", "entrypoint_num_cpus": -1})").status, 400);
+  EXPECT_EQ(Submit("--entrypoint-num-cpus -2", "true").second, 2);
+  EXPECT_TRUE(Reservations().empty());
+
+  // A job holding both CPUs runs; the head has none free meanwhile.
+  auto [a, a_status] = Submit("--no-wait --submission-id holds-two --entrypoint-num-cpus 2",
+                              "sh -c 'echo started; sleep 300'");
+  ASSERT_EQ(a_status, 0) << a;
+  ASSERT_TRUE(WaitUntil([] { return Job("holds-two")["status"] == "RUNNING"; })) << Job("holds-two");
+  EXPECT_EQ(Job("holds-two")["entrypoint_num_cpus"], 2.0);
+  EXPECT_TRUE(WaitUntil([] { return HeadCpus().second == 0; })) << CliJson("list nodes");
+
+  // Jobs asking for a CPU now wait PENDING, saying for what; one stopped
+  // while it waits ends without its entrypoint ever starting.
+  ASSERT_EQ(Submit("--no-wait --submission-id waits-one --entrypoint-num-cpus 1", "echo ran-after-waiting").second, 0);
+  ASSERT_EQ(Submit("--no-wait --submission-id never-starts --entrypoint-num-cpus 1", "touch should-not-exist").second, 0);
+  ASSERT_TRUE(WaitUntil([] {
+    return Contains(Job("waits-one").value("message", ""), "waiting for 1 CPUs on the head node: ");
+  })) << Job("waits-one");
+  EXPECT_EQ(Job("waits-one")["status"], "PENDING");
+  EXPECT_EQ(Reservations(), (std::set<std::string>{"holds-two", "waits-one", "never-starts"}));
+  auto [stopped, stopped_status] = Cli("job stop never-starts");
+  EXPECT_EQ(stopped_status, 0) << stopped;
+  auto never = Job("never-starts");
+  EXPECT_EQ(never["status"], "STOPPED") << never;
+  EXPECT_PRED2(Contains, never["message"].get<std::string>(), "before the entrypoint started");
+  EXPECT_EQ(never["driver_pid"], 0);
+  EXPECT_FALSE(std::filesystem::exists(never["working_dir"].get<std::string>() + "/should-not-exist"));
+  EXPECT_TRUE(WaitUntil([] { return Reservations() == std::set<std::string>{"holds-two", "waits-one"}; }));
+  EXPECT_EQ(Job("waits-one")["status"], "PENDING");
+
+  // When the first ends, its CPUs go to the waiting job, which runs.
+  EXPECT_EQ(Cli("job stop holds-two").second, 0);
+  ASSERT_TRUE(WaitUntil([] { return Ended("waits-one"); })) << Job("waits-one");
+  EXPECT_EQ(Job("waits-one")["status"], "SUCCEEDED") << Job("waits-one");
+  EXPECT_PRED2(Contains, Api("GET", "/api/jobs/waits-one/logs").body, "ran-after-waiting");
+  // Every reservation is returned: the head's CPUs are all free again.
+  EXPECT_TRUE(WaitUntil([] { return Reservations().empty() && HeadCpus().second == 2; })) << CliJson("list nodes");
+}
+
+TEST_F(JobsTest, ADashboardThatDiedLeavesNoEntrypointRunningNorCpusHeld) {
+  auto [out, status] = Submit("--no-wait --submission-id orphaned --entrypoint-num-cpus 1",
+                              "sh -c 'echo started; sleep 300'");
+  ASSERT_EQ(status, 0) << out;
+  ASSERT_TRUE(WaitUntil([] { return Contains(Api("GET", "/api/jobs/orphaned/logs").body, "started"); }));
+  pid_t entrypoint = Job("orphaned")["driver_pid"].get<int>();
+  ASSERT_GT(entrypoint, 0);
+  ASSERT_TRUE(WaitUntil([] { return HeadCpus().second == 1; })) << CliJson("list nodes");
+  // The dashboard is killed outright; the next one finds what it left: the
+  // job is FAILED, its entrypoint stopped, its CPUs returned.
+  cluster_->RestartDashboard();
+  auto job = Job("orphaned");
+  EXPECT_EQ(job["status"], "FAILED") << job;
+  EXPECT_PRED2(Contains, job["message"].get<std::string>(), "its entrypoint was stopped");
+  EXPECT_TRUE(WaitUntil([&] { return Exited(entrypoint); }));
+  EXPECT_TRUE(WaitUntil([] { return Reservations().empty() && HeadCpus().second == 2; })) << CliJson("list nodes");
+  // And it takes jobs (the CLI finds it where it recorded its new address).
+  auto [again, again_status] = Submit("--submission-id after-dashboard-restart --entrypoint-num-cpus 1", "echo fine");
+  EXPECT_EQ(again_status, 0) << again;
+  EXPECT_PRED2(Contains, again, "fine");
 }
 
 TEST_F(JobsTest, RecordsLiveInTheGcsStoreAndOutliveItsRestart) {

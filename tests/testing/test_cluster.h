@@ -77,6 +77,21 @@ class TestCluster {
     if (!d.ok()) throw std::runtime_error(std::string(d.status().message()));
     daemons_[0] = *d;
   }
+  // Kills the dashboard with SIGKILL and starts a new one (on a free port),
+  // as a head whose dashboard died would get it back.
+  void RestartDashboard() {
+    for (auto& d : daemons_) {
+      if (d.name != "glint-dashboard") continue;
+      kill(d.pid, SIGKILL);
+      StopDaemon(d.pid, 3000);  // reaps it
+      NodeOptions o = Options(gcs_address_, 0, "", {});
+      o.dashboard_port = 0;
+      auto started = glint::StartDashboard(o);
+      if (!started.ok()) throw std::runtime_error(std::string(started.status().message()));
+      d = *started;
+      return;
+    }
+  }
   // The pid of the raylet at `raylet_address` (0: none of ours).
   pid_t raylet_pid(const std::string& raylet_address) const {
     for (auto& d : daemons_) {

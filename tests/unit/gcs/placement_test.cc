@@ -4,6 +4,7 @@
 
 #include "common/bundle_resources.h"
 #include "common/ids.h"
+#include "common/limits.h"
 #include "common/rpc.h"
 #include "gcs/placement_group_manager.h"
 #include "testing/fake_cluster.h"
@@ -176,6 +177,40 @@ TEST_F(PlacementGroupManagerTest, ASingleBundleIsReservedAndCommittedInOneStepOr
   std::string name = "CPU_group_0_" + IdHex(g->group_id());
   std::string node = groups_.Get(g->group_id())->bundles(0).node_id();
   EXPECT_TRUE(nodes_.Get(node)->total_resources().contains(name)) << "the node gained the bundle";
+}
+
+TEST_F(PlacementGroupManagerTest, AGroupWithATargetNodeGoesThereOrWaitsForIt) {
+  // Owned by no driver: only a detached group may be.
+  auto jobless = Group(proto::STRICT_PACK, 1);
+  jobless.clear_job_id();
+  EXPECT_TRUE(absl::IsNotFound(groups_.Create(jobless).status()));
+  jobless.set_lifetime(proto::DETACHED);
+  jobless.set_target_node_id(std::string(kMaxIdBytes + 1, 'x'));
+  EXPECT_TRUE(absl::IsInvalidArgument(groups_.Create(jobless).status()));
+  // Pinned to n2, it goes there each time, though n1 has room as well.
+  for (int i = 0; i < 2; ++i) {
+    auto g = jobless;
+    g.set_group_id(RandomId());
+    g.set_target_node_id(nodes_.Get("n2")->node_id());
+    auto made = groups_.Create(g);
+    ASSERT_TRUE(made.ok()) << made.status();
+    EXPECT_EQ(groups_.Get(g.group_id())->state(), proto::PG_CREATED);
+    EXPECT_EQ(groups_.Get(g.group_id())->bundles(0).node_id(), nodes_.Get("n2")->node_id());
+  }
+  // n2 is full now: a third waits for it, and says so, while n1 is free.
+  auto third = jobless;
+  third.set_group_id(RandomId());
+  third.set_target_node_id(nodes_.Get("n2")->node_id());
+  ASSERT_TRUE(groups_.Create(third).ok());
+  EXPECT_EQ(groups_.Get(third.group_id())->state(), proto::PG_PENDING);
+  // A target the cluster does not know: it waits, saying why.
+  auto unknown = jobless;
+  unknown.set_group_id(RandomId());
+  unknown.set_target_node_id(RandomId());
+  ASSERT_TRUE(groups_.Create(unknown).ok());
+  auto waits = groups_.Get(unknown.group_id());
+  EXPECT_EQ(waits->state(), proto::PG_PENDING);
+  EXPECT_NE(waits->pending_reason().find("not in the cluster"), std::string::npos) << waits->pending_reason();
 }
 
 }  // namespace
