@@ -379,6 +379,10 @@ void LargeObjectRows(std::vector<Row>& rows, bool have_remote_node) {
     Add(rows, "put GB/s (" + label + " values)", [&] { return Measure([&] { glint::Put(value); }, 1) * size / 1e9; }, "GB/s", yard, "one copy into the node's shared-memory store");
     auto ref = glint::Put(value);
     Add(rows, "get GB/s (" + label + " values)", [&] { return Measure([&] { ref.Get(); }, 1) * size / 1e9; }, "GB/s", yard_new, "unpacked from the store into a new vector");
+    ref = {};
+    auto buffer_ref = glint::Put(glint::Buffer(value));
+    Add(rows, "get GB/s (" + label + " Buffer, in place)", [&] { return Measure([&] { buffer_ref.Get(); }, 1) * size / 1e9; }, "GB/s", yard_new, "a view into the store, pinned while held: O(1)");
+    buffer_ref = {};
     if (!have_remote_node) {
       Add(rows, transfer, [&] { return -1; }, "GB/s", "", "needs a node with resource 'remote'");
       continue;

@@ -3,6 +3,7 @@
 #include "glint/internal/export.h"
 #include "glint/actor_pool.h"
 #include "glint/async.h"
+#include "glint/buffer.h"
 #include "glint/cancel.h"
 #include "glint/config.h"
 #include "glint/errors.h"

@@ -118,9 +118,20 @@ T Unpack(const std::string& data, const char* what = "value") {
   return Unpack<T>(data.data(), data.size(), what);
 }
 
+// A type that is read from its packed bytes without copying them, sharing
+// what keeps them alive (glint::Buffer, whose header says how).
+template <typename T>
+struct InPlace {
+  static constexpr bool value = false;
+};
+
 template <typename T>
 T Unpack(const Bytes& data, const char* what = "value") {
-  return Unpack<T>(data.data, data.size, what);
+  if constexpr (InPlace<T>::value) {
+    return InPlace<T>::Read(data, what);
+  } else {
+    return Unpack<T>(data.data, data.size, what);
+  }
 }
 
 }  // namespace glint::internal
