@@ -12,5 +12,5 @@ if [ "${GLINT_SKIP_ASAN:-0}" != "1" ]; then
   GLINT_BUILD_DIR=build-asan bash scripts/build.sh -DGLINT_BUILD_TESTS=ON -DGLINT_WERROR=ON -DGLINT_SANITIZE=address
   # Leak checking is off here (gRPC and glog keep some objects to process exit);
   # the restart test turns it on for itself, to check that Shutdown frees what Init made.
-  (cd build-asan && ASAN_OPTIONS=detect_leaks=0 ctest --output-on-failure --timeout 900 -j 2 -E bench_smoke "$@")
+  (cd build-asan && ASAN_OPTIONS=detect_leaks=0 ctest --output-on-failure --timeout 900 -j 2 -E 'bench_(scale_)?smoke' "$@")
 fi
