@@ -168,6 +168,10 @@ absl::StatusOr<proto::JobSubmission> JobSupervisor::Submit(proto::JobSubmission 
       return absl::ResourceExhaustedError(absl::StrCat(options_.max_running, " jobs run already; stop one first"));
     }
   }
+  if (store_->Get(job.submission_id())) {  // said before a reservation is made under its name
+    return absl::AlreadyExistsError(absl::StrCat("a job with the submission id '", job.submission_id(),
+                                                 "' exists already"));
+  }
   Running entry;
   if (cpus > 0) {
     auto group = reservations_.Reserve(job.submission_id(), cpus);

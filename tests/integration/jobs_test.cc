@@ -285,6 +285,9 @@ TEST_F(JobsTest, EntrypointCpusAreHeldOnTheHeadWhileItRuns) {
   ASSERT_TRUE(WaitUntil([] { return Job("holds-two")["status"] == "RUNNING"; })) << Job("holds-two");
   EXPECT_EQ(Job("holds-two")["entrypoint_num_cpus"], 2.0);
   EXPECT_TRUE(WaitUntil([] { return HeadCpus().second == 0; })) << CliJson("list nodes");
+  auto [same_id, same_id_status] = Submit("--submission-id holds-two --entrypoint-num-cpus 1", "true");
+  EXPECT_EQ(same_id_status, 1) << same_id;
+  EXPECT_PRED2(Contains, same_id, "a job with the submission id 'holds-two' exists already");
 
   // Jobs asking for a CPU now wait PENDING, saying for what; one stopped
   // while it waits ends without its entrypoint ever starting.
