@@ -1,6 +1,7 @@
 // glint-raylet: the node daemon.
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <iostream>
 #include <thread>
@@ -32,6 +33,9 @@ ABSL_FLAG(std::string, logs_dir, "", "directory for worker logs");
 ABSL_FLAG(std::string, port_file, "", "write the bound port here once registered");
 ABSL_FLAG(int, watch_pid, 0, "stop when this process is gone");
 ABSL_FLAG(int64_t, idle_worker_timeout_ms, 60000, "kill workers idle this long");
+ABSL_FLAG(int, max_starting_workers, -1,
+          "worker processes starting at once; more requests wait their turn (-1: twice the machine's cores, "
+          "at least 4; 0: no limit)");
 ABSL_FLAG(std::string, object_store_memory, "",
           "object store capacity, e.g. 2G (default: 30% of memory, within the free shared memory)");
 ABSL_FLAG(std::string, object_store_dir, "/dev/shm",
@@ -78,6 +82,9 @@ int main(int argc, char** argv) {
   if (opt.worker_path.empty()) opt.worker_path = glint::SelfExeDir() + "/glint-worker";
   opt.log_dir = absl::GetFlag(FLAGS_logs_dir);
   opt.idle_worker_timeout_ms = absl::GetFlag(FLAGS_idle_worker_timeout_ms);
+  int max_starting = absl::GetFlag(FLAGS_max_starting_workers);
+  opt.max_starting_workers =
+      max_starting >= 0 ? static_cast<size_t>(max_starting) : std::max(4u, 2 * std::thread::hardware_concurrency());
 
   std::string parent = absl::GetFlag(FLAGS_object_store_dir);
   if (!std::filesystem::is_directory(parent)) parent = "/tmp";

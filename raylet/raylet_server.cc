@@ -41,7 +41,7 @@ absl::Status RayletServer::Start() {
   spawner_ = std::make_unique<ProcessSpawner>(SpawnerOptions{options_.worker_path, options_.log_dir,
                                                              options_.gcs_address, AddrString(address_), node_id_,
                                                              options_.host, options_.auth, logs_.get()});
-  pool_ = std::make_unique<WorkerPool>(spawner_.get(), address_);
+  pool_ = std::make_unique<WorkerPool>(spawner_.get(), address_, options_.max_starting_workers);
   leases_ = std::make_unique<LeaseManager>(node_id_, options_.resources, pool_.get(), options_.gpu_ids);
   bundles_ = std::make_unique<Bundles>(leases_.get());
   gcs_ = MakeStub<proto::GcsService>(options_.gcs_address);

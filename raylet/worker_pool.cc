@@ -8,31 +8,40 @@
 namespace glint::raylet {
 
 void WorkerPool::Pop(const proto::JobInfo& job, bool for_actor, PopCallback cb) {
+  Serve({job, for_actor, std::move(cb)}, /*front=*/false);
+  ServeWaiting();  // a start that failed at once left room
+}
+
+void WorkerPool::Serve(Request r, bool front) {
   std::string worker_id;
   std::optional<WorkerInfo> idle;
   {
     absl::MutexLock lock(&mu_);
     for (auto& [id, w] : workers_) {
-      if (w.state == WorkerInfo::kIdle && w.job_id == job.job_id() && spawner_->Alive(w.pid)) {
-        w.state = for_actor ? WorkerInfo::kActor : WorkerInfo::kLeased;
+      if (w.state == WorkerInfo::kIdle && w.job_id == r.job.job_id() && spawner_->Alive(w.pid)) {
+        w.state = r.for_actor ? WorkerInfo::kActor : WorkerInfo::kLeased;
         idle = w;
         break;
       }
     }
     if (!idle) {
+      if (Full()) {
+        front ? waiting_.push_front(std::move(r)) : waiting_.push_back(std::move(r));
+        return;
+      }
       worker_id = RandomId();
       WorkerInfo w;
       w.worker_id = worker_id;
-      w.job_id = job.job_id();
+      w.job_id = r.job.job_id();
       workers_[worker_id] = w;
-      starting_[worker_id] = {for_actor, std::move(cb)};
+      starting_[worker_id] = {r.for_actor, std::move(r.cb)};
     }
   }
   if (idle) {
-    cb(*idle);
+    r.cb(*idle);
     return;
   }
-  auto pid = spawner_->Spawn(worker_id, job);
+  auto pid = spawner_->Spawn(worker_id, r.job);
   PopCallback failed;
   {
     absl::MutexLock lock(&mu_);
@@ -45,6 +54,21 @@ void WorkerPool::Pop(const proto::JobInfo& job, bool for_actor, PopCallback cb) 
     workers_.erase(worker_id);
   }
   failed(pid.status());
+}
+
+void WorkerPool::ServeWaiting() {
+  // Bounded: each round either starts a worker (until Full) or hands out an
+  // idle one, and takes a request off the queue either way.
+  while (true) {
+    Request r;
+    {
+      absl::MutexLock lock(&mu_);
+      if (waiting_.empty() || Full()) return;
+      r = std::move(waiting_.front());
+      waiting_.pop_front();
+    }
+    Serve(std::move(r), /*front=*/true);
+  }
 }
 
 void WorkerPool::Push(const std::string& worker_id, int64_t now_ms) {
@@ -83,6 +107,7 @@ absl::Status WorkerPool::OnRegistered(const std::string& worker_id, int port, pi
     }
   }
   cb(std::move(result));
+  ServeWaiting();
   return absl::OkStatus();
 }
 
@@ -105,6 +130,7 @@ std::optional<WorkerInfo> WorkerPool::OnExit(pid_t pid, const std::string& reaso
   if (cb) {
     cb(absl::UnavailableError(
         absl::StrCat("the worker process exited before it was ready (", reason, ")")));
+    ServeWaiting();
   }
   return out;
 }
@@ -125,14 +151,24 @@ void WorkerPool::ReapIdle(int64_t now_ms, int64_t idle_ms) {
 
 void WorkerPool::KillJob(const std::string& job_id) {
   std::vector<pid_t> victims;
+  std::vector<PopCallback> dropped;
   {
     absl::MutexLock lock(&mu_);
+    for (auto it = waiting_.begin(); it != waiting_.end();) {
+      if (!job_id.empty() && it->job.job_id() != job_id) {
+        ++it;
+        continue;
+      }
+      dropped.push_back(std::move(it->cb));
+      it = waiting_.erase(it);
+    }
     for (auto& [id, w] : workers_) {
       // Actor workers die through the GCS, which knows which actors are detached.
       if (w.pid > 0 && (job_id.empty() || (w.job_id == job_id && w.state != WorkerInfo::kActor))) victims.push_back(w.pid);
     }
   }
   for (pid_t p : victims) spawner_->Kill(p);
+  for (auto& cb : dropped) cb(absl::UnavailableError("the job ended before a worker could start for it"));
 }
 
 bool WorkerPool::Kill(const std::string& worker_id) {
@@ -170,6 +206,11 @@ std::array<int, 4> WorkerPool::CountByState() {
   std::array<int, 4> out{};
   for (auto& [id, w] : workers_) out[w.state]++;
   return out;
+}
+
+size_t WorkerPool::Waiting() {
+  absl::MutexLock lock(&mu_);
+  return waiting_.size();
 }
 
 int64_t WorkerPool::Size() {

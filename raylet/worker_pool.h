@@ -11,6 +11,7 @@
 #include <sys/types.h>
 
 #include <array>
+#include <deque>
 #include <functional>
 #include <optional>
 #include <string>
@@ -47,11 +48,17 @@ struct WorkerInfo {
 class WorkerPool {
  public:
   using PopCallback = std::function<void(absl::StatusOr<WorkerInfo>)>;
-  WorkerPool(WorkerSpawner* spawner, proto::Address node_address)
-      : spawner_(spawner), node_address_(std::move(node_address)) {}
+  // At most `max_starting` workers start at once (0: no limit): a burst of
+  // requests (a driver creating 1,000 actors) starts processes a few at a
+  // time, in the order asked, instead of starving the node (its heartbeats
+  // among the rest) with all of them at once, as Ray's
+  // maximum_startup_concurrency does.
+  WorkerPool(WorkerSpawner* spawner, proto::Address node_address, size_t max_starting = 0)
+      : spawner_(spawner), node_address_(std::move(node_address)), max_starting_(max_starting) {}
 
   // Hands a worker of `job` to `cb`: an idle one now, or a new one once it
-  // registers (or an error if it cannot start).
+  // registers (or an error if it cannot start). Past the start-up limit the
+  // request waits its turn.
   void Pop(const proto::JobInfo& job, bool for_actor, PopCallback cb);
   // The worker's lease ended; it waits for the next one.
   void Push(const std::string& worker_id, int64_t now_ms);
@@ -63,13 +70,16 @@ class WorkerPool {
   // Kills idle workers idle since before `now_ms - idle_ms`.
   void ReapIdle(int64_t now_ms, int64_t idle_ms);
   // Kills (without waiting) the job's task workers (actor workers are killed
-  // one by one, by the GCS); with an empty id, every worker.
+  // one by one, by the GCS); with an empty id, every worker. Its requests
+  // still waiting to start a worker fail.
   void KillJob(const std::string& job_id);
   bool Kill(const std::string& worker_id);
   std::optional<WorkerInfo> Get(const std::string& worker_id);
   // Every worker (at most `limit`); *truncated when there are more.
   std::vector<WorkerInfo> List(size_t limit, bool* truncated);
   int64_t Size();
+  // Requests waiting for a start-up slot.
+  size_t Waiting();
   // How many workers are in each State (indexed by it).
   std::array<int, 4> CountByState();
   // The processes of every worker (for reaping).
@@ -80,11 +90,27 @@ class WorkerPool {
     bool for_actor;
     PopCallback cb;
   };
+  struct Request {
+    proto::JobInfo job;
+    bool for_actor = false;
+    PopCallback cb;
+  };
+  // Pop's work: an idle worker, a new one, or a place in the queue (at its
+  // front for a request taken from it, so the order holds).
+  void Serve(Request r, bool front);
+  // Starts queued requests while there is room.
+  void ServeWaiting();
+  bool Full() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return max_starting_ > 0 && starting_.size() >= max_starting_;
+  }
+
   WorkerSpawner* spawner_;
   proto::Address node_address_;
+  const size_t max_starting_;
   absl::Mutex mu_;
   absl::flat_hash_map<std::string, WorkerInfo> workers_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, Starting> starting_ ABSL_GUARDED_BY(mu_);
+  std::deque<Request> waiting_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace glint::raylet

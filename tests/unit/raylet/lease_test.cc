@@ -185,6 +185,40 @@ TEST(WorkerPoolTest, StartupErrorAndEarlyExitFailThePop) {
   EXPECT_FALSE(pool.OnRegistered("unknown", 1, 1, "").ok());
 }
 
+TEST(WorkerPoolTest, AtMostSoManyWorkersStartAtOnceAndTheRestWaitInOrder) {
+  FakeSpawner spawner;
+  WorkerPool pool(&spawner, proto::Address(), /*max_starting=*/2);
+  std::vector<std::string> served;  // which request got a worker, in order
+  auto ask = [&](const std::string& tag, const std::string& job) {
+    pool.Pop(Job(job), true, [&served, tag](absl::StatusOr<WorkerInfo> w) {
+      served.push_back(tag + (w.ok() ? "" : ":" + std::string(w.status().message())));
+    });
+  };
+  for (const char* tag : {"a1", "a2", "a3", "a4"}) ask(tag, "a");
+  ask("b1", "b");
+  EXPECT_EQ(spawner.spawned.size(), 2u) << "two start; three wait";
+  EXPECT_EQ(pool.Waiting(), 3u);
+  // One registers: the next in line starts (not the last one asked).
+  ASSERT_TRUE(pool.OnRegistered(spawner.spawned[0], 1, 0, "").ok());
+  EXPECT_EQ(spawner.spawned.size(), 3u);
+  // One dies while starting: its request fails, and the next starts.
+  pool.OnExit(101, "killed by signal 9");
+  EXPECT_EQ(spawner.spawned.size(), 4u);
+  EXPECT_EQ(pool.Waiting(), 1u);
+  // Job b ends while its request still waits: it fails, and starts nothing.
+  pool.KillJob("b");
+  EXPECT_EQ(pool.Waiting(), 0u);
+  EXPECT_EQ(spawner.spawned.size(), 4u);
+  ASSERT_TRUE(pool.OnRegistered(spawner.spawned[2], 3, 0, "").ok());
+  ASSERT_TRUE(pool.OnRegistered(spawner.spawned[3], 4, 0, "").ok());
+  ASSERT_EQ(served.size(), 5u);
+  EXPECT_EQ(served[0], "a1");
+  EXPECT_NE(served[1].find("a2:the worker process exited before it was ready"), std::string::npos) << served[1];
+  EXPECT_EQ(served[2], "b1:the job ended before a worker could start for it");
+  EXPECT_EQ(served[3], "a3");
+  EXPECT_EQ(served[4], "a4");
+}
+
 TEST(WorkerPoolTest, IdleWorkersAreReapedAndJobsKeepTheirOwnWorkers) {
   FakeSpawner spawner;
   WorkerPool pool(&spawner, proto::Address());
