@@ -3,7 +3,8 @@
 // the private memory each costs), named-actor lookups among 10,000 names,
 // and 20 raylets registering and staying healthy. It starts and stops its
 // own cluster. `--short` is the small form the test suite runs
-// (bench_scale_smoke); the full form's results go in RESULTS.md.
+// (bench_scale_smoke); `--actors=N` sets the live actors; the full form's
+// results go in RESULTS.md.
 #include <glint/api.h>
 #include <grpcpp/grpcpp.h>
 #include <unistd.h>
@@ -210,6 +211,7 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg == "--short") n = {2000, 10, 200, 3, 1, 200};
+    if (arg.rfind("--actors=", 0) == 0) n.actors = std::stoi(arg.substr(9));  // live actors at once
   }
   auto dir = glint::NewSessionDir();
   if (!dir.ok()) {
