@@ -196,6 +196,10 @@ void Raylets(const Sizes& n, glint::NodeOptions o, std::vector<glint::Daemon>* o
     lowest = std::min(lowest, AliveNodes(gcs));
     usleep(200000);
   }
+  if (lowest < n.raylets) {
+    throw glint::Error("only " + std::to_string(lowest) + " of " + std::to_string(n.raylets) +
+                       " raylets were alive at one check");
+  }
   int64_t rss = 0;
   for (pid_t p : raylets) rss += ProcKib(p, "status", "VmRSS:");
   Report("raylets: alive throughout", "%.0f of %.0f alive at every check over %.0f s", lowest, n.raylets,
