@@ -1,11 +1,36 @@
 #include "common/ids.h"
 
+#include <pthread.h>
+
+#include <atomic>
 #include <random>
 
 namespace glint {
+namespace {
+
+// How many times this process was forked from its parent: a worker forked
+// by its job's fork server (raylet/fork_servers.h) must not draw the ids
+// its siblings draw from the same generator state.
+std::atomic<uint64_t> g_forks{0};
+[[maybe_unused]] const bool g_fork_counted = [] {
+  pthread_atfork(nullptr, nullptr, [] { g_forks.fetch_add(1, std::memory_order_relaxed); });
+  return true;
+}();
+
+uint64_t Seed() {
+  std::random_device rd;  // the kernel's randomness
+  return (static_cast<uint64_t>(rd()) << 32) ^ rd();
+}
+
+}  // namespace
 
 std::string RandomId() {
-  thread_local std::mt19937_64 gen{std::random_device{}()};
+  thread_local std::mt19937_64 gen{Seed()};
+  thread_local uint64_t seeded_at = g_forks.load(std::memory_order_relaxed);
+  if (uint64_t forks = g_forks.load(std::memory_order_relaxed); forks != seeded_at) {
+    gen.seed(Seed());
+    seeded_at = forks;
+  }
   std::string id(kIdSize, '\0');
   for (size_t i = 0; i < kIdSize; i += 8) {
     uint64_t v = gen();

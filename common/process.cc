@@ -19,7 +19,8 @@ namespace glint {
 
 absl::StatusOr<pid_t> SpawnProcess(const std::vector<std::string>& argv,
                                    const std::map<std::string, std::string>& env,
-                                   const std::string& log_path, bool new_group, const std::string& cwd) {
+                                   const std::string& log_path, bool new_group, const std::string& cwd,
+                                   int fd3) {
   std::vector<std::string> envs;
   for (char** e = environ; *e; ++e) {
     std::string kv(*e);
@@ -42,6 +43,9 @@ absl::StatusOr<pid_t> SpawnProcess(const std::vector<std::string>& argv,
     posix_spawn_file_actions_adddup2(&fa, 1, 2);
   }
   if (!cwd.empty()) posix_spawn_file_actions_addchdir_np(&fa, cwd.c_str());
+  // dup2 onto another number clears close-on-exec on the copy.
+  int moved = fd3 == 3 ? fcntl(fd3, F_DUPFD_CLOEXEC, 10) : fd3;
+  if (moved >= 0) posix_spawn_file_actions_adddup2(&fa, moved, 3);
   posix_spawnattr_t attr;
   posix_spawnattr_init(&attr);
   short flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF;
@@ -59,6 +63,7 @@ absl::StatusOr<pid_t> SpawnProcess(const std::vector<std::string>& argv,
   int rc = posix_spawn(&pid, cargv[0], &fa, &attr, cargv.data(), cenv.data());
   posix_spawn_file_actions_destroy(&fa);
   posix_spawnattr_destroy(&attr);
+  if (moved >= 0 && moved != fd3) close(moved);
   if (rc != 0) {
     return absl::InternalError(absl::StrCat("cannot start ", argv[0], ": ", strerror(rc)));
   }

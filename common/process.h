@@ -13,9 +13,12 @@ namespace glint {
 // Starts `argv[0]` with `argv`, extra environment `env` added to ours, stdout
 // and stderr appended to `log_path` (or inherited when empty). The child gets
 // its own process group when `new_group`; it runs in `cwd` (ours when empty).
+// `fd3`, when set, is the child's file descriptor 3 (the others it does not
+// inherit when they are close-on-exec, as Glint opens them).
 absl::StatusOr<pid_t> SpawnProcess(const std::vector<std::string>& argv,
                                    const std::map<std::string, std::string>& env,
-                                   const std::string& log_path, bool new_group, const std::string& cwd = "");
+                                   const std::string& log_path, bool new_group, const std::string& cwd = "",
+                                   int fd3 = -1);
 
 bool ProcessAlive(pid_t pid);
 // The directory holding the running executable.

@@ -36,6 +36,8 @@ ABSL_FLAG(int64_t, idle_worker_timeout_ms, 60000, "kill workers idle this long")
 ABSL_FLAG(int, max_starting_workers, -1,
           "worker processes starting at once; more requests wait their turn (-1: twice the machine's cores, "
           "at least 4; 0: no limit)");
+ABSL_FLAG(bool, fork_workers, true,
+          "fork each job's new workers from a warm process of the job instead of starting each from scratch");
 ABSL_FLAG(std::string, object_store_memory, "",
           "object store capacity, e.g. 2G (default: 30% of memory, within the free shared memory)");
 ABSL_FLAG(std::string, object_store_dir, "/dev/shm",
@@ -82,6 +84,7 @@ int main(int argc, char** argv) {
   if (opt.worker_path.empty()) opt.worker_path = glint::SelfExeDir() + "/glint-worker";
   opt.log_dir = absl::GetFlag(FLAGS_logs_dir);
   opt.idle_worker_timeout_ms = absl::GetFlag(FLAGS_idle_worker_timeout_ms);
+  opt.fork_workers = absl::GetFlag(FLAGS_fork_workers);
   int max_starting = absl::GetFlag(FLAGS_max_starting_workers);
   opt.max_starting_workers =
       max_starting >= 0 ? static_cast<size_t>(max_starting) : std::max(4u, 2 * std::thread::hardware_concurrency());

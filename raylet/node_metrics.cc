@@ -25,6 +25,11 @@ std::string NodeMetricsText(const NodeMetricsSources& s) {
     out.Gauge("glint_node_workers", "Worker processes on this node, by state.", {{"node", node}, {"state", names[i]}},
               by_state[i]);
   }
+  for (auto [how, n] : {std::pair{"forked", s.spawner->forked()}, std::pair{"spawned", s.spawner->spawned()}}) {
+    out.Counter("glint_node_workers_started_total",
+                "Worker processes this node started: forked by their job's fork server, or spawned from scratch.",
+                {{"node", node}, {"how", how}}, n);
+  }
   proto::ObjectStoreInfo store = s.store->Info();
   out.Gauge("glint_object_store_bytes", "Bytes of objects in this node's store, by location.",
             {{"node", node}, {"location", "memory"}}, store.used());

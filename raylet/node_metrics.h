@@ -1,6 +1,7 @@
 // A raylet's metrics port: GET /metrics (Prometheus text, behind the
 // cluster token) with this node's resources (total and free), workers by
-// state, object store bytes and objects by location (memory, spilled),
+// state and how they started (forked or from scratch), object store bytes
+// and objects by location (memory, spilled),
 // work waiting for resources, the machine's CPUs, load and memory, and the
 // latency of every unary call its gRPC server answered, by method. Its port
 // is in the node's record at the GCS (glint status lists it).
@@ -13,6 +14,7 @@
 #include "raylet/lease_manager.h"
 #include "raylet/object_store.h"
 #include "raylet/worker_pool.h"
+#include "raylet/worker_spawner.h"
 
 namespace glint::raylet {
 
@@ -21,6 +23,7 @@ struct NodeMetricsSources {
   LeaseManager* leases;
   WorkerPool* pool;
   ObjectStore* store;
+  ProcessSpawner* spawner;
 };
 
 // This node's metrics as they are now.

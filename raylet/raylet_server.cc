@@ -40,7 +40,8 @@ absl::Status RayletServer::Start() {
       });
   spawner_ = std::make_unique<ProcessSpawner>(SpawnerOptions{options_.worker_path, options_.log_dir,
                                                              options_.gcs_address, AddrString(address_), node_id_,
-                                                             options_.host, options_.auth, logs_.get()});
+                                                             options_.host, options_.auth, logs_.get(),
+                                                             options_.fork_workers});
   pool_ = std::make_unique<WorkerPool>(spawner_.get(), address_, options_.max_starting_workers);
   leases_ = std::make_unique<LeaseManager>(node_id_, options_.resources, pool_.get(), options_.gpu_ids);
   bundles_ = std::make_unique<Bundles>(leases_.get());
@@ -54,7 +55,7 @@ absl::Status RayletServer::Start() {
   });
   if (options_.metrics_port >= 0) {
     auto metrics = StartMetricsServer(options_.host, options_.metrics_port, options_.auth.token,
-                                      {node_id_, leases_.get(), pool_.get(), store_.get()});
+                                      {node_id_, leases_.get(), pool_.get(), store_.get(), spawner_.get()});
     if (!metrics.ok()) {
       Stop();
       return absl::Status(metrics.status().code(), absl::StrCat("the metrics port: ", metrics.status().message()));
@@ -151,6 +152,7 @@ void RayletServer::ReapExited() {
                  "reporting a worker failure to the GCS");
     }
   }
+  spawner_->ReapOthers();
 }
 
 void RayletServer::ForwardFree(const ObjectStore::Holders& holders) {

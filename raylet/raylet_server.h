@@ -58,6 +58,7 @@ struct RayletOptions {
   std::string log_dir;            // worker logs go here ("" = inherit stderr)
   int64_t idle_worker_timeout_ms = 60000;
   size_t max_starting_workers = 0;  // worker processes starting at once (0: no limit; worker_pool.h)
+  bool fork_workers = true;         // fork a job's workers from a warm server of the job (fork_servers.h)
   int64_t heartbeat_ms = 300;
   int metrics_port = -1;          // /metrics (node_metrics.h): 0 picks a free port, < 0 serves none
   ObjectStoreOptions store;

@@ -33,6 +33,9 @@ class WorkerSpawner {
   virtual void Kill(pid_t pid) = 0;
   // False once the process is gone (its exit may not be reaped yet).
   virtual bool Alive(pid_t pid) = 0;
+  // The job ended on this node ("": every job): what it kept for starting
+  // its workers goes.
+  virtual void JobEnded(const std::string& /*job_id*/) {}
 };
 
 struct WorkerInfo {

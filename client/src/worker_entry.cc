@@ -11,6 +11,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "client/src/fork_server.h"
 #include "client/src/registry_lookup.h"
 #include "common/async_call.h"
 #include "common/auth.h"
@@ -82,12 +83,15 @@ void RunWorkerProcess() {
   // reaches the log (and the driver, raylet/log_monitor.h) as it prints it.
   setvbuf(stdout, nullptr, _IOLBF, 0);
   ReturnLargeBlocksToTheSystem();
+  LoadCodeLibraries();
+  if (auto s = CheckRegistry(); !s.ok()) FailWorkerStartup(std::string(s.message()));
+  // A fork server waits here (no thread has started yet) and each worker it
+  // forks carries on below.
+  ServeForksIfAsked();
   if (auto s = TakeAuthFromEnvironment(); !s.ok()) {
     LOG(ERROR) << "cannot start: " << s.message();
     _exit(3);
   }
-  LoadCodeLibraries();
-  if (auto s = CheckRegistry(); !s.ok()) FailWorkerStartup(std::string(s.message()));
   RuntimeOptions o;
   o.is_worker = true;
   o.gcs_address = Env("GLINT_GCS_ADDRESS");

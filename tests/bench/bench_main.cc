@@ -10,6 +10,8 @@
 //                                    cost of authentication, by comparison)
 //   glint_bench --tls                the private cluster with TLS on every
 //                                    channel (certificates made with openssl)
+//   glint_bench --no-fork-workers    every worker started from scratch (what
+//                                    the job's fork server saves, by comparison)
 //
 // Uses the cluster at $GLINT_ADDRESS, or starts a private one (GCS + raylet).
 #include <glint/api.h>
@@ -51,6 +53,7 @@ struct Mode {
   bool no_auth = false;
   bool tls = false;
   bool no_rpc_metrics = false;  // the raylets do not time their RPCs (what timing costs)
+  bool no_fork_workers = false;  // every worker starts from scratch (what fork servers save)
 } g_mode;
 
 bool Wanted(const std::string& name) {
@@ -428,6 +431,7 @@ int main(int argc, char** argv) {
     if (arg == "--no-auth") g_mode.no_auth = true;
     if (arg == "--tls") g_mode.tls = true;
     if (arg == "--no-rpc-metrics") g_mode.no_rpc_metrics = true;
+    if (arg == "--no-fork-workers") g_mode.no_fork_workers = true;
   }
   if (argc > 2 && std::string(argv[1]) == "nn-caller") return RunNnCaller(std::stoi(argv[2]));
 
@@ -443,6 +447,7 @@ int main(int argc, char** argv) {
     o.watch_pid = getpid();
     o.auth_disabled = g_mode.no_auth;
     if (g_mode.no_rpc_metrics) o.extra_raylet_flags.push_back("--rpc_metrics=false");
+    if (g_mode.no_fork_workers) o.extra_raylet_flags.push_back("--fork_workers=false");
     if (!o.auth_disabled) o.auth_token = glint::NewAuthToken();  // drivers here find it in the session
     if (g_mode.tls) {
       std::string why;

@@ -5,12 +5,15 @@
 #include <thread>
 
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <fstream>
 
 #include "common/auth.h"
 #include "common/gate.h"
+#include "common/ids.h"
 #include "common/launcher.h"
 #include "common/resources.h"
 #include "common/rpc.h"
@@ -20,6 +23,26 @@
 
 namespace glint {
 namespace {
+
+TEST(IdsTest, AForkedChildDrawsIdsOfItsOwn) {
+  // A fork server's workers are forked from one process: without a reseed
+  // after fork they would all draw the ids their parent draws next.
+  glint::RandomId();  // this thread's generator exists before the fork
+  int p[2];
+  ASSERT_EQ(pipe(p), 0);
+  pid_t child = fork();
+  if (child == 0) {
+    std::string id = glint::RandomId();
+    _exit(write(p[1], id.data(), id.size()) == static_cast<ssize_t>(id.size()) ? 0 : 1);
+  }
+  close(p[1]);
+  std::string mine = glint::RandomId(), theirs(glint::kIdSize, '\0');
+  ASSERT_EQ(read(p[0], theirs.data(), theirs.size()), static_cast<ssize_t>(theirs.size()));
+  close(p[0]);
+  int status = 0;
+  waitpid(child, &status, 0);
+  EXPECT_NE(mine, theirs);
+}
 
 TEST(ResourceJsonTest, ParsesFlatObjectsAndRejectsGarbage) {
   auto r = ParseResourceJson(R"({"special": 2, "disk":0.5})");

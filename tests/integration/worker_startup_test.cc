@@ -1,0 +1,218 @@
+// Worker start-up across real processes: a job's workers on a node are
+// forked by the job's fork server (raylet/fork_servers.h) once it is ready,
+// each still a process of its own that the raylet adopts and reaps; ids
+// they draw are their own; one crashing leaves the rest; a server that dies
+// leaves workers starting from scratch; the server goes when its job ends;
+// and what a worker leaves behind when it dies is reaped, not left a zombie.
+#include <glint/api.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "common/http_client.h"
+#include "common/process.h"
+#include "testing/driver_process.h"
+#include "testing/shell.h"
+#include "testing/test_cluster.h"
+
+namespace {
+
+using glint::testing::ClusterTest;
+using glint::testing::WaitUntil;
+
+class Box {
+ public:
+  static Box* Create() { return new Box(); }
+  int Pid() { return getpid(); }
+  // Objects this worker puts, each holding its pid and a counter: ids drawn
+  // alike in two workers would mix them up.
+  std::vector<glint::ObjectRef<int64_t>> PutMany(int n) {
+    std::vector<glint::ObjectRef<int64_t>> refs;
+    for (int i = 0; i < n; ++i) refs.push_back(glint::Put(static_cast<int64_t>(getpid()) * 1000 + i));
+    return refs;
+  }
+  // Starts a child that outlives this worker for a moment after it dies
+  // (an orphan the raylet adopts), and returns its pid.
+  int LeaveAChild() {
+    pid_t parent = getpid();
+    pid_t child = fork();
+    if (child == 0) {
+      for (int i = 0; i < 3000 && getppid() == parent; ++i) usleep(10000);  // bounded: 30 s
+      _exit(0);
+    }
+    return child;
+  }
+};
+GLINT_REMOTE(Box::Create, &Box::Pid, &Box::PutMany, &Box::LeaveAChild);
+
+// The field after the command in /proc/PID/stat: 'Z' for a zombie, and the parent.
+char State(pid_t pid, pid_t* ppid = nullptr) {
+  std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
+  std::string s((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  auto close = s.rfind(')');
+  if (close == std::string::npos) return 0;
+  std::istringstream rest(s.substr(close + 2));
+  char state = 0;
+  pid_t parent = 0;
+  rest >> state >> parent;
+  if (ppid) *ppid = parent;
+  return state;
+}
+bool Gone(pid_t pid) { return State(pid) == 0; }
+
+// The fork servers among `raylet`'s children (named so).
+std::set<pid_t> ForkServers(pid_t raylet) {
+  std::set<pid_t> out;
+  for (const auto& e : std::filesystem::directory_iterator("/proc")) {
+    pid_t pid = atoi(e.path().filename().c_str());
+    pid_t parent = 0;
+    if (pid <= 0 || State(pid, &parent) == 0 || parent != raylet || State(pid) == 'Z') continue;
+    std::string comm;
+    std::getline(std::ifstream(e.path() / "comm"), comm);
+    if (comm == "glint-forks") out.insert(pid);
+  }
+  return out;
+}
+
+class WorkerStartupTest : public ClusterTest {
+ protected:
+  static void SetUpTestSuite() { StartSuite(2); }
+
+  // How many workers the head node started each way ("forked", "spawned"),
+  // from its metrics port.
+  static double Started(const std::string& how) {
+    auto nodes = CliJson("list nodes");
+    std::string address = nodes.is_array() && !nodes.empty() ? nodes[0].value("metrics_address", "") : "";
+    glint::HttpCallOptions o;
+    o.token = cluster_->auth_token();
+    auto r = glint::HttpCall(address, "GET", "/metrics", "", o);
+    if (!r.ok()) return -1;
+    std::istringstream in(r->body);
+    std::string line;
+    while (std::getline(in, line)) {
+      if (line.rfind("glint_node_workers_started_total{", 0) == 0 && line.find("how=\"" + how + "\"") != std::string::npos) {
+        return std::strtod(line.c_str() + line.rfind(' ') + 1, nullptr);
+      }
+    }
+    return -1;
+  }
+
+  // Actors made until `forked` of them were forked (bounded in count).
+  static std::vector<glint::ActorHandle<Box>> MakeForked(int forked) {
+    std::vector<glint::ActorHandle<Box>> made;
+    double before = Started("forked");
+    for (int i = 0; i < 60 && Started("forked") < before + forked; ++i) {
+      made.push_back(glint::Actor(Box::Create).Remote());
+      made.back().Task(&Box::Pid).Remote().Get(std::chrono::seconds(60));
+    }
+    return made;
+  }
+};
+
+TEST_F(WorkerStartupTest, AJobsWorkersAreForkedEachAProcessOfItsOwnThatTheRayletAdopts) {
+  auto actors = MakeForked(4);
+  ASSERT_GE(Started("forked"), 4) << "the job's fork server forks its workers once it is ready";
+  ASSERT_EQ(ForkServers(cluster_->head_raylet_pid()).size(), 1u) << "one server for this job on this node";
+  std::set<int> pids;
+  for (auto& a : actors) {
+    int pid = a.Task(&Box::Pid).Remote().Get();
+    pids.insert(pid);
+    pid_t parent = 0;
+    ASSERT_NE(State(pid, &parent), 0);
+    EXPECT_EQ(parent, cluster_->head_raylet_pid()) << "the raylet adopted worker " << pid << " (it reaps it)";
+  }
+  EXPECT_EQ(pids.size(), actors.size()) << "each actor is its own process";
+  // Ids: every forked worker draws its own.
+  std::vector<glint::ObjectRef<std::vector<glint::ObjectRef<int64_t>>>> batches;
+  for (auto& a : actors) batches.push_back(a.Task(&Box::PutMany).Remote(50));
+  for (size_t k = 0; k < actors.size(); ++k) {
+    int pid = actors[k].Task(&Box::Pid).Remote().Get();
+    auto refs = batches[k].Get();
+    ASSERT_EQ(refs.size(), 50u);
+    for (int i = 0; i < 50; ++i) ASSERT_EQ(refs[i].Get(std::chrono::seconds(30)), int64_t{pid} * 1000 + i);
+  }
+  // A crash stays in its process.
+  int victim = actors[0].Task(&Box::Pid).Remote().Get();
+  ASSERT_EQ(kill(victim, SIGKILL), 0);
+  EXPECT_THROW(actors[0].Task(&Box::Pid).Remote().Get(std::chrono::seconds(60)), glint::ActorDiedError);
+  for (size_t k = 1; k < actors.size(); ++k) EXPECT_GT(actors[k].Task(&Box::Pid).Remote().Get(), 0);
+  EXPECT_TRUE(WaitUntil([&] { return Gone(victim); }, std::chrono::seconds(30))) << "the raylet reaped it";
+  for (auto& a : actors) glint::Kill(a);
+}
+
+TEST_F(WorkerStartupTest, WithItsServerKilledAJobsWorkersStartFromScratch) {
+  MakeForked(1);
+  auto servers = ForkServers(cluster_->head_raylet_pid());
+  ASSERT_EQ(servers.size(), 1u);
+  pid_t server = *servers.begin();
+  ASSERT_EQ(kill(server, SIGKILL), 0);
+  EXPECT_TRUE(WaitUntil([&] { return Gone(server); }, std::chrono::seconds(30))) << "the raylet reaped the server";
+  double spawned = Started("spawned");
+  auto a = glint::Actor(Box::Create).Remote();
+  EXPECT_GT(a.Task(&Box::Pid).Remote().Get(std::chrono::seconds(60)), 0);
+  EXPECT_EQ(Started("spawned"), spawned + 1) << "started from scratch";
+  EXPECT_TRUE(ForkServers(cluster_->head_raylet_pid()).empty()) << "a job whose server failed gets no other";
+  glint::Kill(a);
+}
+
+TEST_F(WorkerStartupTest, WhatADeadWorkerLeftBehindIsReapedNotLeftAZombie) {
+  auto a = glint::Actor(Box::Create).Remote();
+  int child = a.Task(&Box::LeaveAChild).Remote().Get(std::chrono::seconds(60));
+  ASSERT_GT(child, 0);
+  glint::Kill(a);
+  // The child sees its parent gone, is adopted by the raylet and exits.
+  EXPECT_TRUE(WaitUntil([&] { return Gone(child); }, std::chrono::seconds(40)))
+      << "pid " << child << " is in state " << State(child) << " (Z: a zombie nobody reaps)";
+}
+
+TEST_F(WorkerStartupTest, AJobsServerGoesWhenTheJobEnds) {
+  auto before = ForkServers(cluster_->head_raylet_pid());
+  const std::string go = glint::testing::TempDir() + "/go";
+  auto d = glint::testing::StartDriver(cluster_->gcs_address(), {"actors", "6", go});
+  std::string line = d.Line();
+  ASSERT_EQ(line.rfind("READY", 0), 0u) << line;
+  auto during = ForkServers(cluster_->head_raylet_pid());
+  std::set<pid_t> added;
+  for (pid_t p : during) {
+    if (!before.count(p)) added.insert(p);
+  }
+  EXPECT_EQ(added.size(), 1u) << "the driver's job has its own server";
+  std::ofstream(go).put('\n');  // the driver ends now
+  EXPECT_EQ(d.Wait(), 0);
+  for (pid_t p : added) {
+    EXPECT_TRUE(WaitUntil([&] { return Gone(p); }, std::chrono::seconds(30))) << "server " << p << " outlived its job";
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (std::getenv("GLINT_WORKER_MODE")) glint::Init();
+  glint::testing::SetDriverProgram(glint::SelfExePath());
+  if (argc > 4 && std::string(argv[1]) == "driver" && std::string(argv[2]) == "actors") {
+    // Makes argv[3] actors, says READY, and ends once the file argv[4] is
+    // there (or after a minute).
+    glint::Init();
+    for (int i = 0; i < std::atoi(argv[3]); ++i) {
+      auto a = glint::Actor(Box::Create).Remote();
+      a.Task(&Box::Pid).Remote().Get();
+    }
+    std::cout << "READY" << std::endl;
+    glint::testing::WaitUntil([&] { return access(argv[4], F_OK) == 0; }, std::chrono::seconds(60));
+    glint::Shutdown();
+    return 0;
+  }
+  ::testing::InitGoogleTest(&argc, argv);
+  return RUN_ALL_TESTS();
+}
