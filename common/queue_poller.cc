@@ -32,6 +32,7 @@ QueuePoller::Result QueuePoller::PollOnce(absl::Time deadline) {
   polls_.fetch_add(1, std::memory_order_relaxed);
   if (st == grpc::CompletionQueue::SHUTDOWN) return kShutdown;
   if (st == grpc::CompletionQueue::TIMEOUT) return kTimeout;
+  if (dozing_.load(std::memory_order_relaxed)) Rouse();
   static_cast<CqTag*>(tag)->Proceed(ok);
   return kRan;
 }
@@ -55,8 +56,9 @@ void QueuePoller::Shutdown() {
   cq_->Shutdown();
 }
 
-void QueuePoller::StartCover(absl::Duration period) {
+void QueuePoller::StartCover(absl::Duration period, std::function<void()> on_rouse) {
   period_ = period;
+  on_rouse_ = std::move(on_rouse);
   cover_ = std::thread([this] {
     SetThreadName("glint-cover");
     CoverLoop();
@@ -81,18 +83,35 @@ QueuePoller::BlockingScope::~BlockingScope() {
   if (p_) p_->blocked_.fetch_sub(1);
 }
 
+void QueuePoller::Rouse() {
+  {
+    absl::MutexLock lock(&mu_);
+    if (!dozing_.exchange(false)) return;  // another event roused it first
+    roused_ = true;
+  }
+  if (on_rouse_) on_rouse_();
+}
+
 void QueuePoller::CoverLoop() {
   uint64_t seen = polls_.load();
+  int idle = 0;  // periods in a row with a poller waiting and nothing coming
   while (true) {
     {
       absl::MutexLock lock(&mu_);
-      auto urgent = [this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) { return stop_ || blocked_.load() > 0; };
-      mu_.AwaitWithTimeout(absl::Condition(&urgent), period_);
+      // Dozes only if still nothing came (an event seen dozing_ false meanwhile).
+      if (idle >= kDozeAfter && polls_.load() == seen) dozing_.store(true);
+      auto urgent = [this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) { return stop_ || blocked_.load() > 0 || roused_; };
+      mu_.AwaitWithTimeout(absl::Condition(&urgent), dozing_.load() ? kDozePeriod : period_);
       if (stop_) return;
+      if (roused_ || blocked_.load() > 0) idle = 0;
+      roused_ = false;
+      dozing_.store(false);
     }
     uint64_t now = polls_.load();
-    bool stale = now == seen && polling_.load() == 0;  // nobody polled for a whole period
+    bool quiet = now == seen;
+    bool stale = quiet && polling_.load() == 0;  // nobody polled for a whole period
     seen = now;
+    idle = quiet && polling_.load() > 0 && blocked_.load() == 0 ? idle + 1 : 0;
     if (!stale && (blocked_.load() == 0 || polling_.load() > 0)) continue;
     // The poller waits in user code, or is busy: poll until a poller is
     // back in the queue (for up to a period there may be two).

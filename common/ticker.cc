@@ -5,7 +5,10 @@
 namespace glint {
 
 void Ticker::Start(const char* name, absl::Duration period, std::function<void()> tick) {
-  period_ = period;
+  {
+    absl::MutexLock lock(&mu_);
+    period_ = period;
+  }
   tick_ = std::move(tick);
   thread_ = std::thread([this, name] {
     SetThreadName(name);
@@ -16,6 +19,12 @@ void Ticker::Start(const char* name, absl::Duration period, std::function<void()
 void Ticker::Poke() {
   absl::MutexLock lock(&mu_);
   poked_ = true;
+}
+
+void Ticker::SetPeriod(absl::Duration period) {
+  absl::MutexLock lock(&mu_);
+  if (period < period_) poked_ = true;
+  period_ = period;
 }
 
 void Ticker::Stop() {

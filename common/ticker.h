@@ -23,14 +23,17 @@ class Ticker {
   void Start(const char* name, absl::Duration period, std::function<void()> tick);
   // Runs the next tick now.
   void Poke();
+  // Ticks every `period` from now on; a shorter period than before ticks
+  // at once (so a ticker woken from a long wait catches up).
+  void SetPeriod(absl::Duration period);
   // Wakes the thread and joins it (after the tick that runs, if any).
   void Stop();
 
  private:
   void Run();
-  absl::Duration period_;
   std::function<void()> tick_;
   absl::Mutex mu_;
+  absl::Duration period_ ABSL_GUARDED_BY(mu_);
   bool stop_ ABSL_GUARDED_BY(mu_) = false;
   bool poked_ ABSL_GUARDED_BY(mu_) = false;
   std::thread thread_;

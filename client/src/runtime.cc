@@ -31,7 +31,7 @@ absl::Status Runtime::Start() {
     owner_service_->Start(/*refuse_tasks=*/true);
     gcs_->KeepJobAlive(job_.job_id());
   }
-  ticker_.Start("glint-tick", absl::Milliseconds(50), [this] { Tick(); });
+  ticker_.Start("glint-tick", kTickPeriod, [this] { Tick(); });
   return absl::OkStatus();
 }
 
@@ -44,7 +44,8 @@ absl::Status Runtime::StartServing() {
   // One queue for everything: requests to us, replies to our calls.
   poller_ = std::make_unique<QueuePoller>(cq_.get());
   client_queue_ = std::make_unique<ClientQueue>(cq_.get());
-  poller_->StartCover(absl::Milliseconds(20));
+  // An event after an idle spell brings the ticks back to their pace.
+  poller_->StartCover(absl::Milliseconds(20), [this] { ticker_.SetPeriod(kTickPeriod); });
   if (!options_.is_worker) {  // a worker's executor threads poll
     rpc_thread_ = std::thread([this] {
       SetThreadName("glint-poll");
@@ -169,8 +170,8 @@ absl::Status Runtime::BuildParts(const std::string& raylet) {
     wait_warning_ = std::make_unique<WaitWarning>(gcs_.get(), stderr);
     tasks_->SetWaitCallback([this](const google::protobuf::Map<std::string, double>& shape, int tasks,
                                    int64_t waited_ms) { wait_warning_->Warn(WaitWarning::Tasks(tasks), shape, waited_ms); });
-    actors_->SetWaitCallback([this](const proto::ActorInfo& actor, int64_t waited_ms) {
-      wait_warning_->Warn(WaitWarning::Actor(actor), actor.creation_task().resources(), waited_ms);
+    actors_->SetWaitCallback([this](const proto::ActorInfo& one, int actors, int64_t waited_ms) {
+      wait_warning_->Warn(WaitWarning::Actors(one, actors), one.creation_task().resources(), waited_ms);
     });
   }
   return absl::OkStatus();
@@ -208,6 +209,8 @@ absl::Status Runtime::StartExecutor() {
 }
 
 void Runtime::Tick() {
+  // Idle (nothing came for a while): tick seldom until something comes.
+  if (poller_->dozing()) ticker_.SetPeriod(kIdleTickPeriod);
   tasks_->Tick(NowMs());
   if (NowMs() - last_borrower_check_ms_ >= kBorrowerCheckMs) {
     last_borrower_check_ms_ = NowMs();
@@ -266,8 +269,9 @@ bool Runtime::ServeUntilExit() {
   {
     absl::MutexLock lock(&exit_mu_);
     while (!exit_requested_) {
-      // The raylet is our parent: if it goes, so do we.
-      exit_mu_.AwaitWithTimeout(absl::Condition(&exit_requested_), absl::Milliseconds(200));
+      // The raylet is our parent: if it goes, so do we (within a second:
+      // each check is a wake-up, which 1,000 idle actors multiply).
+      exit_mu_.AwaitWithTimeout(absl::Condition(&exit_requested_), absl::Seconds(1));
       if (getppid() != raylet_pid_) {
         LOG(WARNING) << "the raylet is gone; exiting";
         return false;

@@ -193,7 +193,11 @@ class Runtime {
   std::unique_ptr<TaskEvents> task_events_;  // null when the job does not report them
 
   static inline std::atomic<int64_t> live_{0};
-  Ticker ticker_;  // leases, borrowers, the keep-alive
+  // Leases, borrowers, the keep-alive, task events: every kTickPeriod, or
+  // kIdleTickPeriod while the process is idle (QueuePoller::dozing).
+  static constexpr absl::Duration kTickPeriod = absl::Milliseconds(50);
+  static constexpr absl::Duration kIdleTickPeriod = absl::Milliseconds(500);
+  Ticker ticker_;
   int64_t last_borrower_check_ms_ = 0;  // ticker thread only
   std::atomic<bool> started_{false}, stopped_{false};
   absl::Mutex exit_mu_;

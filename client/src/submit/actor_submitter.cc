@@ -8,6 +8,7 @@
 #include "client/src/errors.h"
 #include "common/ids.h"
 #include "common/logging.h"
+#include "common/resources.h"
 
 namespace glint::internal {
 namespace {
@@ -284,7 +285,7 @@ absl::Status ActorSubmitter::Cancel(const std::string& task_id, bool force, bool
 }
 
 void ActorSubmitter::Tick(int64_t now_ms) {
-  std::vector<std::pair<proto::ActorInfo, int64_t>> waiting;
+  std::vector<WaitGroup> waiting;
   {
     absl::MutexLock lock(&mu_);
     if (stopped_) return;
@@ -298,11 +299,19 @@ void ActorSubmitter::Tick(int64_t now_ms) {
         a.pending_since_ms = now_ms;
       } else if (!a.warned && now_ms - a.pending_since_ms > kWaitWarningMs && on_wait_) {
         a.warned = true;
-        waiting.emplace_back(a.info, now_ms - a.pending_since_ms);
+        auto& group = wait_groups_[ToString(FromProto(a.info.creation_task().resources()))];
+        if (group.actors++ == 0) group.one = a.info;
+        group.waited_ms = std::max(group.waited_ms, now_ms - a.pending_since_ms);
       }
     }
+    for (auto& [shape, group] : wait_groups_) {
+      if (group.actors == 0 || now_ms - group.told_ms < kWaitWarningMs) continue;
+      waiting.push_back(std::move(group));
+      group = WaitGroup();
+      group.told_ms = now_ms;
+    }
   }
-  for (auto& [info, waited] : waiting) on_wait_(info, waited);
+  for (auto& g : waiting) on_wait_(g.one, g.actors, g.waited_ms);
 }
 
 void ActorSubmitter::Stop() {

@@ -49,11 +49,14 @@ class ActorSubmitter {
   // `force` (an actor's process is not killed for one call: Kill it).
   absl::Status Cancel(const std::string& task_id, bool force, bool recursive);
   // Restarts state polls that failed (e.g. the GCS was briefly away); tells
-  // the wait callback of an actor still waiting to be placed after
-  // kWaitWarningMs, once.
+  // the wait callback of actors still waiting to be placed after
+  // kWaitWarningMs, once each, grouped by what they need: the first at
+  // once, the ones that pass the mark after it in one call per
+  // kWaitWarningMs (1,000 actors made at once are a few lines, not 1,000).
   void Tick(int64_t now_ms);
   static constexpr int64_t kWaitWarningMs = 5000;
-  using WaitFn = std::function<void(const proto::ActorInfo& actor, int64_t waited_ms)>;
+  // `actors` of the shape of `one` (one of them) waited `waited_ms` or more.
+  using WaitFn = std::function<void(const proto::ActorInfo& one, int actors, int64_t waited_ms)>;
   // Set once, before actors come.
   void SetWaitCallback(WaitFn f) { on_wait_ = std::move(f); }
   // Called for each call as it ends, with its result: the worker's answer,
@@ -99,6 +102,14 @@ class ActorSubmitter {
   bool SuspectWorker(Actor& a, const std::string& failed_worker) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   proto::ObjectValue DeathError(const proto::ActorInfo& info);
 
+  // Actors of one resource shape that waited past the mark, not told yet.
+  struct WaitGroup {
+    int64_t told_ms = 0;  // when the last call for this shape went out
+    int actors = 0;
+    int64_t waited_ms = 0;  // the longest wait among them
+    proto::ActorInfo one;
+  };
+
   MemoryStore* const store_;
   SubmitTransport* const transport_;
   const HoldFn hold_;
@@ -106,6 +117,7 @@ class ActorSubmitter {
   DoneFn on_done_;
   absl::Mutex mu_;
   absl::flat_hash_map<std::string, Actor> actors_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, WaitGroup> wait_groups_ ABSL_GUARDED_BY(mu_);  // by shape: as many as shapes used
   absl::Mutex streams_mu_;
   // By worker id; an ended stream is replaced on the next call.
   absl::flat_hash_map<std::string, std::shared_ptr<CallSink>> streams_ ABSL_GUARDED_BY(streams_mu_);

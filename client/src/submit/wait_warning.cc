@@ -7,7 +7,8 @@ namespace glint::internal {
 
 std::string WaitWarning::Tasks(int n) { return absl::StrCat(n, n == 1 ? " task has" : " tasks have"); }
 
-std::string WaitWarning::Actor(const proto::ActorInfo& actor) {
+std::string WaitWarning::Actors(const proto::ActorInfo& actor, int actors) {
+  if (actors > 1) return absl::StrCat(actors, " actors have");
   return actor.name().empty() ? absl::StrCat("actor ", actor.class_name(), " ", ShortHex(actor.actor_id()), " has")
                               : absl::StrCat("actor '", actor.name(), "' has");
 }

@@ -22,7 +22,8 @@ class WaitWarning {
   // `who` waits: "3 tasks have", "actor 'name' has".
   void Warn(const std::string& who, const google::protobuf::Map<std::string, double>& shape, int64_t waited_ms);
   static std::string Tasks(int n);
-  static std::string Actor(const proto::ActorInfo& actor);
+  // "actor 'name' has" for one, "12 actors have" for more (`one` among them).
+  static std::string Actors(const proto::ActorInfo& one, int actors);
   // The line, from the nodes the GCS reported (exposed for tests).
   static std::string Line(const std::string& who, const ResourceSet& shape, int64_t waited_ms,
                           const proto::GetAllNodesReply& nodes);

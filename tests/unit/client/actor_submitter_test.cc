@@ -163,8 +163,9 @@ namespace {
 
 TEST_F(ActorSubmitterTest, AnActorWaitingLongToBePlacedIsReportedOnceAndAPlacedOneIsNot) {
   std::vector<int64_t> waits;
-  submitter_.SetWaitCallback([&](const proto::ActorInfo& actor, int64_t waited) {
+  submitter_.SetWaitCallback([&](const proto::ActorInfo& actor, int actors, int64_t waited) {
     EXPECT_EQ(actor.class_name(), "Counter");
+    EXPECT_EQ(actors, 1);
     waits.push_back(waited);
   });
   proto::ActorInfo pending = Info(proto::PENDING_CREATION, 1);
@@ -179,6 +180,33 @@ TEST_F(ActorSubmitterTest, AnActorWaitingLongToBePlacedIsReportedOnceAndAPlacedO
   transport_.AnswerWatch(Info(proto::ALIVE, 2));
   for (int i = 0; i < 200; ++i) submitter_.Tick(now += 50);
   EXPECT_EQ(waits.size(), 1u);
+}
+
+TEST_F(ActorSubmitterTest, ManyActorsWaitingAreReportedInAFewGroupedCalls) {
+  std::vector<std::pair<int, int64_t>> calls;  // actors, waited
+  submitter_.SetWaitCallback([&](const proto::ActorInfo&, int actors, int64_t waited) {
+    calls.emplace_back(actors, waited);
+  });
+  // 100 actors of one shape start waiting 100 ms apart (10 s in all).
+  int64_t now = 1000;
+  for (int i = 0; i < 100; ++i) {
+    proto::ActorInfo a = Info(proto::PENDING_CREATION, 1);
+    a.set_actor_id("actor-" + std::to_string(i));
+    a.clear_address();
+    submitter_.Track(a);
+    submitter_.Tick(now += 50);
+    submitter_.Tick(now += 50);
+  }
+  for (int i = 0; i < 400; ++i) submitter_.Tick(now += 50);  // 20 s: every one is past the mark
+  int told = 0;
+  for (auto& [actors, waited] : calls) {
+    told += actors;
+    EXPECT_GT(waited, ActorSubmitter::kWaitWarningMs);
+  }
+  EXPECT_EQ(told, 100) << "each actor is told once";
+  ASSERT_FALSE(calls.empty());
+  EXPECT_EQ(calls[0].first, 1) << "the first at once";
+  EXPECT_LE(calls.size(), 4u) << "10 s of actors passing the mark: a call per 5 s";
 }
 
 }  // namespace

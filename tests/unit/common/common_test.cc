@@ -9,11 +9,13 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 
 #include "common/auth.h"
 #include "common/gate.h"
 #include "common/ids.h"
+#include "common/queue_poller.h"
 #include "common/launcher.h"
 #include "common/resources.h"
 #include "common/rpc.h"
@@ -93,6 +95,66 @@ TEST(TickerTest, TicksUntilStoppedAndAPokeTicksAtOnce) {
   EXPECT_EQ(ticks, 1);
   ticker.Stop();  // wakes it (else the test would sleep out the hour and time out)
   EXPECT_EQ(ticks, 1) << "no tick after Stop";
+}
+
+TEST(TickerTest, AShorterPeriodTicksAtOnceThenAtThatPace) {
+  Ticker ticker;
+  std::atomic<int> ticks{0};
+  ticker.Start("glint-test", absl::Hours(1), [&] { ++ticks; });
+  ticker.SetPeriod(absl::Milliseconds(5));
+  absl::Time give_up = absl::Now() + absl::Seconds(30);
+  while (ticks < 3 && absl::Now() < give_up) absl::SleepFor(absl::Milliseconds(1));
+  EXPECT_GE(ticks, 3) << "ticks again without waiting out the hour";
+  ticker.Stop();
+}
+
+// How many times the thread named `name` in this process has been switched
+// out (it wakes, runs, sleeps), or -1 when there is none.
+int64_t ThreadSwitches(const std::string& name) {
+  for (const auto& t : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::string comm;
+    std::getline(std::ifstream(t.path() / "comm"), comm);
+    if (comm != name) continue;
+    std::ifstream status(t.path() / "status");
+    std::string key;
+    int64_t n = 0, total = 0;
+    while (status >> key) {
+      if (key == "voluntary_ctxt_switches:" || key == "nonvoluntary_ctxt_switches:") {
+        status >> n;
+        total += n;
+      }
+    }
+    return total;
+  }
+  return -1;
+}
+
+TEST(QueuePollerTest, AnIdleQueueDozesUntilAnEventRousesIt) {
+  grpc::CompletionQueue cq;
+  QueuePoller poller(&cq);
+  std::atomic<int> rousings{0};
+  poller.StartCover(absl::Milliseconds(20), [&] { ++rousings; });
+  std::thread polling([&] {
+    poller.MarkPollerThread();
+    poller.PollUntilShutdown();
+  });
+  auto wait_for = [](auto pred) {
+    absl::Time give_up = absl::Now() + absl::Seconds(30);
+    while (!pred() && absl::Now() < give_up) absl::SleepFor(absl::Milliseconds(5));
+    return pred();
+  };
+  ASSERT_TRUE(wait_for([&] { return poller.dozing(); })) << "nothing came: the cover dozes";
+  // Dozing, the cover wakes every kDozePeriod instead of every 20 ms.
+  int64_t before = ThreadSwitches("glint-cover");
+  ASSERT_GE(before, 0);
+  absl::SleepFor(absl::Seconds(1));
+  EXPECT_LE(ThreadSwitches("glint-cover") - before, 8) << "about 50 a second awake";
+  poller.Wake();  // an event
+  ASSERT_TRUE(wait_for([&] { return rousings.load() == 1; })) << "the event roused it, once";
+  ASSERT_TRUE(wait_for([&] { return poller.dozing(); })) << "and it dozes again once idle";
+  poller.Shutdown();
+  polling.join();
+  poller.StopCover();
 }
 
 std::string TempDir() {
