@@ -2,8 +2,9 @@
 // forked by the job's fork server (raylet/fork_servers.h) once it is ready,
 // each still a process of its own that the raylet adopts and reaps; ids
 // they draw are their own; one crashing leaves the rest; a server that dies
-// leaves workers starting from scratch; the server goes when its job ends;
-// and what a worker leaves behind when it dies is reaped, not left a zombie.
+// leaves workers starting from scratch, as does a program that runs threads
+// before glint::Init(); the server goes when its job ends; and what a worker
+// leaves behind when it dies is reaped, not left a zombie.
 #include <glint/api.h>
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -193,6 +194,28 @@ TEST_F(WorkerStartupTest, AJobsServerGoesWhenTheJobEnds) {
   for (pid_t p : added) {
     EXPECT_TRUE(WaitUntil([&] { return Gone(p); }, std::chrono::seconds(30))) << "server " << p << " outlived its job";
   }
+}
+
+TEST_F(WorkerStartupTest, AProgramRunningThreadsBeforeInitGetsItsWorkersStartedFromScratch) {
+  double spawned = Started("spawned"), forked = Started("forked");
+  int status = 0;
+  std::string out = glint::testing::RunCommand(
+      "GLINT_ADDRESS=" + cluster_->gcs_address() + " " + GLINT_THREADED_CODE_PATH + " 2>/dev/null", &status);
+  ASSERT_EQ(status, 0) << out;
+  std::istringstream in(out.substr(out.find("PIDS")));
+  std::string word;
+  std::set<int> pids;
+  in >> word;
+  for (int pid; in >> pid;) pids.insert(pid);
+  EXPECT_EQ(pids.size(), 4u) << out;
+  EXPECT_EQ(Started("forked"), forked) << "none forked";
+  EXPECT_GE(Started("spawned"), spawned + 4) << "each started from scratch";
+  // The raylet says why.
+  std::string logs;
+  for (const auto& f : std::filesystem::directory_iterator(cluster_->session_dir() + "/logs")) {
+    if (f.path().filename().string().rfind("raylet", 0) == 0) logs += glint::testing::ReadFile(f.path().string());
+  }
+  EXPECT_NE(logs.find("threads before glint::Init(): its workers cannot be forked"), std::string::npos);
 }
 
 }  // namespace
