@@ -98,14 +98,17 @@ void QueuePoller::CoverLoop() {
   while (true) {
     {
       absl::MutexLock lock(&mu_);
-      // Dozes only if still nothing came (an event seen dozing_ false meanwhile).
-      if (idle >= kDozeAfter && polls_.load() == seen) dozing_.store(true);
+      // Dozes while nothing comes (re-checked here: an event taken meanwhile
+      // saw dozing_ false and roused nobody).
+      dozing_.store(idle >= kDozeAfter && polls_.load() == seen);
       auto urgent = [this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) { return stop_ || blocked_.load() > 0 || roused_; };
       mu_.AwaitWithTimeout(absl::Condition(&urgent), dozing_.load() ? kDozePeriod : period_);
       if (stop_) return;
-      if (roused_ || blocked_.load() > 0) idle = 0;
+      if (roused_ || blocked_.load() > 0) {
+        idle = 0;
+        dozing_.store(false);
+      }
       roused_ = false;
-      dozing_.store(false);
     }
     uint64_t now = polls_.load();
     bool quiet = now == seen;

@@ -167,11 +167,12 @@ void ForkServers::ReapExited() {
   for (auto& [job_id, s] : servers_) {
     if (s.pid <= 0) continue;
     int status = 0;
-    pid_t r = waitpid(s.pid, &status, WNOHANG);
-    if (r != s.pid && !(r < 0 && errno == ECHILD)) continue;
-    s.pid = 0;
-    if (s.state != State::kFailed && s.state != State::kStarting) {
-      Fail(job_id, s, absl::StrCat("it exited: ", r == s.pid ? DescribeExit(status) : "not seen"));
+    const pid_t pid = s.pid;
+    pid_t r = waitpid(pid, &status, WNOHANG);
+    if (r != pid && !(r < 0 && errno == ECHILD)) continue;
+    s.pid = 0;  // gone: nothing to kill
+    if (s.state == State::kReady) {
+      Fail(job_id, s, absl::StrCat("it exited: ", r == pid ? DescribeExit(status) : "not seen"));
     } else if (s.state == State::kStarting) {
       // What it said before it went (its first word) says more than its exit.
       CheckStarted(job_id, s);

@@ -209,8 +209,10 @@ absl::Status Runtime::StartExecutor() {
 }
 
 void Runtime::Tick() {
-  // Idle (nothing came for a while): tick seldom until something comes.
-  if (poller_->dozing()) ticker_.SetPeriod(kIdleTickPeriod);
+  // Idle (nothing came for a while): tick seldom until something comes (an
+  // event quickens the ticks at once, QueuePoller's on_rouse; this catches
+  // one that came as the cover fell asleep).
+  ticker_.SetPeriod(poller_->dozing() ? kIdleTickPeriod : kTickPeriod);
   tasks_->Tick(NowMs());
   if (NowMs() - last_borrower_check_ms_ >= kBorrowerCheckMs) {
     last_borrower_check_ms_ = NowMs();

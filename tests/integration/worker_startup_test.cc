@@ -1,10 +1,11 @@
 // Worker start-up across real processes: a job's workers on a node are
 // forked by the job's fork server (raylet/fork_servers.h) once it is ready,
-// each still a process of its own that the raylet adopts and reaps; ids
-// they draw are their own; one crashing leaves the rest; a server that dies
-// leaves workers starting from scratch, as does a program that runs threads
-// before glint::Init(); the server goes when its job ends; and what a worker
-// leaves behind when it dies is reaped, not left a zombie.
+// each still a process of its own that the raylet adopts and reaps; what
+// they put in the node's store is each their own; one crashing leaves the
+// rest; a server that dies leaves workers starting from scratch, as does a
+// program that runs threads before glint::Init(); the server goes when its
+// job ends; and what a worker leaves behind when it dies is reaped, not
+// left a zombie.
 #include <glint/api.h>
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -36,11 +37,16 @@ class Box {
  public:
   static Box* Create() { return new Box(); }
   int Pid() { return getpid(); }
-  // Objects this worker puts, each holding its pid and a counter: ids drawn
-  // alike in two workers would mix them up.
-  std::vector<glint::ObjectRef<int64_t>> PutMany(int n) {
-    std::vector<glint::ObjectRef<int64_t>> refs;
-    for (int i = 0; i < n; ++i) refs.push_back(glint::Put(static_cast<int64_t>(getpid()) * 1000 + i));
+  // Objects this worker puts, each starting with its pid and a counter;
+  // large (128 KiB), so they go to the node's shared store under their ids,
+  // beside those of the other forked workers.
+  std::vector<glint::ObjectRef<std::vector<int64_t>>> PutMany(int n) {
+    std::vector<glint::ObjectRef<std::vector<int64_t>>> refs;
+    for (int i = 0; i < n; ++i) {
+      std::vector<int64_t> value(16 << 10, i);
+      value[0] = static_cast<int64_t>(getpid()) * 1000 + i;
+      refs.push_back(glint::Put(value));
+    }
     return refs;
   }
   // Starts a child that outlives this worker for a moment after it dies
@@ -134,14 +140,20 @@ TEST_F(WorkerStartupTest, AJobsWorkersAreForkedEachAProcessOfItsOwnThatTheRaylet
     EXPECT_EQ(parent, cluster_->head_raylet_pid()) << "the raylet adopted worker " << pid << " (it reaps it)";
   }
   EXPECT_EQ(pids.size(), actors.size()) << "each actor is its own process";
-  // Ids: every forked worker draws its own.
-  std::vector<glint::ObjectRef<std::vector<glint::ObjectRef<int64_t>>>> batches;
-  for (auto& a : actors) batches.push_back(a.Task(&Box::PutMany).Remote(50));
+  // Objects the forked workers put side by side in the node's store come
+  // back each its own (ids drawn after a fork: IdsTest in common_test.cc).
+  std::vector<glint::ObjectRef<std::vector<glint::ObjectRef<std::vector<int64_t>>>>> batches;
+  for (auto& a : actors) batches.push_back(a.Task(&Box::PutMany).Remote(20));
   for (size_t k = 0; k < actors.size(); ++k) {
     int pid = actors[k].Task(&Box::Pid).Remote().Get();
     auto refs = batches[k].Get();
-    ASSERT_EQ(refs.size(), 50u);
-    for (int i = 0; i < 50; ++i) ASSERT_EQ(refs[i].Get(std::chrono::seconds(30)), int64_t{pid} * 1000 + i);
+    ASSERT_EQ(refs.size(), 20u);
+    for (int i = 0; i < 20; ++i) {
+      auto value = refs[i].Get(std::chrono::seconds(30));
+      ASSERT_EQ(value.size(), size_t{16 << 10});
+      ASSERT_EQ(value[0], int64_t{pid} * 1000 + i);
+      ASSERT_EQ(value.back(), i);
+    }
   }
   // A crash stays in its process.
   int victim = actors[0].Task(&Box::Pid).Remote().Get();
