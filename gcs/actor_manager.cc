@@ -23,6 +23,10 @@ proto::ErrorInfo MakeError(proto::ErrorType type, const std::string& msg) {
 }
 
 constexpr int kMaxSpillbackHops = 8;
+// A worker process killed or crashed before it was ready is not the actor's
+// fault: its lease is asked for again, this many times in a row, before it
+// counts as the actor's death (a restart, if it has any left).
+constexpr int kMaxCrashedStarts = 3;
 constexpr char kActors[] = "actors";
 // How the death cause of an actor that waits to be scheduled begins.
 constexpr char kWaitingFor[] = "waiting for ";
@@ -166,8 +170,8 @@ void ActorManager::PlaceWaiting() {
 }
 
 void ActorManager::RequestLease(const std::string& actor_id, const proto::Address& raylet,
-                                const proto::LeaseRequest& req, int hops) {
-  cluster_->RequestLease(raylet, req, [this, actor_id, raylet, req, hops](
+                                const proto::LeaseRequest& req, int hops, int crashed_starts) {
+  cluster_->RequestLease(raylet, req, [this, actor_id, raylet, req, hops, crashed_starts](
                                           const absl::Status& s, const proto::LeaseReply& reply) {
     if (stopped_) return;  // the GCS is stopping: its cluster calls were cancelled
     if (!s.ok()) {
@@ -183,6 +187,18 @@ void ActorManager::RequestLease(const std::string& actor_id, const proto::Addres
       proto::LeaseRequest again = req;
       again.set_spillback_count(hops + 1);
       RequestLease(actor_id, reply.spillback(), again, hops + 1);
+      return;
+    }
+    if (reply.has_error() && reply.error().type() == proto::WORKER_CRASHED) {
+      if (crashed_starts + 1 < kMaxCrashedStarts) {
+        LOG(INFO) << "actor " << ShortHex(actor_id) << ": " << reply.error().message() << "; asking again";
+        RequestLease(actor_id, raylet, req, hops, crashed_starts + 1);
+      } else {
+        HandleFailure(actor_id,
+                      absl::StrCat(kMaxCrashedStarts, " worker processes in a row died before they were ready; the last: ",
+                                   reply.error().message()),
+                      proto::ACTOR_DIED);
+      }
       return;
     }
     if (reply.has_error()) {

@@ -94,8 +94,10 @@ class ActorManager {
   using Notifications = std::vector<std::pair<Waiter, std::optional<proto::ActorInfo>>>;
 
   void Schedule(const std::string& actor_id);
+  // `crashed_starts`: the raylet's workers for this lease that died before
+  // they were ready, in a row (asked again up to kMaxCrashedStarts times).
   void RequestLease(const std::string& actor_id, const proto::Address& raylet,
-                    const proto::LeaseRequest& req, int hops);
+                    const proto::LeaseRequest& req, int hops, int crashed_starts = 0);
   void OnLeased(const std::string& actor_id, const proto::LeaseReply& reply,
                 const proto::Address& raylet);
   // Worker gone: restart if allowed, else DEAD.

@@ -212,7 +212,11 @@ void LeaseManager::Grant(Pending p) {
         GiveBack(demand, gpus);
       }
       Dispatch();
-      reply(ErrorReply(proto::CODE_LOAD_FAILED, std::string(w.status().message())));
+      // A worker process that died before it was ready (killed, crashed)
+      // is worth another try; one that could not load the job's code, or a
+      // job that ended, is not.
+      reply(ErrorReply(absl::IsUnavailable(w.status()) ? proto::WORKER_CRASHED : proto::CODE_LOAD_FAILED,
+                       std::string(w.status().message())));
       return;
     }
     proto::LeaseReply r;

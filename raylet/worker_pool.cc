@@ -169,7 +169,7 @@ void WorkerPool::KillJob(const std::string& job_id) {
   }
   for (pid_t p : victims) spawner_->Kill(p);
   spawner_->JobEnded(job_id);
-  for (auto& cb : dropped) cb(absl::UnavailableError("the job ended before a worker could start for it"));
+  for (auto& cb : dropped) cb(absl::CancelledError("the job ended before a worker could start for it"));
 }
 
 bool WorkerPool::Kill(const std::string& worker_id) {

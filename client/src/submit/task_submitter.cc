@@ -20,6 +20,10 @@ constexpr int kMaxGroupChecks = 3;        // refusals of a placed group's work b
 // (a dead node leaves the view within the heartbeat timeout, 4 s).
 constexpr int64_t kUnreachableRetryMs = 250;
 constexpr int kMaxUnreachable = 40;
+// A worker process killed or crashed before it was ready: the raylet is asked
+// again, up to this many times in a row for a shape, before its queued tasks
+// fail with the raylet's word.
+constexpr int kMaxCrashedStarts = 3;
 
 // A task that could not run: its result's error. A task run again to make a
 // lost object again reports the object lost, saying why it was not made.
@@ -103,6 +107,18 @@ void TaskSubmitter::OnLeaseReply(const std::string& key, const std::string& rayl
       return;
     }
   }
+  if (s.ok() && reply.has_error() && reply.error().type() == proto::WORKER_CRASHED) {
+    bool again;
+    {
+      absl::MutexLock lock(&mu_);
+      again = ++shapes_[key].crashed_starts < kMaxCrashedStarts;  // stays counted as requesting
+    }
+    if (again) {
+      LOG(INFO) << reply.error().message() << " (raylet " << raylet << "): asking again";
+      RequestLease(key, req, raylet, hops);
+      return;
+    }
+  }
   if (!s.ok() || !reply.has_worker()) {
     proto::ObjectValue err;
     if (!s.ok()) {
@@ -138,6 +154,7 @@ void TaskSubmitter::OnLeaseReply(const std::string& key, const std::string& rayl
     --shape.requesting;
     shape.group_checks = 0;
     shape.unreachable = 0;
+    shape.crashed_starts = 0;
     shape.leases.push_back(lease);
   }
   Pump(key);
@@ -269,6 +286,7 @@ void TaskSubmitter::FailQueued(const std::string& key, const proto::ObjectValue&
     auto& shape = shapes_[key];
     if (shape.requesting > 0 || !shape.leases.empty()) return;  // others may still serve them
     failed.swap(shape.tasks);
+    shape.crashed_starts = 0;  // what is queued next starts afresh
   }
   for (auto& t : failed) {
     auto value = Failure(t, error);

@@ -86,6 +86,7 @@ class TaskSubmitter {
     // node they were spilled back to did not answer.
     std::vector<std::pair<int64_t, proto::LeaseRequest>> retries;
     int unreachable = 0;  // such failures since the last lease
+    int crashed_starts = 0;  // leases refused since the last one: the worker died before it was ready
     int64_t waiting_since_ms = 0;  // tasks queued and none of the shape running, since then (0: not so)
     bool warned = false;           // the wait callback ran for this wait
   };

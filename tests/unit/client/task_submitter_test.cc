@@ -105,6 +105,33 @@ TEST_F(TaskSubmitterTest, ATaskWhoseWorkerDiesRunsAgainOnANewLeaseWhileRetriesLa
   EXPECT_EQ(r->error().type(), proto::WORKER_CRASHED);
 }
 
+TEST_F(TaskSubmitterTest, AWorkerThatDiesWhileStartingIsAskedForAgainAFewTimesInARow) {
+  Submit("a");
+  proto::LeaseReply crashed;
+  crashed.mutable_error()->set_type(proto::WORKER_CRASHED);
+  crashed.mutable_error()->set_message("the worker process exited before it was ready (killed by signal 9)");
+  transport_.AnswerLease(crashed);
+  ASSERT_EQ(transport_.leases.size(), 1u) << "asked again";
+  EXPECT_EQ(transport_.leases.front().raylet, "raylet:1");
+  transport_.GrantLease(7001, "lease-1");
+  transport_.Stream(0).Reply(Data("A"));
+  EXPECT_EQ(Result("a")->data(), "A") << "a crashed start costs no task anything";
+  now_ += 250;
+  submitter_.Tick(now_);  // lease-1 goes back: what comes next needs new leases
+  // Three in a row fail what is queued, with the raylet's word, once no
+  // other request may still be granted.
+  Submit("b");
+  Submit("c");
+  ASSERT_EQ(transport_.leases.size(), 2u);
+  for (int i = 0; i < 3; ++i) transport_.AnswerLease(crashed);
+  EXPECT_FALSE(Result("b")) << "the other request is still out";
+  ASSERT_EQ(transport_.leases.size(), 1u);
+  transport_.AnswerLease(crashed);
+  ASSERT_TRUE(Result("b"));
+  EXPECT_EQ(Result("b")->error().type(), proto::WORKER_CRASHED);
+  EXPECT_NE(Result("c")->error().message().find("signal 9"), std::string::npos);
+}
+
 TEST_F(TaskSubmitterTest, ASpillbackIsFollowedToTheNodeItNames) {
   Submit("a");
   proto::LeaseReply spill;

@@ -355,6 +355,38 @@ TEST_F(ActorManagerTest, WorkerDeathRestartsWithinBudgetThenDies) {
   EXPECT_NE(actors_.GetById(a->actor_id())->death_cause().find("signal 9"), std::string::npos);
 }
 
+TEST_F(ActorManagerTest, AWorkerThatDiesWhileStartingIsAskedForAgainThenCountsAsARestart) {
+  proto::LeaseReply crashed;
+  crashed.mutable_error()->set_type(proto::WORKER_CRASHED);
+  crashed.mutable_error()->set_message("the worker process exited before it was ready (killed by signal 9)");
+  auto answer = [&](const proto::LeaseReply& r) {
+    auto call = std::move(cluster_.leases.front());
+    cluster_.leases.pop_front();
+    call.cb(absl::OkStatus(), r);
+  };
+  auto a = actors_.Create(Request("", proto::NON_DETACHED, /*max_restarts=*/1));
+  answer(crashed);
+  answer(crashed);
+  ASSERT_EQ(cluster_.leases.size(), 1u) << "asked again, of the same raylet";
+  EXPECT_EQ(cluster_.leases[0].raylet.port(), 7000);
+  EXPECT_EQ(State(a->actor_id()), proto::PENDING_CREATION) << "not a restart yet";
+  answer(crashed);
+  EXPECT_EQ(State(a->actor_id()), proto::RESTARTING) << "three in a row: a restart";
+  EXPECT_EQ(actors_.GetById(a->actor_id())->num_restarts(), 1);
+  for (int i = 0; i < 3; ++i) answer(crashed);
+  auto info = actors_.GetById(a->actor_id());
+  EXPECT_EQ(info->state(), proto::DEAD) << "no restarts left";
+  EXPECT_EQ(info->death_error().type(), proto::ACTOR_DIED);
+  EXPECT_NE(info->death_cause().find("signal 9"), std::string::npos);
+  // One that starts after a crash comes up as any other.
+  auto b = actors_.Create(Request());
+  answer(crashed);
+  cluster_.GrantLease("w1", 9000, "n1");
+  cluster_.FinishPush();
+  EXPECT_EQ(State(b->actor_id()), proto::ALIVE);
+  EXPECT_EQ(actors_.GetById(b->actor_id())->num_restarts(), 0);
+}
+
 TEST_F(ActorManagerTest, ARestartedGcsKeepsLiveActorsRestartsTheGoneAndRedoesCreationsWithoutDoubles) {
   auto kept = actors_.Create(Request("kept", proto::DETACHED));
   cluster_.GrantLease("w1", 9001, "n1");

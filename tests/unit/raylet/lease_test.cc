@@ -172,6 +172,18 @@ TEST_F(LeaseTest, WorkerDeathReleasesItsLease) {
   EXPECT_EQ(leases_.Available().at("CPU"), 2);
 }
 
+TEST_F(LeaseTest, AWorkerThatDiesWhileStartingIsACrashAndOneThatCannotLoadIsNot) {
+  Ask("killed", Req(1));
+  pool_.OnExit(100, "killed by signal 9");
+  ASSERT_TRUE(replies_["killed"].has_error());
+  EXPECT_EQ(replies_["killed"].error().type(), proto::WORKER_CRASHED) << "worth asking again";
+  EXPECT_NE(replies_["killed"].error().message().find("signal 9"), std::string::npos);
+  EXPECT_EQ(leases_.Available().at("CPU"), 2) << "its resources come back";
+  Ask("broken", Req(1));
+  ASSERT_TRUE(pool_.OnRegistered(spawner_.spawned.back(), 0, 0, "cannot load libx.so").ok());
+  EXPECT_EQ(replies_["broken"].error().type(), proto::CODE_LOAD_FAILED);
+}
+
 TEST(WorkerPoolTest, StartupErrorAndEarlyExitFailThePop) {
   FakeSpawner spawner;
   WorkerPool pool(&spawner, proto::Address());
