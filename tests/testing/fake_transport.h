@@ -48,6 +48,32 @@ class FakeSink : public internal::CallSink {
     *reply.mutable_result() = std::move(result);
     done_(task, absl::OkStatus(), reply);
   }
+  // The worker gives call `task_id` back unstarted (as asked with give_back).
+  void GiveBack(const std::string& task_id) {
+    for (auto it = sent.begin(); it != sent.end(); ++it) {
+      if (it->task_id() != task_id) continue;
+      auto task = std::move(*it);
+      sent.erase(it);
+      proto::PushTaskReply reply;
+      reply.set_not_run(true);
+      done_(task, absl::OkStatus(), reply);
+      return;
+    }
+  }
+  // The task ids of the calls sent and not answered yet, in order.
+  std::vector<std::string> SentIds() const {
+    std::vector<std::string> ids;
+    for (auto& t : sent) ids.push_back(t.task_id());
+    return ids;
+  }
+  // The task ids asked back (cancels with give_back), in order.
+  std::vector<std::string> AskedBack() const {
+    std::vector<std::string> ids;
+    for (auto& c : cancels) {
+      if (c.give_back()) ids.push_back(c.task_id());
+    }
+    return ids;
+  }
   // The stream breaks: every call not answered ends with `why`.
   void Break(absl::Status why = absl::UnavailableError("the worker died")) {
     ended_ = true;

@@ -44,6 +44,17 @@ void CallScheduler::MakeGroups(const std::map<std::string, int>& groups) {
   has_groups_ = true;
 }
 
+IncomingCall* CallScheduler::Withdraw(const std::string& task_id) {
+  absl::MutexLock lock(&mu_);
+  auto it = std::find_if(ready_.begin(), ready_.end(), [&](IncomingCall* c) {
+    return c->task().type() == proto::NORMAL_TASK && c->task().task_id() == task_id;
+  });
+  if (it == ready_.end()) return nullptr;
+  IncomingCall* call = *it;
+  ready_.erase(it);
+  return call;
+}
+
 void CallScheduler::AdmitLocked(IncomingCall* call, std::vector<IncomingCall*>* refused) {
   const auto& spec = call->task();
   if (spec.type() != proto::ACTOR_TASK) {

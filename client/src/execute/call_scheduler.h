@@ -58,6 +58,9 @@ class CallScheduler {
   void Start();
   // Queues calls that arrived, in order, and wakes threads for them.
   void Admit(std::vector<IncomingCall*>& calls);
+  // Takes a normal task that waits its turn off the queue and returns it
+  // (null if it is not waiting: started, ended, or never came).
+  IncomingCall* Withdraw(const std::string& task_id);
   // A threaded actor: `n` more queue threads.
   void AddThreads(int n);
   // A sync/threaded actor's concurrency groups ("" is the default one), each

@@ -75,12 +75,20 @@ std::shared_ptr<ItemStream> TaskExecutor::StartItems(IncomingCall* call) {
 
 void TaskExecutor::OnCancel(const proto::CancelRequest& cancel) {
   if (!CheckId("a task id", cancel.task_id()).ok()) return;  // no call of ours: nothing to keep
+  if (cancel.give_back()) return GiveBack(cancel.task_id());
   auto children = cancelled_.Cancel(cancel.task_id(), cancel.recursive());
   generators_.Close(cancel.task_id());  // a generator stops at its next co_yield
   if (runner_.loop()) runner_.CancelOnLoop(cancel.task_id());
   if (cancel_child_) {
     for (auto& child : children) cancel_child_(child);
   }
+}
+
+void TaskExecutor::GiveBack(const std::string& task_id) {
+  IncomingCall* call = scheduler_->Withdraw(task_id);
+  if (!call) return;  // it started (or ended): its reply says how it went
+  call->reply.set_not_run(true);
+  transport_->Reply(call);
 }
 
 bool TaskExecutor::ReplyIfCancelled(IncomingCall* call) {

@@ -5,6 +5,7 @@
 //   task_executor.cc  Dispatch: its concurrency group, its thread or the event loop
 //   task_runner.h     user code runs (arguments resolved, errors caught)
 //   cancelled_calls.h a caller's cancel reaches it, before or while it runs
+//                     (or its caller takes it back before it starts: GiveBack)
 //   item_stream.h     a generator's items go back one by one as it yields
 //   task_executor.cc  Reply: the result handed over, the reply sent back
 // Start once, Stop once (after the queue is shut down). Thread-safe.
@@ -65,6 +66,9 @@ class TaskExecutor {
   std::shared_ptr<ItemStream> StartItems(IncomingCall* call);
   // A caller's cancel of one of its calls.
   void OnCancel(const proto::CancelRequest& cancel);
+  // Its caller takes back a normal task that waits behind another here:
+  // answered at once as not run (nothing if it started already).
+  void GiveBack(const std::string& task_id);
   // Answers a call cancelled before it ran; false if it may run.
   bool ReplyIfCancelled(IncomingCall* call);
   // After the actor's constructor ran: its threads and groups.

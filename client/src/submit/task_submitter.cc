@@ -48,38 +48,95 @@ void TaskSubmitter::Submit(proto::TaskSpec spec) {
   std::string key = ShapeKey(spec.resources());
   {
     absl::MutexLock lock(&mu_);
-    shapes_[key].tasks.push_back(std::move(spec));
+    auto& shape = shapes_[key];
+    if (shape.resources.empty()) shape.resources = spec.resources();
+    shape.tasks.push_back(std::move(spec));
   }
   Pump(key);
 }
 
+std::optional<std::string> TaskSubmitter::Lease::LastWaiting() const {
+  for (size_t i = in_flight.size(); i-- > 1;) {
+    if (std::find(asked_back.begin(), asked_back.end(), in_flight[i]) == asked_back.end()) return in_flight[i];
+  }
+  return std::nullopt;
+}
+
 void TaskSubmitter::Pump(const std::string& key) {
   std::vector<std::pair<std::shared_ptr<Lease>, proto::TaskSpec>> pushes;
+  std::vector<std::pair<std::shared_ptr<Lease>, std::string>> back;
   int new_requests = 0;
   proto::LeaseRequest req;
   {
     absl::MutexLock lock(&mu_);
     auto& shape = shapes_[key];
-    for (auto& lease : shape.leases) {
-      if (shape.tasks.empty()) break;
-      if (lease->busy) continue;
-      lease->busy = true;
-      lease->task_id = shape.tasks.front().task_id();
-      pushes.emplace_back(lease, std::move(shape.tasks.front()));
-      shape.tasks.pop_front();
+    int64_t now = clock_();
+    // Breadth first: a task for every idle lease, then a second for each, ...
+    for (size_t depth = 1; depth <= kMaxTasksInFlight && !shape.tasks.empty(); ++depth) {
+      for (auto& lease : shape.leases) {
+        if (shape.tasks.empty()) break;
+        if (lease->in_flight.size() >= depth) continue;
+        if (lease->busy()) {  // it would wait behind another
+          const auto& next = shape.tasks.front();
+          bool last_chance = next.max_retries() >= 0 && next.attempt() >= next.max_retries();
+          if (lease->stuck || last_chance) continue;
+        } else {
+          lease->head_since_ms = now;
+        }
+        lease->in_flight.push_back(shape.tasks.front().task_id());
+        pushes.emplace_back(lease, std::move(shape.tasks.front()));
+        shape.tasks.pop_front();
+      }
     }
-    int want = shape.watching_group ? 0 : std::min<int>(shape.tasks.size(), kMaxLeaseRequests);
-    if (!shape.tasks.empty()) *req.mutable_resources() = shape.tasks.front().resources();
+    // Tasks waiting on a worker behind another still want one of their own.
+    size_t ahead = 0;
+    for (auto& lease : shape.leases) ahead += lease->in_flight.size() > 1 ? lease->in_flight.size() - 1 : 0;
+    int want = shape.watching_group ? 0 : static_cast<int>(std::min<size_t>(shape.tasks.size() + ahead, kMaxLeaseRequests));
+    *req.mutable_resources() = shape.resources;
     while (shape.requesting < want) {
       ++shape.requesting;
       ++new_requests;
     }
+    RebalanceLocked(shape, &back);
   }
   for (auto& [lease, spec] : pushes) Push(key, lease, std::move(spec));
+  for (auto& [lease, id] : back) AskBack(lease, id);
   if (new_requests > 0) {
     *req.mutable_job() = job_;
     for (int i = 0; i < new_requests; ++i) RequestLease(key, req, raylet_, 0);
   }
+}
+
+void TaskSubmitter::RebalanceLocked(Shape& shape, std::vector<std::pair<std::shared_ptr<Lease>, std::string>>* out) {
+  if (!shape.tasks.empty()) return;  // an idle lease gets queued work first
+  for (auto& idle : shape.leases) {
+    if (idle->busy()) continue;
+    // From the lease with the most waiting behind its first task.
+    std::shared_ptr<Lease> from;
+    size_t most = 0;
+    for (auto& l : shape.leases) {
+      size_t waiting = 0;
+      for (size_t i = 1; i < l->in_flight.size(); ++i) {
+        if (std::find(l->asked_back.begin(), l->asked_back.end(), l->in_flight[i]) == l->asked_back.end()) ++waiting;
+      }
+      if (waiting > most) {
+        most = waiting;
+        from = l;
+      }
+    }
+    if (!from) return;
+    auto id = from->LastWaiting();
+    if (!id) return;
+    from->asked_back.push_back(*id);
+    out->emplace_back(from, *id);
+  }
+}
+
+void TaskSubmitter::AskBack(const std::shared_ptr<Lease>& lease, const std::string& task_id) {
+  proto::CancelRequest back;
+  back.set_task_id(task_id);
+  back.set_give_back(true);
+  lease->stream->Cancel(back);  // false once the stream ended: its tasks come back as failed anyway
 }
 
 void TaskSubmitter::RequestLease(const std::string& key, const proto::LeaseRequest& req,
@@ -208,9 +265,25 @@ void TaskSubmitter::Finished(const std::string& key, const std::weak_ptr<Lease>&
   if (s.ok()) {
     if (lease) {
       absl::MutexLock lock(&mu_);
-      lease->busy = false;
-      lease->task_id.clear();
-      lease->idle_since_ms = clock_();
+      int64_t now = clock_();
+      auto& in_flight = lease->in_flight;
+      if (auto it = std::find(in_flight.begin(), in_flight.end(), task.task_id()); it != in_flight.end()) {
+        if (it == in_flight.begin()) {  // the next one runs now
+          lease->head_since_ms = now;
+          lease->stuck = false;
+        }
+        in_flight.erase(it);
+      }
+      std::erase(lease->asked_back, task.task_id());
+      if (in_flight.empty()) lease->idle_since_ms = now;
+    }
+    if (reply.not_run()) {  // given back before it started: it goes again, first in line
+      if (!store_->Ready(return_id)) {  // not if cancelled meanwhile
+        absl::MutexLock lock(&mu_);
+        shapes_[key].tasks.push_front(std::move(task));
+      }
+      Pump(key);
+      return;
     }
     if (lineage_ && reply.result().has_stored()) lineage_->Record(task);  // it could be lost with its node
     if (on_done_) on_done_(task, reply.result());
@@ -219,19 +292,25 @@ void TaskSubmitter::Finished(const std::string& key, const std::weak_ptr<Lease>&
     return;
   }
   // The worker died or cannot be reached: drop the lease (the raylet kills
-  // the worker if it is still there) and retry or fail the task.
-  bool drop = false, stopped;
+  // the worker if it is still there) and retry or fail the task; one that
+  // waited behind another there never started, and goes again as it was.
+  bool drop = false, stopped, started;
   {
     absl::MutexLock lock(&mu_);
-    auto& leases = shapes_[key].leases;
-    auto it = std::find(leases.begin(), leases.end(), lease);
-    if (lease && it != leases.end()) {  // not returned yet (by Tick, Stop or an earlier failure)
-      leases.erase(it);
+    auto& shape = shapes_[key];
+    auto it = std::find(shape.leases.begin(), shape.leases.end(), lease);
+    if (lease && it != shape.leases.end()) {  // not returned yet (by Tick, Stop or an earlier failure)
+      DropLocked(shape, it);
       drop = true;
     }
+    started = !shape.unstarted.erase(task.task_id());
     stopped = stopped_;
   }
   if (drop) ReturnLease(*lease, /*disconnect=*/true);
+  if (!stopped && !started) {
+    Submit(std::move(task));
+    return;
+  }
   bool retries_left = task.max_retries() < 0 || task.attempt() < task.max_retries();  // -1: forever
   if (!stopped && retries_left && !store_->Ready(return_id)) {  // not if cancelled
     LOG(INFO) << "retrying task " << task.function_name() << " after: " << s.message();
@@ -247,6 +326,12 @@ void TaskSubmitter::Finished(const std::string& key, const std::weak_ptr<Lease>&
   Pump(key);
 }
 
+void TaskSubmitter::DropLocked(Shape& shape, std::vector<std::shared_ptr<Lease>>::iterator it) {
+  const auto& in_flight = (*it)->in_flight;
+  for (size_t i = 1; i < in_flight.size(); ++i) shape.unstarted.insert(in_flight[i]);
+  shape.leases.erase(it);
+}
+
 bool TaskSubmitter::Cancel(const std::string& task_id, bool force, bool recursive) {
   std::shared_ptr<Lease> running;
   {
@@ -259,11 +344,14 @@ bool TaskSubmitter::Cancel(const std::string& task_id, bool force, bool recursiv
         return true;
       }
       for (auto it = shape.leases.begin(); it != shape.leases.end(); ++it) {
-        if ((*it)->busy && (*it)->task_id == task_id) {
-          running = *it;
-          if (force) shape.leases.erase(it);  // its worker goes
-          break;
-        }
+        auto& in_flight = (*it)->in_flight;
+        auto sent = std::find(in_flight.begin(), in_flight.end(), task_id);
+        if (sent == in_flight.end()) continue;
+        running = *it;
+        // Only the first one runs: one waiting behind it has only to be told.
+        force = force && sent == in_flight.begin();
+        if (force) DropLocked(shape, it);  // its worker goes
+        break;
       }
       if (running) break;
     }
@@ -306,7 +394,7 @@ void TaskSubmitter::DropLeasesAt(const std::string& raylet) {
     absl::MutexLock lock(&mu_);
     for (auto& [key, shape] : shapes_) {
       for (auto it = shape.leases.begin(); it != shape.leases.end();) {
-        if (!(*it)->busy && (*it)->raylet == raylet) {
+        if (!(*it)->busy() && (*it)->raylet == raylet) {
           dropped.push_back(*it);
           it = shape.leases.erase(it);
         } else {
@@ -320,6 +408,7 @@ void TaskSubmitter::DropLeasesAt(const std::string& raylet) {
 
 void TaskSubmitter::Tick(int64_t now_ms) {
   std::vector<std::shared_ptr<Lease>> idle;
+  std::vector<std::pair<std::shared_ptr<Lease>, std::string>> back;
   std::vector<std::pair<std::string, proto::LeaseRequest>> again;
   struct Waiting {
     google::protobuf::Map<std::string, double> shape;
@@ -331,7 +420,16 @@ void TaskSubmitter::Tick(int64_t now_ms) {
     absl::MutexLock lock(&mu_);
     if (stopped_) return;
     for (auto& [key, shape] : shapes_) {
-      bool running = std::any_of(shape.leases.begin(), shape.leases.end(), [](auto& l) { return l->busy; });
+      bool running = std::any_of(shape.leases.begin(), shape.leases.end(), [](auto& l) { return l->busy(); });
+      // A task run long holds those sent behind it no longer: they go back.
+      for (auto& lease : shape.leases) {
+        if (lease->in_flight.size() < 2 || lease->stuck || now_ms - lease->head_since_ms < kGiveBackAfterMs) continue;
+        lease->stuck = true;
+        for (auto id = lease->LastWaiting(); id; id = lease->LastWaiting()) {
+          lease->asked_back.push_back(*id);
+          back.emplace_back(lease, std::move(*id));
+        }
+      }
       if (shape.tasks.empty() || running) {
         shape.waiting_since_ms = 0;
         shape.warned = false;
@@ -354,7 +452,7 @@ void TaskSubmitter::Tick(int64_t now_ms) {
       }
       if (!shape.tasks.empty()) continue;
       for (auto it = shape.leases.begin(); it != shape.leases.end();) {
-        if (!(*it)->busy && now_ms - (*it)->idle_since_ms > idle_lease_ms_) {
+        if (!(*it)->busy() && now_ms - (*it)->idle_since_ms > idle_lease_ms_) {
           idle.push_back(*it);
           it = shape.leases.erase(it);
         } else {
@@ -364,6 +462,7 @@ void TaskSubmitter::Tick(int64_t now_ms) {
     }
   }
   for (auto& l : idle) ReturnLease(*l, false);
+  for (auto& [lease, id] : back) AskBack(lease, id);
   for (auto& [key, req] : again) RequestLease(key, req, raylet_, 0);
   for (auto& w : waiting) on_wait_(w.shape, w.tasks, w.waited_ms);
 }

@@ -2,10 +2,22 @@
 //
 // Tasks wait in a queue per resource shape. The submitter leases workers for
 // a shape from the local raylet (following spill-back to other nodes), pushes
-// queued tasks straight to them, one at a time each, and keeps a lease while
-// work of that shape keeps coming; a lease idle for `idle_lease_ms` goes back.
+// queued tasks straight to them and keeps a lease while work of that shape
+// keeps coming; a lease idle for `idle_lease_ms` goes back.
+//
+// A worker runs its tasks one at a time, in the order sent; up to
+// kMaxTasksInFlight are sent to it ahead (spread over the leases first), so
+// it never waits a round trip between tasks. Tasks sent ahead still count as
+// wanting a worker of their own, and are taken back (CancelRequest.give_back)
+// when a lease of their shape has nothing to do, or when the task ahead of
+// them has run for kGiveBackAfterMs (a long task, or one that waits on a
+// task behind it): none is held hostage. A task with no retry left is only
+// sent to an idle worker (behind another, a crash it did not cause would
+// fail it).
+//
 // A worker that dies mid-task fails the task, or retries it on a new lease
-// while it has retries left. A node that a lease request is sent on to and
+// while it has retries left; the tasks sent behind it never started there
+// and go again without spending a retry. A node that a lease request is sent on to and
 // that does not answer (dead, and not yet known so) is left for the local
 // raylet to choose again, a little later. Tasks placed in a placement group that is not
 // placed yet wait for it; those of a removed group fail. Time is passed in
@@ -15,10 +27,12 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/synchronization/mutex.h"
 #include "client/src/objects/lineage.h"
 #include "client/src/objects/memory_store.h"
@@ -65,6 +79,11 @@ class TaskSubmitter {
   // Returns every lease.
   void Stop();
 
+  // Tasks sent to one worker ahead of their turn, at most (the first runs).
+  static constexpr size_t kMaxTasksInFlight = 8;
+  // How long the task a worker runs may hold the tasks sent behind it.
+  static constexpr int64_t kGiveBackAfterMs = 100;
+
  private:
   struct Lease {
     proto::Address worker;
@@ -72,11 +91,21 @@ class TaskSubmitter {
     std::string lease_id;
     std::vector<std::string> gpu_ids;  // told to each task it runs
     std::shared_ptr<CallSink> stream;
-    bool busy = false;
-    std::string task_id;  // the task it runs, while busy
-    int64_t idle_since_ms = 0;
+    // The tasks sent to it, in order: the first runs, the rest wait there.
+    std::deque<std::string> in_flight;
+    int64_t head_since_ms = 0;  // when the first of in_flight became first
+    int64_t idle_since_ms = 0;  // when in_flight became empty
+    // Its first task ran long with others behind: they were asked back and
+    // nothing more is sent ahead to it until that task ends.
+    bool stuck = false;
+    std::vector<std::string> asked_back;  // tasks of in_flight asked back, not answered yet
+    bool busy() const { return !in_flight.empty(); }
+    // Sent to it, and not asked back: one to ask back (the last), if any
+    // waits behind the first.
+    std::optional<std::string> LastWaiting() const;
   };
   struct Shape {
+    google::protobuf::Map<std::string, double> resources;  // what its tasks ask for
     std::deque<proto::TaskSpec> tasks;
     std::vector<std::shared_ptr<Lease>> leases;
     int requesting = 0;
@@ -87,6 +116,9 @@ class TaskSubmitter {
     std::vector<std::pair<int64_t, proto::LeaseRequest>> retries;
     int unreachable = 0;  // such failures since the last lease
     int crashed_starts = 0;  // leases refused since the last one: the worker died before it was ready
+    // Tasks that waited behind another on a worker that died: they go again
+    // without spending a retry (at most kMaxTasksInFlight per lease dropped).
+    absl::flat_hash_set<std::string> unstarted;
     int64_t waiting_since_ms = 0;  // tasks queued and none of the shape running, since then (0: not so)
     bool warned = false;           // the wait callback ran for this wait
   };
@@ -96,6 +128,12 @@ class TaskSubmitter {
   void OnLeaseReply(const std::string& key, const std::string& raylet, const absl::Status& s,
                     const proto::LeaseReply& reply, const proto::LeaseRequest& req, int hops);
   void Push(const std::string& key, const std::shared_ptr<Lease>& lease, proto::TaskSpec spec);
+  // Asks the worker of `lease` to give back task `task_id` unless it started.
+  void AskBack(const std::shared_ptr<Lease>& lease, const std::string& task_id);
+  // The shape's tasks to take back from busy leases, one for each lease with
+  // nothing to do (in `out`, as lease and task); under mu_.
+  void RebalanceLocked(Shape& shape, std::vector<std::pair<std::shared_ptr<Lease>, std::string>>* out)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // A task's end: its reply, or the error of its lease's stream.
   void Finished(const std::string& key, const std::weak_ptr<Lease>& lease, proto::TaskSpec& task,
                 const absl::Status& s, proto::PushTaskReply& reply);
@@ -104,6 +142,9 @@ class TaskSubmitter {
   // again) or removed (then fails them), and returns true.
   bool WaitForGroup(const std::string& key);
   void FailQueued(const std::string& key, const proto::ObjectValue& error);
+  // Takes a failed lease out of its shape, noting the tasks that waited behind
+  // its first one there as never started.
+  void DropLocked(Shape& shape, std::vector<std::shared_ptr<Lease>>::iterator it) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Closes the lease's stream and gives the worker back to its raylet.
   void ReturnLease(const Lease& lease, bool disconnect);
 

@@ -55,14 +55,14 @@ TEST_F(TaskSubmitterTest, EachQueuedTaskAsksForALeaseUpToEight) {
   EXPECT_EQ(transport_.leases.front().req.resources().at("CPU"), 1);
 }
 
-TEST_F(TaskSubmitterTest, ALeasedWorkerRunsQueuedTasksOneAtATimeInOrder) {
+TEST_F(TaskSubmitterTest, ALeasedWorkerRunsQueuedTasksWithoutRetriesOneAtATimeInOrder) {
   Submit("a");
   Submit("b");
   transport_.GrantLease(7001, "lease-1");
   ASSERT_EQ(transport_.streams.size(), 1u);
   auto& stream = transport_.Stream(0);
   EXPECT_EQ(stream.worker.port(), 7001);
-  ASSERT_EQ(stream.sent.size(), 1u) << "one task in flight per lease";
+  ASSERT_EQ(stream.sent.size(), 1u) << "a task with no retry is never sent behind another";
   EXPECT_EQ(stream.sent.front().task_id(), "a");
   stream.Reply(Data("A"));
   EXPECT_EQ(Result("a")->data(), "A");
@@ -73,6 +73,81 @@ TEST_F(TaskSubmitterTest, ALeasedWorkerRunsQueuedTasksOneAtATimeInOrder) {
   transport_.GrantLease(7002, "lease-2");  // the second request comes in late
   EXPECT_EQ(transport_.streams.size(), 2u);
   EXPECT_TRUE(transport_.Stream(1).sent.empty()) << "nothing left for it to run";
+}
+
+TEST_F(TaskSubmitterTest, TasksWithRetriesAreSentAheadUpToTheLimitPerWorkerAndStillAskForWorkers) {
+  const int k = TaskSubmitter::kMaxTasksInFlight;
+  std::vector<std::string> ids;
+  for (int i = 0; i < 2 * k + 2; ++i) {
+    ids.push_back("t" + std::to_string(i));
+    Submit(ids.back(), /*max_retries=*/3);
+  }
+  ASSERT_EQ(transport_.leases.size(), 8u);
+  transport_.GrantLease(7001, "lease-1");
+  EXPECT_EQ(transport_.Stream(0).SentIds(), std::vector<std::string>(ids.begin(), ids.begin() + k));
+  transport_.GrantLease(7002, "lease-2");
+  EXPECT_EQ(transport_.Stream(1).SentIds(), std::vector<std::string>(ids.begin() + k, ids.begin() + 2 * k));
+  EXPECT_EQ(transport_.leases.size(), 8u) << "the tasks sent behind others still want workers: 8 requests stay out";
+  transport_.Stream(0).Reply(Data("0"));
+  EXPECT_EQ(Result("t0")->data(), "0");
+  auto topped = transport_.Stream(0).SentIds();
+  ASSERT_EQ(topped.size(), static_cast<size_t>(k));
+  EXPECT_EQ(topped.back(), ids[2 * k]) << "topped up at once";
+  EXPECT_TRUE(transport_.Stream(0).cancels.empty()) << "nothing asked back while work is queued";
+}
+
+TEST_F(TaskSubmitterTest, ALeaseWithNothingToDoTakesBackATaskWaitingOnAnother) {
+  for (auto id : {"a", "b", "c"}) Submit(id, /*max_retries=*/3);
+  transport_.GrantLease(7001, "lease-1");
+  auto& first = transport_.Stream(0);
+  EXPECT_THAT(first.SentIds(), ElementsAre("a", "b", "c"));
+  transport_.GrantLease(7002, "lease-2");
+  EXPECT_THAT(first.AskedBack(), ElementsAre("c")) << "the last one waiting";
+  EXPECT_TRUE(transport_.Stream(1).sent.empty());
+  first.GiveBack("c");
+  EXPECT_THAT(transport_.Stream(1).SentIds(), ElementsAre("c"));
+  EXPECT_EQ(transport_.Stream(1).sent.front().attempt(), 0) << "given back: it did not run";
+  EXPECT_FALSE(Result("c"));
+  // Asked back too late (it started): its reply is its result.
+  transport_.GrantLease(7003, "lease-3");
+  EXPECT_THAT(first.AskedBack(), ElementsAre("c", "b"));
+  first.Reply(Data("A"));
+  first.Reply(Data("B"));
+  EXPECT_EQ(Result("b")->data(), "B");
+  transport_.Stream(1).Reply(Data("C"));
+  EXPECT_EQ(Result("c")->data(), "C");
+}
+
+TEST_F(TaskSubmitterTest, TasksBehindALongOneAreTakenBackAndItsWorkerGetsNoMoreUntilItEnds) {
+  for (auto id : {"a", "b", "c"}) Submit(id, /*max_retries=*/3);
+  transport_.GrantLease(7001, "lease-1");
+  auto& first = transport_.Stream(0);
+  now_ += TaskSubmitter::kGiveBackAfterMs - 1;
+  submitter_.Tick(now_);
+  EXPECT_TRUE(first.cancels.empty());
+  now_ += 2;
+  submitter_.Tick(now_);
+  EXPECT_THAT(first.AskedBack(), ElementsAre("c", "b"));
+  first.GiveBack("c");
+  first.GiveBack("b");
+  EXPECT_THAT(first.SentIds(), ElementsAre("a")) << "nothing sent ahead to a worker stuck on a long task";
+  transport_.GrantLease(7002, "lease-2");
+  EXPECT_THAT(transport_.Stream(1).SentIds(), ElementsAre("b", "c")) << "in their order";
+  first.Reply(Data("A"));
+  Submit("d", 3);
+  Submit("e", 3);
+  EXPECT_THAT(first.SentIds(), ElementsAre("d", "e")) << "once its task ended, it takes work ahead again";
+}
+
+TEST_F(TaskSubmitterTest, TasksWaitingOnAWorkerThatDiesGoAgainWithoutSpendingARetry) {
+  for (auto id : {"a", "b", "c"}) Submit(id, /*max_retries=*/1);
+  transport_.GrantLease(7001, "lease-1");
+  transport_.Stream(0).Break();
+  ASSERT_EQ(transport_.leases.size(), 3u) << "one for each task again";
+  transport_.GrantLease(7002, "lease-2");
+  auto& again = transport_.Stream(1);
+  ASSERT_EQ(again.sent.size(), 3u);
+  for (auto& t : again.sent) EXPECT_EQ(t.attempt(), t.task_id() == "a" ? 1 : 0) << t.task_id();
 }
 
 TEST_F(TaskSubmitterTest, AnIdleLeaseGoesBackAfterTheIdleTime) {
