@@ -55,6 +55,13 @@ void TaskSubmitter::Submit(proto::TaskSpec spec) {
   Pump(key);
 }
 
+size_t TaskSubmitter::Lease::Waiting() const {
+  if (in_flight.size() < 2) return 0;
+  return std::count_if(in_flight.begin() + 1, in_flight.end(), [this](const std::string& id) {
+    return std::find(asked_back.begin(), asked_back.end(), id) == asked_back.end();
+  });
+}
+
 std::optional<std::string> TaskSubmitter::Lease::LastWaiting() const {
   for (size_t i = in_flight.size(); i-- > 1;) {
     if (std::find(asked_back.begin(), asked_back.end(), in_flight[i]) == asked_back.end()) return in_flight[i];
@@ -115,10 +122,7 @@ void TaskSubmitter::RebalanceLocked(Shape& shape, std::vector<std::pair<std::sha
     std::shared_ptr<Lease> from;
     size_t most = 0;
     for (auto& l : shape.leases) {
-      size_t waiting = 0;
-      for (size_t i = 1; i < l->in_flight.size(); ++i) {
-        if (std::find(l->asked_back.begin(), l->asked_back.end(), l->in_flight[i]) == l->asked_back.end()) ++waiting;
-      }
+      size_t waiting = l->Waiting();
       if (waiting > most) {
         most = waiting;
         from = l;

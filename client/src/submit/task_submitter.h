@@ -100,8 +100,9 @@ class TaskSubmitter {
     bool stuck = false;
     std::vector<std::string> asked_back;  // tasks of in_flight asked back, not answered yet
     bool busy() const { return !in_flight.empty(); }
-    // Sent to it, and not asked back: one to ask back (the last), if any
-    // waits behind the first.
+    // The tasks waiting behind the first that were not asked back yet: how
+    // many, and the last of them (to ask back next), if any.
+    size_t Waiting() const;
     std::optional<std::string> LastWaiting() const;
   };
   struct Shape {

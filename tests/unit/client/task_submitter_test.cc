@@ -310,6 +310,28 @@ TEST_F(TaskSubmitterTest, AForcedCancelReturnsTheLeaseAsFailedAndTheTaskIsNotRet
   EXPECT_EQ(Result("a")->data(), "cancelled");
 }
 
+TEST_F(TaskSubmitterTest, AForcedCancelOfATaskWaitingBehindAnotherSparesTheWorker) {
+  for (auto id : {"a", "b", "c"}) Submit(id, /*max_retries=*/3);
+  transport_.GrantLease(7001, "lease-1");
+  auto& stream = transport_.Stream(0);
+  ASSERT_THAT(stream.SentIds(), ElementsAre("a", "b", "c"));
+  store_.Put(ReturnObjectId("b", 0), Data("cancelled"), true);
+  EXPECT_TRUE(submitter_.Cancel("b", /*force=*/true, false));
+  EXPECT_THAT(transport_.returned, IsEmpty()) << "the worker running 'a' is not killed for 'b'";
+  ASSERT_EQ(stream.cancels.size(), 1u);
+  EXPECT_EQ(stream.cancels[0].task_id(), "b");
+  EXPECT_FALSE(stream.cancels[0].give_back()) << "a cancel, not a give-back";
+  // Cancelling the running one kills its worker; 'c' behind it never ran.
+  store_.Put(ReturnObjectId("a", 0), Data("cancelled"), true);
+  EXPECT_TRUE(submitter_.Cancel("a", /*force=*/true, false));
+  EXPECT_THAT(transport_.returned, ElementsAre("lease-1 disconnect to raylet:1"));
+  stream.Break();
+  transport_.GrantLease(7002, "lease-2");
+  auto& again = transport_.Stream(1);
+  ASSERT_THAT(again.SentIds(), ElementsAre("c")) << "cancelled ones do not go again";
+  EXPECT_EQ(again.sent.front().attempt(), 0);
+}
+
 TEST_F(TaskSubmitterTest, ATaskCancelledBeforeItIsSubmittedIsDropped) {
   store_.Expect(ReturnObjectId("late", 0), true);
   store_.Put(ReturnObjectId("late", 0), Data("cancelled"), true);
