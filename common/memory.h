@@ -13,4 +13,18 @@ namespace glint {
 // Call once, early in main.
 void ReturnLargeBlocksToTheSystem();
 
+// While one of these lives, freed heap memory (up to 64 MiB at the top of
+// each heap) is kept for reuse instead of going back at once: a transfer
+// passes hundreds of MiB through gRPC's buffers, and giving their pages
+// back after each chunk faults them in again for the next, which on some
+// VMs costs more than the bytes' copy. When the last one goes, what was
+// kept goes back. Thread-safe.
+class KeepFreedMemory {
+ public:
+  KeepFreedMemory();
+  ~KeepFreedMemory();
+  KeepFreedMemory(const KeepFreedMemory&) = delete;
+  KeepFreedMemory& operator=(const KeepFreedMemory&) = delete;
+};
+
 }  // namespace glint

@@ -2,7 +2,10 @@
 
 #include <algorithm>
 
+#include "absl/strings/str_cat.h"
+
 #include "common/ids.h"
+#include "common/rpc.h"
 #include "common/logging.h"
 
 namespace glint::raylet {
@@ -22,9 +25,11 @@ void ObjectPuller::Pull(const std::string& id, const proto::StoredObject& source
       if (absl::IsAlreadyExists(offset.status()) && store_->IsSealed(id)) return done(absl::OkStatus());
       return done(offset.status());
     }
+    if (!keep_) keep_ = std::make_unique<KeepFreedMemory>();
     t = std::make_shared<Transfer>();
     t->id = id;
     t->source = source;
+    t->sources = {source.raylet()};
     t->waiters.push_back(std::move(done));
     transfers_[id] = t;
   }
@@ -34,29 +39,46 @@ void ObjectPuller::Pull(const std::string& id, const proto::StoredObject& source
 }
 
 void ObjectPuller::ReadNext(const std::shared_ptr<Transfer>& t) {
+  const int64_t offset = t->next, length = std::min(kChunkBytes, t->source.size() - t->next);
+  t->next += length;
+  // Until the first chunk is in, only the primary is known.
+  Read(t, offset, length, t->sources[t->turn++ % t->sources.size()]);
+}
+
+void ObjectPuller::Read(const std::shared_ptr<Transfer>& t, int64_t offset, int64_t length, const std::string& from) {
   proto::ReadObjectChunkRequest req;
   req.set_object_id(t->id);
-  req.set_offset(t->next);
-  req.set_length(std::min(kChunkBytes, t->source.size() - t->next));
+  req.set_offset(offset);
+  req.set_length(length);
   req.set_requester(self_);
-  const int64_t offset = req.offset(), length = req.length();
-  t->next += length;
   ++t->in_flight;
-  CallAsync(queue_, raylets_->Get(t->source.raylet()), &proto::RayletService::Stub::PrepareAsyncReadObjectChunk,
-            std::move(req), 60000,
-            [this, t, offset, length](const absl::Status& s, proto::ReadObjectChunkReply& rp) {
+  grpc::ByteBuffer request;
+  bool own = false;
+  (void)grpc::SerializationTraits<proto::ReadObjectChunkRequest>::Serialize(req, &request, &own);
+  auto lane = absl::StrCat("transfer lane ", offset / kChunkBytes % kLanes);
+  CallAsync(queue_, chunk_stubs_.Get(from, lane), &ChunkStub::PrepareAsyncRead, std::move(request), 60000,
+            [this, t, offset, length, from](const absl::Status& s, grpc::ByteBuffer& reply) {
+              const bool from_primary = from == t->source.raylet();
+              std::vector<std::string> holders;
+              absl::Status st =
+                  s.ok() ? WriteChunkReply(&reply, store_, t->id, offset, length, t->source.size(),
+                                           offset == 0 && from_primary ? &holders : nullptr)
+                         : s;
               bool last = false;
               {
                 absl::MutexLock lock(&t->mu);
                 --t->in_flight;
-                if (t->error.ok()) {
-                  if (!s.ok()) {
-                    t->error = s;
-                  } else if (static_cast<int64_t>(rp.data().size()) != length ||
-                             rp.total_size() != t->source.size()) {
-                    t->error = absl::DataLossError("a chunk came back with the wrong size");
-                  } else {
-                    t->error = store_->Write(t->id, offset, rp.data());
+                if (!st.ok() && !from_primary && t->error.ok()) {
+                  VLOG(1) << "reading a chunk of " << ShortHex(t->id) << " from " << from << " failed (" << st
+                          << "); reading it from the primary";
+                  t->sources.erase(std::remove(t->sources.begin(), t->sources.end(), from), t->sources.end());
+                  Read(t, offset, length, t->source.raylet());
+                  return;
+                }
+                if (t->error.ok()) t->error = st;
+                for (auto& h : holders) {
+                  if (h != self_ && std::find(t->sources.begin(), t->sources.end(), h) == t->sources.end()) {
+                    t->sources.push_back(std::move(h));
                   }
                 }
                 if (t->error.ok() && t->next < t->source.size()) {
@@ -86,8 +108,19 @@ void ObjectPuller::Finish(const std::shared_ptr<Transfer>& t) {
     absl::MutexLock lock(&mu_);
     waiters.swap(t->waiters);
     transfers_.erase(t->id);
+    last_pull_end_ms_ = NowMs();
   }
   for (auto& w : waiters) w(result);
+}
+
+void ObjectPuller::GiveBackIdleMemory(int64_t now_ms) {
+  std::unique_ptr<KeepFreedMemory> keep;
+  {
+    absl::MutexLock lock(&mu_);
+    if (!keep_ || !transfers_.empty() || now_ms - last_pull_end_ms_ < kKeepMemoryMs) return;
+    keep = std::move(keep_);
+  }
+  // Goes out of this scope unlocked: giving memory back takes a while.
 }
 
 }  // namespace glint::raylet

@@ -1,6 +1,13 @@
 // ObjectPuller: copies objects stored on other nodes into this node's store,
-// in chunks, several chunks at once; concurrent pulls of one object share
-// the work. Thread-safe; `done` callbacks run on the client queue's thread.
+// in chunks, several chunks at once over a few connections to each source
+// (one connection is one stream of bytes through one thread at each end);
+// each chunk goes from gRPC's buffers straight into the arena
+// (object_chunks.h). The first chunk comes from the node holding the
+// primary copy, which names the other nodes that pulled a copy; the rest
+// are read from all of them in turn, and a chunk a holder cannot give (its
+// copy gone, or the node) is read from the primary instead. Concurrent
+// pulls of one object share the work.
+// Thread-safe; `done` callbacks run on the client queue's thread.
 #pragma once
 #include <functional>
 #include <memory>
@@ -12,6 +19,9 @@
 #include "absl/synchronization/mutex.h"
 #include "common/async_call.h"
 #include "proto/raylet.grpc.pb.h"
+#include "common/memory.h"
+#include "common/rpc.h"
+#include "raylet/object_chunks.h"
 #include "raylet/object_store.h"
 
 namespace glint::raylet {
@@ -20,16 +30,23 @@ class ObjectPuller {
  public:
   static constexpr int64_t kChunkBytes = 4 << 20;
   static constexpr int kInFlight = 4;
+  static constexpr int kLanes = 2;  // connections to one source
   using Done = std::function<void(const absl::Status&)>;
 
-  // Borrows `store`, `queue` and `raylets` (they must outlive it); `self` is
+  // Borrows `store` and `queue` (they must outlive it); `self` is
   // this raylet's address, which the source records as holding a copy.
-  ObjectPuller(ObjectStore* store, ClientQueue* queue, StubCache<proto::RayletService>* raylets, std::string self)
-      : store_(store), queue_(queue), raylets_(raylets), self_(std::move(self)) {}
+  ObjectPuller(ObjectStore* store, ClientQueue* queue, std::string self)
+      : store_(store), queue_(queue), self_(std::move(self)) {}
 
   // Makes object `id` (stored at `source`) sealed in this node's store, then
   // calls `done` (at once if it is here already).
   void Pull(const std::string& id, const proto::StoredObject& source, Done done);
+
+  // While pulls run, and for kKeepMemoryMs after, freed heap memory stays
+  // with this process (gRPC's buffers for the chunks stay warm, see
+  // common/memory.h); this gives it back after that (call it now and then).
+  static constexpr int64_t kKeepMemoryMs = 2000;
+  void GiveBackIdleMemory(int64_t now_ms);
 
  private:
   struct Transfer {
@@ -40,16 +57,25 @@ class ObjectPuller {
     int64_t next = 0;      // guarded by mu
     int in_flight = 0;     // guarded by mu
     absl::Status error;    // guarded by mu once started
+    // Where chunks are read from, the primary first (guarded by mu); a
+    // holder that failed once is dropped.
+    std::vector<std::string> sources;
+    size_t turn = 0;       // guarded by mu
   };
+  // Asks for the next chunk from the next source.
   void ReadNext(const std::shared_ptr<Transfer>& t) ABSL_EXCLUSIVE_LOCKS_REQUIRED(t->mu);
+  void Read(const std::shared_ptr<Transfer>& t, int64_t offset, int64_t length, const std::string& from)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(t->mu);
   void Finish(const std::shared_ptr<Transfer>& t);
 
   ObjectStore* const store_;
   ClientQueue* const queue_;
-  StubCache<proto::RayletService>* const raylets_;
+  StubCache<ChunkService> chunk_stubs_;
   const std::string self_;
   absl::Mutex mu_;
   absl::flat_hash_map<std::string, std::shared_ptr<Transfer>> transfers_ ABSL_GUARDED_BY(mu_);
+  std::unique_ptr<KeepFreedMemory> keep_ ABSL_GUARDED_BY(mu_);
+  int64_t last_pull_end_ms_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace glint::raylet

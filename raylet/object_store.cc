@@ -1,13 +1,16 @@
 #include "raylet/object_store.h"
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/sendfile.h>
+#include <sys/uio.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <climits>
 #include <cstring>
 #include <filesystem>
 
@@ -34,6 +37,8 @@ int64_t FreeBytes(const std::string& dir) {
 
 namespace {
 constexpr int64_t kAlign = 4096;
+// The client name chunks lent to pulling raylets are pinned under.
+constexpr char kChunkReader[] = "(chunk reader)";
 // The range an object takes: whole pages, at least one (so the number of
 // objects, and what the store keeps about them, is bounded by its capacity).
 int64_t Aligned(int64_t size) { return std::max(kAlign, (size + kAlign - 1) / kAlign * kAlign); }
@@ -41,7 +46,12 @@ int64_t Aligned(int64_t size) { return std::max(kAlign, (size + kAlign - 1) / kA
 
 ObjectStore::ObjectStore(ObjectStoreOptions options) : options_(std::move(options)) {}
 
-ObjectStore::~ObjectStore() { Clear(); }
+ObjectStore::~ObjectStore() {
+  Clear();
+  // Unmapped only now, not at Clear(): gRPC may still hold slices of chunks
+  // lent from the mapping until the server that sent them is gone.
+  if (mapped_) munmap(const_cast<char*>(mapped_), static_cast<size_t>(options_.capacity));
+}
 
 std::string ObjectStore::arena_path() const { return options_.dir + "/arena"; }
 
@@ -77,6 +87,11 @@ absl::Status ObjectStore::Init() {
   if (fd_ < 0 || ftruncate(fd_, options_.capacity) != 0) {
     return absl::InternalError(absl::StrCat("cannot make the object store ", arena_path(), ": ", strerror(errno)));
   }
+  void* m = mmap(nullptr, static_cast<size_t>(options_.capacity), PROT_READ, MAP_SHARED, fd_, 0);
+  if (m == MAP_FAILED) {
+    return absl::InternalError(absl::StrCat("cannot map the object store ", arena_path(), ": ", strerror(errno)));
+  }
+  mapped_ = static_cast<const char*>(m);
   absl::MutexLock lock(&mu_);
   free_[0] = options_.capacity / kAlign * kAlign;
   return absl::OkStatus();
@@ -332,49 +347,84 @@ void ObjectStore::UnpinAll(const std::string& client) {
   for (auto& id : gone) Erase(id, nullptr);
 }
 
-absl::Status ObjectStore::Read(const std::string& id, int64_t offset, int64_t length, const std::string& requester,
-                               std::string* out, int64_t* total_size) {
-  static const std::string kReader = "(chunk reader)";
+absl::Status ObjectStore::LendChunk(const std::string& id, int64_t offset, int64_t length,
+                                    const std::string& requester, Chunk* out) {
   ObjectLocation where;
-  if (!Pin(id, kReader, &where)) return absl::NotFoundError("no such object");
+  if (!Pin(id, kChunkReader, &where)) return absl::NotFoundError("no such object");
+  out->id = id;
+  out->total_size = where.size;
   absl::Status status;
   if (offset < 0 || length < 0 || offset + length > where.size) {
     status = absl::OutOfRangeError("the chunk is outside the object");
+  } else if (where.offset >= 0) {
+    out->in_arena = mapped_ + where.offset + offset;
+    out->size = length;
+    // One call maps the chunk's pages here, instead of a fault per page as
+    // they are sent (the pages exist: the object is sealed).
+    int64_t first = (where.offset + offset) / kAlign * kAlign;
+    madvise(const_cast<char*>(mapped_) + first, static_cast<size_t>(where.offset + offset + length - first),
+            MADV_POPULATE_READ);
   } else {
-    int fd = where.offset >= 0 ? fd_ : open(where.spill_path.c_str(), O_RDONLY | O_CLOEXEC);
-    out->resize(static_cast<size_t>(length));
-    ssize_t n = fd < 0 ? -1 : pread(fd, out->data(), out->size(), (where.offset >= 0 ? where.offset : 0) + offset);
-    if (fd >= 0 && fd != fd_) close(fd);
+    int fd = open(where.spill_path.c_str(), O_RDONLY | O_CLOEXEC);
+    out->copy.resize(static_cast<size_t>(length));
+    ssize_t n = fd < 0 ? -1 : pread(fd, out->copy.data(), out->copy.size(), offset);
+    if (fd >= 0) close(fd);
     if (n != length) status = absl::DataLossError("cannot read the object's bytes");
+    out->size = length;
   }
   {
     absl::MutexLock lock(&mu_);
     auto it = objects_.find(id);
     // A holder left out is not told when the object is freed: its copy is
     // a cache, evicted when it needs the room.
-    if (it != objects_.end() && offset == 0 && !requester.empty() && it->second.holders.size() < kMaxHolders) {
-      it->second.holders.insert(requester);
+    if (status.ok()) bytes_served_ += length;
+    if (status.ok() && it != objects_.end() && offset == 0) {
+      for (const auto& h : it->second.holders) {
+        if (out->holders.size() == kMaxHoldersTold) break;
+        if (h != requester) out->holders.push_back(h);
+      }
+      if (!requester.empty() && it->second.holders.size() < kMaxHolders) it->second.holders.insert(requester);
     }
   }
-  Unpin(id, kReader);
-  *total_size = where.size;
+  if (!status.ok()) Unpin(id, kChunkReader);
   return status;
 }
 
-absl::Status ObjectStore::Write(const std::string& id, int64_t offset, const std::string& data) {
-  int64_t base;
+void ObjectStore::ReturnChunk(const Chunk& chunk) { Unpin(chunk.id, kChunkReader); }
+
+absl::Status ObjectStore::Write(const std::string& id, int64_t offset, const std::vector<absl::string_view>& parts) {
+  int64_t base, length = 0;
+  for (auto p : parts) length += static_cast<int64_t>(p.size());
   {
     absl::MutexLock lock(&mu_);
     auto it = objects_.find(id);
     if (it == objects_.end() || it->second.sealed) return absl::NotFoundError("no such object being written");
-    if (offset < 0 || offset + static_cast<int64_t>(data.size()) > it->second.size) {
-      return absl::OutOfRangeError("the chunk is outside the object");
-    }
+    if (offset < 0 || offset + length > it->second.size) return absl::OutOfRangeError("the chunk is outside the object");
     base = it->second.offset;
   }
   // Unsealed objects are never moved or reused, so no lock is needed here.
-  if (pwrite(fd_, data.data(), data.size(), base + offset) != static_cast<ssize_t>(data.size())) {
-    return absl::ResourceExhaustedError(absl::StrCat("cannot write to the object store: ", strerror(errno)));
+  std::vector<iovec> iov;
+  for (auto p : parts) {
+    if (!p.empty()) iov.push_back({const_cast<char*>(p.data()), p.size()});
+  }
+  size_t next = 0;
+  int64_t at = base + offset;
+  while (next < iov.size()) {
+    int n = static_cast<int>(std::min<size_t>(iov.size() - next, IOV_MAX));
+    ssize_t wrote = pwritev(fd_, iov.data() + next, n, at);
+    if (wrote < 0 && errno == EINTR) continue;
+    if (wrote <= 0) {
+      return absl::ResourceExhaustedError(absl::StrCat("cannot write to the object store: ", strerror(errno)));
+    }
+    at += wrote;
+    // Skip what was written; a part written in part is moved on.
+    for (auto left = static_cast<size_t>(wrote); left > 0 && next < iov.size();) {
+      size_t take = std::min(left, iov[next].iov_len);
+      iov[next].iov_base = static_cast<char*>(iov[next].iov_base) + take;
+      iov[next].iov_len -= take;
+      left -= take;
+      if (iov[next].iov_len == 0) ++next;
+    }
   }
   return absl::OkStatus();
 }
@@ -425,6 +475,7 @@ proto::ObjectStoreInfo ObjectStore::Info() {
   info.set_num_objects(static_cast<int64_t>(objects_.size()));
   info.set_spilled_bytes(spilled_bytes_);
   info.set_num_spilled(num_spilled_);
+  info.set_bytes_served(bytes_served_);
   return info;
 }
 

@@ -28,6 +28,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "proto/common.pb.h"
 #include "proto/raylet.pb.h"
@@ -86,18 +87,37 @@ class ObjectStore {
   // raylets recorded as holding a copy (the nodes of a cluster).
   static constexpr size_t kMaxPinClients = 10000;
   static constexpr size_t kMaxHolders = 10000;
+  static constexpr size_t kMaxHoldersTold = 3;
   // Pins a sealed object for `client` and says where it is; false if absent
   // (or already pinned by kMaxPinClients others).
   bool Pin(const std::string& id, const std::string& client, ObjectLocation* where);
   void Unpin(const std::string& id, const std::string& client);
   // A client is gone: its pins go.
   void UnpinAll(const std::string& client);
-  // Reads part of a sealed object for a raylet pulling it, which is then
-  // told when the object is freed. NotFound if absent.
-  absl::Status Read(const std::string& id, int64_t offset, int64_t length, const std::string& requester,
-                    std::string* out, int64_t* total_size);
-  // Writes part of an object being written (a pull).
-  absl::Status Write(const std::string& id, int64_t offset, const std::string& data);
+  // Part of a sealed object lent to a raylet pulling it (which is then told
+  // when the object is freed): its bytes are in the arena, and stay valid,
+  // the object pinned, until ReturnChunk; nothing is copied. A spilled
+  // object's part is read into `copy`.
+  struct Chunk {
+    std::string id;
+    const char* in_arena = nullptr;  // null for a spilled object's part
+    std::string copy;
+    int64_t size = 0;
+    int64_t total_size = 0;  // the whole object's
+    // Lent at offset 0: other raylets recorded as holding a copy (at most
+    // kMaxHoldersTold), which the puller may read the rest from.
+    std::vector<std::string> holders;
+    const char* data() const { return in_arena ? in_arena : copy.data(); }
+  };
+  // NotFound if absent; OutOfRange for a part outside the object.
+  absl::Status LendChunk(const std::string& id, int64_t offset, int64_t length, const std::string& requester,
+                         Chunk* out);
+  void ReturnChunk(const Chunk& chunk);
+  // Writes part of an object being written (a pull), from `parts` in order.
+  absl::Status Write(const std::string& id, int64_t offset, const std::vector<absl::string_view>& parts);
+  absl::Status Write(const std::string& id, int64_t offset, absl::string_view data) {
+    return Write(id, offset, std::vector<absl::string_view>{data});
+  }
   // Drops objects left unsealed longer than `max_age_ms` (their writer died).
   void DropStaleWrites(int64_t now_ms, int64_t max_age_ms);
 
@@ -137,12 +157,16 @@ class ObjectStore {
 
   const ObjectStoreOptions options_;
   int fd_ = -1;  // the arena
+  // The arena mapped read-only: chunks are lent from it. Writes go through
+  // fd_, so a full tmpfs is an error, never a SIGBUS in the daemon.
+  const char* mapped_ = nullptr;
   absl::Mutex mu_;
   absl::flat_hash_map<std::string, Entry> objects_ ABSL_GUARDED_BY(mu_);
   std::map<int64_t, int64_t> free_ ABSL_GUARDED_BY(mu_);  // offset -> length
   int64_t used_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t spilled_bytes_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t num_spilled_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t bytes_served_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t clock_ ABSL_GUARDED_BY(mu_) = 0;
 };
 

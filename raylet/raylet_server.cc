@@ -31,7 +31,7 @@ absl::Status RayletServer::Start() {
   address_.set_ip(options_.host);
   address_.set_port(port_);
   address_.set_node_id(node_id_);
-  puller_ = std::make_unique<ObjectPuller>(store_.get(), client_.queue(), &raylets_, AddrString(address_));
+  puller_ = std::make_unique<ObjectPuller>(store_.get(), client_.queue(), AddrString(address_));
   logs_ = std::make_unique<LogMonitor>(
       node_id_, [this](const proto::Address& driver, proto::PushLogsRequest batch, std::function<void(bool)> done) {
         CallAsync(client_.queue(), drivers_.Get(AddrString(driver)), &proto::WorkerService::Stub::PrepareAsyncPushLogs,
@@ -130,6 +130,7 @@ void RayletServer::Heartbeat() {
   }
   pool_->ReapIdle(NowMs(), options_.idle_worker_timeout_ms);
   store_->DropStaleWrites(NowMs(), 10 * 60000);
+  puller_->GiveBackIdleMemory(NowMs());
 }
 
 void RayletServer::ReapExited() {

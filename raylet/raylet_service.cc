@@ -5,6 +5,7 @@
 #include "common/limits.h"
 #include "common/logging.h"
 #include "common/server_call.h"
+#include "raylet/object_chunks.h"
 
 namespace glint::raylet {
 namespace {
@@ -146,22 +147,27 @@ grpc::ServerUnaryReactor* RayletServer::Service::PullObject(Ctx* ctx, const prot
   return reactor;
 }
 
-grpc::ServerUnaryReactor* RayletServer::Service::ReadObjectChunk(Ctx* ctx, const proto::ReadObjectChunkRequest* req,
-                                                proto::ReadObjectChunkReply* reply) {
-  if (req->length() > kMaxChunkBytes) {
-    return FinishUnary(ctx, absl::InvalidArgumentError(
-                                absl::StrCat("a chunk is at most ", kMaxChunkBytes, " bytes; asked for ", req->length())));
+grpc::ServerUnaryReactor* RayletServer::Service::ReadObjectChunk(Ctx* ctx, const grpc::ByteBuffer* request,
+                                                                 grpc::ByteBuffer* reply) {
+  proto::ReadObjectChunkRequest req;
+  grpc::ByteBuffer bytes(*request);
+  if (!grpc::SerializationTraits<proto::ReadObjectChunkRequest>::Deserialize(&bytes, &req).ok()) {
+    return FinishUnary(ctx, absl::InvalidArgumentError("a malformed ReadObjectChunkRequest"));
   }
-  if (auto st = CheckAddress("the requester", req->requester()); !st.ok()) return FinishUnary(ctx, st);
-  int64_t total = 0;
-  auto s = r_->store_->Read(req->object_id(), req->offset(), req->length(), req->requester(), reply->mutable_data(),
-                            &total);
+  if (req.length() > kMaxChunkBytes) {
+    return FinishUnary(ctx, absl::InvalidArgumentError(
+                                absl::StrCat("a chunk is at most ", kMaxChunkBytes, " bytes; asked for ", req.length())));
+  }
+  if (auto st = CheckAddress("the requester", req.requester()); !st.ok()) return FinishUnary(ctx, st);
+  ObjectStore::Chunk chunk;
+  auto s = r_->store_->LendChunk(req.object_id(), req.offset(), req.length(), req.requester(), &chunk);
   if (absl::IsNotFound(s)) {
     return FinishUnary(ctx, absl::NotFoundError(absl::StrCat("node ", ShortHex(r_->node_id_), " has no object ",
-                                                             ShortHex(req->object_id()), " (freed or lost)")));
+                                                             ShortHex(req.object_id()), " (freed or lost)")));
   }
-  reply->set_total_size(total);
-  return FinishUnary(ctx, s);
+  if (!s.ok()) return FinishUnary(ctx, s);
+  *reply = ChunkReply(r_->store_.get(), std::move(chunk));
+  return FinishUnary(ctx, absl::OkStatus());
 }
 
 grpc::ServerUnaryReactor* RayletServer::Service::PinObject(Ctx* ctx, const proto::PinObjectRequest* req, proto::PinObjectReply* reply) {

@@ -7,7 +7,9 @@
 
 namespace glint::raylet {
 
-class RayletServer::Service final : public proto::RayletService::CallbackService {
+// ReadObjectChunk is raw (object_chunks.h): its reply is the arena's bytes.
+class RayletServer::Service final
+    : public proto::RayletService::WithRawCallbackMethod_ReadObjectChunk<proto::RayletService::CallbackService> {
  public:
   // Borrows `r`, which must outlive the server serving this.
   explicit Service(RayletServer* r) : r_(r) {}
@@ -30,8 +32,7 @@ class RayletServer::Service final : public proto::RayletService::CallbackService
   Reactor* SealObject(Ctx* ctx, const proto::SealObjectRequest* req, proto::SealObjectReply*) override;
   Reactor* FreeObjects(Ctx* ctx, const proto::FreeObjectsRequest* req, proto::FreeObjectsReply*) override;
   Reactor* PullObject(Ctx* ctx, const proto::PullObjectRequest* req, proto::PullObjectReply*) override;
-  Reactor* ReadObjectChunk(Ctx* ctx, const proto::ReadObjectChunkRequest* req,
-                           proto::ReadObjectChunkReply* reply) override;
+  Reactor* ReadObjectChunk(Ctx* ctx, const grpc::ByteBuffer* request, grpc::ByteBuffer* reply) override;
   Reactor* PinObject(Ctx* ctx, const proto::PinObjectRequest* req, proto::PinObjectReply* reply) override;
   Reactor* UnpinObject(Ctx* ctx, const proto::PinObjectRequest* req, proto::UnpinObjectReply*) override;
   Reactor* GetStoreInfo(Ctx* ctx, const proto::GetStoreInfoRequest*, proto::GetStoreInfoReply* reply) override;

@@ -12,25 +12,17 @@
 #include <string>
 #include <vector>
 
+#include "integration/test_functions.h"
 #include "testing/test_cluster.h"
 
 namespace {
 
 using glint::testing::ClusterTest;
 
-std::vector<uint8_t> Fill(size_t bytes, uint8_t seed) {
-  std::vector<uint8_t> v(bytes);
-  for (size_t i = 0; i < bytes; ++i) v[i] = static_cast<uint8_t>(seed + i * 31 + (i >> 12));
-  return v;
-}
+using tf::Fill;
 
-uint64_t Checksum(const uint8_t* p, size_t n) {
-  uint64_t h = 1469598103934665603ull;
-  for (size_t i = 0; i < n; ++i) h = (h ^ p[i]) * 1099511628211ull;
-  return h ^ n;
-}
-uint64_t Checksum(const glint::Buffer& b) { return Checksum(b.data(), b.size()); }
-uint64_t Checksum(const std::vector<uint8_t>& v) { return Checksum(v.data(), v.size()); }
+uint64_t Checksum(const glint::Buffer& b) { return tf::Checksum(b.data(), b.size()); }
+uint64_t Checksum(const std::vector<uint8_t>& v) { return tf::Checksum(v.data(), v.size()); }
 
 // Whether `p` lies in this process's mapping of its node's object store.
 bool InObjectStore(const void* p) {

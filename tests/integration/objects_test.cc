@@ -11,6 +11,7 @@
 #include <set>
 
 #include "common/rpc.h"
+#include "integration/test_functions.h"
 #include "testing/test_cluster.h"
 #include "proto/raylet.grpc.pb.h"
 
@@ -56,17 +57,9 @@ int64_t SumNested(std::vector<glint::ObjectRef<int>> refs) {
 }
 
 // Reads every byte: a value that arrived whole and unchanged gives the same sum.
-uint64_t Checksum(std::vector<uint8_t> v) {
-  uint64_t h = 1469598103934665603ull;
-  for (uint8_t b : v) h = (h ^ b) * 1099511628211ull;
-  return h ^ v.size();
-}
+uint64_t Checksum(std::vector<uint8_t> v) { return tf::Checksum(v.data(), v.size()); }
 
-std::vector<uint8_t> Fill(size_t bytes, uint8_t seed) {
-  std::vector<uint8_t> v(bytes);
-  for (size_t i = 0; i < bytes; ++i) v[i] = static_cast<uint8_t>(seed + i * 31 + (i >> 12));
-  return v;
-}
+using tf::Fill;
 
 // Large values inside a user struct, by reference.
 struct Bundle {

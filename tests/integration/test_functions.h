@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdint>
 #include <cstdlib>
 #include <fstream>
 #include <stdexcept>
@@ -12,6 +13,20 @@
 #include <vector>
 
 namespace tf {
+
+// `bytes` bytes of a pattern that differs with `seed` and along the bytes.
+inline std::vector<uint8_t> Fill(size_t bytes, uint8_t seed) {
+  std::vector<uint8_t> v(bytes);
+  for (size_t i = 0; i < bytes; ++i) v[i] = static_cast<uint8_t>(seed + i * 31 + (i >> 12));
+  return v;
+}
+
+// Reads every byte: a value that arrived whole and unchanged gives the same sum.
+inline uint64_t Checksum(const uint8_t* p, size_t n) {
+  uint64_t h = 1469598103934665603ull;
+  for (size_t i = 0; i < n; ++i) h = (h ^ p[i]) * 1099511628211ull;
+  return h ^ n;
+}
 
 // An actor holding a number, for lifecycle tests.
 class Box {

@@ -149,11 +149,11 @@ TEST_F(ObjectStoreTest, PrimaryCopiesSpillToDiskAndAreReadAndFreedThere) {
   EXPECT_EQ(info.spilled_bytes(), kPage);
   EXPECT_EQ(Read(*s, "a"), std::string(kPage, 'a')) << "read from its spill file";
   EXPECT_EQ(Read(*s, "c"), std::string(kPage, 'c'));
-  std::string chunk;
-  int64_t total = 0;
-  ASSERT_TRUE(s->Read("a", 0, 100, "127.0.0.1:2", &chunk, &total).ok());
-  EXPECT_EQ(chunk, std::string(100, 'a'));
-  EXPECT_EQ(total, kPage);
+  ObjectStore::Chunk chunk;
+  ASSERT_TRUE(s->LendChunk("a", 0, 100, "127.0.0.1:2", &chunk).ok());
+  EXPECT_EQ(std::string(chunk.data(), chunk.size), std::string(100, 'a'));
+  EXPECT_EQ(chunk.total_size, kPage);
+  s->ReturnChunk(chunk);
   auto holders = s->Free({"a"});
   EXPECT_EQ(holders["127.0.0.1:2"], std::vector<std::string>{"a"}) << "a raylet that read it is told";
   EXPECT_EQ(s->Info().spilled_bytes(), 0);

@@ -1,0 +1,88 @@
+// Objects pulled between nodes through real processes (raylet/
+// object_puller.h): a node pulling an object reads it from every node that
+// holds a copy, not only the primary, every byte once; a holder that is gone
+// does not fail the pull (its chunks come from the primary).
+#include <glint/api.h>
+#include <gtest/gtest.h>
+
+#include "common/rpc.h"
+#include "proto/raylet.grpc.pb.h"
+#include "integration/test_functions.h"
+#include "testing/test_cluster.h"
+
+namespace {
+
+using glint::testing::ClusterTest;
+
+using tf::Fill;
+
+// Reads every byte: a value that arrived whole and unchanged gives the same sum.
+uint64_t Checksum(std::vector<uint8_t> v) { return tf::Checksum(v.data(), v.size()); }
+
+GLINT_REMOTE(Checksum);
+
+constexpr size_t kSize = 64 << 20;  // 16 chunks
+
+// Bytes of objects other nodes read from this node's store.
+int64_t Served(const std::string& raylet) {
+  auto stub = glint::MakeStub<glint::proto::RayletService>(raylet);
+  grpc::ClientContext ctx;
+  glint::SetDeadlineMs(&ctx, 5000);
+  glint::proto::GetStoreInfoReply reply;
+  EXPECT_TRUE(stub->GetStoreInfo(&ctx, {}, &reply).ok()) << raylet;
+  return reply.info().bytes_served();
+}
+
+// A head (the driver's node, holding the primary copies of what it puts)
+// and nodes B, C and D.
+class TransferTest : public ClusterTest {
+ protected:
+  static void SetUpTestSuite() {
+    cluster_ = new glint::testing::TestCluster(2);
+    for (const char* name : {"B", "C", "D"}) {
+      nodes_[name] = cluster_->AddNode(1, std::string(R"({"node)") + name + R"(": 100})");
+    }
+    glint::Config c;
+    c.address = cluster_->gcs_address();
+    glint::Init(c);
+  }
+  // Reads `ref` in a task on node `name` (which pulls it there).
+  static uint64_t ReadOn(const std::string& name, const glint::ObjectRef<std::vector<uint8_t>>& ref) {
+    return glint::Task(Checksum).SetResources({{"node" + name, 1}}).Remote(ref).Get(std::chrono::seconds(120));
+  }
+  static int64_t ServedBy(const std::string& name) {
+    return Served(name == "head" ? cluster_->head_raylet_address() : nodes_[name]);
+  }
+  static inline std::map<std::string, std::string> nodes_;
+};
+
+TEST_F(TransferTest, ASecondNodeReadsFromTheFirstNodesCopyAsWellAsFromThePrimary) {
+  auto data = Fill(kSize, 7);
+  auto ref = glint::Put(data);
+  const int64_t head0 = ServedBy("head"), b0 = ServedBy("B");
+  ASSERT_EQ(ReadOn("B", ref), Checksum(data));
+  const int64_t stored = ServedBy("head") - head0;  // the packed value: the bytes and a few of msgpack's
+  EXPECT_TRUE(stored >= static_cast<int64_t>(kSize) && stored < static_cast<int64_t>(kSize) + 64)
+      << "node B read it all from the primary: " << stored;
+  EXPECT_EQ(ServedBy("B"), b0);
+  ASSERT_EQ(ReadOn("C", ref), Checksum(data));
+  const int64_t from_b = ServedBy("B") - b0, from_head = ServedBy("head") - head0 - stored;
+  EXPECT_GT(from_b, 0) << "node C read chunks from node B's copy";
+  EXPECT_GT(from_head, 0) << "and from the primary";
+  EXPECT_EQ(from_b + from_head, stored) << "every byte once";
+}
+
+// Last: it kills node D.
+TEST_F(TransferTest, ZZAHolderThatIsGoneDoesNotFailThePull) {
+  auto data = Fill(kSize, 9);
+  auto ref = glint::Put(data);
+  int64_t head0 = ServedBy("head");
+  ASSERT_EQ(ReadOn("D", ref), Checksum(data));
+  const int64_t stored = ServedBy("head") - head0;
+  cluster_->KillNode(nodes_["D"]);
+  head0 = ServedBy("head");
+  EXPECT_EQ(ReadOn("C", ref), Checksum(data)) << "node D is named as a holder, but gone";
+  EXPECT_EQ(ServedBy("head") - head0, stored) << "so the primary gave every chunk";
+}
+
+}  // namespace
