@@ -3,10 +3,9 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
-
 #include "common/ids.h"
-#include "common/rpc.h"
 #include "common/logging.h"
+#include "common/rpc.h"
 
 namespace glint::raylet {
 
