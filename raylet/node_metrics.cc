@@ -39,6 +39,8 @@ std::string NodeMetricsText(const NodeMetricsSources& s) {
             {{"node", node}, {"location", "memory"}}, store.num_objects());
   out.Gauge("glint_object_store_objects", "Objects in this node's store, by location.",
             {{"node", node}, {"location", "spilled"}}, store.num_spilled());
+  out.Counter("glint_object_store_served_bytes_total", "Bytes of objects other nodes read from this node's store.",
+              {{"node", node}}, store.bytes_served());
   out.Gauge("glint_object_store_capacity_bytes", "This node's object store memory.", {{"node", node}},
             store.capacity());
   int tasks = 0, actors = 0;
