@@ -18,9 +18,9 @@
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "common/async_call.h"
-#include "proto/raylet.grpc.pb.h"
 #include "common/memory.h"
 #include "common/rpc.h"
+#include "proto/raylet.grpc.pb.h"
 #include "raylet/object_chunks.h"
 #include "raylet/object_store.h"
 

@@ -372,21 +372,22 @@ absl::Status ObjectStore::LendChunk(const std::string& id, int64_t offset, int64
     if (n != length) status = absl::DataLossError("cannot read the object's bytes");
     out->size = length;
   }
-  {
-    absl::MutexLock lock(&mu_);
-    auto it = objects_.find(id);
+  if (!status.ok()) {
+    Unpin(id, kChunkReader);
+    return status;
+  }
+  absl::MutexLock lock(&mu_);
+  bytes_served_ += length;
+  auto it = objects_.find(id);
+  if (it != objects_.end() && offset == 0) {
+    for (const auto& h : it->second.holders) {
+      if (out->holders.size() == kMaxHoldersTold) break;
+      if (h != requester) out->holders.push_back(h);
+    }
     // A holder left out is not told when the object is freed: its copy is
     // a cache, evicted when it needs the room.
-    if (status.ok()) bytes_served_ += length;
-    if (status.ok() && it != objects_.end() && offset == 0) {
-      for (const auto& h : it->second.holders) {
-        if (out->holders.size() == kMaxHoldersTold) break;
-        if (h != requester) out->holders.push_back(h);
-      }
-      if (!requester.empty() && it->second.holders.size() < kMaxHolders) it->second.holders.insert(requester);
-    }
+    if (!requester.empty() && it->second.holders.size() < kMaxHolders) it->second.holders.insert(requester);
   }
-  if (!status.ok()) Unpin(id, kChunkReader);
   return status;
 }
 
