@@ -1,5 +1,7 @@
 #include "common/async_call.h"
 
+#include <grpcpp/alarm.h>
+
 #include "common/logging.h"
 #include "common/process.h"
 
@@ -45,6 +47,27 @@ void ClientCall::Proceed(bool) {
   Done(FromGrpc(status_));
   queue_->Remove(this);  // after its end ran: Close waits for that
   delete this;
+}
+
+namespace {
+class SoonTag final : public CqTag, public QueuedCall {
+ public:
+  explicit SoonTag(std::function<void()> fn) : fn_(std::move(fn)) {}
+  void Proceed(bool) override {
+    fn_();
+    queue_->Remove(this);
+    delete this;
+  }
+  grpc::Alarm alarm;
+
+ private:
+  std::function<void()> fn_;
+};
+}  // namespace
+
+void RunSoon(ClientQueue* queue, std::function<void()> fn) {
+  auto* tag = new SoonTag(std::move(fn));
+  queue->Begin(tag, [tag](grpc::CompletionQueue* cq) { tag->alarm.Set(cq, gpr_now(GPR_CLOCK_MONOTONIC), tag); });
 }
 
 void LogCallFailure(const std::string& what, const absl::Status& s) {

@@ -170,6 +170,11 @@ absl::Status BlockingCall(ClientQueue* queue, const StubPtr& stub, AsyncMethod<S
   return status;
 }
 
+// Runs `fn` on the thread polling `queue`, soon but never inline: work a
+// caller's burst of requests can share (lease requests for tasks submitted
+// in a loop). Tracked like a call, so the queue's Close() waits for it.
+void RunSoon(ClientQueue* queue, std::function<void()> fn);
+
 // Logs a one-way call's failure (`what` says what it was for).
 void LogCallFailure(const std::string& what, const absl::Status& s);
 

@@ -28,6 +28,7 @@ constexpr int kMaxActorThreads = 1000;      // the threads a threaded actor runs
 constexpr size_t kMaxIdBytes = 64;          // an object, job, worker or lease id (Glint's are 16 or 17 bytes)
 constexpr size_t kMaxAddressBytes = 300;    // "host:port" (a DNS name is at most 253 bytes), maybe with "/worker"
 constexpr int kMaxIdsPerRequest = 100000;   // ids named in one request (objects freed at once)
+constexpr int kMaxLeasesPerCall = 64;       // workers asked for in one RequestWorkerLeases
 
 // A name that is not empty unless `may_be_empty`, within kMaxNameBytes and
 // without NUL bytes; `what` names it in the error.

@@ -1,7 +1,7 @@
 // Serving calls: ServerCall serves one unary method of an async service
-// from a completion queue (libglint's WorkerService); FinishUnary ends a
-// callback-API call (the GCS's and raylets' services) with an absl::Status,
-// converted here at the edge.
+// from a completion queue (libglint's WorkerService); FinishUnary and
+// FinishStream end a callback-API call (the GCS's and raylets' services)
+// with an absl::Status, converted here at the edge.
 #pragma once
 #include <grpcpp/grpcpp.h>
 
@@ -19,6 +19,18 @@ inline grpc::ServerUnaryReactor* FinishUnary(grpc::CallbackServerContext* ctx, c
   auto* r = ctx->DefaultReactor();
   r->Finish(ToGrpc(s));
   return r;
+}
+
+// Ends a callback-API server-streaming call at once with `s` (a request
+// refused before any reply); returns its reactor.
+template <typename Msg>
+grpc::ServerWriteReactor<Msg>* FinishStream(const absl::Status& s) {
+  class Ended final : public grpc::ServerWriteReactor<Msg> {
+   public:
+    explicit Ended(const grpc::Status& s) { this->Finish(s); }
+    void OnDone() override { delete this; }
+  };
+  return new Ended(ToGrpc(s));
 }
 
 // Serves one unary method of an async service from a completion queue:

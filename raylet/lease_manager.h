@@ -15,6 +15,7 @@
 // with CUDA_VISIBLE_DEVICES set to them. Thread-safe; reply callbacks run
 // without the lock held.
 #pragma once
+#include <atomic>
 #include <deque>
 #include <functional>
 #include <map>
@@ -60,6 +61,14 @@ class LeaseManager {
   // The node's resources, committed placement group bundles' included.
   ResourceSet Total();
   size_t QueueLength();
+  // Lease calls this node answered, and the workers asked for in them (one
+  // RequestWorkerLeases call asks for several), for /metrics.
+  void CountCall(int workers) {
+    calls_.fetch_add(1, std::memory_order_relaxed);
+    asked_.fetch_add(workers, std::memory_order_relaxed);
+  }
+  int64_t calls() const { return calls_.load(std::memory_order_relaxed); }
+  int64_t asked() const { return asked_.load(std::memory_order_relaxed); }
 
   // Placement group bundles (raylet/bundles.h). Reserve takes `r` from the
   // free pool if it is free now, its GPUs as specific ids (`*gpu_ids`);
@@ -138,6 +147,7 @@ class LeaseManager {
   absl::flat_hash_map<std::string, std::string> lease_of_worker_ ABSL_GUARDED_BY(mu_);
   std::vector<proto::NodeInfo> cluster_ ABSL_GUARDED_BY(mu_);
   bool stopped_ ABSL_GUARDED_BY(mu_) = false;
+  std::atomic<int64_t> calls_{0}, asked_{0};
 };
 
 }  // namespace glint::raylet

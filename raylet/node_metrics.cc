@@ -30,6 +30,10 @@ std::string NodeMetricsText(const NodeMetricsSources& s) {
                 "Worker processes this node started: forked by their job's fork server, or spawned from scratch.",
                 {{"node", node}, {"how", how}}, n);
   }
+  out.Counter("glint_node_lease_calls_total", "Lease calls this node answered (each asks for one or more workers).",
+              {{"node", node}}, s.leases->calls());
+  out.Counter("glint_node_lease_requests_total", "Workers asked for in those calls.", {{"node", node}},
+              s.leases->asked());
   proto::ObjectStoreInfo store = s.store->Info();
   out.Gauge("glint_object_store_bytes", "Bytes of objects in this node's store, by location.",
             {{"node", node}, {"location", "memory"}}, store.used());

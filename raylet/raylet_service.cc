@@ -5,6 +5,7 @@
 #include "common/limits.h"
 #include "common/logging.h"
 #include "common/server_call.h"
+#include "raylet/lease_batch.h"
 #include "raylet/object_chunks.h"
 
 namespace glint::raylet {
@@ -13,33 +14,69 @@ namespace {
 constexpr int64_t kMaxChunkBytes = 2 * ObjectPuller::kChunkBytes;
 }  // namespace
 
-grpc::ServerUnaryReactor* RayletServer::Service::RequestWorkerLease(Ctx* ctx, const proto::LeaseRequest* req,
-                                                   proto::LeaseReply* reply) {
-  if (req->job().job_id().size() != kIdSize) return FinishUnary(ctx, absl::InvalidArgumentError("a lease needs a job"));
-  if (auto s = CheckResources(req->resources()); !s.ok()) return FinishUnary(ctx, s);
-  // Task leases only: a detached actor outlives its job and may restart.
+namespace {
+absl::Status CheckLease(const proto::LeaseRequest& req) {
+  if (req.job().job_id().size() != kIdSize) return absl::InvalidArgumentError("a lease needs a job");
+  return CheckResources(req.resources());
+}
+}  // namespace
+
+void RayletServer::Service::WithLeaseJob(const proto::LeaseRequest& req, LeaseJobFn then) {
   static constexpr char kJobFinished[] = "the job has finished; no more workers for it";
-  if (!req->for_actor() && r_->JobFinished(req->job().job_id())) {
-    reply->mutable_error()->set_type(proto::SCHEDULING_FAILED);
-    reply->mutable_error()->set_message(kJobFinished);
-    return FinishUnary(ctx, absl::OkStatus());
-  }
+  static constexpr auto refuse = [](const LeaseJobFn& then, const proto::LeaseRequest& req, std::string_view why) {
+    proto::LeaseReply refusal;
+    refusal.mutable_error()->set_type(proto::SCHEDULING_FAILED);
+    refusal.mutable_error()->set_message(std::string(why));
+    then(req, &refusal);
+  };
+  // Task leases only: a detached actor outlives its job and may restart.
+  if (!req.for_actor() && r_->JobFinished(req.job().job_id())) return refuse(then, req, kJobFinished);
+  r_->WithJob(req.job().job_id(), [req, then = std::move(then)](absl::StatusOr<proto::JobInfo> job) {
+    if (!job.ok()) return refuse(then, req, std::string(job.status().message()));
+    if (!req.for_actor() && job->finished()) return refuse(then, req, kJobFinished);
+    proto::LeaseRequest registered = req;
+    *registered.mutable_job() = *std::move(job);
+    then(registered, nullptr);
+  });
+}
+
+grpc::ServerUnaryReactor* RayletServer::Service::RequestWorkerLease(Ctx* ctx, const proto::LeaseRequest* req,
+                                                                    proto::LeaseReply* reply) {
+  if (auto s = CheckLease(*req); !s.ok()) return FinishUnary(ctx, s);
+  r_->leases_->CountCall(1);
   auto* reactor = ctx->DefaultReactor();
-  // The worker runs the code the job registered, whatever the request says.
-  r_->WithJob(req->job().job_id(), [this, req, reply, reactor](absl::StatusOr<proto::JobInfo> job) {
-    if (!job.ok() || (!req->for_actor() && job->finished())) {
-      reply->mutable_error()->set_type(proto::SCHEDULING_FAILED);
-      reply->mutable_error()->set_message(job.ok() ? kJobFinished : std::string(job.status().message()));
+  WithLeaseJob(*req, [this, reply, reactor](const proto::LeaseRequest& registered, const proto::LeaseReply* refusal) {
+    if (refusal) {
+      *reply = *refusal;
       return reactor->Finish(grpc::Status::OK);
     }
-    proto::LeaseRequest registered = *req;
-    *registered.mutable_job() = *job;
     r_->leases_->Request(registered, [reactor, reply](const proto::LeaseReply& r) {
       *reply = r;
       reactor->Finish(grpc::Status::OK);
     });
   });
   return reactor;
+}
+
+grpc::ServerWriteReactor<proto::LeaseReply>* RayletServer::Service::RequestWorkerLeases(Ctx*,
+                                                                                       const proto::LeaseRequest* req) {
+  auto s = CheckLease(*req);
+  if (s.ok() && (req->count() < 1 || req->count() > kMaxLeasesPerCall)) {
+    s = absl::InvalidArgumentError(absl::StrCat("a lease call asks for 1 to ", kMaxLeasesPerCall, " workers, not ",
+                                                req->count()));
+  }
+  if (!s.ok()) return FinishStream<proto::LeaseReply>(s);
+  r_->leases_->CountCall(req->count());
+  auto* batch = new LeaseBatch(r_->leases_.get(), req->count());
+  WithLeaseJob(*req, [answers = batch->answers()](const proto::LeaseRequest& registered,
+                                                  const proto::LeaseReply* refusal) {
+    if (refusal) {
+      LeaseBatch::Refuse(answers, *refusal);
+    } else {
+      LeaseBatch::Start(answers, registered);
+    }
+  });
+  return batch;
 }
 
 grpc::ServerUnaryReactor* RayletServer::Service::ReturnWorker(Ctx* ctx, const proto::ReturnWorkerRequest* req,

@@ -18,6 +18,7 @@ class RayletServer::Service final
   using Reactor = grpc::ServerUnaryReactor;
   // Workers.
   Reactor* RequestWorkerLease(Ctx* ctx, const proto::LeaseRequest* req, proto::LeaseReply* reply) override;
+  grpc::ServerWriteReactor<proto::LeaseReply>* RequestWorkerLeases(Ctx* ctx, const proto::LeaseRequest* req) override;
   Reactor* ReturnWorker(Ctx* ctx, const proto::ReturnWorkerRequest* req, proto::ReturnWorkerReply*) override;
   Reactor* RegisterWorker(Ctx* ctx, const proto::RegisterWorkerRequest* req, proto::RegisterWorkerReply*) override;
   Reactor* NotifyBlocked(Ctx* ctx, const proto::NotifyBlockedRequest* req, proto::NotifyBlockedReply*) override;
@@ -38,6 +39,12 @@ class RayletServer::Service final
   Reactor* GetStoreInfo(Ctx* ctx, const proto::GetStoreInfoRequest*, proto::GetStoreInfoReply* reply) override;
 
  private:
+  // A lease request's job, as registered (the worker runs the code the job
+  // registered, whatever the request says): `then` gets the request with
+  // that record, or the refusal to answer with (the job has finished).
+  using LeaseJobFn = std::function<void(const proto::LeaseRequest& registered, const proto::LeaseReply* refusal)>;
+  void WithLeaseJob(const proto::LeaseRequest& req, LeaseJobFn then);
+
   RayletServer* const r_;
 };
 

@@ -189,6 +189,7 @@ TEST_F(TwoNodeTest, MalformedRequestsGetErrorsAndDaemonsStayUp) {
            {gcs, "/glint.proto.GcsService/CreateActor"},
            {gcs, "/glint.proto.GcsService/RegisterNode"},
            {raylet, "/glint.proto.RayletService/RequestWorkerLease"},
+           {raylet, "/glint.proto.RayletService/RequestWorkerLeases"},
            {raylet, "/glint.proto.RayletService/RegisterWorker"},
            {worker, "/glint.proto.WorkerService/PushTask"},
            {worker, "/glint.proto.WorkerService/PushTasks"}}) {

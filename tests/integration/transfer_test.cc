@@ -5,9 +5,6 @@
 #include <glint/api.h>
 #include <gtest/gtest.h>
 
-#include <sstream>
-
-#include "common/http_client.h"
 #include "common/rpc.h"
 #include "proto/raylet.grpc.pb.h"
 #include "integration/test_functions.h"
@@ -56,25 +53,6 @@ class TransferTest : public ClusterTest {
   static int64_t ServedBy(const std::string& name) {
     return Served(name == "head" ? cluster_->head_raylet_address() : nodes_[name]);
   }
-  // The head's /metrics line for the bytes it served (-1 if absent).
-  static double HeadServedMetric(const std::string& token) {
-    auto nodes = CliJson("list nodes");
-    std::string address;
-    for (const auto& n : nodes) {
-      if (n.value("is_head", false)) address = n.value("metrics_address", "");
-    }
-    glint::HttpCallOptions o;
-    o.token = token;
-    auto r = glint::HttpCall(address, "GET", "/metrics", "", o);
-    if (!r.ok()) return -1;
-    std::istringstream in(r->body);
-    for (std::string line; std::getline(in, line);) {
-      if (line.rfind("glint_object_store_served_bytes_total{", 0) == 0) {
-        return std::strtod(line.c_str() + line.rfind(' ') + 1, nullptr);
-      }
-    }
-    return -1;
-  }
   static inline std::map<std::string, std::string> nodes_;
 };
 
@@ -92,7 +70,7 @@ TEST_F(TransferTest, ASecondNodeReadsFromTheFirstNodesCopyAsWellAsFromThePrimary
   EXPECT_GT(from_b, 0) << "node C read chunks from node B's copy";
   EXPECT_GT(from_head, 0) << "and from the primary";
   EXPECT_EQ(from_b + from_head, stored) << "every byte once";
-  EXPECT_EQ(HeadServedMetric(cluster_->auth_token()), static_cast<double>(ServedBy("head"))) << "on /metrics too";
+  EXPECT_EQ(HeadMetric("glint_object_store_served_bytes_total{"), static_cast<double>(ServedBy("head"))) << "on /metrics too";
 }
 
 // Last: it kills node D.

@@ -3,6 +3,7 @@
 // thread (as the real one answers from the queue's thread, never inline).
 #pragma once
 #include <deque>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -117,8 +118,24 @@ class FakeTransport : public internal::SubmitTransport {
     streams.push_back(s);
     return s;
   }
-  void RequestLease(const std::string& raylet, const proto::LeaseRequest& req, LeaseFn done) override {
-    leases.push_back({raylet, req, std::move(done)});
+  // Each worker asked for is a request of its own in `leases`; `lease_calls`
+  // has how many were asked in each call.
+  void RequestLeases(const std::string& raylet, const proto::LeaseRequest& req, int count, LeaseFn each) override {
+    lease_calls.push_back(count);
+    for (int i = 0; i < count; ++i) leases.push_back({raylet, req, each});
+  }
+  // At once unless `hold_soon` (then RunSoonNow() runs them).
+  void RunSoon(std::function<void()> fn) override {
+    if (!hold_soon) return fn();
+    soon.push_back(std::move(fn));
+  }
+  // Runs what was asked to run soon (and what that asks for in turn).
+  void RunSoonNow() {
+    for (int round = 0; round < 100 && !soon.empty(); ++round) {
+      auto now = std::move(soon);
+      soon.clear();
+      for (auto& fn : now) fn();
+    }
   }
   void ReturnLease(const std::string& raylet, const std::string& lease_id, bool disconnect) override {
     returned.push_back(lease_id + (disconnect ? " disconnect" : "") + " to " + raylet);
@@ -169,6 +186,9 @@ class FakeTransport : public internal::SubmitTransport {
   FakeSink& Stream(size_t i) { return *streams.at(i); }
 
   std::deque<LeaseCall> leases;
+  std::vector<int> lease_calls;
+  bool hold_soon = false;
+  std::vector<std::function<void()>> soon;
   std::vector<std::shared_ptr<FakeSink>> streams;
   std::vector<std::string> returned;
   std::deque<Watch> watches;

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <fstream>
 #include <functional>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -20,6 +21,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/auth.h"
+#include "common/http_client.h"
 #include "common/launcher.h"
 #include "common/session.h"
 #include "testing/shell.h"
@@ -179,6 +181,23 @@ class ClusterTest : public ::testing::Test {
     auto [out, status] = Cli(args + " --json");
     EXPECT_EQ(status, 0) << args << ": " << out;
     return nlohmann::json::parse(out, nullptr, /*allow_exceptions=*/false);
+  }
+  // The value of the head raylet's /metrics line that starts with `series`
+  // (e.g. "glint_node_lease_calls_total{"); -1 if it has none.
+  static double HeadMetric(const std::string& series) {
+    std::string address;
+    for (const auto& n : CliJson("list nodes")) {
+      if (n.value("is_head", false)) address = n.value("metrics_address", "");
+    }
+    glint::HttpCallOptions o;
+    o.token = cluster_->auth_token();
+    auto r = glint::HttpCall(address, "GET", "/metrics", "", o);
+    if (!r.ok()) return -1;
+    std::istringstream in(r->body);
+    for (std::string line; std::getline(in, line);) {
+      if (line.rfind(series, 0) == 0) return std::strtod(line.c_str() + line.rfind(' ') + 1, nullptr);
+    }
+    return -1;
   }
 #endif
   static inline TestCluster* cluster_ = nullptr;

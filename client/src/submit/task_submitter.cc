@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "client/src/errors.h"
@@ -72,7 +73,8 @@ std::optional<std::string> TaskSubmitter::Lease::LastWaiting() const {
 void TaskSubmitter::Pump(const std::string& key) {
   std::vector<std::pair<std::shared_ptr<Lease>, proto::TaskSpec>> pushes;
   std::vector<std::pair<std::shared_ptr<Lease>, std::string>> back;
-  int new_requests = 0;
+  int send_now = 0;
+  bool send_soon = false;
   proto::LeaseRequest req;
   {
     absl::MutexLock lock(&mu_);
@@ -99,19 +101,46 @@ void TaskSubmitter::Pump(const std::string& key) {
     size_t ahead = 0;
     for (auto& lease : shape.leases) ahead += lease->in_flight.size() > 1 ? lease->in_flight.size() - 1 : 0;
     int want = shape.watching_group ? 0 : static_cast<int>(std::min<size_t>(shape.tasks.size() + ahead, kMaxLeaseRequests));
-    *req.mutable_resources() = shape.resources;
-    while (shape.requesting < want) {
-      ++shape.requesting;
-      ++new_requests;
+    if (shape.requesting < want) {
+      // The first request goes at once; more asked meanwhile (tasks
+      // submitted in a loop) wait for the rest of the loop, and go together.
+      if (shape.requesting == 0) {
+        send_now = want;
+        *req.mutable_resources() = shape.resources;
+      } else {
+        shape.unsent += want - shape.requesting;
+        send_soon = !std::exchange(shape.sending_soon, true);
+      }
+      shape.requesting = want;
     }
     RebalanceLocked(shape, &back);
   }
   for (auto& [lease, spec] : pushes) Push(key, lease, std::move(spec));
   for (auto& [lease, id] : back) AskBack(lease, id);
-  if (new_requests > 0) {
+  if (send_now > 0) {
     *req.mutable_job() = job_;
-    for (int i = 0; i < new_requests; ++i) RequestLease(key, req, raylet_, 0);
+    RequestLeases(key, req, raylet_, 0, send_now);
   }
+  if (send_soon) transport_->RunSoon([this, key] { SendLeaseRequests(key); });
+}
+
+void TaskSubmitter::SendLeaseRequests(const std::string& key) {
+  proto::LeaseRequest req;
+  int count;
+  {
+    absl::MutexLock lock(&mu_);
+    auto& shape = shapes_[key];
+    shape.sending_soon = false;
+    count = std::exchange(shape.unsent, 0);
+    if (count == 0) return;
+    if (stopped_) {  // nothing is leased after Stop()
+      shape.requesting -= count;
+      return;
+    }
+    *req.mutable_resources() = shape.resources;
+  }
+  *req.mutable_job() = job_;
+  RequestLeases(key, req, raylet_, 0, count);
 }
 
 void TaskSubmitter::RebalanceLocked(Shape& shape, std::vector<std::pair<std::shared_ptr<Lease>, std::string>>* out) {
@@ -143,11 +172,12 @@ void TaskSubmitter::AskBack(const std::shared_ptr<Lease>& lease, const std::stri
   lease->stream->Cancel(back);  // false once the stream ended: its tasks come back as failed anyway
 }
 
-void TaskSubmitter::RequestLease(const std::string& key, const proto::LeaseRequest& req,
-                                 const std::string& raylet, int hops) {
-  transport_->RequestLease(raylet, req, [this, key, raylet, req, hops](const absl::Status& s, proto::LeaseReply& reply) {
-    OnLeaseReply(key, raylet, s, reply, req, hops);
-  });
+void TaskSubmitter::RequestLeases(const std::string& key, const proto::LeaseRequest& req, const std::string& raylet,
+                                  int hops, int count) {
+  transport_->RequestLeases(raylet, req, count,
+                            [this, key, raylet, req, hops](const absl::Status& s, proto::LeaseReply& reply) {
+                              OnLeaseReply(key, raylet, s, reply, req, hops);
+                            });
 }
 
 void TaskSubmitter::OnLeaseReply(const std::string& key, const std::string& raylet,
@@ -156,7 +186,7 @@ void TaskSubmitter::OnLeaseReply(const std::string& key, const std::string& rayl
   if (s.ok() && reply.has_spillback() && hops < kMaxSpillbackHops) {
     proto::LeaseRequest again = req;
     again.set_spillback_count(hops + 1);
-    RequestLease(key, again, AddrString(reply.spillback()), hops + 1);
+    RequestLeases(key, again, AddrString(reply.spillback()), hops + 1);
     return;
   }
   if (!s.ok() && raylet != raylet_) {
@@ -176,7 +206,7 @@ void TaskSubmitter::OnLeaseReply(const std::string& key, const std::string& rayl
     }
     if (again) {
       LOG(INFO) << reply.error().message() << " (raylet " << raylet << "): asking again";
-      RequestLease(key, req, raylet, hops);
+      RequestLeases(key, req, raylet, hops);
       return;
     }
   }
@@ -467,7 +497,7 @@ void TaskSubmitter::Tick(int64_t now_ms) {
   }
   for (auto& l : idle) ReturnLease(*l, false);
   for (auto& [lease, id] : back) AskBack(lease, id);
-  for (auto& [key, req] : again) RequestLease(key, req, raylet_, 0);
+  for (auto& [key, req] : again) RequestLeases(key, req, raylet_, 0);
   for (auto& w : waiting) on_wait_(w.shape, w.tasks, w.waited_ms);
 }
 

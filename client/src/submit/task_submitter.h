@@ -1,7 +1,9 @@
 // TaskSubmitter: runs normal tasks on leased workers.
 //
 // Tasks wait in a queue per resource shape. The submitter leases workers for
-// a shape from the local raylet (following spill-back to other nodes), pushes
+// a shape from the local raylet (following spill-back to other nodes),
+// several in one call: the first at once, those wanted while a call is out
+// together once the submitting burst lets the transport's thread run. It pushes
 // queued tasks straight to them and keeps a lease while work of that shape
 // keeps coming; a lease idle for `idle_lease_ms` goes back.
 //
@@ -109,7 +111,11 @@ class TaskSubmitter {
     google::protobuf::Map<std::string, double> resources;  // what its tasks ask for
     std::deque<proto::TaskSpec> tasks;
     std::vector<std::shared_ptr<Lease>> leases;
-    int requesting = 0;
+    int requesting = 0;  // workers asked for and not answered yet, `unsent` included
+    // Asked for while a lease call was out already: sent together, soon
+    // (tasks submitted in a loop share one call), by SendLeaseRequests.
+    int unsent = 0;
+    bool sending_soon = false;
     bool watching_group = false;  // no node has its placement group's bundles: waiting for the GCS's word
     int group_checks = 0;         // refusals since the last lease while its group was placed
     // Lease requests to send again from the local raylet at a time (ms): the
@@ -124,8 +130,11 @@ class TaskSubmitter {
     bool warned = false;           // the wait callback ran for this wait
   };
   void Pump(const std::string& key);
-  void RequestLease(const std::string& key, const proto::LeaseRequest& req, const std::string& raylet,
-                    int hops);
+  // Sends the shape's unsent lease requests in one call.
+  void SendLeaseRequests(const std::string& key);
+  // `count` leases of the shape in one call to `raylet`.
+  void RequestLeases(const std::string& key, const proto::LeaseRequest& req, const std::string& raylet, int hops,
+                     int count = 1);
   void OnLeaseReply(const std::string& key, const std::string& raylet, const absl::Status& s,
                     const proto::LeaseReply& reply, const proto::LeaseRequest& req, int hops);
   void Push(const std::string& key, const std::shared_ptr<Lease>& lease, proto::TaskSpec spec);

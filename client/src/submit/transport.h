@@ -47,7 +47,13 @@ class SubmitTransport {
   using LeaseFn = std::function<void(const absl::Status&, proto::LeaseReply&)>;
   virtual ~SubmitTransport() = default;
   virtual std::shared_ptr<CallSink> OpenStream(const proto::Address& worker, CallSink::DoneFn done) = 0;
-  virtual void RequestLease(const std::string& raylet, const proto::LeaseRequest& req, LeaseFn done) = 0;
+  // Asks for `count` workers of `req`'s shape in one call; `each` runs once
+  // per worker asked for: with an answer (granted, spilled back, refused),
+  // or with the call's error for those it did not answer.
+  virtual void RequestLeases(const std::string& raylet, const proto::LeaseRequest& req, int count, LeaseFn each) = 0;
+  // Runs `fn` on the transport's thread soon, never inline (lease requests
+  // of tasks submitted in a loop go out together from there).
+  virtual void RunSoon(std::function<void()> fn) = 0;
   // One-way: gives the leased worker back (`disconnect`: it failed; kill it).
   virtual void ReturnLease(const std::string& raylet, const std::string& lease_id, bool disconnect) = 0;
   virtual void WatchActor(const std::string& actor_id, int64_t version, int64_t timeout_ms,
@@ -63,7 +69,8 @@ class GrpcTransport final : public SubmitTransport {
                 StubCache<proto::WorkerService>* workers, GcsClient* gcs, CallSink::ItemFn items)
       : queue_(queue), raylets_(raylets), workers_(workers), gcs_(gcs), items_(std::move(items)) {}
   std::shared_ptr<CallSink> OpenStream(const proto::Address& worker, CallSink::DoneFn done) override;
-  void RequestLease(const std::string& raylet, const proto::LeaseRequest& req, LeaseFn done) override;
+  void RequestLeases(const std::string& raylet, const proto::LeaseRequest& req, int count, LeaseFn each) override;
+  void RunSoon(std::function<void()> fn) override { glint::RunSoon(queue_, std::move(fn)); }
   void ReturnLease(const std::string& raylet, const std::string& lease_id, bool disconnect) override;
   void WatchActor(const std::string& actor_id, int64_t version, int64_t timeout_ms,
                   GcsClient::ActorFn done) override {

@@ -55,6 +55,30 @@ TEST_F(TaskSubmitterTest, EachQueuedTaskAsksForALeaseUpToEight) {
   EXPECT_EQ(transport_.leases.front().req.resources().at("CPU"), 1);
 }
 
+TEST_F(TaskSubmitterTest, TasksSubmittedInALoopShareOneLeaseCallAfterTheFirst) {
+  transport_.hold_soon = true;  // as the real transport: after the submitting loop
+  for (int i = 0; i < 10; ++i) Submit("t" + std::to_string(i));
+  EXPECT_EQ(transport_.lease_calls, std::vector<int>{1}) << "the first goes at once, alone";
+  transport_.RunSoonNow();
+  EXPECT_EQ(transport_.lease_calls, (std::vector<int>{1, 7})) << "the rest of the loop's wants in one call";
+  EXPECT_EQ(transport_.leases.size(), 8u);
+  transport_.RunSoonNow();
+  EXPECT_EQ(transport_.lease_calls.size(), 2u) << "nothing is sent twice";
+  // Grants free request slots the queue still wants: asked again together.
+  transport_.GrantLease(7001, "lease-1");
+  transport_.GrantLease(7002, "lease-2");
+  transport_.RunSoonNow();
+  EXPECT_EQ(transport_.lease_calls, (std::vector<int>{1, 7, 2}));
+}
+
+TEST_F(TaskSubmitterTest, LeaseRequestsHeldForTheEndOfALoopAreNotSentAfterStop) {
+  transport_.hold_soon = true;
+  for (int i = 0; i < 3; ++i) Submit("t" + std::to_string(i));
+  submitter_.Stop();
+  transport_.RunSoonNow();
+  EXPECT_EQ(transport_.lease_calls, std::vector<int>{1});
+}
+
 TEST_F(TaskSubmitterTest, ALeasedWorkerRunsQueuedTasksWithoutRetriesOneAtATimeInOrder) {
   Submit("a");
   Submit("b");
