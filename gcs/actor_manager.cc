@@ -174,6 +174,12 @@ void ActorManager::RequestLease(const std::string& actor_id, const proto::Addres
   cluster_->RequestLease(raylet, req, [this, actor_id, raylet, req, hops, crashed_starts](
                                           const absl::Status& s, const proto::LeaseReply& reply) {
     if (stopped_) return;  // the GCS is stopping: its cluster calls were cancelled
+    if (absl::IsCancelled(s)) {  // its node died before the actor started there (OnNodeDead): not a restart
+      LOG(INFO) << "actor " << ShortHex(actor_id) << ": the node chosen for it died before it started there; "
+                << "scheduling it again";
+      Schedule(actor_id);
+      return;
+    }
     if (!s.ok()) {
       HandleFailure(actor_id, absl::StrCat("the raylet chosen for the actor did not answer: ", s.message()),
                     proto::ACTOR_DIED);
@@ -528,6 +534,7 @@ void ActorManager::OnWorkerFailure(const std::string& worker_id, const std::stri
 }
 
 void ActorManager::OnNodeDead(const proto::NodeInfo& node) {
+  cluster_->CancelLeases(node.address());  // actors being placed there go elsewhere
   std::vector<std::string> lost;
   {
     absl::MutexLock lock(&mu_);

@@ -1,6 +1,8 @@
 #include "gcs/cluster_client.h"
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "common/async_call.h"
 #include "proto/raylet.grpc.pb.h"
 #include "proto/worker.grpc.pb.h"
@@ -14,8 +16,28 @@ using WorkerStub = proto::WorkerService::Stub;
 class GrpcClusterClient : public ClusterClient {
  public:
   void RequestLease(const proto::Address& raylet, const proto::LeaseRequest& req, LeaseCallback cb) override {
-    CallAsync(client_.queue(), raylets_.Get(AddrString(raylet)), &RayletStub::PrepareAsyncRequestWorkerLease, req, 120000,
-              [cb = std::move(cb)](const absl::Status& s, proto::LeaseReply& reply) { cb(s, reply); });
+    std::string target = AddrString(raylet);
+    absl::MutexLock lock(&leases_mu_);  // the callback waits until the call is recorded
+    uint64_t id = ++last_lease_;
+    auto* ctx = CallAsync(client_.queue(), raylets_.Get(target), &RayletStub::PrepareAsyncRequestWorkerLease, req, 0,
+                          [this, target, id, cb = std::move(cb)](const absl::Status& s, proto::LeaseReply& reply) {
+                            {
+                              absl::MutexLock lock(&leases_mu_);
+                              if (auto it = leases_.find(target); it != leases_.end()) {
+                                it->second.erase(id);
+                                if (it->second.empty()) leases_.erase(it);
+                              }
+                            }
+                            cb(s, reply);
+                          });
+    leases_[target][id] = ctx;
+  }
+
+  void CancelLeases(const proto::Address& raylet) override {
+    absl::MutexLock lock(&leases_mu_);  // a context stays valid until its callback has taken it out
+    if (auto it = leases_.find(AddrString(raylet)); it != leases_.end()) {
+      for (auto& [id, ctx] : it->second) ctx->TryCancel();
+    }
   }
 
   void PushTask(const proto::Address& worker, const proto::PushTaskRequest& req, PushCallback cb) override {
@@ -68,6 +90,11 @@ class GrpcClusterClient : public ClusterClient {
 
  private:
   ClientQueueThread client_;
+  // Lease calls in flight, by raylet, to cancel when its node dies.
+  absl::Mutex leases_mu_;
+  uint64_t last_lease_ ABSL_GUARDED_BY(leases_mu_) = 0;
+  absl::flat_hash_map<std::string, absl::flat_hash_map<uint64_t, grpc::ClientContext*>> leases_
+      ABSL_GUARDED_BY(leases_mu_);
   StubCache<proto::RayletService> raylets_;
   StubCache<proto::WorkerService> workers_;
 };

@@ -19,8 +19,14 @@ class ClusterClient {
   virtual ~ClusterClient() = default;
   // All calls are asynchronous; callbacks run on an RPC thread. KillWorker
   // and NotifyJobFinished are one-way: their failures are logged.
+  // A lease request has no deadline: a raylet busy starting workers answers
+  // when it can. It ends unanswered only if the raylet goes away, or when
+  // CancelLeases is told its node is dead.
   virtual void RequestLease(const proto::Address& raylet, const proto::LeaseRequest& req,
                             LeaseCallback cb) = 0;
+  // Ends the lease requests in flight to `raylet` (its node is dead): their
+  // callbacks get CANCELLED.
+  virtual void CancelLeases(const proto::Address& raylet) = 0;
   virtual void PushTask(const proto::Address& worker, const proto::PushTaskRequest& req,
                         PushCallback cb) = 0;
   virtual void KillWorker(const proto::Address& raylet, const std::string& worker_id,

@@ -17,6 +17,8 @@
 
 #include "common/launcher.h"
 #include "common/process.h"
+#include "common/rpc.h"
+#include "proto/gcs.grpc.pb.h"
 #include "integration/test_functions.h"
 #include "testing/shell.h"
 #include "testing/test_cluster.h"
@@ -109,6 +111,34 @@ TEST_F(NodeFailureTest, ANodeCutOffAndBackDropsItsWorkersSoNoActorRunsTwice) {
   EXPECT_TRUE(WaitUntil([&] { return !ListedDead(cluster_->gcs_address(), where); }, std::chrono::seconds(30)))
       << "and joins again";
   EXPECT_NE(keeps.Task(&Box::Pid).Remote().Get(std::chrono::seconds(60)), old_pid);
+}
+
+// An actor whose lease waits on a node that is then cut off goes to another
+// node once the cut one is declared dead: its lease request is ended then,
+// not left to a deadline, and moving it is no restart (it has none).
+TEST_F(NodeFailureTest, AnActorBeingPlacedOnANodeCutOffGoesToAnotherWithoutARestart) {
+  std::string first = cluster_->AddNode(1, R"({"late": 1})");
+  auto holder = glint::Actor(Box::Create).SetResources({{"late", 1}}).Remote(0);
+  ASSERT_EQ(holder.Task(&Box::Raylet).Remote().Get(std::chrono::seconds(60)), first);
+  pid_t raylet = cluster_->raylet_pid(first);
+  ASSERT_NE(raylet, 0);
+  kill(raylet, SIGSTOP);  // the only node with "late" stops answering
+  struct Resume {
+    pid_t pid;
+    ~Resume() { kill(pid, SIGCONT); }
+  } resume{raylet};
+  auto moved = glint::Actor(Box::Create).SetResources({{"late", 1}}).Remote(0);
+  auto gcs = glint::MakeStub<glint::proto::GcsService>(cluster_->gcs_address());
+  ASSERT_TRUE(WaitUntil([&] {
+    glint::proto::GetActorRequest req;
+    req.set_actor_id(moved.ID());
+    glint::proto::GetActorReply reply;
+    grpc::ClientContext ctx;
+    return gcs->GetActor(&ctx, req, &reply).ok() && reply.found();
+  })) << "the actor is registered (and its lease sent to the cut node) before another node can take it";
+  std::string second = cluster_->AddNode(1, R"({"late": 1})");
+  // Within the heartbeat timeout and a start: far less than a lease deadline would take.
+  EXPECT_EQ(moved.Task(&Box::Raylet).Remote().Get(std::chrono::seconds(60)), second);
 }
 
 TEST_F(NodeFailureTest, AKilledRayletsObjectStoreIsSweptAway) {

@@ -26,6 +26,20 @@ class FakeCluster : public ClusterClient {
                     LeaseCallback cb) override {
     leases.push_back({raylet, req, std::move(cb)});
   }
+  // The requests to `raylet` end CANCELLED at once.
+  void CancelLeases(const proto::Address& raylet) override {
+    std::deque<LeaseCall> kept;
+    std::vector<LeaseCallback> cancelled;
+    for (auto& call : leases) {
+      if (call.raylet.port() == raylet.port()) {
+        cancelled.push_back(std::move(call.cb));
+      } else {
+        kept.push_back(std::move(call));
+      }
+    }
+    leases.swap(kept);
+    for (auto& cb : cancelled) cb(absl::CancelledError("cancelled"), proto::LeaseReply());
+  }
   void PushTask(const proto::Address& worker, const proto::PushTaskRequest& req,
                 PushCallback cb) override {
     pushes.push_back({worker, req, std::move(cb)});

@@ -285,6 +285,28 @@ TEST_F(ActorManagerTest, LeaseAndConstructorMakeItAlive) {
   EXPECT_EQ(info->address().port(), 9000);
 }
 
+TEST_F(ActorManagerTest, AnActorWhoseNodeDiesWhileItIsLeasedThereGoesToAnotherWithoutARestart) {
+  ASSERT_TRUE(nodes_.Register(Node("n2", 7002, 2), "secret", 0).ok());
+  auto a = actors_.Create(Request());  // no restarts allowed: being moved is not one
+  ASSERT_TRUE(a.ok());
+  ASSERT_EQ(cluster_.leases.size(), 1u);
+  const int first_port = cluster_.leases[0].raylet.port();
+  const std::string first = first_port == 7000 ? "n1" : "n2", other = first == "n1" ? "n2" : "n1";
+  google::protobuf::Map<std::string, double> free;
+  free["CPU"] = 2;
+  ASSERT_TRUE(nodes_.Heartbeat(other, "secret", free, 0, 900).ok());
+  nodes_.CheckHealth(1500);  // the chosen one is silent: dead, its lease request unanswered
+  ASSERT_FALSE(nodes_.Get(first)->alive());
+  actors_.OnNodeDead(*nodes_.Get(first));
+  ASSERT_EQ(cluster_.leases.size(), 1u) << "the request to the dead node ended and one went to the other";
+  EXPECT_NE(cluster_.leases[0].raylet.port(), first_port);
+  EXPECT_EQ(State(a->actor_id()), proto::PENDING_CREATION);
+  EXPECT_EQ(actors_.GetById(a->actor_id())->num_restarts(), 0);
+  cluster_.GrantLease("w1", 9000, other);
+  cluster_.FinishPush();
+  EXPECT_EQ(State(a->actor_id()), proto::ALIVE);
+}
+
 TEST_F(ActorManagerTest, OnlyTheLatestDeadActorsAreRememberedAndTheirJobsStay) {
   std::vector<std::string> ids;
   for (size_t i = 0; i < ActorManager::kMaxDeadActors + 10; ++i) {
