@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <tuple>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -106,10 +107,10 @@ void TaskSubmitter::Pump(const std::string& key) {
       // submitted in a loop) wait for the rest of the loop, and go together.
       if (shape.requesting == 0) {
         send_now = want;
-        *req.mutable_resources() = shape.resources;
+        req = RequestFor(shape, 0);
       } else {
         shape.unsent += want - shape.requesting;
-        send_soon = !std::exchange(shape.sending_soon, true);
+        send_soon = NeedsSending(shape);
       }
       shape.requesting = want;
     }
@@ -117,30 +118,41 @@ void TaskSubmitter::Pump(const std::string& key) {
   }
   for (auto& [lease, spec] : pushes) Push(key, lease, std::move(spec));
   for (auto& [lease, id] : back) AskBack(lease, id);
-  if (send_now > 0) {
-    *req.mutable_job() = job_;
-    RequestLeases(key, req, raylet_, 0, send_now);
-  }
-  if (send_soon) transport_->RunSoon([this, key] { SendLeaseRequests(key); });
+  if (send_now > 0) RequestLeases(key, req, raylet_, 0, send_now);
+  if (send_soon) SendSoon(key);
+}
+
+proto::LeaseRequest TaskSubmitter::RequestFor(const Shape& shape, int hops) const {
+  proto::LeaseRequest req;
+  *req.mutable_job() = job_;
+  *req.mutable_resources() = shape.resources;
+  req.set_spillback_count(hops);
+  return req;
+}
+
+bool TaskSubmitter::NeedsSending(Shape& shape) { return !std::exchange(shape.sending_soon, true); }
+
+void TaskSubmitter::SendSoon(const std::string& key) {
+  transport_->RunSoon([this, key] { SendLeaseRequests(key); });
 }
 
 void TaskSubmitter::SendLeaseRequests(const std::string& key) {
-  proto::LeaseRequest req;
-  int count;
+  std::vector<std::tuple<std::string, int, int, proto::LeaseRequest>> calls;  // raylet, hops, count, request
   {
     absl::MutexLock lock(&mu_);
     auto& shape = shapes_[key];
     shape.sending_soon = false;
-    count = std::exchange(shape.unsent, 0);
-    if (count == 0) return;
+    int unsent = std::exchange(shape.unsent, 0);
+    auto spilled = std::exchange(shape.spilled, {});
     if (stopped_) {  // nothing is leased after Stop()
-      shape.requesting -= count;
+      shape.requesting -= unsent;
+      for (auto& [where, count] : spilled) shape.requesting -= count;
       return;
     }
-    *req.mutable_resources() = shape.resources;
+    if (unsent > 0) calls.emplace_back(raylet_, 0, unsent, RequestFor(shape, 0));
+    for (auto& [where, count] : spilled) calls.emplace_back(where.first, where.second, count, RequestFor(shape, where.second));
   }
-  *req.mutable_job() = job_;
-  RequestLeases(key, req, raylet_, 0, count);
+  for (auto& [raylet, hops, count, req] : calls) RequestLeases(key, req, raylet, hops, count);
 }
 
 void TaskSubmitter::RebalanceLocked(Shape& shape, std::vector<std::pair<std::shared_ptr<Lease>, std::string>>* out) {
@@ -184,9 +196,15 @@ void TaskSubmitter::OnLeaseReply(const std::string& key, const std::string& rayl
                                  const absl::Status& s, const proto::LeaseReply& reply,
                                  const proto::LeaseRequest& req, int hops) {
   if (s.ok() && reply.has_spillback() && hops < kMaxSpillbackHops) {
-    proto::LeaseRequest again = req;
-    again.set_spillback_count(hops + 1);
-    RequestLeases(key, again, AddrString(reply.spillback()), hops + 1);
+    // Asked there with the others of the shape spilled there at once.
+    bool send_soon;
+    {
+      absl::MutexLock lock(&mu_);
+      auto& shape = shapes_[key];
+      ++shape.spilled[{AddrString(reply.spillback()), hops + 1}];
+      send_soon = NeedsSending(shape);
+    }
+    if (send_soon) SendSoon(key);
     return;
   }
   if (!s.ok() && raylet != raylet_) {

@@ -28,6 +28,7 @@
 #pragma once
 #include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -115,6 +116,9 @@ class TaskSubmitter {
     // Asked for while a lease call was out already: sent together, soon
     // (tasks submitted in a loop share one call), by SendLeaseRequests.
     int unsent = 0;
+    // Spilled back to another node: asked there together, soon, by
+    // (raylet, hops) (the answers of one call come in together).
+    std::map<std::pair<std::string, int>, int> spilled;
     bool sending_soon = false;
     bool watching_group = false;  // no node has its placement group's bundles: waiting for the GCS's word
     int group_checks = 0;         // refusals since the last lease while its group was placed
@@ -130,8 +134,14 @@ class TaskSubmitter {
     bool warned = false;           // the wait callback ran for this wait
   };
   void Pump(const std::string& key);
-  // Sends the shape's unsent lease requests in one call.
+  // Sends the shape's unsent lease requests in one call, and its spilled
+  // ones in one call per node.
   void SendLeaseRequests(const std::string& key);
+  // Whether the caller must have the shape's lease requests sent soon (by
+  // SendSoon, once per burst, after it lets go of mu_).
+  static bool NeedsSending(Shape& shape) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void SendSoon(const std::string& key) ABSL_LOCKS_EXCLUDED(mu_);
+  proto::LeaseRequest RequestFor(const Shape& shape, int hops) const;
   // `count` leases of the shape in one call to `raylet`.
   void RequestLeases(const std::string& key, const proto::LeaseRequest& req, const std::string& raylet, int hops,
                      int count = 1);

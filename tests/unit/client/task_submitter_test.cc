@@ -241,6 +241,29 @@ TEST_F(TaskSubmitterTest, ASpillbackIsFollowedToTheNodeItNames) {
   EXPECT_EQ(transport_.leases.front().raylet, "10.0.0.9:9000");
 }
 
+TEST_F(TaskSubmitterTest, RequestsSpilledBackToOneNodeTogetherAreAskedThereInOneCall) {
+  transport_.hold_soon = true;
+  for (int i = 0; i < 4; ++i) Submit("t" + std::to_string(i));
+  transport_.RunSoonNow();
+  ASSERT_EQ(transport_.lease_calls, (std::vector<int>{1, 3}));
+  proto::LeaseReply spill;
+  spill.mutable_spillback()->set_ip("10.0.0.9");
+  spill.mutable_spillback()->set_port(9000);
+  transport_.AnswerLease(spill);
+  transport_.AnswerLease(spill);
+  transport_.AnswerLease(spill);
+  transport_.GrantLease(7001, "lease-1");
+  EXPECT_EQ(transport_.lease_calls.size(), 2u) << "the spilled ones wait for the burst of answers to end";
+  transport_.RunSoonNow();
+  ASSERT_EQ(transport_.lease_calls, (std::vector<int>{1, 3, 3}));
+  ASSERT_EQ(transport_.leases.size(), 3u);
+  for (auto& call : transport_.leases) {
+    EXPECT_EQ(call.raylet, "10.0.0.9:9000");
+    EXPECT_EQ(call.req.spillback_count(), 1);
+    EXPECT_EQ(call.req.job().job_id(), "job");
+  }
+}
+
 TEST_F(TaskSubmitterTest, ALeaseRefusedEverywhereFailsTheQueuedTasksWithItsError) {
   Submit("a");
   Submit("b");
