@@ -44,22 +44,20 @@ void LeaseBatch::Refuse(const std::shared_ptr<Answers>& a, const proto::LeaseRep
 }
 
 void LeaseBatch::Answer(const std::shared_ptr<Answers>& a, proto::LeaseReply reply) {
-  bool write = false;
+  bool writer = false;  // queued, and this caller writes it
   {
     absl::MutexLock lock(&a->mu);
-    if (a->finishing || a->broken) {
-      // The call is over (or ending): the answer cannot go out.
-    } else {
+    if (!a->finishing && !a->broken) {
       a->queued.push_back(std::move(reply));
       if (a->writing) return;  // its writer takes it next
-      a->writing = write = true;
+      a->writing = writer = true;
     }
   }
-  if (write) {
-    a->call->WriteNextOrFinish();
-  } else {
+  if (!writer) {  // not queued: the call is over (or ending): the answer cannot go out
     a->GiveBack(reply);
+    return;
   }
+  a->call->WriteNextOrFinish();
 }
 
 void LeaseBatch::WriteNextOrFinish() {

@@ -56,7 +56,7 @@ class LeaseBatchTest : public ClusterTest {
   bool OneCpuGrantedWithin(int64_t ms, glint::proto::LeaseReply* reply) {
     grpc::ClientContext ctx;
     glint::SetDeadlineMs(&ctx, ms);
-    auto s = raylet_->RequestWorkerLease(&ctx, OneCpu(0), reply);
+    auto s = raylet_->RequestWorkerLease(&ctx, OneCpu(1), reply);
     return s.ok() && reply->has_worker();
   }
 

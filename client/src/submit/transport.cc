@@ -21,7 +21,7 @@ void GrpcTransport::RequestLeases(const std::string& raylet, const proto::LeaseR
   ReadStreamAsync(
       queue_, raylets_->Get(raylet), &RayletStub::PrepareAsyncRequestWorkerLeases, std::move(batch), 0,
       [each, answered, count](proto::LeaseReply& reply) {
-        if (*answered == count) return;  // more than asked: not from a raylet of this version
+        if (*answered == count) return;  // more answers than asked: a broken raylet's, ignored
         ++*answered;
         each(absl::OkStatus(), reply);
       },
