@@ -1,9 +1,13 @@
 #include "common/bundle_resources.h"
 
+#include <algorithm>
+
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "common/ids.h"
 
 namespace glint {
 namespace {
@@ -80,6 +84,26 @@ std::optional<BundleGpu> GpuInBundle(const ResourceSet& demand) {
     }
   }
   return out;
+}
+
+bool IsAnyBundleResource(absl::string_view name) {
+  // From the end: the group's id in hex, then "_group_" or "_group_<index>_",
+  // then the bundle's own name (not empty).
+  constexpr size_t kGroupHex = 2 * kIdSize;
+  if (name.size() <= kGroupHex) return false;
+  absl::string_view hex = name.substr(name.size() - kGroupHex);
+  if (!std::all_of(hex.begin(), hex.end(), [](char c) { return absl::ascii_isdigit(c) || (c >= 'a' && c <= 'f'); })) {
+    return false;
+  }
+  absl::string_view rest = name.substr(0, name.size() - kGroupHex);
+  if (!absl::ConsumeSuffix(&rest, "_")) return false;
+  size_t digits = 0;
+  while (digits < rest.size() && absl::ascii_isdigit(rest[rest.size() - 1 - digits])) ++digits;
+  if (digits > 0) {  // one bundle's: "_<index>" before the id
+    rest.remove_suffix(digits);
+    if (!absl::ConsumeSuffix(&rest, "_")) return false;
+  }
+  return absl::ConsumeSuffix(&rest, "_group") && !rest.empty();
 }
 
 bool IsBundleResource(const std::string& name, const std::string& group_hex) {

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "common/resources.h"
 
 namespace glint {
@@ -25,6 +26,9 @@ absl::StatusOr<ResourceSet> InBundle(const ResourceSet& demand, const std::vecto
                                      const std::string& group_hex, int index);
 // Whether a resource name belongs to group `group_hex`'s bundles.
 bool IsBundleResource(const std::string& name, const std::string& group_hex);
+// Whether a resource name is one a bundle adds to its node (of any group):
+// "<name>_group_<group hex>" or "<name>_group_<index>_<group hex>".
+bool IsAnyBundleResource(absl::string_view name);
 // The GPUs a demand asks of a group's bundles (GPU ids come from the
 // bundle's own): the group, the bundle (-1: any) and the amount.
 struct BundleGpu {

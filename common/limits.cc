@@ -5,15 +5,23 @@
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
+#include "common/bundle_resources.h"
 
 namespace glint {
 namespace {
 
 template <typename Map>
 absl::Status CheckResourceMap(const Map& resources) {
+  if (static_cast<int>(resources.size()) > kMaxNodeResources) {
+    return absl::InvalidArgumentError(absl::StrCat(resources.size(), " resources in one set; at most ",
+                                                   kMaxNodeResources, " may be named, placement groups' included"));
+  }
   if (static_cast<int>(resources.size()) > kMaxResources) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(resources.size(), " resources in one set; at most ", kMaxResources, " may be named"));
+    auto own = std::count_if(resources.begin(), resources.end(), [](const auto& r) { return !IsAnyBundleResource(r.first); });
+    if (own > kMaxResources) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(own, " resources in one set; at most ", kMaxResources, " may be named"));
+    }
   }
   for (const auto& [name, amount] : resources) {
     if (auto s = CheckName("a resource name", name, /*may_be_empty=*/false); !s.ok()) return s;

@@ -20,7 +20,11 @@ constexpr size_t kMaxFunctionBytes = 1024;  // a remote function's or method's r
 constexpr size_t kMaxPathBytes = 4096;      // a code path
 constexpr int kMaxCodePaths = 64;
 constexpr size_t kMaxJobCodeBytes = 16 << 10;  // a job's code paths together
-constexpr int kMaxResources = 64;           // entries in one resource set
+constexpr int kMaxResources = 64;           // entries in one resource set, besides placement groups' (below)
+// Entries in one resource set together with those placement group bundles
+// add to their node ("CPU_group_<i>_<group>", common/bundle_resources.h): a
+// node holding a few thousand bundles reports all of them in each heartbeat.
+constexpr int kMaxNodeResources = 16384;
 constexpr double kMaxResourceAmount = 1e9;
 constexpr int kMaxConcurrency = 100000;     // an actor's calls at once, or a group's
 constexpr int kMaxConcurrencyGroups = 64;
@@ -40,8 +44,9 @@ absl::Status CheckAddress(absl::string_view what, absl::string_view address, boo
 // A reference passed as an argument: its id, and its owner's address (a
 // HOST:PORT Glint will call) and its location's raylet, if given.
 absl::Status CheckArgRef(const proto::TaskArg& arg);
-// At most kMaxResources entries, named by CheckName, each amount finite and
-// within [0, kMaxResourceAmount].
+// At most kMaxResources entries besides the names of placement group
+// bundles, and kMaxNodeResources in all; named by CheckName, each amount
+// finite and within [0, kMaxResourceAmount].
 absl::Status CheckResources(const google::protobuf::Map<std::string, double>& resources);
 absl::Status CheckResources(const std::map<std::string, double>& resources);
 // What a task or actor asks for (SetResources), as Ray's C++ API checks it:

@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/bundle_resources.h"
 #include "common/ids.h"
+#include "common/limits.h"
 #include "common/logging.h"
 
 namespace glint::raylet {
@@ -13,8 +14,20 @@ bool Bundles::Prepare(const std::string& group_id, int index, const ResourceSet&
   absl::MutexLock lock(&mu_);
   std::string key = Key(group_id, index);
   if (entries_.contains(key)) return true;
+  // The names a committed bundle adds go in every heartbeat, which the GCS
+  // takes only within kMaxNodeResources names.
+  size_t names = leases_->ResourceNames() + BundleResources(resources, IdHex(group_id), index).size();
+  if (entries_.size() >= kMaxBundles || names > static_cast<size_t>(kMaxNodeResources)) {
+    if (absl::Now() - last_refusal_logged_ > absl::Seconds(10)) {
+      last_refusal_logged_ = absl::Now();
+      LOG(WARNING) << "placement group " << ShortHex(group_id) << " bundle " << index << " refused: this node holds "
+                   << entries_.size() << " bundles and " << names << " resource names with it, past its bound of "
+                   << kMaxBundles << " bundles and " << kMaxNodeResources << " names";
+    }
+    return false;
+  }
   std::vector<std::string> gpu_ids;
-  if (entries_.size() >= kMaxBundles || !leases_->Reserve(resources, &gpu_ids)) return false;
+  if (!leases_->Reserve(resources, &gpu_ids)) return false;
   entries_[key] = Entry{resources, false, std::move(gpu_ids)};
   return true;
 }

@@ -377,6 +377,11 @@ void LeaseManager::RemoveBundleGpus(const std::string& group_hex, int index) {
   if (group->second.empty()) bundle_gpus_.erase(group);
 }
 
+size_t LeaseManager::ResourceNames() {
+  absl::MutexLock lock(&mu_);
+  return total_.size();
+}
+
 void LeaseManager::AddResources(const ResourceSet& r) {
   {
     absl::MutexLock lock(&mu_);

@@ -54,6 +54,8 @@ class LeaseManager {
   // that now have room for them (Ray's raylet does the same as views change).
   void SetClusterView(std::vector<proto::NodeInfo> nodes);
   ResourceSet Available();
+  // How many resource names the node has (its own and its bundles').
+  size_t ResourceNames();
   // The requests queued here, by shape (at most kMaxPendingShapes), with
   // what holds the resources they wait for.
   static constexpr size_t kMaxPendingShapes = 32;

@@ -110,6 +110,13 @@ void RayletServer::Heartbeat() {
   for (auto& d : leases_->PendingDemand(NowMs())) *req.add_pending() = std::move(d);
   proto::HeartbeatReply reply;
   auto s = BlockingCall(client_.queue(), gcs_.get(), &GcsStub::PrepareAsyncHeartbeat, std::move(req), 2000, &reply);
+  // Unanswered for the GCS's timeout, the node is declared dead: say why
+  // (every 10 s at most; this thread alone sends heartbeats).
+  static int64_t said_ms = 0;
+  if (!s.ok() && NowMs() - said_ms >= 10000) {
+    said_ms = NowMs();
+    LOG(WARNING) << "a heartbeat to the GCS failed: " << s;
+  }
   if (s.ok() && reply.declared_dead()) {
     // Cut off for longer than the heartbeat timeout: the GCS restarted this
     // node's actors elsewhere. Its workers go first, so no actor ever runs

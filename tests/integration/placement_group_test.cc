@@ -2,7 +2,8 @@
 // nodes "a" and "b", two CPUs each): each strategy's placement, checked by
 // where the actors in the bundles run; work in a bundle takes from the
 // bundle; two groups racing for the same CPUs; removal killing the group's
-// actors and freeing its resources; clear errors; work that waits for its
+// actors and freeing its resources; a node holding many bundles that keeps
+// reporting its resources; clear errors; work that waits for its
 // group to be placed, or fails once it is removed; a detached group that
 // outlives its driver while a non-detached one goes with it (this program
 // is also that driver: `placement_group_integration_test driver`); a group
@@ -173,6 +174,33 @@ TEST_F(PlacementGroupTest, OfTwoGroupsRacingForTheSameCpusOnlyOneIsPlaced) {
   glint::RemovePlacementGroup(winner);
   EXPECT_TRUE(loser.Wait(std::chrono::seconds(30))) << "placed once the other's CPUs are back";
   glint::RemovePlacementGroup(loser);
+}
+
+// Each bundle adds four resource names to its node, and the node reports all
+// of them in every heartbeat: 40 groups there are 160 names, past the 64 a
+// request may name of its own. The GCS takes them (they once made it refuse
+// every heartbeat, and declare the node dead 4 s later).
+TEST_F(PlacementGroupTest, ANodeHoldingManyBundlesKeepsReportingItsResources) {
+  std::vector<glint::PlacementGroup> groups;
+  for (int i = 0; i < 40; ++i) groups.push_back(Create({{{"a", 0.01}}}, glint::PlacementStrategy::kPack));
+  for (auto& g : groups) ASSERT_TRUE(g.Wait(std::chrono::seconds(30)));
+  // A task taking one 'a' outside the groups: only node a's heartbeats can
+  // tell the GCS (4 - 40 x 0.01 - 1 left).
+  std::string dir = glint::testing::TempDir();
+  auto running = glint::Task(StartThenBlock).SetResources({{"a", 1}}).Remote(dir);
+  ASSERT_TRUE(WaitUntil([&] { return access((dir + "/started").c_str(), F_OK) == 0; })) << "the task runs";
+  nlohmann::json node_a;
+  EXPECT_TRUE(WaitUntil([&] {
+    for (const auto& n : CliJson("list nodes")) {
+      if (n["total_resources"].contains("a")) node_a = n;
+    }
+    return node_a["available_resources"].value("a", 0.0) > 2.59 && node_a["available_resources"].value("a", 0.0) < 2.61;
+  }, std::chrono::seconds(10))) << node_a.dump();
+  EXPECT_TRUE(node_a.value("alive", false)) << node_a.dump();
+  EXPECT_GT(node_a["available_resources"].size(), 160u) << "the bundles' names are in the node's view";
+  WriteFile(dir + "/never", "");
+  EXPECT_EQ(running.Get(std::chrono::seconds(60)), 1);
+  for (auto& g : groups) glint::RemovePlacementGroup(g);
 }
 
 TEST_F(PlacementGroupTest, WorkInAGroupNotPlacedYetWaitsForIt) {

@@ -1,8 +1,12 @@
-// How work placed in a placement group's bundles names its resources, and
-// how a raylet reads back the GPUs such work asks of a bundle.
+// How work placed in a placement group's bundles names its resources, how
+// a raylet reads back the GPUs such work asks of a bundle, and how those
+// names count against the bounds of a resource set.
 #include "common/bundle_resources.h"
 
 #include <gtest/gtest.h>
+
+#include "common/ids.h"
+#include "common/limits.h"
 
 namespace glint {
 namespace {
@@ -45,6 +49,36 @@ TEST(BundleResourcesTest, TheGpusWorkAsksOfABundleAreReadBack) {
   EXPECT_EQ(any->index, -1);
   EXPECT_FALSE(GpuInBundle(*InBundle({{"CPU", 1}}, {{{"CPU", 1}}}, "ab12", 0)).has_value()) << "no GPU asked";
   EXPECT_FALSE(GpuInBundle({{"GPU", 1}}).has_value()) << "the node's own GPUs";
+}
+
+TEST(BundleResourcesTest, TheNamesBundlesAddAreToldFromANodesOwn) {
+  const std::string hex = IdHex(RandomId());
+  for (auto& [name, amount] : BundleResources({{"CPU", 1}, {"gpu2", 1}}, hex, 12)) {
+    EXPECT_TRUE(IsAnyBundleResource(name)) << name;
+  }
+  for (const std::string& own : std::vector<std::string>{"CPU", "GPU", "special", "x_group_", "_group_" + hex, "CPU_group_1" + hex,
+                                "CPU_group_x_" + hex, "CPU_grou_" + hex, "CPU_group_" + hex.substr(1),
+                                "CPU_group_" + std::string(32, 'G')}) {
+    EXPECT_FALSE(IsAnyBundleResource(own)) << own;
+  }
+}
+
+// A node holding many bundles reports all their names in each heartbeat:
+// they do not count against the bound on a set's own names (64), only
+// against the node's (kMaxNodeResources).
+TEST(BundleResourcesTest, ASetMayHoldManyBundlesNamesButFewOfItsOwn) {
+  ResourceSet node = {{"CPU", 2}};
+  for (int g = 0; g < 100; ++g) Add(node, BundleResources({{"CPU", 0.01}}, IdHex(RandomId()), 0));
+  ASSERT_GT(node.size(), static_cast<size_t>(kMaxResources));
+  EXPECT_TRUE(CheckResources(node).ok()) << CheckResources(node);
+  ResourceSet own;
+  for (int i = 0; i <= kMaxResources; ++i) own["r" + std::to_string(i)] = 1;
+  EXPECT_NE(CheckResources(own).message().find("at most 64 may be named"), std::string::npos) << CheckResources(own);
+  ResourceSet huge;
+  for (int i = 0; huge.size() <= static_cast<size_t>(kMaxNodeResources); ++i) {
+    Add(huge, BundleResources({{"CPU", 1}}, IdHex(RandomId()), i));
+  }
+  EXPECT_NE(CheckResources(huge).message().find("placement groups' included"), std::string::npos);
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 
 #include "common/bundle_resources.h"
 #include "common/ids.h"
+#include "common/limits.h"
 #include "common/rpc.h"
 #include "raylet/bundles.h"
 #include "raylet/lease_manager.h"
@@ -284,6 +285,24 @@ TEST_F(LeaseTest, GpuLeasesHoldTheirOwnGpuIdsAndFractionsShareOne) {
   gpus.Return(got["whole"].lease_id(), 0);
   ASSERT_TRUE(got.count("another"));
   EXPECT_EQ(ids("another"), ids("whole")) << "the GPU given back goes to the waiting lease";
+}
+
+// Every name a committed bundle adds goes in the node's heartbeats, which
+// the GCS takes within kMaxNodeResources names: past that, a bundle is
+// refused here (its group waits or goes elsewhere) instead.
+TEST_F(LeaseTest, ABundleThatWouldTakeTheNodePastItsResourceNamesIsRefused) {
+  LeaseManager leases("self", {{"CPU", 1e6}}, &pool_);
+  Bundles bundles(&leases);
+  int committed = 0;
+  for (; committed < kMaxNodeResources; ++committed) {
+    std::string group = RandomId();
+    if (!bundles.Prepare(group, 0, {{"CPU", 1}})) break;
+    ASSERT_TRUE(bundles.Commit(group, 0).ok());
+  }
+  EXPECT_GT(committed, kMaxNodeResources / 5) << "four names a bundle";
+  EXPECT_LE(leases.ResourceNames(), static_cast<size_t>(kMaxNodeResources));
+  EXPECT_TRUE(CheckResources(leases.Available()).ok()) << "what its heartbeat reports is taken";
+  EXPECT_DOUBLE_EQ(leases.Available().at("CPU"), 1e6 - committed) << "the refused bundle reserved nothing";
 }
 
 TEST_F(LeaseTest, WorkInABundleTakesTheGpuIdsTheBundleReserved) {
