@@ -169,6 +169,34 @@ void ActorManager::PlaceWaiting() {
   }
 }
 
+void ActorManager::RetryUnanswered(int64_t now_ms) {
+  std::vector<std::pair<std::string, Unanswered>> waiting;
+  {
+    absl::MutexLock lock(&mu_);
+    if (unanswered_.empty()) return;
+    waiting.assign(unanswered_.begin(), unanswered_.end());
+  }
+  std::vector<std::string> again;
+  std::vector<std::pair<std::string, std::string>> failed;  // actor, why
+  for (auto& [id, u] : waiting) {
+    auto node = nodes_->Get(u.node_id);
+    bool dead = !node || !node->alive();
+    if (!dead && now_ms - u.since_ms <= 2 * nodes_->heartbeat_timeout_ms()) continue;
+    {
+      absl::MutexLock lock(&mu_);
+      unanswered_.erase(id);
+      auto a = actors_.find(id);
+      if (a == actors_.end() || a->second.state() == proto::DEAD) continue;  // killed, or its job ended, meanwhile
+    }
+    if (dead) {
+      LOG(INFO) << "actor " << ShortHex(id) << ": the node whose raylet did not answer is dead; scheduling it again";
+      Schedule(id);
+    } else {
+      HandleFailure(id, u.why, proto::ACTOR_DIED);
+    }
+  }
+}
+
 void ActorManager::RequestLease(const std::string& actor_id, const proto::Address& raylet,
                                 const proto::LeaseRequest& req, int hops, int crashed_starts) {
   cluster_->RequestLease(raylet, req, [this, actor_id, raylet, req, hops, crashed_starts](
@@ -181,8 +209,17 @@ void ActorManager::RequestLease(const std::string& actor_id, const proto::Addres
       return;
     }
     if (!s.ok()) {
-      HandleFailure(actor_id, absl::StrCat("the raylet chosen for the actor did not answer: ", s.message()),
-                    proto::ACTOR_DIED);
+      std::string why = absl::StrCat("the raylet chosen for the actor did not answer: ", s.message());
+      auto node = raylet.node_id().empty() ? std::nullopt : nodes_->Get(raylet.node_id());
+      if (!node || !node->alive()) {
+        if (node) Schedule(actor_id);  // dead already: it never started there
+        else HandleFailure(actor_id, why, proto::ACTOR_DIED);
+        return;
+      }
+      LOG(INFO) << "actor " << ShortHex(actor_id) << ": " << why << "; waiting for node " << ShortHex(node->node_id())
+                << " to be declared dead or to answer";
+      absl::MutexLock lock(&mu_);
+      unanswered_[actor_id] = Unanswered{node->node_id(), NowMs(), std::move(why)};
       return;
     }
     if (reply.has_spillback()) {

@@ -72,6 +72,13 @@ class ActorManager {
   // Restarts the RESTARTING actors that waited for a node that fits, once
   // one does (called on every tick: cheap while none waits).
   void PlaceWaiting();
+  // Actors whose lease the chosen raylet did not answer (its process gone,
+  // say) never started there: each waits for that node's fate, and is
+  // scheduled again, with no restart counted, once the node is declared
+  // dead; if the node still heartbeats past its timeout (alive but not
+  // reachable from here), the actor fails or restarts as for a crash.
+  // Called on every tick.
+  void RetryUnanswered(int64_t now_ms);
 
   // At start, after the nodes are read back: reads the actors back from the
   // store. ALIVE ones stay ALIVE (their workers are asked whether they still
@@ -125,6 +132,12 @@ class ActorManager {
   // RESTARTING actors that no alive node fits, and actors waiting for their
   // placement group: retried as nodes join and groups are placed.
   std::set<std::string> unplaced_ ABSL_GUARDED_BY(mu_);
+  struct Unanswered {
+    std::string node_id;  // whose raylet did not answer the actor's lease
+    int64_t since_ms;
+    std::string why;
+  };
+  absl::flat_hash_map<std::string, Unanswered> unanswered_ ABSL_GUARDED_BY(mu_);  // by actor
   GroupExistsFn group_exists_;  // set before any actor is created
   std::atomic<bool> stopped_{false};
 };

@@ -301,6 +301,7 @@ absl::Status GcsServer::Start() {
     nodes_.CheckHealth(now);
     actors_.ExpireWaiters(now);
     actors_.PlaceWaiting();
+    actors_.RetryUnanswered(now);
     groups_.Tick(now);
     jobs_.FinishUnproven(now, options_.unproven_job_ms);
     actors_.ForgetOldDead();

@@ -67,6 +67,8 @@ class NodeManager {
   // Bumped whenever a node joins, dies or reports other free resources: a
   // raylet whose view is older gets the nodes with its heartbeat's reply.
   int64_t ViewVersion();
+  // How long a node may go without a heartbeat before it is declared dead.
+  int64_t heartbeat_timeout_ms() const { return timeout_ms_; }
   std::optional<proto::NodeInfo> Get(const std::string& node_id);
   // An alive node to run `demand` on: one with the resources free now, the
   // preferred node first; else one whose totals fit (it will queue); else none.

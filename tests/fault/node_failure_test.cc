@@ -5,7 +5,8 @@
 // handle, and `glint stop`'s sweep leaves no object store of the dead
 // raylet behind. A node cut off (its raylet stopped) long enough to be
 // declared dead drops its workers when it comes back, then joins again:
-// an actor never runs twice for longer than the cut.
+// an actor never runs twice for longer than the cut. An actor whose lease
+// waits on a node that is cut off or killed goes to another node.
 #include <glint/api.h>
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -138,6 +139,29 @@ TEST_F(NodeFailureTest, AnActorBeingPlacedOnANodeCutOffGoesToAnotherWithoutARest
   })) << "the actor is registered (and its lease sent to the cut node) before another node can take it";
   std::string second = cluster_->AddNode(1, R"({"late": 1})");
   // Within the heartbeat timeout and a start: far less than a lease deadline would take.
+  EXPECT_EQ(moved.Task(&Box::Raylet).Remote().Get(std::chrono::seconds(60)), second);
+}
+
+// The same with the raylet killed: the GCS's lease call fails at once, long
+// before the node is declared dead. The actor never started there, so it
+// waits for the node's fate and then goes to another node; that is no
+// restart either (it once died at once: "the raylet chosen for the actor
+// did not answer").
+TEST_F(NodeFailureTest, AnActorBeingPlacedOnANodeKilledGoesToAnotherWithoutARestart) {
+  std::string first = cluster_->AddNode(1, R"({"later": 1})");
+  auto holder = glint::Actor(Box::Create).SetResources({{"later", 1}}).Remote(0);
+  ASSERT_EQ(holder.Task(&Box::Raylet).Remote().Get(std::chrono::seconds(60)), first);
+  auto moved = glint::Actor(Box::Create).SetResources({{"later", 1}}).Remote(0);
+  auto gcs = glint::MakeStub<glint::proto::GcsService>(cluster_->gcs_address());
+  ASSERT_TRUE(WaitUntil([&] {
+    glint::proto::GetActorRequest req;
+    req.set_actor_id(moved.ID());
+    glint::proto::GetActorReply reply;
+    grpc::ClientContext ctx;
+    return gcs->GetActor(&ctx, req, &reply).ok() && reply.found();
+  })) << "the actor is registered (and its lease sent to the node) before another node can take it";
+  cluster_->KillNode(first);  // the lease call fails now, with the node still alive to the GCS
+  std::string second = cluster_->AddNode(1, R"({"later": 1})");
   EXPECT_EQ(moved.Task(&Box::Raylet).Remote().Get(std::chrono::seconds(60)), second);
 }
 

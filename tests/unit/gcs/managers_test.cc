@@ -7,6 +7,7 @@
 
 #include "common/ids.h"
 #include "common/limits.h"
+#include "common/rpc.h"
 #include "gcs/actor_manager.h"
 #include "gcs/job_manager.h"
 #include "gcs/node_manager.h"
@@ -20,6 +21,7 @@ proto::NodeInfo Node(const std::string& id, int port, double cpus, bool head = f
   n.set_node_id(id);
   n.mutable_address()->set_ip("127.0.0.1");
   n.mutable_address()->set_port(port);
+  n.mutable_address()->set_node_id(id);
   (*n.mutable_total_resources())["CPU"] = cpus;
   n.set_is_head(head);
   return n;
@@ -305,6 +307,52 @@ TEST_F(ActorManagerTest, AnActorWhoseNodeDiesWhileItIsLeasedThereGoesToAnotherWi
   cluster_.GrantLease("w1", 9000, other);
   cluster_.FinishPush();
   EXPECT_EQ(State(a->actor_id()), proto::ALIVE);
+}
+
+// A raylet whose process is gone fails the lease call at once, long before
+// its node is declared dead. The actor never started there: it waits for
+// the node's fate and then goes elsewhere, counting no restart; only a node
+// that keeps heartbeating but does not answer fails it, as before.
+TEST_F(ActorManagerTest, AnActorWhoseLeaseARayletDidNotAnswerWaitsForThatNodesFate) {
+  ASSERT_TRUE(nodes_.Register(Node("n2", 7002, 2), "secret", 0).ok());
+  auto fail_lease = [&] {
+    auto call = std::move(cluster_.leases.front());
+    cluster_.leases.pop_front();
+    call.cb(absl::UnavailableError("connection refused"), proto::LeaseReply());
+    return call.raylet;
+  };
+  auto a = actors_.Create(Request());  // no restarts allowed
+  ASSERT_TRUE(a.ok());
+  ASSERT_EQ(cluster_.leases.size(), 1u);
+  proto::Address first = fail_lease();
+  const std::string other = first.node_id() == "n1" ? "n2" : "n1";
+  EXPECT_EQ(State(a->actor_id()), proto::PENDING_CREATION) << "not failed while its node may be dying";
+  actors_.RetryUnanswered(NowMs());
+  EXPECT_TRUE(cluster_.leases.empty()) << "the node is alive still: nothing is asked";
+  google::protobuf::Map<std::string, double> free;
+  free["CPU"] = 2;
+  ASSERT_TRUE(nodes_.Heartbeat(other, "secret", free, 0, 900).ok());
+  nodes_.CheckHealth(1500);
+  ASSERT_FALSE(nodes_.Get(first.node_id())->alive());
+  actors_.RetryUnanswered(NowMs());
+  ASSERT_EQ(cluster_.leases.size(), 1u) << "asked again, of the other node";
+  EXPECT_EQ(cluster_.leases[0].raylet.node_id(), other);
+  EXPECT_EQ(actors_.GetById(a->actor_id())->num_restarts(), 0);
+  cluster_.GrantLease("w1", 9000, other);
+  cluster_.FinishPush();
+  EXPECT_EQ(State(a->actor_id()), proto::ALIVE);
+
+  // A node that heartbeats on but does not answer: failed past twice the timeout.
+  auto b = actors_.Create(Request());
+  ASSERT_TRUE(b.ok());
+  ASSERT_EQ(cluster_.leases.size(), 1u);
+  fail_lease();
+  actors_.RetryUnanswered(NowMs() + 1000);
+  EXPECT_EQ(State(b->actor_id()), proto::PENDING_CREATION);
+  actors_.RetryUnanswered(NowMs() + 3000);
+  EXPECT_EQ(State(b->actor_id()), proto::DEAD);
+  EXPECT_NE(actors_.GetById(b->actor_id())->death_cause().find("did not answer"), std::string::npos)
+      << actors_.GetById(b->actor_id())->death_cause();
 }
 
 TEST_F(ActorManagerTest, OnlyTheLatestDeadActorsAreRememberedAndTheirJobsStay) {
