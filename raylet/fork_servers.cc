@@ -18,6 +18,7 @@
 #include "common/ids.h"
 #include "common/logging.h"
 #include "common/process.h"
+#include "common/rpc.h"
 #include "raylet/worker_spawner.h"
 
 namespace glint::raylet {
@@ -76,8 +77,17 @@ std::optional<pid_t> ForkServers::Fork(const std::string& job_id, const std::map
   return std::nullopt;
 }
 
+bool ForkServers::StartingSoon(const std::string& job_id) {
+  absl::MutexLock lock(&mu_);
+  auto it = servers_.find(job_id);
+  if (it == servers_.end() || it->second.state != State::kStarting) return false;
+  CheckStarted(job_id, it->second);
+  return it->second.state == State::kStarting && NowMs() - it->second.started_ms < kReadySoonMs;
+}
+
 void ForkServers::Start(const std::string& job_id, const std::map<std::string, std::string>& env) {
   Server& s = servers_[job_id];
+  s.started_ms = NowMs();
   int pair[2];
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0) {
     Fail(job_id, s, absl::StrCat("socketpair: ", strerror(errno)));

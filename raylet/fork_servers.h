@@ -5,8 +5,9 @@
 // 60-70 ms of CPU each, measured). Each worker is still its own process.
 //
 // A job's first worker on a node starts the job's server beside it; once
-// the server says it is ready, the job's workers are forked from it. Until
-// then, and for good once a server failed (its program runs threads before
+// the server says it is ready, the job's workers are forked from it. The
+// workers asked for meanwhile wait for it (StartingSoon; a few seconds at
+// most); for good once a server failed (its program runs threads before
 // glint::Init(), it crashed, it stopped answering), workers start from
 // scratch as before: Fork() returning nullopt means "spawn it yourself".
 //
@@ -40,6 +41,11 @@ class ForkServers {
   // (what a worker of the job gets, but its id) for the next workers.
   std::optional<pid_t> Fork(const std::string& job_id, const std::map<std::string, std::string>& env,
                             const std::string& worker_id_hex, const std::string& log_path);
+  // Whether the job's server is starting and may be ready soon (it started
+  // less than kReadySoonMs ago): its next workers had better wait for it
+  // than start from scratch. False once it is ready, failed, or slow.
+  bool StartingSoon(const std::string& job_id);
+  static constexpr int64_t kReadySoonMs = 5000;
   // Stops the job's server (every server for ""); the job gets no new one.
   void EndJob(const std::string& job_id);
   // Reaps the servers that exited (a running one that did is failed).
@@ -53,6 +59,7 @@ class ForkServers {
     State state = State::kStarting;
     pid_t pid = 0;
     int sock = -1;  // our end
+    int64_t started_ms = 0;
   };
   void Start(const std::string& job_id, const std::map<std::string, std::string>& env)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

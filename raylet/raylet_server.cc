@@ -161,6 +161,7 @@ void RayletServer::ReapExited() {
     }
   }
   spawner_->ReapOthers();
+  if (!stopping_) pool_->ServeWaiting();  // a job's fork server may be ready now
 }
 
 void RayletServer::ForwardFree(const ObjectStore::Holders& holders) {

@@ -8,11 +8,14 @@
 namespace glint::raylet {
 
 void WorkerPool::Pop(const proto::JobInfo& job, bool for_actor, PopCallback cb) {
-  Serve({job, for_actor, std::move(cb)}, /*front=*/false);
+  if (auto back = Serve({job, for_actor, std::move(cb)})) {
+    absl::MutexLock lock(&mu_);
+    waiting_.push_back(std::move(*back));
+  }
   ServeWaiting();  // a start that failed at once left room
 }
 
-void WorkerPool::Serve(Request r, bool front) {
+std::optional<WorkerPool::Request> WorkerPool::Serve(Request r) {
   std::string worker_id;
   std::optional<WorkerInfo> idle;
   {
@@ -24,22 +27,21 @@ void WorkerPool::Serve(Request r, bool front) {
         break;
       }
     }
-    if (!idle) {
-      if (Full()) {
-        front ? waiting_.push_front(std::move(r)) : waiting_.push_back(std::move(r));
-        return;
-      }
-      worker_id = RandomId();
-      WorkerInfo w;
-      w.worker_id = worker_id;
-      w.job_id = r.job.job_id();
-      workers_[worker_id] = w;
-      starting_[worker_id] = {r.for_actor, std::move(r.cb)};
-    }
   }
   if (idle) {
     r.cb(*idle);
-    return;
+    return std::nullopt;
+  }
+  if (spawner_->ShouldWait(r.job.job_id())) return r;  // (it may take the spawner's lock a while)
+  {
+    absl::MutexLock lock(&mu_);
+    if (Full()) return r;
+    worker_id = RandomId();
+    WorkerInfo w;
+    w.worker_id = worker_id;
+    w.job_id = r.job.job_id();
+    workers_[worker_id] = w;
+    starting_[worker_id] = {r.for_actor, std::move(r.cb)};
   }
   auto pid = spawner_->Spawn(worker_id, r.job);
   PopCallback failed;
@@ -47,28 +49,33 @@ void WorkerPool::Serve(Request r, bool front) {
     absl::MutexLock lock(&mu_);
     if (pid.ok()) {
       workers_[worker_id].pid = *pid;
-      return;
+      return std::nullopt;
     }
     failed = std::move(starting_[worker_id].cb);
     starting_.erase(worker_id);
     workers_.erase(worker_id);
   }
   failed(pid.status());
+  return std::nullopt;
 }
 
 void WorkerPool::ServeWaiting() {
-  // Bounded: each round either starts a worker (until Full) or hands out an
-  // idle one, and takes a request off the queue either way.
+  // Bounded: each round takes a request off the queue, and starts it, hands
+  // it an idle worker, or keeps it aside to go back in front, in order.
+  std::vector<Request> kept;
   while (true) {
     Request r;
     {
       absl::MutexLock lock(&mu_);
-      if (waiting_.empty() || Full()) return;
+      if (waiting_.empty() || Full()) break;
       r = std::move(waiting_.front());
       waiting_.pop_front();
     }
-    Serve(std::move(r), /*front=*/true);
+    if (auto back = Serve(std::move(r))) kept.push_back(std::move(*back));
   }
+  if (kept.empty()) return;
+  absl::MutexLock lock(&mu_);
+  waiting_.insert(waiting_.begin(), std::make_move_iterator(kept.begin()), std::make_move_iterator(kept.end()));
 }
 
 void WorkerPool::Push(const std::string& worker_id, int64_t now_ms) {

@@ -36,6 +36,10 @@ class WorkerSpawner {
   // The job ended on this node ("": every job): what it kept for starting
   // its workers goes.
   virtual void JobEnded(const std::string& /*job_id*/) {}
+  // Whether a new worker of the job had better wait a moment than start now
+  // (its job's fork server is about to be ready: a fork then costs far less
+  // than a start from scratch).
+  virtual bool ShouldWait(const std::string& /*job_id*/) { return false; }
 };
 
 struct WorkerInfo {
@@ -83,8 +87,13 @@ class WorkerPool {
   // Every worker (at most `limit`); *truncated when there are more.
   std::vector<WorkerInfo> List(size_t limit, bool* truncated);
   int64_t Size();
-  // Requests waiting for a start-up slot.
+  // Requests waiting for a start-up slot, or for their job's fork server.
   size_t Waiting();
+  // Starts the queued requests there is room for, and whose job's fork
+  // server is ready (or will not be soon): on every change that may let one
+  // start, and on the raylet's reaping tick (a fork server saying "ready"
+  // calls no one).
+  void ServeWaiting();
   // How many workers are in each State (indexed by it).
   std::array<int, 4> CountByState();
   // The processes of every worker (for reaping).
@@ -100,11 +109,9 @@ class WorkerPool {
     bool for_actor = false;
     PopCallback cb;
   };
-  // Pop's work: an idle worker, a new one, or a place in the queue (at its
-  // front for a request taken from it, so the order holds).
-  void Serve(Request r, bool front);
-  // Starts queued requests while there is room.
-  void ServeWaiting();
+  // Pop's work: an idle worker, or a new one; the request back when there
+  // is no room or it should wait (ShouldWait), for the caller to queue.
+  std::optional<Request> Serve(Request r);
   bool Full() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     return max_starting_ > 0 && starting_.size() >= max_starting_;
   }

@@ -41,6 +41,7 @@ class ProcessSpawner : public WorkerSpawner {
   void Kill(pid_t pid) override;
   bool Alive(pid_t pid) override;
   void JobEnded(const std::string& job_id) override;
+  bool ShouldWait(const std::string& job_id) override { return forks_ && forks_->StartingSoon(job_id); }
   // How the child `pid` ended, if it has (it is reaped then); nullopt while it runs.
   std::optional<std::string> Reap(pid_t pid);
   // Reaps the fork servers and adopted orphans that exited.

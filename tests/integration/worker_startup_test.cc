@@ -2,8 +2,9 @@
 // forked by the job's fork server (raylet/fork_servers.h) once it is ready,
 // each still a process of its own that the raylet adopts and reaps; what
 // they put in the node's store is each their own; one crashing leaves the
-// rest; a server that dies leaves workers starting from scratch, as does a
-// program that runs threads before glint::Init(); the server goes when its
+// rest; a fresh job's burst of workers waits for its server rather than
+// start from scratch; a server that dies leaves workers starting from
+// scratch, as does a program that runs threads before glint::Init(); the server goes when its
 // job ends; and what a worker leaves behind when it dies is reaped, not
 // left a zombie.
 #include <glint/api.h>
@@ -189,6 +190,23 @@ TEST_F(WorkerStartupTest, WhatADeadWorkerLeftBehindIsReapedNotLeftAZombie) {
       << "pid " << child << " is in state " << State(child) << " (Z: a zombie nobody reaps)";
 }
 
+// A fresh job asking for many workers at once starts one from scratch (it
+// starts the job's fork server too); the others wait the moment the server
+// needs to be ready and are forked, where each used to start from scratch
+// while the server started (an exec and a dynamic link each, several times
+// a fork's CPU).
+TEST_F(WorkerStartupTest, AFreshJobsBurstOfWorkersWaitsForItsForkServer) {
+  double spawned = Started("spawned"), forked = Started("forked");
+  const std::string go = glint::testing::TempDir() + "/go";
+  auto d = glint::testing::StartDriver(cluster_->gcs_address(), {"burst", "8", go});
+  std::string line = d.Line();
+  ASSERT_EQ(line.rfind("READY", 0), 0u) << line;
+  EXPECT_EQ(Started("spawned"), spawned + 1) << "only the job's first worker started from scratch";
+  EXPECT_EQ(Started("forked"), forked + 7);
+  std::ofstream(go).put('\n');
+  EXPECT_EQ(d.Wait(), 0);
+}
+
 TEST_F(WorkerStartupTest, AJobsServerGoesWhenTheJobEnds) {
   auto before = ForkServers(cluster_->head_raylet_pid());
   const std::string go = glint::testing::TempDir() + "/go";
@@ -235,14 +253,17 @@ TEST_F(WorkerStartupTest, AProgramRunningThreadsBeforeInitGetsItsWorkersStartedF
 int main(int argc, char** argv) {
   if (std::getenv("GLINT_WORKER_MODE")) glint::Init();
   glint::testing::SetDriverProgram(glint::SelfExePath());
-  if (argc > 4 && std::string(argv[1]) == "driver" && std::string(argv[2]) == "actors") {
-    // Makes argv[3] actors, says READY, and ends once the file argv[4] is
-    // there (or after a minute).
+  if (argc > 4 && std::string(argv[1]) == "driver" && (std::string(argv[2]) == "actors" || std::string(argv[2]) == "burst")) {
+    // Makes argv[3] actors (one after another, or "burst": all at once,
+    // then calls each), says READY, and ends once the file argv[4] is there
+    // (or after a minute).
     glint::Init();
+    std::vector<glint::ActorHandle<Box>> made;
     for (int i = 0; i < std::atoi(argv[3]); ++i) {
-      auto a = glint::Actor(Box::Create).Remote();
-      a.Task(&Box::Pid).Remote().Get();
+      made.push_back(glint::Actor(Box::Create).Remote());
+      if (std::string(argv[2]) == "actors") made.back().Task(&Box::Pid).Remote().Get();
     }
+    for (auto& a : made) a.Task(&Box::Pid).Remote().Get();
     std::cout << "READY" << std::endl;
     glint::testing::WaitUntil([&] { return access(argv[4], F_OK) == 0; }, std::chrono::seconds(60));
     glint::Shutdown();

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 
 #include "common/bundle_resources.h"
 #include "common/ids.h"
@@ -23,6 +24,8 @@ class FakeSpawner : public WorkerSpawner {
   }
   void Kill(pid_t pid) override { killed.push_back(pid); }
   bool Alive(pid_t pid) override { return std::find(killed.begin(), killed.end(), pid) == killed.end(); }
+  bool ShouldWait(const std::string& job_id) override { return wait_for.count(job_id) > 0; }
+  std::set<std::string> wait_for;  // jobs whose fork server is about to be ready
   std::vector<std::string> spawned;
   std::vector<pid_t> killed;
   pid_t next_pid = 100;
@@ -230,6 +233,33 @@ TEST(WorkerPoolTest, AtMostSoManyWorkersStartAtOnceAndTheRestWaitInOrder) {
   EXPECT_EQ(served[2], "b1:the job ended before a worker could start for it");
   EXPECT_EQ(served[3], "a3");
   EXPECT_EQ(served[4], "a4");
+}
+
+// While a job's fork server starts, its new workers wait for it (the
+// spawner says so) without holding up another job's; the raylet's tick
+// serves them, in order, once it is ready.
+TEST(WorkerPoolTest, AJobsWorkersWaitForItsForkServerWithoutHoldingUpOthers) {
+  FakeSpawner spawner;
+  WorkerPool pool(&spawner, proto::Address());
+  std::vector<std::string> served;
+  auto ask = [&](const std::string& tag, const std::string& job) {
+    pool.Pop(Job(job), true, [&served, tag](absl::StatusOr<WorkerInfo>) { served.push_back(tag); });
+  };
+  ask("a1", "a");  // the job's first: it starts (and starts the server)
+  spawner.wait_for.insert("a");
+  ask("a2", "a");
+  ask("a3", "a");
+  ask("b1", "b");
+  ASSERT_EQ(spawner.spawned.size(), 2u) << "a1 and b1 start; a2 and a3 wait for job a's server";
+  EXPECT_EQ(pool.Waiting(), 2u);
+  pool.ServeWaiting();  // a tick while the server still starts
+  EXPECT_EQ(spawner.spawned.size(), 2u);
+  spawner.wait_for.clear();  // ready
+  pool.ServeWaiting();
+  ASSERT_EQ(spawner.spawned.size(), 4u);
+  EXPECT_EQ(pool.Waiting(), 0u);
+  for (size_t i = 0; i < spawner.spawned.size(); ++i) ASSERT_TRUE(pool.OnRegistered(spawner.spawned[i], 10 + i, 0, "").ok());
+  EXPECT_EQ(served, (std::vector<std::string>{"a1", "b1", "a2", "a3"}));
 }
 
 TEST(WorkerPoolTest, IdleWorkersAreReapedAndJobsKeepTheirOwnWorkers) {
