@@ -45,6 +45,16 @@ bool ListedDead(const std::string& gcs, const std::string& raylet) {
   return false;
 }
 
+// Whether the GCS at `gcs` knows the actor (it registered it and is placing it).
+bool Registered(const std::string& gcs, const std::string& actor_id) {
+  auto stub = glint::MakeStub<glint::proto::GcsService>(gcs);
+  glint::proto::GetActorRequest req;
+  req.set_actor_id(actor_id);
+  glint::proto::GetActorReply reply;
+  grpc::ClientContext ctx;
+  return stub->GetActor(&ctx, req, &reply).ok() && reply.found();
+}
+
 class NodeFailureTest : public ClusterTest {
  protected:
   // The head has no "spot": actors that need it live on nodes a or b.
@@ -129,14 +139,8 @@ TEST_F(NodeFailureTest, AnActorBeingPlacedOnANodeCutOffGoesToAnotherWithoutARest
     ~Resume() { kill(pid, SIGCONT); }
   } resume{raylet};
   auto moved = glint::Actor(Box::Create).SetResources({{"late", 1}}).Remote(0);
-  auto gcs = glint::MakeStub<glint::proto::GcsService>(cluster_->gcs_address());
-  ASSERT_TRUE(WaitUntil([&] {
-    glint::proto::GetActorRequest req;
-    req.set_actor_id(moved.ID());
-    glint::proto::GetActorReply reply;
-    grpc::ClientContext ctx;
-    return gcs->GetActor(&ctx, req, &reply).ok() && reply.found();
-  })) << "the actor is registered (and its lease sent to the cut node) before another node can take it";
+  ASSERT_TRUE(WaitUntil([&] { return Registered(cluster_->gcs_address(), moved.ID()); }))
+      << "the actor is registered (and its lease sent to the cut node) before another node can take it";
   std::string second = cluster_->AddNode(1, R"({"late": 1})");
   // Within the heartbeat timeout and a start: far less than a lease deadline would take.
   EXPECT_EQ(moved.Task(&Box::Raylet).Remote().Get(std::chrono::seconds(60)), second);
@@ -152,14 +156,8 @@ TEST_F(NodeFailureTest, AnActorBeingPlacedOnANodeKilledGoesToAnotherWithoutARest
   auto holder = glint::Actor(Box::Create).SetResources({{"later", 1}}).Remote(0);
   ASSERT_EQ(holder.Task(&Box::Raylet).Remote().Get(std::chrono::seconds(60)), first);
   auto moved = glint::Actor(Box::Create).SetResources({{"later", 1}}).Remote(0);
-  auto gcs = glint::MakeStub<glint::proto::GcsService>(cluster_->gcs_address());
-  ASSERT_TRUE(WaitUntil([&] {
-    glint::proto::GetActorRequest req;
-    req.set_actor_id(moved.ID());
-    glint::proto::GetActorReply reply;
-    grpc::ClientContext ctx;
-    return gcs->GetActor(&ctx, req, &reply).ok() && reply.found();
-  })) << "the actor is registered (and its lease sent to the node) before another node can take it";
+  ASSERT_TRUE(WaitUntil([&] { return Registered(cluster_->gcs_address(), moved.ID()); }))
+      << "the actor is registered (and its lease sent to the node) before another node can take it";
   cluster_->KillNode(first);  // the lease call fails now, with the node still alive to the GCS
   std::string second = cluster_->AddNode(1, R"({"later": 1})");
   EXPECT_EQ(moved.Task(&Box::Raylet).Remote().Get(std::chrono::seconds(60)), second);
