@@ -176,8 +176,6 @@ void ActorManager::RetryUnanswered(int64_t now_ms) {
     if (unanswered_.empty()) return;
     waiting.assign(unanswered_.begin(), unanswered_.end());
   }
-  std::vector<std::string> again;
-  std::vector<std::pair<std::string, std::string>> failed;  // actor, why
   for (auto& [id, u] : waiting) {
     auto node = nodes_->Get(u.node_id);
     bool dead = !node || !node->alive();

@@ -66,8 +66,9 @@ class WorkerPool {
   // Hands a worker of `job` to `cb`: an idle one now, or a new one once it
   // registers (or an error if it cannot start: UNAVAILABLE when its process
   // died before it was ready, FAILED_PRECONDITION when it reported why it
-  // could not start, CANCELLED when the job ended). Past the start-up limit
-  // the request waits its turn.
+  // could not start, CANCELLED when the job ended). Past the start-up limit,
+  // or while the job's fork server is about to be ready, the request waits
+  // its turn.
   void Pop(const proto::JobInfo& job, bool for_actor, PopCallback cb);
   // The worker's lease ended; it waits for the next one.
   void Push(const std::string& worker_id, int64_t now_ms);
