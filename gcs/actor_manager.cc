@@ -208,10 +208,13 @@ void ActorManager::RequestLease(const std::string& actor_id, const proto::Addres
     }
     if (!s.ok()) {
       std::string why = absl::StrCat("the raylet chosen for the actor did not answer: ", s.message());
-      auto node = raylet.node_id().empty() ? std::nullopt : nodes_->Get(raylet.node_id());
-      if (!node || !node->alive()) {
-        if (node) Schedule(actor_id);  // dead already: it never started there
-        else HandleFailure(actor_id, why, proto::ACTOR_DIED);
+      if (raylet.node_id().empty()) {  // not a node the GCS knows: nothing to wait for
+        HandleFailure(actor_id, why, proto::ACTOR_DIED);
+        return;
+      }
+      auto node = nodes_->Get(raylet.node_id());
+      if (!node || !node->alive()) {  // gone already: it never started there
+        Schedule(actor_id);
         return;
       }
       LOG(INFO) << "actor " << ShortHex(actor_id) << ": " << why << "; waiting for node " << ShortHex(node->node_id())

@@ -111,10 +111,9 @@ void RayletServer::Heartbeat() {
   proto::HeartbeatReply reply;
   auto s = BlockingCall(client_.queue(), gcs_.get(), &GcsStub::PrepareAsyncHeartbeat, std::move(req), 2000, &reply);
   // Unanswered for the GCS's timeout, the node is declared dead: say why
-  // (every 10 s at most; this thread alone sends heartbeats).
-  static int64_t said_ms = 0;
-  if (!s.ok() && NowMs() - said_ms >= 10000) {
-    said_ms = NowMs();
+  // (every 10 s at most).
+  if (!s.ok() && NowMs() - heartbeat_failure_logged_ms_ >= 10000) {
+    heartbeat_failure_logged_ms_ = NowMs();
     LOG(WARNING) << "a heartbeat to the GCS failed: " << s;
   }
   if (s.ok() && reply.declared_dead()) {

@@ -110,6 +110,7 @@ class RayletServer {
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<HttpServer> metrics_;
   Ticker heartbeat_, reaper_, log_poller_;
+  int64_t heartbeat_failure_logged_ms_ = 0;  // the heartbeat thread's own
   int64_t view_version_ = 0;  // of the cluster view the leases have (heartbeat thread only)
   std::atomic<bool> stopping_{false};
   absl::Mutex jobs_mu_;

@@ -4,9 +4,9 @@
 // they put in the node's store is each their own; one crashing leaves the
 // rest; a fresh job's burst of workers waits for its server rather than
 // start from scratch; a server that dies leaves workers starting from
-// scratch, as does a program that runs threads before glint::Init(); the server goes when its
-// job ends; and what a worker leaves behind when it dies is reaped, not
-// left a zombie.
+// scratch, as does a program that runs threads before glint::Init(); the
+// server goes when its job ends; and what a worker leaves behind when it
+// dies is reaped, not left a zombie.
 #include <glint/api.h>
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -253,7 +253,8 @@ TEST_F(WorkerStartupTest, AProgramRunningThreadsBeforeInitGetsItsWorkersStartedF
 int main(int argc, char** argv) {
   if (std::getenv("GLINT_WORKER_MODE")) glint::Init();
   glint::testing::SetDriverProgram(glint::SelfExePath());
-  if (argc > 4 && std::string(argv[1]) == "driver" && (std::string(argv[2]) == "actors" || std::string(argv[2]) == "burst")) {
+  const std::string mode = argc > 2 ? argv[2] : "";
+  if (argc > 4 && std::string(argv[1]) == "driver" && (mode == "actors" || mode == "burst")) {
     // Makes argv[3] actors (one after another, or "burst": all at once,
     // then calls each), says READY, and ends once the file argv[4] is there
     // (or after a minute).
@@ -261,7 +262,7 @@ int main(int argc, char** argv) {
     std::vector<glint::ActorHandle<Box>> made;
     for (int i = 0; i < std::atoi(argv[3]); ++i) {
       made.push_back(glint::Actor(Box::Create).Remote());
-      if (std::string(argv[2]) == "actors") made.back().Task(&Box::Pid).Remote().Get();
+      if (mode == "actors") made.back().Task(&Box::Pid).Remote().Get();
     }
     for (auto& a : made) a.Task(&Box::Pid).Remote().Get();
     std::cout << "READY" << std::endl;
