@@ -7,8 +7,8 @@
 // ClientQueue: the completion queue those calls finish on, with the calls in
 // flight, so that its owner's Stop() can cancel them and wait until their
 // callbacks ran; after that no callback of that owner runs any more.
-// libglint's runtime polls its queue itself (the process's one completion
-// queue); the daemons and the CLI use a ClientQueueThread.
+// libglint's runtime and the GCS poll their queue themselves (the process's
+// one completion queue); the raylets and the CLI use a ClientQueueThread.
 #pragma once
 #include <grpcpp/grpcpp.h>
 

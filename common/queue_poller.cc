@@ -2,6 +2,10 @@
 
 #include <grpcpp/alarm.h>
 
+#include <memory>
+
+#include "absl/synchronization/notification.h"
+
 #include "common/process.h"
 
 
@@ -47,6 +51,25 @@ void QueuePoller::Wake() {
   if (shutdown_) return;
   auto* w = new WakeTag(this);
   w->alarm.Set(cq_, gpr_now(GPR_CLOCK_MONOTONIC), w);
+}
+
+bool QueuePoller::Drain(absl::Duration timeout) {
+  struct DrainTag final : CqTag {
+    void Proceed(bool) override {
+      ran->Notify();
+      delete this;
+    }
+    std::shared_ptr<absl::Notification> ran = std::make_shared<absl::Notification>();
+    grpc::Alarm alarm;
+  };
+  {
+    absl::ReaderMutexLock lock(&shutdown_mu_);
+    if (shutdown_) return true;
+  }
+  auto* tag = new DrainTag;
+  auto ran = tag->ran;
+  tag->alarm.Set(cq_, gpr_now(GPR_CLOCK_MONOTONIC), tag);
+  return ran->WaitForNotificationWithTimeout(timeout);
 }
 
 void QueuePoller::Shutdown() {

@@ -58,6 +58,12 @@ class QueuePoller {
   // Gets a poller thread out of PollOnce (kRan, with nothing run). Does
   // nothing once the queue is shut down.
   void Wake();
+  // Waits up to `timeout` until a poller has run the events queued before
+  // this call (an alarm set now comes back after them). Before Shutdown:
+  // an event run after it that starts another operation on the queue (a
+  // request answered late) would find the queue shut down, which gRPC does
+  // not allow. Not from a poller thread.
+  bool Drain(absl::Duration timeout);
   // Shuts the queue down (once); pollers return kShutdown once it is drained.
   void Shutdown();
 

@@ -1,5 +1,7 @@
 #include "common/rpc.h"
 
+#include <grpcpp/ext/health_check_service_server_builder_option.h>
+
 #include <chrono>
 
 #include "absl/strings/numbers.h"
@@ -95,7 +97,13 @@ absl::StatusOr<std::unique_ptr<grpc::Server>> StartServer(
     creators.push_back(std::move(timing));
     builder.experimental().SetInterceptorCreators(std::move(creators));
   }
-  if (cq) *cq = builder.AddCompletionQueue();
+  if (cq) {
+    *cq = builder.AddCompletionQueue();
+    // A server on a completion queue answers health checks there itself
+    // (common/health_service.h): gRPC's built-in service would bring the
+    // callback API's threads, which poll every socket of the process.
+    builder.SetOption(std::make_unique<grpc::HealthCheckServiceServerBuilderOption>(nullptr));
+  }
   auto server = builder.BuildAndStart();
   if (!server || *bound_port == 0) {
     if (std::string holder = port > 0 ? PortHolder(port) : ""; !holder.empty()) {

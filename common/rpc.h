@@ -98,7 +98,8 @@ constexpr int64_t kBatchBytes = 4 << 20;
 // Builds and starts a server with `services` on host:port (port 0 picks a
 // free port) within `limits`; returns the server and the bound port in
 // *bound_port. With `cq`, also makes a completion queue for the services'
-// async methods.
+// async methods, and leaves out gRPC's built-in health service (a daemon
+// serving from a queue registers a HealthService instead).
 absl::StatusOr<std::unique_ptr<grpc::Server>> StartServer(
     const std::string& host, int port, const std::vector<grpc::Service*>& services, const ServerLimits& limits,
     int* bound_port, std::unique_ptr<grpc::ServerCompletionQueue>* cq = nullptr);

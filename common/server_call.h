@@ -1,12 +1,17 @@
 // Serving calls: ServerCall serves one unary method of an async service
-// from a completion queue (libglint's WorkerService); FinishUnary and
-// FinishStream end a callback-API call (the GCS's and raylets' services)
-// with an absl::Status, converted here at the edge.
+// from a completion queue (libglint's WorkerService, the GCS's services),
+// ServeUnary one whose answer is ready at once, HeldServerCall one whose
+// reply is held open until the client goes away; FinishUnary and
+// FinishStream end a callback-API call (the raylets' services) with an
+// absl::Status, converted here at the edge.
 #pragma once
 #include <grpcpp/grpcpp.h>
 
 #include <functional>
 #include <memory>
+#include <utility>
+
+#include "absl/synchronization/mutex.h"
 
 #include "absl/status/status.h"
 #include "common/queue_poller.h"
@@ -33,6 +38,12 @@ grpc::ServerWriteReactor<Msg>* FinishStream(const absl::Status& s) {
   return new Ended(ToGrpc(s));
 }
 
+// A generated async service's RequestMethod, e.g.
+// &proto::GcsService::AsyncService::RequestGetActor.
+template <typename Base, typename Req, typename Reply>
+using RequestMethod = void (Base::*)(grpc::ServerContext*, Req*, grpc::ServerAsyncResponseWriter<Reply>*,
+                                     grpc::CompletionQueue*, grpc::ServerCompletionQueue*, void*);
+
 // Serves one unary method of an async service from a completion queue:
 // `handle(call)` runs on the polling thread for each request and must (then
 // or later, from any thread) call call->Finish exactly once.
@@ -42,9 +53,7 @@ class ServerCall final : public CqTag {
   using Writer = grpc::ServerAsyncResponseWriter<Reply>;
   // Serves `request` (a generated &Service::RequestMethod) of `svc` from `cq`.
   template <typename Svc, typename Base>
-  static void Serve(Svc* svc, grpc::ServerCompletionQueue* cq,
-                    void (Base::*request)(grpc::ServerContext*, Req*, Writer*, grpc::CompletionQueue*,
-                                          grpc::ServerCompletionQueue*, void*),
+  static void Serve(Svc* svc, grpc::ServerCompletionQueue* cq, RequestMethod<Base, Req, Reply> request,
                     std::function<void(ServerCall*)> handle) {
     Listen(std::make_shared<const Method>(Method{
         [svc, cq, request](grpc::ServerContext* ctx, Req* req, Writer* w, CqTag* tag) {
@@ -82,6 +91,107 @@ class ServerCall final : public CqTag {
   std::shared_ptr<const Method> method_;
   Writer writer_{&ctx};
   bool finishing_ = false;
+};
+
+// Serves a method whose answer is ready at once: `answer(req, &reply)` runs
+// on the polling thread and returns the call's status.
+template <typename Svc, typename Base, typename Req, typename Reply, typename Answer>
+void ServeUnary(Svc* svc, grpc::ServerCompletionQueue* cq, RequestMethod<Base, Req, Reply> request, Answer answer) {
+  ServerCall<Req, Reply>::Serve(svc, cq, request, [answer = std::move(answer)](ServerCall<Req, Reply>* c) {
+    c->Finish(answer(std::as_const(c->req), &c->reply));
+  });
+}
+
+// The same, answered by a method of `self`: (self->*answer)(req, &reply).
+template <typename Svc, typename Base, typename Req, typename Reply, typename Self>
+void ServeUnary(Svc* svc, grpc::ServerCompletionQueue* cq, RequestMethod<Base, Req, Reply> request, Self* self,
+                absl::Status (Self::*answer)(const Req&, Reply*)) {
+  ServeUnary(svc, cq, request, [self, answer](const Req& req, Reply* reply) { return (self->*answer)(req, reply); });
+}
+
+// Serves a unary method whose reply is held open until the client goes away
+// (a driver's keep-alive): `arrive(req)` runs when a call comes; if it
+// refuses (not OK) the call ends at once with that status, else the call is
+// held until the client cancels it or disconnects, or the server shuts
+// down: then `gone(req)` runs. (No reply follows: the call is over, and an
+// operation started now could find the queue shut down.)
+template <typename Req, typename Reply>
+class HeldServerCall final : public CqTag {
+ public:
+  struct Handlers {
+    std::function<absl::Status(const Req&)> arrive;
+    std::function<void(const Req&)> gone;
+  };
+  template <typename Svc, typename Base>
+  static void Serve(Svc* svc, grpc::ServerCompletionQueue* cq, RequestMethod<Base, Req, Reply> request,
+                    Handlers handlers) {
+    Listen(std::make_shared<const Method>(Method{
+        [svc, cq, request](grpc::ServerContext* ctx, Req* req, Writer* w, CqTag* tag) {
+          (static_cast<Base*>(svc)->*request)(ctx, req, w, cq, cq, tag);
+        },
+        std::move(handlers)}));
+  }
+
+ private:
+  using Writer = grpc::ServerAsyncResponseWriter<Reply>;
+  struct Method {
+    std::function<void(grpc::ServerContext*, Req*, Writer*, CqTag*)> request;
+    Handlers handlers;
+  };
+  static void Listen(std::shared_ptr<const Method> m) {
+    auto* c = new HeldServerCall(std::move(m));
+    // gRPC returns this tag once a call has started and ended, never for a
+    // request that no call matched (the server shut down first).
+    c->ctx_.AsyncNotifyWhenDone(&c->done_tag_);
+    c->method_->request(&c->ctx_, &c->req_, &c->writer_, c);
+  }
+  explicit HeldServerCall(std::shared_ptr<const Method> m) : method_(std::move(m)) {}
+
+  // This object is the tag of the request, then of the finish; done_tag_
+  // comes once the call has ended. Either may be taken by another poller
+  // thread while this one still runs.
+  void Proceed(bool ok) override {
+    absl::ReleasableMutexLock lock(&mu_);
+    if (!started_) {
+      if (!ok) {  // the server shut down before a call came
+        lock.Release();
+        delete this;
+        return;
+      }
+      started_ = true;
+      events_left_ = 1;  // the done tag
+      Listen(method_);
+      if (auto s = method_->handlers.arrive(req_); !s.ok()) FinishLocked(s);
+      return;
+    }
+    EndOneLocked(&lock);  // the finish went out (or failed: the call was gone)
+  }
+  void Done(bool) {
+    absl::ReleasableMutexLock lock(&mu_);
+    if (!finishing_) method_->handlers.gone(req_);  // only a cancel ends a call not finished
+    EndOneLocked(&lock);
+  }
+  void FinishLocked(const absl::Status& s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    finishing_ = true;
+    ++events_left_;
+    writer_.Finish(reply_, ToGrpc(s), this);
+  }
+  void EndOneLocked(absl::ReleasableMutexLock* lock) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    bool last = --events_left_ == 0;
+    lock->Release();
+    if (last) delete this;
+  }
+
+  std::shared_ptr<const Method> method_;
+  grpc::ServerContext ctx_;
+  Req req_;
+  Reply reply_;
+  Writer writer_{&ctx_};
+  MemberTag<HeldServerCall> done_tag_{this, &HeldServerCall::Done};
+  absl::Mutex mu_;
+  bool started_ ABSL_GUARDED_BY(mu_) = false;
+  bool finishing_ ABSL_GUARDED_BY(mu_) = false;
+  int events_left_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace glint

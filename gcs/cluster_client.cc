@@ -19,7 +19,7 @@ class GrpcClusterClient : public ClusterClient {
     std::string target = AddrString(raylet);
     absl::MutexLock lock(&leases_mu_);  // the callback waits until the call is recorded
     uint64_t id = ++last_lease_;
-    auto* ctx = CallAsync(client_.queue(), raylets_.Get(target), &RayletStub::PrepareAsyncRequestWorkerLease, req, 0,
+    auto* ctx = CallAsync(queue(), raylets_.Get(target), &RayletStub::PrepareAsyncRequestWorkerLease, req, 0,
                           [this, target, id, cb = std::move(cb)](const absl::Status& s, proto::LeaseReply& reply) {
                             {
                               absl::MutexLock lock(&leases_mu_);
@@ -41,7 +41,7 @@ class GrpcClusterClient : public ClusterClient {
   }
 
   void PushTask(const proto::Address& worker, const proto::PushTaskRequest& req, PushCallback cb) override {
-    CallAsync(client_.queue(), workers_.Get(AddrString(worker), worker.worker_id()), &WorkerStub::PrepareAsyncPushTask, req, 0,
+    CallAsync(queue(), workers_.Get(AddrString(worker), worker.worker_id()), &WorkerStub::PrepareAsyncPushTask, req, 0,
               [cb = std::move(cb)](const absl::Status& s, proto::PushTaskReply& reply) { cb(s, reply); });
   }
 
@@ -49,7 +49,7 @@ class GrpcClusterClient : public ClusterClient {
     proto::KillWorkerRequest req;
     req.set_worker_id(worker_id);
     req.set_reason(reason);
-    SendOneWay(client_.queue(), raylets_.Get(AddrString(raylet)), &RayletStub::PrepareAsyncKillWorker, std::move(req), 10000,
+    SendOneWay(queue(), raylets_.Get(AddrString(raylet)), &RayletStub::PrepareAsyncKillWorker, std::move(req), 10000,
                absl::StrCat("killing worker on ", AddrString(raylet)));
   }
 
@@ -57,7 +57,7 @@ class GrpcClusterClient : public ClusterClient {
     proto::JobFinishedRequest req;
     req.set_job_id(job.job_id());
     req.set_driver(AddrString(job.driver()));
-    SendOneWay(client_.queue(), raylets_.Get(AddrString(raylet)), &RayletStub::PrepareAsyncJobFinished, std::move(req), 10000,
+    SendOneWay(queue(), raylets_.Get(AddrString(raylet)), &RayletStub::PrepareAsyncJobFinished, std::move(req), 10000,
                absl::StrCat("telling ", AddrString(raylet), " that a job finished"));
   }
 
@@ -67,29 +67,58 @@ class GrpcClusterClient : public ClusterClient {
     constexpr int64_t kBundleTimeoutMs = 10000;
     switch (step) {
       case BundleStep::kPrepare:
-        CallAsync(client_.queue(), stub, &RayletStub::PrepareAsyncPrepareBundle, req, kBundleTimeoutMs,
+        CallAsync(queue(), stub, &RayletStub::PrepareAsyncPrepareBundle, req, kBundleTimeoutMs,
                   [done](const absl::Status& s, proto::PrepareBundleReply& r) { done(s.ok() && r.reserved()); });
         return;
       case BundleStep::kCommit:
-        CallAsync(client_.queue(), stub, &RayletStub::PrepareAsyncCommitBundle, req, kBundleTimeoutMs,
+        CallAsync(queue(), stub, &RayletStub::PrepareAsyncCommitBundle, req, kBundleTimeoutMs,
                   [done](const absl::Status& s, proto::CommitBundleReply&) { done(s.ok()); });
         return;
       case BundleStep::kReturn:
-        CallAsync(client_.queue(), stub, &RayletStub::PrepareAsyncReturnBundle, req, kBundleTimeoutMs,
+        CallAsync(queue(), stub, &RayletStub::PrepareAsyncReturnBundle, req, kBundleTimeoutMs,
                   [done](const absl::Status& s, proto::ReturnBundleReply&) { done(s.ok()); });
         return;
     }
   }
 
   void Probe(const proto::Address& address, std::function<void(bool)> cb) override {
-    CallAsync(client_.queue(), workers_.Get(AddrString(address), address.worker_id()), &WorkerStub::PrepareAsyncGetObject, proto::GetObjectRequest(),
+    CallAsync(queue(), workers_.Get(AddrString(address), address.worker_id()), &WorkerStub::PrepareAsyncGetObject, proto::GetObjectRequest(),
               2000, [cb = std::move(cb)](const absl::Status& s, proto::GetObjectReply&) { cb(s.ok()); });
   }
 
-  void Stop() override { client_.Stop(); }
+  void UseQueue(ClientQueue* queue) override {
+    absl::MutexLock lock(&queue_mu_);
+    queue_ = queue;
+  }
+
+  void Stop() override {
+    ClientQueue* queue = nullptr;
+    ClientQueueThread* own = nullptr;
+    {
+      absl::MutexLock lock(&queue_mu_);  // not held while the ends run: they may call again
+      queue = queue_;
+      own = own_.get();
+    }
+    if (own) {
+      own->Stop();
+    } else if (queue) {
+      queue->Close(5000);
+    }
+  }
 
  private:
-  ClientQueueThread client_;
+  ClientQueue* queue() {
+    absl::MutexLock lock(&queue_mu_);
+    if (!queue_) {
+      own_ = std::make_unique<ClientQueueThread>();
+      queue_ = own_->queue();
+    }
+    return queue_;
+  }
+
+  absl::Mutex queue_mu_;
+  ClientQueue* queue_ ABSL_GUARDED_BY(queue_mu_) = nullptr;
+  std::unique_ptr<ClientQueueThread> own_ ABSL_GUARDED_BY(queue_mu_);
   // Lease calls in flight, by raylet, to cancel when its node dies.
   absl::Mutex leases_mu_;
   uint64_t last_lease_ ABSL_GUARDED_BY(leases_mu_) = 0;

@@ -10,6 +10,10 @@
 #include "proto/raylet.pb.h"
 #include "proto/worker.pb.h"
 
+namespace glint {
+class ClientQueue;
+}
+
 namespace glint::gcs {
 
 class ClusterClient {
@@ -17,6 +21,10 @@ class ClusterClient {
   using LeaseCallback = std::function<void(const absl::Status&, const proto::LeaseReply&)>;
   using PushCallback = std::function<void(const absl::Status&, const proto::PushTaskReply&)>;
   virtual ~ClusterClient() = default;
+  // Makes the calls on `queue` (the GCS's one completion queue), whose
+  // poller runs their callbacks. Before the first call; without it, the
+  // calls go on a queue with a thread of its own.
+  virtual void UseQueue(ClientQueue* /*queue*/) {}
   // All calls are asynchronous; callbacks run on an RPC thread. KillWorker
   // and NotifyJobFinished are one-way: their failures are logged.
   // A lease request has no deadline: a raylet busy starting workers answers

@@ -1,14 +1,26 @@
 // GcsServer: the glint-gcs process. Owns the managers, serves GcsService,
-// and runs a ticker for health checks and long-poll deadlines.
-// Start() once, Stop() once; thread-safe in between.
+// KvService and TaskEventService, and runs a ticker for health checks and
+// long-poll deadlines. Start() once, Stop() once; thread-safe in between.
+//
+// One completion queue carries everything the GCS says and hears over
+// gRPC: the requests to its services and the replies to its calls to
+// raylets and workers. One thread polls it and answers each request as it
+// takes it off the socket, as libglint's processes do (common/queue_poller.h:
+// gRPC's callback API passed every request from the thread that read it to
+// another, a thread switch per call); a cover thread polls while that one is
+// held up in a handler (a slow store write).
 #pragma once
 #include <grpcpp/grpcpp.h>
 
 #include <atomic>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include "absl/status/status.h"
+#include "common/async_call.h"
+#include "common/health_service.h"
+#include "common/queue_poller.h"
 #include "common/ticker.h"
 #include "gcs/actor_manager.h"
 #include "gcs/cluster_client.h"
@@ -57,7 +69,12 @@ class GcsServer {
   std::unique_ptr<Service> service_;
   std::unique_ptr<KvService> kv_service_;
   std::unique_ptr<TaskEventService> task_service_;
+  std::unique_ptr<HealthService> health_service_;
   std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<grpc::ServerCompletionQueue> cq_;
+  std::unique_ptr<QueuePoller> poller_;
+  std::unique_ptr<ClientQueue> client_queue_;  // the cluster's calls, on cq_
+  std::thread poll_thread_;
   Ticker ticker_;  // health checks, long-poll deadlines
   std::atomic<bool> stopping_{false};
   int port_ = 0;

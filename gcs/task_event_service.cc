@@ -28,39 +28,41 @@ absl::Status TaskEventService::Check(const proto::TaskEvent& e) {
   return absl::OkStatus();
 }
 
-grpc::ServerUnaryReactor* TaskEventService::AddTaskEvents(grpc::CallbackServerContext* ctx,
-                                                          const proto::AddTaskEventsRequest* req,
-                                                          proto::AddTaskEventsReply*) {
-  if (req->events_size() > kMaxEventsPerReport || req->dropped() < 0) {
-    return FinishUnary(ctx, absl::InvalidArgumentError(absl::StrCat(
-                                "a report carries 0 to ", kMaxEventsPerReport, " task events and no negative count")));
+void TaskEventService::Serve(grpc::ServerCompletionQueue* cq) {
+  using S = proto::TaskEventService::AsyncService;
+  ServeUnary(this, cq, &S::RequestAddTaskEvents, this, &TaskEventService::AddTaskEvents);
+  ServeUnary(this, cq, &S::RequestListTasks, this, &TaskEventService::ListTasks);
+  ServeUnary(this, cq, &S::RequestSummarizeTasks, this, &TaskEventService::SummarizeTasks);
+}
+
+absl::Status TaskEventService::AddTaskEvents(const proto::AddTaskEventsRequest& req, proto::AddTaskEventsReply*) {
+  if (req.events_size() > kMaxEventsPerReport || req.dropped() < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("a report carries 0 to ", kMaxEventsPerReport, " task events and no negative count"));
   }
   // All or nothing: a reporter that sends one bad event has a bug to see.
-  for (int i = 0; i < req->events_size(); ++i) {
-    if (auto s = Check(req->events(i)); !s.ok()) {
-      return FinishUnary(ctx, absl::InvalidArgumentError(absl::StrCat("task event ", i, ": ", s.message())));
+  for (int i = 0; i < req.events_size(); ++i) {
+    if (auto s = Check(req.events(i)); !s.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("task event ", i, ": ", s.message()));
     }
   }
-  table_->Add(req->events());
-  table_->AddDropped(req->dropped());
-  return FinishUnary(ctx, absl::OkStatus());
+  table_->Add(req.events());
+  table_->AddDropped(req.dropped());
+  return absl::OkStatus();
 }
 
-grpc::ServerUnaryReactor* TaskEventService::ListTasks(grpc::CallbackServerContext* ctx,
-                                                      const proto::ListTasksRequest* req,
-                                                      proto::ListTasksReply* reply) {
-  if (auto s = CheckId("a job id", req->job_id(), /*may_be_empty=*/true); !s.ok()) return FinishUnary(ctx, s);
-  if (!proto::TaskState_IsValid(req->state())) return FinishUnary(ctx, absl::InvalidArgumentError("unknown task state"));
-  *reply = table_->List(req->job_id(), req->state(), req->limit());
-  return FinishUnary(ctx, absl::OkStatus());
+absl::Status TaskEventService::ListTasks(const proto::ListTasksRequest& req, proto::ListTasksReply* reply) {
+  if (auto s = CheckId("a job id", req.job_id(), /*may_be_empty=*/true); !s.ok()) return s;
+  if (!proto::TaskState_IsValid(req.state())) return absl::InvalidArgumentError("unknown task state");
+  *reply = table_->List(req.job_id(), req.state(), req.limit());
+  return absl::OkStatus();
 }
 
-grpc::ServerUnaryReactor* TaskEventService::SummarizeTasks(grpc::CallbackServerContext* ctx,
-                                                           const proto::SummarizeTasksRequest* req,
-                                                           proto::SummarizeTasksReply* reply) {
-  if (auto s = CheckId("a job id", req->job_id(), /*may_be_empty=*/true); !s.ok()) return FinishUnary(ctx, s);
-  *reply = table_->Summarize(req->job_id());
-  return FinishUnary(ctx, absl::OkStatus());
+absl::Status TaskEventService::SummarizeTasks(const proto::SummarizeTasksRequest& req,
+                                              proto::SummarizeTasksReply* reply) {
+  if (auto s = CheckId("a job id", req.job_id(), /*may_be_empty=*/true); !s.ok()) return s;
+  *reply = table_->Summarize(req.job_id());
+  return absl::OkStatus();
 }
 
 }  // namespace glint::gcs
