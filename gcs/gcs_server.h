@@ -70,8 +70,8 @@ class GcsServer {
   std::unique_ptr<KvService> kv_service_;
   std::unique_ptr<TaskEventService> task_service_;
   std::unique_ptr<HealthService> health_service_;
+  std::unique_ptr<grpc::ServerCompletionQueue> cq_;  // outlives the server
   std::unique_ptr<grpc::Server> server_;
-  std::unique_ptr<grpc::ServerCompletionQueue> cq_;
   std::unique_ptr<QueuePoller> poller_;
   std::unique_ptr<ClientQueue> client_queue_;  // the cluster's calls, on cq_
   std::thread poll_thread_;
