@@ -54,7 +54,7 @@ class GcsServer {
   int port() const { return port_; }
 
  private:
-  class Service;
+  class Service;  // GcsService: gcs_service.h
   // Reads the tables back from the store (a restarted GCS carries on).
   void Recover();
   GcsOptions options_;
