@@ -1,9 +1,9 @@
-// Serving calls: ServerCall serves one unary method of an async service
-// from a completion queue (libglint's WorkerService, the GCS's services),
-// ServeUnary one whose answer is ready at once, HeldServerCall one whose
-// reply is held open until the client goes away; FinishUnary and
-// FinishStream end a callback-API call (the raylets' services) with an
-// absl::Status, converted here at the edge.
+// Serving calls from a completion queue (every process's services: the
+// GCS's and raylets', server_queue.h; libglint's WorkerService):
+// ServerCall serves one unary method of an async service, ServeUnary one
+// whose answer is ready at once, HeldServerCall one whose reply is held open
+// until the client goes away. Each ends with an absl::Status, converted
+// here at the edge.
 #pragma once
 #include <grpcpp/grpcpp.h>
 
@@ -18,25 +18,6 @@
 #include "common/rpc.h"
 
 namespace glint {
-
-// Finishes a callback-API unary call with `s`; returns its reactor.
-inline grpc::ServerUnaryReactor* FinishUnary(grpc::CallbackServerContext* ctx, const absl::Status& s) {
-  auto* r = ctx->DefaultReactor();
-  r->Finish(ToGrpc(s));
-  return r;
-}
-
-// Ends a callback-API server-streaming call at once with `s` (a request
-// refused before any reply); returns its reactor.
-template <typename Msg>
-grpc::ServerWriteReactor<Msg>* FinishStream(const absl::Status& s) {
-  class Ended final : public grpc::ServerWriteReactor<Msg> {
-   public:
-    explicit Ended(const grpc::Status& s) { this->Finish(s); }
-    void OnDone() override { delete this; }
-  };
-  return new Ended(ToGrpc(s));
-}
 
 // A generated async service's RequestMethod, e.g.
 // &proto::GcsService::AsyncService::RequestGetActor.

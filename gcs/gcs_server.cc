@@ -5,7 +5,6 @@
 #include "absl/strings/str_cat.h"
 #include "common/ids.h"
 #include "common/logging.h"
-#include "common/process.h"
 #include "common/rpc.h"
 #include "gcs/gcs_service.h"
 #include "proto/gcs.grpc.pb.h"
@@ -67,24 +66,17 @@ absl::Status GcsServer::Start() {
       proto::TaskEventService::service_full_name()});
   auto server = StartServer(options_.host, options_.port,
                             {service_.get(), kv_service_.get(), task_service_.get(), health_service_.get()}, kGcsLimits,
-                            &port_, &cq_);
+                            &port_, queue_.slot());
   if (!server.ok()) return server.status();
   server_ = std::move(*server);
-  poller_ = std::make_unique<QueuePoller>(cq_.get());
-  client_queue_ = std::make_unique<ClientQueue>(cq_.get());
-  cluster_->UseQueue(client_queue_.get());
+  cluster_->UseQueue(queue_.client());
   // Requests wait in gRPC until the tables are back and the methods served.
   Recover();
-  service_->Serve(cq_.get());
-  kv_service_->Serve(cq_.get());
-  task_service_->Serve(cq_.get());
-  health_service_->Serve(cq_.get());
-  poller_->StartCover(absl::Milliseconds(20));
-  poll_thread_ = std::thread([this] {
-    SetThreadName("glint-gcs-rpc");
-    poller_->MarkPollerThread();
-    poller_->PollUntilShutdown();
-  });
+  service_->Serve(queue_.cq());
+  kv_service_->Serve(queue_.cq());
+  task_service_->Serve(queue_.cq());
+  health_service_->Serve(queue_.cq());
+  queue_.Start("glint-gcs-rpc");
   ticker_.Start("glint-gcs-tick", absl::Milliseconds(100), [this] {
     int64_t now = NowMs();
     nodes_.CheckHealth(now);
@@ -109,13 +101,10 @@ void GcsServer::Stop() {
   ticker_.Stop();
   actors_.Stop();
   cluster_->Stop();
-  // What is queued runs before the queue shuts. (A long poll that came in
-  // after the waiters were let go above stays unanswered: nothing that
-  // would answer it runs any more, and the server has ended its call.)
-  if (poller_ && !poller_->Drain(absl::Seconds(2))) LOG(WARNING) << "the GCS's last events did not run in 2 s";
-  if (poller_) poller_->Shutdown();
-  if (poll_thread_.joinable()) poll_thread_.join();
-  if (poller_) poller_->StopCover();
+  // (A long poll that came in after the waiters were let go above stays
+  // unanswered: nothing that would answer it runs any more, and the server
+  // has ended its call.)
+  queue_.Stop();
 }
 
 }  // namespace glint::gcs

@@ -15,12 +15,11 @@
 #include <atomic>
 #include <memory>
 #include <string>
-#include <thread>
 
 #include "absl/status/status.h"
 #include "common/async_call.h"
 #include "common/health_service.h"
-#include "common/queue_poller.h"
+#include "common/server_queue.h"
 #include "common/ticker.h"
 #include "gcs/actor_manager.h"
 #include "gcs/cluster_client.h"
@@ -70,11 +69,8 @@ class GcsServer {
   std::unique_ptr<KvService> kv_service_;
   std::unique_ptr<TaskEventService> task_service_;
   std::unique_ptr<HealthService> health_service_;
-  std::unique_ptr<grpc::ServerCompletionQueue> cq_;  // outlives the server
+  ServerQueue queue_;  // requests, and the cluster's calls; outlives the server
   std::unique_ptr<grpc::Server> server_;
-  std::unique_ptr<QueuePoller> poller_;
-  std::unique_ptr<ClientQueue> client_queue_;  // the cluster's calls, on cq_
-  std::thread poll_thread_;
   Ticker ticker_;  // health checks, long-poll deadlines
   std::atomic<bool> stopping_{false};
   int port_ = 0;

@@ -51,12 +51,16 @@ int64_t TailStart(int fd, int64_t size, int lines, int64_t limit) {
 
 }  // namespace
 
-grpc::ServerUnaryReactor* LogService::ListLogs(grpc::CallbackServerContext* ctx, const proto::ListLogsRequest*,
-                                               proto::ListLogsReply* reply) {
+void LogService::Serve(grpc::ServerCompletionQueue* cq) {
+  ServeUnary(this, cq, &LogService::RequestListLogs, this, &LogService::ListLogs);
+  ServeUnary(this, cq, &LogService::RequestReadLog, this, &LogService::ReadLog);
+}
+
+absl::Status LogService::ListLogs(const proto::ListLogsRequest&, proto::ListLogsReply* reply) {
   reply->set_node_id(node_id_);
-  if (log_dir_.empty()) return FinishUnary(ctx, absl::FailedPreconditionError("this node keeps no log files (its logs go to its stderr)"));
+  if (log_dir_.empty()) return absl::FailedPreconditionError("this node keeps no log files (its logs go to its stderr)");
   DIR* dir = opendir(log_dir_.c_str());
-  if (!dir) return FinishUnary(ctx, absl::NotFoundError(absl::StrCat("the log directory ", log_dir_, " cannot be read")));
+  if (!dir) return absl::NotFoundError(absl::StrCat("the log directory ", log_dir_, " cannot be read"));
   std::vector<proto::LogFile> files;
   while (dirent* e = readdir(dir)) {
     struct stat st;
@@ -73,23 +77,22 @@ grpc::ServerUnaryReactor* LogService::ListLogs(grpc::CallbackServerContext* ctx,
   });
   if (files.size() > kMaxFiles) files.resize(kMaxFiles);
   for (auto& f : files) *reply->add_files() = std::move(f);
-  return FinishUnary(ctx, absl::OkStatus());
+  return absl::OkStatus();
 }
 
-grpc::ServerUnaryReactor* LogService::ReadLog(grpc::CallbackServerContext* ctx, const proto::ReadLogRequest* req,
-                                              proto::ReadLogReply* reply) {
-  if (auto s = CheckName(req->name()); !s.ok()) return FinishUnary(ctx, s);
-  if (log_dir_.empty()) return FinishUnary(ctx, absl::FailedPreconditionError("this node keeps no log files"));
-  int fd = open(absl::StrCat(log_dir_, "/", req->name()).c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+absl::Status LogService::ReadLog(const proto::ReadLogRequest& req, proto::ReadLogReply* reply) {
+  if (auto s = CheckName(req.name()); !s.ok()) return s;
+  if (log_dir_.empty()) return absl::FailedPreconditionError("this node keeps no log files");
+  int fd = open(absl::StrCat(log_dir_, "/", req.name()).c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
   struct stat st;
   if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
     if (fd >= 0) close(fd);
-    return FinishUnary(ctx, absl::NotFoundError(absl::StrCat("node ", ShortHex(node_id_), " has no log '",
-                                                             req->name(), "' (glint logs lists them)")));
+    return absl::NotFoundError(
+        absl::StrCat("node ", ShortHex(node_id_), " has no log '", req.name(), "' (glint logs lists them)"));
   }
-  int64_t max = req->max_bytes() > 0 ? std::min(req->max_bytes(), kMaxReadBytes) : kDefaultReadBytes;
+  int64_t max = req.max_bytes() > 0 ? std::min(req.max_bytes(), kMaxReadBytes) : kDefaultReadBytes;
   int64_t size = st.st_size;
-  int64_t start = req->offset() >= 0 ? std::min<int64_t>(req->offset(), size) : TailStart(fd, size, req->tail_lines(), max);
+  int64_t start = req.offset() >= 0 ? std::min<int64_t>(req.offset(), size) : TailStart(fd, size, req.tail_lines(), max);
   int64_t n = std::min(max, size - start);
   std::string data(n, '\0');
   ssize_t got = n > 0 ? pread(fd, data.data(), n, start) : 0;
@@ -98,7 +101,7 @@ grpc::ServerUnaryReactor* LogService::ReadLog(grpc::CallbackServerContext* ctx, 
   reply->set_data(std::move(data));
   reply->set_offset(start);
   reply->set_size(size);
-  return FinishUnary(ctx, absl::OkStatus());
+  return absl::OkStatus();
 }
 
 }  // namespace glint::raylet

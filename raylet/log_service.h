@@ -6,11 +6,12 @@
 #pragma once
 #include <string>
 
+#include "absl/status/status.h"
 #include "proto/logs.grpc.pb.h"
 
 namespace glint::raylet {
 
-class LogService final : public proto::LogService::CallbackService {
+class LogService final : public proto::LogService::AsyncService {
  public:
   static constexpr int kMaxReadBytes = 4 << 20;
   static constexpr int kDefaultReadBytes = 1 << 20;
@@ -18,10 +19,10 @@ class LogService final : public proto::LogService::CallbackService {
 
   LogService(std::string node_id, std::string log_dir) : node_id_(std::move(node_id)), log_dir_(std::move(log_dir)) {}
 
-  grpc::ServerUnaryReactor* ListLogs(grpc::CallbackServerContext* ctx, const proto::ListLogsRequest* req,
-                                     proto::ListLogsReply* reply) override;
-  grpc::ServerUnaryReactor* ReadLog(grpc::CallbackServerContext* ctx, const proto::ReadLogRequest* req,
-                                    proto::ReadLogReply* reply) override;
+  // Starts taking requests from `cq` (the raylet's queue, server_queue.h).
+  void Serve(grpc::ServerCompletionQueue* cq);
+  absl::Status ListLogs(const proto::ListLogsRequest& req, proto::ListLogsReply* reply);
+  absl::Status ReadLog(const proto::ReadLogRequest& req, proto::ReadLogReply* reply);
 
  private:
   const std::string node_id_;

@@ -20,21 +20,25 @@ absl::Status RayletServer::Start() {
   if (auto s = store_->Init(); !s.ok()) return s;
   service_ = std::make_unique<Service>(this);
   log_service_ = std::make_unique<LogService>(node_id_, options_.log_dir);
+  health_service_ = std::make_unique<HealthService>(std::vector<std::string>{
+      proto::RayletService::service_full_name(), proto::LogService::service_full_name(),
+      proto::NodeStateService::service_full_name()});
   state_service_ = std::make_unique<StateService>(node_id_, &pool_, &store_, [this](const WorkerInfo& w) {
     std::string path = spawner_ ? spawner_->LogPath(w.worker_id, w.pid) : "";
     return path.substr(path.rfind('/') + 1);
   });
   auto server = StartServer(options_.host, options_.port,
-                            {service_.get(), log_service_.get(), state_service_.get()}, kRayletLimits, &port_);
+                            {service_.get(), log_service_.get(), state_service_.get(), health_service_.get()},
+                            kRayletLimits, &port_, queue_.slot());
   if (!server.ok()) return server.status();
   server_ = std::move(*server);
   address_.set_ip(options_.host);
   address_.set_port(port_);
   address_.set_node_id(node_id_);
-  puller_ = std::make_unique<ObjectPuller>(store_.get(), client_.queue(), AddrString(address_));
+  puller_ = std::make_unique<ObjectPuller>(store_.get(), queue_.client(), AddrString(address_));
   logs_ = std::make_unique<LogMonitor>(
       node_id_, [this](const proto::Address& driver, proto::PushLogsRequest batch, std::function<void(bool)> done) {
-        CallAsync(client_.queue(), drivers_.Get(AddrString(driver)), &proto::WorkerService::Stub::PrepareAsyncPushLogs,
+        CallAsync(queue_.client(), drivers_.Get(AddrString(driver)), &proto::WorkerService::Stub::PrepareAsyncPushLogs,
                   std::move(batch), 5000,
                   [done = std::move(done)](const absl::Status& s, proto::PushLogsReply&) { done(s.ok()); });
       });
@@ -47,12 +51,18 @@ absl::Status RayletServer::Start() {
   bundles_ = std::make_unique<Bundles>(leases_.get());
   gcs_ = MakeStub<proto::GcsService>(options_.gcs_address);
   leases_->SetViewRefresher([this](std::function<void()> done) {
-    CallAsync(client_.queue(), gcs_.get(), &GcsStub::PrepareAsyncGetAllNodes, {}, 2000,
+    CallAsync(queue_.client(), gcs_.get(), &GcsStub::PrepareAsyncGetAllNodes, {}, 2000,
               [this, done](const absl::Status& s, proto::GetAllNodesReply& nodes) {
                 if (s.ok()) leases_->SetClusterView({nodes.nodes().begin(), nodes.nodes().end()});
                 done();
               });
   });
+  // Requests waited in gRPC until the parts they use were made.
+  service_->Serve(queue_.cq());
+  log_service_->Serve(queue_.cq());
+  state_service_->Serve(queue_.cq());
+  health_service_->Serve(queue_.cq());
+  queue_.Start("glint-raylet-rpc");
   if (options_.metrics_port >= 0) {
     auto metrics = StartMetricsServer(options_.host, options_.metrics_port, options_.auth.token,
                                       {node_id_, leases_.get(), pool_.get(), store_.get(), spawner_.get()});
@@ -90,7 +100,7 @@ absl::Status RayletServer::RegisterWithGcs() {
   absl::Time give_up = absl::Now() + absl::Seconds(10);  // the GCS may still be starting
   do {
     proto::RegisterNodeReply reply;
-    s = BlockingCall(client_.queue(), gcs_.get(), &GcsStub::PrepareAsyncRegisterNode, req, 1000, &reply);
+    s = BlockingCall(queue_.client(), gcs_.get(), &GcsStub::PrepareAsyncRegisterNode, req, 1000, &reply);
   } while (!s.ok() && !absl::IsInvalidArgument(s) && absl::Now() < give_up && !stopping_);
   if (!s.ok()) {
     return absl::UnavailableError(
@@ -109,7 +119,7 @@ void RayletServer::Heartbeat() {
   req.set_view_version(view_version_);
   for (auto& d : leases_->PendingDemand(NowMs())) *req.add_pending() = std::move(d);
   proto::HeartbeatReply reply;
-  auto s = BlockingCall(client_.queue(), gcs_.get(), &GcsStub::PrepareAsyncHeartbeat, std::move(req), 2000, &reply);
+  auto s = BlockingCall(queue_.client(), gcs_.get(), &GcsStub::PrepareAsyncHeartbeat, std::move(req), 2000, &reply);
   // Unanswered for the GCS's timeout, the node is declared dead: say why
   // (every 10 s at most).
   if (!s.ok() && NowMs() - heartbeat_failure_logged_ms_ >= 10000) {
@@ -155,7 +165,7 @@ void RayletServer::ReapExited() {
       req.set_node_id(node_id_);
       req.set_worker_id(w->worker_id);
       req.set_reason(absl::StrCat("the worker process (pid ", pid, ") died: ", *how));
-      SendOneWay(client_.queue(), gcs_.get(), &GcsStub::PrepareAsyncReportWorkerFailure, std::move(req), 2000,
+      SendOneWay(queue_.client(), gcs_.get(), &GcsStub::PrepareAsyncReportWorkerFailure, std::move(req), 2000,
                  "reporting a worker failure to the GCS");
     }
   }
@@ -168,7 +178,7 @@ void RayletServer::ForwardFree(const ObjectStore::Holders& holders) {
     proto::FreeObjectsRequest req;
     for (auto& id : ids) req.add_object_ids(id);
     req.set_forwarded(true);
-    SendOneWay(client_.queue(), raylets_.Get(raylet), &proto::RayletService::Stub::PrepareAsyncFreeObjects,
+    SendOneWay(queue_.client(), raylets_.Get(raylet), &proto::RayletService::Stub::PrepareAsyncFreeObjects,
                std::move(req), 5000, absl::StrCat("freeing copies on ", raylet));
   }
 }
@@ -182,7 +192,7 @@ void RayletServer::WithJob(const std::string& job_id, JobFn then) {
   proto::GetJobRequest req;
   req.set_job_id(job_id);
   // A GCS that is restarting is waited for (as long as a driver would).
-  CallAsyncWhenReady(client_.queue(), gcs_.get(), &GcsStub::PrepareAsyncGetJob, std::move(req), 60000,
+  CallAsyncWhenReady(queue_.client(), gcs_.get(), &GcsStub::PrepareAsyncGetJob, std::move(req), 60000,
             [this, job_id, then = std::move(then)](const absl::Status& s, proto::GetJobReply& reply) {
               if (!s.ok()) {
                 return then(absl::Status(s.code(), absl::StrCat("cannot read job ", ShortHex(job_id),
@@ -235,8 +245,9 @@ void RayletServer::Stop() {
   }
   log_poller_.Stop();
   if (metrics_) metrics_->Stop();
-  client_.Stop();  // ends pulls, view refreshes and log batches in flight
+  if (queue_.cq()) queue_.client()->Close(5000);  // ends pulls, view refreshes and log batches in flight
   if (server_) server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
+  queue_.Stop();
   if (store_) store_->Clear();  // removes the node's object files
 }
 

@@ -9,7 +9,8 @@
 //   Service (raylet_service.cc)      RayletService, the RPC edge
 //   LogService (log_service.h)       the node's log files, for `glint logs`
 //   StateService (state_service.h)   its workers and objects, for `glint list`
-// and runs two loops: the heartbeat to the GCS (free resources, the cluster
+// all served from one completion queue (common/server_queue.h), on which
+// its own calls to the GCS and other raylets run too, and runs two loops: the heartbeat to the GCS (free resources, the cluster
 // view, idle workers) and the reaper (exited workers are reported).
 // Start() once, Stop() once (kills this node's workers); several raylets
 // may run in one process (tests).
@@ -26,10 +27,12 @@
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "common/async_call.h"
+#include "common/health_service.h"
 #include "common/ids.h"
 #include "common/recent_set.h"
 #include "common/resources.h"
 #include "common/rpc.h"
+#include "common/server_queue.h"
 #include "common/ticker.h"
 #include "proto/gcs.grpc.pb.h"
 #include "proto/raylet.grpc.pb.h"
@@ -93,7 +96,8 @@ class RayletServer {
   std::string node_id_;
   const std::string node_secret_ = RandomId();  // proves to the GCS that heartbeats are this raylet's
   proto::Address address_;
-  ClientQueueThread client_;  // this raylet's calls to the GCS and other raylets
+  // Requests, and this raylet's calls to the GCS and other raylets; outlives the server.
+  ServerQueue queue_;
   StubCache<proto::RayletService> raylets_;
   StubCache<proto::WorkerService> drivers_;  // log batches go to them
   std::unique_ptr<proto::GcsService::Stub> gcs_;
@@ -107,6 +111,7 @@ class RayletServer {
   std::unique_ptr<Service> service_;
   std::unique_ptr<LogService> log_service_;
   std::unique_ptr<StateService> state_service_;
+  std::unique_ptr<HealthService> health_service_;
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<HttpServer> metrics_;
   Ticker heartbeat_, reaper_, log_poller_;

@@ -21,6 +21,39 @@ absl::Status CheckLease(const proto::LeaseRequest& req) {
 }
 }  // namespace
 
+void RayletServer::Service::Serve(grpc::ServerCompletionQueue* cq) {
+  using S = RayletServer::Service;
+  ServerCall<proto::LeaseRequest, proto::LeaseReply>::Serve(this, cq, &S::RequestRequestWorkerLease,
+                                                            [this](auto* call) { RequestWorkerLease(call); });
+  LeaseBatch::Serve(
+      [this, cq](grpc::ServerContext* ctx, proto::LeaseRequest* req, grpc::ServerAsyncWriter<proto::LeaseReply>* w,
+                 CqTag* tag) { RequestRequestWorkerLeases(ctx, req, w, cq, cq, tag); },
+      r_->leases_.get(), [this](const proto::LeaseRequest& req, const std::shared_ptr<LeaseBatch::Answers>& answers) {
+        if (auto s = CheckLeaseBatch(req); !s.ok()) return s;
+        WithLeaseJob(req, [answers](const proto::LeaseRequest& registered, const proto::LeaseReply* refusal) {
+          refusal ? LeaseBatch::Refuse(answers, *refusal) : LeaseBatch::Start(answers, registered);
+        });
+        return absl::OkStatus();
+      });
+  ServeUnary(this, cq, &S::RequestReturnWorker, this, &S::ReturnWorker);
+  ServeUnary(this, cq, &S::RequestRegisterWorker, this, &S::RegisterWorker);
+  ServeUnary(this, cq, &S::RequestNotifyBlocked, this, &S::NotifyBlocked);
+  ServeUnary(this, cq, &S::RequestKillWorker, this, &S::KillWorker);
+  ServeUnary(this, cq, &S::RequestJobFinished, this, &S::JobFinished);
+  ServeUnary(this, cq, &S::RequestPrepareBundle, this, &S::PrepareBundle);
+  ServeUnary(this, cq, &S::RequestCommitBundle, this, &S::CommitBundle);
+  ServeUnary(this, cq, &S::RequestReturnBundle, this, &S::ReturnBundle);
+  ServeUnary(this, cq, &S::RequestCreateObject, this, &S::CreateObject);
+  ServeUnary(this, cq, &S::RequestSealObject, this, &S::SealObject);
+  ServeUnary(this, cq, &S::RequestFreeObjects, this, &S::FreeObjects);
+  ServerCall<proto::PullObjectRequest, proto::PullObjectReply>::Serve(this, cq, &S::RequestPullObject,
+                                                                      [this](auto* call) { PullObject(call); });
+  ServeUnary(this, cq, &S::RequestReadObjectChunk, this, &S::ReadObjectChunk);
+  ServeUnary(this, cq, &S::RequestPinObject, this, &S::PinObject);
+  ServeUnary(this, cq, &S::RequestUnpinObject, this, &S::UnpinObject);
+  ServeUnary(this, cq, &S::RequestGetStoreInfo, this, &S::GetStoreInfo);
+}
+
 void RayletServer::Service::WithLeaseJob(const proto::LeaseRequest& req, LeaseJobFn then) {
   static constexpr char kJobFinished[] = "the job has finished; no more workers for it";
   static constexpr auto refuse = [](const LeaseJobFn& then, const proto::LeaseRequest& req, std::string_view why) {
@@ -40,74 +73,56 @@ void RayletServer::Service::WithLeaseJob(const proto::LeaseRequest& req, LeaseJo
   });
 }
 
-grpc::ServerUnaryReactor* RayletServer::Service::RequestWorkerLease(Ctx* ctx, const proto::LeaseRequest* req,
-                                                                    proto::LeaseReply* reply) {
-  if (auto s = CheckLease(*req); !s.ok()) return FinishUnary(ctx, s);
+void RayletServer::Service::RequestWorkerLease(ServerCall<proto::LeaseRequest, proto::LeaseReply>* call) {
+  if (auto s = CheckLease(call->req); !s.ok()) return call->Finish(s);
   r_->leases_->CountCall(1);
-  auto* reactor = ctx->DefaultReactor();
-  WithLeaseJob(*req, [this, reply, reactor](const proto::LeaseRequest& registered, const proto::LeaseReply* refusal) {
+  WithLeaseJob(call->req, [this, call](const proto::LeaseRequest& registered, const proto::LeaseReply* refusal) {
     if (refusal) {
-      *reply = *refusal;
-      return reactor->Finish(grpc::Status::OK);
+      call->reply = *refusal;
+      return call->Finish(absl::OkStatus());
     }
-    r_->leases_->Request(registered, [reactor, reply](const proto::LeaseReply& r) {
-      *reply = r;
-      reactor->Finish(grpc::Status::OK);
+    r_->leases_->Request(registered, [call](const proto::LeaseReply& r) {
+      call->reply = r;
+      call->Finish(absl::OkStatus());
     });
   });
-  return reactor;
 }
 
-grpc::ServerWriteReactor<proto::LeaseReply>* RayletServer::Service::RequestWorkerLeases(Ctx*,
-                                                                                       const proto::LeaseRequest* req) {
-  auto s = CheckLease(*req);
-  if (s.ok() && (req->count() < 1 || req->count() > kMaxLeasesPerCall)) {
-    s = absl::InvalidArgumentError(absl::StrCat("a lease call asks for 1 to ", kMaxLeasesPerCall, " workers, not ",
-                                                req->count()));
+absl::Status RayletServer::Service::CheckLeaseBatch(const proto::LeaseRequest& req) {
+  if (auto s = CheckLease(req); !s.ok()) return s;
+  if (req.count() < 1 || req.count() > kMaxLeasesPerCall) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("a lease call asks for 1 to ", kMaxLeasesPerCall, " workers, not ", req.count()));
   }
-  if (!s.ok()) return FinishStream<proto::LeaseReply>(s);
-  r_->leases_->CountCall(req->count());
-  auto* batch = new LeaseBatch(r_->leases_.get(), req->count());
-  WithLeaseJob(*req, [answers = batch->answers()](const proto::LeaseRequest& registered,
-                                                  const proto::LeaseReply* refusal) {
-    if (refusal) {
-      LeaseBatch::Refuse(answers, *refusal);
-    } else {
-      LeaseBatch::Start(answers, registered);
-    }
-  });
-  return batch;
+  r_->leases_->CountCall(req.count());
+  return absl::OkStatus();
 }
 
-grpc::ServerUnaryReactor* RayletServer::Service::ReturnWorker(Ctx* ctx, const proto::ReturnWorkerRequest* req,
-                                             proto::ReturnWorkerReply*) {
-  r_->leases_->Return(req->lease_id(), NowMs(), req->disconnect());
-  return FinishUnary(ctx, absl::OkStatus());
+absl::Status RayletServer::Service::ReturnWorker(const proto::ReturnWorkerRequest& req, proto::ReturnWorkerReply*) {
+  r_->leases_->Return(req.lease_id(), NowMs(), req.disconnect());
+  return absl::OkStatus();
 }
 
-grpc::ServerUnaryReactor* RayletServer::Service::RegisterWorker(Ctx* ctx, const proto::RegisterWorkerRequest* req,
-                                               proto::RegisterWorkerReply*) {
-  return FinishUnary(ctx, r_->pool_->OnRegistered(req->worker_id(), req->port(), req->pid(), req->startup_error()));
+absl::Status RayletServer::Service::RegisterWorker(const proto::RegisterWorkerRequest& req, proto::RegisterWorkerReply*) {
+  return r_->pool_->OnRegistered(req.worker_id(), req.port(), req.pid(), req.startup_error());
 }
 
-grpc::ServerUnaryReactor* RayletServer::Service::NotifyBlocked(Ctx* ctx, const proto::NotifyBlockedRequest* req,
-                                              proto::NotifyBlockedReply*) {
-  r_->leases_->SetBlocked(req->worker_id(), req->blocked());
-  return FinishUnary(ctx, absl::OkStatus());
+absl::Status RayletServer::Service::NotifyBlocked(const proto::NotifyBlockedRequest& req, proto::NotifyBlockedReply*) {
+  r_->leases_->SetBlocked(req.worker_id(), req.blocked());
+  return absl::OkStatus();
 }
 
-grpc::ServerUnaryReactor* RayletServer::Service::KillWorker(Ctx* ctx, const proto::KillWorkerRequest* req, proto::KillWorkerReply*) {
-  if (!r_->pool_->Kill(req->worker_id())) return FinishUnary(ctx, absl::NotFoundError("no such worker on this node"));
-  LOG(INFO) << "killing worker " << ShortHex(req->worker_id()) << ": " << req->reason();
-  return FinishUnary(ctx, absl::OkStatus());
+absl::Status RayletServer::Service::KillWorker(const proto::KillWorkerRequest& req, proto::KillWorkerReply*) {
+  if (!r_->pool_->Kill(req.worker_id())) return absl::NotFoundError("no such worker on this node");
+  LOG(INFO) << "killing worker " << ShortHex(req.worker_id()) << ": " << req.reason();
+  return absl::OkStatus();
 }
 
-grpc::ServerUnaryReactor* RayletServer::Service::JobFinished(Ctx* ctx, const proto::JobFinishedRequest* req,
-                                            proto::JobFinishedReply*) {
-  if (auto st = CheckId("the job id", req->job_id()); !st.ok()) return FinishUnary(ctx, st);
-  if (auto st = CheckAddress("the driver's address", req->driver()); !st.ok()) return FinishUnary(ctx, st);
-  r_->OnJobFinished(req->job_id(), req->driver());
-  return FinishUnary(ctx, absl::OkStatus());
+absl::Status RayletServer::Service::JobFinished(const proto::JobFinishedRequest& req, proto::JobFinishedReply*) {
+  if (auto st = CheckId("the job id", req.job_id()); !st.ok()) return st;
+  if (auto st = CheckAddress("the driver's address", req.driver()); !st.ok()) return st;
+  r_->OnJobFinished(req.job_id(), req.driver());
+  return absl::OkStatus();
 }
 
 namespace {
@@ -118,117 +133,108 @@ absl::Status CheckBundle(const proto::BundleRequest& req) {
 }
 }  // namespace
 
-grpc::ServerUnaryReactor* RayletServer::Service::PrepareBundle(Ctx* ctx, const proto::BundleRequest* req,
-                                                               proto::PrepareBundleReply* reply) {
-  if (auto st = CheckBundle(*req); !st.ok()) return FinishUnary(ctx, st);
-  if (req->resources().empty()) return FinishUnary(ctx, absl::InvalidArgumentError("a bundle needs resources"));
-  bool reserved = r_->bundles_->Prepare(req->group_id(), req->bundle_index(), FromProto(req->resources()));
-  if (reserved && req->commit()) reserved = r_->bundles_->Commit(req->group_id(), req->bundle_index()).ok();
+absl::Status RayletServer::Service::PrepareBundle(const proto::BundleRequest& req, proto::PrepareBundleReply* reply) {
+  if (auto st = CheckBundle(req); !st.ok()) return st;
+  if (req.resources().empty()) return absl::InvalidArgumentError("a bundle needs resources");
+  bool reserved = r_->bundles_->Prepare(req.group_id(), req.bundle_index(), FromProto(req.resources()));
+  if (reserved && req.commit()) reserved = r_->bundles_->Commit(req.group_id(), req.bundle_index()).ok();
   reply->set_reserved(reserved);
-  return FinishUnary(ctx, absl::OkStatus());
+  return absl::OkStatus();
 }
 
-grpc::ServerUnaryReactor* RayletServer::Service::CommitBundle(Ctx* ctx, const proto::BundleRequest* req,
-                                                              proto::CommitBundleReply*) {
-  if (auto st = CheckBundle(*req); !st.ok()) return FinishUnary(ctx, st);
-  return FinishUnary(ctx, r_->bundles_->Commit(req->group_id(), req->bundle_index()));
+absl::Status RayletServer::Service::CommitBundle(const proto::BundleRequest& req, proto::CommitBundleReply*) {
+  if (auto st = CheckBundle(req); !st.ok()) return st;
+  return r_->bundles_->Commit(req.group_id(), req.bundle_index());
 }
 
-grpc::ServerUnaryReactor* RayletServer::Service::ReturnBundle(Ctx* ctx, const proto::BundleRequest* req,
-                                                              proto::ReturnBundleReply*) {
-  if (auto st = CheckBundle(*req); !st.ok()) return FinishUnary(ctx, st);
-  r_->bundles_->Return(req->group_id(), req->bundle_index());
-  return FinishUnary(ctx, absl::OkStatus());
+absl::Status RayletServer::Service::ReturnBundle(const proto::BundleRequest& req, proto::ReturnBundleReply*) {
+  if (auto st = CheckBundle(req); !st.ok()) return st;
+  r_->bundles_->Return(req.group_id(), req.bundle_index());
+  return absl::OkStatus();
 }
 
-grpc::ServerUnaryReactor* RayletServer::Service::CreateObject(Ctx* ctx, const proto::CreateObjectRequest* req,
-                                             proto::CreateObjectReply* reply) {
-  if (req->size() < 0) return FinishUnary(ctx, absl::InvalidArgumentError("an object's size cannot be negative"));
-  for (auto st : {CheckId("the object id", req->object_id()), CheckAddress("the owner", req->owner()),
-                  CheckId("the owner's worker id", req->owner_worker_id(), /*may_be_empty=*/true),
-                  CheckId("the job id", req->job_id(), /*may_be_empty=*/true)}) {
-    if (!st.ok()) return FinishUnary(ctx, st);
+absl::Status RayletServer::Service::CreateObject(const proto::CreateObjectRequest& req, proto::CreateObjectReply* reply) {
+  if (req.size() < 0) return absl::InvalidArgumentError("an object's size cannot be negative");
+  for (auto st : {CheckId("the object id", req.object_id()), CheckAddress("the owner", req.owner()),
+                  CheckId("the owner's worker id", req.owner_worker_id(), /*may_be_empty=*/true),
+                  CheckId("the job id", req.job_id(), /*may_be_empty=*/true)}) {
+    if (!st.ok()) return st;
   }
-  auto offset = r_->store_->Create(req->object_id(), req->size(),
-                                   {req->owner(), req->owner_worker_id(), req->job_id()}, /*primary=*/true);
-  if (!offset.ok()) return FinishUnary(ctx, offset.status());
+  auto offset = r_->store_->Create(req.object_id(), req.size(),
+                                   {req.owner(), req.owner_worker_id(), req.job_id()}, /*primary=*/true);
+  if (!offset.ok()) return offset.status();
   reply->set_path(r_->store_->arena_path());
   reply->set_offset(*offset);
-  return FinishUnary(ctx, absl::OkStatus());
+  return absl::OkStatus();
 }
 
-grpc::ServerUnaryReactor* RayletServer::Service::SealObject(Ctx* ctx, const proto::SealObjectRequest* req, proto::SealObjectReply*) {
-  return FinishUnary(ctx, r_->store_->Seal(req->object_id()));
+absl::Status RayletServer::Service::SealObject(const proto::SealObjectRequest& req, proto::SealObjectReply*) {
+  return r_->store_->Seal(req.object_id());
 }
 
-grpc::ServerUnaryReactor* RayletServer::Service::FreeObjects(Ctx* ctx, const proto::FreeObjectsRequest* req,
-                                            proto::FreeObjectsReply*) {
-  if (req->object_ids_size() > kMaxIdsPerRequest) {
-    return FinishUnary(ctx, absl::InvalidArgumentError(
-                                absl::StrCat("a request frees at most ", kMaxIdsPerRequest, " objects at once")));
+absl::Status RayletServer::Service::FreeObjects(const proto::FreeObjectsRequest& req, proto::FreeObjectsReply*) {
+  if (req.object_ids_size() > kMaxIdsPerRequest) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("a request frees at most ", kMaxIdsPerRequest, " objects at once"));
   }
-  auto holders = r_->store_->Free({req->object_ids().begin(), req->object_ids().end()});
-  if (!req->forwarded()) r_->ForwardFree(holders);
-  return FinishUnary(ctx, absl::OkStatus());
+  auto holders = r_->store_->Free({req.object_ids().begin(), req.object_ids().end()});
+  if (!req.forwarded()) r_->ForwardFree(holders);
+  return absl::OkStatus();
 }
 
-grpc::ServerUnaryReactor* RayletServer::Service::PullObject(Ctx* ctx, const proto::PullObjectRequest* req, proto::PullObjectReply*) {
-  if (req->source().size() < 0) return FinishUnary(ctx, absl::InvalidArgumentError("an object's size cannot be negative"));
-  for (auto st : {CheckId("the object id", req->object_id()),
-                  CheckAddress("the source's raylet", req->source().raylet(), /*may_be_empty=*/false)}) {
-    if (!st.ok()) return FinishUnary(ctx, st);
+void RayletServer::Service::PullObject(ServerCall<proto::PullObjectRequest, proto::PullObjectReply>* call) {
+  const auto& req = call->req;
+  if (req.source().size() < 0) return call->Finish(absl::InvalidArgumentError("an object's size cannot be negative"));
+  for (auto st : {CheckId("the object id", req.object_id()),
+                  CheckAddress("the source's raylet", req.source().raylet(), /*may_be_empty=*/false)}) {
+    if (!st.ok()) return call->Finish(st);
   }
-  auto* reactor = ctx->DefaultReactor();
-  r_->puller_->Pull(req->object_id(), req->source(),
-                    [reactor](const absl::Status& s) { reactor->Finish(ToGrpc(s)); });
-  return reactor;
+  r_->puller_->Pull(req.object_id(), req.source(), [call](const absl::Status& s) { call->Finish(s); });
 }
 
-grpc::ServerUnaryReactor* RayletServer::Service::ReadObjectChunk(Ctx* ctx, const grpc::ByteBuffer* request,
-                                                                 grpc::ByteBuffer* reply) {
+absl::Status RayletServer::Service::ReadObjectChunk(const grpc::ByteBuffer& request, grpc::ByteBuffer* reply) {
   proto::ReadObjectChunkRequest req;
-  grpc::ByteBuffer bytes(*request);
+  grpc::ByteBuffer bytes(request);
   if (!grpc::SerializationTraits<proto::ReadObjectChunkRequest>::Deserialize(&bytes, &req).ok()) {
-    return FinishUnary(ctx, absl::InvalidArgumentError("a malformed ReadObjectChunkRequest"));
+    return absl::InvalidArgumentError("a malformed ReadObjectChunkRequest");
   }
   if (req.length() > kMaxChunkBytes) {
-    return FinishUnary(ctx, absl::InvalidArgumentError(
-                                absl::StrCat("a chunk is at most ", kMaxChunkBytes, " bytes; asked for ", req.length())));
+    return absl::InvalidArgumentError(
+        absl::StrCat("a chunk is at most ", kMaxChunkBytes, " bytes; asked for ", req.length()));
   }
-  if (auto st = CheckAddress("the requester", req.requester()); !st.ok()) return FinishUnary(ctx, st);
+  if (auto st = CheckAddress("the requester", req.requester()); !st.ok()) return st;
   ObjectStore::Chunk chunk;
   auto s = r_->store_->LendChunk(req.object_id(), req.offset(), req.length(), req.requester(), &chunk);
   if (absl::IsNotFound(s)) {
-    return FinishUnary(ctx, absl::NotFoundError(absl::StrCat("node ", ShortHex(r_->node_id_), " has no object ",
-                                                             ShortHex(req.object_id()), " (freed or lost)")));
+    return absl::NotFoundError(absl::StrCat("node ", ShortHex(r_->node_id_), " has no object ",
+                                            ShortHex(req.object_id()), " (freed or lost)"));
   }
-  if (!s.ok()) return FinishUnary(ctx, s);
+  if (!s.ok()) return s;
   *reply = ChunkReply(r_->store_.get(), std::move(chunk));
-  return FinishUnary(ctx, absl::OkStatus());
+  return absl::OkStatus();
 }
 
-grpc::ServerUnaryReactor* RayletServer::Service::PinObject(Ctx* ctx, const proto::PinObjectRequest* req, proto::PinObjectReply* reply) {
-  if (auto st = CheckAddress("the client", req->client(), /*may_be_empty=*/false); !st.ok()) return FinishUnary(ctx, st);
+absl::Status RayletServer::Service::PinObject(const proto::PinObjectRequest& req, proto::PinObjectReply* reply) {
+  if (auto st = CheckAddress("the client", req.client(), /*may_be_empty=*/false); !st.ok()) return st;
   ObjectLocation where;
-  if (r_->store_->Pin(req->object_id(), req->client(), &where)) {
+  if (r_->store_->Pin(req.object_id(), req.client(), &where)) {
     reply->set_found(true);
     reply->set_offset(where.offset);
     reply->set_size(where.size);
     reply->set_spill_path(where.spill_path);
   }
-  return FinishUnary(ctx, absl::OkStatus());
+  return absl::OkStatus();
 }
 
-grpc::ServerUnaryReactor* RayletServer::Service::UnpinObject(Ctx* ctx, const proto::PinObjectRequest* req, proto::UnpinObjectReply*) {
-  r_->store_->Unpin(req->object_id(), req->client());
-  return FinishUnary(ctx, absl::OkStatus());
+absl::Status RayletServer::Service::UnpinObject(const proto::PinObjectRequest& req, proto::UnpinObjectReply*) {
+  r_->store_->Unpin(req.object_id(), req.client());
+  return absl::OkStatus();
 }
 
-grpc::ServerUnaryReactor* RayletServer::Service::GetStoreInfo(Ctx* ctx, const proto::GetStoreInfoRequest*,
-                                             proto::GetStoreInfoReply* reply) {
+absl::Status RayletServer::Service::GetStoreInfo(const proto::GetStoreInfoRequest&, proto::GetStoreInfoReply* reply) {
   *reply->mutable_info() = r_->store_->Info();
   reply->set_node_id(r_->node_id_);
-  return FinishUnary(ctx, absl::OkStatus());
+  return absl::OkStatus();
 }
 
 }  // namespace glint::raylet

@@ -1,7 +1,12 @@
-// RayletServer::Service: RayletService, the raylet's RPC edge. Each handler
-// checks its request, calls the node's parts and converts their status once,
-// on the way out. Internal to the raylet (raylet_server.cc builds it).
+// RayletServer::Service: RayletService, the raylet's RPC edge, served from
+// the raylet's completion queue (common/server_queue.h). Each handler
+// checks its request, calls the node's parts and converts their status
+// once, on the way out. Most answer at once, on the polling thread; a lease
+// (RequestWorkerLease, and RequestWorkerLeases' stream, lease_batch.h) and
+// a pull are answered later, from whichever thread decides them. Internal
+// to the raylet (raylet_server.cc builds it).
 #pragma once
+#include "common/server_call.h"
 #include "proto/raylet.grpc.pb.h"
 #include "raylet/raylet_server.h"
 
@@ -9,36 +14,38 @@ namespace glint::raylet {
 
 // ReadObjectChunk is raw (object_chunks.h): its reply is the arena's bytes.
 class RayletServer::Service final
-    : public proto::RayletService::WithRawCallbackMethod_ReadObjectChunk<proto::RayletService::CallbackService> {
+    : public proto::RayletService::WithRawMethod_ReadObjectChunk<proto::RayletService::AsyncService> {
  public:
   // Borrows `r`, which must outlive the server serving this.
   explicit Service(RayletServer* r) : r_(r) {}
+  // Starts taking requests from `cq`.
+  void Serve(grpc::ServerCompletionQueue* cq);
 
-  using Ctx = grpc::CallbackServerContext;
-  using Reactor = grpc::ServerUnaryReactor;
   // Workers.
-  Reactor* RequestWorkerLease(Ctx* ctx, const proto::LeaseRequest* req, proto::LeaseReply* reply) override;
-  grpc::ServerWriteReactor<proto::LeaseReply>* RequestWorkerLeases(Ctx* ctx, const proto::LeaseRequest* req) override;
-  Reactor* ReturnWorker(Ctx* ctx, const proto::ReturnWorkerRequest* req, proto::ReturnWorkerReply*) override;
-  Reactor* RegisterWorker(Ctx* ctx, const proto::RegisterWorkerRequest* req, proto::RegisterWorkerReply*) override;
-  Reactor* NotifyBlocked(Ctx* ctx, const proto::NotifyBlockedRequest* req, proto::NotifyBlockedReply*) override;
-  Reactor* KillWorker(Ctx* ctx, const proto::KillWorkerRequest* req, proto::KillWorkerReply*) override;
-  Reactor* JobFinished(Ctx* ctx, const proto::JobFinishedRequest* req, proto::JobFinishedReply*) override;
+  void RequestWorkerLease(ServerCall<proto::LeaseRequest, proto::LeaseReply>* call);
+  absl::Status ReturnWorker(const proto::ReturnWorkerRequest& req, proto::ReturnWorkerReply*);
+  absl::Status RegisterWorker(const proto::RegisterWorkerRequest& req, proto::RegisterWorkerReply*);
+  absl::Status NotifyBlocked(const proto::NotifyBlockedRequest& req, proto::NotifyBlockedReply*);
+  absl::Status KillWorker(const proto::KillWorkerRequest& req, proto::KillWorkerReply*);
+  absl::Status JobFinished(const proto::JobFinishedRequest& req, proto::JobFinishedReply*);
   // Placement group bundles (bundles.h).
-  Reactor* PrepareBundle(Ctx* ctx, const proto::BundleRequest* req, proto::PrepareBundleReply* reply) override;
-  Reactor* CommitBundle(Ctx* ctx, const proto::BundleRequest* req, proto::CommitBundleReply*) override;
-  Reactor* ReturnBundle(Ctx* ctx, const proto::BundleRequest* req, proto::ReturnBundleReply*) override;
+  absl::Status PrepareBundle(const proto::BundleRequest& req, proto::PrepareBundleReply* reply);
+  absl::Status CommitBundle(const proto::BundleRequest& req, proto::CommitBundleReply*);
+  absl::Status ReturnBundle(const proto::BundleRequest& req, proto::ReturnBundleReply*);
   // Objects.
-  Reactor* CreateObject(Ctx* ctx, const proto::CreateObjectRequest* req, proto::CreateObjectReply* reply) override;
-  Reactor* SealObject(Ctx* ctx, const proto::SealObjectRequest* req, proto::SealObjectReply*) override;
-  Reactor* FreeObjects(Ctx* ctx, const proto::FreeObjectsRequest* req, proto::FreeObjectsReply*) override;
-  Reactor* PullObject(Ctx* ctx, const proto::PullObjectRequest* req, proto::PullObjectReply*) override;
-  Reactor* ReadObjectChunk(Ctx* ctx, const grpc::ByteBuffer* request, grpc::ByteBuffer* reply) override;
-  Reactor* PinObject(Ctx* ctx, const proto::PinObjectRequest* req, proto::PinObjectReply* reply) override;
-  Reactor* UnpinObject(Ctx* ctx, const proto::PinObjectRequest* req, proto::UnpinObjectReply*) override;
-  Reactor* GetStoreInfo(Ctx* ctx, const proto::GetStoreInfoRequest*, proto::GetStoreInfoReply* reply) override;
+  absl::Status CreateObject(const proto::CreateObjectRequest& req, proto::CreateObjectReply* reply);
+  absl::Status SealObject(const proto::SealObjectRequest& req, proto::SealObjectReply*);
+  absl::Status FreeObjects(const proto::FreeObjectsRequest& req, proto::FreeObjectsReply*);
+  void PullObject(ServerCall<proto::PullObjectRequest, proto::PullObjectReply>* call);
+  absl::Status ReadObjectChunk(const grpc::ByteBuffer& request, grpc::ByteBuffer* reply);
+  absl::Status PinObject(const proto::PinObjectRequest& req, proto::PinObjectReply* reply);
+  absl::Status UnpinObject(const proto::PinObjectRequest& req, proto::UnpinObjectReply*);
+  absl::Status GetStoreInfo(const proto::GetStoreInfoRequest&, proto::GetStoreInfoReply* reply);
 
  private:
+  // RequestWorkerLeases: `count` leases of one shape on one stream; the
+  // stream is lease_batch.h's. A refusal ends the call at once.
+  absl::Status CheckLeaseBatch(const proto::LeaseRequest& req);
   // A lease request's job, as registered (the worker runs the code the job
   // registered, whatever the request says): `then` gets the request with
   // that record, or the refusal to answer with (the job has finished).

@@ -23,12 +23,15 @@ const char* StateName(WorkerInfo::State s) {
 
 }  // namespace
 
-grpc::ServerUnaryReactor* StateService::ListWorkers(grpc::CallbackServerContext* ctx,
-                                                    const proto::ListWorkersRequest* req,
-                                                    proto::ListWorkersReply* reply) {
-  if (!*pool_) return FinishUnary(ctx, absl::UnavailableError("the raylet is starting"));
+void StateService::Serve(grpc::ServerCompletionQueue* cq) {
+  ServeUnary(this, cq, &StateService::RequestListWorkers, this, &StateService::ListWorkers);
+  ServeUnary(this, cq, &StateService::RequestListObjects, this, &StateService::ListObjects);
+}
+
+absl::Status StateService::ListWorkers(const proto::ListWorkersRequest& req, proto::ListWorkersReply* reply) {
+  if (!*pool_) return absl::UnavailableError("the raylet is starting");
   bool truncated = false;
-  for (auto& w : (*pool_)->List(Limit(req->limit()), &truncated)) {
+  for (auto& w : (*pool_)->List(Limit(req.limit()), &truncated)) {
     auto* out = reply->add_workers();
     out->set_worker_id(w.worker_id);
     out->set_pid(w.pid);
@@ -39,20 +42,18 @@ grpc::ServerUnaryReactor* StateService::ListWorkers(grpc::CallbackServerContext*
     out->set_node_id(node_id_);
   }
   reply->set_truncated(truncated);
-  return FinishUnary(ctx, absl::OkStatus());
+  return absl::OkStatus();
 }
 
-grpc::ServerUnaryReactor* StateService::ListObjects(grpc::CallbackServerContext* ctx,
-                                                    const proto::ListObjectsRequest* req,
-                                                    proto::ListObjectsReply* reply) {
-  if (!*store_) return FinishUnary(ctx, absl::UnavailableError("the raylet is starting"));
+absl::Status StateService::ListObjects(const proto::ListObjectsRequest& req, proto::ListObjectsReply* reply) {
+  if (!*store_) return absl::UnavailableError("the raylet is starting");
   bool truncated = false;
-  for (auto& o : (*store_)->List(Limit(req->limit()), &truncated)) {
+  for (auto& o : (*store_)->List(Limit(req.limit()), &truncated)) {
     o.set_node_id(node_id_);
     *reply->add_objects() = std::move(o);
   }
   reply->set_truncated(truncated);
-  return FinishUnary(ctx, absl::OkStatus());
+  return absl::OkStatus();
 }
 
 }  // namespace glint::raylet

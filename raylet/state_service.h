@@ -8,13 +8,14 @@
 #include <memory>
 #include <string>
 
+#include "absl/status/status.h"
 #include "proto/raylet.grpc.pb.h"
 #include "raylet/object_store.h"
 #include "raylet/worker_pool.h"
 
 namespace glint::raylet {
 
-class StateService final : public proto::NodeStateService::CallbackService {
+class StateService final : public proto::NodeStateService::AsyncService {
  public:
   static constexpr int kMaxListed = 10000;
   static constexpr int kDefaultListed = 1000;
@@ -26,10 +27,10 @@ class StateService final : public proto::NodeStateService::CallbackService {
                const std::unique_ptr<ObjectStore>* store, LogFileFn log_file)
       : node_id_(std::move(node_id)), pool_(pool), store_(store), log_file_(std::move(log_file)) {}
 
-  grpc::ServerUnaryReactor* ListWorkers(grpc::CallbackServerContext* ctx, const proto::ListWorkersRequest* req,
-                                        proto::ListWorkersReply* reply) override;
-  grpc::ServerUnaryReactor* ListObjects(grpc::CallbackServerContext* ctx, const proto::ListObjectsRequest* req,
-                                        proto::ListObjectsReply* reply) override;
+  // Starts taking requests from `cq` (the raylet's queue, server_queue.h).
+  void Serve(grpc::ServerCompletionQueue* cq);
+  absl::Status ListWorkers(const proto::ListWorkersRequest& req, proto::ListWorkersReply* reply);
+  absl::Status ListObjects(const proto::ListObjectsRequest& req, proto::ListObjectsReply* reply);
 
  private:
   const std::string node_id_;

@@ -10,6 +10,7 @@
 #include "common/queue_poller.h"
 #include "common/rpc.h"
 #include "common/server_call.h"
+#include "common/server_queue.h"
 #include "proto/health.grpc.pb.h"
 
 namespace glint {
@@ -28,24 +29,21 @@ bool WaitUntil(const std::function<bool()>& pred) {
   return true;
 }
 
-// A server whose services are served from one queue, polled by one thread.
+// A server whose services are served from one queue, polled by one thread
+// with a cover (ServerQueue, as the daemons serve).
 class QueueServer {
  public:
   explicit QueueServer(const std::vector<grpc::Service*>& services) {
-    auto s = StartServer("127.0.0.1", 0, services, kGcsLimits, &port_, &cq_);
+    auto s = StartServer("127.0.0.1", 0, services, kGcsLimits, &port_, queue_.slot());
     EXPECT_TRUE(s.ok()) << s.status();
     server_ = std::move(*s);
-    poller_ = std::make_unique<QueuePoller>(cq_.get());
   }
-  grpc::ServerCompletionQueue* cq() { return cq_.get(); }
-  void Poll() {
-    thread_ = std::thread([this] { poller_->PollUntilShutdown(); });
-  }
+  grpc::ServerCompletionQueue* cq() { return queue_.cq(); }
+  void Poll() { queue_.Start("glint-test-rpc"); }
   void Stop() {
     if (!server_) return;
     server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
-    poller_->Shutdown();
-    thread_.join();
+    queue_.Stop();
     server_.reset();
   }
   ~QueueServer() { Stop(); }
@@ -55,10 +53,8 @@ class QueueServer {
 
  private:
   int port_ = 0;
-  std::unique_ptr<grpc::ServerCompletionQueue> cq_;
+  ServerQueue queue_;
   std::unique_ptr<grpc::Server> server_;
-  std::unique_ptr<QueuePoller> poller_;
-  std::thread thread_;
 };
 
 grpc::Status Check(Health::Stub* stub, const std::string& service, HealthCheckResponse* reply,

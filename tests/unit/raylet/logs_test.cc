@@ -12,6 +12,7 @@
 #include "common/async_call.h"
 #include "common/output_label.h"
 #include "common/rpc.h"
+#include "common/server_queue.h"
 #include "raylet/log_monitor.h"
 #include "raylet/log_service.h"
 
@@ -157,22 +158,29 @@ TEST(LogMonitorTest, ALineWithoutEndIsCutAtTheBound) {
   EXPECT_EQ(lines[0].size(), 1 + LogMonitor::kMaxLineBytes);
 }
 
-// LogService over a real server on loopback.
+// LogService over a real server on loopback, served from a queue as the raylet serves it.
 struct Service {
   TempDir dir;
   LogService service{"node-id-bytes", dir.path.string()};
+  ServerQueue queue;
   std::unique_ptr<grpc::Server> server;
   std::unique_ptr<proto::LogService::Stub> stub;
   ClientQueueThread client;
   Service() {
     int port = 0;
-    server = *StartServer("127.0.0.1", 0, {&service}, kRayletLimits, &port);
+    server = *StartServer("127.0.0.1", 0, {&service}, kRayletLimits, &port, queue.slot());
+    service.Serve(queue.cq());
+    queue.Start("glint-test-rpc");
     stub = MakeStub<proto::LogService>("127.0.0.1:" + std::to_string(port));
   }
   absl::Status Read(proto::ReadLogRequest req, proto::ReadLogReply* reply) {
     return BlockingCall(client.queue(), stub.get(), &proto::LogService::Stub::PrepareAsyncReadLog, req, 5000, reply);
   }
-  ~Service() { server->Shutdown(); }
+  ~Service() {
+    client.Stop();
+    server->Shutdown();
+    queue.Stop();
+  }
 };
 
 TEST(LogServiceTest, ListsTheFilesAndReadsFromAnOffsetOrTheLastLines) {
