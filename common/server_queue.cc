@@ -25,15 +25,11 @@ void ServerQueue::Start(const std::string& thread_name) {
 }
 
 void ServerQueue::Stop() {
-  if (!cq_ || stopped_) return;
+  // Never polled: its server failed to start, and the queue, which holds
+  // nothing, goes with its owner. (Shutting it down here would log that
+  // it went before its server.)
+  if (!poller_ || stopped_) return;
   stopped_ = true;
-  if (!poller_) {  // never polled (its owner's start-up failed): its events run here
-    cq_->Shutdown();
-    void* tag;
-    bool ok;
-    while (cq_->Next(&tag, &ok)) static_cast<CqTag*>(tag)->Proceed(ok);
-    return;
-  }
   if (!poller_->Drain(absl::Seconds(2))) LOG(WARNING) << "a server's last events did not run in 2 s";
   poller_->Shutdown();
   if (thread_.joinable()) thread_.join();

@@ -43,7 +43,7 @@ class ServerQueue {
   void Start(const std::string& thread_name);
   // Runs what is queued (answers that start no new operation after the
   // queue shuts), shuts the queue down and joins its threads. After the
-  // server's Shutdown; again does nothing.
+  // server's Shutdown; again, or without Start, does nothing.
   void Stop();
 
  private:
