@@ -36,6 +36,10 @@ struct LeaseBatch::Answers {
   bool arrived ABSL_GUARDED_BY(mu) = false;
   bool over ABSL_GUARDED_BY(mu) = false;
   bool Ended() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) { return arrived && over && !writing; }
+  int Count() ABSL_LOCKS_EXCLUDED(mu) {
+    absl::MutexLock lock(&mu);
+    return count;
+  }
 };
 
 void LeaseBatch::Serve(RequestFn request, LeaseManager* leases, Arrive arrive) {
@@ -79,24 +83,17 @@ void LeaseBatch::Proceed(bool ok) {
 }
 
 void LeaseBatch::Start(const std::shared_ptr<Answers>& a, const proto::LeaseRequest& req) {
-  int count;
   {
     absl::MutexLock lock(&a->mu);
     if (a->finishing || a->broken) return;  // the caller went away meanwhile
-    count = a->count;
   }
-  for (int i = 0; i < count; ++i) {
+  for (int i = 0, n = a->Count(); i < n; ++i) {
     a->leases->Request(req, [a](const proto::LeaseReply& reply) { Answer(a, reply); });
   }
 }
 
 void LeaseBatch::Refuse(const std::shared_ptr<Answers>& a, const proto::LeaseReply& refusal) {
-  int count;
-  {
-    absl::MutexLock lock(&a->mu);
-    count = a->count;
-  }
-  for (int i = 0; i < count; ++i) Answer(a, refusal);
+  for (int i = 0, n = a->Count(); i < n; ++i) Answer(a, refusal);
 }
 
 void LeaseBatch::Answer(const std::shared_ptr<Answers>& a, proto::LeaseReply reply) {

@@ -10,8 +10,9 @@
 //   LogService (log_service.h)       the node's log files, for `glint logs`
 //   StateService (state_service.h)   its workers and objects, for `glint list`
 // all served from one completion queue (common/server_queue.h), on which
-// its own calls to the GCS and other raylets run too, and runs two loops: the heartbeat to the GCS (free resources, the cluster
-// view, idle workers) and the reaper (exited workers are reported).
+// its own calls to the GCS and other raylets run too, and runs two loops:
+// the heartbeat to the GCS (free resources, the cluster view, idle
+// workers) and the reaper (exited workers are reported).
 // Start() once, Stop() once (kills this node's workers); several raylets
 // may run in one process (tests).
 #pragma once

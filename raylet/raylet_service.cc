@@ -30,6 +30,7 @@ void RayletServer::Service::Serve(grpc::ServerCompletionQueue* cq) {
                  CqTag* tag) { RequestRequestWorkerLeases(ctx, req, w, cq, cq, tag); },
       r_->leases_.get(), [this](const proto::LeaseRequest& req, const std::shared_ptr<LeaseBatch::Answers>& answers) {
         if (auto s = CheckLeaseBatch(req); !s.ok()) return s;
+        r_->leases_->CountCall(req.count());
         WithLeaseJob(req, [answers](const proto::LeaseRequest& registered, const proto::LeaseReply* refusal) {
           refusal ? LeaseBatch::Refuse(answers, *refusal) : LeaseBatch::Start(answers, registered);
         });
@@ -94,7 +95,6 @@ absl::Status RayletServer::Service::CheckLeaseBatch(const proto::LeaseRequest& r
     return absl::InvalidArgumentError(
         absl::StrCat("a lease call asks for 1 to ", kMaxLeasesPerCall, " workers, not ", req.count()));
   }
-  r_->leases_->CountCall(req.count());
   return absl::OkStatus();
 }
 

@@ -43,8 +43,8 @@ class RayletServer::Service final
   absl::Status GetStoreInfo(const proto::GetStoreInfoRequest&, proto::GetStoreInfoReply* reply);
 
  private:
-  // RequestWorkerLeases: `count` leases of one shape on one stream; the
-  // stream is lease_batch.h's. A refusal ends the call at once.
+  // Whether a RequestWorkerLeases call (`count` leases of one shape, on a
+  // stream: lease_batch.h) is well-formed; if not, the call ends with this.
   absl::Status CheckLeaseBatch(const proto::LeaseRequest& req);
   // A lease request's job, as registered (the worker runs the code the job
   // registered, whatever the request says): `then` gets the request with

@@ -21,8 +21,8 @@ class StateService final : public proto::NodeStateService::AsyncService {
   static constexpr int kDefaultListed = 1000;
   // `log_file`: the log file name of a worker (empty when it has none).
   using LogFileFn = std::function<std::string(const WorkerInfo&)>;
-  // Borrows the raylet's parts, made by its Start() (a call before they
-  // are is answered UNAVAILABLE).
+  // Borrows the raylet's parts, which its Start() makes after the server
+  // starts and before it serves this (Serve).
   StateService(std::string node_id, const std::unique_ptr<WorkerPool>* pool,
                const std::unique_ptr<ObjectStore>* store, LogFileFn log_file)
       : node_id_(std::move(node_id)), pool_(pool), store_(store), log_file_(std::move(log_file)) {}
