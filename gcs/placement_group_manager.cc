@@ -176,7 +176,7 @@ absl::StatusOr<PlacementGroupManager::Info> PlacementGroupManager::Create(const 
     groups_[g.group_id()].info = g;
   }
   Persist(g);
-  LOG(INFO) << "placement group " << ShortHex(g.group_id()) << " (" << StrategyName(g.strategy()) << ", "
+  VLOG(1) << "placement group " << ShortHex(g.group_id()) << " (" << StrategyName(g.strategy()) << ", "
             << g.bundles_size() << " bundles" << (g.name().empty() ? "" : ", name " + g.name()) << ") registered";
   TryPlace(g.group_id(), NowMs());
   return Get(g.group_id()).value_or(g);
@@ -370,7 +370,7 @@ void PlacementGroupManager::Committed(const std::string& group_id, Placing where
     nodes_->AdjustResources(node.node_id(), BundleResources(bundles[index], hex, index), true);
     nodes_->AdjustResources(node.node_id(), bundles[index], false, /*free_only=*/true);  // what it took
   }
-  LOG(INFO) << "placement group " << ShortHex(group_id) << " CREATED (" << where.size() << " bundles placed now)";
+  VLOG(1) << "placement group " << ShortHex(group_id) << " CREATED (" << where.size() << " bundles placed now)";
   Notify(group_id);
 }
 
@@ -442,7 +442,7 @@ absl::Status PlacementGroupManager::Remove(const std::string& group_id) {
     nodes_->AdjustResources(node->node_id(), bundle, true, /*free_only=*/true);  // back to the node
   }
   ReturnBundles(group_id, where, std::vector<bool>(where.size(), true));
-  LOG(INFO) << "placement group " << ShortHex(group_id) << " removed";
+  VLOG(1) << "placement group " << ShortHex(group_id) << " removed";
   Notify(group_id);
   return absl::OkStatus();
 }

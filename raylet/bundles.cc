@@ -40,7 +40,7 @@ absl::Status Bundles::Commit(const std::string& group_id, int index) {
   it->second.committed = true;
   leases_->AddBundleGpus(IdHex(group_id), index, it->second.gpu_ids, it->second.reserved);
   leases_->AddResources(BundleResources(it->second.reserved, IdHex(group_id), index));
-  LOG(INFO) << "placement group " << ShortHex(group_id) << " bundle " << index << " committed: "
+  VLOG(1) << "placement group " << ShortHex(group_id) << " bundle " << index << " committed: "
             << ToString(it->second.reserved);
   return absl::OkStatus();
 }
