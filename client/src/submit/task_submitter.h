@@ -83,7 +83,7 @@ class TaskSubmitter {
   void Stop();
 
   // Tasks sent to one worker ahead of their turn, at most (the first runs).
-  static constexpr size_t kMaxTasksInFlight = 8;
+  static constexpr size_t kMaxTasksInFlight = 32;
   // How long the task a worker runs may hold the tasks sent behind it.
   static constexpr int64_t kGiveBackAfterMs = 100;
 
