@@ -96,7 +96,8 @@ TEST_F(LifecycleTest, DetachedActorOutlivesItsDriverAndIsFoundByName) {
   EXPECT_EQ(RunToEnd(Gcs(), {"create", "keeper", "app", "1", "0", "shutdown"}).substr(0, 7), "READY 1");
   auto box = glint::GetActor<Box>("keeper", "app");
   ASSERT_TRUE(box.has_value());
-  EXPECT_EQ(box->Task(&Box::Add).Remote(5).Get(), 6) << "state from driver 1 is still there";
+  // A deadline, so a call that never returns fails here instead of hanging the test.
+  EXPECT_EQ(box->Task(&Box::Add).Remote(5).Get(std::chrono::seconds(60)), 6) << "state from driver 1 is still there";
   EXPECT_EQ(RunToEnd(Gcs(), {"call", "keeper", "app", "10"}), "VALUE 16");
   glint::Kill(*box);
   EXPECT_TRUE(NameIsFree("keeper", "app"));
