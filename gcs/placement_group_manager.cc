@@ -177,7 +177,7 @@ absl::StatusOr<PlacementGroupManager::Info> PlacementGroupManager::Create(const 
   }
   Persist(g);
   VLOG(1) << "placement group " << ShortHex(g.group_id()) << " (" << StrategyName(g.strategy()) << ", "
-            << g.bundles_size() << " bundles" << (g.name().empty() ? "" : ", name " + g.name()) << ") registered";
+          << g.bundles_size() << " bundles" << (g.name().empty() ? "" : ", name " + g.name()) << ") registered";
   TryPlace(g.group_id(), NowMs());
   return Get(g.group_id()).value_or(g);
 }

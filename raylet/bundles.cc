@@ -41,7 +41,7 @@ absl::Status Bundles::Commit(const std::string& group_id, int index) {
   leases_->AddBundleGpus(IdHex(group_id), index, it->second.gpu_ids, it->second.reserved);
   leases_->AddResources(BundleResources(it->second.reserved, IdHex(group_id), index));
   VLOG(1) << "placement group " << ShortHex(group_id) << " bundle " << index << " committed: "
-            << ToString(it->second.reserved);
+          << ToString(it->second.reserved);
   return absl::OkStatus();
 }
 

@@ -83,11 +83,13 @@ void LeaseBatch::Proceed(bool ok) {
 }
 
 void LeaseBatch::Start(const std::shared_ptr<Answers>& a, const proto::LeaseRequest& req) {
+  int n;
   {
     absl::MutexLock lock(&a->mu);
     if (a->finishing || a->broken) return;  // the caller went away meanwhile
+    n = a->count;
   }
-  for (int i = 0, n = a->Count(); i < n; ++i) {
+  for (int i = 0; i < n; ++i) {
     a->leases->Request(req, [a](const proto::LeaseReply& reply) { Answer(a, reply); });
   }
 }
