@@ -54,10 +54,12 @@ absl::StatusOr<std::string> NewSessionDir() {
   std::time_t t = std::time(nullptr);
   std::strftime(stamp, sizeof(stamp), "%Y-%m-%d_%H-%M-%S", std::localtime(&t));
   std::string dir = absl::StrCat(root, "/session_", stamp, "_", getpid());
-  if (mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
+  // A session holds the GCS's tables, the jobs' logs and output: its
+  // user's only (the cluster token in it is private as well).
+  if (mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
     return absl::InternalError(absl::StrCat("cannot create ", dir));
   }
-  mkdir((dir + "/logs").c_str(), 0755);
+  mkdir((dir + "/logs").c_str(), 0700);
   return dir;
 }
 

@@ -76,14 +76,17 @@ void ObjectStore::Clear() {
 }
 
 absl::Status ObjectStore::Init() {
+  // The objects are the cluster's user's only: no other local account may
+  // read the arena or a spilled object (its directories are private).
   for (const auto& d : {options_.dir, options_.spill_dir}) {
     if (d.empty()) continue;
     std::error_code ec;
     std::filesystem::create_directories(d, ec);
+    if (!ec) std::filesystem::permissions(d, std::filesystem::perms::owner_all, ec);
     if (ec) return absl::InternalError(absl::StrCat("cannot make the object store directory ", d, ": ", ec.message()));
   }
   if (options_.capacity < kAlign) return absl::InvalidArgumentError("the object store needs a capacity of at least 4 KiB");
-  fd_ = open(arena_path().c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  fd_ = open(arena_path().c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd_ < 0 || ftruncate(fd_, options_.capacity) != 0) {
     return absl::InternalError(absl::StrCat("cannot make the object store ", arena_path(), ": ", strerror(errno)));
   }
@@ -208,7 +211,7 @@ bool ObjectStore::Spill(const std::string& id, Entry& e) {
   }
   std::string dest = SpillPath(id);
   std::string part = dest + ".part";
-  int out = open(part.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  int out = open(part.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   off_t from = e.offset;
   int64_t done = 0;
   while (out >= 0 && done < e.size) {
