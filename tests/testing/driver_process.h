@@ -2,9 +2,14 @@
 // its first argument is "driver") starts copies of itself against a cluster
 // and reads what they print.
 #pragma once
+#include <poll.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <map>
 #include <string>
@@ -21,18 +26,55 @@ inline std::string& DriverProgram() {
 }
 inline void SetDriverProgram(std::string path) { DriverProgram() = std::move(path); }
 
+// How long a driver may take to print its next line, or to exit: a driver
+// that hangs fails its test at that step (and is killed) instead of holding
+// it until ctest's timeout.
+inline constexpr std::chrono::seconds kDriverStepTimeout{120};
+
 // A running driver: its pid and its stdout.
 struct Driver {
   pid_t pid = 0;
-  FILE* out = nullptr;
-  std::string Line() {
-    char buf[512];
-    return fgets(buf, sizeof(buf), out) ? std::string(buf) : std::string();
+  int out = -1;
+  // The next line it prints, "" once it closed its stdout.
+  std::string Line(std::chrono::seconds timeout = kDriverStepTimeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    std::string line;
+    while (true) {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0) {
+        ADD_FAILURE() << "driver " << pid << " printed no whole line in " << timeout.count() << " s (so far: '"
+                      << line << "'); killed";
+        kill(pid, SIGKILL);
+        return line;
+      }
+      pollfd p{out, POLLIN, 0};
+      if (poll(&p, 1, static_cast<int>(left.count())) <= 0) continue;  // EINTR, or the deadline (checked above)
+      char c;
+      ssize_t n = read(out, &c, 1);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) return line;
+      line += c;
+      if (c == '\n') return line;
+    }
   }
-  int Wait() {
+  // Its exit status, once it exited.
+  int Wait(std::chrono::seconds timeout = kDriverStepTimeout) {
     int status = 0;
+    int pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
+    if (pidfd >= 0) {
+      pollfd p{pidfd, POLLIN, 0};
+      int ready;
+      while ((ready = poll(&p, 1, static_cast<int>(std::chrono::milliseconds(timeout).count()))) < 0 && errno == EINTR) {
+      }
+      close(pidfd);
+      if (ready == 0) {
+        ADD_FAILURE() << "driver " << pid << " did not exit within " << timeout.count() << " s; killed";
+        kill(pid, SIGKILL);
+      }
+    }
     waitpid(pid, &status, 0);
-    fclose(out);
+    if (out >= 0) close(out);
+    out = -1;
     return status;
   }
 };
@@ -70,7 +112,7 @@ inline Driver StartDriver(const std::string& gcs, const std::vector<std::string>
   }
   close(out[1]);
   close(in[0]);  // stdin of a "block" driver stays open until it is killed
-  d.out = fdopen(out[0], "r");
+  d.out = out[0];
   return d;
 }
 
