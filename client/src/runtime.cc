@@ -242,6 +242,10 @@ void Runtime::Stop() {
   // ends run, while the queue is still polled; none start after this.
   if (client_queue_) client_queue_->Close(2000);
   if (server_) server_->Shutdown(std::chrono::system_clock::now() + std::chrono::milliseconds(200));
+  // The events the server's shutdown queued run before the queue shuts
+  // down: one that answers or re-arms a call would find it shut, which gRPC
+  // does not allow (as common/server_queue.h does for the daemons).
+  if (poller_ && !poller_->Drain(absl::Seconds(2))) LOG(WARNING) << "the runtime's last events did not run in 2 s";
   if (poller_) poller_->Shutdown();
   if (rpc_thread_.joinable()) rpc_thread_.join();
   if (executor_) executor_->Stop(absl::Seconds(2));
