@@ -6,6 +6,9 @@
 #include "common/process.h"
 
 namespace glint::raylet {
+namespace {
+constexpr char kJobEnded[] = "the job ended before a worker could start for it";
+}  // namespace
 
 void WorkerPool::Pop(const proto::JobInfo& job, bool for_actor, PopCallback cb) {
   if (auto back = Serve({job, for_actor, std::move(cb)})) {
@@ -35,27 +38,41 @@ std::optional<WorkerPool::Request> WorkerPool::Serve(Request r) {
   if (spawner_->ShouldWait(r.job.job_id())) return r;  // (it may take the spawner's lock a while)
   {
     absl::MutexLock lock(&mu_);
-    if (Full()) return r;
-    worker_id = RandomId();
-    WorkerInfo w;
-    w.worker_id = worker_id;
-    w.job_id = r.job.job_id();
-    workers_[worker_id] = w;
-    starting_[worker_id] = {r.for_actor, std::move(r.cb)};
+    // An actor may start after its job ended (a detached one restarting).
+    const bool ended = !r.for_actor && ended_jobs_.contains(r.job.job_id());
+    if (!ended) {
+      if (Full()) return r;
+      worker_id = RandomId();
+      WorkerInfo w;
+      w.worker_id = worker_id;
+      w.job_id = r.job.job_id();
+      workers_[worker_id] = w;
+      starting_[worker_id] = {r.for_actor, std::move(r.cb)};
+    }
+  }
+  if (worker_id.empty()) {
+    r.cb(absl::CancelledError(kJobEnded));
+    return std::nullopt;
   }
   auto pid = spawner_->Spawn(worker_id, r.job);
   PopCallback failed;
+  absl::Status why = pid.status();
   {
     absl::MutexLock lock(&mu_);
-    if (pid.ok()) {
+    auto st = starting_.find(worker_id);
+    if (pid.ok() && !st->second.job_ended) {
       workers_[worker_id].pid = *pid;
       return std::nullopt;
     }
-    failed = std::move(starting_[worker_id].cb);
-    starting_.erase(worker_id);
+    failed = std::move(st->second.cb);
+    starting_.erase(st);
     workers_.erase(worker_id);
   }
-  failed(pid.status());
+  if (pid.ok()) {  // its job ended meanwhile (KillJob did not see its pid)
+    spawner_->Kill(*pid);
+    why = absl::CancelledError(kJobEnded);
+  }
+  failed(why);
   return std::nullopt;
 }
 
@@ -161,6 +178,19 @@ void WorkerPool::KillJob(const std::string& job_id) {
   std::vector<PopCallback> dropped;
   {
     absl::MutexLock lock(&mu_);
+    if (!job_id.empty() && ended_jobs_.insert(job_id).second) {
+      ended_order_.push_back(job_id);
+      if (ended_order_.size() > kMaxEndedJobs) {
+        ended_jobs_.erase(ended_order_.front());
+        ended_order_.pop_front();
+      }
+    }
+    for (auto& [id, st] : starting_) {
+      auto w = workers_.find(id);
+      if (!st.for_actor && (job_id.empty() || (w != workers_.end() && w->second.job_id == job_id))) {
+        st.job_ended = true;
+      }
+    }
     for (auto it = waiting_.begin(); it != waiting_.end();) {
       if (!job_id.empty() && it->job.job_id() != job_id) {
         ++it;
@@ -176,7 +206,7 @@ void WorkerPool::KillJob(const std::string& job_id) {
   }
   for (pid_t p : victims) spawner_->Kill(p);
   spawner_->JobEnded(job_id);
-  for (auto& cb : dropped) cb(absl::CancelledError("the job ended before a worker could start for it"));
+  for (auto& cb : dropped) cb(absl::CancelledError(kJobEnded));
 }
 
 bool WorkerPool::Kill(const std::string& worker_id) {

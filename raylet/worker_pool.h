@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "proto/common.pb.h"
@@ -81,7 +82,9 @@ class WorkerPool {
   void ReapIdle(int64_t now_ms, int64_t idle_ms);
   // Kills (without waiting) the job's task workers (actor workers are killed
   // one by one, by the GCS); with an empty id, every worker. Its requests
-  // still waiting to start a worker fail.
+  // still waiting to start a worker fail, as do its task workers being
+  // started at this moment (killed as soon as their process is there) and
+  // its later requests for task workers.
   void KillJob(const std::string& job_id);
   bool Kill(const std::string& worker_id);
   std::optional<WorkerInfo> Get(const std::string& worker_id);
@@ -104,6 +107,7 @@ class WorkerPool {
   struct Starting {
     bool for_actor;
     PopCallback cb;
+    bool job_ended = false;  // KillJob ran while its process was being made
   };
   struct Request {
     proto::JobInfo job;
@@ -124,6 +128,11 @@ class WorkerPool {
   absl::flat_hash_map<std::string, WorkerInfo> workers_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, Starting> starting_ ABSL_GUARDED_BY(mu_);
   std::deque<Request> waiting_ ABSL_GUARDED_BY(mu_);
+  // Jobs KillJob ended, the latest kMaxEndedJobs of them (a task lease
+  // granted after its job ended must not start a worker).
+  static constexpr size_t kMaxEndedJobs = 4096;
+  absl::flat_hash_set<std::string> ended_jobs_ ABSL_GUARDED_BY(mu_);
+  std::deque<std::string> ended_order_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace glint::raylet

@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <functional>
 #include <map>
 #include <set>
 
@@ -20,8 +21,10 @@ class FakeSpawner : public WorkerSpawner {
  public:
   absl::StatusOr<pid_t> Spawn(const std::string& worker_id, const proto::JobInfo&) override {
     spawned.push_back(worker_id);
+    if (while_spawning) while_spawning();
     return next_pid++;
   }
+  std::function<void()> while_spawning;  // runs inside Spawn, as another thread could
   void Kill(pid_t pid) override { killed.push_back(pid); }
   bool Alive(pid_t pid) override { return std::find(killed.begin(), killed.end(), pid) == killed.end(); }
   bool ShouldWait(const std::string& job_id) override { return wait_for.count(job_id) > 0; }
@@ -260,6 +263,44 @@ TEST(WorkerPoolTest, AJobsWorkersWaitForItsForkServerWithoutHoldingUpOthers) {
   EXPECT_EQ(pool.Waiting(), 0u);
   for (size_t i = 0; i < spawner.spawned.size(); ++i) ASSERT_TRUE(pool.OnRegistered(spawner.spawned[i], 10 + i, 0, "").ok());
   EXPECT_EQ(served, (std::vector<std::string>{"a1", "b1", "a2", "a3"}));
+}
+
+// A job may end while one of its task workers is being made (the raylet's
+// threads race): that worker is killed once its process is there, and its
+// request fails; later task requests of the job start nothing. Its actors
+// may still start (a detached one outlives its job).
+TEST(WorkerPoolTest, AJobThatEndsWhileItsWorkerIsMadeGetsNoWorker) {
+  FakeSpawner spawner;
+  WorkerPool pool(&spawner, proto::Address());
+  std::vector<std::string> got;
+  auto keep = [&got](absl::StatusOr<WorkerInfo> w) {
+    got.push_back(w.ok() ? "worker" : std::string(w.status().message()));
+  };
+  spawner.while_spawning = [&] { pool.KillJob("a"); };
+  pool.Pop(Job("a"), false, keep);
+  spawner.while_spawning = nullptr;
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0], "the job ended before a worker could start for it");
+  EXPECT_EQ(spawner.killed, std::vector<pid_t>{100}) << "the process made meanwhile is killed";
+  EXPECT_EQ(pool.Size(), 0);
+
+  pool.Pop(Job("a"), false, keep);
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[1], "the job ended before a worker could start for it");
+  EXPECT_EQ(spawner.spawned.size(), 1u) << "a task of an ended job starts nothing";
+
+  pool.Pop(Job("a"), true, keep);
+  ASSERT_EQ(spawner.spawned.size(), 2u) << "an actor of the ended job may start";
+  ASSERT_TRUE(pool.OnRegistered(spawner.spawned.back(), 7, 0, "").ok());
+  ASSERT_EQ(got.size(), 3u);
+  EXPECT_EQ(got[2], "worker");
+
+  // Another job, its worker being made as the node stops (every job ends).
+  spawner.while_spawning = [&] { pool.KillJob(""); };
+  pool.Pop(Job("b"), false, keep);
+  ASSERT_EQ(got.size(), 4u);
+  EXPECT_EQ(got[3], "the job ended before a worker could start for it");
+  EXPECT_EQ(spawner.killed.back(), 102);
 }
 
 TEST(WorkerPoolTest, IdleWorkersAreReapedAndJobsKeepTheirOwnWorkers) {
