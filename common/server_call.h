@@ -46,6 +46,14 @@ class ServerCall final : public CqTag {
     finishing_ = true;
     writer_.Finish(reply, ToGrpc(s), this);
   }
+  // The same; `undelivered` runs (on a polling thread) if the reply cannot
+  // go out: its caller went away (cancelled, past its deadline, gone), or
+  // the server is shutting down. What the reply handed over is then no
+  // one's.
+  void Finish(const absl::Status& s, std::function<void()> undelivered) {
+    undelivered_ = std::move(undelivered);
+    Finish(s);
+  }
   grpc::ServerContext ctx;
   Req req;
   Reply reply;
@@ -62,7 +70,8 @@ class ServerCall final : public CqTag {
   }
   explicit ServerCall(std::shared_ptr<const Method> m) : method_(std::move(m)) {}
   void Proceed(bool ok) override {
-    if (finishing_ || !ok) {  // the reply is out, or the server is shutting down
+    if (finishing_ || !ok) {  // the reply is out (or failed to), or the server is shutting down
+      if (finishing_ && !ok && undelivered_) undelivered_();
       delete this;
       return;
     }
@@ -72,6 +81,7 @@ class ServerCall final : public CqTag {
   std::shared_ptr<const Method> method_;
   Writer writer_{&ctx};
   bool finishing_ = false;
+  std::function<void()> undelivered_;
 };
 
 // Serves a method whose answer is ready at once: `answer(req, &reply)` runs

@@ -82,9 +82,16 @@ void RayletServer::Service::RequestWorkerLease(ServerCall<proto::LeaseRequest, p
       call->reply = *refusal;
       return call->Finish(absl::OkStatus());
     }
-    r_->leases_->Request(registered, [call](const proto::LeaseReply& r) {
+    r_->leases_->Request(registered, [this, call, for_actor = registered.for_actor()](const proto::LeaseReply& r) {
       call->reply = r;
-      call->Finish(absl::OkStatus());
+      if (!r.has_worker()) return call->Finish(absl::OkStatus());
+      // A grant whose caller went away meanwhile (a GCS that restarted, a
+      // caller past its deadline) goes back to the node; a worker started
+      // for an actor nobody will create there goes with it.
+      call->Finish(absl::OkStatus(), [leases = r_->leases_.get(), lease = r.lease_id(), for_actor] {
+        LOG(INFO) << "a lease's caller went away before its grant reached it; giving the worker back";
+        leases->Return(lease, NowMs(), /*disconnect=*/for_actor);
+      });
     });
   });
 }

@@ -1,6 +1,7 @@
 // RequestWorkerLeases against a real raylet (2 CPUs): several workers of one
 // shape asked in one call, each answered on the call's stream as it is
-// decided; a grant the caller can no longer take goes back to the node;
+// decided; a grant the caller can no longer take goes back to the node (in
+// that call and in the one-worker call);
 // calls asking for no worker, or too many, are refused. (Drivers' tasks
 // lease through this call: every task test drives it too.)
 #include <glint/api.h>
@@ -98,6 +99,24 @@ TEST_F(LeaseBatchTest, AGrantItsCallerCanNoLongerTakeGoesBackToTheNode) {
   }
   // The CPU given back goes to the third request, whose caller is gone: it
   // must come back, or no CPU is free for the next caller.
+  Return(first);
+  glint::proto::LeaseReply next;
+  ASSERT_TRUE(OneCpuGrantedWithin(30000, &next)) << "a CPU stayed leased to a caller that left: "
+                                                 << next.error().message();
+  Return(next);
+  Return(second);
+}
+
+// The same for the one-worker call (the GCS leases actors' workers so): a
+// caller past its deadline when its grant comes does not keep the worker.
+TEST_F(LeaseBatchTest, AOneWorkerGrantItsCallerCanNoLongerTakeGoesBackToTheNode) {
+  glint::proto::LeaseReply first, second, late;
+  ASSERT_TRUE(OneCpuGrantedWithin(30000, &first)) << first.error().message();
+  ASSERT_TRUE(OneCpuGrantedWithin(30000, &second)) << second.error().message();
+  // No CPU is free: this caller waits, and leaves at its deadline.
+  EXPECT_FALSE(OneCpuGrantedWithin(300, &late));
+  // The CPU given back goes to that request, whose caller is gone: it must
+  // come back, or no CPU is free for the next caller.
   Return(first);
   glint::proto::LeaseReply next;
   ASSERT_TRUE(OneCpuGrantedWithin(30000, &next)) << "a CPU stayed leased to a caller that left: "
