@@ -61,6 +61,14 @@ class LeaseBatchTest : public ClusterTest {
     return s.ok() && reply->has_worker();
   }
 
+  // After a grant went to a caller that had left: a CPU is free again.
+  void ExpectTheCpuCameBack() {
+    glint::proto::LeaseReply next;
+    ASSERT_TRUE(OneCpuGrantedWithin(30000, &next)) << "a CPU stayed leased to a caller that left: "
+                                                   << next.error().message();
+    Return(next);
+  }
+
   std::unique_ptr<glint::proto::RayletService::Stub> raylet_;
   std::string job_id_;
 };
@@ -100,10 +108,7 @@ TEST_F(LeaseBatchTest, AGrantItsCallerCanNoLongerTakeGoesBackToTheNode) {
   // The CPU given back goes to the third request, whose caller is gone: it
   // must come back, or no CPU is free for the next caller.
   Return(first);
-  glint::proto::LeaseReply next;
-  ASSERT_TRUE(OneCpuGrantedWithin(30000, &next)) << "a CPU stayed leased to a caller that left: "
-                                                 << next.error().message();
-  Return(next);
+  ExpectTheCpuCameBack();
   Return(second);
 }
 
@@ -118,10 +123,7 @@ TEST_F(LeaseBatchTest, AOneWorkerGrantItsCallerCanNoLongerTakeGoesBackToTheNode)
   // The CPU given back goes to that request, whose caller is gone: it must
   // come back, or no CPU is free for the next caller.
   Return(first);
-  glint::proto::LeaseReply next;
-  ASSERT_TRUE(OneCpuGrantedWithin(30000, &next)) << "a CPU stayed leased to a caller that left: "
-                                                 << next.error().message();
-  Return(next);
+  ExpectTheCpuCameBack();
   Return(second);
 }
 
