@@ -106,8 +106,7 @@ TEST(RestartTest, AGcsAndARayletRunInsideTheTestProcess) {
   // These daemons record no session, so the driver must not find an older
   // session of another test that used the same port (with TLS, say): it
   // looks in a session root of its own.
-  std::string root = getenv("GLINT_TMPDIR") ? getenv("GLINT_TMPDIR") : "";
-  setenv("GLINT_TMPDIR", TempDir().c_str(), 1);
+  glint::testing::ScopedEnv session_root("GLINT_TMPDIR", TempDir());
   for (int round = 1; round <= 2; ++round) {
     // The daemons in this process check the token its calls carry.
     std::string token = glint::NewAuthToken();
@@ -133,11 +132,6 @@ TEST(RestartTest, AGcsAndARayletRunInsideTheTestProcess) {
     gcs.Stop();
     EXPECT_THAT(GlintThreads(), IsEmpty()) << "after round " << round;
     EXPECT_NE(access(ro.store.dir.c_str(), F_OK), 0) << "the raylet left its store behind";
-  }
-  if (root.empty()) {
-    unsetenv("GLINT_TMPDIR");
-  } else {
-    setenv("GLINT_TMPDIR", root.c_str(), 1);
   }
 }
 

@@ -248,8 +248,7 @@ TEST(TlsDriverTest, ADriverWithoutTheTlsSettingsCannotJoinAndSaysWhere) {
   glint::Config c;
   c.address = cluster.gcs_address();
   c.auth_token = cluster.auth_token();
-  std::string elsewhere = TempDir();
-  setenv("GLINT_TMPDIR", elsewhere.c_str(), 1);  // as on another machine: no session of it here
+  glint::testing::ScopedEnv elsewhere("GLINT_TMPDIR", TempDir());  // as on another machine: no session of it here
   c.gcs_reconnect_timeout_ms = 1000;  // a handshake that fails is retried like a GCS that is away
   try {
     glint::Init(c);
@@ -265,7 +264,6 @@ TEST(TlsDriverTest, ADriverWithoutTheTlsSettingsCannotJoinAndSaysWhere) {
   glint::Init(c);
   EXPECT_EQ(glint::Task(Plus).Remote(20, 22).Get(), 42);
   glint::Shutdown();
-  unsetenv("GLINT_TMPDIR");
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include <memory>
 #include <string>
 
 namespace glint::testing {
@@ -27,5 +28,28 @@ inline std::string TempDir() {
   char tmpl[] = "/tmp/glint-test.XXXXXX";
   return mkdtemp(tmpl);
 }
+
+// Sets an environment variable for the life of this object, then puts back
+// what was there (the tests' own GLINT_TMPDIR, say).
+class ScopedEnv {
+ public:
+  ScopedEnv(const char* name, const std::string& value) : name_(name) {
+    if (const char* old = getenv(name)) old_ = std::make_unique<std::string>(old);
+    setenv(name, value.c_str(), 1);
+  }
+  ~ScopedEnv() {
+    if (old_) {
+      setenv(name_, old_->c_str(), 1);
+    } else {
+      unsetenv(name_);
+    }
+  }
+  ScopedEnv(const ScopedEnv&) = delete;
+  ScopedEnv& operator=(const ScopedEnv&) = delete;
+
+ private:
+  const char* name_;
+  std::unique_ptr<std::string> old_;
+};
 
 }  // namespace glint::testing

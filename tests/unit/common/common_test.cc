@@ -22,6 +22,7 @@
 #include "common/session.h"
 #include "common/tls.h"
 #include "common/ticker.h"
+#include "testing/shell.h"
 
 namespace glint {
 namespace {
@@ -157,10 +158,7 @@ TEST(QueuePollerTest, AnIdleQueueDozesUntilAnEventRousesIt) {
   poller.StopCover();
 }
 
-std::string TempDir() {
-  char tmpl[] = "/tmp/glint-unit.XXXXXX";
-  return mkdtemp(tmpl);
-}
+using glint::testing::TempDir;
 
 TEST(AuthTest, TokensAreLongRandomAndDistinct) {
   std::string a = NewAuthToken(), b = NewAuthToken();
@@ -184,7 +182,7 @@ TEST(AuthTest, TokenFilesAreTheirOwnersOnly) {
 
 TEST(AuthTest, TheNewestSessionOfAClusterGivesItsTokenAndTls) {
   std::string root = TempDir();
-  setenv("GLINT_TMPDIR", root.c_str(), 1);
+  glint::testing::ScopedEnv session_root("GLINT_TMPDIR", root);
   auto write = [&](const std::string& session, const std::string& address, const std::string& token) {
     mkdir((root + "/" + session).c_str(), 0755);
     AuthOptions auth{token, {}};
@@ -208,7 +206,6 @@ TEST(AuthTest, TheNewestSessionOfAClusterGivesItsTokenAndTls) {
   unsetenv("GLINT_AUTH_TOKEN");
   EXPECT_EQ(ResolveAuth({}, "127.0.0.1:7000").token, "new");
   EXPECT_EQ(ResolveAuth({}, "127.0.0.1:7003").tls.ca, "/ca.pem");
-  unsetenv("GLINT_TMPDIR");
 }
 
 TEST(AuthTest, TlsFilesAreCheckedWithErrorsThatNameThem) {
