@@ -178,13 +178,7 @@ void WorkerPool::KillJob(const std::string& job_id) {
   std::vector<PopCallback> dropped;
   {
     absl::MutexLock lock(&mu_);
-    if (!job_id.empty() && ended_jobs_.insert(job_id).second) {
-      ended_order_.push_back(job_id);
-      if (ended_order_.size() > kMaxEndedJobs) {
-        ended_jobs_.erase(ended_order_.front());
-        ended_order_.pop_front();
-      }
-    }
+    if (!job_id.empty()) ended_jobs_.Insert(job_id);
     for (auto& [id, st] : starting_) {
       auto w = workers_.find(id);
       if (!st.for_actor && (job_id.empty() || (w != workers_.end() && w->second.job_id == job_id))) {

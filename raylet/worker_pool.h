@@ -18,9 +18,9 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
-#include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "common/recent_set.h"
 #include "proto/common.pb.h"
 
 namespace glint::raylet {
@@ -131,8 +131,7 @@ class WorkerPool {
   // Jobs KillJob ended, the latest kMaxEndedJobs of them (a task lease
   // granted after its job ended must not start a worker).
   static constexpr size_t kMaxEndedJobs = 4096;
-  absl::flat_hash_set<std::string> ended_jobs_ ABSL_GUARDED_BY(mu_);
-  std::deque<std::string> ended_order_ ABSL_GUARDED_BY(mu_);
+  RecentSet ended_jobs_ ABSL_GUARDED_BY(mu_){kMaxEndedJobs};
 };
 
 }  // namespace glint::raylet

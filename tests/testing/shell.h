@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include <memory>
+#include <optional>
 #include <string>
 
 namespace glint::testing {
@@ -34,7 +34,7 @@ inline std::string TempDir() {
 class ScopedEnv {
  public:
   ScopedEnv(const char* name, const std::string& value) : name_(name) {
-    if (const char* old = getenv(name)) old_ = std::make_unique<std::string>(old);
+    if (const char* old = getenv(name)) old_ = old;
     setenv(name, value.c_str(), 1);
   }
   ~ScopedEnv() {
@@ -49,7 +49,7 @@ class ScopedEnv {
 
  private:
   const char* name_;
-  std::unique_ptr<std::string> old_;
+  std::optional<std::string> old_;
 };
 
 }  // namespace glint::testing
