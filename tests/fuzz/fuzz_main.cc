@@ -16,7 +16,6 @@
 
 #include <cinttypes>
 #include <cstdio>
-#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <iomanip>
@@ -97,16 +96,6 @@ void PrintStats(const Target& t, const glint::fuzz::RunStats& s, int64_t grew, i
       for (auto& [code, text] : m.example) std::printf("      %s: %s\n", CodeName(code).c_str(), text.substr(0, 160).c_str());
     }
   }
-}
-
-// Bytes in the regular files under `dir` (the session's logs).
-int64_t DirBytes(const std::string& dir) {
-  int64_t total = 0;
-  std::error_code ec;
-  for (auto& e : std::filesystem::recursive_directory_iterator(dir, ec)) {
-    if (e.is_regular_file(ec)) total += static_cast<int64_t>(e.file_size(ec));
-  }
-  return total;
 }
 
 void SaveRecent(const Target& t, const glint::fuzz::RunStats& s) {
@@ -230,7 +219,7 @@ int main(int argc, char** argv) {
     int64_t before = glint::testing::RssOf(t.pid, "RssAnon:");
     int64_t resident_before = glint::testing::RssOf(t.pid);
     const std::string logs = cluster.session_dir() + "/logs";
-    int64_t logs_before = DirBytes(logs);
+    int64_t logs_before = glint::testing::DirBytes(logs);
     run.skip = t.skip;
     auto stats = glint::fuzz::FuzzService(t.address, t.service, &maker, run);
     bool alive = glint::ProcessAlive(t.pid) && !glint::IsZombie(t.pid);
@@ -239,7 +228,7 @@ int main(int argc, char** argv) {
     PrintStats(t, stats, grew, glint::testing::RssOf(t.pid) - resident_before);
     bool ok = true;
     // A line per bad request would let a client fill the disk.
-    int64_t logged = DirBytes(logs) - logs_before, log_limit = (1 << 20) + 64 * stats.inputs;
+    int64_t logged = glint::testing::DirBytes(logs) - logs_before, log_limit = (1 << 20) + 64 * stats.inputs;
     std::printf("  the cluster's logs grew by %.1f KiB\n", logged / 1024.0);
     auto fail = [&](const std::string& why) {
       std::printf("  FAILED: %s\n", why.c_str());

@@ -22,6 +22,7 @@
 namespace {
 
 using glint::testing::ClusterTest;
+using glint::testing::DirBytes;
 
 std::string Raylet() { return getenv("GLINT_RAYLET_ADDRESS"); }
 int Plus(int a, int b) { return a + b; }
@@ -301,6 +302,23 @@ TEST_F(TwoNodeTest, MalformedRequestsGetErrorsAndDaemonsStayUp) {
     glint::proto::PushTaskReply r;
     ASSERT_TRUE(ws->PushTask(&ctx, push, &r).ok());
     EXPECT_EQ(r.result().error().type(), glint::proto::FUNCTION_NOT_FOUND);
+    // A name longer than any registered one is refused before it is looked
+    // up or printed as the worker's output label (the fuzzer's find: a
+    // 250 KB line in the worker's log per such call).
+    const std::string logs = cluster_->session_dir() + "/logs";
+    int64_t logs_before = DirBytes(logs);
+    for (auto type : {glint::proto::NORMAL_TASK, glint::proto::ACTOR_CREATION_TASK}) {
+      grpc::ClientContext c;
+      glint::proto::PushTaskRequest long_name;
+      long_name.mutable_task()->set_task_id("l");
+      long_name.mutable_task()->set_function_name(std::string(1 << 20, 'x'));
+      long_name.mutable_task()->set_type(type);
+      glint::proto::PushTaskReply lr;
+      ASSERT_TRUE(ws->PushTask(&c, long_name, &lr).ok());
+      EXPECT_NE(lr.result().error().message().find("function name is empty or longer than"), std::string::npos)
+          << lr.result().error().message().substr(0, 200);
+    }
+    EXPECT_LT(DirBytes(logs) - logs_before, 64 << 10) << "the worker's log took the name in";
     // An argument whose owner is no HOST:PORT is refused before anyone is
     // called there (gRPC logged each such target, up to 64 KiB a line).
     grpc::ClientContext ctx_junk;

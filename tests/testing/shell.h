@@ -1,9 +1,11 @@
 // Shell helpers for tests and benchmarks: running a command, a fresh
-// temporary directory.
+// temporary directory, the bytes under a directory.
 #pragma once
 #include <stdio.h>
 #include <stdlib.h>
 
+#include <cstdint>
+#include <filesystem>
 #include <optional>
 #include <string>
 
@@ -27,6 +29,16 @@ inline std::string RunCommand(const std::string& cmd, int* status) {
 inline std::string TempDir() {
   char tmpl[] = "/tmp/glint-test.XXXXXX";
   return mkdtemp(tmpl);
+}
+
+// Bytes in the regular files under `dir` (a session's logs, say).
+inline int64_t DirBytes(const std::string& dir) {
+  int64_t total = 0;
+  std::error_code ec;
+  for (auto& e : std::filesystem::recursive_directory_iterator(dir, ec)) {
+    if (e.is_regular_file(ec)) total += static_cast<int64_t>(e.file_size(ec));
+  }
+  return total;
 }
 
 // Sets an environment variable for the life of this object, then puts back

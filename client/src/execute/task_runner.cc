@@ -20,6 +20,13 @@ thread_local bool t_in_normal_task = false;
 bool TaskRunner::InNormalTask() { return t_in_normal_task; }
 
 void TaskRunner::Run(const proto::TaskSpec& spec, proto::PushTaskReply* reply, ItemSink* items) {
+  // No registered name is empty or longer than this; such a name is not
+  // looked up, nor printed in the worker's log as its output's label.
+  if (spec.function_name().empty() || spec.function_name().size() > kMaxFunctionBytes) {
+    *reply->mutable_result() = ErrorValue(
+        proto::TASK_ERROR, absl::StrCat("a task's function name is empty or longer than ", kMaxFunctionBytes, " bytes"));
+    return;
+  }
   t_in_normal_task = spec.type() == proto::NORMAL_TASK;
   if (spec.type() != proto::ACTOR_TASK) {  // a task's, or the actor's for good
     LabelOutput(spec);
