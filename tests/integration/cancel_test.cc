@@ -113,11 +113,7 @@ GLINT_REMOTE(Block, Mark, MarkAfter, UntilCancelled, CountedBlock, Parent, Endle
 class CancelTest : public ClusterTest {
  protected:
   static void SetUpTestSuite() { StartSuite(2); }
-  void SetUp() override {
-    char tmpl[] = "/tmp/glint-cancel-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-  }
+  void SetUp() override { dir_ = glint::testing::TempDir("glint-cancel"); }
   void TearDown() override {
     Touch(dir_ + "/stop");
     for (auto* f : {"/a.go", "/b.go", "/hold.go", "/pid.go"}) Touch(dir_ + f);

@@ -164,11 +164,7 @@ class GeneratorTest : public ClusterTest {
     StartSuite(4);
     node2_ = cluster_->AddNode(1, R"({"two": 1})");
   }
-  void SetUp() override {
-    char tmpl[] = "/tmp/glint-gen-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-  }
+  void SetUp() override { dir_ = glint::testing::TempDir("glint-gen"); }
   void TearDown() override { Touch(dir_ + "/go"); }  // nothing stays blocked
   std::string dir_;
   static inline std::string node2_;

@@ -3,11 +3,15 @@
 #pragma once
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include <cstdint>
 #include <filesystem>
+#include <mutex>
 #include <optional>
+#include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace glint::testing {
 
@@ -25,11 +29,37 @@ inline std::string RunCommand(const std::string& cmd, int* status) {
   return out;
 }
 
-// A fresh temporary directory.
-inline std::string TempDir() {
-  char tmpl[] = "/tmp/glint-test.XXXXXX";
-  return mkdtemp(tmpl);
-}
+// The temporary directories this process made, removed (with what is in
+// them) when it exits normally, unless GLINT_KEEP_TEST_DIRS is set to look
+// at them afterwards. A forked child that exits leaves them to its parent.
+class TempDirs {
+ public:
+  static TempDirs& Get() {
+    static TempDirs dirs;
+    return dirs;
+  }
+  std::string Make(const char* prefix) {
+    std::string tmpl = std::string("/tmp/") + prefix + ".XXXXXX";
+    if (!mkdtemp(tmpl.data())) throw std::runtime_error("cannot make a directory under /tmp");
+    std::lock_guard<std::mutex> lock(mu_);
+    made_.push_back(tmpl);
+    return tmpl;
+  }
+  ~TempDirs() {
+    if (getpid() != owner_ || getenv("GLINT_KEEP_TEST_DIRS")) return;
+    std::error_code ec;
+    for (auto& d : made_) std::filesystem::remove_all(d, ec);
+  }
+
+ private:
+  TempDirs() = default;
+  const pid_t owner_ = getpid();
+  std::mutex mu_;
+  std::vector<std::string> made_;
+};
+
+// A fresh temporary directory, /tmp/PREFIX.XXXXXX, gone at exit.
+inline std::string TempDir(const char* prefix = "glint-test") { return TempDirs::Get().Make(prefix); }
 
 // Bytes in the regular files under `dir` (a session's logs, say).
 inline int64_t DirBytes(const std::string& dir) {
