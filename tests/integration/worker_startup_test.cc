@@ -66,8 +66,7 @@ GLINT_REMOTE(Box::Create, &Box::Pid, &Box::PutMany, &Box::LeaveAChild);
 
 // The field after the command in /proc/PID/stat: 'Z' for a zombie, and the parent.
 char State(pid_t pid, pid_t* ppid = nullptr) {
-  std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
-  std::string s((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  std::string s = glint::testing::ReadFile("/proc/" + std::to_string(pid) + "/stat");
   auto close = s.rfind(')');
   if (close == std::string::npos) return 0;
   std::istringstream rest(s.substr(close + 2));
@@ -86,9 +85,7 @@ std::set<pid_t> ForkServers(pid_t raylet) {
     pid_t pid = atoi(e.path().filename().c_str());
     pid_t parent = 0;
     if (pid <= 0 || State(pid, &parent) == 0 || parent != raylet || State(pid) == 'Z') continue;
-    std::string comm;
-    std::getline(std::ifstream(e.path() / "comm"), comm);
-    if (comm == "glint-forks") out.insert(pid);
+    if (glint::testing::ReadFile(e.path() / "comm") == "glint-forks\n") out.insert(pid);
   }
   return out;
 }

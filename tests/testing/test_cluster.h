@@ -2,6 +2,7 @@
 // ports) for integration tests, stopped however the test ends. Also helpers
 // to wait on conditions with deadlines (never sleeps as synchronisation).
 #pragma once
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -237,9 +238,16 @@ inline bool Contains(const std::string& text, const std::string& part) { return 
 
 inline bool FileExists(const std::string& path) { return access(path.c_str(), F_OK) == 0; }
 
+// What `path` holds ("" if it cannot be opened; what was read before an
+// error). Read with read(2): a /proc file of a process that exits meanwhile
+// fails with ESRCH, which a stream buffer throws from its iterator.
 inline std::string ReadFile(const std::string& path) {
-  std::ifstream f(path);
-  std::string s((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  std::string s;
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return s;
+  char buf[65536];
+  for (ssize_t n; (n = read(fd, buf, sizeof(buf))) > 0;) s.append(buf, static_cast<size_t>(n));
+  close(fd);
   return s;
 }
 
