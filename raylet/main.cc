@@ -42,6 +42,9 @@ ABSL_FLAG(std::string, object_store_memory, "",
           "object store capacity, e.g. 2G (default: 30% of memory, within the free shared memory)");
 ABSL_FLAG(std::string, object_store_dir, "/dev/shm",
           "where the object store keeps its files (a tmpfs); a directory per node is made in it");
+ABSL_FLAG(bool, same_host_copy, true,
+          "pull objects from raylets of this host through shared memory, and lend this node's to them, "
+          "instead of over the network");
 ABSL_FLAG(bool, object_spilling, true, "spill objects to disk when the object store is full");
 ABSL_FLAG(std::string, object_spilling_dir, "", "where spilled objects go (default: the session directory)");
 ABSL_FLAG(int, metrics_port, 0, "serve Prometheus /metrics here (0 picks a free port, -1 serves none)");
@@ -85,6 +88,7 @@ int main(int argc, char** argv) {
   opt.log_dir = absl::GetFlag(FLAGS_logs_dir);
   opt.idle_worker_timeout_ms = absl::GetFlag(FLAGS_idle_worker_timeout_ms);
   opt.fork_workers = absl::GetFlag(FLAGS_fork_workers);
+  opt.same_host_copy = absl::GetFlag(FLAGS_same_host_copy);
   int max_starting = absl::GetFlag(FLAGS_max_starting_workers);
   opt.max_starting_workers =
       max_starting >= 0 ? static_cast<size_t>(max_starting) : std::max(4u, 2 * std::thread::hardware_concurrency());

@@ -5,7 +5,9 @@
 #include "absl/strings/str_cat.h"
 #include "common/ids.h"
 #include "common/logging.h"
+#include "common/process.h"
 #include "common/rpc.h"
+#include "raylet/same_host_copy.h"
 
 namespace glint::raylet {
 
@@ -33,8 +35,117 @@ void ObjectPuller::Pull(const std::string& id, const proto::StoredObject& source
     transfers_[id] = t;
   }
   if (source.size() == 0) return Finish(t);
+  bool borrow = false;
+  if (same_host_copy_ && source.size() >= kLendMinBytes) {
+    absl::MutexLock lock(&mu_);
+    borrow = !chunks_only_.contains(source.raylet());
+  }
+  if (borrow) return Borrow(t);
+  ReadChunks(t);
+}
+
+void ObjectPuller::ReadChunks(const std::shared_ptr<Transfer>& t) {
   absl::MutexLock lock(&t->mu);
-  for (int i = 0; i < kInFlight && t->next < source.size(); ++i) ReadNext(t);
+  for (int i = 0; i < kInFlight && t->next < t->source.size(); ++i) ReadNext(t);
+}
+
+void ObjectPuller::Borrow(const std::shared_ptr<Transfer>& t) {
+  proto::LendObjectRequest req;
+  req.set_object_id(t->id);
+  req.set_requester(self_);
+  req.set_lease_ms(kLoanMs);
+  const absl::Time asked = absl::Now();
+  const std::string& lender = t->source.raylet();
+  CallAsync(queue_, raylet_stubs_.Get(lender), &proto::RayletService::Stub::PrepareAsyncLendObject, std::move(req),
+            10000, [this, t, asked](const absl::Status& s, proto::LendObjectReply& lent) {
+              const std::string& lender = t->source.raylet();
+              const bool elsewhere = s.ok() && lent.found() && lent.host_id() != HostId();
+              if (absl::IsFailedPrecondition(s) || absl::IsUnimplemented(s) || elsewhere) ChunksOnly(lender);
+              if (!s.ok() || !lent.found() || elsewhere) {
+                if (elsewhere) GiveBackLoan(lender, t->id, lent.client());
+                return ReadChunks(t);  // spilled there, or not lendable: chunks
+              }
+              auto copy = [this, t, asked, lent = std::move(lent)] { CopyLent(t, lent, asked); };
+              if (!PostCopy(std::move(copy))) ReadChunks(t);  // stopping: fails at once
+            });
+}
+
+void ObjectPuller::CopyLent(const std::shared_ptr<Transfer>& t, const proto::LendObjectReply& lent, absl::Time asked) {
+  absl::Status s;
+  {
+    absl::MutexLock lock(&copy_mu_);
+    if (stopped_) s = absl::CancelledError("the raylet is stopping");
+  }
+  if (s.ok()) {
+    s = lent.size() == t->source.size() ? CopyLentObject(lent, store_, t->id)
+                                        : absl::DataLossError("the lent object has another size");
+  }
+  // The lender keeps the pin for kLoanMs from when it was asked: a copy
+  // that ended later may have read a range already reused.
+  if (s.ok() && absl::Now() - asked >= absl::Milliseconds(kLoanMs)) {
+    s = absl::DeadlineExceededError("the copy outlasted its loan");
+  }
+  GiveBackLoan(t->source.raylet(), t->id, lent.client());
+  if (s.ok() || absl::IsCancelled(s)) {
+    absl::MutexLock lock(&t->mu);
+    t->next = t->source.size();
+    t->error = s;
+  } else {
+    LOG(WARNING) << "copying object " << ShortHex(t->id) << " from " << t->source.raylet() << " through memory failed ("
+                 << s << "); reading it in chunks";
+    if (absl::IsFailedPrecondition(s)) ChunksOnly(t->source.raylet());
+    return ReadChunks(t);
+  }
+  Finish(t);
+}
+
+void ObjectPuller::ChunksOnly(const std::string& source) {
+  absl::MutexLock lock(&mu_);
+  if (chunks_only_.size() >= kMaxCachedTargets) chunks_only_.clear();  // bounded; asked again at worst
+  chunks_only_.insert(source);
+}
+
+void ObjectPuller::GiveBackLoan(const std::string& lender, const std::string& id, const std::string& client) {
+  proto::PinObjectRequest req;
+  req.set_object_id(id);
+  req.set_client(client);
+  // Unanswered, the loan ends with its lease.
+  CallAsync(queue_, raylet_stubs_.Get(lender), &proto::RayletService::Stub::PrepareAsyncUnpinObject, std::move(req),
+            5000, [](const absl::Status&, proto::UnpinObjectReply&) {});
+}
+
+bool ObjectPuller::PostCopy(std::function<void()> copy) {
+  absl::MutexLock lock(&copy_mu_);
+  if (stopped_) return false;
+  copies_.push_back(std::move(copy));
+  if (!copier_.joinable()) {
+    copier_ = std::thread([this] {
+      SetThreadName("glint-copier");
+      for (;;) {
+        std::function<void()> next;
+        {
+          absl::MutexLock lock(&copy_mu_);
+          copy_mu_.Await(absl::Condition(
+              +[](ObjectPuller* p)
+                   ABSL_EXCLUSIVE_LOCKS_REQUIRED(p->copy_mu_) { return p->stopped_ || !p->copies_.empty(); },
+              this));
+          if (copies_.empty()) return;
+          next = std::move(copies_.front());
+          copies_.pop_front();
+        }
+        next();
+      }
+    });
+  }
+  return true;
+}
+
+void ObjectPuller::Stop() {
+  {
+    absl::MutexLock lock(&copy_mu_);
+    stopped_ = true;
+  }
+  if (copier_.joinable()) copier_.join();
 }
 
 void ObjectPuller::ReadNext(const std::shared_ptr<Transfer>& t) {

@@ -7,14 +7,21 @@
 // are read from all of them in turn, and a chunk a holder cannot give (its
 // copy gone, or the node) is read from the primary instead. Concurrent
 // pulls of one object share the work.
-// Thread-safe; `done` callbacks run on the client queue's thread.
+// From a raylet of this host, an object of kLendMinBytes or more is copied
+// whole from its arena instead (same_host_copy.h), on a thread of the
+// puller's own, one object at a time; if that is not possible, in chunks.
+// Thread-safe; `done` callbacks run on the client queue's thread or the
+// copying thread.
 #pragma once
+#include <deque>
 #include <functional>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "common/async_call.h"
@@ -31,12 +38,19 @@ class ObjectPuller {
   static constexpr int64_t kChunkBytes = 4 << 20;
   static constexpr int kInFlight = 4;
   static constexpr int kLanes = 2;  // connections to one source
+  static constexpr int64_t kLendMinBytes = 1 << 20;
+  static constexpr int64_t kLoanMs = 30000;  // a copy that takes longer is not trusted
   using Done = std::function<void(const absl::Status&)>;
 
   // Borrows `store` and `queue` (they must outlive it); `self` is
   // this raylet's address, which the source records as holding a copy.
-  ObjectPuller(ObjectStore* store, ClientQueue* queue, std::string self)
-      : store_(store), queue_(queue), self_(std::move(self)) {}
+  // `same_host_copy`: ask raylets of this host to lend objects.
+  ObjectPuller(ObjectStore* store, ClientQueue* queue, std::string self, bool same_host_copy = true)
+      : store_(store), queue_(queue), self_(std::move(self)), same_host_copy_(same_host_copy) {}
+  ~ObjectPuller() { Stop(); }
+  // Ends the copying thread (a copy under way ends first; pulls waiting to
+  // copy fail). Call it after the client queue is closed.
+  void Stop();
 
   // Makes object `id` (stored at `source`) sealed in this node's store, then
   // calls `done` (at once if it is here already).
@@ -62,6 +76,15 @@ class ObjectPuller {
     std::vector<std::string> sources;
     size_t turn = 0;       // guarded by mu
   };
+  // Asks the source to lend the object, then copies it (or falls back to chunks).
+  void Borrow(const std::shared_ptr<Transfer>& t);
+  void CopyLent(const std::shared_ptr<Transfer>& t, const proto::LendObjectReply& lent, absl::Time asked);
+  void GiveBackLoan(const std::string& lender, const std::string& id, const std::string& client);
+  void ChunksOnly(const std::string& source);
+  // Reads the object in chunks, kInFlight at once.
+  void ReadChunks(const std::shared_ptr<Transfer>& t);
+  // Runs `copy` on the copying thread; false once stopped.
+  bool PostCopy(std::function<void()> copy);
   // Asks for the next chunk from the next source.
   void ReadNext(const std::shared_ptr<Transfer>& t) ABSL_EXCLUSIVE_LOCKS_REQUIRED(t->mu);
   void Read(const std::shared_ptr<Transfer>& t, int64_t offset, int64_t length, const std::string& from)
@@ -71,9 +94,17 @@ class ObjectPuller {
   ObjectStore* const store_;
   ClientQueue* const queue_;
   StubCache<ChunkService> chunk_stubs_;
+  StubCache<proto::RayletService> raylet_stubs_;
   const std::string self_;
+  const bool same_host_copy_;
   absl::Mutex mu_;
   absl::flat_hash_map<std::string, std::shared_ptr<Transfer>> transfers_ ABSL_GUARDED_BY(mu_);
+  // Sources that cannot lend to this raylet (another host, or lending off).
+  absl::flat_hash_set<std::string> chunks_only_ ABSL_GUARDED_BY(mu_);
+  absl::Mutex copy_mu_;
+  std::deque<std::function<void()>> copies_ ABSL_GUARDED_BY(copy_mu_);
+  bool stopped_ ABSL_GUARDED_BY(copy_mu_) = false;
+  std::thread copier_;  // started with the first copy
   std::unique_ptr<KeepFreedMemory> keep_ ABSL_GUARDED_BY(mu_);
   int64_t last_pull_end_ms_ ABSL_GUARDED_BY(mu_) = 0;
 };

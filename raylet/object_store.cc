@@ -387,32 +387,55 @@ absl::Status ObjectStore::LendChunk(const std::string& id, int64_t offset, int64
       if (out->holders.size() == kMaxHoldersTold) break;
       if (h != requester) out->holders.push_back(h);
     }
-    // A holder left out is not told when the object is freed: its copy is
-    // a cache, evicted when it needs the room.
-    if (!requester.empty() && it->second.holders.size() < kMaxHolders) it->second.holders.insert(requester);
+    AddHolder(it->second, requester);
   }
   return status;
 }
 
+void ObjectStore::AddHolder(Entry& e, const std::string& requester) {
+  // A holder left out is not told when the object is freed: its copy is a
+  // cache, evicted when it needs the room.
+  if (!requester.empty() && e.holders.size() < kMaxHolders) e.holders.insert(requester);
+}
+
+bool ObjectStore::PinToLend(const std::string& id, const std::string& client, const std::string& requester,
+                            ObjectLocation* where) {
+  if (!Pin(id, client, where)) return false;
+  if (where->offset < 0) {  // spilled: read in chunks instead
+    Unpin(id, client);
+    return false;
+  }
+  absl::MutexLock lock(&mu_);
+  auto it = objects_.find(id);
+  if (it != objects_.end()) AddHolder(it->second, requester);
+  return true;
+}
+
 void ObjectStore::ReturnChunk(const Chunk& chunk) { Unpin(chunk.id, kChunkReader); }
 
-absl::Status ObjectStore::Write(const std::string& id, int64_t offset, const std::vector<absl::string_view>& parts) {
-  int64_t base, length = 0;
-  for (auto p : parts) length += static_cast<int64_t>(p.size());
-  {
-    absl::MutexLock lock(&mu_);
-    auto it = objects_.find(id);
-    if (it == objects_.end() || it->second.sealed) return absl::NotFoundError("no such object being written");
-    if (offset < 0 || offset + length > it->second.size) return absl::OutOfRangeError("the chunk is outside the object");
-    base = it->second.offset;
+absl::StatusOr<int64_t> ObjectStore::WriteAt(const std::string& id, int64_t offset, int64_t length) {
+  absl::MutexLock lock(&mu_);
+  auto it = objects_.find(id);
+  if (it == objects_.end() || it->second.sealed) return absl::NotFoundError("no such object being written");
+  if (offset < 0 || length < 0 || offset + length > it->second.size) {
+    return absl::OutOfRangeError("the chunk is outside the object");
   }
-  // Unsealed objects are never moved or reused, so no lock is needed here.
+  // Unsealed objects are never moved or reused: the range stays this
+  // object's after the lock is gone.
+  return it->second.offset + offset;
+}
+
+absl::Status ObjectStore::Write(const std::string& id, int64_t offset, const std::vector<absl::string_view>& parts) {
+  int64_t length = 0;
+  for (auto p : parts) length += static_cast<int64_t>(p.size());
+  auto at_or = WriteAt(id, offset, length);
+  if (!at_or.ok()) return at_or.status();
   std::vector<iovec> iov;
   for (auto p : parts) {
     if (!p.empty()) iov.push_back({const_cast<char*>(p.data()), p.size()});
   }
   size_t next = 0;
-  int64_t at = base + offset;
+  int64_t at = *at_or;
   while (next < iov.size()) {
     int n = static_cast<int>(std::min<size_t>(iov.size() - next, IOV_MAX));
     ssize_t wrote = pwritev(fd_, iov.data() + next, n, at);
@@ -429,6 +452,43 @@ absl::Status ObjectStore::Write(const std::string& id, int64_t offset, const std
       left -= take;
       if (iov[next].iov_len == 0) ++next;
     }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ObjectStore::WriteFrom(const std::string& id, int64_t offset, int src_fd, int64_t src_offset,
+                                    int64_t length) {
+  auto at = WriteAt(id, offset, length);
+  if (!at.ok()) return at.status();
+  loff_t in = src_offset, out = *at;
+  int64_t left = length;
+  // The kernel copies from file to file, page by page: no mapping of either
+  // file to set up, fault in and tear down (costly on VMs), one copy.
+  while (left > 0) {
+    ssize_t n = copy_file_range(src_fd, &in, fd_, &out, static_cast<size_t>(left), 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EXDEV || errno == EINVAL || errno == ENOSYS || errno == EOPNOTSUPP)) break;
+    if (n < 0) return absl::ResourceExhaustedError(absl::StrCat("cannot copy into the object store: ", strerror(errno)));
+    if (n == 0) return absl::DataLossError("the source ended before the object did");
+    left -= n;
+  }
+  // Files the kernel cannot copy between (older kernels, other file
+  // systems): through a buffer.
+  std::string buffer(static_cast<size_t>(std::min<int64_t>(left, 4 << 20)), '\0');
+  while (left > 0) {
+    ssize_t n = pread(src_fd, buffer.data(), static_cast<size_t>(std::min<int64_t>(left, buffer.size())), in);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return absl::DataLossError("cannot read the source");
+    ssize_t wrote = 0;
+    while (wrote < n) {
+      ssize_t w = pwrite(fd_, buffer.data() + wrote, static_cast<size_t>(n - wrote), out + wrote);
+      if (w < 0 && errno == EINTR) continue;
+      if (w <= 0) return absl::ResourceExhaustedError(absl::StrCat("cannot write to the object store: ", strerror(errno)));
+      wrote += w;
+    }
+    in += n;
+    out += n;
+    left -= n;
   }
   return absl::OkStatus();
 }

@@ -94,6 +94,11 @@ class ObjectStore {
   void Unpin(const std::string& id, const std::string& client);
   // A client is gone: its pins go.
   void UnpinAll(const std::string& client);
+  // Pins a sealed object in the arena for `client`, a raylet of this host
+  // copying it whole (object_lender.h), and records `requester` as holding
+  // a copy; false if absent, unsealed or spilled.
+  bool PinToLend(const std::string& id, const std::string& client, const std::string& requester,
+                 ObjectLocation* where);
   // Part of a sealed object lent to a raylet pulling it (which is then told
   // when the object is freed): its bytes are in the arena, and stay valid,
   // the object pinned, until ReturnChunk; nothing is copied. A spilled
@@ -118,6 +123,9 @@ class ObjectStore {
   absl::Status Write(const std::string& id, int64_t offset, absl::string_view data) {
     return Write(id, offset, std::vector<absl::string_view>{data});
   }
+  // Writes `length` bytes at `offset` of an object being written from the
+  // file `src_fd` at `src_offset` (a copy between raylets of one host).
+  absl::Status WriteFrom(const std::string& id, int64_t offset, int src_fd, int64_t src_offset, int64_t length);
   // Drops objects left unsealed longer than `max_age_ms` (their writer died).
   void DropStaleWrites(int64_t now_ms, int64_t max_age_ms);
 
@@ -143,6 +151,10 @@ class ObjectStore {
   };
   // Frees memory until `size` more bytes fit; false if they cannot.
   bool MakeRoom(int64_t size) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Where in the arena to write `length` bytes at `offset` of an object being written.
+  absl::StatusOr<int64_t> WriteAt(const std::string& id, int64_t offset, int64_t length);
+  // `requester` will be told when the object is freed (up to kMaxHolders).
+  void AddHolder(Entry& e, const std::string& requester) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   bool Spill(const std::string& id, Entry& e) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Removes an unpinned object (its range or spill file); collects holders.
   void Erase(const std::string& id, Holders* holders) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

@@ -35,7 +35,9 @@ absl::Status RayletServer::Start() {
   address_.set_ip(options_.host);
   address_.set_port(port_);
   address_.set_node_id(node_id_);
-  puller_ = std::make_unique<ObjectPuller>(store_.get(), queue_.client(), AddrString(address_));
+  lender_ = std::make_unique<ObjectLender>(store_.get(), options_.same_host_copy);
+  puller_ = std::make_unique<ObjectPuller>(store_.get(), queue_.client(), AddrString(address_),
+                                           options_.same_host_copy);
   logs_ = std::make_unique<LogMonitor>(
       node_id_, [this](const proto::Address& driver, proto::PushLogsRequest batch, std::function<void(bool)> done) {
         CallAsync(queue_.client(), drivers_.Get(AddrString(driver)), &proto::WorkerService::Stub::PrepareAsyncPushLogs,
@@ -147,6 +149,7 @@ void RayletServer::Heartbeat() {
   pool_->ReapIdle(NowMs(), options_.idle_worker_timeout_ms);
   store_->DropStaleWrites(NowMs(), 10 * 60000);
   puller_->GiveBackIdleMemory(NowMs());
+  lender_->Expire(NowMs());
 }
 
 void RayletServer::ReapExited() {
@@ -246,6 +249,7 @@ void RayletServer::Stop() {
   log_poller_.Stop();
   if (metrics_) metrics_->Stop();
   if (queue_.cq()) queue_.client()->Close(5000);  // ends pulls, view refreshes and log batches in flight
+  if (puller_) puller_->Stop();  // and copies from raylets of this host, before the arena goes
   if (server_) server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
   queue_.Stop();
   if (store_) store_->Clear();  // removes the node's object files

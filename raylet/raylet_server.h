@@ -43,6 +43,7 @@
 #include "raylet/log_monitor.h"
 #include "raylet/log_service.h"
 #include "raylet/node_metrics.h"
+#include "raylet/object_lender.h"
 #include "raylet/state_service.h"
 #include "raylet/object_puller.h"
 #include "raylet/object_store.h"
@@ -63,6 +64,7 @@ struct RayletOptions {
   int64_t idle_worker_timeout_ms = 60000;
   size_t max_starting_workers = 0;  // worker processes starting at once (0: no limit; worker_pool.h)
   bool fork_workers = true;         // fork a job's workers from a warm server of the job (fork_servers.h)
+  bool same_host_copy = true;       // objects go between raylets of this host through memory (same_host_copy.h)
   int64_t heartbeat_ms = 300;
   int metrics_port = -1;          // /metrics (node_metrics.h): 0 picks a free port, < 0 serves none
   ObjectStoreOptions store;
@@ -103,6 +105,7 @@ class RayletServer {
   StubCache<proto::WorkerService> drivers_;  // log batches go to them
   std::unique_ptr<proto::GcsService::Stub> gcs_;
   std::unique_ptr<ObjectStore> store_;
+  std::unique_ptr<ObjectLender> lender_;
   std::unique_ptr<ObjectPuller> puller_;
   std::unique_ptr<LogMonitor> logs_;
   std::unique_ptr<ProcessSpawner> spawner_;

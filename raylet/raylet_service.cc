@@ -52,6 +52,7 @@ void RayletServer::Service::Serve(grpc::ServerCompletionQueue* cq) {
   ServeUnary(this, cq, &S::RequestReadObjectChunk, this, &S::ReadObjectChunk);
   ServeUnary(this, cq, &S::RequestPinObject, this, &S::PinObject);
   ServeUnary(this, cq, &S::RequestUnpinObject, this, &S::UnpinObject);
+  ServeUnary(this, cq, &S::RequestLendObject, this, &S::LendObject);
   ServeUnary(this, cq, &S::RequestGetStoreInfo, this, &S::GetStoreInfo);
 }
 
@@ -234,8 +235,13 @@ absl::Status RayletServer::Service::PinObject(const proto::PinObjectRequest& req
 }
 
 absl::Status RayletServer::Service::UnpinObject(const proto::PinObjectRequest& req, proto::UnpinObjectReply*) {
-  r_->store_->Unpin(req.object_id(), req.client());
+  // A loan to a raylet of this host, or a reader's pin.
+  if (!r_->lender_->GiveBack(req.object_id(), req.client())) r_->store_->Unpin(req.object_id(), req.client());
   return absl::OkStatus();
+}
+
+absl::Status RayletServer::Service::LendObject(const proto::LendObjectRequest& req, proto::LendObjectReply* reply) {
+  return r_->lender_->Lend(req, NowMs(), reply);
 }
 
 absl::Status RayletServer::Service::GetStoreInfo(const proto::GetStoreInfoRequest&, proto::GetStoreInfoReply* reply) {

@@ -40,6 +40,7 @@ class RayletServer::Service final
   absl::Status ReadObjectChunk(const grpc::ByteBuffer& request, grpc::ByteBuffer* reply);
   absl::Status PinObject(const proto::PinObjectRequest& req, proto::PinObjectReply* reply);
   absl::Status UnpinObject(const proto::PinObjectRequest& req, proto::UnpinObjectReply*);
+  absl::Status LendObject(const proto::LendObjectRequest& req, proto::LendObjectReply* reply);
   absl::Status GetStoreInfo(const proto::GetStoreInfoRequest&, proto::GetStoreInfoReply* reply);
 
  private:

@@ -1,7 +1,12 @@
 // Objects pulled between nodes through real processes (raylet/
-// object_puller.h): a node pulling an object reads it from every node that
-// holds a copy, not only the primary, every byte once; a holder that is gone
-// does not fail the pull (its chunks come from the primary).
+// object_puller.h). In chunks, as between hosts (the nodes here told not to
+// copy through memory): a node pulling an object reads it from every node
+// that holds a copy, not only the primary, every byte once; a holder that is
+// gone does not fail the pull (its chunks come from the primary). Between
+// nodes of one host (raylet/same_host_copy.h): the object is copied whole
+// from the holder's arena, no chunk is served, the loan is given back, and
+// the copy goes when the object is freed; a holder that does not lend is
+// read in chunks.
 #include <glint/api.h>
 #include <gtest/gtest.h>
 
@@ -13,13 +18,17 @@
 namespace {
 
 using glint::testing::ClusterTest;
+using glint::testing::WaitUntil;
 
 using tf::Fill;
 
 // Reads every byte: a value that arrived whole and unchanged gives the same sum.
 uint64_t Checksum(std::vector<uint8_t> v) { return tf::Checksum(v.data(), v.size()); }
 
-GLINT_REMOTE(Checksum);
+// Made on the node it runs on (its primary copy stays there).
+std::vector<uint8_t> Made(int64_t size, int seed) { return Fill(static_cast<size_t>(size), static_cast<uint8_t>(seed)); }
+
+GLINT_REMOTE(Checksum, Made);
 
 constexpr size_t kSize = 64 << 20;  // 16 chunks
 
@@ -33,14 +42,29 @@ int64_t Served(const std::string& raylet) {
   return reply.info().bytes_served();
 }
 
+// The objects on a node, by id (as `glint list objects` shows them).
+std::map<std::string, glint::proto::ObjectState> Objects(const std::string& raylet) {
+  auto stub = glint::MakeStub<glint::proto::NodeStateService>(raylet);
+  grpc::ClientContext ctx;
+  glint::SetDeadlineMs(&ctx, 5000);
+  glint::proto::ListObjectsRequest req;
+  req.set_limit(1000);
+  glint::proto::ListObjectsReply reply;
+  EXPECT_TRUE(stub->ListObjects(&ctx, req, &reply).ok()) << raylet;
+  std::map<std::string, glint::proto::ObjectState> out;
+  for (auto& o : reply.objects()) out[o.object_id()] = o;
+  return out;
+}
+
 // A head (the driver's node, holding the primary copies of what it puts)
-// and nodes B, C and D.
+// and nodes B, C and D; `flags` for every raylet.
 class TransferTest : public ClusterTest {
  protected:
-  static void SetUpTestSuite() {
-    cluster_ = new glint::testing::TestCluster(2);
+  static void SetUpTestSuite() { Start({"--same_host_copy=false"}); }
+  static void Start(const std::vector<std::string>& flags) {
+    cluster_ = new glint::testing::TestCluster(2, "", flags);
     for (const char* name : {"B", "C", "D"}) {
-      nodes_[name] = cluster_->AddNode(1, std::string(R"({"node)") + name + R"(": 100})");
+      nodes_[name] = cluster_->AddNode(1, std::string(R"({"node)") + name + R"(": 100})", flags);
     }
     glint::Config c;
     c.address = cluster_->gcs_address();
@@ -84,6 +108,50 @@ TEST_F(TransferTest, ZZAHolderThatIsGoneDoesNotFailThePull) {
   head0 = ServedBy("head");
   EXPECT_EQ(ReadOn("C", ref), Checksum(data)) << "node D is named as a holder, but gone";
   EXPECT_EQ(ServedBy("head") - head0, stored) << "so the primary gave every chunk";
+}
+
+// The same nodes, copying through memory: node D alone does not lend.
+class SameHostTransferTest : public TransferTest {
+ protected:
+  static void SetUpTestSuite() {
+    cluster_ = new glint::testing::TestCluster(2);
+    for (const char* name : {"B", "C"}) {
+      nodes_[name] = cluster_->AddNode(1, std::string(R"({"node)") + name + R"(": 100})");
+    }
+    nodes_["D"] = cluster_->AddNode(1, R"({"nodeD": 100})", {"--same_host_copy=false"});
+    glint::Config c;
+    c.address = cluster_->gcs_address();
+    glint::Init(c);
+  }
+};
+
+TEST_F(SameHostTransferTest, ANodeOfThisHostCopiesTheWholeObjectFromTheHoldersMemory) {
+  auto data = Fill(kSize, 5);
+  auto ref = glint::Put(data);
+  const int64_t head0 = ServedBy("head");
+  ASSERT_EQ(ReadOn("B", ref), Checksum(data));
+  EXPECT_EQ(ServedBy("head"), head0) << "no chunk went over the network";
+  EXPECT_EQ(Objects(nodes_["B"]).count(ref.ID()), 1u) << "node B holds a copy";
+  EXPECT_TRUE(WaitUntil([&] { return Objects(cluster_->head_raylet_address())[ref.ID()].pins() == 0; },
+                        std::chrono::seconds(30)))
+      << "the loan was given back";
+  // Node C copies it from the primary too (a copy is lent by the primary only).
+  ASSERT_EQ(ReadOn("C", ref), Checksum(data));
+  EXPECT_EQ(ServedBy("head"), head0);
+  // Freed, the copies go: the holder knew who had copied it.
+  const std::string id = ref.ID();
+  ref = {};
+  EXPECT_TRUE(WaitUntil([&] { return Objects(nodes_["B"]).count(id) == 0 && Objects(nodes_["C"]).count(id) == 0; },
+                        std::chrono::seconds(30)))
+      << "the copies on B and C were dropped with the object";
+}
+
+TEST_F(SameHostTransferTest, AHolderThatDoesNotLendIsReadInChunks) {
+  auto data = Fill(kSize, 3);
+  auto made_on_d = glint::Task(Made).SetResources({{"nodeD", 1}}).Remote(static_cast<int64_t>(kSize), 3);
+  const int64_t d0 = ServedBy("D");
+  ASSERT_EQ(ReadOn("B", made_on_d), Checksum(data));
+  EXPECT_GE(ServedBy("D") - d0, static_cast<int64_t>(kSize)) << "node D served it in chunks";
 }
 
 }  // namespace

@@ -1,0 +1,159 @@
+// A copy between two raylets of one host (raylet/same_host_copy.h,
+// raylet/object_lender.h), with two real object stores: the holder lends a
+// sealed object (pinned until given back or its lease ends, the puller
+// recorded as a holder), and the puller copies it whole into its own arena;
+// what is not the lender's arena, or not on this host, is refused.
+#include "raylet/same_host_copy.h"
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include "raylet/object_lender.h"
+#include "testing/shell.h"
+
+namespace glint::raylet {
+namespace {
+
+constexpr int64_t kSize = 3 << 20;  // spans many pages, not a whole number of them: + 5 below
+
+class SameHostCopyTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    root_ = glint::testing::TempDir("glint-copy-test");
+    holder_ = Make("holder");
+    puller_ = Make("puller");
+    data_.resize(kSize + 5);
+    for (size_t i = 0; i < data_.size(); ++i) data_[i] = static_cast<char>(i * 131 % 251);
+    // Something before it, so the object does not start the arena.
+    ASSERT_TRUE(holder_->Create("first", 1000, {}, true).ok());
+    ASSERT_TRUE(holder_->Write("first", 0, std::string(1000, 'f')).ok());
+    ASSERT_TRUE(holder_->Seal("first").ok());
+    ASSERT_TRUE(holder_->Create("obj", data_.size(), {}, true).ok());
+    ASSERT_TRUE(holder_->Write("obj", 0, data_).ok());
+    ASSERT_TRUE(holder_->Seal("obj").ok());
+    lender_ = std::make_unique<ObjectLender>(holder_.get(), true);
+  }
+  std::unique_ptr<ObjectStore> Make(const std::string& name) {
+    ObjectStoreOptions o;
+    o.dir = root_ + "/" + name;
+    o.capacity = 64 << 20;
+    o.spill_reserve_bytes = 0;
+    auto s = std::make_unique<ObjectStore>(o);
+    EXPECT_TRUE(s->Init().ok());
+    return s;
+  }
+  proto::LendObjectRequest Ask(const std::string& id = "obj", int64_t lease_ms = 30000) {
+    proto::LendObjectRequest req;
+    req.set_object_id(id);
+    req.set_requester("127.0.0.1:7");
+    req.set_lease_ms(lease_ms);
+    return req;
+  }
+  int Pins(const std::string& id) {
+    bool truncated = false;
+    for (auto& o : holder_->List(100, &truncated)) {
+      if (o.object_id() == id) return o.pins();
+    }
+    return -1;
+  }
+  // The puller's copy of "obj", read back (pinned meanwhile).
+  std::string Copied() {
+    ObjectLocation where;
+    if (!puller_->Pin("obj", "reader", &where)) return "<absent>";
+    std::string out(where.size, '\0');
+    int fd = open(puller_->arena_path().c_str(), O_RDONLY);
+    EXPECT_EQ(pread(fd, out.data(), out.size(), where.offset), where.size);
+    close(fd);
+    puller_->Unpin("obj", "reader");
+    return out;
+  }
+  std::string root_, data_;
+  std::unique_ptr<ObjectStore> holder_, puller_;
+  std::unique_ptr<ObjectLender> lender_;
+};
+
+TEST_F(SameHostCopyTest, ALentObjectIsCopiedWholeAndGivenBack) {
+  proto::LendObjectReply lent;
+  ASSERT_TRUE(lender_->Lend(Ask(), 0, &lent).ok());
+  ASSERT_TRUE(lent.found());
+  EXPECT_EQ(lent.host_id(), HostId());
+  EXPECT_EQ(lent.size(), static_cast<int64_t>(data_.size()));
+  EXPECT_GT(lent.offset(), 0);
+  EXPECT_EQ(Pins("obj"), 1) << "pinned while lent";
+  ASSERT_TRUE(puller_->Create("obj", lent.size(), {}, false).ok());
+  ASSERT_TRUE(CopyLentObject(lent, puller_.get(), "obj").ok());
+  ASSERT_TRUE(puller_->Seal("obj").ok());
+  EXPECT_TRUE(Copied() == data_) << "every byte, in place";
+  EXPECT_FALSE(lender_->GiveBack("obj", "someone else's pin"));
+  EXPECT_TRUE(lender_->GiveBack("obj", lent.client()));
+  EXPECT_EQ(Pins("obj"), 0);
+  EXPECT_FALSE(lender_->GiveBack("obj", lent.client())) << "once";
+  // The puller holds a copy: it is told when the object is freed.
+  auto holders = holder_->Free({"obj"});
+  EXPECT_EQ(holders["127.0.0.1:7"], std::vector<std::string>{"obj"});
+}
+
+TEST_F(SameHostCopyTest, ALoanEndsWithItsLeaseAndLoansAreBounded) {
+  proto::LendObjectReply lent;
+  ASSERT_TRUE(lender_->Lend(Ask("obj", 1000), 5000, &lent).ok());
+  lender_->Expire(5999);
+  EXPECT_EQ(Pins("obj"), 1);
+  lender_->Expire(6000);
+  EXPECT_EQ(Pins("obj"), 0) << "a puller that never gives it back holds it for its lease only";
+  EXPECT_EQ(lender_->Loans(), 0u);
+  for (size_t i = 0; i < ObjectLender::kMaxLoans; ++i) {
+    proto::LendObjectReply r;
+    ASSERT_TRUE(lender_->Lend(Ask(), 0, &r).ok());
+  }
+  proto::LendObjectReply over;
+  EXPECT_TRUE(absl::IsResourceExhausted(lender_->Lend(Ask(), 0, &over)));
+  lender_->Expire(30000);
+  EXPECT_EQ(Pins("obj"), 0);
+  EXPECT_TRUE(lender_->Lend(Ask(), 30000, &over).ok());
+}
+
+TEST_F(SameHostCopyTest, WhatCannotBeLentIsSaidSo) {
+  proto::LendObjectReply r;
+  EXPECT_TRUE(lender_->Lend(Ask("no such object"), 0, &r).ok());
+  EXPECT_FALSE(r.found());
+  EXPECT_TRUE(absl::IsInvalidArgument(lender_->Lend(Ask("obj", 0), 0, &r)));
+  EXPECT_TRUE(absl::IsInvalidArgument(lender_->Lend(Ask("obj", ObjectLender::kMaxLeaseMs + 1), 0, &r)));
+  auto no_requester = Ask();
+  no_requester.set_requester("");
+  EXPECT_TRUE(absl::IsInvalidArgument(lender_->Lend(no_requester, 0, &r)));
+  ObjectLender off(holder_.get(), false);
+  EXPECT_TRUE(absl::IsFailedPrecondition(off.Lend(Ask(), 0, &r)));
+  ASSERT_TRUE(holder_->Create("unsealed", 10, {}, true).ok());
+  proto::LendObjectReply unsealed;
+  EXPECT_TRUE(lender_->Lend(Ask("unsealed"), 0, &unsealed).ok());
+  EXPECT_FALSE(unsealed.found());
+  EXPECT_EQ(lender_->Loans(), 0u);
+}
+
+TEST_F(SameHostCopyTest, APullerCopiesOnlyFromTheLendersArenaOnThisHost) {
+  proto::LendObjectReply lent;
+  ASSERT_TRUE(lender_->Lend(Ask(), 0, &lent).ok());
+  ASSERT_TRUE(puller_->Create("obj", lent.size(), {}, false).ok());
+  auto other_host = lent;
+  other_host.set_host_id("another host's boot id");
+  EXPECT_TRUE(absl::IsFailedPrecondition(CopyLentObject(other_host, puller_.get(), "obj")));
+  auto other_file = lent;
+  other_file.set_arena_path(puller_->arena_path());  // a file here, but not the one lent
+  EXPECT_TRUE(absl::IsFailedPrecondition(CopyLentObject(other_file, puller_.get(), "obj")));
+  auto gone = lent;
+  gone.set_arena_path(root_ + "/no such file");
+  EXPECT_TRUE(absl::IsFailedPrecondition(CopyLentObject(gone, puller_.get(), "obj")));
+  auto outside = lent;
+  outside.set_offset(holder_->options().capacity);
+  EXPECT_TRUE(absl::IsInvalidArgument(CopyLentObject(outside, puller_.get(), "obj")));
+  auto bigger = lent;
+  bigger.set_size(lent.size() + 1);
+  EXPECT_TRUE(absl::IsOutOfRange(CopyLentObject(bigger, puller_.get(), "obj"))) << "larger than the object here";
+  ASSERT_TRUE(CopyLentObject(lent, puller_.get(), "obj").ok()) << "the lent one still copies";
+  ASSERT_TRUE(puller_->Seal("obj").ok());
+  EXPECT_TRUE(Copied() == data_);
+}
+
+}  // namespace
+}  // namespace glint::raylet
