@@ -353,8 +353,27 @@ double NnAsync(const std::string& self, int callers, int num_actors) {
   return total;
 }
 
+// GB/s of pulls into this node's store of `size`-byte objects made on the
+// node with resource `where`.
+double PullRate(int64_t size, const std::string& where) {
+  double total_secs = 0;
+  int n = 0;
+  do {
+    auto remote = glint::Task(Bytes).SetResources({{where, 1}}).Remote(size);
+    std::vector<glint::ObjectRef<std::vector<uint8_t>>> one = {remote};
+    glint::Wait(one, 1, std::chrono::minutes(5), /*fetch_local=*/false);
+    auto start = Clock::now();
+    glint::Wait(one, 1, std::chrono::minutes(5), /*fetch_local=*/true);
+    total_secs += std::chrono::duration<double>(Clock::now() - start).count();
+    ++n;
+  } while (n < 2 || (g_mode.full && total_secs < g_mode.seconds));
+  return n * size / total_secs / 1e9;
+}
+
 // Large objects: put and get GB/s on this node, beside a memcpy of the same
-// size (into a buffer already touched), and pulls from another node.
+// size (into a buffer already touched), and pulls from other nodes of this
+// host: through memory ('remote'), and in chunks over loopback TCP as
+// between hosts ('remote_tcp', a node that does not lend its objects).
 void LargeObjectRows(std::vector<Row>& rows, bool have_remote_node) {
   std::vector<int64_t> sizes = {100 << 20};
   if (g_mode.full) sizes.push_back(int64_t{1} << 30);
@@ -363,7 +382,10 @@ void LargeObjectRows(std::vector<Row>& rows, bool have_remote_node) {
     std::string yard = "memcpy " + label;
     std::string yard_new = "memcpy " + label + " into a new vector";
     std::string transfer = "transfer GB/s between nodes (" + label + ")";
-    if (!Wanted("put GB/s (" + label) && !Wanted("get GB/s (" + label) && !Wanted(transfer)) continue;
+    std::string transfer_tcp = "transfer GB/s between nodes in chunks over TCP (" + label + ")";
+    if (!Wanted("put GB/s (" + label) && !Wanted("get GB/s (" + label) && !Wanted(transfer) && !Wanted(transfer_tcp)) {
+      continue;
+    }
     std::vector<uint8_t> value(static_cast<size_t>(size), 3), copy(static_cast<size_t>(size), 0);
     double memcpy_gbs = Measure([&] { std::memcpy(copy.data(), value.data(), value.size()); }, 1) * size / 1e9;
     rows.push_back({yard + " (yardstick)", memcpy_gbs, "GB/s", yard, ""});
@@ -387,24 +409,12 @@ void LargeObjectRows(std::vector<Row>& rows, bool have_remote_node) {
     Add(rows, "get GB/s (" + label + " Buffer, in place)", [&] { return Measure([&] { buffer_ref.Get(); }, 1) * size / 1e9; }, "GB/s", yard_new, "a view into the store, pinned while held: O(1)");
     buffer_ref = {};
     if (!have_remote_node) {
-      Add(rows, transfer, [&] { return -1; }, "GB/s", "", "needs a node with resource 'remote'");
+      Add(rows, transfer, [&] { return -1; }, "GB/s", "", "needs nodes with resources 'remote' and 'remote_tcp'");
       continue;
     }
-    // Made on the other node, then pulled here (chunks over gRPC on loopback).
-    Add(rows, transfer, [&] {
-      double total_secs = 0;
-      int n = 0;
-      do {
-        auto remote = glint::Task(Bytes).SetResources({{"remote", 1}}).Remote(size);
-        std::vector<glint::ObjectRef<std::vector<uint8_t>>> one = {remote};
-        glint::Wait(one, 1, std::chrono::minutes(5), /*fetch_local=*/false);
-        auto start = Clock::now();
-        glint::Wait(one, 1, std::chrono::minutes(5), /*fetch_local=*/true);
-        total_secs += std::chrono::duration<double>(Clock::now() - start).count();
-        ++n;
-      } while (n < 2 || (g_mode.full && total_secs < g_mode.seconds));
-      return n * size / total_secs / 1e9;
-    }, "GB/s", yard, "pull into this node's store");
+    // Made on another node, then pulled here.
+    Add(rows, transfer, [&] { return PullRate(size, "remote"); }, "GB/s", yard, "a node of this host: one copy, arena to arena");
+    Add(rows, transfer_tcp, [&] { return PullRate(size, "remote_tcp"); }, "GB/s", yard, "as between hosts: chunks over gRPC");
   }
 }
 
@@ -473,6 +483,15 @@ int main(int argc, char** argv) {
       return 1;
     }
     own.push_back(second->back());
+    // A node that does not lend its objects: pulls from it go as between hosts.
+    o.resources_json = R"({"remote_tcp": 4})";
+    o.extra_raylet_flags.push_back("--same_host_copy=false");
+    auto third = glint::StartNode(o);
+    if (!third.ok()) {
+      std::cerr << third.status() << "\n";
+      return 1;
+    }
+    own.push_back(third->back());
     config.address = own[0].address;
     setenv("GLINT_ADDRESS", config.address.c_str(), 1);  // for the n:n callers
   }
