@@ -456,9 +456,8 @@ absl::Status ObjectStore::Write(const std::string& id, int64_t offset, const std
   return absl::OkStatus();
 }
 
-absl::Status ObjectStore::WriteFrom(const std::string& id, int64_t offset, int src_fd, int64_t src_offset,
-                                    int64_t length) {
-  auto at = WriteAt(id, offset, length);
+absl::Status ObjectStore::WriteFrom(const std::string& id, int src_fd, int64_t src_offset, int64_t length) {
+  auto at = WriteAt(id, 0, length);
   if (!at.ok()) return at.status();
   loff_t in = src_offset, out = *at;
   int64_t left = length;
@@ -473,21 +472,14 @@ absl::Status ObjectStore::WriteFrom(const std::string& id, int64_t offset, int s
     left -= n;
   }
   // Files the kernel cannot copy between (older kernels, other file
-  // systems): through a buffer.
+  // systems): through a buffer, written as a chunk is.
   std::string buffer(static_cast<size_t>(std::min<int64_t>(left, 4 << 20)), '\0');
   while (left > 0) {
     ssize_t n = pread(src_fd, buffer.data(), static_cast<size_t>(std::min<int64_t>(left, buffer.size())), in);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) return absl::DataLossError("cannot read the source");
-    ssize_t wrote = 0;
-    while (wrote < n) {
-      ssize_t w = pwrite(fd_, buffer.data() + wrote, static_cast<size_t>(n - wrote), out + wrote);
-      if (w < 0 && errno == EINTR) continue;
-      if (w <= 0) return absl::ResourceExhaustedError(absl::StrCat("cannot write to the object store: ", strerror(errno)));
-      wrote += w;
-    }
+    if (auto s = Write(id, length - left, absl::string_view(buffer.data(), static_cast<size_t>(n))); !s.ok()) return s;
     in += n;
-    out += n;
     left -= n;
   }
   return absl::OkStatus();

@@ -123,9 +123,9 @@ class ObjectStore {
   absl::Status Write(const std::string& id, int64_t offset, absl::string_view data) {
     return Write(id, offset, std::vector<absl::string_view>{data});
   }
-  // Writes `length` bytes at `offset` of an object being written from the
+  // Writes the whole of an object being written, `length` bytes, from the
   // file `src_fd` at `src_offset` (a copy between raylets of one host).
-  absl::Status WriteFrom(const std::string& id, int64_t offset, int src_fd, int64_t src_offset, int64_t length);
+  absl::Status WriteFrom(const std::string& id, int src_fd, int64_t src_offset, int64_t length);
   // Drops objects left unsealed longer than `max_age_ms` (their writer died).
   void DropStaleWrites(int64_t now_ms, int64_t max_age_ms);
 

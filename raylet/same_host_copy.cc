@@ -36,7 +36,7 @@ absl::Status CopyLentObject(const proto::LendObjectReply& lent, ObjectStore* sto
   } else if (lent.offset() + lent.size() > st.st_size) {
     status = absl::InvalidArgumentError("the lent range is outside the lender's arena");
   }
-  if (status.ok()) status = store->WriteFrom(id, 0, fd, lent.offset(), lent.size());
+  if (status.ok()) status = store->WriteFrom(id, fd, lent.offset(), lent.size());
   close(fd);
   return status;
 }

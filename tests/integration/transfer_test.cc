@@ -57,14 +57,15 @@ std::map<std::string, glint::proto::ObjectState> Objects(const std::string& rayl
 }
 
 // A head (the driver's node, holding the primary copies of what it puts)
-// and nodes B, C and D; `flags` for every raylet.
+// and nodes B, C and D; `flags` for every raylet but D's, which has `d_flags`.
 class TransferTest : public ClusterTest {
  protected:
-  static void SetUpTestSuite() { Start({"--same_host_copy=false"}); }
-  static void Start(const std::vector<std::string>& flags) {
+  static void SetUpTestSuite() { Start({"--same_host_copy=false"}, {"--same_host_copy=false"}); }
+  static void Start(const std::vector<std::string>& flags, const std::vector<std::string>& d_flags) {
     cluster_ = new glint::testing::TestCluster(2, "", flags);
     for (const char* name : {"B", "C", "D"}) {
-      nodes_[name] = cluster_->AddNode(1, std::string(R"({"node)") + name + R"(": 100})", flags);
+      nodes_[name] =
+          cluster_->AddNode(1, std::string(R"({"node)") + name + R"(": 100})", name[0] == 'D' ? d_flags : flags);
     }
     glint::Config c;
     c.address = cluster_->gcs_address();
@@ -113,16 +114,7 @@ TEST_F(TransferTest, ZZAHolderThatIsGoneDoesNotFailThePull) {
 // The same nodes, copying through memory: node D alone does not lend.
 class SameHostTransferTest : public TransferTest {
  protected:
-  static void SetUpTestSuite() {
-    cluster_ = new glint::testing::TestCluster(2);
-    for (const char* name : {"B", "C"}) {
-      nodes_[name] = cluster_->AddNode(1, std::string(R"({"node)") + name + R"(": 100})");
-    }
-    nodes_["D"] = cluster_->AddNode(1, R"({"nodeD": 100})", {"--same_host_copy=false"});
-    glint::Config c;
-    c.address = cluster_->gcs_address();
-    glint::Init(c);
-  }
+  static void SetUpTestSuite() { Start({}, {"--same_host_copy=false"}); }
 };
 
 TEST_F(SameHostTransferTest, ANodeOfThisHostCopiesTheWholeObjectFromTheHoldersMemory) {
@@ -132,9 +124,14 @@ TEST_F(SameHostTransferTest, ANodeOfThisHostCopiesTheWholeObjectFromTheHoldersMe
   ASSERT_EQ(ReadOn("B", ref), Checksum(data));
   EXPECT_EQ(ServedBy("head"), head0) << "no chunk went over the network";
   EXPECT_EQ(Objects(nodes_["B"]).count(ref.ID()), 1u) << "node B holds a copy";
-  EXPECT_TRUE(WaitUntil([&] { return Objects(cluster_->head_raylet_address())[ref.ID()].pins() == 0; },
-                        std::chrono::seconds(30)))
-      << "the loan was given back";
+  EXPECT_TRUE(WaitUntil(
+      [&] {
+        auto objects = Objects(cluster_->head_raylet_address());
+        auto it = objects.find(ref.ID());
+        return it != objects.end() && it->second.pins() == 0;
+      },
+      std::chrono::seconds(30)))
+      << "the loan was given back (the primary copy still here, unpinned)";
   // Node C copies it from the primary too (a copy is lent by the primary only).
   ASSERT_EQ(ReadOn("C", ref), Checksum(data));
   EXPECT_EQ(ServedBy("head"), head0);

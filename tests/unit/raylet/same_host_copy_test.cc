@@ -155,5 +155,33 @@ TEST_F(SameHostCopyTest, APullerCopiesOnlyFromTheLendersArenaOnThisHost) {
   EXPECT_TRUE(Copied() == data_);
 }
 
+// From a file on another file system (/dev/shm into this test's /tmp), the
+// kernel may refuse to copy between them; the store then copies through a
+// buffer. Either way the bytes arrive whole.
+TEST_F(SameHostCopyTest, AnObjectIsWrittenWholeFromAFileOnThisOrAnotherFileSystem) {
+  std::vector<std::string> sources = {root_ + "/source"};
+  if (access("/dev/shm", W_OK) == 0) sources.push_back("/dev/shm/glint-copy-test-" + std::to_string(getpid()));
+  for (size_t i = 0; i < sources.size(); ++i) {
+    int fd = open(sources[i].c_str(), O_RDWR | O_CREAT | O_TRUNC, 0600);
+    ASSERT_GE(fd, 0) << sources[i];
+    ASSERT_EQ(pwrite(fd, data_.data(), data_.size(), 7), static_cast<ssize_t>(data_.size()));
+    const std::string id = "from file " + std::to_string(i);
+    ASSERT_TRUE(puller_->Create(id, data_.size(), {}, false).ok());
+    auto short_source = puller_->WriteFrom(id, fd, 9, data_.size());
+    EXPECT_TRUE(absl::IsDataLoss(short_source)) << "the file ends first: " << short_source;
+    EXPECT_TRUE(puller_->WriteFrom(id, fd, 7, data_.size()).ok()) << sources[i];
+    close(fd);
+    unlink(sources[i].c_str());
+    ASSERT_TRUE(puller_->Seal(id).ok());
+    ObjectLocation where;
+    ASSERT_TRUE(puller_->Pin(id, "reader", &where));
+    std::string out(where.size, '\0');
+    int arena = open(puller_->arena_path().c_str(), O_RDONLY);
+    EXPECT_EQ(pread(arena, out.data(), out.size(), where.offset), where.size);
+    close(arena);
+    EXPECT_TRUE(out == data_) << sources[i];
+  }
+}
+
 }  // namespace
 }  // namespace glint::raylet
