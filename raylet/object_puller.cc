@@ -71,21 +71,54 @@ void ObjectPuller::Borrow(const std::shared_ptr<Transfer>& t) {
 }
 
 void ObjectPuller::CopyLent(const std::shared_ptr<Transfer>& t, const proto::LendObjectReply& lent, absl::Time asked) {
+  auto copy = std::make_shared<LentCopy>();
+  copy->t = t;
+  copy->lent = lent;
+  copy->asked = asked;
+  auto arena = lent.size() == t->source.size() ? LentArena::Open(lent)
+                                               : absl::DataLossError("the lent object has another size");
+  if (!arena.ok()) {
+    copy->status = arena.status();
+    return EndCopy(copy);
+  }
+  copy->arena = std::move(*arena);
+  // A large object in parts, one per copying thread: the copy is the
+  // kernel's and runs at memory speed, so threads add up.
+  const int64_t size = lent.size();
+  const int parts = static_cast<int>(std::clamp<int64_t>(size / kCopyPartMinBytes, 1, kCopiers));
+  copy->parts_left = parts;
+  for (int i = parts - 1; i >= 0; --i) {
+    const int64_t from = size / parts * i, to = i == parts - 1 ? size : size / parts * (i + 1);
+    auto part = [this, copy, from, to] { CopyPart(copy, from, to - from); };
+    if (i == 0 || !PostCopy(part)) part();  // the first here; any when stopping (fails at once)
+  }
+}
+
+void ObjectPuller::CopyPart(const std::shared_ptr<LentCopy>& copy, int64_t offset, int64_t length) {
   absl::Status s;
   {
     absl::MutexLock lock(&copy_mu_);
     if (stopped_) s = absl::CancelledError("the raylet is stopping");
   }
-  if (s.ok()) {
-    s = lent.size() == t->source.size() ? CopyLentObject(lent, store_, t->id)
-                                        : absl::DataLossError("the lent object has another size");
+  if (s.ok()) s = copy->arena->CopyPart(store_, copy->t->id, offset, length);
+  {
+    absl::MutexLock lock(&copy->mu);
+    if (copy->status.ok()) copy->status = s;
+    if (--copy->parts_left > 0) return;
   }
+  EndCopy(copy);  // the last part to end
+}
+
+void ObjectPuller::EndCopy(const std::shared_ptr<LentCopy>& copy) {
+  const auto& t = copy->t;
+  absl::Status s = copy->status;  // every part has ended
+  copy->arena.reset();
   // The lender keeps the pin for kLoanMs from when it was asked: a copy
   // that ended later may have read a range already reused.
-  if (s.ok() && absl::Now() - asked >= absl::Milliseconds(kLoanMs)) {
+  if (s.ok() && absl::Now() - copy->asked >= absl::Milliseconds(kLoanMs)) {
     s = absl::DeadlineExceededError("the copy outlasted its loan");
   }
-  GiveBackLoan(t->source.raylet(), t->id, lent.client());
+  GiveBackLoan(t->source.raylet(), t->id, copy->lent.client());
   if (s.ok() || absl::IsCancelled(s)) {
     absl::MutexLock lock(&t->mu);
     t->next = t->source.size();
@@ -118,8 +151,8 @@ bool ObjectPuller::PostCopy(std::function<void()> copy) {
   absl::MutexLock lock(&copy_mu_);
   if (stopped_) return false;
   copies_.push_back(std::move(copy));
-  if (!copier_.joinable()) {
-    copier_ = std::thread([this] {
+  if (copiers_.size() < kCopiers) {
+    copiers_.emplace_back([this] {
       SetThreadName("glint-copier");
       for (;;) {
         std::function<void()> next;
@@ -141,11 +174,13 @@ bool ObjectPuller::PostCopy(std::function<void()> copy) {
 }
 
 void ObjectPuller::Stop() {
+  std::vector<std::thread> copiers;
   {
     absl::MutexLock lock(&copy_mu_);
     stopped_ = true;
+    copiers.swap(copiers_);
   }
-  if (copier_.joinable()) copier_.join();
+  for (auto& c : copiers) c.join();
 }
 
 void ObjectPuller::ReadNext(const std::shared_ptr<Transfer>& t) {

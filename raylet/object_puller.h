@@ -8,8 +8,9 @@
 // copy gone, or the node) is read from the primary instead. Concurrent
 // pulls of one object share the work.
 // From a raylet of this host, an object of kLendMinBytes or more is copied
-// whole from its arena instead (same_host_copy.h), on a thread of the
-// puller's own, one object at a time; if that is not possible, in chunks.
+// whole from its arena instead (same_host_copy.h), on the puller's own
+// copying threads (kCopiers; a large object in parts, one per thread); if
+// that is not possible, in chunks.
 // Thread-safe; `done` callbacks run on the client queue's thread or the
 // copying thread.
 #pragma once
@@ -30,6 +31,7 @@
 #include "proto/raylet.grpc.pb.h"
 #include "raylet/object_chunks.h"
 #include "raylet/object_store.h"
+#include "raylet/same_host_copy.h"
 
 namespace glint::raylet {
 
@@ -40,6 +42,8 @@ class ObjectPuller {
   static constexpr int kLanes = 2;  // connections to one source
   static constexpr int64_t kLendMinBytes = 1 << 20;
   static constexpr int64_t kLoanMs = 30000;  // a copy that takes longer is not trusted
+  static constexpr size_t kCopiers = 2;
+  static constexpr int64_t kCopyPartMinBytes = 32 << 20;
   using Done = std::function<void(const absl::Status&)>;
 
   // Borrows `store` and `queue` (they must outlive it); `self` is
@@ -48,7 +52,7 @@ class ObjectPuller {
   ObjectPuller(ObjectStore* store, ClientQueue* queue, std::string self, bool same_host_copy = true)
       : store_(store), queue_(queue), self_(std::move(self)), same_host_copy_(same_host_copy) {}
   ~ObjectPuller() { Stop(); }
-  // Ends the copying thread (a copy under way ends first; pulls waiting to
+  // Ends the copying threads (copies under way end first; pulls waiting to
   // copy fail). Call it after the client queue is closed.
   void Stop();
 
@@ -76,14 +80,28 @@ class ObjectPuller {
     std::vector<std::string> sources;
     size_t turn = 0;       // guarded by mu
   };
+  // An object lent by a raylet of this host, being copied in parts.
+  struct LentCopy {
+    std::shared_ptr<Transfer> t;
+    proto::LendObjectReply lent;
+    absl::Time asked;  // when the loan was asked for
+    std::unique_ptr<LentArena> arena;
+    absl::Mutex mu;
+    int parts_left = 0;   // guarded by mu
+    absl::Status status;  // the first part's failure; guarded by mu while parts run
+  };
   // Asks the source to lend the object, then copies it (or falls back to chunks).
   void Borrow(const std::shared_ptr<Transfer>& t);
+  // Opens the lender's arena and copies the object in parts (on the copying threads).
   void CopyLent(const std::shared_ptr<Transfer>& t, const proto::LendObjectReply& lent, absl::Time asked);
+  void CopyPart(const std::shared_ptr<LentCopy>& copy, int64_t offset, int64_t length);
+  // After the last part: gives the loan back, then seals the object, or reads it in chunks.
+  void EndCopy(const std::shared_ptr<LentCopy>& copy);
   void GiveBackLoan(const std::string& lender, const std::string& id, const std::string& client);
   void ChunksOnly(const std::string& source);
   // Reads the object in chunks, kInFlight at once.
   void ReadChunks(const std::shared_ptr<Transfer>& t);
-  // Runs `copy` on the copying thread; false once stopped.
+  // Runs `copy` on a copying thread; false once stopped.
   bool PostCopy(std::function<void()> copy);
   // Asks for the next chunk from the next source.
   void ReadNext(const std::shared_ptr<Transfer>& t) ABSL_EXCLUSIVE_LOCKS_REQUIRED(t->mu);
@@ -104,7 +122,7 @@ class ObjectPuller {
   absl::Mutex copy_mu_;
   std::deque<std::function<void()>> copies_ ABSL_GUARDED_BY(copy_mu_);
   bool stopped_ ABSL_GUARDED_BY(copy_mu_) = false;
-  std::thread copier_;  // started with the first copy
+  std::vector<std::thread> copiers_ ABSL_GUARDED_BY(copy_mu_);  // started with the first copies
   std::unique_ptr<KeepFreedMemory> keep_ ABSL_GUARDED_BY(mu_);
   int64_t last_pull_end_ms_ ABSL_GUARDED_BY(mu_) = 0;
 };

@@ -37,6 +37,8 @@ int64_t FreeBytes(const std::string& dir) {
 
 namespace {
 constexpr int64_t kAlign = 4096;
+// At most this much is read into the arena per call (a stopping raylet waits for one call).
+constexpr int64_t kReadBytes = 64 << 20;
 // The client name chunks lent to pulling raylets are pinned under.
 constexpr char kChunkReader[] = "(chunk reader)";
 // The range an object takes: whole pages, at least one (so the number of
@@ -51,6 +53,7 @@ ObjectStore::~ObjectStore() {
   // Unmapped only now, not at Clear(): gRPC may still hold slices of chunks
   // lent from the mapping until the server that sent them is gone.
   if (mapped_) munmap(const_cast<char*>(mapped_), static_cast<size_t>(options_.capacity));
+  if (warm_) munmap(warm_, static_cast<size_t>(WarmBytes()));
 }
 
 std::string ObjectStore::arena_path() const { return options_.dir + "/arena"; }
@@ -95,6 +98,15 @@ absl::Status ObjectStore::Init() {
     return absl::InternalError(absl::StrCat("cannot map the object store ", arena_path(), ": ", strerror(errno)));
   }
   mapped_ = static_cast<const char*>(m);
+  if (WarmBytes() > 0) {
+    m = mmap(nullptr, static_cast<size_t>(WarmBytes()), PROT_READ | PROT_WRITE, MAP_SHARED, fd_, 0);
+    if (m == MAP_FAILED) {
+      return absl::InternalError(absl::StrCat("cannot map the object store ", arena_path(), ": ", strerror(errno)));
+    }
+    warm_ = static_cast<char*>(m);
+    copies_into_ = std::make_unique<std::atomic<uint8_t>[]>(static_cast<size_t>(
+        (WarmBytes() + kWarmBlock - 1) / kWarmBlock));
+  }
   absl::MutexLock lock(&mu_);
   free_[0] = options_.capacity / kAlign * kAlign;
   return absl::OkStatus();
@@ -131,9 +143,13 @@ void ObjectStore::Release(int64_t offset, int64_t size) {
   }
   free_[start] = end - start;
   // Memory above the warm part goes back to the system.
-  int64_t warm = options_.warm_bytes >= 0 ? options_.warm_bytes : options_.capacity / 2;
-  int64_t lo = std::max(offset, warm);
+  int64_t lo = std::max(offset, WarmBytes());
   if (offset + len > lo) fallocate(fd_, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, lo, offset + len - lo);
+}
+
+int64_t ObjectStore::WarmBytes() const {
+  int64_t warm = options_.warm_bytes >= 0 ? options_.warm_bytes : options_.capacity / 2;
+  return std::min(warm, options_.capacity / kAlign * kAlign);
 }
 
 int64_t ObjectStore::Largest() {
@@ -456,33 +472,78 @@ absl::Status ObjectStore::Write(const std::string& id, int64_t offset, const std
   return absl::OkStatus();
 }
 
-absl::Status ObjectStore::WriteFrom(const std::string& id, int src_fd, int64_t src_offset, int64_t length) {
-  auto at = WriteAt(id, 0, length);
-  if (!at.ok()) return at.status();
-  loff_t in = src_offset, out = *at;
-  int64_t left = length;
-  // The kernel copies from file to file, page by page: no mapping of either
-  // file to set up, fault in and tear down (costly on VMs), one copy.
-  while (left > 0) {
-    ssize_t n = copy_file_range(src_fd, &in, fd_, &out, static_cast<size_t>(left), 0);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && (errno == EXDEV || errno == EINVAL || errno == ENOSYS || errno == EOPNOTSUPP)) break;
-    if (n < 0) return absl::ResourceExhaustedError(absl::StrCat("cannot copy into the object store: ", strerror(errno)));
-    if (n == 0) return absl::DataLossError("the source ended before the object did");
-    left -= n;
+bool ObjectStore::ThroughMapping(int64_t arena_offset, int64_t object_start) {
+  const int64_t block = arena_offset / kWarmBlock;
+  auto& count = copies_into_[static_cast<size_t>(block)];
+  uint8_t before = count.load(std::memory_order_relaxed);
+  // Counted once per object that lands in the block: by the write of the
+  // object's first byte there (not by a read that ended short and comes
+  // back, nor by another part of the object starting in the block).
+  if (arena_offset == std::max(object_start, block * kWarmBlock) && before < UINT8_MAX) {
+    count.store(before + 1, std::memory_order_relaxed);
   }
-  // Files the kernel cannot copy between (older kernels, other file
-  // systems): through a buffer, written as a chunk is.
-  std::string buffer(static_cast<size_t>(std::min<int64_t>(left, 4 << 20)), '\0');
-  while (left > 0) {
-    ssize_t n = pread(src_fd, buffer.data(), static_cast<size_t>(std::min<int64_t>(left, buffer.size())), in);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return absl::DataLossError("cannot read the source");
-    if (auto s = Write(id, length - left, absl::string_view(buffer.data(), static_cast<size_t>(n))); !s.ok()) return s;
-    in += n;
-    left -= n;
+  return before >= kCopiesBeforeMapping;
+}
+
+absl::Status ObjectStore::WriteFrom(const std::string& id, int64_t offset, int src_fd, int64_t src_offset,
+                                    int64_t length) {
+  auto at = WriteAt(id, offset, length);
+  if (!at.ok()) return at.status();
+  bool mapping = warm_ != nullptr, kernel_copies = true;
+  std::string buffer;
+  for (int64_t done = 0; done < length;) {
+    loff_t in = src_offset + done, out = *at + done;
+    int64_t n = length - done;
+    // The warm part, a block at a time: its pages and this process's
+    // mapping of them stay, so once a block has been copied into a few
+    // times the kernel reads into the mapped range, a copy at memory speed
+    // (a range's first touch through a mapping is costly on some VMs: it is
+    // paid only where copies keep landing). A page the kernel cannot
+    // allocate ends the read short: an error, not a SIGBUS here.
+    bool mapped = false;
+    if (mapping && out < WarmBytes()) {
+      n = std::min({n, (out / kWarmBlock + 1) * kWarmBlock - out, WarmBytes() - out});
+      mapped = ThroughMapping(out, *at - offset);
+    }
+    ssize_t got;
+    std::atomic<int64_t>* counted = &copied_file_to_file_;
+    if (mapped) {
+      got = pread(src_fd, warm_ + out, static_cast<size_t>(std::min(n, kReadBytes)), in);
+      if (got < 0 && errno != EINTR) mapping = false;  // file to file from here on
+      counted = &copied_through_mapping_;
+    } else if (kernel_copies) {
+      // Elsewhere the kernel copies from file to file, page by page, with no
+      // mapping to fault in.
+      got = copy_file_range(src_fd, &in, fd_, &out, static_cast<size_t>(n), 0);
+      if (got < 0 && (errno == EXDEV || errno == EINVAL || errno == ENOSYS || errno == EOPNOTSUPP)) {
+        kernel_copies = false;  // files it cannot copy between (other file systems, older kernels)
+        continue;
+      }
+      if (got < 0 && errno != EINTR) {
+        return absl::ResourceExhaustedError(absl::StrCat("cannot copy into the object store: ", strerror(errno)));
+      }
+    } else {
+      // Through a buffer, written as a chunk is.
+      counted = &copied_through_buffer_;
+      buffer.resize(static_cast<size_t>(std::min<int64_t>(length - done, 4 << 20)));
+      got = pread(src_fd, buffer.data(), static_cast<size_t>(std::min<int64_t>(n, buffer.size())), in);
+      if (got < 0 && errno != EINTR) return absl::DataLossError("cannot read the source");
+      if (got > 0) {
+        auto s = Write(id, offset + done, absl::string_view(buffer.data(), static_cast<size_t>(got)));
+        if (!s.ok()) return s;
+      }
+    }
+    if (got == 0) return absl::DataLossError("the source ended before the object did");
+    if (got > 0) {
+      done += got;
+      counted->fetch_add(got, std::memory_order_relaxed);
+    }
   }
   return absl::OkStatus();
+}
+
+ObjectStore::CopiedBytes ObjectStore::copied_bytes() const {
+  return {copied_file_to_file_.load(), copied_through_mapping_.load(), copied_through_buffer_.load()};
 }
 
 void ObjectStore::DropStaleWrites(int64_t now_ms, int64_t max_age_ms) {

@@ -19,9 +19,11 @@
 // when the last pin goes. A client's pins go when it exits (UnpinAll).
 // Thread-safe (one lock; spilling copies under it).
 #pragma once
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -123,9 +125,21 @@ class ObjectStore {
   absl::Status Write(const std::string& id, int64_t offset, absl::string_view data) {
     return Write(id, offset, std::vector<absl::string_view>{data});
   }
-  // Writes the whole of an object being written, `length` bytes, from the
+  // Writes `length` bytes at `offset` of an object being written from the
   // file `src_fd` at `src_offset` (a copy between raylets of one host).
-  absl::Status WriteFrom(const std::string& id, int src_fd, int64_t src_offset, int64_t length);
+  // Writes to different parts of an object may run at once.
+  absl::Status WriteFrom(const std::string& id, int64_t offset, int src_fd, int64_t src_offset, int64_t length);
+  // Copies into a block of the warm part that go file to file before the
+  // block is copied into through the mapping (see WriteFrom).
+  static constexpr uint8_t kCopiesBeforeMapping = 4;
+  static constexpr int64_t kWarmBlock = 4 << 20;
+  // Bytes WriteFrom copied, by how.
+  struct CopiedBytes {
+    int64_t file_to_file = 0;
+    int64_t through_mapping = 0;
+    int64_t through_buffer = 0;
+  };
+  CopiedBytes copied_bytes() const;
   // Drops objects left unsealed longer than `max_age_ms` (their writer died).
   void DropStaleWrites(int64_t now_ms, int64_t max_age_ms);
 
@@ -164,14 +178,26 @@ class ObjectStore {
   int64_t Allocate(int64_t size) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Release(int64_t offset, int64_t size) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   int64_t Largest() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Where the warm part of the arena ends (see warm_bytes).
+  int64_t WarmBytes() const;
+  // Counts a copy of the object at `object_start` that lands in the warm
+  // part's block at `arena_offset`; true if it goes through warm_.
+  bool ThroughMapping(int64_t arena_offset, int64_t object_start);
   std::string SpillPath(const std::string& id) const;
   std::string Describe() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const ObjectStoreOptions options_;
   int fd_ = -1;  // the arena
-  // The arena mapped read-only: chunks are lent from it. Writes go through
-  // fd_, so a full tmpfs is an error, never a SIGBUS in the daemon.
+  // The arena mapped read-only, for good: chunks are lent from it.
   const char* mapped_ = nullptr;
+  // Its warm part mapped again, writable, for the kernel to read copies into
+  // (WriteFrom). This process never stores to either mapping itself: writes
+  // go through fd_ or are the kernel's (pread), so a full tmpfs is an error,
+  // never a SIGBUS in the daemon.
+  char* warm_ = nullptr;
+  // Per kWarmBlock of warm_: how many copies have landed in it (up to 255).
+  std::unique_ptr<std::atomic<uint8_t>[]> copies_into_;
+  std::atomic<int64_t> copied_file_to_file_{0}, copied_through_mapping_{0}, copied_through_buffer_{0};
   absl::Mutex mu_;
   absl::flat_hash_map<std::string, Entry> objects_ ABSL_GUARDED_BY(mu_);
   std::map<int64_t, int64_t> free_ ABSL_GUARDED_BY(mu_);  // offset -> length

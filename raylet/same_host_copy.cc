@@ -20,7 +20,7 @@ const std::string& HostId() {
   return id;
 }
 
-absl::Status CopyLentObject(const proto::LendObjectReply& lent, ObjectStore* store, const std::string& id) {
+absl::StatusOr<std::unique_ptr<LentArena>> LentArena::Open(const proto::LendObjectReply& lent) {
   if (HostId().empty() || lent.host_id() != HostId()) {
     return absl::FailedPreconditionError("the lender is on another host");
   }
@@ -29,16 +29,27 @@ absl::Status CopyLentObject(const proto::LendObjectReply& lent, ObjectStore* sto
   if (fd < 0) {
     return absl::FailedPreconditionError(absl::StrCat("cannot open the lender's arena: ", strerror(errno)));
   }
+  std::unique_ptr<LentArena> arena(new LentArena(fd, lent.offset()));
   struct stat st;
-  absl::Status status;
   if (fstat(fd, &st) != 0 || st.st_dev != lent.arena_device() || st.st_ino != lent.arena_inode()) {
-    status = absl::FailedPreconditionError("the lender's arena path names another file here");
-  } else if (lent.offset() + lent.size() > st.st_size) {
-    status = absl::InvalidArgumentError("the lent range is outside the lender's arena");
+    return absl::FailedPreconditionError("the lender's arena path names another file here");
   }
-  if (status.ok()) status = store->WriteFrom(id, fd, lent.offset(), lent.size());
-  close(fd);
-  return status;
+  if (lent.offset() + lent.size() > st.st_size) {
+    return absl::InvalidArgumentError("the lent range is outside the lender's arena");
+  }
+  return arena;
+}
+
+LentArena::~LentArena() { close(fd_); }
+
+absl::Status LentArena::CopyPart(ObjectStore* store, const std::string& id, int64_t offset, int64_t length) const {
+  return store->WriteFrom(id, offset, fd_, object_offset_ + offset, length);
+}
+
+absl::Status CopyLentObject(const proto::LendObjectReply& lent, ObjectStore* store, const std::string& id) {
+  auto arena = LentArena::Open(lent);
+  if (!arena.ok()) return arena.status();
+  return (*arena)->CopyPart(store, id, 0, lent.size());
 }
 
 }  // namespace glint::raylet

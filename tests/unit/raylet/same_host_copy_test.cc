@@ -9,6 +9,8 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <thread>
+
 #include "raylet/object_lender.h"
 #include "testing/shell.h"
 
@@ -34,10 +36,11 @@ class SameHostCopyTest : public ::testing::Test {
     ASSERT_TRUE(holder_->Seal("obj").ok());
     lender_ = std::make_unique<ObjectLender>(holder_.get(), true);
   }
-  std::unique_ptr<ObjectStore> Make(const std::string& name) {
+  std::unique_ptr<ObjectStore> Make(const std::string& name, int64_t warm_bytes = -1) {
     ObjectStoreOptions o;
     o.dir = root_ + "/" + name;
     o.capacity = 64 << 20;
+    o.warm_bytes = warm_bytes;
     o.spill_reserve_bytes = 0;
     auto s = std::make_unique<ObjectStore>(o);
     EXPECT_TRUE(s->Init().ok());
@@ -57,17 +60,41 @@ class SameHostCopyTest : public ::testing::Test {
     }
     return -1;
   }
-  // The puller's copy of "obj", read back (pinned meanwhile).
-  std::string Copied() {
+  // A store's copy of `id`, read back (pinned meanwhile).
+  static std::string Copied(ObjectStore* store, const std::string& id = "obj") {
     ObjectLocation where;
-    if (!puller_->Pin("obj", "reader", &where)) return "<absent>";
+    if (!store->Pin(id, "reader", &where)) return "<absent>";
     std::string out(where.size, '\0');
-    int fd = open(puller_->arena_path().c_str(), O_RDONLY);
+    int fd = open(store->arena_path().c_str(), O_RDONLY);
     EXPECT_EQ(pread(fd, out.data(), out.size(), where.offset), where.size);
     close(fd);
-    puller_->Unpin("obj", "reader");
+    store->Unpin(id, "reader");
     return out;
   }
+  std::string Copied() { return Copied(puller_.get()); }
+  // Copies the lent object into `store` as a new object, checks it and frees
+  // it (so the next copy lands in the same range); the object's offset.
+  int64_t CopyAndFree(ObjectStore* store, const proto::LendObjectReply& lent, int parts = 1) {
+    const std::string id = "copy " + std::to_string(++copies_);
+    auto offset = store->Create(id, lent.size(), {}, false);
+    EXPECT_TRUE(offset.ok());
+    auto arena = LentArena::Open(lent);
+    EXPECT_TRUE(arena.ok()) << arena.status();
+    if (!offset.ok() || !arena.ok()) return -1;
+    std::vector<std::thread> threads;
+    std::vector<absl::Status> results(static_cast<size_t>(parts));
+    for (int i = 0; i < parts; ++i) {
+      const int64_t from = lent.size() / parts * i, to = i == parts - 1 ? lent.size() : lent.size() / parts * (i + 1);
+      threads.emplace_back([&, i, from, to] { results[i] = (*arena)->CopyPart(store, id, from, to - from); });
+    }
+    for (auto& t : threads) t.join();
+    for (auto& r : results) EXPECT_TRUE(r.ok()) << r;
+    EXPECT_TRUE(store->Seal(id).ok());
+    EXPECT_TRUE(Copied(store, id) == data_) << "every byte, in place (copy " << copies_ << ")";
+    store->Free({id});
+    return *offset;
+  }
+  int copies_ = 0;
   std::string root_, data_;
   std::unique_ptr<ObjectStore> holder_, puller_;
   std::unique_ptr<ObjectLender> lender_;
@@ -155,6 +182,39 @@ TEST_F(SameHostCopyTest, APullerCopiesOnlyFromTheLendersArenaOnThisHost) {
   EXPECT_TRUE(Copied() == data_);
 }
 
+// Where copies keep landing, in the warm part of the arena (whose pages
+// stay), they go through the store's mapping of it after a few copies; the
+// first ones, and any above the warm part, go file to file. Parts of one
+// object may be copied at once.
+TEST_F(SameHostCopyTest, CopiesThatKeepLandingInTheWarmPartGoThroughItsMapping) {
+  proto::LendObjectReply lent;
+  ASSERT_TRUE(lender_->Lend(Ask(), 0, &lent).ok());
+  const int64_t size = lent.size();
+  int64_t first = -1;
+  for (int i = 0; i < ObjectStore::kCopiesBeforeMapping; ++i) {
+    const int64_t offset = CopyAndFree(puller_.get(), lent);
+    if (i == 0) first = offset;
+    EXPECT_EQ(offset, first) << "first fit: the same range again";
+  }
+  EXPECT_EQ(puller_->copied_bytes().file_to_file, ObjectStore::kCopiesBeforeMapping * size);
+  EXPECT_EQ(puller_->copied_bytes().through_mapping, 0);
+  CopyAndFree(puller_.get(), lent, /*parts=*/3);
+  EXPECT_EQ(puller_->copied_bytes().through_mapping, size) << "from then on through the mapping";
+  EXPECT_EQ(puller_->copied_bytes().file_to_file, ObjectStore::kCopiesBeforeMapping * size);
+
+  // A warm part ending inside the object: the rest goes file to file.
+  const int64_t warm = ObjectStore::kWarmBlock / 2;
+  auto split = Make("split", warm);
+  for (int i = 0; i <= ObjectStore::kCopiesBeforeMapping; ++i) ASSERT_EQ(CopyAndFree(split.get(), lent), 0);
+  EXPECT_EQ(split->copied_bytes().through_mapping, warm);
+  EXPECT_EQ(split->copied_bytes().file_to_file, (ObjectStore::kCopiesBeforeMapping + 1) * size - warm);
+  // No warm part: always file to file.
+  auto cold = Make("cold", 0);
+  for (int i = 0; i <= ObjectStore::kCopiesBeforeMapping; ++i) CopyAndFree(cold.get(), lent);
+  EXPECT_EQ(cold->copied_bytes().through_mapping, 0);
+  EXPECT_EQ(cold->copied_bytes().file_to_file, (ObjectStore::kCopiesBeforeMapping + 1) * size);
+}
+
 // From a file on another file system (/dev/shm into this test's /tmp), the
 // kernel may refuse to copy between them; the store then copies through a
 // buffer. Either way the bytes arrive whole.
@@ -167,9 +227,9 @@ TEST_F(SameHostCopyTest, AnObjectIsWrittenWholeFromAFileOnThisOrAnotherFileSyste
     ASSERT_EQ(pwrite(fd, data_.data(), data_.size(), 7), static_cast<ssize_t>(data_.size()));
     const std::string id = "from file " + std::to_string(i);
     ASSERT_TRUE(puller_->Create(id, data_.size(), {}, false).ok());
-    auto short_source = puller_->WriteFrom(id, fd, 9, data_.size());
+    auto short_source = puller_->WriteFrom(id, 0, fd, 9, data_.size());
     EXPECT_TRUE(absl::IsDataLoss(short_source)) << "the file ends first: " << short_source;
-    EXPECT_TRUE(puller_->WriteFrom(id, fd, 7, data_.size()).ok()) << sources[i];
+    EXPECT_TRUE(puller_->WriteFrom(id, 0, fd, 7, data_.size()).ok()) << sources[i];
     close(fd);
     unlink(sources[i].c_str());
     ASSERT_TRUE(puller_->Seal(id).ok());
