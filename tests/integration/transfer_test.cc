@@ -5,8 +5,8 @@
 // gone does not fail the pull (its chunks come from the primary). Between
 // nodes of one host (raylet/same_host_copy.h): the object is copied whole
 // from the holder's arena, no chunk is served, the loan is given back, and
-// the copy goes when the object is freed; a holder that does not lend is
-// read in chunks.
+// the copy goes when the object is freed, pulls landing again and again in
+// one range arrive whole; a holder that does not lend is read in chunks.
 #include <glint/api.h>
 #include <gtest/gtest.h>
 
@@ -141,6 +141,21 @@ TEST_F(SameHostTransferTest, ANodeOfThisHostCopiesTheWholeObjectFromTheHoldersMe
   EXPECT_TRUE(WaitUntil([&] { return Objects(nodes_["B"]).count(id) == 0 && Objects(nodes_["C"]).count(id) == 0; },
                         std::chrono::seconds(30)))
       << "the copies on B and C were dropped with the object";
+}
+
+// Pulls that keep landing in the same range of node B's store go through
+// its mapping of that range after a few (ObjectStore::kCopiesBeforeMapping);
+// every pull, before and after, arrives whole (in two parts: 64 MiB).
+TEST_F(SameHostTransferTest, PullsThatKeepLandingInOneRangeArriveWhole) {
+  for (int i = 0; i < 6; ++i) {
+    auto data = Fill(kSize, static_cast<uint8_t>(20 + i));
+    auto ref = glint::Put(data);
+    ASSERT_EQ(ReadOn("B", ref), Checksum(data)) << "pull " << i;
+    const std::string id = ref.ID();
+    ref = {};
+    ASSERT_TRUE(WaitUntil([&] { return Objects(nodes_["B"]).count(id) == 0; }, std::chrono::seconds(30)))
+        << "B's copy goes, so the next pull lands in the same range";
+  }
 }
 
 TEST_F(SameHostTransferTest, AHolderThatDoesNotLendIsReadInChunks) {
