@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "common/huge_pages.h"
 #include "common/ids.h"
 
 namespace glint {
@@ -45,6 +46,7 @@ absl::StatusOr<std::shared_ptr<MappedFile>> Map(const std::string& path, bool wr
       return absl::ResourceExhaustedError(absl::StrCat("cannot map ", path, ": ", strerror(err)));
     }
     data = static_cast<char*>(p);
+    if (write) AdviseHugePages(p, size);  // an arena in a tmpfs mounted huge=advise
   }
   close(fd);
   return std::shared_ptr<MappedFile>(new MappedFile(data, size));

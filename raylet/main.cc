@@ -40,8 +40,10 @@ ABSL_FLAG(bool, fork_workers, true,
           "fork each job's new workers from a warm process of the job instead of starting each from scratch");
 ABSL_FLAG(std::string, object_store_memory, "",
           "object store capacity, e.g. 2G (default: 30% of memory, within the free shared memory)");
-ABSL_FLAG(std::string, object_store_dir, "/dev/shm",
-          "where the object store keeps its files (a tmpfs); a directory per node is made in it");
+constexpr char kDefaultStoreParent[] = "/dev/shm";
+ABSL_FLAG(std::string, object_store_dir, kDefaultStoreParent,
+          "where the object store keeps its files (a tmpfs; one mounted with huge=always gives it 2 MiB pages); "
+          "a directory per node is made in it");
 ABSL_FLAG(bool, same_host_copy, true,
           "pull objects from raylets of this host through shared memory, and lend this node's to them, "
           "instead of over the network");
@@ -94,7 +96,13 @@ int main(int argc, char** argv) {
       max_starting >= 0 ? static_cast<size_t>(max_starting) : std::max(4u, 2 * std::thread::hardware_concurrency());
 
   std::string parent = absl::GetFlag(FLAGS_object_store_dir);
-  if (!std::filesystem::is_directory(parent)) parent = "/tmp";
+  if (!std::filesystem::is_directory(parent)) {
+    if (parent != kDefaultStoreParent) {
+      std::cerr << "glint-raylet: --object_store_dir " << parent << " is not a directory\n";
+      return 2;
+    }
+    parent = "/tmp";  // a machine without /dev/shm
+  }
   glint::RemoveStaleObjectStores(parent);
   opt.store.dir = glint::ObjectStoreDir(parent, getpid());
   if (absl::GetFlag(FLAGS_object_spilling)) {

@@ -17,6 +17,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "common/huge_pages.h"
 #include "common/ids.h"
 #include "common/logging.h"
 #include "common/object_file.h"
@@ -98,12 +99,15 @@ absl::Status ObjectStore::Init() {
     return absl::InternalError(absl::StrCat("cannot map the object store ", arena_path(), ": ", strerror(errno)));
   }
   mapped_ = static_cast<const char*>(m);
+  huge_pages_ = HugePagesIn(options_.dir);
+  AdviseHugePages(m, static_cast<size_t>(options_.capacity));
   if (WarmBytes() > 0) {
     m = mmap(nullptr, static_cast<size_t>(WarmBytes()), PROT_READ | PROT_WRITE, MAP_SHARED, fd_, 0);
     if (m == MAP_FAILED) {
       return absl::InternalError(absl::StrCat("cannot map the object store ", arena_path(), ": ", strerror(errno)));
     }
     warm_ = static_cast<char*>(m);
+    AdviseHugePages(m, static_cast<size_t>(WarmBytes()));
     copies_into_ = std::make_unique<std::atomic<uint8_t>[]>(static_cast<size_t>(
         (WarmBytes() + kWarmBlock - 1) / kWarmBlock));
   }
@@ -482,7 +486,8 @@ bool ObjectStore::ThroughMapping(int64_t arena_offset, int64_t object_start) {
   if (arena_offset == std::max(object_start, block * kWarmBlock) && before < UINT8_MAX) {
     count.store(before + 1, std::memory_order_relaxed);
   }
-  return before >= kCopiesBeforeMapping;
+  // On 2 MiB pages a first touch costs little: through the mapping at once.
+  return huge_pages_ || before >= kCopiesBeforeMapping;
 }
 
 absl::Status ObjectStore::WriteFrom(const std::string& id, int64_t offset, int src_fd, int64_t src_offset,
@@ -587,6 +592,7 @@ proto::ObjectStoreInfo ObjectStore::Info() {
   info.set_spill_dir(options_.spill_dir);
   info.set_capacity(options_.capacity);
   info.set_inline_threshold(options_.inline_threshold);
+  info.set_huge_pages(huge_pages_);
   absl::MutexLock lock(&mu_);
   info.set_used(used_);
   info.set_num_objects(static_cast<int64_t>(objects_.size()));

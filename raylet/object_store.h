@@ -5,7 +5,8 @@
 // where a page fault is costly this is what makes the store fast (see
 // docs/design-notes.md). Ranges of the arena are handed out first-fit, so a
 // store that is put into and freed from keeps reusing warm memory; freed
-// ranges beyond `warm_bytes` are given back to the system.
+// ranges beyond `warm_bytes` are given back to the system. In a tmpfs
+// mounted with huge pages the arena's pages are 2 MiB (huge_pages()).
 //
 // Object lifecycle: Create (a range reserved) -> the writer fills it -> Seal
 // (visible to readers) -> Free. A primary copy (made by the process that
@@ -130,7 +131,8 @@ class ObjectStore {
   // Writes to different parts of an object may run at once.
   absl::Status WriteFrom(const std::string& id, int64_t offset, int src_fd, int64_t src_offset, int64_t length);
   // Copies into a block of the warm part that go file to file before the
-  // block is copied into through the mapping (see WriteFrom).
+  // block is copied into through the mapping (see WriteFrom); none when the
+  // arena is on 2 MiB pages (huge_pages()).
   static constexpr uint8_t kCopiesBeforeMapping = 4;
   static constexpr int64_t kWarmBlock = 4 << 20;
   // Bytes WriteFrom copied, by how.
@@ -140,6 +142,9 @@ class ObjectStore {
     int64_t through_buffer = 0;
   };
   CopiedBytes copied_bytes() const;
+  // The arena is on 2 MiB pages (its directory is a tmpfs mounted so;
+  // common/huge_pages.h). Known after Init().
+  bool huge_pages() const { return huge_pages_; }
   // Drops objects left unsealed longer than `max_age_ms` (their writer died).
   void DropStaleWrites(int64_t now_ms, int64_t max_age_ms);
 
@@ -197,6 +202,7 @@ class ObjectStore {
   char* warm_ = nullptr;
   // Per kWarmBlock of warm_: how many copies have landed in it (up to 255).
   std::unique_ptr<std::atomic<uint8_t>[]> copies_into_;
+  bool huge_pages_ = false;  // the arena's file system gives it 2 MiB pages
   std::atomic<int64_t> copied_file_to_file_{0}, copied_through_mapping_{0}, copied_through_buffer_{0};
   absl::Mutex mu_;
   absl::flat_hash_map<std::string, Entry> objects_ ABSL_GUARDED_BY(mu_);

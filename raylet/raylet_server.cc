@@ -82,7 +82,9 @@ absl::Status RayletServer::Start() {
   reaper_.Start("glint-reaper", absl::Milliseconds(kReapPeriodMs), [this] { ReapExited(); });
   log_poller_.Start("glint-logs", absl::Milliseconds(LogMonitor::kPollMs), [this] { logs_->Poll(); });
   LOG(INFO) << "glint-raylet node " << ShortHex(node_id_) << " listening on " << AddrString(address_) << " with "
-            << ToString(options_.resources);
+            << ToString(options_.resources) << "; object store " << options_.store.dir << ", "
+            << options_.store.capacity / (1 << 20) << " MiB, "
+            << (store_->huge_pages() ? "2 MiB pages" : "4 KiB pages (a tmpfs mounted with huge=always gives 2 MiB)");
   return absl::OkStatus();
 }
 

@@ -44,14 +44,14 @@ void PrintNodes(const proto::GetAllNodesReply& nodes) {
                 n.alive() ? "ALIVE" : "DEAD", n.is_head() ? "yes" : "", static_cast<long long>(n.num_workers()),
                 ToString(FromProto(n.available_resources())).c_str(), ToString(FromProto(n.total_resources())).c_str());
   }
-  std::cout << "\nNODE      OBJECT STORE (used / capacity)   OBJECTS  SPILLED TO DISK\n";
+  std::cout << "\nNODE      OBJECT STORE (used / capacity)   PAGES  OBJECTS  SPILLED TO DISK\n";
   for (auto& n : Sorted(nodes.nodes(), order)) {
     if (!n.alive()) continue;
     const auto& s = n.object_store();
     std::string use = absl::StrCat(Mib(s.used()), " / ", Mib(s.capacity()));
-    std::printf("%-9s %-32s %-8lld %s in %lld objects\n", ShortHex(n.node_id()).c_str(), use.c_str(),
-                static_cast<long long>(s.num_objects()), Mib(s.spilled_bytes()).c_str(),
-                static_cast<long long>(s.num_spilled()));
+    std::printf("%-9s %-32s %-6s %-8lld %s in %lld objects\n", ShortHex(n.node_id()).c_str(), use.c_str(),
+                s.huge_pages() ? "2 MiB" : "4 KiB", static_cast<long long>(s.num_objects()),
+                Mib(s.spilled_bytes()).c_str(), static_cast<long long>(s.num_spilled()));
   }
   std::cout << "\nNODE      METRICS (Prometheus text; send the cluster token as a bearer header)\n";
   for (auto& n : Sorted(nodes.nodes(), order)) {

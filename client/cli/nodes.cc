@@ -28,7 +28,7 @@ struct StartFlags {
   std::string host = "127.0.0.1";
   double num_cpus = -1, num_gpus = -1;
   std::string resources;
-  std::string object_store_memory, object_spilling_dir, object_inline_threshold;
+  std::string object_store_memory, object_store_dir, object_spilling_dir, object_inline_threshold;
   bool no_object_spilling = false;
   std::string storage, storage_path;
   std::string auth = "token";
@@ -68,6 +68,7 @@ int Start(const StartFlags& f) {
   o.num_gpus = f.num_gpus;
   o.resources_json = f.resources;
   for (auto& [flag, value] : {std::pair<const char*, const std::string&>{"object_store_memory", f.object_store_memory},
+                              {"object_store_dir", f.object_store_dir},
                               {"object_spilling_dir", f.object_spilling_dir},
                               {"object_inline_threshold", f.object_inline_threshold}}) {
     if (!value.empty()) o.extra_raylet_flags.push_back(absl::StrCat("--", flag, "=", value));
@@ -224,6 +225,10 @@ void AddNodeCommands(CLI::App* app, int* exit_code) {
   start->add_option("--resources", f->resources, R"(custom resources as JSON, e.g. '{"special": 2}')");
   start->add_option("--object-store-memory", f->object_store_memory,
                     "the node's object store, e.g. 4G (default: 30% of RAM)");
+  start->add_option("--object-store-dir", f->object_store_dir,
+                    "where the object store lives, a tmpfs (default: /dev/shm; one mounted with huge=always "
+                    "gives it 2 MiB pages)")
+      ->check(CLI::ExistingDirectory);
   auto* spill_dir = start->add_option("--object-spilling-dir", f->object_spilling_dir,
                                       "where full stores spill objects (default: the session directory)");
   start->add_flag("--no-object-spilling", f->no_object_spilling, "never spill to disk")->excludes(spill_dir);

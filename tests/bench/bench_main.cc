@@ -12,6 +12,8 @@
 //                                    channel (certificates made with openssl)
 //   glint_bench --no-fork-workers    every worker started from scratch (what
 //                                    the job's fork server saves, by comparison)
+//   glint_bench --object-store-dir=DIR   the raylets' stores in DIR, e.g. a
+//                                    tmpfs mounted with huge=always (2 MiB pages)
 //
 // Uses the cluster at $GLINT_ADDRESS, or starts a private one (GCS + raylet).
 #include <glint/api.h>
@@ -55,6 +57,7 @@ struct Mode {
   bool tls = false;
   bool no_rpc_metrics = false;  // the raylets do not time their RPCs (what timing costs)
   bool no_fork_workers = false;  // every worker starts from scratch (what fork servers save)
+  std::string object_store_dir;  // where the raylets keep their stores (default: theirs, /dev/shm)
 } g_mode;
 
 bool Wanted(const std::string& name) {
@@ -471,6 +474,7 @@ int main(int argc, char** argv) {
     if (arg == "--tls") g_mode.tls = true;
     if (arg == "--no-rpc-metrics") g_mode.no_rpc_metrics = true;
     if (arg == "--no-fork-workers") g_mode.no_fork_workers = true;
+    if (arg.rfind("--object-store-dir=", 0) == 0) g_mode.object_store_dir = arg.substr(19);
   }
   if (argc > 2 && std::string(argv[1]) == "nn-caller") return RunNnCaller(std::stoi(argv[2]));
 
@@ -487,6 +491,7 @@ int main(int argc, char** argv) {
     o.auth_disabled = g_mode.no_auth;
     if (g_mode.no_rpc_metrics) o.extra_raylet_flags.push_back("--rpc_metrics=false");
     if (g_mode.no_fork_workers) o.extra_raylet_flags.push_back("--fork_workers=false");
+    if (!g_mode.object_store_dir.empty()) o.extra_raylet_flags.push_back("--object_store_dir=" + g_mode.object_store_dir);
     if (!o.auth_disabled) o.auth_token = glint::NewAuthToken();  // drivers here find it in the session
     if (g_mode.tls) {
       std::string why;

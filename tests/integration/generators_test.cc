@@ -149,14 +149,7 @@ std::vector<T> Drain(glint::ObjectRefGenerator<T>& gen) {
   return out;
 }
 
-int64_t StoredObjects(const std::string& raylet) {
-  auto stub = glint::MakeStub<glint::proto::RayletService>(raylet);
-  grpc::ClientContext ctx;
-  glint::SetDeadlineMs(&ctx, 5000);
-  glint::proto::GetStoreInfoReply reply;
-  EXPECT_TRUE(stub->GetStoreInfo(&ctx, {}, &reply).ok()) << raylet;
-  return reply.info().num_objects();
-}
+int64_t StoredObjects(const std::string& raylet) { return glint::testing::StoreInfo(raylet).num_objects(); }
 
 class GeneratorTest : public ClusterTest {
  protected:

@@ -120,15 +120,7 @@ GLINT_REMOTE(MakeBlob, SumNested, Checksum, ChecksumAll, Maker::Create, &Maker::
              Keeper::Create, &Keeper::Keep, &Keeper::SumKept, &Keeper::Forget, AsyncMaker::Create,
              &AsyncMaker::Make);
 
-// A node's object store, as its raylet reports it.
-glint::proto::ObjectStoreInfo StoreInfo(const std::string& raylet) {
-  auto stub = glint::MakeStub<glint::proto::RayletService>(raylet);
-  grpc::ClientContext ctx;
-  glint::SetDeadlineMs(&ctx, 5000);
-  glint::proto::GetStoreInfoReply reply;
-  EXPECT_TRUE(stub->GetStoreInfo(&ctx, {}, &reply).ok()) << raylet;
-  return reply.info();
-}
+using glint::testing::StoreInfo;
 
 int64_t StoredObjects(const std::string& raylet) { return StoreInfo(raylet).num_objects(); }
 

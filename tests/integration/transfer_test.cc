@@ -33,14 +33,7 @@ GLINT_REMOTE(Checksum, Made);
 constexpr size_t kSize = 64 << 20;  // 16 chunks
 
 // Bytes of objects other nodes read from this node's store.
-int64_t Served(const std::string& raylet) {
-  auto stub = glint::MakeStub<glint::proto::RayletService>(raylet);
-  grpc::ClientContext ctx;
-  glint::SetDeadlineMs(&ctx, 5000);
-  glint::proto::GetStoreInfoReply reply;
-  EXPECT_TRUE(stub->GetStoreInfo(&ctx, {}, &reply).ok()) << raylet;
-  return reply.info().bytes_served();
-}
+int64_t Served(const std::string& raylet) { return glint::testing::StoreInfo(raylet).bytes_served(); }
 
 // The objects on a node, by id (as `glint list objects` shows them).
 std::map<std::string, glint::proto::ObjectState> Objects(const std::string& raylet) {

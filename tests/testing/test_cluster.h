@@ -24,7 +24,9 @@
 #include "common/auth.h"
 #include "common/http_client.h"
 #include "common/launcher.h"
+#include "common/rpc.h"
 #include "common/session.h"
+#include "proto/raylet.grpc.pb.h"
 #include "testing/shell.h"
 
 namespace glint::testing {
@@ -211,6 +213,16 @@ inline std::string RunCli(const std::string& args) {
   return RunCommand(std::string(GLINT_CLI_PATH) + " " + args + " 2>&1", &status);
 }
 #endif
+
+// A node's object store, as its raylet reports it.
+inline proto::ObjectStoreInfo StoreInfo(const std::string& raylet) {
+  auto stub = MakeStub<proto::RayletService>(raylet);
+  grpc::ClientContext ctx;
+  SetDeadlineMs(&ctx, 5000);
+  proto::GetStoreInfoReply reply;
+  EXPECT_TRUE(stub->GetStoreInfo(&ctx, {}, &reply).ok()) << raylet;
+  return reply.info();
+}
 
 // Polls `pred` every 10 ms until it holds or `timeout` passes.
 inline bool WaitUntil(const std::function<bool()>& pred,
