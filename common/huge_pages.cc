@@ -59,7 +59,7 @@ bool HugePagesIn(absl::string_view path, absl::string_view mountinfo, absl::stri
   // The mount that holds `path`: the longest mount point above it; of mounts
   // on one point, the last listed (the one on top).
   size_t best = 0;
-  bool found = false, huge = false;
+  bool huge = false;  // what the best mount so far gives
   for (absl::string_view line : absl::StrSplit(mountinfo, '\n')) {
     std::vector<absl::string_view> f = absl::StrSplit(line, ' ');
     // id parent major:minor root mount-point options [optional...] - type source super-options
@@ -69,7 +69,6 @@ bool HugePagesIn(absl::string_view path, absl::string_view mountinfo, absl::stri
     std::string mount = Unescape(f[4]);
     if (!Holds(mount, path) || mount.size() < best) continue;
     best = mount.size();
-    found = true;
     absl::string_view type = f[dash + 1];
     absl::string_view options = dash + 3 < f.size() ? f[dash + 3] : "";
     huge = false;
@@ -82,7 +81,7 @@ bool HugePagesIn(absl::string_view path, absl::string_view mountinfo, absl::stri
       huge = huge || o == "huge=always" || o == "huge=within_size" || o == "huge=advise";
     }
   }
-  return found && huge;
+  return huge;
 }
 
 bool HugePagesIn(const std::string& dir) {

@@ -477,6 +477,7 @@ absl::Status ObjectStore::Write(const std::string& id, int64_t offset, const std
 }
 
 bool ObjectStore::ThroughMapping(int64_t arena_offset, int64_t object_start) {
+  if (huge_pages_) return true;  // on 2 MiB pages a first touch costs little: nothing to count
   const int64_t block = arena_offset / kWarmBlock;
   auto& count = copies_into_[static_cast<size_t>(block)];
   uint8_t before = count.load(std::memory_order_relaxed);
@@ -486,8 +487,7 @@ bool ObjectStore::ThroughMapping(int64_t arena_offset, int64_t object_start) {
   if (arena_offset == std::max(object_start, block * kWarmBlock) && before < UINT8_MAX) {
     count.store(before + 1, std::memory_order_relaxed);
   }
-  // On 2 MiB pages a first touch costs little: through the mapping at once.
-  return huge_pages_ || before >= kCopiesBeforeMapping;
+  return before >= kCopiesBeforeMapping;
 }
 
 absl::Status ObjectStore::WriteFrom(const std::string& id, int64_t offset, int src_fd, int64_t src_offset,
