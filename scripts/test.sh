@@ -1,16 +1,24 @@
 #!/usr/bin/env bash
 # Sets up, builds and runs the whole test suite with ctest: first the normal
 # build, then the same suites under AddressSanitizer (skip that part with
-# GLINT_SKIP_ASAN=1). Extra arguments go to both ctest runs.
+# GLINT_SKIP_ASAN=1). Extra arguments go to both ctest runs. Each part's
+# time is printed as it ends (CI has 90 minutes for all of them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+took() { echo "== $1 took $((SECONDS - start)) s"; start=$SECONDS; }
+start=$SECONDS
 bash scripts/setup.sh
+took "setting up"
 bash scripts/build.sh -DGLINT_BUILD_TESTS=ON -DGLINT_WERROR=ON
+took "the build"
 (cd "${GLINT_BUILD_DIR:-build}" && ctest --output-on-failure --timeout 600 -j 2 "$@")
+took "the suites"
 if [ "${GLINT_SKIP_ASAN:-0}" != "1" ]; then
   echo "== the same suites under AddressSanitizer"
   GLINT_BUILD_DIR=build-asan bash scripts/build.sh -DGLINT_BUILD_TESTS=ON -DGLINT_WERROR=ON -DGLINT_SANITIZE=address
+  took "the AddressSanitizer build"
   # Leak checking is off here (gRPC and glog keep some objects to process exit);
   # the restart test turns it on for itself, to check that Shutdown frees what Init made.
   (cd build-asan && ASAN_OPTIONS=detect_leaks=0 ctest --output-on-failure --timeout 900 -j 2 -E 'bench_(scale_)?smoke' "$@")
+  took "the suites under AddressSanitizer"
 fi

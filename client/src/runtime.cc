@@ -185,6 +185,8 @@ absl::Status Runtime::StartExecutor() {
       [this](const proto::TaskSpec& spec, const std::string& object_id, proto::ObjectValue* result) {
         SinkResult(spec, object_id, result);
       },
+      [this](const proto::TaskSpec& spec, const std::string& object_id, size_t size,
+             const std::function<void(char*)>& write) { return StoreResult(spec, object_id, size, write); },
       absl::StrCat("node ", ShortHex(options_.node_id), ", pid ", getpid()), paths);
   executor_->SetOnActorExit([this] { RequestExit("the actor called ExitActor()"); });
   executor_->SetTaskEvents(task_events_.get());
@@ -307,13 +309,22 @@ bool Runtime::ResolveArg(const proto::TaskArg& a, Bytes* out, proto::ObjectValue
 
 void Runtime::SinkResult(const proto::TaskSpec& spec, const std::string& object_id, proto::ObjectValue* result) {
   refs_->HandOverContained(AddrString(spec.caller()), result);
-  if (result->error().type() != proto::ERROR_NONE || result->data().size() < inline_threshold()) return;
-  std::string data = std::move(*result->mutable_data());
+  if (result->error().type() != proto::ERROR_NONE) return;
+  const std::string& data = result->data();
+  auto stored = StoreResult(spec, object_id, data.size(),
+                            [&data](char* dst) { std::memcpy(dst, data.data(), data.size()); });
+  if (!stored) return;
   auto contained = std::move(*result->mutable_contained());
-  *result = node_store_->Store(object_id, data.size(),
-                               [&data](char* dst) { std::memcpy(dst, data.data(), data.size()); }, spec.caller());
-  if (result->error().type() == proto::SYSTEM_ERROR) ExitIfRayletGone();  // not the task's fault
+  *result = std::move(*stored);
   *result->mutable_contained() = std::move(contained);
+}
+
+std::optional<proto::ObjectValue> Runtime::StoreResult(const proto::TaskSpec& spec, const std::string& object_id,
+                                                       size_t size, const std::function<void(char*)>& write) {
+  if (size < inline_threshold()) return std::nullopt;
+  auto v = node_store_->Store(object_id, size, write, spec.caller());
+  if (v.error().type() == proto::SYSTEM_ERROR) ExitIfRayletGone();  // not the task's fault
+  return v;
 }
 
 // ---- Calls ------------------------------------------------------------------

@@ -26,6 +26,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -142,6 +143,11 @@ class Runtime {
                                           std::vector<WireArg>& args, std::vector<RefData>& held);
   // A worker's result on its way out: references handed over, large ones stored.
   void SinkResult(const proto::TaskSpec& spec, const std::string& object_id, proto::ObjectValue* result);
+  // Stores a result of `size` bytes that `write` packs as `object_id`, for
+  // the call's caller: where it is, or the store's error; nullopt (nothing
+  // done) when a value of that size goes inline.
+  std::optional<proto::ObjectValue> StoreResult(const proto::TaskSpec& spec, const std::string& object_id, size_t size,
+                                                const std::function<void(char*)>& write);
   // Resolves a call's by-reference argument in a worker.
   bool ResolveArg(const proto::TaskArg& a, Bytes* out, proto::ObjectValue* error);
   void Tick();

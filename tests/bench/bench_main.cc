@@ -407,7 +407,9 @@ void LargeObjectRows(std::vector<Row>& rows, bool have_remote_node) {
     std::string yard_new = "memcpy " + label + " into a new vector";
     std::string transfer = "transfer GB/s between nodes (" + label + ")";
     std::string transfer_tcp = "transfer GB/s between nodes in chunks over TCP (" + label + ")";
-    if (!Wanted("put GB/s (" + label) && !Wanted("get GB/s (" + label) && !Wanted(transfer) && !Wanted(transfer_tcp)) {
+    std::string result = "task result GB/s (" + label + " values)";
+    if (!Wanted("put GB/s (" + label) && !Wanted("get GB/s (" + label) && !Wanted(result) && !Wanted(transfer) &&
+        !Wanted(transfer_tcp)) {
       continue;
     }
     std::vector<uint8_t> value(static_cast<size_t>(size), 3), copy(static_cast<size_t>(size), 0);
@@ -431,6 +433,17 @@ void LargeObjectRows(std::vector<Row>& rows, bool have_remote_node) {
     auto buffer_ref = glint::Put(glint::Buffer(value));
     Add(rows, "get GB/s (" + label + " Buffer, in place)", [&] { return Measure([&] { buffer_ref.Get(); }, 1) * size / 1e9; }, "GB/s", yard_new, "a view into the store, pinned while held: O(1)");
     buffer_ref = {};
+    // A task that makes a new vector and returns it: the least a task making
+    // such a value costs is the yardstick's new vector.
+    auto result_once = [size] {
+      auto start = Clock::now();
+      std::vector<glint::ObjectRef<std::vector<uint8_t>>> one = {glint::Task(Bytes).Remote(size)};
+      glint::Wait(one, 1, std::chrono::minutes(5), /*fetch_local=*/false);
+      return std::chrono::duration<double>(Clock::now() - start).count();
+    };
+    for (int i = 0; Wanted(result) && i < 2; ++i) result_once();  // the store's ranges touched once (and Measure's own)
+    Add(rows, result, [&] { return Measure([&] { result_once(); }, 1) * size / 1e9; }, "GB/s", yard_new,
+        "returned by a task into its node's store");
     if (!have_remote_node) {
       Add(rows, transfer, [&] { return -1; }, "GB/s", "", "needs nodes with resources 'remote' and 'remote_tcp'");
       continue;

@@ -5,6 +5,7 @@
 // owner or a node is lost or a store is full.
 #include <glint/api.h>
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -80,6 +81,22 @@ class Maker {
   std::vector<uint8_t> Big(int kib, int seed) { return Fill(static_cast<size_t>(kib) << 10, seed); }
 };
 
+// An actor in a process with little address space to spare: room for the
+// value it returns once, not for a second copy of it.
+class Tight {
+ public:
+  static Tight* Create() { return new Tight(); }
+  std::vector<uint8_t> Big(int mib, int seed) {
+    size_t bytes = static_cast<size_t>(mib) << 20;
+    int64_t now = glint::testing::RssOf(getpid(), "VmSize:");
+    struct rlimit lim;
+    getrlimit(RLIMIT_AS, &lim);
+    lim.rlim_cur = static_cast<rlim_t>(now) + bytes + (64 << 20);
+    if (setrlimit(RLIMIT_AS, &lim) != 0) throw std::runtime_error("setrlimit failed");
+    return Fill(bytes, seed);
+  }
+};
+
 using BlobRefs = std::vector<glint::ObjectRef<std::vector<uint8_t>>>;
 
 // The same from a coroutine method of an async actor.
@@ -118,7 +135,7 @@ class Keeper {
 
 GLINT_REMOTE(MakeBlob, SumNested, Checksum, ChecksumAll, Maker::Create, &Maker::Make, &Maker::Big,
              Keeper::Create, &Keeper::Keep, &Keeper::SumKept, &Keeper::Forget, AsyncMaker::Create,
-             &AsyncMaker::Make);
+             &AsyncMaker::Make, Tight::Create, &Tight::Big);
 
 using glint::testing::StoreInfo;
 
@@ -268,6 +285,15 @@ TEST_F(StoreTest, AnActorReturnsLargeValuesAndStructsOfReferencesItOwns) {
   EXPECT_EQ(glint::Task(Checksum).SetResources(OnB()).Remote(b.parts[1]).Get(std::chrono::seconds(60)),
             Checksum(Fill(512 << 10, 1)));
   glint::Kill(maker);
+}
+
+// A large result is packed straight into the node's store: the worker needs
+// no memory for a second copy of it (packed bytes, then copied).
+TEST_F(StoreTest, ALargeResultNeedsNoRoomForASecondCopyInItsWorker) {
+  auto tight = glint::Actor(Tight::Create).Remote();
+  auto big = tight.Task(&Tight::Big).Remote(128, 6);
+  EXPECT_EQ(Checksum(big.Get(std::chrono::seconds(60))), Checksum(Fill(128 << 20, 6)));
+  glint::Kill(tight);  // its process keeps the limit
 }
 
 TEST_F(StoreTest, WaitFetchLocalCopiesTheValueHereAndWithoutItDoesNot) {

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "client/src/errors.h"
 #include "client/src/execute/call_context.h"
+#include "client/src/execute/stored_result.h"
 #include "client/src/registry_lookup.h"
 #include "common/ids.h"
 #include "common/limits.h"
@@ -112,8 +113,13 @@ void TaskExecutor::RunAndReply(IncomingCall* call) {
   auto items = StartItems(call);
   if (events_) events_->Started(call->task(), NowMs());
   {
-    ScopedTask running(&call->task().task_id());
-    runner_.Run(call->task(), &call->reply, items.get());
+    const auto& spec = call->task();
+    ScopedTask running(&spec.task_id());
+    StoredResult stored([this, &spec](size_t size, const std::function<void(char*)>& write) {
+      return store_(spec, ReturnObjectId(spec.task_id(), 0), size, write);
+    });
+    runner_.Run(spec, &call->reply, items.get());
+    stored.MoveInto(call->reply.mutable_result());
   }
   if (call->task().type() == proto::ACTOR_CREATION_TASK && runner_.hosts_actor() &&
       !call->reply.result().has_error()) {

@@ -4,6 +4,7 @@
 //   call_scheduler.h  it waits its turn (per-caller order) for a thread
 //   task_executor.cc  Dispatch: its concurrency group, its thread or the event loop
 //   task_runner.h     user code runs (arguments resolved, errors caught)
+//   stored_result.h   a sync call's large result is packed straight into the store
 //   cancelled_calls.h a caller's cancel reaches it, before or while it runs
 //                     (or its caller takes it back before it starts: GiveBack)
 //   item_stream.h     a generator's items go back one by one as it yields
@@ -11,6 +12,7 @@
 // Start once, Stop once (after the queue is shut down). Thread-safe.
 #pragma once
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -31,8 +33,16 @@ class TaskExecutor {
   // object id it will have: moves large ones to the store, and takes over
   // the references the value holds (`contained`).
   using ResultSink = ItemStream::StoreFn;
-  TaskExecutor(TaskRunner::ArgResolver resolver, ResultSink sink, std::string where, std::string code_paths)
-      : sink_(std::move(sink)), runner_(std::move(resolver), std::move(where), std::move(code_paths)) {}
+  // Packs a sync call's result of `size` bytes, which `write` packs,
+  // straight into the store as object `object_id`, or says (nullopt) that
+  // a value of that size goes inline (see stored_result.h).
+  using ResultStore = std::function<std::optional<proto::ObjectValue>(
+      const proto::TaskSpec&, const std::string& object_id, size_t size, const std::function<void(char*)>& write)>;
+  TaskExecutor(TaskRunner::ArgResolver resolver, ResultSink sink, ResultStore store, std::string where,
+               std::string code_paths)
+      : sink_(std::move(sink)),
+        store_(std::move(store)),
+        runner_(std::move(resolver), std::move(where), std::move(code_paths)) {}
 
   // Starts serving PushTask and PushTasks of `service` from `cq`, whose
   // poller's threads the executor's become (all three outlive the executor).
@@ -78,6 +88,7 @@ class TaskExecutor {
   void Reply(IncomingCall* call, const ItemStream* items = nullptr);
 
   const ResultSink sink_;
+  const ResultStore store_;
   TaskRunner runner_;
   std::unique_ptr<CallTransport> transport_;
   std::unique_ptr<CallScheduler> scheduler_;

@@ -84,6 +84,26 @@ decltype(auto) CallWithArgs(const Args& args, F&& call) {
   }(std::index_sequence_for<A...>{});
 }
 
+// Packs a sync call's result: one big enough for the node's store goes
+// straight there (and the string is empty), else into the string.
+template <typename T>
+std::string PackResult(const T& value) {
+  if constexpr (!kPackable<T>) {
+    return Pack(value);  // its one clear error
+  } else {
+    size_t size;
+    {
+      EscapeCollector sizing;  // the references inside are collected when it is packed, not here
+      size = PackedSize(value);
+    }
+    bool stored = StoreCallResult(size, [&value, size](char* dst) {
+      BufferSink sink{dst, dst + size};
+      msgpack::pack(sink, value);
+    });
+    return stored ? std::string() : Pack(value);
+  }
+}
+
 // Calls with the unpacked arguments and packs the result (while the
 // arguments live: it may refer to one).
 template <typename R, typename F, typename... A>
@@ -93,7 +113,7 @@ std::string InvokeWith(F&& call, const Args& args, std::tuple<A...>*) {
       call(std::forward<decltype(a)>(a)...);
       return Pack(msgpack::type::nil_t());
     } else {
-      return Pack(call(std::forward<decltype(a)>(a)...));
+      return PackResult(call(std::forward<decltype(a)>(a)...));
     }
   });
 }

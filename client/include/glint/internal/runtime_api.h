@@ -97,6 +97,10 @@ GLINT_EXPORT RefData PutObject(std::string data, std::vector<RefData> nested);
 GLINT_EXPORT size_t InlineThreshold();
 // Puts a `size`-byte value that `write` packs straight into the node's store.
 GLINT_EXPORT RefData PutStoredObject(size_t size, const std::function<void(char*)>& write, std::vector<RefData> nested);
+// Offers the result of the sync call running on this thread, `size` bytes
+// that `write` packs, to go straight into the node's store; false when it
+// goes inline instead (too small, or no such call: pack it as usual).
+GLINT_EXPORT bool StoreCallResult(size_t size, const std::function<void(char*)>& write);
 // The object's msgpack bytes; throws the object's error, or GetTimeoutError
 // after timeout_ms (< 0: no timeout).
 GLINT_EXPORT Bytes GetObject(const RefData& ref, int64_t timeout_ms);

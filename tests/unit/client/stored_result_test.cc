@@ -1,0 +1,115 @@
+// A sync call's result packed straight into the node's store
+// (client/src/execute/stored_result.h): a value the store takes is packed
+// into it once, byte for byte as it would be packed inline; smaller values,
+// and calls with no StoredResult waiting, are packed into the reply; the
+// references inside a value are collected once.
+#include "client/src/execute/stored_result.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "client/src/registry_lookup.h"
+#include "glint/internal/registry.h"
+#include "glint/object_ref.h"
+
+namespace glint::internal {
+namespace {
+
+std::vector<uint8_t> Blob(int n) { return std::vector<uint8_t>(static_cast<size_t>(n), 7); }
+
+struct WithRefs {
+  std::vector<uint8_t> bytes;
+  std::vector<ObjectRef<int>> refs;
+  MSGPACK_DEFINE(bytes, refs);
+};
+WithRefs MakeWithRefs(int n) {
+  return {std::vector<uint8_t>(static_cast<size_t>(n), 1),
+          {ObjectRef<int>(RefData{"object-a", "owner"}), ObjectRef<int>(RefData{"object-b", "owner"})}};
+}
+
+// A store that takes values of `threshold` bytes or more into `arena`.
+struct FakeStore {
+  explicit FakeStore(size_t t) : threshold(t) {}
+  size_t threshold;
+  std::vector<char> arena;
+  int offers = 0;
+  StoredResult::Store Fn() {
+    return [this](size_t size, const std::function<void(char*)>& write) -> std::optional<proto::ObjectValue> {
+      ++offers;
+      if (size < threshold) return std::nullopt;
+      arena.assign(size, '\0');
+      write(arena.data());
+      proto::ObjectValue v;
+      v.mutable_stored()->set_size(static_cast<int64_t>(size));
+      return v;
+    };
+  }
+};
+
+std::string Call(const std::string& name, int n) {
+  static bool registered = RegisterAll("StoredResultTest::Blob, StoredResultTest::MakeWithRefs", &Blob, &MakeWithRefs);
+  EXPECT_TRUE(registered);
+  Args args;
+  args.emplace_back(Pack(n));
+  return (*FindFunction(name))(args);
+}
+
+TEST(StoredResultTest, AValueTheStoreTakesIsPackedIntoItOnceAsItWouldBeInline) {
+  FakeStore store(1000);
+  StoredResult waiting(store.Fn());
+  std::string inline_bytes = Call("StoredResultTest::Blob", 4000);
+  EXPECT_EQ(inline_bytes, "") << "nothing packed into the reply";
+  EXPECT_EQ(store.offers, 1);
+  EXPECT_EQ(std::string(store.arena.begin(), store.arena.end()), Pack(Blob(4000)));
+
+  proto::ObjectValue result;
+  result.add_contained()->set_object_id("kept");
+  ASSERT_TRUE(waiting.MoveInto(&result));
+  EXPECT_EQ(result.stored().size(), static_cast<int64_t>(Pack(Blob(4000)).size()));
+  ASSERT_EQ(result.contained_size(), 1) << "the references the result lists stay";
+  EXPECT_EQ(result.contained(0).object_id(), "kept");
+  EXPECT_FALSE(waiting.MoveInto(&result)) << "moved once";
+}
+
+TEST(StoredResultTest, SmallValuesAndCallsWithNothingWaitingArePackedIntoTheReply) {
+  {
+    FakeStore store(1000);
+    StoredResult waiting(store.Fn());
+    EXPECT_EQ(Call("StoredResultTest::Blob", 10), Pack(Blob(10)));
+    EXPECT_EQ(store.offers, 1) << "offered, and refused as too small";
+    proto::ObjectValue result;
+    EXPECT_FALSE(waiting.MoveInto(&result));
+    // The call's one result went inline; a big one after it still may go.
+    EXPECT_EQ(Call("StoredResultTest::Blob", 2000), "");
+    EXPECT_TRUE(waiting.MoveInto(&result));
+  }
+  EXPECT_EQ(Call("StoredResultTest::Blob", 4000), Pack(Blob(4000))) << "no StoredResult on this thread";
+  {
+    FakeStore store(1000);
+    StoredResult waiting(store.Fn());
+    EXPECT_EQ(Call("StoredResultTest::Blob", 3000), "");
+    EXPECT_EQ(Call("StoredResultTest::Blob", 5000), Pack(Blob(5000))) << "a second result is not the call's";
+    EXPECT_EQ(store.offers, 1);
+    EXPECT_EQ(store.arena.size(), Pack(Blob(3000)).size()) << "the first one stays stored";
+  }
+}
+
+TEST(StoredResultTest, TheReferencesInsideAStoredValueAreCollectedOnce) {
+  FakeStore store(1000);
+  StoredResult waiting(store.Fn());
+  EscapeCollector call;  // as the call's own, around the function
+  EXPECT_EQ(Call("StoredResultTest::MakeWithRefs", 2000), "");
+  ASSERT_EQ(call.refs.size(), 2u) << "not once more for the measuring";
+  EXPECT_EQ(call.refs[0].id, "object-a");
+  EXPECT_EQ(call.refs[1].id, "object-b");
+  std::string bytes(store.arena.begin(), store.arena.end());
+  EscapeCollector again;
+  EXPECT_EQ(bytes, Pack(MakeWithRefs(2000)));
+}
+
+}  // namespace
+}  // namespace glint::internal
