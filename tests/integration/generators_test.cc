@@ -102,9 +102,32 @@ class Streamer {
   }
 };
 
+// Streams `n` items of `mib` MiB in a process with room for one item, not
+// for a second copy of it.
+class TightStreamer {
+ public:
+  static TightStreamer* Create() { return new TightStreamer(); }
+  glint::Generator<std::vector<uint8_t>> Blobs(int n, int mib) {
+    size_t bytes = static_cast<size_t>(mib) << 20;
+    for (int i = 0; i < n; ++i) {
+      // Again for each item: freed memory may stay mapped (a sanitizer's
+      // allocator keeps it a while).
+      tf::LimitAddressSpaceTo(bytes + (64 << 20));
+      co_yield tf::Fill(bytes, static_cast<uint8_t>(i));
+    }
+  }
+};
+
 class Ticker {
  public:
   static Ticker* Create() { return new Ticker(); }
+  // Large items from a coroutine.
+  glint::AsyncGenerator<std::vector<uint8_t>> Blobs(int n, int kib) {
+    for (int i = 0; i < n; ++i) {
+      co_await glint::Yield();
+      co_yield tf::Fill(static_cast<size_t>(kib) << 10, static_cast<uint8_t>(i));
+    }
+  }
   glint::AsyncGenerator<int> Ticks(int n) {
     for (int i = 0; i < n; ++i) {
       co_await glint::Sleep(std::chrono::milliseconds(5));
@@ -139,7 +162,7 @@ class Ticker {
 
 GLINT_REMOTE(Count, ThrowAtOne, PauseAfter, RetriedAfterTwo, Endless, Blobs, Plus, Streamer::Create,
              &Streamer::Five, &Streamer::FiveUnlessFirst, &Streamer::OneThenWait, Ticker::Create, &Ticker::Ticks, &Ticker::ThrowAfter,
-             &Ticker::Consume, &Ticker::Forever);
+             &Ticker::Consume, &Ticker::Forever, &Ticker::Blobs, TightStreamer::Create, &TightStreamer::Blobs);
 GLINT_CONCURRENCY_GROUP("io", &Streamer::OneThenWait);
 
 template <typename T>
@@ -150,6 +173,18 @@ std::vector<T> Drain(glint::ObjectRefGenerator<T>& gen) {
 }
 
 int64_t StoredObjects(const std::string& raylet) { return glint::testing::StoreInfo(raylet).num_objects(); }
+uint64_t Sum(const std::vector<uint8_t>& v) { return tf::Checksum(v.data(), v.size()); }
+
+// Reads every item of a generator whose item i is tf::Fill(bytes, i): how
+// many there were (each checked whole).
+int ReadFilled(glint::ObjectRefGenerator<std::vector<uint8_t>>& gen, size_t bytes) {
+  int i = 0;
+  for (auto& ref : gen) {
+    EXPECT_EQ(Sum(ref.Get(std::chrono::seconds(60))), Sum(tf::Fill(bytes, static_cast<uint8_t>(i)))) << i;
+    ++i;
+  }
+  return i;
+}
 
 class GeneratorTest : public ClusterTest {
  protected:
@@ -248,6 +283,22 @@ TEST_F(GeneratorTest, LargeItemsTravelThroughTheNodeStoreFromAnotherNode) {
     ++i;
   }
   EXPECT_EQ(i, 3);
+}
+
+// Large items are packed straight into the node's store: the producer
+// needs no memory for a second copy of each.
+TEST_F(GeneratorTest, LargeItemsNeedNoRoomForASecondCopyInTheProducer) {
+  auto tight = glint::Actor(TightStreamer::Create).Remote();
+  auto gen = tight.Task(&TightStreamer::Blobs).Remote(3, 96);
+  EXPECT_EQ(ReadFilled(gen, 96 << 20), 3);
+  glint::Kill(tight);  // its process keeps the limit
+}
+
+TEST_F(GeneratorTest, AnAsyncGeneratorsLargeItemsArriveWhole) {
+  auto ticker = glint::Actor(Ticker::Create).Remote();
+  auto gen = ticker.Task(&Ticker::Blobs).Remote(4, 300);
+  EXPECT_EQ(ReadFilled(gen, 300 << 10), 4);
+  glint::Kill(ticker);
 }
 
 TEST_F(GeneratorTest, AKilledWorkerEndsTheStreamWithWorkerCrashedError) {

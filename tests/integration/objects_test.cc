@@ -5,7 +5,6 @@
 // owner or a node is lost or a store is full.
 #include <glint/api.h>
 #include <gtest/gtest.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -88,11 +87,7 @@ class Tight {
   static Tight* Create() { return new Tight(); }
   std::vector<uint8_t> Big(int mib, int seed) {
     size_t bytes = static_cast<size_t>(mib) << 20;
-    int64_t now = glint::testing::RssOf(getpid(), "VmSize:");
-    struct rlimit lim;
-    getrlimit(RLIMIT_AS, &lim);
-    lim.rlim_cur = static_cast<rlim_t>(now) + bytes + (64 << 20);
-    if (setrlimit(RLIMIT_AS, &lim) != 0) throw std::runtime_error("setrlimit failed");
+    tf::LimitAddressSpaceTo(bytes + (64 << 20));
     return Fill(bytes, seed);
   }
 };

@@ -1,6 +1,7 @@
 // Remote functions and actors the integration tests call.
 #pragma once
 #include <glint/api.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -26,6 +27,20 @@ inline uint64_t Checksum(const uint8_t* p, size_t n) {
   uint64_t h = 1469598103934665603ull;
   for (size_t i = 0; i < n; ++i) h = (h ^ p[i]) * 1099511628211ull;
   return h ^ n;
+}
+
+// Leaves this process room for `extra` more bytes of address space (an
+// actor's worker that does this is killed after its test).
+inline void LimitAddressSpaceTo(size_t extra) {
+  std::ifstream status("/proc/self/status");
+  std::string key;
+  size_t kb = 0;
+  while (status >> key && key != "VmSize:") status.ignore(1 << 20, '\n');
+  if (!(status >> kb)) throw std::runtime_error("no VmSize in /proc/self/status");
+  struct rlimit lim;
+  getrlimit(RLIMIT_AS, &lim);
+  lim.rlim_cur = static_cast<rlim_t>((kb << 10) + extra);
+  if (setrlimit(RLIMIT_AS, &lim) != 0) throw std::runtime_error("setrlimit failed");
 }
 
 // An actor holding a number, for lifecycle tests.

@@ -41,6 +41,10 @@ class ItemSink {
   // when the next item may be produced now; otherwise `later(go_on)` is
   // called once it may (go_on) or must stop (!go_on), on any thread.
   virtual bool EmitAsync(std::string data, std::vector<RefData> contained, std::function<void(bool)> later) = 0;
+  // Offers the next item, `size` bytes that `write` packs, to be packed
+  // straight where it will be stored; false when it goes inline instead.
+  // The Emit (or EmitAsync) that follows a taken offer gets no bytes.
+  virtual bool StoreNext(size_t, const std::function<void(char*)>&) { return false; }
 };
 }  // namespace internal
 

@@ -19,12 +19,27 @@ bool ItemStream::Send(std::string data, std::vector<RefData> contained) {
   proto::PushTaskReply reply;
   reply.set_item_index(index);
   auto* value = reply.mutable_result();
-  value->set_data(std::move(data));
+  if (stored_next_) {
+    *value = *std::exchange(stored_next_, std::nullopt);
+  } else {
+    value->set_data(std::move(data));
+  }
   ListContained(value, contained);
   store_(spec_, GeneratorItemId(spec_.task_id(), index), value);
   if (send_(reply)) return true;
   Close();
   return false;
+}
+
+bool ItemStream::StoreNext(size_t size, const std::function<void(char*)>& write) {
+  int64_t index;
+  {
+    absl::MutexLock lock(&mu_);
+    if (closed_) return false;
+    index = emitted_ + 1;  // what Send gives it
+  }
+  stored_next_ = pack_(spec_, GeneratorItemId(spec_.task_id(), index), size, write);
+  return stored_next_.has_value();
 }
 
 bool ItemStream::Emit(std::string data, std::vector<RefData> contained) {

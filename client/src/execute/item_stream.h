@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -32,12 +33,18 @@ class ItemStream final : public ItemSink {
   using SendFn = std::function<bool(proto::PushTaskReply&)>;
   // Readies a value for the caller, as every result is (TaskExecutor::ResultSink).
   using StoreFn = std::function<void(const proto::TaskSpec&, const std::string& object_id, proto::ObjectValue*)>;
-  ItemStream(const proto::TaskSpec& spec, SendFn send, StoreFn store)
-      : spec_(spec), send_(std::move(send)), store_(std::move(store)),
+  // Packs a big item straight into the store (TaskExecutor::ResultStore).
+  using PackFn = std::function<std::optional<proto::ObjectValue>(
+      const proto::TaskSpec&, const std::string& object_id, size_t size, const std::function<void(char*)>& write)>;
+  ItemStream(const proto::TaskSpec& spec, SendFn send, StoreFn store, PackFn pack)
+      : spec_(spec), send_(std::move(send)), store_(std::move(store)), pack_(std::move(pack)),
         backpressure_(spec.generator_backpressure() > 0 ? spec.generator_backpressure() : 0) {}
 
   bool Emit(std::string data, std::vector<RefData> contained) override;
   bool EmitAsync(std::string data, std::vector<RefData> contained, std::function<void(bool)> later) override;
+  // A big item is stored under its id before it is emitted (the producer's
+  // thread or loop, the only one that emits).
+  bool StoreNext(size_t size, const std::function<void(char*)>& write) override;
 
   // The caller consumed `consumed` items, or (close) wants no more.
   void OnAck(int64_t consumed, bool close);
@@ -55,7 +62,9 @@ class ItemStream final : public ItemSink {
   const proto::TaskSpec& spec_;  // the call's, which outlives its run
   const SendFn send_;
   const StoreFn store_;
+  const PackFn pack_;
   const int64_t backpressure_;
+  std::optional<proto::ObjectValue> stored_next_;  // the next item, stored already (producer only)
   mutable absl::Mutex mu_;
   int64_t emitted_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t consumed_ ABSL_GUARDED_BY(mu_) = 0;

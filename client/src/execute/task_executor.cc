@@ -69,7 +69,8 @@ void TaskExecutor::Dispatch(IncomingCall* call) {
 std::shared_ptr<ItemStream> TaskExecutor::StartItems(IncomingCall* call) {
   if (!call->task().streaming()) return nullptr;
   auto items = std::make_shared<ItemStream>(
-      call->task(), [this, call](proto::PushTaskReply& item) { return transport_->SendItem(call, item); }, sink_);
+      call->task(), [this, call](proto::PushTaskReply& item) { return transport_->SendItem(call, item); }, sink_,
+      store_);
   generators_.Add(call->task().task_id(), call->stream, items);
   return items;
 }

@@ -46,15 +46,19 @@ std::string ShapeKey(const google::protobuf::Map<std::string, double>& resources
 }
 
 void TaskSubmitter::Submit(proto::TaskSpec spec) {
-  if (store_->Ready(ReturnObjectId(spec.task_id(), 0))) return;  // cancelled meanwhile
   std::string key = ShapeKey(spec.resources());
   {
     absl::MutexLock lock(&mu_);
+    if (CancelledLocked(spec)) return;
     auto& shape = shapes_[key];
     if (shape.resources.empty()) shape.resources = spec.resources();
     shape.tasks.push_back(std::move(spec));
   }
   Pump(key);
+}
+
+bool TaskSubmitter::CancelledLocked(const proto::TaskSpec& spec) {
+  return store_->Ready(ReturnObjectId(spec.task_id(), 0));
 }
 
 size_t TaskSubmitter::Lease::Waiting() const {
@@ -330,9 +334,9 @@ void TaskSubmitter::Finished(const std::string& key, const std::weak_ptr<Lease>&
       if (in_flight.empty()) lease->idle_since_ms = now;
     }
     if (reply.not_run()) {  // given back before it started: it goes again, first in line
-      if (!store_->Ready(return_id)) {  // not if cancelled meanwhile
+      {
         absl::MutexLock lock(&mu_);
-        shapes_[key].tasks.push_front(std::move(task));
+        if (!CancelledLocked(task)) shapes_[key].tasks.push_front(std::move(task));
       }
       Pump(key);
       return;

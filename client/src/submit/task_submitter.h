@@ -162,6 +162,11 @@ class TaskSubmitter {
   // again) or removed (then fails them), and returns true.
   bool WaitForGroup(const std::string& key);
   void FailQueued(const std::string& key, const proto::ObjectValue& error);
+  // Whether the task was cancelled (its result is there already): asked
+  // under mu_ before it is queued, so that a Cancel, which makes the result
+  // first and then looks for the task under mu_, either finds it queued or
+  // is seen here.
+  bool CancelledLocked(const proto::TaskSpec& spec) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Takes a failed lease out of its shape, noting the tasks that waited behind
   // its first one there as never started.
   void DropLocked(Shape& shape, std::vector<std::shared_ptr<Lease>>::iterator it) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

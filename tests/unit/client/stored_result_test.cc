@@ -1,8 +1,9 @@
-// A sync call's result packed straight into the node's store
-// (client/src/execute/stored_result.h): a value the store takes is packed
-// into it once, byte for byte as it would be packed inline; smaller values,
-// and calls with no StoredResult waiting, are packed into the reply; the
-// references inside a value are collected once.
+// Results and generator items packed straight into the node's store
+// (client/src/execute/stored_result.h, item_stream.h): a value the store
+// takes is packed into it once, byte for byte as it would be packed inline;
+// smaller values, and calls with no StoredResult waiting, are packed into
+// the reply; the references inside a value are collected once; a stored
+// item is sent under the index it was stored for.
 #include "client/src/execute/stored_result.h"
 
 #include <gtest/gtest.h>
@@ -12,7 +13,9 @@
 #include <string>
 #include <vector>
 
+#include "client/src/execute/item_stream.h"
 #include "client/src/registry_lookup.h"
+#include "common/ids.h"
 #include "glint/internal/registry.h"
 #include "glint/object_ref.h"
 
@@ -109,6 +112,41 @@ TEST(StoredResultTest, TheReferencesInsideAStoredValueAreCollectedOnce) {
   std::string bytes(store.arena.begin(), store.arena.end());
   EscapeCollector again;
   EXPECT_EQ(bytes, Pack(MakeWithRefs(2000)));
+}
+
+TEST(StoredResultTest, AGeneratorsBigItemIsStoredUnderTheIndexItIsSentWith) {
+  proto::TaskSpec spec;
+  spec.set_task_id(RandomId());
+  std::vector<proto::PushTaskReply> sent;
+  std::vector<std::string> stored_ids;
+  FakeStore store(1000);
+  auto fake = store.Fn();
+  ItemStream items(
+      spec,
+      [&](proto::PushTaskReply& r) {
+        sent.push_back(r);
+        return true;
+      },
+      [](const proto::TaskSpec&, const std::string&, proto::ObjectValue*) {},
+      [&](const proto::TaskSpec&, const std::string& id, size_t size, const std::function<void(char*)>& write) {
+        stored_ids.push_back(id);
+        return fake(size, write);
+      });
+  // A small item, then a big one, as DrainGenerator packs them.
+  for (int n : {10, 3000}) {
+    auto blob = Blob(n);
+    auto item = PackItem(blob, items);
+    ASSERT_TRUE(items.Emit(std::move(item.data), std::move(item.refs))) << n;
+  }
+  ASSERT_EQ(sent.size(), 2u);
+  EXPECT_EQ(sent[0].item_index(), 1);
+  EXPECT_EQ(sent[0].result().data(), Pack(Blob(10)));
+  EXPECT_EQ(sent[1].item_index(), 2);
+  EXPECT_EQ(sent[1].result().data(), "");
+  EXPECT_EQ(sent[1].result().stored().size(), static_cast<int64_t>(Pack(Blob(3000)).size()));
+  ASSERT_EQ(stored_ids.size(), 2u) << "both offered";
+  EXPECT_EQ(stored_ids[1], GeneratorItemId(spec.task_id(), 2)) << "stored under the index it was sent with";
+  EXPECT_EQ(std::string(store.arena.begin(), store.arena.end()), Pack(Blob(3000)));
 }
 
 }  // namespace

@@ -84,10 +84,12 @@ decltype(auto) CallWithArgs(const Args& args, F&& call) {
   }(std::index_sequence_for<A...>{});
 }
 
-// Packs a sync call's result: one big enough for the node's store goes
-// straight there (and the string is empty), else into the string.
-template <typename T>
-std::string PackResult(const T& value) {
+// Packs a value that may go to the node's store: measures it, offers it
+// (`offer(size, write)`), and packs it into the string only when the offer
+// is not taken (a taken one was packed by `write` into its place there, and
+// the string is empty).
+template <typename T, typename Offer>
+std::string PackOrOffer(const T& value, Offer&& offer) {
   if constexpr (!kPackable<T>) {
     return Pack(value);  // its one clear error
   } else {
@@ -96,12 +98,18 @@ std::string PackResult(const T& value) {
       EscapeCollector sizing;  // the references inside are collected when it is packed, not here
       size = PackedSize(value);
     }
-    bool stored = StoreCallResult(size, [&value, size](char* dst) {
+    bool stored = offer(size, [&value, size](char* dst) {
       BufferSink sink{dst, dst + size};
       msgpack::pack(sink, value);
     });
     return stored ? std::string() : Pack(value);
   }
+}
+
+// A sync call's result: one big enough for the node's store goes straight there.
+template <typename T>
+std::string PackResult(const T& value) {
+  return PackOrOffer(value, StoreCallResult);
 }
 
 // Calls with the unpacked arguments and packs the result (while the
@@ -123,10 +131,14 @@ struct PackedItem {
   std::string data;
   std::vector<RefData> refs;
 };
+// A big one goes straight where `sink` stores it.
 template <typename T>
-PackedItem PackItem(T& value) {
+PackedItem PackItem(T& value, ItemSink& sink) {
   EscapeCollector contained(/*hold=*/true);
-  PackedItem item{Pack(value), {}};
+  PackedItem item{PackOrOffer(value, [&sink](size_t size, const std::function<void(char*)>& write) {
+                    return sink.StoreNext(size, write);
+                  }),
+                  {}};
   item.refs = std::move(contained.refs);
   return item;
 }
@@ -135,7 +147,7 @@ PackedItem PackItem(T& value) {
 template <typename T>
 void DrainGenerator(Generator<T> g, ItemSink& sink) {
   while (g.Next()) {
-    auto item = PackItem(g.Value());
+    auto item = PackItem(g.Value(), sink);
     if (!sink.Emit(std::move(item.data), std::move(item.refs))) return;  // `g` is destroyed where it stopped
   }
 }
@@ -175,7 +187,7 @@ void StartAsyncGenerator(AsyncGenerator<T>* gen, ItemSink* sink, std::function<v
     }
     PackedItem packed;
     try {
-      packed = PackItem(gen->Value());
+      packed = PackItem(gen->Value(), *sink);
     } catch (...) {
       auto error = std::current_exception();
       PostToActorLoop([gen, done, error] {
