@@ -187,7 +187,7 @@ absl::Status Runtime::StartExecutor() {
       },
       [this](const proto::TaskSpec& spec, const std::string& object_id, size_t size,
              const std::function<void(char*)>& write) { return StoreResult(spec, object_id, size, write); },
-      absl::StrCat("node ", ShortHex(options_.node_id), ", pid ", getpid()), paths);
+      inline_threshold(), absl::StrCat("node ", ShortHex(options_.node_id), ", pid ", getpid()), paths);
   executor_->SetOnActorExit([this] { RequestExit("the actor called ExitActor()"); });
   executor_->SetTaskEvents(task_events_.get());
   executor_->SetCancelChild([this](const RefData& child) {

@@ -38,7 +38,7 @@ bool ItemStream::StoreNext(size_t size, const std::function<void(char*)>& write)
     if (closed_) return false;
     index = emitted_ + 1;  // what Send gives it
   }
-  stored_next_ = pack_(spec_, GeneratorItemId(spec_.task_id(), index), size, write);
+  stored_next_ = pack_(index, size, write);
   return stored_next_.has_value();
 }
 

@@ -33,9 +33,10 @@ class ItemStream final : public ItemSink {
   using SendFn = std::function<bool(proto::PushTaskReply&)>;
   // Readies a value for the caller, as every result is (TaskExecutor::ResultSink).
   using StoreFn = std::function<void(const proto::TaskSpec&, const std::string& object_id, proto::ObjectValue*)>;
-  // Packs a big item straight into the store (TaskExecutor::ResultStore).
-  using PackFn = std::function<std::optional<proto::ObjectValue>(
-      const proto::TaskSpec&, const std::string& object_id, size_t size, const std::function<void(char*)>& write)>;
+  // Packs item `index` straight into the store when it is big enough
+  // (TaskExecutor::StoreIfBig).
+  using PackFn = std::function<std::optional<proto::ObjectValue>(int64_t index, size_t size,
+                                                                 const std::function<void(char*)>& write)>;
   ItemStream(const proto::TaskSpec& spec, SendFn send, StoreFn store, PackFn pack)
       : spec_(spec), send_(std::move(send)), store_(std::move(store)), pack_(std::move(pack)),
         backpressure_(spec.generator_backpressure() > 0 ? spec.generator_backpressure() : 0) {}

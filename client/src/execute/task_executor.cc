@@ -70,7 +70,9 @@ std::shared_ptr<ItemStream> TaskExecutor::StartItems(IncomingCall* call) {
   if (!call->task().streaming()) return nullptr;
   auto items = std::make_shared<ItemStream>(
       call->task(), [this, call](proto::PushTaskReply& item) { return transport_->SendItem(call, item); }, sink_,
-      store_);
+      [this, call](int64_t index, size_t size, const std::function<void(char*)>& write) {
+        return StoreIfBig(call->task(), index, size, write);
+      });
   generators_.Add(call->task().task_id(), call->stream, items);
   return items;
 }
@@ -117,7 +119,7 @@ void TaskExecutor::RunAndReply(IncomingCall* call) {
     const auto& spec = call->task();
     ScopedTask running(&spec.task_id());
     StoredResult stored([this, &spec](size_t size, const std::function<void(char*)>& write) {
-      return store_(spec, ReturnObjectId(spec.task_id(), 0), size, write);
+      return StoreIfBig(spec, 0, size, write);
     });
     runner_.Run(spec, &call->reply, items.get());
     stored.MoveInto(call->reply.mutable_result());
@@ -127,6 +129,13 @@ void TaskExecutor::RunAndReply(IncomingCall* call) {
     SetUpActor(call->task());
   }
   Reply(call, items.get());
+}
+
+std::optional<proto::ObjectValue> TaskExecutor::StoreIfBig(const proto::TaskSpec& spec, int64_t index, size_t size,
+                                                           const std::function<void(char*)>& write) {
+  if (size < inline_threshold_) return std::nullopt;
+  const std::string& task = spec.task_id();
+  return store_(spec, index == 0 ? ReturnObjectId(task, 0) : GeneratorItemId(task, index), size, write);
 }
 
 void TaskExecutor::SetUpActor(const proto::TaskSpec& creation) {

@@ -38,10 +38,12 @@ class TaskExecutor {
   // a value of that size goes inline (see stored_result.h).
   using ResultStore = std::function<std::optional<proto::ObjectValue>(
       const proto::TaskSpec&, const std::string& object_id, size_t size, const std::function<void(char*)>& write)>;
-  TaskExecutor(TaskRunner::ArgResolver resolver, ResultSink sink, ResultStore store, std::string where,
-               std::string code_paths)
+  // Results and items under `inline_threshold` bytes are not offered to `store`.
+  TaskExecutor(TaskRunner::ArgResolver resolver, ResultSink sink, ResultStore store, size_t inline_threshold,
+               std::string where, std::string code_paths)
       : sink_(std::move(sink)),
         store_(std::move(store)),
+        inline_threshold_(inline_threshold),
         runner_(std::move(resolver), std::move(where), std::move(code_paths)) {}
 
   // Starts serving PushTask and PushTasks of `service` from `cq`, whose
@@ -81,6 +83,11 @@ class TaskExecutor {
   void GiveBack(const std::string& task_id);
   // Answers a call cancelled before it ran; false if it may run.
   bool ReplyIfCancelled(IncomingCall* call);
+  // The call's result (`index` 0) or its generator's item `index`, of
+  // `size` bytes, packed by `write` into the store when it is that big
+  // (nullopt, and no id made, when it is not).
+  std::optional<proto::ObjectValue> StoreIfBig(const proto::TaskSpec& spec, int64_t index, size_t size,
+                                               const std::function<void(char*)>& write);
   // After the actor's constructor ran: its threads and groups.
   void SetUpActor(const proto::TaskSpec& creation);
   // Sends the call's reply (and ends the actor after ExitActor()); a
@@ -89,6 +96,7 @@ class TaskExecutor {
 
   const ResultSink sink_;
   const ResultStore store_;
+  const size_t inline_threshold_;
   TaskRunner runner_;
   std::unique_ptr<CallTransport> transport_;
   std::unique_ptr<CallScheduler> scheduler_;
