@@ -94,6 +94,11 @@ constexpr int kMaxControlMessageBytes = kGcsLimits.max_message_bytes;
 constexpr int kMaxCallMessageBytes = kWorkerLimits.max_message_bytes;
 // A batch of calls or replies on a stream stops growing at this size.
 constexpr int64_t kBatchBytes = 4 << 20;
+// The metadata key under which the PushTasks stream a lease's holder opens
+// to its leased worker names the lease. When that stream ends, the worker
+// gives itself back to its raylet: a holder that died (a killed actor that
+// had submitted tasks) returns nothing itself.
+constexpr char kLeaseIdMetadataKey[] = "glint-lease-bin";
 
 // Builds and starts a server with `services` on host:port (port 0 picks a
 // free port) within `limits`; returns the server and the bound port in

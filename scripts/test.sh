@@ -6,12 +6,22 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 took() { echo "== $1 took $((SECONDS - start)) s"; start=$SECONDS; }
+# ctest in build directory $1 (its arguments after that); after a failure,
+# the end of each failed test's output again (scripts/failed_tests.sh).
+suites() {
+  local dir=$1
+  shift
+  rm -f "$dir/Testing/Temporary/LastTestsFailed.log"
+  (cd "$dir" && ctest --output-on-failure "$@") && return 0
+  bash scripts/failed_tests.sh "$dir"
+  return 1
+}
 start=$SECONDS
 bash scripts/setup.sh
 took "setting up"
 bash scripts/build.sh -DGLINT_BUILD_TESTS=ON -DGLINT_WERROR=ON
 took "the build"
-(cd "${GLINT_BUILD_DIR:-build}" && ctest --output-on-failure --timeout 600 -j 2 "$@")
+suites "${GLINT_BUILD_DIR:-build}" --timeout 600 -j 2 "$@"
 took "the suites"
 if [ "${GLINT_SKIP_ASAN:-0}" != "1" ]; then
   echo "== the same suites under AddressSanitizer"
@@ -22,6 +32,6 @@ if [ "${GLINT_SKIP_ASAN:-0}" != "1" ]; then
   took "the AddressSanitizer build"
   # Leak checking is off here (gRPC and glog keep some objects to process exit);
   # the restart test turns it on for itself, to check that Shutdown frees what Init made.
-  (cd build-asan && ASAN_OPTIONS=detect_leaks=0 ctest --output-on-failure --timeout 900 -j 2 -E 'bench_(scale_)?smoke' "$@")
+  ASAN_OPTIONS=detect_leaks=0 suites build-asan --timeout 900 -j 2 -E 'bench_(scale_)?smoke' "$@"
   took "the suites under AddressSanitizer"
 fi

@@ -189,6 +189,14 @@ absl::Status Runtime::StartExecutor() {
              const std::function<void(char*)>& write) { return StoreResult(spec, object_id, size, write); },
       inline_threshold(), absl::StrCat("node ", ShortHex(options_.node_id), ", pid ", getpid()), paths);
   executor_->SetOnActorExit([this] { RequestExit("the actor called ExitActor()"); });
+  // The holder of this worker's lease closed its stream here, or died (then
+  // nobody else gives the worker back): back to the raylet, which ends the
+  // worker if calls of that holder still run (their results have no taker).
+  // The holder's own return, if it comes too, finds the lease gone.
+  executor_->SetOnLeaseEnded([this](const std::string& lease_id, bool busy) {
+    if (busy) VLOG(1) << "the holder of this worker's lease let go of it while its calls ran: ending this worker";
+    transport_->ReturnLease(raylet_, lease_id, /*disconnect=*/busy);
+  });
   executor_->SetTaskEvents(task_events_.get());
   executor_->SetCancelChild([this](const RefData& child) {
     LogCallFailure("cancelling a call of a cancelled call", Cancel(child, /*force=*/false, /*recursive=*/true));

@@ -112,8 +112,9 @@ class FakeTransport : public internal::SubmitTransport {
     internal::GcsClient::GroupFn done;
   };
 
-  std::shared_ptr<internal::CallSink> OpenStream(const proto::Address& worker,
+  std::shared_ptr<internal::CallSink> OpenStream(const proto::Address& worker, const std::string& lease_id,
                                                  internal::CallSink::DoneFn done) override {
+    stream_leases.push_back(lease_id);
     auto s = std::make_shared<FakeSink>(worker, std::move(done));
     streams.push_back(s);
     return s;
@@ -190,6 +191,7 @@ class FakeTransport : public internal::SubmitTransport {
   bool hold_soon = false;
   std::vector<std::function<void()>> soon;
   std::vector<std::shared_ptr<FakeSink>> streams;
+  std::vector<std::string> stream_leases;  // the lease each stream of `streams` was opened for
   std::vector<std::string> returned;
   std::deque<Watch> watches;
   std::deque<GroupWatch> group_watches;

@@ -5,7 +5,8 @@
 
 namespace glint::internal {
 namespace {
-constexpr int kAcceptSlots = 16;  // PushTask requests the server may hand us before we ask again
+constexpr int kAcceptSlots = 16;         // PushTask requests the server may hand us before we ask again
+constexpr size_t kMaxLeaseIdBytes = 64;  // a longer one is no lease of a raylet's
 }  // namespace
 
 // One caller's PushTasks stream. Its calls are admitted like PushTask
@@ -65,6 +66,10 @@ class PushStream {
       absl::MutexLock lock(&t_->mu_);
       t_->streams_.insert(this);
     }
+    const auto& metadata = ctx_.client_metadata();
+    if (auto it = metadata.find(kLeaseIdMetadataKey); it != metadata.end() && it->second.size() <= kMaxLeaseIdBytes) {
+      lease_id_.assign(it->second.data(), it->second.size());
+    }
     absl::MutexLock lock(&mu_);
     reading_ = true;
     rw_.Read(&in_, &read_tag_);
@@ -73,7 +78,8 @@ class PushStream {
     std::vector<IncomingCall*> calls;
     google::protobuf::RepeatedPtrField<proto::GeneratorAck> acks;
     google::protobuf::RepeatedPtrField<proto::CancelRequest> cancels;
-    bool got = false;  // a batch of calls
+    bool got = false;   // a batch of calls
+    bool busy = false;  // at the end: calls of this stream still to answer
     {
       absl::MutexLock lock(&mu_);
       got = ok && grpc::SerializationTraits<proto::PushTaskBatch>::Deserialize(&in_, &batch_).ok();
@@ -82,6 +88,7 @@ class PushStream {
         // no other thread's end of the Finish deletes the stream meanwhile.
         reading_ = false;
         malformed_ = ok;
+        busy = calls_ > 0;
       } else {
         calls.reserve(batch_.tasks_size());
         for (auto& t : *batch_.mutable_tasks()) {
@@ -99,6 +106,7 @@ class PushStream {
     }
     if (!got) {
       t_->hooks_.stream_ended(this);  // its generators stop (their calls keep it alive)
+      if (!lease_id_.empty() && t_->hooks_.lease_ended) t_->hooks_.lease_ended(lease_id_, busy);
       bool done;
       {
         absl::MutexLock lock(&mu_);
@@ -195,6 +203,7 @@ class PushStream {
   MemberTag<PushStream> read_tag_{this, &PushStream::OnRead};
   MemberTag<PushStream> write_tag_{this, &PushStream::OnWrite};
   MemberTag<PushStream> finish_tag_{this, &PushStream::OnFinish};
+  std::string lease_id_;        // the lease this stream serves (kLeaseIdMetadataKey), if any
   grpc::ByteBuffer in_;         // the message being read
   proto::PushTaskBatch batch_;  // ... parsed
   absl::Mutex mu_;

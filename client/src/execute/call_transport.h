@@ -57,11 +57,16 @@ class CallTransport {
   using CancelFn = std::function<void(const proto::CancelRequest& cancel)>;
   // A stream's caller closed its side or went away.
   using StreamEndFn = std::function<void(const void* stream)>;
+  // A stream that named a lease (kLeaseIdMetadataKey: it came from the
+  // holder of this worker's lease) ended, with calls of it still to answer
+  // (`busy`) or not; runs on the polling thread, must not block.
+  using LeaseEndFn = std::function<void(const std::string& lease_id, bool busy)>;
   // What a stream brings besides calls.
   struct Hooks {
     AckFn acked;
     CancelFn cancelled;
     StreamEndFn stream_ended;
+    LeaseEndFn lease_ended;  // may be empty
   };
   // Borrows `service` and `cq`, which must outlive the server's queue.
   CallTransport(AsyncService* service, grpc::ServerCompletionQueue* cq, ArrivedFn arrived, Hooks hooks)

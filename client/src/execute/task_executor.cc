@@ -26,6 +26,7 @@ void TaskExecutor::Start(AsyncService* service, grpc::ServerCompletionQueue* cq,
   hooks.acked = [this](const void* stream, const proto::GeneratorAck& ack) { generators_.OnAck(stream, ack); };
   hooks.cancelled = [this](const proto::CancelRequest& cancel) { OnCancel(cancel); };
   hooks.stream_ended = [this](const void* stream) { generators_.EndStream(stream); };
+  hooks.lease_ended = on_lease_ended_;
   transport_ = std::make_unique<CallTransport>(
       service, cq, [this](std::vector<IncomingCall*>& calls) { scheduler_->Admit(calls); }, std::move(hooks));
   transport_->Start();

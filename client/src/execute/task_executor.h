@@ -54,6 +54,9 @@ class TaskExecutor {
   void Stop(absl::Duration grace);
   // Called once, after the reply to the call that ran ExitActor() is sent.
   void SetOnActorExit(std::function<void()> f) { on_exit_ = std::move(f); }
+  // The stream from the holder of this worker's lease ended (see
+  // CallTransport::LeaseEndFn; set once, before Start).
+  void SetOnLeaseEnded(CallTransport::LeaseEndFn f) { on_lease_ended_ = std::move(f); }
   // Cancels a call that a cancelled call made (set once, before Start).
   void SetCancelChild(std::function<void(const RefData& child)> f) { cancel_child_ = std::move(f); }
   // Where calls' starts (and actor creations' ends) are reported (set once,
@@ -105,6 +108,7 @@ class TaskExecutor {
   std::function<void(const RefData&)> cancel_child_;
   std::vector<std::string> group_names_;  // fixed at creation
   std::function<void()> on_exit_;
+  CallTransport::LeaseEndFn on_lease_ended_;
   TaskEvents* events_ = nullptr;
 };
 

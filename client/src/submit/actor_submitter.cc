@@ -179,7 +179,7 @@ void ActorSubmitter::Send(proto::TaskSpec spec, const proto::Address& worker) {
           if (stopped_) break;  // shutting down: no new streams
         }
         s = transport_->OpenStream(
-            worker, [this, worker_id](proto::TaskSpec& task, const absl::Status& st, proto::PushTaskReply& reply) {
+            worker, /*lease_id=*/"", [this, worker_id](proto::TaskSpec& task, const absl::Status& st, proto::PushTaskReply& reply) {
               Finished(task, worker_id, st, reply);
             });
       }

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <vector>
 
+#include "common/rpc.h"
+
 namespace glint::internal {
 namespace {
 // Calls in one message at most; a message also stops growing at kBatchBytes
@@ -10,9 +12,10 @@ namespace {
 constexpr int kMaxBatch = 256;
 }  // namespace
 
-std::shared_ptr<CallStream> CallStream::Open(ClientQueue* queue, proto::WorkerService::Stub* stub, DoneFn done,
-                                             ItemFn items) {
+std::shared_ptr<CallStream> CallStream::Open(ClientQueue* queue, proto::WorkerService::Stub* stub,
+                                             const std::string& lease_id, DoneFn done, ItemFn items) {
   auto s = std::make_shared<CallStream>(std::move(done), std::move(items));
+  if (!lease_id.empty()) s->ctx.AddMetadata(kLeaseIdMetadataKey, lease_id);
   absl::MutexLock lock(&s->mu_);
   s->self_ = s;
   s->ops_ = 1;  // the start

@@ -31,10 +31,10 @@ namespace glint::internal {
 
 class CallStream final : public CallSink, public QueuedCall, public std::enable_shared_from_this<CallStream> {
  public:
-  // Opens a stream on `queue`; it keeps itself alive until its last event
-  // has run.
-  static std::shared_ptr<CallStream> Open(ClientQueue* queue, proto::WorkerService::Stub* stub, DoneFn done,
-                                          ItemFn items);
+  // Opens a stream on `queue` (naming `lease_id` to the worker, if not
+  // empty); it keeps itself alive until its last event has run.
+  static std::shared_ptr<CallStream> Open(ClientQueue* queue, proto::WorkerService::Stub* stub,
+                                          const std::string& lease_id, DoneFn done, ItemFn items);
   bool Send(proto::TaskSpec& task) override;
   void Close() override;
   bool ended() const override;

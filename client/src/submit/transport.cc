@@ -9,8 +9,10 @@ namespace {
 using RayletStub = proto::RayletService::Stub;
 }  // namespace
 
-std::shared_ptr<CallSink> GrpcTransport::OpenStream(const proto::Address& worker, CallSink::DoneFn done) {
-  return CallStream::Open(queue_, workers_->Get(AddrString(worker), worker.worker_id()).get(), std::move(done), items_);
+std::shared_ptr<CallSink> GrpcTransport::OpenStream(const proto::Address& worker, const std::string& lease_id,
+                                                    CallSink::DoneFn done) {
+  return CallStream::Open(queue_, workers_->Get(AddrString(worker), worker.worker_id()).get(), lease_id,
+                          std::move(done), items_);
 }
 
 void GrpcTransport::RequestLeases(const std::string& raylet, const proto::LeaseRequest& req, int count,

@@ -46,7 +46,10 @@ class SubmitTransport {
  public:
   using LeaseFn = std::function<void(const absl::Status&, proto::LeaseReply&)>;
   virtual ~SubmitTransport() = default;
-  virtual std::shared_ptr<CallSink> OpenStream(const proto::Address& worker, CallSink::DoneFn done) = 0;
+  // `lease_id`: the lease of a task worker the stream serves (the worker
+  // gives itself back when the stream ends); empty for an actor's worker.
+  virtual std::shared_ptr<CallSink> OpenStream(const proto::Address& worker, const std::string& lease_id,
+                                               CallSink::DoneFn done) = 0;
   // Asks for `count` workers of `req`'s shape in one call; `each` runs once
   // per worker asked for: with an answer (granted, spilled back, refused),
   // or with the call's error for those it did not answer.
@@ -68,7 +71,8 @@ class GrpcTransport final : public SubmitTransport {
   GrpcTransport(ClientQueue* queue, StubCache<proto::RayletService>* raylets,
                 StubCache<proto::WorkerService>* workers, GcsClient* gcs, CallSink::ItemFn items)
       : queue_(queue), raylets_(raylets), workers_(workers), gcs_(gcs), items_(std::move(items)) {}
-  std::shared_ptr<CallSink> OpenStream(const proto::Address& worker, CallSink::DoneFn done) override;
+  std::shared_ptr<CallSink> OpenStream(const proto::Address& worker, const std::string& lease_id,
+                                       CallSink::DoneFn done) override;
   void RequestLeases(const std::string& raylet, const proto::LeaseRequest& req, int count, LeaseFn each) override;
   void RunSoon(std::function<void()> fn) override { glint::RunSoon(queue_, std::move(fn)); }
   void ReturnLease(const std::string& raylet, const std::string& lease_id, bool disconnect) override;
