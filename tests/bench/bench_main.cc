@@ -94,6 +94,7 @@ class AsyncSink {
  public:
   static AsyncSink* Create() { return new AsyncSink(); }
   glint::Async<int> Small() { co_return 1; }
+  glint::Async<std::vector<uint8_t>> Bytes(int64_t n) { co_return std::vector<uint8_t>(static_cast<size_t>(n), 1); }
 };
 
 std::vector<uint8_t> Bytes(int64_t n) { return std::vector<uint8_t>(static_cast<size_t>(n), 1); }
@@ -114,7 +115,7 @@ int Consume(glint::Queue<int> q, int n) {
 }
 
 GLINT_REMOTE(SmallValue, Bytes, Items, Produce, Consume, Sink::Create, &Sink::Small, &Sink::Twice, Sleeper::Create, &Sleeper::Nap, &Sleeper::Small,
-             AsyncSink::Create, &AsyncSink::Small);
+             AsyncSink::Create, &AsyncSink::Small, &AsyncSink::Bytes);
 
 // ---- harness ---------------------------------------------------------------
 
@@ -408,8 +409,9 @@ void LargeObjectRows(std::vector<Row>& rows, bool have_remote_node) {
     std::string transfer = "transfer GB/s between nodes (" + label + ")";
     std::string transfer_tcp = "transfer GB/s between nodes in chunks over TCP (" + label + ")";
     std::string result = "task result GB/s (" + label + " values)";
-    if (!Wanted("put GB/s (" + label) && !Wanted("get GB/s (" + label) && !Wanted(result) && !Wanted(transfer) &&
-        !Wanted(transfer_tcp)) {
+    std::string async_result = "async actor result GB/s (" + label + " values)";
+    if (!Wanted("put GB/s (" + label) && !Wanted("get GB/s (" + label) && !Wanted(result) &&
+        !Wanted(async_result) && !Wanted(transfer) && !Wanted(transfer_tcp)) {
       continue;
     }
     std::vector<uint8_t> value(static_cast<size_t>(size), 3), copy(static_cast<size_t>(size), 0);
@@ -435,15 +437,25 @@ void LargeObjectRows(std::vector<Row>& rows, bool have_remote_node) {
     buffer_ref = {};
     // A task that makes a new vector and returns it: the least a task making
     // such a value costs is the yardstick's new vector.
-    auto result_once = [size] {
+    // The same from an async actor's coroutine method.
+    auto result_once = [size](auto call) {
       auto start = Clock::now();
-      std::vector<glint::ObjectRef<std::vector<uint8_t>>> one = {glint::Task(Bytes).Remote(size)};
+      std::vector<glint::ObjectRef<std::vector<uint8_t>>> one = {call.Remote(size)};
       glint::Wait(one, 1, std::chrono::minutes(5), /*fetch_local=*/false);
       return std::chrono::duration<double>(Clock::now() - start).count();
     };
-    for (int i = 0; Wanted(result) && i < 2; ++i) result_once();  // the store's ranges touched once (and Measure's own)
-    Add(rows, result, [&] { return Measure([&] { result_once(); }, 1) * size / 1e9; }, "GB/s", yard_new,
+    auto task = [] { return glint::Task(Bytes); };
+    for (int i = 0; Wanted(result) && i < 2; ++i) result_once(task());  // the store's ranges touched once (and Measure's own)
+    Add(rows, result, [&] { return Measure([&] { result_once(task()); }, 1) * size / 1e9; }, "GB/s", yard_new,
         "returned by a task into its node's store");
+    if (Wanted(async_result)) {
+      auto maker = glint::Actor(AsyncSink::Create).Remote();
+      auto method = [&maker] { return maker.Task(&AsyncSink::Bytes); };
+      for (int i = 0; i < 2; ++i) result_once(method());
+      Add(rows, async_result, [&] { return Measure([&] { result_once(method()); }, 1) * size / 1e9; }, "GB/s",
+          yard_new, "returned by an async actor's coroutine into its node's store");
+      glint::Kill(maker);
+    }
     if (!have_remote_node) {
       Add(rows, transfer, [&] { return -1; }, "GB/s", "", "needs nodes with resources 'remote' and 'remote_tcp'");
       continue;

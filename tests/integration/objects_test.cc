@@ -92,6 +92,21 @@ class Tight {
   }
 };
 
+// The same on an async actor: from a coroutine method, which finishes in
+// a later piece on the actor's loop, and from a plain method (run on the
+// loop too).
+class TightAsync {
+ public:
+  static TightAsync* Create() { return new TightAsync(); }
+  glint::Async<std::vector<uint8_t>> Big(int mib, int seed) {
+    co_await glint::Yield();
+    size_t bytes = static_cast<size_t>(mib) << 20;
+    tf::LimitAddressSpaceTo(bytes + (64 << 20));
+    co_return Fill(bytes, seed);
+  }
+  std::vector<uint8_t> Plain(int mib, int seed) { return Tight().Big(mib, seed); }
+};
+
 using BlobRefs = std::vector<glint::ObjectRef<std::vector<uint8_t>>>;
 
 // The same from a coroutine method of an async actor.
@@ -130,7 +145,8 @@ class Keeper {
 
 GLINT_REMOTE(MakeBlob, SumNested, Checksum, ChecksumAll, Maker::Create, &Maker::Make, &Maker::Big,
              Keeper::Create, &Keeper::Keep, &Keeper::SumKept, &Keeper::Forget, AsyncMaker::Create,
-             &AsyncMaker::Make, Tight::Create, &Tight::Big);
+             &AsyncMaker::Make, Tight::Create, &Tight::Big, TightAsync::Create, &TightAsync::Big,
+             &TightAsync::Plain);
 
 using glint::testing::StoreInfo;
 
@@ -289,6 +305,15 @@ TEST_F(StoreTest, ALargeResultNeedsNoRoomForASecondCopyInItsWorker) {
   auto big = tight.Task(&Tight::Big).Remote(128, 6);
   EXPECT_EQ(Checksum(big.Get(std::chrono::seconds(60))), Checksum(Fill(128 << 20, 6)));
   glint::Kill(tight);  // its process keeps the limit
+}
+
+TEST_F(StoreTest, AnAsyncActorsLargeResultsNeedNoRoomForASecondCopyEither) {
+  auto tight = glint::Actor(TightAsync::Create).Remote();
+  auto big = tight.Task(&TightAsync::Big).Remote(128, 7);
+  EXPECT_EQ(Checksum(big.Get(std::chrono::seconds(60))), Checksum(Fill(128 << 20, 7)));
+  auto plain = tight.Task(&TightAsync::Plain).Remote(128, 8);
+  EXPECT_EQ(Checksum(plain.Get(std::chrono::seconds(60))), Checksum(Fill(128 << 20, 8)));
+  glint::Kill(tight);
 }
 
 TEST_F(StoreTest, WaitFetchLocalCopiesTheValueHereAndWithoutItDoesNot) {

@@ -9,15 +9,10 @@ namespace {
 thread_local StoredResult* t_waiting = nullptr;
 }  // namespace
 
-StoredResult::StoredResult(Store store) : store_(std::move(store)), outer_(t_waiting) { t_waiting = this; }
-
-StoredResult::~StoredResult() { t_waiting = outer_; }
-
-bool StoredResult::Offer(size_t size, const std::function<void(char*)>& write) {
-  StoredResult* r = t_waiting;
-  if (!r || r->stored_) return false;  // no sync call here, or its result went already
-  r->stored_ = r->store_(size, write);
-  return r->stored_.has_value();
+bool StoredResult::Take(size_t size, const std::function<void(char*)>& write) {
+  if (stored_) return false;  // its result went already
+  stored_ = store_(size, write);
+  return stored_.has_value();
 }
 
 bool StoredResult::MoveInto(proto::ObjectValue* result) {
@@ -27,6 +22,14 @@ bool StoredResult::MoveInto(proto::ObjectValue* result) {
   *result->mutable_contained() = std::move(contained);
   stored_.reset();
   return true;
+}
+
+StoredResult::OnThisThread::OnThisThread(StoredResult* to) : outer_(std::exchange(t_waiting, to)) {}
+
+StoredResult::OnThisThread::~OnThisThread() { t_waiting = outer_; }
+
+bool StoredResult::Offer(size_t size, const std::function<void(char*)>& write) {
+  return t_waiting && t_waiting->Take(size, write);  // none: no sync call here
 }
 
 bool StoreCallResult(size_t size, const std::function<void(char*)>& write) { return StoredResult::Offer(size, write); }

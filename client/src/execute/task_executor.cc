@@ -59,9 +59,15 @@ void TaskExecutor::Dispatch(IncomingCall* call) {
     // there, in cancelled_: the loop looks again).
     auto ctx = std::make_shared<CallContext>(spec.task_id());
     auto items = StartItems(call);
+    auto stored = std::make_shared<StoredResult>([this, &spec](size_t size, const std::function<void(char*)>& write) {
+      return StoreIfBig(spec, 0, size, write);
+    });
     if (events_) events_->Started(spec, NowMs());
-    return runner_.RunOnLoop(spec, &call->reply, group, items.get(), std::move(ctx),
-                             [this, call, items] { Reply(call, items.get()); });
+    return runner_.RunOnLoop(spec, &call->reply, group, items.get(), std::move(ctx), stored.get(),
+                             [this, call, items, stored] {
+                               if (!call->reply.result().has_error()) stored->MoveInto(call->reply.mutable_result());
+                               Reply(call, items.get());
+                             });
   }
   if (scheduler_->has_groups()) return scheduler_->RunInGroup(group, call);
   RunAndReply(call);
@@ -122,6 +128,7 @@ void TaskExecutor::RunAndReply(IncomingCall* call) {
     StoredResult stored([this, &spec](size_t size, const std::function<void(char*)>& write) {
       return StoreIfBig(spec, 0, size, write);
     });
+    StoredResult::OnThisThread packed_here(&stored);
     runner_.Run(spec, &call->reply, items.get());
     stored.MoveInto(call->reply.mutable_result());
   }

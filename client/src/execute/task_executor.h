@@ -4,7 +4,7 @@
 //   call_scheduler.h  it waits its turn (per-caller order) for a thread
 //   task_executor.cc  Dispatch: its concurrency group, its thread or the event loop
 //   task_runner.h     user code runs (arguments resolved, errors caught)
-//   stored_result.h   a sync call's large result is packed straight into the store
+//   stored_result.h   a large result is packed straight into the store
 //   cancelled_calls.h a caller's cancel reaches it, before or while it runs
 //                     (or its caller takes it back before it starts: GiveBack)
 //   item_stream.h     a generator's items go back one by one as it yields

@@ -83,15 +83,16 @@ void TaskRunner::Fail(proto::PushTaskReply* reply, const std::string& fn, std::e
 }
 
 void TaskRunner::RunOnLoop(const proto::TaskSpec& spec, proto::PushTaskReply* reply, const std::string& group,
-                           ItemSink* items, std::shared_ptr<CallContext> ctx, std::function<void()> done) {
+                           ItemSink* items, std::shared_ptr<CallContext> ctx, StoredResult* result,
+                           std::function<void()> done) {
   // Arguments are resolved here, off the loop (a blocking fetch would stall it).
   auto args = std::make_shared<Args>();
   if (!ResolveArgs(spec, args.get(), reply->mutable_result())) {
     done();
     return;
   }
-  loop_->Post([this, &spec, reply, args, group, items, ctx, done = std::move(done)] {
-    loop_->Admit(group, [this, &spec, reply, args, group, items, ctx, done] {
+  loop_->Post([this, &spec, reply, args, group, items, ctx, result, done = std::move(done)] {
+    loop_->Admit(group, [this, &spec, reply, args, group, items, ctx, result, done] {
       const std::string& fn = spec.function_name();
       auto finish = [this, group, done, ctx] {
         on_loop_.erase(ctx->task_id);
@@ -125,8 +126,11 @@ void TaskRunner::RunOnLoop(const proto::TaskSpec& spec, proto::PushTaskReply* re
           return finish();
         }
         if (auto* am = FindAsyncMethod(fn)) {
-          (*am)(actor_, *args, [this, reply, fn, finish](std::string data, std::exception_ptr e,
-                                                          std::vector<RefData> contained) {
+          auto offer = [result](size_t size, const std::function<void(char*)>& write) {
+            return result->Take(size, write);
+          };
+          (*am)(actor_, *args, offer, [this, reply, fn, finish](std::string data, std::exception_ptr e,
+                                                                 std::vector<RefData> contained) {
             if (e) {
               Fail(reply, fn, e);
             } else {
@@ -139,6 +143,7 @@ void TaskRunner::RunOnLoop(const proto::TaskSpec& spec, proto::PushTaskReply* re
         }
         if (auto* m = FindMethod(fn)) {  // a plain method of an async actor runs on the loop too
           EscapeCollector contained(/*hold=*/true);
+          StoredResult::OnThisThread packed_here(result);
           reply->mutable_result()->set_data((*m)(actor_, *args));
           ListContained(reply->mutable_result(), contained.refs);
         } else {

@@ -15,6 +15,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/synchronization/mutex.h"
 #include "client/src/execute/call_context.h"
+#include "client/src/execute/stored_result.h"
 #include "glint/internal/registry.h"
 #include "proto/worker.pb.h"
 
@@ -41,9 +42,10 @@ class TaskRunner {
   // method run on the loop within its group's limit; `done` runs (on the
   // loop) once `reply` is filled.
   // It runs within `ctx` (its cancel reaches it there); one cancelled
-  // before its turn does not start.
+  // before its turn does not start. A big result goes to `result` (which
+  // must live until `done`), its caller's to move into the reply.
   void RunOnLoop(const proto::TaskSpec& spec, proto::PushTaskReply* reply, const std::string& group,
-                 ItemSink* items, std::shared_ptr<CallContext> ctx, std::function<void()> done);
+                 ItemSink* items, std::shared_ptr<CallContext> ctx, StoredResult* result, std::function<void()> done);
   // How it learns of cancels that came before an async call started (set
   // once, before calls come).
   void SetCancelCheck(std::function<bool(const std::string& task_id)> f) { cancelled_ = std::move(f); }

@@ -3,7 +3,8 @@
 // takes is packed into it once, byte for byte as it would be packed inline;
 // smaller values, and calls with no StoredResult waiting, are packed into
 // the reply; the references inside a value are collected once; a stored
-// item is sent under the index it was stored for.
+// item is sent under the index it was stored for; an async method's result
+// goes to the offer it was started with, never to a thread's.
 #include "client/src/execute/stored_result.h"
 
 #include <gtest/gtest.h>
@@ -16,6 +17,7 @@
 #include "client/src/execute/item_stream.h"
 #include "client/src/registry_lookup.h"
 #include "common/ids.h"
+#include "glint/async.h"
 #include "glint/internal/registry.h"
 #include "glint/object_ref.h"
 
@@ -53,6 +55,11 @@ struct FakeStore {
   }
 };
 
+class Coro {
+ public:
+  glint::Async<std::vector<uint8_t>> Big(int n) { co_return Blob(n); }
+};
+
 std::string Call(const std::string& name, int n) {
   static bool registered = RegisterAll("StoredResultTest::Blob, StoredResultTest::MakeWithRefs", &Blob, &MakeWithRefs);
   EXPECT_TRUE(registered);
@@ -64,6 +71,7 @@ std::string Call(const std::string& name, int n) {
 TEST(StoredResultTest, AValueTheStoreTakesIsPackedIntoItOnceAsItWouldBeInline) {
   FakeStore store(1000);
   StoredResult waiting(store.Fn());
+  StoredResult::OnThisThread here(&waiting);
   std::string inline_bytes = Call("StoredResultTest::Blob", 4000);
   EXPECT_EQ(inline_bytes, "") << "nothing packed into the reply";
   EXPECT_EQ(store.offers, 1);
@@ -82,6 +90,7 @@ TEST(StoredResultTest, SmallValuesAndCallsWithNothingWaitingArePackedIntoTheRepl
   {
     FakeStore store(1000);
     StoredResult waiting(store.Fn());
+    StoredResult::OnThisThread here(&waiting);
     EXPECT_EQ(Call("StoredResultTest::Blob", 10), Pack(Blob(10)));
     EXPECT_EQ(store.offers, 1) << "offered, and refused as too small";
     proto::ObjectValue result;
@@ -94,6 +103,7 @@ TEST(StoredResultTest, SmallValuesAndCallsWithNothingWaitingArePackedIntoTheRepl
   {
     FakeStore store(1000);
     StoredResult waiting(store.Fn());
+    StoredResult::OnThisThread here(&waiting);
     EXPECT_EQ(Call("StoredResultTest::Blob", 3000), "");
     EXPECT_EQ(Call("StoredResultTest::Blob", 5000), Pack(Blob(5000))) << "a second result is not the call's";
     EXPECT_EQ(store.offers, 1);
@@ -104,6 +114,7 @@ TEST(StoredResultTest, SmallValuesAndCallsWithNothingWaitingArePackedIntoTheRepl
 TEST(StoredResultTest, TheReferencesInsideAStoredValueAreCollectedOnce) {
   FakeStore store(1000);
   StoredResult waiting(store.Fn());
+  StoredResult::OnThisThread here(&waiting);
   EscapeCollector call;  // as the call's own, around the function
   EXPECT_EQ(Call("StoredResultTest::MakeWithRefs", 2000), "");
   ASSERT_EQ(call.refs.size(), 2u) << "not once more for the measuring";
@@ -146,6 +157,36 @@ TEST(StoredResultTest, AGeneratorsBigItemIsStoredUnderTheIndexItIsSentWith) {
   EXPECT_EQ(sent[1].result().stored().size(), static_cast<int64_t>(Pack(Blob(3000)).size()));
   EXPECT_EQ(stored_indexes, (std::vector<int64_t>{1, 2})) << "each offered as the index it is sent with";
   EXPECT_EQ(std::string(store.arena.begin(), store.arena.end()), Pack(Blob(3000)));
+}
+
+TEST(StoredResultTest, AnAsyncMethodsResultGoesToTheOfferItStartedWithNotTheThreads) {
+  static bool registered = RegisterAll("StoredResultTest::Coro::Big", &Coro::Big);
+  ASSERT_TRUE(registered);
+  FakeStore store(1000), threads(1000);
+  StoredResult mine(store.Fn()), another_calls(threads.Fn());
+  StoredResult::OnThisThread here(&another_calls);  // as on a loop where a sync call's waits
+  Coro coro;
+  // Runs Big(n) to its end (it never suspends): the bytes it finished with.
+  auto run = [&](int n) {
+    Args args;
+    args.emplace_back(Pack(n));
+    std::optional<std::string> got;
+    (*FindAsyncMethod("StoredResultTest::Coro::Big"))(
+        &coro, args, [&](size_t size, const std::function<void(char*)>& write) { return mine.Take(size, write); },
+        [&](std::string data, std::exception_ptr e, std::vector<RefData>) {
+          EXPECT_FALSE(e);
+          got = std::move(data);
+        });
+    EXPECT_TRUE(got) << "finished";
+    return got.value_or("unfinished");
+  };
+  EXPECT_EQ(run(10), Pack(Blob(10))) << "small: inline";
+  EXPECT_EQ(run(4000), "") << "big: into the store";
+  EXPECT_EQ(std::string(store.arena.begin(), store.arena.end()), Pack(Blob(4000)));
+  EXPECT_EQ(threads.offers, 0) << "the thread's StoredResult is another call's";
+  proto::ObjectValue result;
+  ASSERT_TRUE(mine.MoveInto(&result));
+  EXPECT_EQ(result.stored().size(), static_cast<int64_t>(Pack(Blob(4000)).size()));
 }
 
 }  // namespace

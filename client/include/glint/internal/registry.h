@@ -24,11 +24,15 @@ using Args = std::vector<Bytes>;  // one msgpack value per parameter
 using FunctionInvoker = std::function<std::string(const Args&)>;
 using FactoryInvoker = std::function<void*(const Args&)>;
 using MethodInvoker = std::function<std::string(void*, const Args&)>;
-// A coroutine method: starts it; `done` gets the packed result or the error.
 // An async method's result: its bytes (or error) and the references packed
 // into it (held; see EscapeCollector).
 using AsyncDone = std::function<void(std::string, std::exception_ptr, std::vector<RefData>)>;
-using AsyncMethodInvoker = std::function<void(void*, const Args&, AsyncDone)>;
+// Where a call's result of `size` bytes, which `write` packs, may go
+// instead of its reply: true if it went there (the node's store).
+using ResultOffer = std::function<bool(size_t size, const std::function<void(char*)>& write)>;
+// A coroutine method: starts it; `done` gets the packed result or the
+// error (a result `offer` took leaves the bytes empty).
+using AsyncMethodInvoker = std::function<void(void*, const Args&, ResultOffer, AsyncDone)>;
 // A generator (a task's when `self` is null, else a method's): runs it,
 // sending each item to the sink; returns when it ended or must stop; throws
 // what its body threw.
@@ -236,12 +240,12 @@ void RegisterMember(const std::string& name, M m, std::tuple<A...>*) {
                   "a coroutine method must take its parameters by value (they live in its frame)");
     RegisterAsyncMethod(
         name, MemberKey(m),
-        [m](void* self, const Args& args, AsyncDone done) {
+        [m](void* self, const Args& args, ResultOffer offer, AsyncDone done) {
           if (args.size() != sizeof...(A)) ThrowArity(sizeof...(A), args.size());
           auto* co = [&]<size_t... I>(std::index_sequence<I...>) {
             return new R((static_cast<C*>(self)->*m)(Unpack<std::decay_t<A>>(args[I], "an argument")...));
           }(std::index_sequence_for<A...>{});
-          co->Start([co, done] {
+          co->Start([co, offer = std::move(offer), done] {
             std::string data;
             std::exception_ptr error;
             EscapeCollector contained(/*hold=*/true);
@@ -250,7 +254,7 @@ void RegisterMember(const std::string& name, M m, std::tuple<A...>*) {
                 co->Result();
                 data = Pack(msgpack::type::nil_t());
               } else {
-                data = Pack(co->Result());
+                data = PackOrOffer(co->Result(), offer);  // a big one straight into the store
               }
             } catch (...) {
               error = std::current_exception();
