@@ -258,7 +258,8 @@ void TaskSubmitter::OnLeaseReply(const std::string& key, const std::string& rayl
   lease->idle_since_ms = clock_();
   std::weak_ptr<Lease> weak = lease;  // the stream must not keep its lease alive
   lease->stream = transport_->OpenStream(
-      lease->worker, lease->lease_id, [this, key, weak](proto::TaskSpec& task, const absl::Status& st, proto::PushTaskReply& reply) {
+      lease->worker, lease->lease_id,
+      [this, key, weak](proto::TaskSpec& task, const absl::Status& st, proto::PushTaskReply& reply) {
         Finished(key, weak, task, st, reply);
       });
   {

@@ -86,6 +86,8 @@ TEST_F(TaskSubmitterTest, ALeasedWorkerRunsQueuedTasksWithoutRetriesOneAtATimeIn
   ASSERT_EQ(transport_.streams.size(), 1u);
   auto& stream = transport_.Stream(0);
   EXPECT_EQ(stream.worker.port(), 7001);
+  EXPECT_EQ(transport_.stream_leases, std::vector<std::string>{"lease-1"})
+      << "the stream names its lease (the worker gives itself back when the stream ends)";
   ASSERT_EQ(stream.sent.size(), 1u) << "a task with no retry is never sent behind another";
   EXPECT_EQ(stream.sent.front().task_id(), "a");
   stream.Reply(Data("A"));
