@@ -3,8 +3,10 @@
 #include <utility>  // Boost 1.74's asio needs it before its own headers
 
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <chrono>
 #include <optional>
 
@@ -14,6 +16,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "common/auth.h"
+#include "common/http_tls.h"
 #include "common/logging.h"
 #include "common/port_holder.h"
 #include "common/process.h"
@@ -131,21 +134,40 @@ class HttpServer::Impl {
   }
 
   // One connection: read a request, answer it, repeat while kept alive.
-  class Session : public std::enable_shared_from_this<Session> {
+  // `Stream` is a beast::tcp_stream, or a TLS stream over one.
+  template <class Stream>
+  class Session : public std::enable_shared_from_this<Session<Stream>> {
    public:
-    Session(Impl* server, tcp::socket socket) : server_(server), stream_(std::move(socket)) {}
+    template <class... StreamArgs>
+    Session(Impl* server, StreamArgs&&... args) : server_(server), stream_(std::forward<StreamArgs>(args)...) {}
     ~Session() { --server_->connections; }
+
+    // Reads the first request (after the TLS handshake, on a TLS stream).
+    void Start() {
+      if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
+        Read();
+      } else {
+        Lowest().expires_after(kRequestTimeout);
+        auto self = this->shared_from_this();
+        stream_.async_handshake(asio::ssl::stream_base::server, [self](beast::error_code ec) {
+          if (ec) return self->Close();  // not TLS, an untrusted client, or too slow
+          self->Read();
+        });
+      }
+    }
+
+   private:
+    beast::tcp_stream& Lowest() { return beast::get_lowest_layer(stream_); }
 
     void Read() {
       parser_.emplace();
       parser_->header_limit(kHeaderLimit);
       parser_->body_limit(server_->options.max_body_bytes);
-      stream_.expires_after(kRequestTimeout);
+      Lowest().expires_after(kRequestTimeout);
       http::async_read(stream_, buffer_, *parser_,
-                       [self = shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
+                       [self = this->shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
     }
 
-   private:
     void OnRead(beast::error_code ec) {
       if (ec == http::error::body_limit) {
         return Write(HttpError(413, absl::StrCat("the body is larger than ", server_->options.max_body_bytes,
@@ -171,19 +193,19 @@ class HttpServer::Impl {
       if (r.status == 401) response_.set(http::field::www_authenticate, "Bearer");
       response_.body() = r.body;
       response_.prepare_payload();
-      stream_.expires_after(kRequestTimeout);
+      Lowest().expires_after(kRequestTimeout);
       // A request refused before its body was read: the client may still be
       // sending it, and closing now would reset the connection before it
       // reads the answer; so only this side is closed and the rest drained.
       bool drain = !parser_ || !parser_->is_done();
       http::async_write(stream_, response_,
-                        [self = shared_from_this(), keep_alive, drain](beast::error_code ec, size_t) {
+                        [self = this->shared_from_this(), keep_alive, drain](beast::error_code ec, size_t) {
                           if (!ec && keep_alive && !drain) {
                             self->Read();
                           } else if (!ec && drain) {
                             beast::error_code ignored;
-                            self->stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
-                            self->stream_.expires_after(kDrainTimeout);
+                            self->Lowest().socket().shutdown(tcp::socket::shutdown_send, ignored);
+                            self->Lowest().expires_after(kDrainTimeout);
                             self->Drain();
                           } else {
                             self->Close();
@@ -194,7 +216,7 @@ class HttpServer::Impl {
     // Reads and drops what the client still sends, until it closes (or the
     // timeout passes).
     void Drain() {
-      stream_.async_read_some(asio::buffer(scratch_), [self = shared_from_this()](beast::error_code ec, size_t) {
+      stream_.async_read_some(asio::buffer(scratch_), [self = this->shared_from_this()](beast::error_code ec, size_t) {
         if (ec) return self->Close();
         self->Drain();
       });
@@ -202,11 +224,11 @@ class HttpServer::Impl {
 
     void Close() {
       beast::error_code ignored;
-      stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+      Lowest().socket().shutdown(tcp::socket::shutdown_both, ignored);
     }
 
     Impl* server_;
-    beast::tcp_stream stream_;
+    Stream stream_;
     beast::flat_buffer buffer_;
     std::optional<http::request_parser<http::string_body>> parser_;
     http::response<http::string_body> response_;
@@ -221,8 +243,10 @@ class HttpServer::Impl {
           --connections;
           beast::error_code ignored;
           socket.close(ignored);
+        } else if (tls) {
+          std::make_shared<Session<beast::ssl_stream<beast::tcp_stream>>>(this, std::move(socket), *tls)->Start();
         } else {
-          std::make_shared<Session>(this, std::move(socket))->Read();
+          std::make_shared<Session<beast::tcp_stream>>(this, std::move(socket))->Start();
         }
       }
       Accept();
@@ -230,6 +254,7 @@ class HttpServer::Impl {
   }
 
   const HttpServerOptions options;
+  std::shared_ptr<asio::ssl::context> tls;  // set by Start with TLS settings
   std::vector<RouteEntry> routes;
   std::atomic<int> connections{0};
   // Destroyed before `connections`: the sessions it still holds count down.
@@ -248,6 +273,11 @@ void HttpServer::Route(const std::string& method, const std::string& pattern, Ht
 
 absl::Status HttpServer::Start() {
   const auto& o = impl_->options;
+  if (o.tls.enabled()) {
+    auto ctx = HttpsServerContext(o.tls);
+    if (!ctx.ok()) return ctx.status();
+    impl_->tls = std::move(*ctx);
+  }
   beast::error_code ec;
   auto address = asio::ip::make_address(o.host == "localhost" ? "127.0.0.1" : o.host, ec);
   if (ec) return absl::InvalidArgumentError(absl::StrCat("'", o.host, "' is not an IP address to listen on"));
@@ -278,6 +308,8 @@ absl::Status HttpServer::Start() {
 }
 
 const std::string& HttpServer::host() const { return impl_->options.host; }
+
+const char* HttpServer::scheme() const { return impl_->options.tls.enabled() ? "https" : "http"; }
 
 void HttpServer::Stop() {
   if (!impl_->acceptor) return;

@@ -7,9 +7,14 @@
 // added as public: the page's static asset, which holds no data (its
 // script asks the API for everything, with the token).
 //
+// With TLS settings it serves HTTPS only, with the process's certificate
+// (common/http_tls.h); a mutual cluster's servers also ask the client for
+// one of the cluster's CA.
+//
 // Bounded against a client's mistake or malice: at most `max_connections`
 // connections (more are closed at once), headers up to 16 KiB, bodies up
-// to `max_body_bytes` (413), 30 s to send a request (then closed).
+// to `max_body_bytes` (413), 30 s to finish the TLS handshake and to send a
+// request (then closed).
 #pragma once
 #include <atomic>
 #include <functional>
@@ -20,6 +25,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "common/tls.h"
 
 namespace glint {
 
@@ -49,6 +55,7 @@ struct HttpServerOptions {
   size_t max_body_bytes = 1 << 20;
   int max_connections = 128;
   int threads = 2;
+  TlsFiles tls;             // HTTPS when enabled (a certificate and key needed)
 };
 
 class HttpServer {
@@ -61,11 +68,14 @@ class HttpServer {
   // A public route is answered without the token (static assets only).
   void Route(const std::string& method, const std::string& pattern, HttpHandler handler, bool is_public = false);
 
-  // Listens; an error naming the port (and what holds it) when it is taken.
+  // Listens; an error naming the port (and what holds it) when it is taken,
+  // or the TLS file that cannot be used.
   absl::Status Start();
   int port() const { return port_; }
   // The address it listens on.
   const std::string& host() const;
+  // "https" with TLS, else "http".
+  const char* scheme() const;
   void Stop();
 
  private:

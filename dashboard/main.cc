@@ -50,12 +50,12 @@ absl::Status RecordAddress(const std::string& gcs, const std::string& address) {
 
 int Main(const AuthOptions& auth) {
   std::string host = absl::GetFlag(FLAGS_host);
-  // The token may not cross a network in clear text: without TLS a
-  // dashboard that asks for one listens on this machine only (HTTPS is
-  // not served yet, so with TLS too).
-  if (!auth.token.empty() && !IsLoopback(host)) {
-    LOG(WARNING) << "the dashboard listens on 127.0.0.1 only: it speaks plain HTTP, and " << host
-                 << " is reachable from other hosts (reach it through an SSH tunnel)";
+  // The token may not cross a network in clear text: with TLS the
+  // dashboard speaks HTTPS on its node's address; without, a dashboard that
+  // asks for the token listens on this machine only.
+  if (!auth.token.empty() && !auth.tls.enabled() && !IsLoopback(host)) {
+    LOG(WARNING) << "the dashboard listens on 127.0.0.1 only: without TLS it speaks plain HTTP, and " << host
+                 << " is reachable from other hosts (give the cluster TLS, or reach it through an SSH tunnel)";
     host = "127.0.0.1";
   }
   const std::string gcs = absl::GetFlag(FLAGS_gcs_address);
@@ -75,6 +75,7 @@ int Main(const AuthOptions& auth) {
   ho.host = host;
   ho.port = absl::GetFlag(FLAGS_port);
   ho.auth_token = auth.token;
+  ho.tls = auth.tls;
   HttpServer server(ho);
   AddJobRoutes(&server, &jobs, /*auth_enabled=*/!auth.token.empty());
   auto view = std::make_shared<ClusterView>(gcs);  // the page's API and /metrics ask it
@@ -93,7 +94,7 @@ int Main(const AuthOptions& auth) {
            return absl::UnavailableError(absl::StrCat("cannot record the dashboard's address in the GCS at ", gcs,
                                                       ": ", s.message()));
          }
-         LOG(INFO) << "dashboard on http://" << host << ":" << server.port();
+         LOG(INFO) << "dashboard on " << server.scheme() << "://" << host << ":" << server.port();
          return server.port();
        },
        [&] {

@@ -60,16 +60,17 @@ std::string NodeMetricsText(const NodeMetricsSources& s) {
 }
 
 absl::StatusOr<std::unique_ptr<HttpServer>> StartMetricsServer(const std::string& host, int port,
-                                                               const std::string& token, NodeMetricsSources sources) {
+                                                               const AuthOptions& auth, NodeMetricsSources sources) {
   HttpServerOptions o;
   o.host = host;
   o.port = port;
-  o.auth_token = token;
+  o.auth_token = auth.token;
+  o.tls = auth.tls;
   o.threads = 1;
   o.max_connections = 32;
   o.max_body_bytes = 4096;  // scrapes send no body
-  if (!token.empty() && !IsLoopback(host)) {
-    LOG(WARNING) << "the metrics port listens on 127.0.0.1 only: it speaks plain HTTP, and " << host
+  if (!auth.token.empty() && !auth.tls.enabled() && !IsLoopback(host)) {
+    LOG(WARNING) << "the metrics port listens on 127.0.0.1 only: without TLS it speaks plain HTTP, and " << host
                  << " is reachable from other hosts";
     o.host = "127.0.0.1";
   }

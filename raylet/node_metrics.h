@@ -10,6 +10,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "common/auth.h"
 #include "common/http_server.h"
 #include "raylet/lease_manager.h"
 #include "raylet/object_store.h"
@@ -29,10 +30,11 @@ struct NodeMetricsSources {
 // This node's metrics as they are now.
 std::string NodeMetricsText(const NodeMetricsSources& s);
 
-// Serves them on `host`:`port` (0: a free port) with `token` asked for.
-// Plain HTTP carries the token in clear, so with a token and a host other
-// machines reach it listens on 127.0.0.1 instead (and says so).
+// Serves them on `host`:`port` (0: a free port), asking for the cluster
+// token, over HTTPS when the cluster has TLS. Plain HTTP carries the token
+// in clear, so with a token, no TLS and a host other machines reach, it
+// listens on 127.0.0.1 instead (and says so).
 absl::StatusOr<std::unique_ptr<HttpServer>> StartMetricsServer(const std::string& host, int port,
-                                                               const std::string& token, NodeMetricsSources sources);
+                                                               const AuthOptions& auth, NodeMetricsSources sources);
 
 }  // namespace glint::raylet

@@ -66,7 +66,7 @@ absl::Status RayletServer::Start() {
   health_service_->Serve(queue_.cq());
   queue_.Start("glint-raylet-rpc");
   if (options_.metrics_port >= 0) {
-    auto metrics = StartMetricsServer(options_.host, options_.metrics_port, options_.auth.token,
+    auto metrics = StartMetricsServer(options_.host, options_.metrics_port, options_.auth,
                                       {node_id_, leases_.get(), pool_.get(), store_.get(), spawner_.get()});
     if (!metrics.ok()) {
       Stop();

@@ -57,7 +57,9 @@ void PrintNodes(const proto::GetAllNodesReply& nodes) {
   for (auto& n : Sorted(nodes.nodes(), order)) {
     if (!n.alive()) continue;
     std::printf("%-9s %s\n", ShortHex(n.node_id()).c_str(),
-                n.metrics_address().empty() ? "none" : absl::StrCat("http://", n.metrics_address(), "/metrics").c_str());
+                n.metrics_address().empty()
+                    ? "none"
+                    : absl::StrCat(TlsEnabled() ? "https://" : "http://", n.metrics_address(), "/metrics").c_str());
   }
   bool any = false;
   for (auto& n : Sorted(nodes.nodes(), order)) {

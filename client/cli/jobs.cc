@@ -22,16 +22,18 @@ struct JobFlags {
   bool json = false;
 };
 
-// The dashboard to talk to, and the token to show it.
+// The dashboard to talk to, and the cluster's token and TLS settings (a
+// cluster with TLS serves HTTPS).
 struct Dashboard {
   std::string address;
-  std::string token;
+  AuthOptions auth;
 
   // A request; the reply's JSON, or nullopt with the reason on stderr.
   std::optional<nlohmann::json> Call(const std::string& method, const std::string& target,
                                      const std::string& body = "") const {
     HttpCallOptions o;
-    o.token = token;
+    o.token = auth.token;
+    o.tls = auth.tls;
     auto reply = HttpCall(address, method, target, body, o);
     if (!reply.ok()) {
       std::cerr << "cannot reach the dashboard: " << reply.status().message() << "\n";
@@ -53,7 +55,7 @@ struct Dashboard {
 };
 
 std::optional<Dashboard> FindDashboard(const JobFlags& f) {
-  if (!f.dashboard.empty()) return Dashboard{f.dashboard, Auth(f.cluster, GcsAddress(f.cluster)).token};
+  if (!f.dashboard.empty()) return Dashboard{f.dashboard, Auth(f.cluster, GcsAddress(f.cluster))};
   auto gcs = Connect(f.cluster);
   if (!gcs) return std::nullopt;
   auto kv = MakeStub<proto::KvService>(gcs->address);
@@ -67,7 +69,7 @@ std::optional<Dashboard> FindDashboard(const JobFlags& f) {
               << " runs no dashboard (its head was started with --no-dashboard?); jobs need one\n";
     return std::nullopt;
   }
-  return Dashboard{reply.value(), Auth(f.cluster, gcs->address).token};
+  return Dashboard{reply.value(), Auth(f.cluster, gcs->address)};
 }
 
 bool Ended(const std::string& status) { return status == "STOPPED" || status == "SUCCEEDED" || status == "FAILED"; }

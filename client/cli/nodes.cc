@@ -111,7 +111,7 @@ int Start(const StartFlags& f) {
     }
     for (auto& d : *daemons) {
       if (d.name == "glint-dashboard") {
-        std::cout << "dashboard and jobs API on http://" << d.address
+        std::cout << "dashboard and jobs API on " << (o.tls.enabled() ? "https://" : "http://") << d.address
                   << " (with the cluster token); run a job with: glint job submit -- COMMAND\n";
       }
     }

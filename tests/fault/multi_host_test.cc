@@ -5,7 +5,8 @@
 // loopback need). Work and objects cross the veths; a node cut off at the
 // switch (link down) is declared dead, its actor restarts on the other node,
 // and when the link comes back the node drops its copy and joins again:
-// never two live copies of one actor after the cut.
+// never two live copies of one actor after the cut. From another host, a
+// job goes to the head's dashboard and a node's metrics are read, over HTTPS.
 // Needs root (ip netns) and openssl; skipped, saying why, without them.
 // This program is also the driver (`multi_host_fault_test driver MODE ...`).
 #include <glint/api.h>
@@ -19,8 +20,11 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "common/http_client.h"
 #include "common/process.h"
 #include "integration/test_functions.h"
 #include "testing/certificates.h"
@@ -191,6 +195,40 @@ TEST_F(MultiHostTest, WorkAndObjectsCrossTheLinksBetweenHosts) {
   EXPECT_EQ(d.Wait(), 0);
 }
 
+// As from a user's machine: with the cluster's token and CA only, a job is
+// submitted to the head's dashboard and a node's metrics are read, over
+// HTTPS on the head's and the node's addresses (a cluster with TLS serves
+// its HTTP ports with its certificates, not only on loopback).
+TEST_F(MultiHostTest, FromAnotherHostJobsAndMetricsGoOverHttps) {
+  Hosts& h = *hosts_;
+  bool ok = false;
+  std::string token = Trim(h.Glint("h", "get-auth-token --address " + h.gcs, &ok));
+  ASSERT_TRUE(ok) << token;
+  const std::string as_user = absl::StrCat(" --address ", h.gcs, " --auth-token ", token, " --tls-ca ",
+                                           certs_->cluster.ca, " --tls-server-name localhost");
+  std::string out = h.Glint("a", "job submit" + as_user + " -- echo hello-from-a", &ok);
+  EXPECT_TRUE(ok) << out << Sh("cat " + h.session_root + "/*/logs/dashboard.log");
+  EXPECT_PRED2(Contains, out, "hello-from-a");
+  auto nodes = nlohmann::json::parse(h.Glint("a", "list nodes --json" + as_user), nullptr, false);
+  std::string metrics;
+  for (auto& n : nodes.is_array() ? nodes : nlohmann::json::array()) {
+    std::string m = n.value("metrics_address", "");
+    if (m.rfind(h.Ip("b") + ":", 0) == 0) metrics = m;
+  }
+  ASSERT_FALSE(metrics.empty()) << nodes.dump();
+  auto get = [&](const std::string& env) {
+    return Sh(absl::StrCat("ip netns exec ", h.Ns("a"), " env GLINT_AUTH_TOKEN=", token, " ", env, " ",
+                           glint::SelfExePath(), " get ", metrics, " /metrics"));
+  };
+  out = get(absl::StrCat("GLINT_TLS_CA=", certs_->cluster.ca, " GLINT_TLS_SERVER_NAME=localhost"));
+  EXPECT_PRED2(Contains, out, "HTTP 200");
+  EXPECT_PRED2(Contains, out, "glint_node_pending_tasks{");
+  // Plain HTTP is not answered (the token never crosses in clear).
+  out = get("");
+  EXPECT_PRED2(Contains, out, "ERROR");
+  EXPECT_FALSE(Contains(out, "HTTP ")) << out;
+}
+
 TEST_F(MultiHostTest, ANodeCutOffIsDeclaredDeadAndComesBackWithoutItsOldActor) {
   Hosts& h = *hosts_;
   std::string go = glint::testing::TempDir() + "/go";
@@ -274,7 +312,25 @@ static int RunDriver(const std::string& ip, const std::string& mode, const std::
   return 0;
 }
 
+// `get ADDRESS TARGET`: a GET as a client on this host makes it, with the
+// token in GLINT_AUTH_TOKEN and GLINT_TLS_* (none: plain HTTP); prints
+// "HTTP <status>" and the body, or "ERROR <why>".
+static int HttpGet(const std::string& address, const std::string& target) {
+  glint::HttpCallOptions o;
+  const char* token = std::getenv("GLINT_AUTH_TOKEN");
+  o.token = token ? token : "";
+  o.tls = glint::TlsFromEnvironment();
+  auto r = glint::HttpCall(address, "GET", target, "", o);
+  if (!r.ok()) {
+    std::cout << "ERROR " << r.status().message() << std::endl;
+    return 1;
+  }
+  std::cout << "HTTP " << r->status << "\n" << r->body << std::flush;
+  return 0;
+}
+
 int main(int argc, char** argv) {
+  if (argc == 4 && std::string(argv[1]) == "get") return HttpGet(argv[2], argv[3]);
   if (std::getenv("GLINT_WORKER_MODE")) glint::Init();
   if (argc >= 4 && std::string(argv[1]) == "driver") return RunDriver(argv[2], argv[3], argc > 4 ? argv[4] : "");
   glint::testing::SetDriverProgram(glint::SelfExePath());

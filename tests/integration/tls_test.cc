@@ -16,6 +16,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/auth.h"
+#include "common/http_client.h"
 #include "common/rpc.h"
 #include "proto/gcs.grpc.pb.h"
 #include "proto/raylet.grpc.pb.h"
@@ -131,7 +132,7 @@ class TlsClusterTest : public ClusterTest {
     if (!certs) return;
     TlsFiles tls = certs->cluster;
     tls.mutual = kMutual;
-    StartSuite(1, "", "", {}, tls);
+    StartSuite(1, "", "", {}, tls, /*dashboard=*/true);
     far_ = cluster_->AddNode(1, R"({"far": 10})");  // actors hold theirs for good
   }
   static void TearDownTestSuite() {
@@ -209,6 +210,12 @@ TEST_F(TlsTest, TheCliFindsTheTlsSettingsHereAndTakesThemAsFlags) {
       RunCommand(absl::StrCat(GLINT_CLI_PATH, " list nodes --address ", cluster_->gcs_address(), " 2>&1"), &status);
   EXPECT_EQ(status, 0) << out;
   EXPECT_NE(out.find(far_), std::string::npos) << out;
+  // Jobs go to the dashboard over HTTPS, with the settings found here too.
+  out = RunCommand(absl::StrCat(GLINT_CLI_PATH, " job submit --address ", cluster_->gcs_address(),
+                                " -- echo job-over-https 2>&1"),
+                   &status);
+  EXPECT_EQ(status, 0) << out;
+  EXPECT_NE(out.find("job-over-https"), std::string::npos) << out;
   // A CA that did not sign the cluster's certificate: the CLI cannot connect, and says where.
   out = RunCommand(absl::StrCat(GLINT_CLI_PATH, " list nodes --address ", cluster_->gcs_address(), " --tls-ca ",
                                 certs().stranger.ca, " 2>&1"),
@@ -221,6 +228,21 @@ TEST_F(TlsTest, TheCliFindsTheTlsSettingsHereAndTakesThemAsFlags) {
                    &status);
   EXPECT_NE(status, 0) << out;
   EXPECT_NE(out.find("/nonexistent/ca.pem"), std::string::npos) << out;
+}
+
+// The dashboard serves HTTPS only, and in a mutual cluster only to clients
+// with a certificate of the cluster's CA (as its gRPC servers).
+TEST_F(MutualTlsTest, TheDashboardServesHttpsToClientsWithACertificateOfTheClustersCa) {
+  glint::HttpCallOptions o;
+  o.token = cluster_->auth_token();
+  o.tls = certs().cluster;
+  auto r = glint::HttpCall(cluster_->dashboard_address(), "GET", "/api/jobs/", "", o);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->status, 200) << r->body;
+  o.tls.cert = o.tls.key = "";  // the CA alone
+  EXPECT_FALSE(glint::HttpCall(cluster_->dashboard_address(), "GET", "/api/jobs/", "", o).ok());
+  o.tls = {};  // plain HTTP
+  EXPECT_FALSE(glint::HttpCall(cluster_->dashboard_address(), "GET", "/api/jobs/", "", o).ok());
 }
 
 TEST_F(MutualTlsTest, OnlyClientsWithACertificateOfTheClustersCaAreServed) {
