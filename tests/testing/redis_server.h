@@ -6,6 +6,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -82,8 +83,13 @@ class RedisServer {
   // Starts it on a free port and waits (10 s at most) until it accepts connections.
   void Start() {
     port_ = FreePort();
+    const pid_t parent = getpid();
     pid_t pid = fork();
     if (pid == 0) {
+      // A test program that dies before its teardown (a crash, a timeout's
+      // SIGKILL) takes its server with it.
+      prctl(PR_SET_PDEATHSIG, SIGTERM);
+      if (getppid() != parent) _exit(127);
       std::string port = std::to_string(port_), log = dir_ + "/redis.log";
       execl(kProgram, kProgram, "--port", port.c_str(), "--bind", "127.0.0.1", "--requirepass", kPassword, "--dir",
             dir_.c_str(), "--save", "", "--appendonly", "no", "--logfile", log.c_str(), "--daemonize", "no",
