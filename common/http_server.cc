@@ -134,12 +134,14 @@ class HttpServer::Impl {
   }
 
   // One connection: read a request, answer it, repeat while kept alive.
-  // `Stream` is a beast::tcp_stream, or a TLS stream over one.
+  // `Stream` is a beast::tcp_stream, or a TLS stream over one; `buffer`
+  // holds what was read from the connection already. A plain connection to
+  // a server with TLS is answered 400 once, saying to use https.
   template <class Stream>
   class Session : public std::enable_shared_from_this<Session<Stream>> {
    public:
-    template <class... StreamArgs>
-    Session(Impl* server, StreamArgs&&... args) : server_(server), stream_(std::forward<StreamArgs>(args)...) {}
+    Session(Impl* server, Stream stream, beast::flat_buffer buffer, bool https_only = false)
+        : server_(server), stream_(std::move(stream)), buffer_(std::move(buffer)), https_only_(https_only) {}
     ~Session() { --server_->connections; }
 
     // Reads the first request (after the TLS handshake, on a TLS stream).
@@ -149,10 +151,13 @@ class HttpServer::Impl {
       } else {
         Lowest().expires_after(kRequestTimeout);
         auto self = this->shared_from_this();
-        stream_.async_handshake(asio::ssl::stream_base::server, [self](beast::error_code ec) {
-          if (ec) return self->Close();  // not TLS, an untrusted client, or too slow
-          self->Read();
-        });
+        stream_.async_handshake(asio::ssl::stream_base::server, buffer_.data(),
+                                [self](beast::error_code ec, size_t used) {
+                                  // An untrusted client, or too slow: closed.
+                                  if (ec) return self->Close();
+                                  self->buffer_.consume(used);
+                                  self->Read();
+                                });
       }
     }
 
@@ -177,6 +182,11 @@ class HttpServer::Impl {
       if (ec == http::error::header_limit) return Write(HttpError(431, "the headers are too large"), 11, false);
       if (ec) return Close();  // the peer left, timed out, or sent what is not HTTP
       const auto& req = parser_->get();
+      if (https_only_) {
+        return Write(HttpError(400, "this port serves HTTPS only (the cluster has TLS): use https:// and "
+                                    "trust the cluster's CA (glint --tls-ca)"),
+                     req.version(), false);
+      }
       Write(server_->Dispatch(req), req.version(), req.keep_alive());
     }
 
@@ -230,6 +240,7 @@ class HttpServer::Impl {
     Impl* server_;
     Stream stream_;
     beast::flat_buffer buffer_;
+    const bool https_only_;
     std::optional<http::request_parser<http::string_body>> parser_;
     http::response<http::string_body> response_;
     char scratch_[16 * 1024];
@@ -244,12 +255,41 @@ class HttpServer::Impl {
           beast::error_code ignored;
           socket.close(ignored);
         } else if (tls) {
-          std::make_shared<Session<beast::ssl_stream<beast::tcp_stream>>>(this, std::move(socket), *tls)->Start();
+          DetectTls(std::move(socket));
         } else {
-          std::make_shared<Session<beast::tcp_stream>>(this, std::move(socket))->Start();
+          std::make_shared<Session<beast::tcp_stream>>(this, beast::tcp_stream(std::move(socket)),
+                                                       beast::flat_buffer())
+              ->Start();
         }
       }
       Accept();
+    });
+  }
+
+  // Looks at a new connection's first bytes: a TLS handshake goes to a TLS
+  // session, anything else to a plain one that answers 400.
+  void DetectTls(tcp::socket socket) {
+    struct Pending {
+      beast::tcp_stream stream;
+      beast::flat_buffer buffer;
+    };
+    auto p = std::make_shared<Pending>(Pending{beast::tcp_stream(std::move(socket)), {}});
+    p->stream.expires_after(kRequestTimeout);
+    beast::async_detect_ssl(p->stream, p->buffer, [this, p](beast::error_code ec, bool is_tls) {
+      if (ec) {  // closed or too slow before saying anything
+        --connections;
+        return;
+      }
+      if (is_tls) {
+        using TlsSession = Session<beast::ssl_stream<beast::tcp_stream>>;
+        std::make_shared<TlsSession>(this, beast::ssl_stream<beast::tcp_stream>(std::move(p->stream), *tls),
+                                     std::move(p->buffer))
+            ->Start();
+      } else {
+        std::make_shared<Session<beast::tcp_stream>>(this, std::move(p->stream), std::move(p->buffer),
+                                                     /*https_only=*/true)
+            ->Start();
+      }
     });
   }
 

@@ -1,7 +1,10 @@
 #include "common/http_tls.h"
 
-#include <boost/asio/ssl/context.hpp>
+#include <openssl/ssl.h>
+
 #include <utility>  // Boost 1.74's asio needs it before its own headers
+
+#include <boost/asio/ssl/context.hpp>
 
 #include "absl/strings/str_cat.h"
 
@@ -16,6 +19,9 @@ std::shared_ptr<ssl::context> NewContext(ssl::context::method method) {
   ctx->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
                    ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 |
                    ssl::context::single_dh_use);
+  // A client may not make a server redo the handshake on a connection (each
+  // costs the server a key exchange).
+  SSL_CTX_set_options(ctx->native_handle(), SSL_OP_NO_RENEGOTIATION);
   return ctx;
 }
 

@@ -223,10 +223,11 @@ TEST_F(MultiHostTest, FromAnotherHostJobsAndMetricsGoOverHttps) {
   out = get(absl::StrCat("GLINT_TLS_CA=", certs_->cluster.ca, " GLINT_TLS_SERVER_NAME=localhost"));
   EXPECT_PRED2(Contains, out, "HTTP 200");
   EXPECT_PRED2(Contains, out, "glint_node_pending_tasks{");
-  // Plain HTTP is not answered (the token never crosses in clear).
+  // Plain HTTP is told to use HTTPS, and gets nothing else.
   out = get("");
-  EXPECT_PRED2(Contains, out, "ERROR");
-  EXPECT_FALSE(Contains(out, "HTTP ")) << out;
+  EXPECT_PRED2(Contains, out, "HTTP 400");
+  EXPECT_PRED2(Contains, out, "HTTPS only");
+  EXPECT_FALSE(Contains(out, "glint_node_")) << out;
 }
 
 TEST_F(MultiHostTest, ANodeCutOffIsDeclaredDeadAndComesBackWithoutItsOldActor) {

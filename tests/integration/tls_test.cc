@@ -241,8 +241,10 @@ TEST_F(MutualTlsTest, TheDashboardServesHttpsToClientsWithACertificateOfTheClust
   EXPECT_EQ(r->status, 200) << r->body;
   o.tls.cert = o.tls.key = "";  // the CA alone
   EXPECT_FALSE(glint::HttpCall(cluster_->dashboard_address(), "GET", "/api/jobs/", "", o).ok());
-  o.tls = {};  // plain HTTP
-  EXPECT_FALSE(glint::HttpCall(cluster_->dashboard_address(), "GET", "/api/jobs/", "", o).ok());
+  o.tls = {};  // plain HTTP: told to use HTTPS
+  r = glint::HttpCall(cluster_->dashboard_address(), "GET", "/api/jobs/", "", o);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->status, 400) << r->body;
 }
 
 TEST_F(MutualTlsTest, OnlyClientsWithACertificateOfTheClustersCaAreServed) {

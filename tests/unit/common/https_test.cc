@@ -86,9 +86,11 @@ TEST_F(HttpsTest, AClientTrustingTheClustersCaIsServedWithTheToken) {
 
 TEST_F(HttpsTest, PlainHttpAnUntrustedServerAndAnotherNameAreRefusedAndTheServerServesOn) {
   auto server = Serve(certs().cluster);
-  // A plain HTTP client gets no reply (the server closes a failed handshake).
+  // A plain HTTP client is told to use HTTPS, and served nothing else.
   auto r = Get(*server, TlsFiles{});
-  EXPECT_FALSE(r.ok()) << r->status << " " << r->body;
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->status, 400);
+  EXPECT_NE(r->body.find("HTTPS only"), std::string::npos) << r->body;
   // A client that trusts another CA does not take the server's certificate.
   r = Get(*server, TlsFiles{"", "", certs().stranger.ca, false, ""});
   ASSERT_FALSE(r.ok());
