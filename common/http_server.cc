@@ -174,6 +174,12 @@ class HttpServer::Impl {
     }
 
     void OnRead(beast::error_code ec) {
+      // Plain HTTP to an HTTPS port: whatever it asked, the answer is to use HTTPS.
+      if (https_only_ && (!ec || ec == http::error::body_limit || ec == http::error::header_limit)) {
+        return Write(HttpError(400, "this port serves HTTPS only (the cluster has TLS): use https:// and "
+                                    "trust the cluster's CA (glint --tls-ca)"),
+                     11, false);
+      }
       if (ec == http::error::body_limit) {
         return Write(HttpError(413, absl::StrCat("the body is larger than ", server_->options.max_body_bytes,
                                                  " bytes")),
@@ -182,11 +188,6 @@ class HttpServer::Impl {
       if (ec == http::error::header_limit) return Write(HttpError(431, "the headers are too large"), 11, false);
       if (ec) return Close();  // the peer left, timed out, or sent what is not HTTP
       const auto& req = parser_->get();
-      if (https_only_) {
-        return Write(HttpError(400, "this port serves HTTPS only (the cluster has TLS): use https:// and "
-                                    "trust the cluster's CA (glint --tls-ca)"),
-                     req.version(), false);
-      }
       Write(server_->Dispatch(req), req.version(), req.keep_alive());
     }
 

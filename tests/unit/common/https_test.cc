@@ -91,6 +91,13 @@ TEST_F(HttpsTest, PlainHttpAnUntrustedServerAndAnotherNameAreRefusedAndTheServer
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->status, 400);
   EXPECT_NE(r->body.find("HTTPS only"), std::string::npos) << r->body;
+  // Also when what it sends is over the server's bounds (a body over 1 MiB).
+  HttpCallOptions no_tls;
+  no_tls.token = kToken;
+  auto big = HttpCall(absl::StrCat("127.0.0.1:", server->port()), "POST", "/hello", std::string(2 << 20, 'x'), no_tls);
+  ASSERT_TRUE(big.ok()) << big.status();
+  EXPECT_EQ(big->status, 400);
+  EXPECT_NE(big->body.find("HTTPS only"), std::string::npos) << big->body;
   // A client that trusts another CA does not take the server's certificate.
   r = Get(*server, TlsFiles{"", "", certs().stranger.ca, false, ""});
   ASSERT_FALSE(r.ok());
