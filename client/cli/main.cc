@@ -1,14 +1,17 @@
 // glint: the command-line tool. `glint --help` and `glint COMMAND --help`
 // list the commands and their flags; exit codes are in cli.h.
+#include <cstdio>
 #include <iostream>
 
 #include "client/cli/cli.h"
+#include "common/logging.h"
 
 #ifndef GLINT_VERSION
 #define GLINT_VERSION "unknown"
 #endif
 
-int main(int argc, char** argv) {
+// Runs the command; what it printed is flushed before the process ends.
+int Run(int argc, char** argv) {
   CLI::App app("glint: start, stop and look into a Glint cluster", "glint");
   app.set_version_flag("--version", std::string("glint ") + GLINT_VERSION);
   app.require_subcommand(0, 1);
@@ -40,4 +43,14 @@ int main(int argc, char** argv) {
     return glint::cli::kUsage;
   }
   return exit_code;
+}
+
+int main(int argc, char** argv) {
+  // A crash prints its stack to stderr, so that a failed command says where.
+  glint::InitLogging("glint", /*crash_handler=*/true);
+  int code = Run(argc, argv);
+  // Output first: a fault in the libraries' teardown at exit cannot lose it.
+  std::cout.flush();
+  std::fflush(nullptr);
+  return code;
 }
