@@ -116,12 +116,8 @@ grpc::StatusCode Ask(const std::shared_ptr<grpc::Channel>& ch, const std::string
   return glint::proto::WorkerService::NewStub(ch)->GetObject(&ctx, req, &r).error_code();
 }
 
-// Made once per test program (openssl takes a moment); nullopt: skip, why.
 const std::optional<TestCertificates>& Certificates(std::string* why) {
-  static std::string reason;
-  static const std::optional<TestCertificates> certs = glint::testing::MakeTestCertificates(&reason);
-  *why = reason;
-  return certs;
+  return glint::testing::SharedTestCertificates(why);
 }
 
 template <bool kMutual>

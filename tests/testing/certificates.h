@@ -60,4 +60,13 @@ inline std::optional<TestCertificates> MakeTestCertificates(std::string* why) {
   return c;
 }
 
+// The same certificates for every test of a program, made once (openssl
+// takes a moment); nullopt (the reason in *why) as MakeTestCertificates.
+inline const std::optional<TestCertificates>& SharedTestCertificates(std::string* why) {
+  static std::string reason;
+  static const std::optional<TestCertificates> certs = MakeTestCertificates(&reason);
+  *why = reason;
+  return certs;
+}
+
 }  // namespace glint::testing

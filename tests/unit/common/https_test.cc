@@ -22,10 +22,7 @@ using testing::TestCertificates;
 constexpr char kToken[] = "https-test-token";
 
 const std::optional<TestCertificates>& Certificates(std::string* why) {
-  static std::string reason;
-  static const std::optional<TestCertificates> certs = testing::MakeTestCertificates(&reason);
-  *why = reason;
-  return certs;
+  return testing::SharedTestCertificates(why);
 }
 
 class HttpsTest : public ::testing::Test {
