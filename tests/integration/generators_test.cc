@@ -112,7 +112,7 @@ class TightStreamer {
     for (int i = 0; i < n; ++i) {
       // Again for each item: freed memory may stay mapped (a sanitizer's
       // allocator keeps it a while).
-      tf::LimitAddressSpaceTo(bytes + (64 << 20));
+      tf::LeaveRoomForOneCopyOf(bytes);
       co_yield tf::Fill(bytes, static_cast<uint8_t>(i));
     }
   }

@@ -80,14 +80,14 @@ class Maker {
   std::vector<uint8_t> Big(int kib, int seed) { return Fill(static_cast<size_t>(kib) << 10, seed); }
 };
 
-// An actor in a process with little address space to spare: room for the
+// An actor in a process with little private memory to spare: room for the
 // value it returns once, not for a second copy of it.
 class Tight {
  public:
   static Tight* Create() { return new Tight(); }
   std::vector<uint8_t> Big(int mib, int seed) {
     size_t bytes = static_cast<size_t>(mib) << 20;
-    tf::LimitAddressSpaceTo(bytes + (64 << 20));
+    tf::LeaveRoomForOneCopyOf(bytes);
     return Fill(bytes, seed);
   }
 };
@@ -101,7 +101,7 @@ class TightAsync {
   glint::Async<std::vector<uint8_t>> Big(int mib, int seed) {
     co_await glint::Yield();
     size_t bytes = static_cast<size_t>(mib) << 20;
-    tf::LimitAddressSpaceTo(bytes + (64 << 20));
+    tf::LeaveRoomForOneCopyOf(bytes);
     co_return Fill(bytes, seed);
   }
   std::vector<uint8_t> Plain(int mib, int seed) { return Tight().Big(mib, seed); }

@@ -4,6 +4,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <cstdlib>
@@ -29,18 +30,22 @@ inline uint64_t Checksum(const uint8_t* p, size_t n) {
   return h ^ n;
 }
 
-// Leaves this process room for `extra` more bytes of address space (an
-// actor's worker that does this is killed after its test).
-inline void LimitAddressSpaceTo(size_t extra) {
+// Leaves this process private memory for one more value of `bytes` bytes
+// and not for a second copy of it (an actor's worker that does this is
+// killed after its test). The limit is on private writable memory
+// (RLIMIT_DATA), not on address space: the 64 MiB a new thread's first
+// malloc reserves for its own arena is address space only, and a thread
+// gRPC starts meanwhile would otherwise leave no room for the value.
+inline void LeaveRoomForOneCopyOf(size_t bytes) {
   std::ifstream status("/proc/self/status");
   std::string key;
   size_t kb = 0;
-  while (status >> key && key != "VmSize:") status.ignore(1 << 20, '\n');
-  if (!(status >> kb)) throw std::runtime_error("no VmSize in /proc/self/status");
+  while (status >> key && key != "VmData:") status.ignore(1 << 20, '\n');
+  if (!(status >> kb)) throw std::runtime_error("no VmData in /proc/self/status");
   struct rlimit lim;
-  getrlimit(RLIMIT_AS, &lim);
-  lim.rlim_cur = static_cast<rlim_t>((kb << 10) + extra);
-  if (setrlimit(RLIMIT_AS, &lim) != 0) throw std::runtime_error("setrlimit failed");
+  getrlimit(RLIMIT_DATA, &lim);
+  lim.rlim_cur = static_cast<rlim_t>((kb << 10) + bytes + std::min<size_t>(bytes / 2, 64 << 20));
+  if (setrlimit(RLIMIT_DATA, &lim) != 0) throw std::runtime_error("setrlimit failed");
 }
 
 // An actor holding a number, for lifecycle tests.
