@@ -7,6 +7,7 @@
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -20,22 +21,25 @@ constexpr char kTlsFile[] = "/tls.json";
 constexpr char kAddressFile[] = "/gcs_address";
 
 // The newest session that recorded `gcs_address` ("" if none): a port may
-// have served an older cluster too.
+// have served an older cluster too. Each session's time is read once, then
+// sorted: other clusters write into their sessions meanwhile, and a sort
+// whose comparisons read the times afresh may see its order change under
+// it, which std::sort does not survive (it runs off the range).
 std::string SessionOf(const std::string& gcs_address) {
-  std::vector<std::filesystem::directory_entry> sessions;
+  std::vector<std::pair<std::filesystem::file_time_type, std::string>> sessions;
   std::error_code ec;
   for (const auto& e : std::filesystem::directory_iterator(SessionRoot(), ec)) {
     std::string name = e.path().filename().string();
-    if (name.rfind("session_", 0) == 0 && !e.is_symlink(ec)) sessions.push_back(e);
+    std::error_code link_ec, time_ec;
+    if (name.rfind("session_", 0) != 0 || e.is_symlink(link_ec)) continue;
+    auto modified = e.last_write_time(time_ec);
+    if (!time_ec) sessions.emplace_back(modified, e.path().string());  // else it is being removed
   }
-  std::sort(sessions.begin(), sessions.end(), [](const auto& a, const auto& b) {
-    std::error_code e1, e2;
-    return a.last_write_time(e1) > b.last_write_time(e2);
-  });
-  for (auto& e : sessions) {
-    std::ifstream f(e.path().string() + kAddressFile);
+  std::sort(sessions.begin(), sessions.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+  for (auto& [modified, dir] : sessions) {
+    std::ifstream f(dir + kAddressFile);
     std::string address;
-    if (f >> address && address == gcs_address) return e.path().string();
+    if (f >> address && address == gcs_address) return dir;
   }
   return {};
 }

@@ -2,8 +2,10 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <thread>
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -206,6 +208,38 @@ TEST(AuthTest, TheNewestSessionOfAClusterGivesItsTokenAndTls) {
   unsetenv("GLINT_AUTH_TOKEN");
   EXPECT_EQ(ResolveAuth({}, "127.0.0.1:7000").token, "new");
   EXPECT_EQ(ResolveAuth({}, "127.0.0.1:7003").tls.ca, "/ca.pem");
+}
+
+// Sessions change while a client looks for its cluster's (other clusters
+// write their logs there): the lookup neither crashes nor loses the session.
+TEST(AuthTest, FindingTheSessionSurvivesSessionsThatChangeMeanwhile) {
+  std::string root = TempDir();
+  glint::testing::ScopedEnv session_root("GLINT_TMPDIR", root);
+  constexpr int kSessions = 300;
+  for (int i = 0; i < kSessions; ++i) {
+    std::string dir = root + "/session_" + std::to_string(i);
+    mkdir(dir.c_str(), 0755);
+    ASSERT_TRUE(RecordAuth(dir, AuthOptions{"token" + std::to_string(i), {}}).ok());
+    RecordAddress(dir, "127.0.0.1:" + std::to_string(20000 + i));
+  }
+  // Another thread keeps making one session or another the newest.
+  std::atomic<bool> stop{false};
+  std::thread churn([&] {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    for (int64_t t = 2000000000; !stop && std::chrono::steady_clock::now() < deadline; ++t) {
+      std::string dir = root + "/session_" + std::to_string(t % kSessions * 7 % kSessions);
+      struct timespec times[2] = {{t, 0}, {t, 0}};
+      utimensat(AT_FDCWD, dir.c_str(), times, 0);
+    }
+  });
+  int found = 0;
+  for (int i = 0; i < 200; ++i) {
+    int which = i * 13 % kSessions;
+    found += LocalClusterAuth("127.0.0.1:" + std::to_string(20000 + which)).token == "token" + std::to_string(which);
+  }
+  stop = true;
+  churn.join();
+  EXPECT_EQ(found, 200);
 }
 
 TEST(AuthTest, TlsFilesAreCheckedWithErrorsThatNameThem) {
