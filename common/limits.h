@@ -33,6 +33,7 @@ constexpr size_t kMaxIdBytes = 64;          // an object, job, worker or lease i
 constexpr size_t kMaxAddressBytes = 300;    // "host:port" (a DNS name is at most 253 bytes), maybe with "/worker"
 constexpr int kMaxIdsPerRequest = 100000;   // ids named in one request (objects freed at once)
 constexpr int kMaxLeasesPerCall = 64;       // workers asked for in one RequestWorkerLeases
+constexpr int kMaxBundleSteps = 1000;       // placement group bundle steps in one BundleSteps call
 
 // A name that is not empty unless `may_be_empty`, within kMaxNameBytes and
 // without NUL bytes; `what` names it in the error.

@@ -4,6 +4,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "common/async_call.h"
+#include "gcs/bundle_calls.h"
 #include "proto/raylet.grpc.pb.h"
 #include "proto/worker.grpc.pb.h"
 
@@ -63,22 +64,12 @@ class GrpcClusterClient : public ClusterClient {
 
   void Bundle(const proto::Address& raylet, BundleStep step, const proto::BundleRequest& req,
               std::function<void(bool)> done) override {
-    auto stub = raylets_.Get(AddrString(raylet));
-    constexpr int64_t kBundleTimeoutMs = 10000;
-    switch (step) {
-      case BundleStep::kPrepare:
-        CallAsync(queue(), stub, &RayletStub::PrepareAsyncPrepareBundle, req, kBundleTimeoutMs,
-                  [done](const absl::Status& s, proto::PrepareBundleReply& r) { done(s.ok() && r.reserved()); });
-        return;
-      case BundleStep::kCommit:
-        CallAsync(queue(), stub, &RayletStub::PrepareAsyncCommitBundle, req, kBundleTimeoutMs,
-                  [done](const absl::Status& s, proto::CommitBundleReply&) { done(s.ok()); });
-        return;
-      case BundleStep::kReturn:
-        CallAsync(queue(), stub, &RayletStub::PrepareAsyncReturnBundle, req, kBundleTimeoutMs,
-                  [done](const absl::Status& s, proto::ReturnBundleReply&) { done(s.ok()); });
-        return;
-    }
+    proto::BundleStep one;
+    one.set_kind(step == BundleStep::kPrepare  ? proto::BundleStep::PREPARE
+                 : step == BundleStep::kCommit ? proto::BundleStep::COMMIT
+                                               : proto::BundleStep::RETURN);
+    *one.mutable_bundle() = req;
+    bundles_.Add(AddrString(raylet), std::move(one), std::move(done));
   }
 
   void Probe(const proto::Address& address, std::function<void(bool)> cb) override {
@@ -126,6 +117,11 @@ class GrpcClusterClient : public ClusterClient {
       ABSL_GUARDED_BY(leases_mu_);
   StubCache<proto::RayletService> raylets_;
   StubCache<proto::WorkerService> workers_;
+  BundleCalls bundles_{[this](const std::string& target, const proto::BundleStepsRequest& req, BundleCalls::Reply reply) {
+    constexpr int64_t kBundleTimeoutMs = 10000;
+    CallAsync(queue(), raylets_.Get(target), &RayletStub::PrepareAsyncBundleSteps, req, kBundleTimeoutMs,
+              [reply = std::move(reply)](const absl::Status& s, proto::BundleStepsReply& r) { reply(s, r); });
+  }};
 };
 
 }  // namespace

@@ -41,9 +41,7 @@ void RayletServer::Service::Serve(grpc::ServerCompletionQueue* cq) {
   ServeUnary(this, cq, &S::RequestNotifyBlocked, this, &S::NotifyBlocked);
   ServeUnary(this, cq, &S::RequestKillWorker, this, &S::KillWorker);
   ServeUnary(this, cq, &S::RequestJobFinished, this, &S::JobFinished);
-  ServeUnary(this, cq, &S::RequestPrepareBundle, this, &S::PrepareBundle);
-  ServeUnary(this, cq, &S::RequestCommitBundle, this, &S::CommitBundle);
-  ServeUnary(this, cq, &S::RequestReturnBundle, this, &S::ReturnBundle);
+  ServeUnary(this, cq, &S::RequestBundleSteps, this, &S::BundleSteps);
   ServeUnary(this, cq, &S::RequestCreateObject, this, &S::CreateObject);
   ServeUnary(this, cq, &S::RequestSealObject, this, &S::SealObject);
   ServeUnary(this, cq, &S::RequestFreeObjects, this, &S::FreeObjects);
@@ -141,23 +139,38 @@ absl::Status CheckBundle(const proto::BundleRequest& req) {
 }
 }  // namespace
 
-absl::Status RayletServer::Service::PrepareBundle(const proto::BundleRequest& req, proto::PrepareBundleReply* reply) {
-  if (auto st = CheckBundle(req); !st.ok()) return st;
-  if (req.resources().empty()) return absl::InvalidArgumentError("a bundle needs resources");
-  bool reserved = r_->bundles_->Prepare(req.group_id(), req.bundle_index(), FromProto(req.resources()));
-  if (reserved && req.commit()) reserved = r_->bundles_->Commit(req.group_id(), req.bundle_index()).ok();
-  reply->set_reserved(reserved);
-  return absl::OkStatus();
-}
-
-absl::Status RayletServer::Service::CommitBundle(const proto::BundleRequest& req, proto::CommitBundleReply*) {
-  if (auto st = CheckBundle(req); !st.ok()) return st;
-  return r_->bundles_->Commit(req.group_id(), req.bundle_index());
-}
-
-absl::Status RayletServer::Service::ReturnBundle(const proto::BundleRequest& req, proto::ReturnBundleReply*) {
-  if (auto st = CheckBundle(req); !st.ok()) return st;
-  r_->bundles_->Return(req.group_id(), req.bundle_index());
+absl::Status RayletServer::Service::BundleSteps(const proto::BundleStepsRequest& req, proto::BundleStepsReply* reply) {
+  if (req.steps_size() > kMaxBundleSteps) {
+    return absl::InvalidArgumentError(absl::StrCat("a call has at most ", kMaxBundleSteps, " bundle steps"));
+  }
+  // All checked before any is done: a malformed call changes nothing.
+  for (auto& step : req.steps()) {
+    if (auto st = CheckBundle(step.bundle()); !st.ok()) return st;
+    if (!proto::BundleStep::Kind_IsValid(step.kind())) return absl::InvalidArgumentError("an unknown bundle step");
+    if (step.kind() == proto::BundleStep::PREPARE && step.bundle().resources().empty()) {
+      return absl::InvalidArgumentError("a bundle needs resources");
+    }
+  }
+  Bundles& bundles = *r_->bundles_;
+  for (auto& step : req.steps()) {
+    const proto::BundleRequest& b = step.bundle();
+    bool ok = true;
+    switch (step.kind()) {
+      case proto::BundleStep::PREPARE:
+        ok = bundles.Prepare(b.group_id(), b.bundle_index(), FromProto(b.resources()));
+        if (ok && b.commit()) ok = bundles.Commit(b.group_id(), b.bundle_index()).ok();
+        break;
+      case proto::BundleStep::COMMIT:
+        ok = bundles.Commit(b.group_id(), b.bundle_index()).ok();
+        break;
+      case proto::BundleStep::RETURN:
+        bundles.Return(b.group_id(), b.bundle_index());
+        break;
+      default:
+        ok = false;  // checked above
+    }
+    reply->add_ok(ok);
+  }
   return absl::OkStatus();
 }
 

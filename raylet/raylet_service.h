@@ -29,9 +29,7 @@ class RayletServer::Service final
   absl::Status KillWorker(const proto::KillWorkerRequest& req, proto::KillWorkerReply*);
   absl::Status JobFinished(const proto::JobFinishedRequest& req, proto::JobFinishedReply*);
   // Placement group bundles (bundles.h).
-  absl::Status PrepareBundle(const proto::BundleRequest& req, proto::PrepareBundleReply* reply);
-  absl::Status CommitBundle(const proto::BundleRequest& req, proto::CommitBundleReply*);
-  absl::Status ReturnBundle(const proto::BundleRequest& req, proto::ReturnBundleReply*);
+  absl::Status BundleSteps(const proto::BundleStepsRequest& req, proto::BundleStepsReply* reply);
   // Objects.
   absl::Status CreateObject(const proto::CreateObjectRequest& req, proto::CreateObjectReply* reply);
   absl::Status SealObject(const proto::SealObjectRequest& req, proto::SealObjectReply*);

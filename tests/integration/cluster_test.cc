@@ -12,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/limits.h"
 #include "common/rpc.h"
 #include "integration/test_functions.h"
 #include "testing/test_cluster.h"
@@ -291,6 +292,38 @@ TEST_F(TwoNodeTest, MalformedRequestsGetErrorsAndDaemonsStayUp) {
     EXPECT_GE(info.info().spilled_bytes(), 0);
     EXPECT_GE(info.info().used(), 0);
     EXPECT_LE(info.info().used(), info.info().capacity());
+    // Bundle steps: all checked before any is done, then done in order.
+    auto step = [](glint::proto::BundleStep::Kind kind, const std::string& group, double cpus, bool commit = false) {
+      glint::proto::BundleStep s;
+      s.set_kind(kind);
+      s.mutable_bundle()->set_group_id(group);
+      if (cpus > 0) (*s.mutable_bundle()->mutable_resources())["CPU"] = cpus;
+      s.mutable_bundle()->set_commit(commit);
+      return s;
+    };
+    using Step = glint::proto::BundleStep;
+    const std::string group(16, 'p');
+    auto steps = [&](std::vector<Step> list, glint::proto::BundleStepsReply* reply) {
+      glint::proto::BundleStepsRequest req;
+      for (auto& s : list) *req.add_steps() = s;
+      grpc::ClientContext c;
+      return rs->BundleSteps(&c, req, reply).error_code();
+    };
+    glint::proto::BundleStepsReply br;
+    EXPECT_EQ(steps({step(Step::PREPARE, group, 0.5), step(static_cast<Step::Kind>(7), group, 0)}, &br),
+              grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_EQ(steps({step(Step::PREPARE, group, 0.5), step(Step::PREPARE, group, 0)}, &br),
+              grpc::StatusCode::INVALID_ARGUMENT) << "a Prepare without resources";
+    EXPECT_EQ(steps(std::vector<Step>(glint::kMaxBundleSteps + 1, step(Step::RETURN, group, 0)), &br),
+              grpc::StatusCode::INVALID_ARGUMENT);
+    ASSERT_EQ(steps({step(Step::COMMIT, group, 0)}, &br), grpc::StatusCode::OK);
+    EXPECT_FALSE(br.ok(0)) << "the refused calls reserved nothing";
+    ASSERT_EQ(steps({step(Step::PREPARE, group, 0.5), step(Step::COMMIT, group, 0), step(Step::RETURN, group, 0),
+                     step(Step::COMMIT, group, 0), step(Step::PREPARE, group, 1e6, true)},
+                    &br),
+              grpc::StatusCode::OK);
+    EXPECT_EQ(std::vector<bool>(br.ok().begin(), br.ok().end()), (std::vector<bool>{true, true, true, false, false}))
+        << "reserved, committed, returned, so no longer there to commit; more CPUs than the node has refused";
   }
   {
     auto ws = glint::MakeStub<glint::proto::WorkerService>(worker);

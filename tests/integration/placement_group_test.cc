@@ -12,6 +12,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <future>
 #include <set>
 #include <string>
 #include <vector>
@@ -174,6 +175,28 @@ TEST_F(PlacementGroupTest, OfTwoGroupsRacingForTheSameCpusOnlyOneIsPlaced) {
   glint::RemovePlacementGroup(winner);
   EXPECT_TRUE(loser.Wait(std::chrono::seconds(30))) << "placed once the other's CPUs are back";
   glint::RemovePlacementGroup(loser);
+}
+
+// Threads of one driver making and removing groups at once: their bundle
+// steps for node a reach the GCS while its calls to that raylet are in
+// flight, and go to it several to a call (gcs/bundle_calls.h). Every group
+// is placed, and every bundle goes back.
+TEST_F(PlacementGroupTest, GroupsMadeAndRemovedByManyThreadsAtOnceAllPlaceAndAllReturn) {
+  constexpr int kThreads = 8, kEach = 20;  // 160 x 0.02 = 3.2 of node a's 4
+  auto work = [] {
+    std::vector<glint::PlacementGroup> groups;
+    for (int i = 0; i < kEach; ++i) groups.push_back(Create({{{"a", 0.02}}}, glint::PlacementStrategy::kPack));
+    int placed = 0;
+    for (auto& g : groups) placed += g.Wait(std::chrono::seconds(30));
+    for (auto& g : groups) glint::RemovePlacementGroup(g);
+    return placed;
+  };
+  std::vector<std::future<int>> threads;
+  for (int t = 0; t < kThreads; ++t) threads.push_back(std::async(std::launch::async, work));
+  for (auto& t : threads) EXPECT_EQ(t.get(), kEach);
+  auto all = Create({{{"a", 4}}}, glint::PlacementStrategy::kStrictPack);
+  EXPECT_TRUE(all.Wait(std::chrono::seconds(30))) << "all of node a's 'a' is back";
+  glint::RemovePlacementGroup(all);
 }
 
 // Each bundle adds four resource names to its node, and the node reports all
