@@ -9,6 +9,7 @@
 #include <boost/beast/ssl.hpp>
 #include <chrono>
 #include <optional>
+#include <variant>
 
 #include <nlohmann/json.hpp>
 
@@ -65,6 +66,7 @@ struct RouteEntry {
   std::vector<std::string> pattern;
   HttpHandler handler;
   bool is_public = false;
+  size_t max_body_bytes = 0;  // 0: the server's
 };
 
 }  // namespace
@@ -89,22 +91,15 @@ class HttpServer::Impl {
         401, "this cluster asks for its token: send 'Authorization: Bearer <token>' (glint get-auth-token prints it)");
   }
 
-  // Answers one request: the route, and the token unless the route is public.
-  HttpResponse Dispatch(const http::request<http::string_body>& req) {
-    HttpRequest r;
-    absl::string_view target(req.target().data(), req.target().size());
-    auto q = target.find('?');
-    r.path = PercentDecode(target.substr(0, q), false);
-    if (q != absl::string_view::npos) {
-      for (auto kv : absl::StrSplit(target.substr(q + 1), '&', absl::SkipEmpty())) {
-        std::pair<absl::string_view, absl::string_view> p = absl::StrSplit(kv, absl::MaxSplits('=', 1));
-        r.query[PercentDecode(p.first, true)] = PercentDecode(p.second, true);
-      }
-    }
-    r.method = std::string(req.method_string());
-    r.body = req.body();
-    std::vector<std::string> segments = Segments(r.path);
+  // The route `method` on `path` takes, and whether any route has that path.
+  struct Found {
+    const RouteEntry* route = nullptr;
     bool path_known = false;
+    std::vector<std::string> params;
+  };
+  Found Find(const std::string& method, const std::string& path) const {
+    Found found;
+    std::vector<std::string> segments = Segments(path);
     for (const auto& route : routes) {
       if (route.pattern.size() != segments.size()) continue;
       std::vector<std::string> params;
@@ -117,20 +112,62 @@ class HttpServer::Impl {
         }
       }
       if (!match) continue;
-      path_known = true;
-      if (route.method != r.method) continue;
-      if (!route.is_public && !HasToken(req)) return Unauthorized();
-      r.params = std::move(params);
-      try {
-        return route.handler(r);
-      } catch (const std::exception& e) {
-        LOG(ERROR) << r.method << " " << r.path << " failed: " << e.what();
-        return HttpError(500, e.what());
+      found.path_known = true;
+      if (route.method != method) continue;
+      found.route = &route;
+      found.params = std::move(params);
+      return found;
+    }
+    return found;
+  }
+
+  static std::string PathOf(const http::request<http::string_body>& req) {
+    absl::string_view target(req.target().data(), req.target().size());
+    return PercentDecode(target.substr(0, target.find('?')), false);
+  }
+
+  // The answer for a request with no route, or one without the token that
+  // its route asks for (nothing about the paths is said without the token).
+  std::optional<HttpResponse> Refusal(const http::request<http::string_body>& req, const Found& found,
+                                      const std::string& path) const {
+    if (found.route != nullptr && (found.route->is_public || HasToken(req))) return std::nullopt;
+    if (!HasToken(req)) return Unauthorized();
+    return found.path_known ? HttpError(405, absl::StrCat(std::string(req.method_string()), " is not allowed on ", path))
+                            : HttpError(404, absl::StrCat("no such path: ", path));
+  }
+
+  // Before a request's body is read: its refusal, or how long a body its
+  // route takes. So a client without the token never gets a body buffered.
+  std::variant<HttpResponse, size_t> Admit(const http::request<http::string_body>& req) const {
+    std::string path = PathOf(req);
+    Found found = Find(std::string(req.method_string()), path);
+    if (auto refusal = Refusal(req, found, path)) return *refusal;
+    return found.route->max_body_bytes > 0 ? found.route->max_body_bytes : options.max_body_bytes;
+  }
+
+  // Answers one request: the route, and the token unless the route is public.
+  HttpResponse Dispatch(const http::request<http::string_body>& req) {
+    HttpRequest r;
+    absl::string_view target(req.target().data(), req.target().size());
+    auto q = target.find('?');
+    r.path = PathOf(req);
+    if (q != absl::string_view::npos) {
+      for (auto kv : absl::StrSplit(target.substr(q + 1), '&', absl::SkipEmpty())) {
+        std::pair<absl::string_view, absl::string_view> p = absl::StrSplit(kv, absl::MaxSplits('=', 1));
+        r.query[PercentDecode(p.first, true)] = PercentDecode(p.second, true);
       }
     }
-    if (!HasToken(req)) return Unauthorized();  // nothing about the paths without the token
-    return path_known ? HttpError(405, absl::StrCat(r.method, " is not allowed on ", r.path))
-                      : HttpError(404, absl::StrCat("no such path: ", r.path));
+    r.method = std::string(req.method_string());
+    r.body = req.body();
+    Found found = Find(r.method, r.path);
+    if (auto refusal = Refusal(req, found, r.path)) return *refusal;
+    r.params = std::move(found.params);
+    try {
+      return found.route->handler(r);
+    } catch (const std::exception& e) {
+      LOG(ERROR) << r.method << " " << r.path << " failed: " << e.what();
+      return HttpError(500, e.what());
+    }
   }
 
   // One connection: read a request, answer it, repeat while kept alive.
@@ -164,11 +201,43 @@ class HttpServer::Impl {
    private:
     beast::tcp_stream& Lowest() { return beast::get_lowest_layer(stream_); }
 
+    // Reads a request's header; its body only once the route and the token
+    // are known good, up to what the route takes.
     void Read() {
       parser_.emplace();
       parser_->header_limit(kHeaderLimit);
-      parser_->body_limit(server_->options.max_body_bytes);
+      // Any route's bound for now (a declared length beyond it ends the
+      // header's read); the request's own route's once that is known.
+      body_limit_ = server_->largest_body;
+      parser_->body_limit(body_limit_);
       Lowest().expires_after(kRequestTimeout);
+      http::async_read_header(stream_, buffer_, *parser_,
+                              [self = this->shared_from_this()](beast::error_code ec, size_t) { self->OnHeader(ec); });
+    }
+
+    void OnHeader(beast::error_code ec) {
+      if (ec || https_only_) return OnRead(ec);
+      const auto& req = parser_->get();
+      auto admitted = server_->Admit(req);
+      if (auto* refusal = std::get_if<HttpResponse>(&admitted)) return Write(*refusal, req.version(), false);
+      body_limit_ = std::get<size_t>(admitted);
+      parser_->body_limit(body_limit_);
+      if (parser_->content_length() && *parser_->content_length() > body_limit_) return OnRead(http::error::body_limit);
+      // A long body may take longer than a request's usual 30 s: a second
+      // more per MiB it may have.
+      Lowest().expires_after(kRequestTimeout + std::chrono::seconds(body_limit_ >> 20));
+      if (!parser_->is_done() && beast::iequals(req[http::field::expect], "100-continue")) {
+        auto go_on = std::make_shared<http::response<http::empty_body>>(http::status::continue_, req.version());
+        return http::async_write(stream_, *go_on,
+                                 [self = this->shared_from_this(), go_on](beast::error_code ec, size_t) {
+                                   if (ec) return self->Close();
+                                   self->ReadBody();
+                                 });
+      }
+      ReadBody();
+    }
+
+    void ReadBody() {
       http::async_read(stream_, buffer_, *parser_,
                        [self = this->shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
     }
@@ -181,9 +250,7 @@ class HttpServer::Impl {
                      11, false);
       }
       if (ec == http::error::body_limit) {
-        return Write(HttpError(413, absl::StrCat("the body is larger than ", server_->options.max_body_bytes,
-                                                 " bytes")),
-                     11, false);
+        return Write(HttpError(413, absl::StrCat("the body is larger than ", body_limit_, " bytes")), 11, false);
       }
       if (ec == http::error::header_limit) return Write(HttpError(431, "the headers are too large"), 11, false);
       if (ec) return Close();  // the peer left, timed out, or sent what is not HTTP
@@ -243,6 +310,7 @@ class HttpServer::Impl {
     beast::flat_buffer buffer_;
     const bool https_only_;
     std::optional<http::request_parser<http::string_body>> parser_;
+    size_t body_limit_ = 0;
     http::response<http::string_body> response_;
     char scratch_[16 * 1024];
   };
@@ -297,6 +365,7 @@ class HttpServer::Impl {
   const HttpServerOptions options;
   std::shared_ptr<asio::ssl::context> tls;  // set by Start with TLS settings
   std::vector<RouteEntry> routes;
+  size_t largest_body = options.max_body_bytes;  // of the server's and the routes' bounds
   std::atomic<int> connections{0};
   // Destroyed before `connections`: the sessions it still holds count down.
   asio::io_context io;
@@ -308,8 +377,10 @@ HttpServer::HttpServer(HttpServerOptions options) : impl_(std::make_unique<Impl>
 
 HttpServer::~HttpServer() { Stop(); }
 
-void HttpServer::Route(const std::string& method, const std::string& pattern, HttpHandler handler, bool is_public) {
-  impl_->routes.push_back({method, Segments(pattern), std::move(handler), is_public});
+void HttpServer::Route(const std::string& method, const std::string& pattern, HttpHandler handler, bool is_public,
+                       size_t max_body_bytes) {
+  impl_->routes.push_back({method, Segments(pattern), std::move(handler), is_public, max_body_bytes});
+  impl_->largest_body = std::max({impl_->largest_body, impl_->options.max_body_bytes, max_body_bytes});
 }
 
 absl::Status HttpServer::Start() {

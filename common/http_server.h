@@ -13,8 +13,10 @@
 //
 // Bounded against a client's mistake or malice: at most `max_connections`
 // connections (more are closed at once), headers up to 16 KiB, bodies up
-// to `max_body_bytes` (413), 30 s to finish the TLS handshake and to send a
-// request (then closed).
+// to `max_body_bytes` or the route's own bound (413), read only once the
+// header passed the route and token checks, 30 s to finish the TLS
+// handshake and to send a request (a second more per MiB a route's bodies
+// may have; then closed).
 #pragma once
 #include <atomic>
 #include <functional>
@@ -66,7 +68,10 @@ class HttpServer {
   // Adds a route before Start: `pattern` is a path whose "{}" segments match
   // any one segment ("/api/jobs/{}/logs"); a trailing slash is optional.
   // A public route is answered without the token (static assets only).
-  void Route(const std::string& method, const std::string& pattern, HttpHandler handler, bool is_public = false);
+  // `max_body_bytes` (0: the server's) bounds this route's bodies; a body is
+  // read only after its header passed the route and token checks.
+  void Route(const std::string& method, const std::string& pattern, HttpHandler handler, bool is_public = false,
+             size_t max_body_bytes = 0);
 
   // Listens; an error naming the port (and what holds it) when it is taken,
   // or the TLS file that cannot be used.

@@ -10,6 +10,8 @@
 #include <fstream>
 #include <utility>
 
+#include "absl/cleanup/cleanup.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "common/auth.h"
@@ -145,7 +147,15 @@ absl::StatusOr<proto::JobSubmission> JobSupervisor::Submit(proto::JobSubmission 
   }
   *job.mutable_metadata() = request.metadata();
   std::error_code ec;
-  if (!request.working_dir().empty()) {
+  std::string package;
+  if (absl::StartsWith(request.working_dir(), kPackageScheme)) {
+    package = request.working_dir().substr(std::strlen(kPackageScheme));
+    if (options_.packages == nullptr || !options_.packages->Size(package)) {
+      return absl::InvalidArgumentError(absl::StrCat("there is no package '", package,
+                                                     "' on the head: upload it first (PUT /api/packages/<sha256>; "
+                                                     "glint job submit --working-dir does)"));
+    }
+  } else if (!request.working_dir().empty()) {
     if (request.working_dir()[0] != '/' || !std::filesystem::is_directory(request.working_dir(), ec)) {
       return absl::InvalidArgumentError(absl::StrCat("the working directory '", request.working_dir(),
                                                      "' is not a directory on the head node (give an absolute "
@@ -172,6 +182,24 @@ absl::StatusOr<proto::JobSubmission> JobSupervisor::Submit(proto::JobSubmission 
     return absl::AlreadyExistsError(absl::StrCat("a job with the submission id '", job.submission_id(),
                                                  "' exists already"));
   }
+  // An uploaded working directory: a fresh copy of its own for this job,
+  // removed again if the job is not taken after all.
+  std::string copy;
+  auto drop_copy = absl::MakeCleanup([&copy] {
+    std::error_code ignored;
+    if (!copy.empty()) std::filesystem::remove_all(copy, ignored);
+  });
+  if (!package.empty()) {
+    copy = absl::StrCat(options_.jobs_dir, "/", job.submission_id(), "-", NewAuthToken().substr(0, 8));
+    std::filesystem::create_directories(copy, ec);
+    if (ec) return absl::UnavailableError(absl::StrCat("cannot make ", copy, ": ", ec.message()));
+    if (auto s = options_.packages->Unpack(package, copy); !s.ok()) {
+      return absl::Status(s.code() == absl::StatusCode::kNotFound ? absl::StatusCode::kInvalidArgument : s.code(),
+                          absl::StrCat("cannot unpack the working directory: ", s.message()));
+    }
+    job.set_working_dir(copy);
+    job.set_package(package);
+  }
   Running entry;
   if (cpus > 0) {
     auto group = reservations_.Reserve(job.submission_id(), cpus);
@@ -185,8 +213,10 @@ absl::StatusOr<proto::JobSubmission> JobSupervisor::Submit(proto::JobSubmission 
     if (!entry.reservation.empty()) Release({entry.reservation});
     return s;
   }
+  std::move(drop_copy).Cancel();
   for (const auto& old : store_->Prune(options_.max_records)) {
     std::filesystem::remove(old.log_file(), ec);
+    if (!old.package().empty()) std::filesystem::remove_all(old.working_dir(), ec);  // the job's own copy
   }
 
   std::filesystem::create_directories(job.working_dir(), ec);

@@ -24,6 +24,7 @@
 #include "absl/status/statusor.h"
 #include "dashboard/entrypoint_reservation.h"
 #include "dashboard/job_store.h"
+#include "dashboard/package_store.h"
 #include "proto/jobs.pb.h"
 
 namespace glint::dashboard {
@@ -32,6 +33,7 @@ struct JobSupervisorOptions {
   std::string gcs_address;
   std::string logs_dir;                     // job-driver-<id>.log go here
   std::string jobs_dir;                     // a job without a working dir runs in <jobs_dir>/<id>
+  PackageStore* packages = nullptr;         // uploaded working dirs, unpacked in <jobs_dir>/<id>-<random>
   std::map<std::string, std::string> env;  // added to every entrypoint's (credentials)
   int stop_grace_ms = 3000;                 // SIGTERM, then SIGKILL this much later
   size_t max_records = 1000;                // older finished jobs are forgotten

@@ -102,6 +102,7 @@ nlohmann::json JobJson(const proto::JobSubmission& job) {
       {"message", job.message()},
       {"metadata", nlohmann::json::object()},
       {"working_dir", job.working_dir()},
+      {"package", job.package()},
       {"entrypoint_num_cpus", job.entrypoint_num_cpus()},
       {"submitted_ms", job.submitted_ms()},
       {"start_ms", job.start_ms()},

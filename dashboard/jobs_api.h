@@ -6,7 +6,10 @@
 //   GET  /api/jobs/{id}/logs[?offset=N&limit=M] -> {"logs": "...", "next_offset": N}
 //   POST /api/jobs/{id}/stop        -> {"stopped": true if it was running}
 // A job is {"submission_id", "entrypoint", "status" (PENDING, RUNNING,
-// STOPPED, SUCCEEDED, FAILED), "message", "metadata", "working_dir",
+// STOPPED, SUCCEEDED, FAILED), "message", "metadata", "working_dir" (asked:
+// an absolute path on the head, or "package://<sha256>" for an uploaded one,
+// packages_api.h, which the job runs in a fresh copy of; shown: where it
+// runs), "package" (the uploaded one's SHA-256, else ""),
 // "submitted_ms", "start_ms", "end_ms", "driver_pid", "driver_exit_code"
 // (null until it exited), "log_file"}. Errors are {"error": "..."} with
 // 400 (a bad request), 403, 404, 409 (the id is taken), 429, 503.

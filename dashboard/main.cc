@@ -22,6 +22,7 @@
 #include "dashboard/jobs_api.h"
 #include "dashboard/logs_api.h"
 #include "dashboard/metrics_api.h"
+#include "dashboard/packages_api.h"
 #include "dashboard/page.h"
 #include "proto/gcs.grpc.pb.h"
 
@@ -70,6 +71,10 @@ int Main(const AuthOptions& auth) {
   jo.logs_dir = session + "/logs";
   jo.jobs_dir = session + "/jobs";
   jo.env = AuthEnvironment(auth);
+  PackageStore::Options po;
+  po.dir = session + "/packages";
+  PackageStore packages(po);
+  jo.packages = &packages;
   JobSupervisor jobs(jo, &store);
   HttpServerOptions ho;
   ho.host = host;
@@ -78,6 +83,7 @@ int Main(const AuthOptions& auth) {
   ho.tls = auth.tls;
   HttpServer server(ho);
   AddJobRoutes(&server, &jobs, /*auth_enabled=*/!auth.token.empty());
+  AddPackageRoutes(&server, &packages, /*auth_enabled=*/!auth.token.empty());
   auto view = std::make_shared<ClusterView>(gcs);  // the page's API and /metrics ask it
   AddClusterRoutes(&server, view, &jobs);
   AddMetricsRoutes(&server, view, &jobs);

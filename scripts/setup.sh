@@ -6,7 +6,7 @@ PACKAGES=(build-essential cmake pkg-config ccache git procps
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev libgoogle-glog-dev libgtest-dev libgmock-dev libmsgpack-cxx-dev
   libboost-dev libbenchmark-dev nlohmann-json3-dev libsqlite3-dev libssl-dev openssl
-  libhiredis-dev redis-server iproute2 libcli11-dev
+  libhiredis-dev redis-server iproute2 libcli11-dev libarchive-dev
   # The deploy tests: systemd-analyze for the units, a YAML reader for the manifests.
   systemd python3-yaml
   # The dashboard's browser test: a real headless browser; the metrics

@@ -10,6 +10,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "client/cli/cli.h"
+#include "common/digest.h"
+#include "common/dir_archive.h"
 #include "common/http_client.h"
 #include "common/rpc.h"
 
@@ -28,13 +30,17 @@ struct Dashboard {
   std::string address;
   AuthOptions auth;
 
-  // A request; the reply's JSON, or nullopt with the reason on stderr.
-  std::optional<nlohmann::json> Call(const std::string& method, const std::string& target,
-                                     const std::string& body = "") const {
+  HttpCallOptions Options() const {
     HttpCallOptions o;
     o.token = auth.token;
     o.tls = auth.tls;
-    auto reply = HttpCall(address, method, target, body, o);
+    return o;
+  }
+
+  // A request; the reply's JSON, or nullopt with the reason on stderr.
+  std::optional<nlohmann::json> Call(const std::string& method, const std::string& target, const std::string& body = "",
+                                     const HttpCallOptions* options = nullptr) const {
+    auto reply = HttpCall(address, method, target, body, options ? *options : Options());
     if (!reply.ok()) {
       std::cerr << "cannot reach the dashboard: " << reply.status().message() << "\n";
       return std::nullopt;
@@ -140,11 +146,40 @@ struct SubmitFlags {
   std::vector<std::string> command;
 };
 
+// Packs `dir` and uploads it unless the head has it already (Ray's CLI does
+// the same with a local working_dir); the package's name, or nullopt with
+// the reason on stderr.
+std::optional<std::string> Upload(const Dashboard& d, const std::string& dir) {
+  auto packed = PackDirectory(dir, kMaxPackageBytes);
+  if (!packed.ok()) {
+    std::cerr << "--working-dir: " << packed.status().message() << "\n";
+    return std::nullopt;
+  }
+  std::string sha256 = Sha256Hex(packed->bytes);
+  std::string target = "/api/packages/" + sha256;
+  auto have = HttpCall(d.address, "GET", target, "", d.Options());
+  if (!have.ok()) {
+    std::cerr << "cannot reach the dashboard: " << have.status().message() << "\n";
+    return std::nullopt;
+  }
+  std::string what = absl::StrCat(packed->entries, " entries, ", (packed->bytes.size() + 1023) / 1024, " KiB packed");
+  if (packed->skipped > 0) absl::StrAppend(&what, ", ", packed->skipped, " sockets, FIFOs or devices left out");
+  if (have->status == 200) {
+    std::cerr << "working directory " << dir << " (" << what << "): on the head already\n";
+    return sha256;
+  }
+  HttpCallOptions o = d.Options();
+  o.content_type = "application/octet-stream";
+  o.timeout_ms = 30000 + static_cast<int>(packed->bytes.size() >> 20) * 1000;  // as the server allows
+  if (!d.Call("PUT", target, packed->bytes, &o)) return std::nullopt;
+  std::cerr << "working directory " << dir << " (" << what << ") uploaded\n";
+  return sha256;
+}
+
 int Submit(const SubmitFlags& f) {
   nlohmann::json body = {{"entrypoint", Entrypoint(f.command)}};
   if (!f.submission_id.empty()) body["submission_id"] = f.submission_id;
   if (f.entrypoint_num_cpus > 0) body["entrypoint_num_cpus"] = f.entrypoint_num_cpus;
-  if (!f.working_dir.empty()) body["working_dir"] = std::filesystem::absolute(f.working_dir).lexically_normal();
   for (const auto& kv : f.metadata) {
     auto eq = kv.find('=');
     if (eq == std::string::npos) {
@@ -155,6 +190,11 @@ int Submit(const SubmitFlags& f) {
   }
   auto d = FindDashboard(f.job);
   if (!d) return kFailed;
+  if (!f.working_dir.empty()) {
+    auto package = Upload(*d, f.working_dir);
+    if (!package) return kFailed;
+    body["working_dir"] = kPackageScheme + *package;
+  }
   auto submitted = d->Call("POST", "/api/jobs/", body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   if (!submitted) return kFailed;
   std::string id = (*submitted)["submission_id"].get<std::string>();
@@ -192,7 +232,9 @@ void AddJobCommands(CLI::App* app, int* exit_code) {
                                                "and exits 0 if it succeeded, 1 if not");
   add_flags(submit, &sf->job);
   submit->add_option("--working-dir", sf->working_dir,
-                     "run in this directory (a path on the head node; default: a new one in its session)");
+                     "upload this directory (of this machine) and run in a copy of it on the head node "
+                     "(at most 100 MiB packed; default: a new empty directory in the head's session)")
+      ->check(CLI::ExistingDirectory);
   submit->add_option("--submission-id", sf->submission_id, "the job's id (default: a new one)");
   submit->add_option("--entrypoint-num-cpus", sf->entrypoint_num_cpus,
                      "CPUs of the head node held for the entrypoint while it runs (it waits PENDING until they "

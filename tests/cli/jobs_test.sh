@@ -38,5 +38,11 @@ out=$(glint job submit -- touch "$GLINT_TMPDIR/ran" 2>&1) || rc=$?
 [ "$rc" -eq 1 ] || fail "a job was accepted by a cluster without authentication (exit $rc): $out"
 echo "$out" | grep -q "authentication disabled" || fail "the refusal does not say why: $out"
 [ ! -e "$GLINT_TMPDIR/ran" ] || fail "the refused job ran"
+mkdir -p "$GLINT_TMPDIR/wd" && echo data > "$GLINT_TMPDIR/wd/file"
+rc=0
+out=$(glint job submit --working-dir "$GLINT_TMPDIR/wd" -- touch "$GLINT_TMPDIR/ran" 2>&1) || rc=$?
+[ "$rc" -eq 1 ] || fail "a working directory was taken by a cluster without authentication (exit $rc): $out"
+echo "$out" | grep -q "authentication disabled" || fail "the refused upload does not say why: $out"
+[ -z "$(ls -A "$GLINT_TMPDIR"/session_latest/packages 2> /dev/null)" ] || fail "the refused upload was stored"
 glint stop > /dev/null
 echo "PASS: glint job submit/status/stop, jobs stopped with the cluster, none without authentication"

@@ -20,6 +20,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/digest.h"
 #include "common/http_client.h"
 #include "proto/jobs.pb.h"
 #include "testing/test_cluster.h"
@@ -243,15 +244,26 @@ TEST_F(JobsTest, MalformedAndExcessiveRequestsLeaveTheDashboardServing) {
   }));
 }
 
-TEST_F(JobsTest, AWorkingDirAndMetadataAndLogsFromAnOffset) {
+TEST_F(JobsTest, AnUploadedWorkingDirAndMetadataAndLogsFromAnOffset) {
   auto dir = std::filesystem::temp_directory_path() / ("glint-jobs-test-" + std::to_string(getpid()));
-  std::filesystem::create_directories(dir);
+  std::filesystem::create_directories(dir / "bin");
   std::ofstream(dir / "data.txt") << "0123456789";
+  std::ofstream(dir / "bin" / "run.sh") << "#!/bin/sh\ncat data.txt\ntouch made-by-the-job\n";
+  std::filesystem::permissions(dir / "bin" / "run.sh", std::filesystem::perms::owner_all);
+  std::filesystem::create_symlink("data.txt", dir / "link.txt");
   auto [out, status] = Submit("--submission-id in-dir --metadata owner=tests --metadata run=7 --working-dir " + dir.string(),
-                                "cat data.txt");
+                              "sh -c 'bin/run.sh && test -L link.txt'");
   EXPECT_EQ(status, 0) << out;
+  EXPECT_PRED2(Contains, out, "uploaded");
   auto job = Job("in-dir");
-  EXPECT_EQ(job["working_dir"], dir.string());
+  // It ran in a copy on the head, made from the uploaded package: the
+  // executable kept its mode, the link stayed a link, and what the job
+  // wrote went to the copy, not to the directory it came from.
+  std::string copy = job["working_dir"].get<std::string>();
+  EXPECT_NE(copy, dir.string());
+  EXPECT_EQ(job["package"].get<std::string>().size(), 64u) << job;
+  EXPECT_TRUE(std::filesystem::exists(std::filesystem::path(copy) / "made-by-the-job")) << copy;
+  EXPECT_FALSE(std::filesystem::exists(dir / "made-by-the-job"));
   EXPECT_EQ(job["metadata"], (nlohmann::json{{"owner", "tests"}, {"run", "7"}}));
   auto all = nlohmann::json::parse(Api("GET", "/api/jobs/in-dir/logs").body, nullptr, false);
   EXPECT_EQ(all["logs"], "0123456789");
@@ -260,7 +272,107 @@ TEST_F(JobsTest, AWorkingDirAndMetadataAndLogsFromAnOffset) {
   EXPECT_EQ(tail["logs"], "456");
   EXPECT_EQ(tail["next_offset"], 7);
   EXPECT_EQ(Api("GET", "/api/jobs/in-dir/logs?offset=-1").status, 400);
+  // The same directory again is on the head already: not uploaded twice,
+  // and the second job gets a fresh copy of its own.
+  auto [again, again_status] = Submit("--submission-id in-dir-again --working-dir " + dir.string(),
+                                      "sh -c 'test ! -e made-by-the-job && cat data.txt'");
+  EXPECT_EQ(again_status, 0) << again;
+  EXPECT_PRED2(Contains, again, "on the head already");
+  EXPECT_EQ(Job("in-dir-again")["package"], job["package"]);
+  EXPECT_NE(Job("in-dir-again")["working_dir"], copy);
+  // A directory that is not there is the CLI's usage error; nothing is sent.
+  EXPECT_EQ(Submit("--working-dir " + (dir / "no-such-dir").string(), "true").second, 2);
   std::filesystem::remove_all(dir);
+}
+
+TEST_F(JobsTest, PackagesAreCheckedWhenTheyArriveAndNamedByTheirBytes) {
+  // An archive made by hand (tar, as a user might with curl): accepted
+  // under its SHA-256, and a job may name it.
+  auto dir = std::filesystem::temp_directory_path() / ("glint-jobs-pkg-" + std::to_string(getpid()));
+  std::filesystem::create_directories(dir / "in");
+  std::ofstream(dir / "in" / "hello.txt") << "from a package";
+  ASSERT_EQ(std::system(("tar -C " + (dir / "in").string() + " -czf " + (dir / "ok.tgz").string() + " .").c_str()), 0);
+  auto read = [&](const std::string& name) {
+    std::ifstream f(dir / name, std::ios::binary);
+    return std::string((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  };
+  std::string ok = read("ok.tgz");
+  std::string sha = glint::Sha256Hex(ok);
+  EXPECT_EQ(Api("GET", "/api/packages/" + sha).status, 404);
+  std::string none;
+  EXPECT_EQ(Api("PUT", "/api/packages/" + sha, ok, &none).status, 401);
+  EXPECT_EQ(Api("GET", "/api/packages/" + sha).status, 404);  // the refused upload stored nothing
+  auto put = Api("PUT", "/api/packages/" + sha, ok);
+  EXPECT_EQ(put.status, 200) << put.body;
+  EXPECT_EQ(Api("GET", "/api/packages/" + sha).status, 200);
+  auto submitted = Api("POST", "/api/jobs/",
+                       nlohmann::json{{"entrypoint", "cat hello.txt"}, {"submission_id", "from-package"},
+                                      {"runtime_env", {{"working_dir", "package://" + sha}}}}
+                           .dump());
+  ASSERT_EQ(submitted.status, 200) << submitted.body;
+  ASSERT_TRUE(WaitUntil([] { return Ended("from-package"); }));
+  EXPECT_EQ(Job("from-package")["status"], "SUCCEEDED") << Job("from-package");
+  EXPECT_EQ(nlohmann::json::parse(Api("GET", "/api/jobs/from-package/logs").body)["logs"], "from a package");
+
+  // Refused, each saying why, and nothing stored: a name that is not a
+  // SHA-256, bytes that are not the name's, what is not an archive, an
+  // archive whose entry climbs out of it, an unknown package for a job,
+  // and a body beyond 100 MiB.
+  ASSERT_EQ(std::system(("cd " + dir.string() + " && tar -czf evil.tgz -P ../" + dir.filename().string() +
+                         "/in/hello.txt 2>/dev/null")
+                            .c_str()),
+            0);
+  std::string evil = read("evil.tgz");
+  struct Case {
+    std::string name, body;
+    int status;
+    std::string says;
+  };
+  for (const Case& c : std::vector<Case>{
+           {"not-a-sha", ok, 400, "is not a package name"},
+           {glint::Sha256Hex("other bytes"), ok, 400, "the body's SHA-256 is"},
+           {glint::Sha256Hex("not an archive"), "not an archive", 400, "not an archive"},
+           {glint::Sha256Hex(evil), evil, 400, "climbs out of it"},
+       }) {
+    auto r = Api("PUT", "/api/packages/" + c.name, c.body);
+    EXPECT_EQ(r.status, c.status) << c.name << " -> " << r.body;
+    EXPECT_PRED2(Contains, r.body, c.says);
+    EXPECT_NE(Api("GET", "/api/packages/" + c.name).status, 200) << c.name;
+  }
+  const size_t before = JobCount();
+  auto unknown = Api("POST", "/api/jobs/",
+                     nlohmann::json{{"entrypoint", "true"}, {"working_dir", "package://" + glint::Sha256Hex("x")}}.dump());
+  EXPECT_EQ(unknown.status, 400) << unknown.body;
+  EXPECT_PRED2(Contains, unknown.body, "upload it first");
+  EXPECT_EQ(JobCount(), before);
+  EXPECT_EQ(Api("PUT", "/api/packages/" + sha, std::string((100 << 20) + 1, 'x')).status, 413);
+  std::filesystem::remove_all(dir);
+}
+
+TEST_F(JobsTest, AnUploadIsAnsweredFromItsHeaderBeforeItsBodyIsSent) {
+  // What the server says after the header alone, with 50 MB announced and
+  // "Expect: 100-continue" (curl's way with large bodies): no token, and it
+  // refuses without waiting for a byte of the body; with it, it asks for it.
+  auto first_line = [](const std::string& auth) {
+    int fd = ConnectTo(cluster_->dashboard_address());
+    if (fd < 0) return std::string("cannot connect");
+    std::string head = "PUT /api/packages/" + glint::Sha256Hex("x") +
+                       " HTTP/1.1\r\nHost: glint\r\nContent-Length: 50000000\r\nExpect: 100-continue\r\n" + auth +
+                       "\r\n";
+    timeval timeout{10, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+    std::string got;
+    if (write(fd, head.data(), head.size()) == static_cast<ssize_t>(head.size())) {
+      char buf[512];
+      ssize_t n = read(fd, buf, sizeof(buf));
+      if (n > 0) got.assign(buf, static_cast<size_t>(n));
+    }
+    close(fd);
+    return got.substr(0, got.find("\r\n"));
+  };
+  EXPECT_EQ(first_line(""), "HTTP/1.1 401 Unauthorized");
+  EXPECT_EQ(first_line("Authorization: Bearer " + cluster_->auth_token() + "\r\n"), "HTTP/1.1 100 Continue");
+  EXPECT_EQ(Api("GET", "/api/packages/" + glint::Sha256Hex("x")).status, 404);
 }
 
 TEST_F(JobsTest, EntrypointCpusAreHeldOnTheHeadWhileItRuns) {
