@@ -255,7 +255,22 @@ class HttpServer::Impl {
       if (ec == http::error::header_limit) return Write(HttpError(431, "the headers are too large"), 11, false);
       if (ec) return Close();  // the peer left, timed out, or sent what is not HTTP
       const auto& req = parser_->get();
-      Write(server_->Dispatch(req), req.version(), req.keep_alive());
+      if (server_->pending.fetch_add(1) >= server_->options.max_pending) {
+        --server_->pending;
+        return Write(HttpError(503, "the server is busy with other requests: try again shortly"), req.version(),
+                     false);
+      }
+      // The handler on its pool; the answer back on this connection's
+      // thread. Nothing else touches the session meanwhile (no read is
+      // pending while a request is answered).
+      asio::post(server_->handler_io, [self = this->shared_from_this()] {
+        HttpResponse response = self->server_->Dispatch(self->parser_->get());
+        --self->server_->pending;
+        asio::post(self->stream_.get_executor(), [self, response = std::move(response)] {
+          const auto& req = self->parser_->get();
+          self->Write(response, req.version(), req.keep_alive());
+        });
+      });
     }
 
     void Write(const HttpResponse& r, unsigned version, bool keep_alive) {
@@ -367,10 +382,15 @@ class HttpServer::Impl {
   std::vector<RouteEntry> routes;
   size_t largest_body = options.max_body_bytes;  // of the server's and the routes' bounds
   std::atomic<int> connections{0};
+  std::atomic<int> pending{0};  // requests waiting for or in a handler
   // Destroyed before `connections`: the sessions it still holds count down.
   asio::io_context io;
+  // The handlers' (destroyed before `io`: a handler's answer not yet
+  // posted holds a session, whose stream is `io`'s).
+  asio::io_context handler_io;
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> handler_work;
   std::optional<tcp::acceptor> acceptor;
-  std::vector<std::thread> threads;
+  std::vector<std::thread> threads, handler_threads;
 };
 
 HttpServer::HttpServer(HttpServerOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
@@ -416,6 +436,13 @@ absl::Status HttpServer::Start() {
       impl_->io.run();
     });
   }
+  impl_->handler_work.emplace(impl_->handler_io.get_executor());
+  for (int i = 0; i < std::max(1, o.handler_threads); ++i) {
+    impl_->handler_threads.emplace_back([this] {
+      SetThreadName("glint-http-h");
+      impl_->handler_io.run();
+    });
+  }
   return absl::OkStatus();
 }
 
@@ -432,6 +459,11 @@ void HttpServer::Stop() {
   impl_->io.stop();
   for (auto& t : impl_->threads) t.join();
   impl_->threads.clear();
+  // Handlers running now finish (their answers go nowhere); queued ones never start.
+  impl_->handler_work.reset();
+  impl_->handler_io.stop();
+  for (auto& t : impl_->handler_threads) t.join();
+  impl_->handler_threads.clear();
   impl_->acceptor.reset();
 }
 

@@ -16,7 +16,8 @@
 // to `max_body_bytes` or the route's own bound (413), read only once the
 // header passed the route and token checks, 30 s to finish the TLS
 // handshake and to send a request (a second more per MiB a route's bodies
-// may have; then closed).
+// may have; then closed). Handlers run on a pool of their own, at most
+// `max_pending` requests waiting for one (503 beyond).
 #pragma once
 #include <atomic>
 #include <functional>
@@ -56,7 +57,13 @@ struct HttpServerOptions {
   std::string auth_token;   // empty: no token asked (authentication is off)
   size_t max_body_bytes = 1 << 20;
   int max_connections = 128;
-  int threads = 2;
+  int threads = 2;          // reading and writing connections
+  // The routes' handlers run on threads of their own, so one that waits
+  // (on the GCS, on unpacking a package) holds no connection but its own.
+  // At most `max_pending` requests wait for or run in a handler at once;
+  // more are answered 503 at once.
+  int handler_threads = 4;
+  int max_pending = 64;
   TlsFiles tls;             // HTTPS when enabled (a certificate and key needed)
 };
 

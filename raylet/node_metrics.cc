@@ -67,6 +67,7 @@ absl::StatusOr<std::unique_ptr<HttpServer>> StartMetricsServer(const std::string
   o.auth_token = auth.token;
   o.tls = auth.tls;
   o.threads = 1;
+  o.handler_threads = 1;  // its handlers read memory only
   o.max_connections = 32;
   o.max_body_bytes = 4096;  // scrapes send no body
   if (!auth.token.empty() && !auth.tls.enabled() && !IsLoopback(host)) {
