@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
@@ -94,6 +95,7 @@ absl::Status JobSupervisor::Start() {
     store_->Update(job);
   }
   store_->Flush();
+  TrimCopies();
   reservations_.ReleaseLeftovers();
   watcher_ = std::thread([this] {
     SetThreadName("glint-jobs");
@@ -216,7 +218,7 @@ absl::StatusOr<proto::JobSubmission> JobSupervisor::Submit(proto::JobSubmission 
   std::move(drop_copy).Cancel();
   for (const auto& old : store_->Prune(options_.max_records)) {
     std::filesystem::remove(old.log_file(), ec);
-    if (!old.package().empty()) std::filesystem::remove_all(old.working_dir(), ec);  // the job's own copy
+    TrimCopies(&old);
   }
 
   std::filesystem::create_directories(job.working_dir(), ec);
@@ -411,6 +413,7 @@ void JobSupervisor::Finish(const Ended& e) {
                                           : absl::StrCat(e.stopped_by, " (before the entrypoint started)"));
     LOG(INFO) << "job '" << e.id << "': " << proto::JobStatus_Name(job->status()) << ", " << job->message();
     store_->Update(*job);
+    TrimCopies();
     return;
   }
   int exit_code = 0;
@@ -431,6 +434,29 @@ void JobSupervisor::Finish(const Ended& e) {
   }
   LOG(INFO) << "job '" << e.id << "': " << proto::JobStatus_Name(job->status()) << ", the entrypoint " << how;
   store_->Update(*job);
+  TrimCopies();
+}
+
+void JobSupervisor::TrimCopies(const proto::JobSubmission* job) {
+  // Only what Submit made: <jobs_dir>/<id>-<random> for an uploaded
+  // package, whatever a record (from the GCS's store) may say.
+  auto own_copy = [this](const proto::JobSubmission& j) {
+    std::filesystem::path dir(j.working_dir());
+    return !j.package().empty() && dir.parent_path() == std::filesystem::path(options_.jobs_dir) &&
+           dir.filename().string().rfind(j.submission_id() + "-", 0) == 0;
+  };
+  std::error_code ec;
+  if (job != nullptr) {
+    if (own_copy(*job)) std::filesystem::remove_all(job->working_dir(), ec);
+    return;
+  }
+  std::vector<proto::JobSubmission> ended;
+  for (auto& j : store_->List()) {
+    if (JobEnded(j.status()) && own_copy(j)) ended.push_back(std::move(j));
+  }
+  if (ended.size() <= options_.kept_copies) return;
+  std::sort(ended.begin(), ended.end(), [](const auto& a, const auto& b) { return a.end_ms() > b.end_ms(); });
+  for (size_t i = options_.kept_copies; i < ended.size(); ++i) std::filesystem::remove_all(ended[i].working_dir(), ec);
 }
 
 }  // namespace glint::dashboard

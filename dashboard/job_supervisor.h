@@ -34,6 +34,7 @@ struct JobSupervisorOptions {
   std::string logs_dir;                     // job-driver-<id>.log go here
   std::string jobs_dir;                     // a job without a working dir runs in <jobs_dir>/<id>
   PackageStore* packages = nullptr;         // uploaded working dirs, unpacked in <jobs_dir>/<id>-<random>
+  size_t kept_copies = 16;                  // of those, the newest ended jobs' copies kept
   std::map<std::string, std::string> env;  // added to every entrypoint's (credentials)
   int stop_grace_ms = 3000;                 // SIGTERM, then SIGKILL this much later
   size_t max_records = 1000;                // older finished jobs are forgotten
@@ -98,6 +99,9 @@ class JobSupervisor {
   // SIGKILLs those past their grace.
   void ReapOnce();
   void Finish(const Ended& e);
+  // Removes the working-directory copies of ended jobs but the newest
+  // `kept_copies` (by end), and of `job` if given (its record goes).
+  void TrimCopies(const proto::JobSubmission* job = nullptr);
   // Returns reservations, keeping those the GCS could not take back yet.
   void Release(std::vector<std::string> reservations);
   // Asks a job to stop (under mu_).

@@ -349,6 +349,33 @@ TEST_F(JobsTest, PackagesAreCheckedWhenTheyArriveAndNamedByTheirBytes) {
   std::filesystem::remove_all(dir);
 }
 
+TEST_F(JobsTest, OnlyTheNewestEndedJobsKeepTheirCopiesOfAnUploadedDir) {
+  auto dir = std::filesystem::temp_directory_path() / ("glint-jobs-copies-" + std::to_string(getpid()));
+  std::filesystem::create_directories(dir / "in");
+  std::ofstream(dir / "in" / "f") << "x";
+  ASSERT_EQ(std::system(("tar -C " + (dir / "in").string() + " -czf " + (dir / "p.tgz").string() + " .").c_str()), 0);
+  std::ifstream f(dir / "p.tgz", std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  std::string sha = glint::Sha256Hex(bytes);
+  ASSERT_EQ(Api("PUT", "/api/packages/" + sha, bytes).status, 200);
+  // One job more than the 16 copies kept, one after another.
+  std::vector<std::string> copies;
+  for (int i = 0; i < 17; ++i) {
+    std::string id = "copy-" + std::to_string(i);
+    auto r = Api("POST", "/api/jobs/",
+                 nlohmann::json{{"entrypoint", "test -f f"}, {"submission_id", id}, {"working_dir", "package://" + sha}}
+                     .dump());
+    ASSERT_EQ(r.status, 200) << r.body;
+    ASSERT_TRUE(WaitUntil([&] { return Ended(id); }));
+    EXPECT_EQ(Job(id)["status"], "SUCCEEDED") << Job(id);
+    copies.push_back(Job(id)["working_dir"].get<std::string>());
+  }
+  // The first one's copy went when the 17th ended; the newest 16 stay.
+  EXPECT_TRUE(WaitUntil([&] { return !std::filesystem::exists(copies[0]); })) << copies[0];
+  for (size_t i = 1; i < copies.size(); ++i) EXPECT_TRUE(std::filesystem::exists(copies[i])) << copies[i];
+  std::filesystem::remove_all(dir);
+}
+
 TEST_F(JobsTest, AnUploadIsAnsweredFromItsHeaderBeforeItsBodyIsSent) {
   // What the server says after the header alone, with 50 MB announced and
   // "Expect: 100-continue" (curl's way with large bodies): no token, and it
