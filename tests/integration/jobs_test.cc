@@ -81,6 +81,14 @@ class JobsTest : public ClusterTest {
     }
     return out;
   }
+  // `dir`'s contents as a tar.gz made by `tar`, as a user would make one
+  // to upload with curl ("" if tar failed).
+  static std::string TarOf(const std::filesystem::path& dir) {
+    auto out = dir.string() + ".tgz";
+    if (std::system(("tar -C " + dir.string() + " -czf " + out + " .").c_str()) != 0) return "";
+    std::ifstream f(out, std::ios::binary);
+    return std::string((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  }
   // The process has exited (gone, or a zombie no one reaped yet).
   static bool Exited(pid_t pid) {
     std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
@@ -291,12 +299,8 @@ TEST_F(JobsTest, PackagesAreCheckedWhenTheyArriveAndNamedByTheirBytes) {
   auto dir = std::filesystem::temp_directory_path() / ("glint-jobs-pkg-" + std::to_string(getpid()));
   std::filesystem::create_directories(dir / "in");
   std::ofstream(dir / "in" / "hello.txt") << "from a package";
-  ASSERT_EQ(std::system(("tar -C " + (dir / "in").string() + " -czf " + (dir / "ok.tgz").string() + " .").c_str()), 0);
-  auto read = [&](const std::string& name) {
-    std::ifstream f(dir / name, std::ios::binary);
-    return std::string((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-  };
-  std::string ok = read("ok.tgz");
+  std::string ok = TarOf(dir / "in");
+  ASSERT_FALSE(ok.empty());
   std::string sha = glint::Sha256Hex(ok);
   EXPECT_EQ(Api("GET", "/api/packages/" + sha).status, 404);
   std::string none;
@@ -322,7 +326,8 @@ TEST_F(JobsTest, PackagesAreCheckedWhenTheyArriveAndNamedByTheirBytes) {
                          "/in/hello.txt 2>/dev/null")
                             .c_str()),
             0);
-  std::string evil = read("evil.tgz");
+  std::ifstream evil_file(dir / "evil.tgz", std::ios::binary);
+  std::string evil((std::istreambuf_iterator<char>(evil_file)), std::istreambuf_iterator<char>());
   struct Case {
     std::string name, body;
     int status;
@@ -353,9 +358,8 @@ TEST_F(JobsTest, OnlyTheNewestEndedJobsKeepTheirCopiesOfAnUploadedDir) {
   auto dir = std::filesystem::temp_directory_path() / ("glint-jobs-copies-" + std::to_string(getpid()));
   std::filesystem::create_directories(dir / "in");
   std::ofstream(dir / "in" / "f") << "x";
-  ASSERT_EQ(std::system(("tar -C " + (dir / "in").string() + " -czf " + (dir / "p.tgz").string() + " .").c_str()), 0);
-  std::ifstream f(dir / "p.tgz", std::ios::binary);
-  std::string bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  std::string bytes = TarOf(dir / "in");
+  ASSERT_FALSE(bytes.empty());
   std::string sha = glint::Sha256Hex(bytes);
   ASSERT_EQ(Api("PUT", "/api/packages/" + sha, bytes).status, 200);
   // One job more than the 16 copies kept, one after another.
