@@ -152,11 +152,7 @@ absl::StatusOr<proto::JobSubmission> JobSupervisor::Submit(proto::JobSubmission 
   std::string package;
   if (absl::StartsWith(request.working_dir(), kPackageScheme)) {
     package = request.working_dir().substr(std::strlen(kPackageScheme));
-    if (options_.packages == nullptr || !options_.packages->Size(package)) {
-      return absl::InvalidArgumentError(absl::StrCat("there is no package '", package,
-                                                     "' on the head: upload it first (PUT /api/packages/<sha256>; "
-                                                     "glint job submit --working-dir does)"));
-    }
+    if (options_.packages == nullptr) return absl::InvalidArgumentError("this dashboard takes no packages");
   } else if (!request.working_dir().empty()) {
     if (request.working_dir()[0] != '/' || !std::filesystem::is_directory(request.working_dir(), ec)) {
       return absl::InvalidArgumentError(absl::StrCat("the working directory '", request.working_dir(),
@@ -218,7 +214,7 @@ absl::StatusOr<proto::JobSubmission> JobSupervisor::Submit(proto::JobSubmission 
   std::move(drop_copy).Cancel();
   for (const auto& old : store_->Prune(options_.max_records)) {
     std::filesystem::remove(old.log_file(), ec);
-    TrimCopies(&old);
+    if (OwnCopy(old)) std::filesystem::remove_all(old.working_dir(), ec);
   }
 
   std::filesystem::create_directories(job.working_dir(), ec);
@@ -437,25 +433,20 @@ void JobSupervisor::Finish(const Ended& e) {
   TrimCopies();
 }
 
-void JobSupervisor::TrimCopies(const proto::JobSubmission* job) {
-  // Only what Submit made: <jobs_dir>/<id>-<random> for an uploaded
-  // package, whatever a record (from the GCS's store) may say.
-  auto own_copy = [this](const proto::JobSubmission& j) {
-    std::filesystem::path dir(j.working_dir());
-    return !j.package().empty() && dir.parent_path() == std::filesystem::path(options_.jobs_dir) &&
-           dir.filename().string().rfind(j.submission_id() + "-", 0) == 0;
-  };
-  std::error_code ec;
-  if (job != nullptr) {
-    if (own_copy(*job)) std::filesystem::remove_all(job->working_dir(), ec);
-    return;
-  }
+bool JobSupervisor::OwnCopy(const proto::JobSubmission& job) const {
+  std::filesystem::path dir(job.working_dir());
+  return !job.package().empty() && dir.parent_path() == std::filesystem::path(options_.jobs_dir) &&
+         dir.filename().string().rfind(job.submission_id() + "-", 0) == 0;
+}
+
+void JobSupervisor::TrimCopies() {
   std::vector<proto::JobSubmission> ended;
   for (auto& j : store_->List()) {
-    if (JobEnded(j.status()) && own_copy(j)) ended.push_back(std::move(j));
+    if (JobEnded(j.status()) && OwnCopy(j)) ended.push_back(std::move(j));
   }
   if (ended.size() <= options_.kept_copies) return;
   std::sort(ended.begin(), ended.end(), [](const auto& a, const auto& b) { return a.end_ms() > b.end_ms(); });
+  std::error_code ec;
   for (size_t i = options_.kept_copies; i < ended.size(); ++i) std::filesystem::remove_all(ended[i].working_dir(), ec);
 }
 

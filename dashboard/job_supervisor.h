@@ -99,9 +99,12 @@ class JobSupervisor {
   // SIGKILLs those past their grace.
   void ReapOnce();
   void Finish(const Ended& e);
-  // Removes the working-directory copies of ended jobs but the newest
-  // `kept_copies` (by end), and of `job` if given (its record goes).
-  void TrimCopies(const proto::JobSubmission* job = nullptr);
+  // Whether `job`'s working directory is a copy Submit unpacked for it
+  // (<jobs_dir>/<id>-<random>, with a package), whatever a record from the
+  // GCS's store may say: only those are ever removed.
+  bool OwnCopy(const proto::JobSubmission& job) const;
+  // Removes the copies of ended jobs but the newest `kept_copies` (by end).
+  void TrimCopies();
   // Returns reservations, keeping those the GCS could not take back yet.
   void Release(std::vector<std::string> reservations);
   // Asks a job to stop (under mu_).

@@ -81,11 +81,15 @@ class JobsTest : public ClusterTest {
     }
     return out;
   }
-  // `dir`'s contents as a tar.gz made by `tar`, as a user would make one
-  // to upload with curl ("" if tar failed).
-  static std::string TarOf(const std::filesystem::path& dir) {
-    auto out = dir.string() + ".tgz";
-    if (std::system(("tar -C " + dir.string() + " -czf " + out + " .").c_str()) != 0) return "";
+  // A tar.gz of one file made by `tar` (with `flags`), as a user would make
+  // one to upload with curl ("" if tar failed).
+  static std::string TarOf(const std::string& name, const std::string& content, const std::string& flags = "") {
+    std::string dir = glint::testing::TempDir("glint-jobs-tar");
+    std::ofstream(dir + "/" + name) << content;
+    std::string out = glint::testing::TempDir("glint-jobs-tar") + "/p.tgz";
+    if (std::system(("tar -C " + dir + " -czf " + out + " " + flags + " " + name + " 2>/dev/null").c_str()) != 0) {
+      return "";
+    }
     std::ifstream f(out, std::ios::binary);
     return std::string((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
   }
@@ -253,7 +257,7 @@ TEST_F(JobsTest, MalformedAndExcessiveRequestsLeaveTheDashboardServing) {
 }
 
 TEST_F(JobsTest, AnUploadedWorkingDirAndMetadataAndLogsFromAnOffset) {
-  auto dir = std::filesystem::temp_directory_path() / ("glint-jobs-test-" + std::to_string(getpid()));
+  std::filesystem::path dir = glint::testing::TempDir("glint-jobs-wd");
   std::filesystem::create_directories(dir / "bin");
   std::ofstream(dir / "data.txt") << "0123456789";
   std::ofstream(dir / "bin" / "run.sh") << "#!/bin/sh\ncat data.txt\ntouch made-by-the-job\n";
@@ -290,16 +294,12 @@ TEST_F(JobsTest, AnUploadedWorkingDirAndMetadataAndLogsFromAnOffset) {
   EXPECT_NE(Job("in-dir-again")["working_dir"], copy);
   // A directory that is not there is the CLI's usage error; nothing is sent.
   EXPECT_EQ(Submit("--working-dir " + (dir / "no-such-dir").string(), "true").second, 2);
-  std::filesystem::remove_all(dir);
 }
 
 TEST_F(JobsTest, PackagesAreCheckedWhenTheyArriveAndNamedByTheirBytes) {
   // An archive made by hand (tar, as a user might with curl): accepted
   // under its SHA-256, and a job may name it.
-  auto dir = std::filesystem::temp_directory_path() / ("glint-jobs-pkg-" + std::to_string(getpid()));
-  std::filesystem::create_directories(dir / "in");
-  std::ofstream(dir / "in" / "hello.txt") << "from a package";
-  std::string ok = TarOf(dir / "in");
+  std::string ok = TarOf("hello.txt", "from a package");
   ASSERT_FALSE(ok.empty());
   std::string sha = glint::Sha256Hex(ok);
   EXPECT_EQ(Api("GET", "/api/packages/" + sha).status, 404);
@@ -322,12 +322,8 @@ TEST_F(JobsTest, PackagesAreCheckedWhenTheyArriveAndNamedByTheirBytes) {
   // SHA-256, bytes that are not the name's, what is not an archive, an
   // archive whose entry climbs out of it, an unknown package for a job,
   // and a body beyond 100 MiB.
-  ASSERT_EQ(std::system(("cd " + dir.string() + " && tar -czf evil.tgz -P ../" + dir.filename().string() +
-                         "/in/hello.txt 2>/dev/null")
-                            .c_str()),
-            0);
-  std::ifstream evil_file(dir / "evil.tgz", std::ios::binary);
-  std::string evil((std::istreambuf_iterator<char>(evil_file)), std::istreambuf_iterator<char>());
+  std::string evil = TarOf("hello.txt", "x", "-P --transform=s,^,../,");  // its entry: ../hello.txt
+  ASSERT_FALSE(evil.empty());
   struct Case {
     std::string name, body;
     int status;
@@ -351,14 +347,10 @@ TEST_F(JobsTest, PackagesAreCheckedWhenTheyArriveAndNamedByTheirBytes) {
   EXPECT_PRED2(Contains, unknown.body, "upload it first");
   EXPECT_EQ(JobCount(), before);
   EXPECT_EQ(Api("PUT", "/api/packages/" + sha, std::string((100 << 20) + 1, 'x')).status, 413);
-  std::filesystem::remove_all(dir);
 }
 
 TEST_F(JobsTest, OnlyTheNewestEndedJobsKeepTheirCopiesOfAnUploadedDir) {
-  auto dir = std::filesystem::temp_directory_path() / ("glint-jobs-copies-" + std::to_string(getpid()));
-  std::filesystem::create_directories(dir / "in");
-  std::ofstream(dir / "in" / "f") << "x";
-  std::string bytes = TarOf(dir / "in");
+  std::string bytes = TarOf("f", "x");
   ASSERT_FALSE(bytes.empty());
   std::string sha = glint::Sha256Hex(bytes);
   ASSERT_EQ(Api("PUT", "/api/packages/" + sha, bytes).status, 200);
@@ -377,7 +369,6 @@ TEST_F(JobsTest, OnlyTheNewestEndedJobsKeepTheirCopiesOfAnUploadedDir) {
   // The first one's copy went when the 17th ended; the newest 16 stay.
   EXPECT_TRUE(WaitUntil([&] { return !std::filesystem::exists(copies[0]); })) << copies[0];
   for (size_t i = 1; i < copies.size(); ++i) EXPECT_TRUE(std::filesystem::exists(copies[i])) << copies[i];
-  std::filesystem::remove_all(dir);
 }
 
 TEST_F(JobsTest, AnUploadIsAnsweredFromItsHeaderBeforeItsBodyIsSent) {

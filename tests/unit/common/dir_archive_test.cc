@@ -8,13 +8,14 @@
 #include <archive_entry.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
 #include <random>
 #include <string>
 #include <vector>
+
+#include "testing/shell.h"
 
 namespace glint {
 namespace {
@@ -99,13 +100,9 @@ void MakeTar(const fs::path& out, const std::vector<Entry>& entries) {
 class DirArchiveTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    root_ = fs::temp_directory_path() /
-            ("glint-dir-archive-" + std::to_string(getpid()) + "-" +
-             ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(root_);
+    root_ = testing::TempDir("glint-dir-archive");
     fs::create_directories(root_ / "dest");
   }
-  void TearDown() override { fs::remove_all(root_); }
   fs::path root_;
 };
 

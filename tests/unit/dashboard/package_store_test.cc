@@ -4,7 +4,6 @@
 #include "dashboard/package_store.h"
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -12,6 +11,7 @@
 #include <string>
 
 #include "common/digest.h"
+#include "testing/shell.h"
 
 namespace glint::dashboard {
 namespace {
@@ -20,14 +20,7 @@ namespace fs = std::filesystem;
 
 class PackageStoreTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    root_ = fs::temp_directory_path() /
-            ("glint-packages-" + std::to_string(getpid()) + "-" +
-             ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(root_);
-    fs::create_directories(root_);
-  }
-  void TearDown() override { fs::remove_all(root_); }
+  void SetUp() override { root_ = testing::TempDir("glint-packages"); }
 
   // A packed directory holding one file `name` of `bytes` random bytes.
   std::string Package(const std::string& name, size_t bytes) {
