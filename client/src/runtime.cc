@@ -187,6 +187,9 @@ absl::Status Runtime::StartExecutor() {
       },
       [this](const proto::TaskSpec& spec, const std::string& object_id, size_t size,
              const std::function<void(char*)>& write) { return StoreResult(spec, object_id, size, write); },
+      [this](const std::string& object_id, const proto::ObjectValue& v) {
+        if (v.has_stored()) node_store_->Free(object_id, v.stored());
+      },
       inline_threshold(), absl::StrCat("node ", ShortHex(options_.node_id), ", pid ", getpid()), paths);
   executor_->SetOnActorExit([this] { RequestExit("the actor called ExitActor()"); });
   // The holder of this worker's lease closed its stream here, or died (then

@@ -9,12 +9,27 @@
 
 namespace glint::internal {
 
-bool ItemStream::Send(std::string data, std::vector<RefData> contained) {
+ItemStream::~ItemStream() { DiscardStoredNext(); }
+
+void ItemStream::DiscardStoredNext() {
+  if (!stored_next_) return;
   int64_t index;
   {
     absl::MutexLock lock(&mu_);
-    if (closed_) return false;
-    index = ++emitted_;
+    index = emitted_ + 1;  // as StoreNext stored it
+  }
+  discard_(GeneratorItemId(spec_.task_id(), index), *std::exchange(stored_next_, std::nullopt));
+}
+
+bool ItemStream::Send(std::string data, std::vector<RefData> contained) {
+  int64_t index = 0;
+  {
+    absl::MutexLock lock(&mu_);
+    if (!closed_) index = ++emitted_;
+  }
+  if (index == 0) {
+    DiscardStoredNext();  // the close came while it was being stored
+    return false;
   }
   proto::PushTaskReply reply;
   reply.set_item_index(index);
@@ -25,8 +40,10 @@ bool ItemStream::Send(std::string data, std::vector<RefData> contained) {
     value->set_data(std::move(data));
   }
   ListContained(value, contained);
-  store_(spec_, GeneratorItemId(spec_.task_id(), index), value);
+  const std::string id = GeneratorItemId(spec_.task_id(), index);
+  store_(spec_, id, value);
   if (send_(reply)) return true;
+  discard_(id, *value);  // the caller's stream is gone
   Close();
   return false;
 }

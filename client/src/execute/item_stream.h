@@ -8,7 +8,9 @@
 // co_yield while n items are sent but not consumed; the caller's acks
 // (GeneratorAck on the same stream) count what it consumed. A close ack
 // (the caller dropped the generator) or the end of the caller's stream
-// stops the producer at its next co_yield.
+// stops the producer at its next co_yield. An item stored that then cannot
+// be sent (the close came while it was stored, or the stream is gone) is
+// freed here: its caller never hears of it.
 //
 // RunningGenerators finds the ItemStream an ack is about. Thread-safe.
 #pragma once
@@ -37,9 +39,15 @@ class ItemStream final : public ItemSink {
   // (TaskExecutor::StoreIfBig).
   using PackFn = std::function<std::optional<proto::ObjectValue>(int64_t index, size_t size,
                                                                  const std::function<void(char*)>& write)>;
-  ItemStream(const proto::TaskSpec& spec, SendFn send, StoreFn store, PackFn pack)
+  // Frees an item that was readied (stored in the node's store) but never
+  // reached the caller, who cannot free it.
+  using DiscardFn = std::function<void(const std::string& object_id, const proto::ObjectValue&)>;
+  ItemStream(const proto::TaskSpec& spec, SendFn send, StoreFn store, PackFn pack, DiscardFn discard)
       : spec_(spec), send_(std::move(send)), store_(std::move(store)), pack_(std::move(pack)),
+        discard_(std::move(discard)),
         backpressure_(spec.generator_backpressure() > 0 ? spec.generator_backpressure() : 0) {}
+  // An item stored by StoreNext and never emitted is freed.
+  ~ItemStream() override;
 
   bool Emit(std::string data, std::vector<RefData> contained) override;
   bool EmitAsync(std::string data, std::vector<RefData> contained, std::function<void(bool)> later) override;
@@ -56,6 +64,8 @@ class ItemStream final : public ItemSink {
  private:
   // Stores and sends one item; false when it could not be sent.
   bool Send(std::string data, std::vector<RefData> contained);
+  // Frees the item StoreNext stored, if any (it is not going to be sent).
+  void DiscardStoredNext();
   bool MayGoOn() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     return closed_ || backpressure_ == 0 || emitted_ - consumed_ < backpressure_;
   }
@@ -64,6 +74,7 @@ class ItemStream final : public ItemSink {
   const SendFn send_;
   const StoreFn store_;
   const PackFn pack_;
+  const DiscardFn discard_;
   const int64_t backpressure_;
   std::optional<proto::ObjectValue> stored_next_;  // the next item, stored already (producer only)
   mutable absl::Mutex mu_;

@@ -79,7 +79,8 @@ std::shared_ptr<ItemStream> TaskExecutor::StartItems(IncomingCall* call) {
       call->task(), [this, call](proto::PushTaskReply& item) { return transport_->SendItem(call, item); }, sink_,
       [this, call](int64_t index, size_t size, const std::function<void(char*)>& write) {
         return StoreIfBig(call->task(), index, size, write);
-      });
+      },
+      discard_);
   generators_.Add(call->task().task_id(), call->stream, items);
   return items;
 }

@@ -38,11 +38,15 @@ class TaskExecutor {
   // a value of that size goes inline (see stored_result.h).
   using ResultStore = std::function<std::optional<proto::ObjectValue>(
       const proto::TaskSpec&, const std::string& object_id, size_t size, const std::function<void(char*)>& write)>;
+  // Frees a generator item readied by `sink` or `store` that could not be
+  // sent (its caller dropped the generator, or its stream is gone).
+  using ResultDiscard = ItemStream::DiscardFn;
   // Results and items under `inline_threshold` bytes are not offered to `store`.
-  TaskExecutor(TaskRunner::ArgResolver resolver, ResultSink sink, ResultStore store, size_t inline_threshold,
-               std::string where, std::string code_paths)
+  TaskExecutor(TaskRunner::ArgResolver resolver, ResultSink sink, ResultStore store, ResultDiscard discard,
+               size_t inline_threshold, std::string where, std::string code_paths)
       : sink_(std::move(sink)),
         store_(std::move(store)),
+        discard_(std::move(discard)),
         inline_threshold_(inline_threshold),
         runner_(std::move(resolver), std::move(where), std::move(code_paths)) {}
 
@@ -99,6 +103,7 @@ class TaskExecutor {
 
   const ResultSink sink_;
   const ResultStore store_;
+  const ResultDiscard discard_;
   const size_t inline_threshold_;
   TaskRunner runner_;
   std::unique_ptr<CallTransport> transport_;

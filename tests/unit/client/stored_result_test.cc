@@ -3,7 +3,8 @@
 // takes is packed into it once, byte for byte as it would be packed inline;
 // smaller values, and calls with no StoredResult waiting, are packed into
 // the reply; the references inside a value are collected once; a stored
-// item is sent under the index it was stored for; an async method's result
+// item is sent under the index it was stored for, or freed when it cannot
+// be (the caller closed the stream meanwhile); an async method's result
 // goes to the offer it was started with, never to a thread's.
 #include "client/src/execute/stored_result.h"
 
@@ -125,6 +126,13 @@ TEST(StoredResultTest, TheReferencesInsideAStoredValueAreCollectedOnce) {
   EXPECT_EQ(bytes, Pack(MakeWithRefs(2000)));
 }
 
+// Emits Blob(bytes) as DrainGenerator does: whether it was sent.
+bool EmitBlob(ItemStream& items, int bytes) {
+  auto blob = Blob(bytes);
+  auto item = PackItem(blob, items);
+  return items.Emit(std::move(item.data), std::move(item.refs));
+}
+
 TEST(StoredResultTest, AGeneratorsBigItemIsStoredUnderTheIndexItIsSentWith) {
   proto::TaskSpec spec;
   spec.set_task_id(RandomId());
@@ -142,13 +150,10 @@ TEST(StoredResultTest, AGeneratorsBigItemIsStoredUnderTheIndexItIsSentWith) {
       [&](int64_t index, size_t size, const std::function<void(char*)>& write) {
         stored_indexes.push_back(index);
         return fake(size, write);
-      });
+      },
+      [](const std::string& id, const proto::ObjectValue&) { ADD_FAILURE() << "discarded " << id; });
   // A small item, then a big one, as DrainGenerator packs them.
-  for (int n : {10, 3000}) {
-    auto blob = Blob(n);
-    auto item = PackItem(blob, items);
-    ASSERT_TRUE(items.Emit(std::move(item.data), std::move(item.refs))) << n;
-  }
+  for (int n : {10, 3000}) ASSERT_TRUE(EmitBlob(items, n)) << n;
   ASSERT_EQ(sent.size(), 2u);
   EXPECT_EQ(sent[0].item_index(), 1);
   EXPECT_EQ(sent[0].result().data(), Pack(Blob(10)));
@@ -157,6 +162,68 @@ TEST(StoredResultTest, AGeneratorsBigItemIsStoredUnderTheIndexItIsSentWith) {
   EXPECT_EQ(sent[1].result().stored().size(), static_cast<int64_t>(Pack(Blob(3000)).size()));
   EXPECT_EQ(stored_indexes, (std::vector<int64_t>{1, 2})) << "each offered as the index it is sent with";
   EXPECT_EQ(std::string(store.arena.begin(), store.arena.end()), Pack(Blob(3000)));
+}
+
+TEST(StoredResultTest, AStoredItemThatNeverReachesTheCallerIsFreed) {
+  proto::TaskSpec spec;
+  spec.set_task_id(RandomId());
+  FakeStore store(1000);
+  auto fake = store.Fn();
+  bool send_ok = true, close_while_storing = false;
+  int sent = 0;
+  std::vector<std::string> discarded;
+  ItemStream* current = nullptr;
+  auto make = [&] {
+    auto items = std::make_unique<ItemStream>(
+        spec,
+        [&](proto::PushTaskReply&) {
+          sent += send_ok ? 1 : 0;
+          return send_ok;
+        },
+        [](const proto::TaskSpec&, const std::string&, proto::ObjectValue*) {},
+        [&](int64_t, size_t size, const std::function<void(char*)>& write) {
+          auto v = fake(size, write);
+          if (close_while_storing) current->OnAck(0, /*close=*/true);  // the caller dropped the generator
+          return v;
+        },
+        [&](const std::string& id, const proto::ObjectValue& v) {
+          EXPECT_TRUE(v.has_stored()) << id;
+          discarded.push_back(id);
+        });
+    current = items.get();
+    return items;
+  };
+  const std::string first = GeneratorItemId(spec.task_id(), 1), second = GeneratorItemId(spec.task_id(), 2);
+
+  // The caller's close comes while the second item is being stored.
+  auto items = make();
+  ASSERT_TRUE(EmitBlob(*items, 3000));
+  close_while_storing = true;
+  EXPECT_FALSE(EmitBlob(*items, 3000));
+  EXPECT_EQ(sent, 1);
+  EXPECT_EQ(discarded, std::vector<std::string>{second}) << "stored for the caller, never sent";
+  EXPECT_EQ(items->emitted(), 1);
+  items.reset();
+  EXPECT_EQ(discarded.size(), 1u) << "freed once";
+
+  // The caller's stream is gone when the first item is sent.
+  discarded.clear();
+  close_while_storing = false;
+  send_ok = false;
+  items = make();
+  EXPECT_FALSE(EmitBlob(*items, 3000));
+  EXPECT_EQ(discarded, std::vector<std::string>{first});
+  EXPECT_FALSE(EmitBlob(*items, 10)) << "closed from now on";
+  EXPECT_EQ(discarded.size(), 1u) << "an inline item has nothing to free";
+
+  // Stored, then the producer ends without emitting it (packing threw, say).
+  discarded.clear();
+  send_ok = true;
+  items = make();
+  auto blob = Blob(3000);
+  PackItem(blob, *items);
+  items.reset();
+  EXPECT_EQ(discarded, std::vector<std::string>{first});
 }
 
 TEST(StoredResultTest, AnAsyncMethodsResultGoesToTheOfferItStartedWithNotTheThreads) {
