@@ -223,7 +223,7 @@ void LeaseManager::Grant(Pending p) {
     std::string lease_id = RandomId();
     {
       absl::MutexLock lock(&mu_);
-      leases_[lease_id] = Lease{w->worker_id, demand, false, gpus, actor};
+      leases_[lease_id] = Lease{w->worker_id, demand, false, gpus, actor, NowMs(), false};
       lease_of_worker_[w->worker_id] = lease_id;
     }
     *r.mutable_worker() = w->address;
@@ -271,6 +271,17 @@ void LeaseManager::Return(const std::string& lease_id, int64_t now_ms, bool disc
     pool_->Push(worker_id, now_ms);
   }
   Dispatch();
+}
+
+std::vector<std::pair<std::string, std::string>> LeaseManager::OldLeasesToAsk(int64_t now_ms, int64_t age_ms) {
+  absl::MutexLock lock(&mu_);
+  std::vector<std::pair<std::string, std::string>> out;
+  for (auto& [id, lease] : leases_) {
+    if (lease.actor || lease.asked || now_ms - lease.granted_ms < age_ms) continue;
+    lease.asked = true;
+    out.emplace_back(id, lease.worker_id);
+  }
+  return out;
 }
 
 void LeaseManager::OnWorkerGone(const std::string& worker_id) {

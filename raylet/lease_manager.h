@@ -8,7 +8,9 @@
 // node frees up before this one does (SetClusterView); (3) free now: granted,
 // unless a request of the same shape waits (first come, first served per
 // shape; a request waiting for something busy holds up no other shape).
-// Lease lifecycle: GRANTED --(ReturnWorker, or the worker exits)--> RELEASED.
+// Lease lifecycle: GRANTED --(ReturnWorker, or the worker exits)--> RELEASED;
+// a task lease still GRANTED long after is asked about once, and RELEASED if
+// no holder ever used it (OldLeasesToAsk).
 // A worker blocked in Get lends its CPU back until it unblocks (as Ray does),
 // so nested tasks cannot starve the node. A lease of GPUs holds specific
 // GPU ids (GpuSlots), told to the caller with the grant so the worker runs
@@ -48,6 +50,11 @@ class LeaseManager {
   void Return(const std::string& lease_id, int64_t now_ms, bool disconnect = false);
   // The worker is gone (exit or kill): free what its lease held.
   void OnWorkerGone(const std::string& worker_id);
+  // Task leases granted at least `age_ms` before `now_ms` that were not
+  // returned and not yet asked about: each once, as lease id -> worker id.
+  // Their holders may have died before their first call (lease_ledger.h
+  // on the worker's side); Return gives back one that went unused.
+  std::vector<std::pair<std::string, std::string>> OldLeasesToAsk(int64_t now_ms, int64_t age_ms);
   void SetBlocked(const std::string& worker_id, bool blocked);
   // What the other nodes have, from the GCS, for spill-back decisions.
   // Queued requests that cannot be granted here now are spilled to nodes
@@ -113,6 +120,8 @@ class LeaseManager {
     bool blocked = false;
     GpuGrant gpus;
     bool actor = false;  // an actor's worker (for good), else a task's
+    int64_t granted_ms = 0;
+    bool asked = false;  // whether it went unused, once (OldLeasesToAsk)
   };
   // Who holds what `demand` asks for: "2 actors and 1 task hold {CPU: 2} of {CPU: 2}".
   std::string HeldBy(const ResourceSet& demand) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

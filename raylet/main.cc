@@ -33,6 +33,8 @@ ABSL_FLAG(std::string, logs_dir, "", "directory for worker logs");
 ABSL_FLAG(std::string, port_file, "", "write the bound port here once registered");
 ABSL_FLAG(int, watch_pid, 0, "stop when this process is gone");
 ABSL_FLAG(int64_t, idle_worker_timeout_ms, 60000, "kill workers idle this long");
+ABSL_FLAG(int64_t, unused_lease_timeout_ms, 30000,
+          "take back a task worker whose lease no holder has used this long after it was granted (the holder died)");
 ABSL_FLAG(int, max_starting_workers, -1,
           "worker processes starting at once; more requests wait their turn (-1: twice the machine's cores, "
           "at least 4; 0: no limit)");
@@ -89,6 +91,11 @@ int main(int argc, char** argv) {
   if (opt.worker_path.empty()) opt.worker_path = glint::SelfExeDir() + "/glint-worker";
   opt.log_dir = absl::GetFlag(FLAGS_logs_dir);
   opt.idle_worker_timeout_ms = absl::GetFlag(FLAGS_idle_worker_timeout_ms);
+  opt.unused_lease_ms = absl::GetFlag(FLAGS_unused_lease_timeout_ms);
+  if (opt.unused_lease_ms < 1000) {
+    std::cerr << "glint-raylet: --unused_lease_timeout_ms: at least 1000 (a live holder uses its lease at once)\n";
+    return 2;
+  }
   opt.fork_workers = absl::GetFlag(FLAGS_fork_workers);
   opt.same_host_copy = absl::GetFlag(FLAGS_same_host_copy);
   int max_starting = absl::GetFlag(FLAGS_max_starting_workers);

@@ -40,7 +40,7 @@ absl::Status RayletServer::Start() {
                                            options_.same_host_copy);
   logs_ = std::make_unique<LogMonitor>(
       node_id_, [this](const proto::Address& driver, proto::PushLogsRequest batch, std::function<void(bool)> done) {
-        CallAsync(queue_.client(), drivers_.Get(AddrString(driver)), &proto::WorkerService::Stub::PrepareAsyncPushLogs,
+        CallAsync(queue_.client(), workers_.Get(AddrString(driver)), &proto::WorkerService::Stub::PrepareAsyncPushLogs,
                   std::move(batch), 5000,
                   [done = std::move(done)](const absl::Status& s, proto::PushLogsReply&) { done(s.ok()); });
       });
@@ -149,9 +149,27 @@ void RayletServer::Heartbeat() {
     leases_->SetClusterView({reply.nodes().begin(), reply.nodes().end()});
   }
   pool_->ReapIdle(NowMs(), options_.idle_worker_timeout_ms);
+  TakeBackUnusedLeases();
   store_->DropStaleWrites(NowMs(), 10 * 60000);
   puller_->GiveBackIdleMemory(NowMs());
   lender_->Expire(NowMs());
+}
+
+void RayletServer::TakeBackUnusedLeases() {
+  for (auto& [lease_id, worker_id] : leases_->OldLeasesToAsk(NowMs(), options_.unused_lease_ms)) {
+    auto w = pool_->Get(worker_id);
+    if (!w) continue;  // gone: its lease went with it
+    proto::RevokeUnusedLeaseRequest req;
+    req.set_lease_id(lease_id);
+    CallAsync(queue_.client(), workers_.Get(AddrString(w->address)),
+              &proto::WorkerService::Stub::PrepareAsyncRevokeUnusedLease, std::move(req), 5000,
+              [this, lease_id, pid = w->pid](const absl::Status& s, proto::RevokeUnusedLeaseReply& reply) {
+                if (!s.ok() || !reply.revoked()) return;  // used (or the worker is gone, and its lease with it)
+                LOG(WARNING) << "the lease of worker pid " << pid << " went unused for "
+                             << options_.unused_lease_ms / 1000.0 << " s (its holder is gone?): taking the worker back";
+                leases_->Return(lease_id, NowMs());
+              });
+  }
 }
 
 void RayletServer::ReapExited() {

@@ -12,7 +12,7 @@
 // all served from one completion queue (common/server_queue.h), on which
 // its own calls to the GCS and other raylets run too, and runs two loops:
 // the heartbeat to the GCS (free resources, the cluster view, idle
-// workers) and the reaper (exited workers are reported).
+// workers, unused leases) and the reaper (exited workers are reported).
 // Start() once, Stop() once (kills this node's workers); several raylets
 // may run in one process (tests).
 #pragma once
@@ -62,6 +62,7 @@ struct RayletOptions {
   std::string worker_path;        // the glint-worker binary
   std::string log_dir;            // worker logs go here ("" = inherit stderr)
   int64_t idle_worker_timeout_ms = 60000;
+  int64_t unused_lease_ms = 30000;  // a task lease this old is asked about once (LeaseManager::OldLeasesToAsk)
   size_t max_starting_workers = 0;  // worker processes starting at once (0: no limit; worker_pool.h)
   bool fork_workers = true;         // fork a job's workers from a warm server of the job (fork_servers.h)
   bool same_host_copy = true;       // objects go between raylets of this host through memory (same_host_copy.h)
@@ -85,6 +86,9 @@ class RayletServer {
   absl::Status RegisterWithGcs();
   void Heartbeat();
   void ReapExited();
+  // Asks the workers of old task leases whether a holder ever used them;
+  // takes back those nobody did (their holders died before their first call).
+  void TakeBackUnusedLeases();
   // Tells the raylets holding pulled copies of freed objects to drop them.
   void ForwardFree(const ObjectStore::Holders& holders);
   // A job ended: no more task workers for it; its driver's objects go.
@@ -102,7 +106,7 @@ class RayletServer {
   // Requests, and this raylet's calls to the GCS and other raylets; outlives the server.
   ServerQueue queue_;
   StubCache<proto::RayletService> raylets_;
-  StubCache<proto::WorkerService> drivers_;  // log batches go to them
+  StubCache<proto::WorkerService> workers_;  // drivers (log batches) and leased workers (unused leases)
   std::unique_ptr<proto::GcsService::Stub> gcs_;
   std::unique_ptr<ObjectStore> store_;
   std::unique_ptr<ObjectLender> lender_;

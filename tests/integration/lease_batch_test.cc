@@ -1,9 +1,10 @@
 // RequestWorkerLeases against a real raylet (2 CPUs): several workers of one
 // shape asked in one call, each answered on the call's stream as it is
 // decided; a grant the caller can no longer take goes back to the node (in
-// that call and in the one-worker call);
-// calls asking for no worker, or too many, are refused. (Drivers' tasks
-// lease through this call: every task test drives it too.)
+// that call and in the one-worker call), and so does a grant its holder
+// never used (it died before its first call), whose late stream the worker
+// refuses; calls asking for no worker, or too many, are refused. (Drivers'
+// tasks lease through this call: every task test drives it too.)
 #include <glint/api.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -16,6 +17,7 @@
 #include "common/rpc.h"
 #include "proto/gcs.grpc.pb.h"
 #include "proto/raylet.grpc.pb.h"
+#include "proto/worker.grpc.pb.h"
 #include "testing/test_cluster.h"
 
 namespace {
@@ -173,3 +175,52 @@ TEST_F(LeaseBatchTest, TasksSubmittedInALoopAskForTheirWorkersInFewCalls) {
 }
 
 }  // namespace
+
+// A raylet that asks about leases unused for 1 s (--unused_lease_timeout_ms).
+class UnusedLeaseTest : public LeaseBatchTest {
+ protected:
+  static void SetUpTestSuite() { StartSuite(2, "", "", {"--unused_lease_timeout_ms=1000"}); }
+};
+
+// Opens the PushTasks stream a holder opens to the worker of `grant`, naming its lease.
+struct HolderStream {
+  explicit HolderStream(const glint::proto::LeaseReply& grant)
+      : stub(glint::MakeStub<glint::proto::WorkerService>(glint::AddrString(grant.worker()))) {
+    ctx.AddMetadata(glint::kLeaseIdMetadataKey, grant.lease_id());
+    glint::SetDeadlineMs(&ctx, 60000);
+    rw = stub->PushTasks(&ctx);
+  }
+  std::unique_ptr<glint::proto::WorkerService::Stub> stub;
+  grpc::ClientContext ctx;
+  std::unique_ptr<grpc::ClientReaderWriter<glint::proto::PushTaskBatch, glint::proto::PushTaskReplyBatch>> rw;
+};
+
+TEST_F(UnusedLeaseTest, ALeaseNoHolderUsedGoesBackAndItsLateStreamIsRefused) {
+  glint::proto::LeaseReply unused, used, next;
+  ASSERT_TRUE(OneCpuGrantedWithin(30000, &unused)) << unused.error().message();
+  ASSERT_TRUE(OneCpuGrantedWithin(30000, &used)) << used.error().message();
+  HolderStream in_use(used);  // its holder came: it keeps its lease
+
+  // The holder of `unused` never came: its CPU comes back.
+  ASSERT_TRUE(OneCpuGrantedWithin(30000, &next)) << "a CPU stayed leased to a holder that never came: "
+                                                 << next.error().message();
+  HolderStream next_in_use(next);
+  // ... and the leases in use stay: no third CPU is free while they are held.
+  glint::proto::LeaseReply none;
+  EXPECT_FALSE(OneCpuGrantedWithin(3000, &none)) << "the lease in use was taken back";
+
+  // The holder comes after all: too late, its worker refuses it.
+  HolderStream late(unused);
+  glint::proto::PushTaskReplyBatch reply;
+  EXPECT_FALSE(late.rw->Read(&reply));
+  auto s = late.rw->Finish();
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << s.error_message();
+  EXPECT_NE(s.error_message().find("given back"), std::string::npos) << s.error_message();
+
+  // The holders let go: their workers give the leases back.
+  for (auto* h : {&in_use, &next_in_use}) {
+    h->rw->WritesDone();
+    EXPECT_TRUE(h->rw->Finish().ok());
+  }
+  ExpectTheCpuCameBack();
+}

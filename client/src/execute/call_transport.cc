@@ -1,12 +1,12 @@
 #include "client/src/execute/call_transport.h"
 
 #include "client/src/errors.h"
+#include "client/src/execute/lease_ledger.h"
 #include "common/rpc.h"
 
 namespace glint::internal {
 namespace {
-constexpr int kAcceptSlots = 16;         // PushTask requests the server may hand us before we ask again
-constexpr size_t kMaxLeaseIdBytes = 64;  // a longer one is no lease of a raylet's
+constexpr int kAcceptSlots = 16;  // PushTask requests the server may hand us before we ask again
 }  // namespace
 
 // One caller's PushTasks stream. Its calls are admitted like PushTask
@@ -67,8 +67,19 @@ class PushStream {
       t_->streams_.insert(this);
     }
     const auto& metadata = ctx_.client_metadata();
-    if (auto it = metadata.find(kLeaseIdMetadataKey); it != metadata.end() && it->second.size() <= kMaxLeaseIdBytes) {
+    if (auto it = metadata.find(kLeaseIdMetadataKey); it != metadata.end() && it->second.size() <= LeaseLedger::kMaxLeaseIdBytes) {
       lease_id_.assign(it->second.data(), it->second.size());
+    }
+    if (!lease_id_.empty() && t_->hooks_.lease_opened && !t_->hooks_.lease_opened(lease_id_)) {
+      bool done;
+      {
+        absl::MutexLock lock(&mu_);
+        revoked_ = true;
+        --ops_;  // the accept's; nothing is read
+        done = Settle();
+      }
+      if (done) Delete();
+      return;
     }
     absl::MutexLock lock(&mu_);
     reading_ = true;
@@ -182,9 +193,11 @@ class PushStream {
     if (!finishing_ && calls_ == 0 && !writing_ && (!reading_ || broken_ || t_->exiting_)) {
       finishing_ = true;
       ++ops_;
-      rw_.Finish(ToGrpc(malformed_ ? absl::InvalidArgumentError("a PushTasks message that is not a PushTaskBatch")
-                                   : absl::OkStatus()),
-                 &finish_tag_);
+      absl::Status end = malformed_ ? absl::InvalidArgumentError("a PushTasks message that is not a PushTaskBatch")
+                         : revoked_   ? absl::FailedPreconditionError(
+                                          "this worker's lease went unused for long and was given back to its raylet")
+                                      : absl::OkStatus();
+      rw_.Finish(ToGrpc(end), &finish_tag_);
     }
     return finishing_ && ops_ == 0 && calls_ == 0;
   }
@@ -216,6 +229,7 @@ class PushStream {
   bool broken_ ABSL_GUARDED_BY(mu_) = false;
   bool finishing_ ABSL_GUARDED_BY(mu_) = false;
   bool malformed_ ABSL_GUARDED_BY(mu_) = false;  // a message did not parse
+  bool revoked_ ABSL_GUARDED_BY(mu_) = false;    // it names a lease revoked before it came
 };
 
 void IncomingCall::Proceed(bool ok) {

@@ -6,7 +6,8 @@
 // back the way it came. A stream ends when its caller closes it, when a
 // write fails, or, once the actor exits (Wind), after its calls are
 // answered. A message that does not parse ends its stream with
-// INVALID_ARGUMENT. Thread-safe.
+// INVALID_ARGUMENT; a stream naming a revoked lease is refused at once.
+// Thread-safe.
 #pragma once
 #include <grpcpp/grpcpp.h>
 
@@ -61,12 +62,16 @@ class CallTransport {
   // holder of this worker's lease) ended, with calls of it still to answer
   // (`busy`) or not; runs on the polling thread, must not block.
   using LeaseEndFn = std::function<void(const std::string& lease_id, bool busy)>;
+  // A stream that names a lease opened: false if the lease was revoked
+  // (lease_ledger.h), and the stream is refused with FAILED_PRECONDITION.
+  using LeaseOpenFn = std::function<bool(const std::string& lease_id)>;
   // What a stream brings besides calls.
   struct Hooks {
     AckFn acked;
     CancelFn cancelled;
     StreamEndFn stream_ended;
-    LeaseEndFn lease_ended;  // may be empty
+    LeaseOpenFn lease_opened;  // may be empty
+    LeaseEndFn lease_ended;    // may be empty
   };
   // Borrows `service` and `cq`, which must outlive the server's queue.
   CallTransport(AsyncService* service, grpc::ServerCompletionQueue* cq, ArrivedFn arrived, Hooks hooks)

@@ -10,7 +10,9 @@
 #include "client/src/registry_lookup.h"
 #include "common/ids.h"
 #include "common/limits.h"
+#include "common/logging.h"
 #include "common/rpc.h"
+#include "common/server_call.h"
 
 namespace glint::internal {
 
@@ -26,10 +28,20 @@ void TaskExecutor::Start(AsyncService* service, grpc::ServerCompletionQueue* cq,
   hooks.acked = [this](const void* stream, const proto::GeneratorAck& ack) { generators_.OnAck(stream, ack); };
   hooks.cancelled = [this](const proto::CancelRequest& cancel) { OnCancel(cancel); };
   hooks.stream_ended = [this](const void* stream) { generators_.EndStream(stream); };
+  hooks.lease_opened = [this](const std::string& lease_id) { return leases_.Open(lease_id); };
   hooks.lease_ended = on_lease_ended_;
   transport_ = std::make_unique<CallTransport>(
       service, cq, [this](std::vector<IncomingCall*>& calls) { scheduler_->Admit(calls); }, std::move(hooks));
   transport_->Start();
+  using RevokeCall = ServerCall<proto::RevokeUnusedLeaseRequest, proto::RevokeUnusedLeaseReply>;
+  RevokeCall::Serve(service, cq, &AsyncService::RequestRevokeUnusedLease, [this](RevokeCall* call) {
+    if (call->req.lease_id().empty() || call->req.lease_id().size() > LeaseLedger::kMaxLeaseIdBytes) {
+      return call->Finish(absl::InvalidArgumentError("no lease of a raylet's has that id"));
+    }
+    call->reply.set_revoked(leases_.RevokeIfUnused(call->req.lease_id()));
+    if (call->reply.revoked()) VLOG(1) << "no caller used this worker's lease: its raylet takes it back";
+    call->Finish(absl::OkStatus());
+  });
   scheduler_->Start();
 }
 

@@ -7,6 +7,7 @@
 //   stored_result.h   a large result is packed straight into the store
 //   cancelled_calls.h a caller's cancel reaches it, before or while it runs
 //                     (or its caller takes it back before it starts: GiveBack)
+//   lease_ledger.h    a lease whose holder never came is given back
 //   item_stream.h     a generator's items go back one by one as it yields
 //   task_executor.cc  Reply: the result handed over, the reply sent back
 // Start once, Stop once (after the queue is shut down). Thread-safe.
@@ -20,6 +21,7 @@
 #include "client/src/execute/call_transport.h"
 #include "client/src/execute/cancelled_calls.h"
 #include "client/src/execute/item_stream.h"
+#include "client/src/execute/lease_ledger.h"
 #include "client/src/execute/task_runner.h"
 #include "client/src/task_events.h"
 #include "common/queue_poller.h"
@@ -110,6 +112,7 @@ class TaskExecutor {
   std::unique_ptr<CallScheduler> scheduler_;
   RunningGenerators generators_;
   CancelledCalls cancelled_;
+  LeaseLedger leases_;
   std::function<void(const RefData&)> cancel_child_;
   std::vector<std::string> group_names_;  // fixed at creation
   std::function<void()> on_exit_;
