@@ -19,6 +19,11 @@ absl::Status KvService::Put(const proto::KvPutRequest& req, proto::KvPutReply* r
 }
 
 absl::Status KvService::Get(const proto::KvGetRequest& req, proto::KvGetReply* reply) {
+  if (req.exists_only()) {
+    auto found = table_->Contains(req.ns(), req.key());
+    if (found.ok()) reply->set_found(*found);
+    return found.status();
+  }
   auto value = table_->Get(req.ns(), req.key());
   if (value.ok() && value->has_value()) {
     reply->set_found(true);

@@ -68,6 +68,12 @@ absl::StatusOr<std::optional<std::string>> KvTable::Get(const std::string& ns, c
   return it->second;
 }
 
+absl::StatusOr<bool> KvTable::Contains(const std::string& ns, const std::string& key) {
+  if (auto s = CheckKey(ns, key, false); !s.ok()) return s;
+  absl::MutexLock lock(&mu_);
+  return records_.contains({ns, key});
+}
+
 void KvTable::Erase(std::map<Key, std::string>::iterator it) {
   store_->Delete(kTable, StoreKey(it->first));
   bytes_ -= it->first.second.size() + it->second.size();

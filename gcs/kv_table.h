@@ -34,6 +34,8 @@ class KvTable {
   // its value.
   absl::StatusOr<bool> Put(const std::string& ns, const std::string& key, std::string value, bool overwrite);
   absl::StatusOr<std::optional<std::string>> Get(const std::string& ns, const std::string& key);
+  // Whether the key is there (its value not copied).
+  absl::StatusOr<bool> Contains(const std::string& ns, const std::string& key);
   // How many keys went.
   absl::StatusOr<int64_t> Delete(const std::string& ns, const std::string& key, bool by_prefix);
   // The keys that start with `prefix`, in byte order; *truncated when more

@@ -215,7 +215,7 @@ bool Put(const std::string& key, const std::string& value, bool overwrite, const
 std::optional<std::string> Get(const std::string& key, const std::string& ns) {
   return ValueOrThrow(Use()->kv().Get(ns, key));
 }
-bool Exists(const std::string& key, const std::string& ns) { return Get(key, ns).has_value(); }
+bool Exists(const std::string& key, const std::string& ns) { return ValueOrThrow(Use()->kv().Exists(ns, key)); }
 int64_t Delete(const std::string& key, bool by_prefix, const std::string& ns) {
   return ValueOrThrow(Use()->kv().Delete(ns, key, by_prefix));
 }

@@ -35,6 +35,16 @@ absl::StatusOr<std::optional<std::string>> KvClient::Get(const std::string& ns, 
   return std::move(*reply.mutable_value());
 }
 
+absl::StatusOr<bool> KvClient::Exists(const std::string& ns, const std::string& key) {
+  proto::KvGetRequest req;
+  req.set_ns(ns);
+  req.set_key(key);
+  req.set_exists_only(true);
+  proto::KvGetReply reply;
+  if (auto s = Call(&Stub::PrepareAsyncGet, req, &reply); !s.ok()) return s;
+  return reply.found();
+}
+
 absl::StatusOr<int64_t> KvClient::Delete(const std::string& ns, const std::string& key, bool by_prefix) {
   proto::KvDeleteRequest req;
   req.set_ns(ns);

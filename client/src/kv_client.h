@@ -21,6 +21,8 @@ class KvClient {
 
   absl::StatusOr<bool> Put(const std::string& ns, const std::string& key, const std::string& value, bool overwrite);
   absl::StatusOr<std::optional<std::string>> Get(const std::string& ns, const std::string& key);
+  // Whether the key is there, without its value coming over.
+  absl::StatusOr<bool> Exists(const std::string& ns, const std::string& key);
   absl::StatusOr<int64_t> Delete(const std::string& ns, const std::string& key, bool by_prefix);
   absl::StatusOr<std::vector<std::string>> Keys(const std::string& ns, const std::string& prefix);
 

@@ -12,6 +12,8 @@
 #include <string>
 
 #include "common/process.h"
+#include "common/rpc.h"
+#include "proto/gcs.grpc.pb.h"
 #include "testing/driver_process.h"
 #include "testing/test_cluster.h"
 
@@ -60,6 +62,18 @@ TEST_F(KvTest, OverwriteDeleteByPrefixAndKeys) {
   for (auto k : {"job/1", "job/2", "job/3", "jobs", "other"}) glint::kv::Put(k, "v", true, "ops");
   EXPECT_EQ(glint::kv::Keys("job/", "ops"), (std::vector<std::string>{"job/1", "job/2", "job/3"}));
   EXPECT_TRUE(glint::kv::Exists("job/2", "ops"));
+  {  // Exists asks for no value, and the GCS sends none.
+    auto kv = glint::MakeStub<glint::proto::KvService>(cluster_->gcs_address());
+    glint::proto::KvGetRequest ask;
+    ask.set_ns("ops");
+    ask.set_key("x");
+    ask.set_exists_only(true);
+    grpc::ClientContext ctx;
+    glint::proto::KvGetReply found;
+    ASSERT_TRUE(kv->Get(&ctx, ask, &found).ok());
+    EXPECT_TRUE(found.found());
+    EXPECT_EQ(found.value(), "");
+  }
   EXPECT_EQ(glint::kv::Delete("job/", /*by_prefix=*/true, "ops"), 3);
   EXPECT_FALSE(glint::kv::Exists("job/2", "ops"));
   EXPECT_EQ(glint::kv::Delete("nothing", false, "ops"), 0);

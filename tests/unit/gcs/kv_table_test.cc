@@ -21,6 +21,9 @@ TEST(KvTableTest, RecordsAreReadBackFromTheStoreByNamespace) {
   EXPECT_EQ(**again.Get("", "a"), "1");
   EXPECT_EQ(**again.Get("ns", "a"), std::string("\0\xff", 2));
   EXPECT_EQ(*again.Get("ns", "b"), std::nullopt);
+  EXPECT_TRUE(*again.Contains("ns", "a"));
+  EXPECT_FALSE(*again.Contains("ns", "b"));
+  EXPECT_FALSE(*again.Contains("", "b"));
   bool truncated = true;
   EXPECT_EQ(*again.Keys("ns", "", &truncated), std::vector<std::string>{"a"});
   EXPECT_FALSE(truncated);
