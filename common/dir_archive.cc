@@ -168,12 +168,21 @@ absl::Status ReadArchive(const std::string& path, const std::string* dest,
 }  // namespace
 
 absl::StatusOr<PackedDirectory> PackDirectory(const std::string& dir, uint64_t max_bytes,
-                                              const ArchiveLimits& limits) {
+                                              const ArchiveLimits& limits, IgnoreRules* ignore) {
   std::error_code ec;
   if (!fs::is_directory(dir, ec))
     return absl::InvalidArgumentError(absl::StrCat("'", dir, "' is not a directory"));
+  PackedDirectory packed;
   std::vector<fs::path> paths;
   for (fs::recursive_directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    if (ignore) {
+      bool is_dir = it->is_directory(ec) && !it->is_symlink(ec);  // a link is packed as a link
+      if (ignore->Ignored(it->path().lexically_relative(dir).generic_string(), is_dir)) {
+        ++packed.ignored;
+        if (is_dir) it.disable_recursion_pending();
+        continue;
+      }
+    }
     paths.push_back(it->path());
     if (paths.size() > limits.max_entries) {
       return absl::InvalidArgumentError(absl::StrCat("'", dir, "' holds more than ",
@@ -184,7 +193,6 @@ absl::StatusOr<PackedDirectory> PackDirectory(const std::string& dir, uint64_t m
     return absl::InvalidArgumentError(absl::StrCat("cannot read '", dir, "': ", ec.message()));
   std::sort(paths.begin(), paths.end());
 
-  PackedDirectory packed;
   Sink sink{&packed.bytes, max_bytes};
   Writer out(archive_write_new());
   archive_write_add_filter_gzip(out.get());

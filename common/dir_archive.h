@@ -16,6 +16,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "common/ignore_rules.h"
 
 namespace glint {
 
@@ -33,13 +34,15 @@ struct PackedDirectory {
   std::string bytes;     // the archive
   uint64_t entries = 0;  // files, directories and links in it
   uint64_t skipped = 0;  // sockets, FIFOs and devices, left out
+  uint64_t ignored = 0;  // files, directories and links left out by `ignore` (a directory counts once)
 };
 
 // Packs `dir`'s contents (not following links; entries in name order, so
 // the same tree packs to the same bytes) into at most `max_bytes`; an error
-// naming the limit when it packs to more.
+// naming the limit when it packs to more. What `ignore` (if given) says is
+// ignored is left out, a directory with all it holds.
 absl::StatusOr<PackedDirectory> PackDirectory(const std::string& dir, uint64_t max_bytes,
-                                              const ArchiveLimits& limits = {});
+                                              const ArchiveLimits& limits = {}, IgnoreRules* ignore = nullptr);
 
 // Reads the archive at `path` through, checking every entry as unpacking
 // would, without writing anything.

@@ -140,17 +140,22 @@ int ExitFor(const nlohmann::json& job) { return job["status"] == "SUCCEEDED" ? 0
 struct SubmitFlags {
   JobFlags job;
   std::string working_dir, submission_id;
+  std::vector<std::string> excludes;  // patterns of what the working directory's upload leaves out
+  bool no_gitignore = false;
   double entrypoint_num_cpus = 0;
   std::vector<std::string> metadata;
   bool no_wait = false;
   std::vector<std::string> command;
 };
 
-// Packs `dir` and uploads it unless the head has it already (Ray's CLI does
-// the same with a local working_dir); the package's name, or nullopt with
-// the reason on stderr.
-std::optional<std::string> Upload(const Dashboard& d, const std::string& dir) {
-  auto packed = PackDirectory(dir, kMaxPackageBytes);
+// Packs `dir` (without what `excludes` and its .gitignore files leave out,
+// as Ray does) and uploads it unless the head has it already (Ray's CLI
+// does the same with a local working_dir); the package's name, or nullopt
+// with the reason on stderr.
+std::optional<std::string> Upload(const Dashboard& d, const std::string& dir, const std::vector<std::string>& excludes,
+                                  bool read_gitignore) {
+  IgnoreRules ignore(dir, excludes, read_gitignore);
+  auto packed = PackDirectory(dir, kMaxPackageBytes, {}, &ignore);
   if (!packed.ok()) {
     std::cerr << "--working-dir: " << packed.status().message() << "\n";
     return std::nullopt;
@@ -163,6 +168,7 @@ std::optional<std::string> Upload(const Dashboard& d, const std::string& dir) {
     return std::nullopt;
   }
   std::string what = absl::StrCat(packed->entries, " entries, ", (packed->bytes.size() + 1023) / 1024, " KiB packed");
+  if (packed->ignored > 0) absl::StrAppend(&what, ", ", packed->ignored, " left out by --exclude or .gitignore");
   if (packed->skipped > 0) absl::StrAppend(&what, ", ", packed->skipped, " sockets, FIFOs or devices left out");
   if (have->status == 200) {
     std::cerr << "working directory " << dir << " (" << what << "): on the head already\n";
@@ -191,7 +197,7 @@ int Submit(const SubmitFlags& f) {
   auto d = FindDashboard(f.job);
   if (!d) return kFailed;
   if (!f.working_dir.empty()) {
-    auto package = Upload(*d, f.working_dir);
+    auto package = Upload(*d, f.working_dir, f.excludes, !f.no_gitignore);
     if (!package) return kFailed;
     body["working_dir"] = kPackageScheme + *package;
   }
@@ -231,10 +237,18 @@ void AddJobCommands(CLI::App* app, int* exit_code) {
   auto* submit = job->add_subcommand("submit", "run CMD on the head node as a job; prints its output as it comes "
                                                "and exits 0 if it succeeded, 1 if not");
   add_flags(submit, &sf->job);
-  submit->add_option("--working-dir", sf->working_dir,
+  auto* working_dir = submit->add_option("--working-dir", sf->working_dir,
                      "upload this directory (of this machine) and run in a copy of it on the head node "
                      "(at most 100 MiB packed; default: a new empty directory in the head's session)")
       ->check(CLI::ExistingDirectory);
+  submit->add_option("--exclude", sf->excludes,
+                     "leave out of the working directory's upload what this pattern matches, in .gitignore's "
+                     "syntax (\"*.log\", \"build/\", \"/data/**/*.csv\"; repeatable)")
+      ->needs(working_dir);
+  submit->add_flag("--no-gitignore", sf->no_gitignore,
+                   "upload what the working directory's .gitignore files leave out too (by default they count "
+                   "as --exclude patterns, each in its own directory)")
+      ->needs(working_dir);
   submit->add_option("--submission-id", sf->submission_id, "the job's id (default: a new one)");
   submit->add_option("--entrypoint-num-cpus", sf->entrypoint_num_cpus,
                      "CPUs of the head node held for the entrypoint while it runs (it waits PENDING until they "

@@ -263,10 +263,19 @@ TEST_F(JobsTest, AnUploadedWorkingDirAndMetadataAndLogsFromAnOffset) {
   std::ofstream(dir / "bin" / "run.sh") << "#!/bin/sh\ncat data.txt\ntouch made-by-the-job\n";
   std::filesystem::permissions(dir / "bin" / "run.sh", std::filesystem::perms::owner_all);
   std::filesystem::create_symlink("data.txt", dir / "link.txt");
-  auto [out, status] = Submit("--submission-id in-dir --metadata owner=tests --metadata run=7 --working-dir " + dir.string(),
-                              "sh -c 'bin/run.sh && test -L link.txt'");
+  // Left out of the upload, as Ray leaves them: what .gitignore and --exclude name.
+  std::filesystem::create_directories(dir / "build");
+  std::ofstream(dir / ".gitignore") << "*.log\nbuild/\n";
+  std::ofstream(dir / "noise.log") << "noise";
+  std::ofstream(dir / "build" / "big.o") << "object";
+  std::ofstream(dir / "secret.key") << "secret";
+  const std::string uploaded = "sh -c 'bin/run.sh && test -L link.txt && test ! -e noise.log && test ! -e build "
+                               "&& test ! -e secret.key'";
+  auto [out, status] = Submit("--submission-id in-dir --metadata owner=tests --metadata run=7 --exclude 'secret.*' "
+                              "--working-dir " + dir.string(), uploaded);
   EXPECT_EQ(status, 0) << out;
   EXPECT_PRED2(Contains, out, "uploaded");
+  EXPECT_PRED2(Contains, out, "3 left out by --exclude or .gitignore");
   auto job = Job("in-dir");
   // It ran in a copy on the head, made from the uploaded package: the
   // executable kept its mode, the link stayed a link, and what the job
@@ -286,12 +295,17 @@ TEST_F(JobsTest, AnUploadedWorkingDirAndMetadataAndLogsFromAnOffset) {
   EXPECT_EQ(Api("GET", "/api/jobs/in-dir/logs?offset=-1").status, 400);
   // The same directory again is on the head already: not uploaded twice,
   // and the second job gets a fresh copy of its own.
-  auto [again, again_status] = Submit("--submission-id in-dir-again --working-dir " + dir.string(),
+  auto [again, again_status] = Submit("--submission-id in-dir-again --exclude 'secret.*' --working-dir " + dir.string(),
                                       "sh -c 'test ! -e made-by-the-job && cat data.txt'");
   EXPECT_EQ(again_status, 0) << again;
   EXPECT_PRED2(Contains, again, "on the head already");
   EXPECT_EQ(Job("in-dir-again")["package"], job["package"]);
   EXPECT_NE(Job("in-dir-again")["working_dir"], copy);
+  // Without the .gitignore files' say, only --exclude leaves things out.
+  auto [all_files, all_status] = Submit("--no-gitignore --exclude 'secret.*' --working-dir " + dir.string(),
+                                        "sh -c 'test -e noise.log && test -e build/big.o && test ! -e secret.key'");
+  EXPECT_EQ(all_status, 0) << all_files;
+  EXPECT_PRED2(Contains, all_files, "1 left out by --exclude or .gitignore");
   // A directory that is not there is the CLI's usage error; nothing is sent.
   EXPECT_EQ(Submit("--working-dir " + (dir / "no-such-dir").string(), "true").second, 2);
 }

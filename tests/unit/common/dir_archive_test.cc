@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -140,6 +141,32 @@ TEST_F(DirArchiveTest, APackedDirectoryUnpacksToTheSameTree) {
   EXPECT_EQ(fs::read_symlink(d / "sub" / "to-a"), "../a.txt");
   EXPECT_EQ(Slurp(d / "sub" / "to-a"), "alpha");
   EXPECT_FALSE(fs::exists(d / "a-fifo"));
+}
+
+TEST_F(DirArchiveTest, WhatTheIgnoreRulesLeaveOutIsNotPackedNorWalked) {
+  fs::path src = root_ / "src";
+  fs::create_directories(src / "build" / "deep");
+  fs::create_directories(src / "sub");
+  Write(src / ".gitignore", "build/\n*.log\n");
+  Write(src / "main.cc", "int main() {}");
+  Write(src / "run.log", "noise");
+  Write(src / "build" / "deep" / "obj.o", "object");
+  Write(src / "sub" / ".gitignore", "!keep.log\n");
+  Write(src / "sub" / "keep.log", "kept");
+  Write(src / "sub" / "data.bak", "old");
+
+  IgnoreRules ignore(src.string(), {"*.bak"}, /*read_gitignore=*/true);
+  auto packed = PackDirectory(src.string(), 1 << 20, {}, &ignore);
+  ASSERT_TRUE(packed.ok()) << packed.status();
+  EXPECT_EQ(packed->ignored, 3u);  // build/ (once, with what it holds), run.log, sub/data.bak
+  Write(root_ / "p.tgz", packed->bytes);
+  ASSERT_TRUE(UnpackArchive((root_ / "p.tgz").string(), (root_ / "dest").string()).ok());
+  std::vector<std::string> got;
+  for (const auto& e : fs::recursive_directory_iterator(root_ / "dest")) {
+    got.push_back(e.path().lexically_relative(root_ / "dest").generic_string());
+  }
+  std::sort(got.begin(), got.end());
+  EXPECT_EQ(got, (std::vector<std::string>{".gitignore", "main.cc", "sub", "sub/.gitignore", "sub/keep.log"}));
 }
 
 TEST_F(DirArchiveTest, PackingStopsAtItsBoundsSayingWhich) {
