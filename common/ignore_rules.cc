@@ -67,10 +67,6 @@ IgnoreRules::Rules IgnoreRules::Parse(const std::vector<std::string>& lines) {
   return rules;
 }
 
-bool IgnoreRules::Match(const Rule& rule, const std::vector<std::string>& path) {
-  return MatchFrom(rule.segments, 0, path, 0);
-}
-
 const IgnoreRules::Rules& IgnoreRules::GitignoreOf(const std::string& dir) {
   auto it = gitignores_.find(dir);
   if (it != gitignores_.end()) return it->second;
@@ -91,7 +87,7 @@ bool IgnoreRules::Ignored(const std::string& rel, bool is_dir) {
     const std::vector<std::string> below(path.begin() + static_cast<ptrdiff_t>(depth), path.end());
     for (const auto& r : rules) {
       if (r.dir_only && !is_dir) continue;
-      if (Match(r, below)) ignored = !r.negate;
+      if (MatchFrom(r.segments, 0, below, 0)) ignored = !r.negate;
     }
   };
   if (read_gitignore_) apply(GitignoreOf(""), 0);

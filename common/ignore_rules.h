@@ -40,7 +40,6 @@ class IgnoreRules {
   };
   using Rules = std::vector<Rule>;
   static Rules Parse(const std::vector<std::string>& lines);
-  static bool Match(const Rule& rule, const std::vector<std::string>& path);
   // The rules of `dir`'s .gitignore (`dir` relative to the root, "" for the root).
   const Rules& GitignoreOf(const std::string& dir);
 
