@@ -185,8 +185,11 @@ void WorkerPool::KillJob(const std::string& job_id) {
         st.job_ended = true;
       }
     }
+    // Actors, started or starting, die through the GCS, which knows which
+    // are detached (a detached actor outlives its job, even one whose
+    // worker is still on its way when the job ends).
     for (auto it = waiting_.begin(); it != waiting_.end();) {
-      if (!job_id.empty() && it->job.job_id() != job_id) {
+      if (!job_id.empty() && (it->job.job_id() != job_id || it->for_actor)) {
         ++it;
         continue;
       }
@@ -194,8 +197,13 @@ void WorkerPool::KillJob(const std::string& job_id) {
       it = waiting_.erase(it);
     }
     for (auto& [id, w] : workers_) {
-      // Actor workers die through the GCS, which knows which actors are detached.
-      if (w.pid > 0 && (job_id.empty() || (w.job_id == job_id && w.state != WorkerInfo::kActor))) victims.push_back(w.pid);
+      if (w.pid <= 0) continue;
+      if (!job_id.empty()) {
+        if (w.job_id != job_id || w.state == WorkerInfo::kActor) continue;
+        auto st = starting_.find(id);
+        if (st != starting_.end() && st->second.for_actor) continue;
+      }
+      victims.push_back(w.pid);
     }
   }
   for (pid_t p : victims) spawner_->Kill(p);

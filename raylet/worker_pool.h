@@ -80,11 +80,12 @@ class WorkerPool {
   std::optional<WorkerInfo> OnExit(pid_t pid, const std::string& reason);
   // Kills idle workers idle since before `now_ms - idle_ms`.
   void ReapIdle(int64_t now_ms, int64_t idle_ms);
-  // Kills (without waiting) the job's task workers (actor workers are killed
-  // one by one, by the GCS); with an empty id, every worker. Its requests
-  // still waiting to start a worker fail, as do its task workers being
-  // started at this moment (killed as soon as their process is there) and
-  // its later requests for task workers.
+  // Kills (without waiting) the job's task workers; with an empty id, every
+  // worker. Its requests still waiting to start a task worker fail, as do
+  // its task workers being started at this moment (killed as soon as their
+  // process is there) and its later requests for task workers. Its actor
+  // workers, started, starting or waiting to start, are left to the GCS,
+  // which kills them one by one unless they are detached.
   void KillJob(const std::string& job_id);
   bool Kill(const std::string& worker_id);
   std::optional<WorkerInfo> Get(const std::string& worker_id);

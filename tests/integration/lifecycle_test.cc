@@ -37,6 +37,7 @@ GLINT_REMOTE(Box::Create, &Box::Add, &Box::Pid, &Box::Restarted, &Box::Block, &B
 
 // driver create NAME NS DETACHED(0|1) MAX_RESTARTS END(shutdown|return|block) [RESOURCE]
 // driver call NAME NS VALUE
+// driver spawn NAME NS        (detached actors NAME-0..3, and the driver ends at once)
 // driver getifexists NAME NS
 // driver where NAME NS
 // NS "-" means the job's own namespace.
@@ -55,6 +56,14 @@ int RunDriver(int argc, char** argv) {
     if (end == "block") {
       std::string line;
       std::getline(std::cin, line);  // until killed
+    }
+    glint::Shutdown();
+    return 0;
+  }
+  if (cmd == "spawn") {  // no call: the driver is gone before the actor has started
+    for (int i = 0; i < 4; ++i) {
+      glint::Actor(Box::Create).SetName(name + "-" + std::to_string(i)).SetNamespace(ns)
+          .SetLifetime(glint::Lifetime::kDetached).Remote(7);
     }
     glint::Shutdown();
     return 0;
@@ -101,6 +110,24 @@ TEST_F(LifecycleTest, DetachedActorOutlivesItsDriverAndIsFoundByName) {
   EXPECT_EQ(RunToEnd(Gcs(), {"call", "keeper", "app", "10"}), "VALUE 16");
   glint::Kill(*box);
   EXPECT_TRUE(NameIsFree("keeper", "app"));
+}
+
+TEST_F(LifecycleTest, DetachedActorStillStartingWhenItsDriverEndsStarts) {
+  // Several at once: the later ones wait on the raylet for a start-up slot
+  // or for the job's fork server when the job ends.
+  for (int round = 0; round < 2; ++round) {
+    std::string prefix = "early-" + std::to_string(round);
+    EXPECT_EQ(RunToEnd(Gcs(), {"spawn", prefix, "app"}), "");
+    for (int i = 0; i < 4; ++i) {
+      std::string name = prefix + "-" + std::to_string(i);
+      auto box = glint::GetActor<Box>(name, "app");
+      ASSERT_TRUE(box.has_value()) << name;
+      EXPECT_EQ(box->Task(&Box::Add).Remote(1).Get(std::chrono::seconds(60)), 8) << name << ": its constructor's state";
+      EXPECT_FALSE(box->Task(&Box::Restarted).Remote().Get(std::chrono::seconds(60))) << name << ": started once";
+      glint::Kill(*box);
+      EXPECT_TRUE(NameIsFree(name, "app"));
+    }
+  }
 }
 
 TEST_F(LifecycleTest, DetachedActorRestartsAfterItsDriverIsGone) {

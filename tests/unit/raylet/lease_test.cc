@@ -208,13 +208,13 @@ TEST(WorkerPoolTest, AtMostSoManyWorkersStartAtOnceAndTheRestWaitInOrder) {
   FakeSpawner spawner;
   WorkerPool pool(&spawner, proto::Address(), /*max_starting=*/2);
   std::vector<std::string> served;  // which request got a worker, in order
-  auto ask = [&](const std::string& tag, const std::string& job) {
-    pool.Pop(Job(job), true, [&served, tag](absl::StatusOr<WorkerInfo> w) {
+  auto ask = [&](const std::string& tag, const std::string& job, bool for_actor = true) {
+    pool.Pop(Job(job), for_actor, [&served, tag](absl::StatusOr<WorkerInfo> w) {
       served.push_back(tag + (w.ok() ? "" : ":" + std::string(w.status().message())));
     });
   };
   for (const char* tag : {"a1", "a2", "a3", "a4"}) ask(tag, "a");
-  ask("b1", "b");
+  ask("b1", "b", false);
   EXPECT_EQ(spawner.spawned.size(), 2u) << "two start; three wait";
   EXPECT_EQ(pool.Waiting(), 3u);
   // One registers: the next in line starts (not the last one asked).
@@ -224,7 +224,7 @@ TEST(WorkerPoolTest, AtMostSoManyWorkersStartAtOnceAndTheRestWaitInOrder) {
   pool.OnExit(101, "killed by signal 9");
   EXPECT_EQ(spawner.spawned.size(), 4u);
   EXPECT_EQ(pool.Waiting(), 1u);
-  // Job b ends while its request still waits: it fails, and starts nothing.
+  // Job b ends while its task's request still waits: it fails, and starts nothing.
   pool.KillJob("b");
   EXPECT_EQ(pool.Waiting(), 0u);
   EXPECT_EQ(spawner.spawned.size(), 4u);
@@ -263,6 +263,36 @@ TEST(WorkerPoolTest, AJobsWorkersWaitForItsForkServerWithoutHoldingUpOthers) {
   EXPECT_EQ(pool.Waiting(), 0u);
   for (size_t i = 0; i < spawner.spawned.size(); ++i) ASSERT_TRUE(pool.OnRegistered(spawner.spawned[i], 10 + i, 0, "").ok());
   EXPECT_EQ(served, (std::vector<std::string>{"a1", "b1", "a2", "a3"}));
+}
+
+// A job's actors, starting or waiting to start, are not the raylet's to
+// end with their job: the GCS kills those that are not detached. Its task
+// requests waiting to start fail.
+TEST(WorkerPoolTest, AnEndedJobsActorsOnTheirWayStillStart) {
+  FakeSpawner spawner;
+  WorkerPool pool(&spawner, proto::Address(), 1);
+  std::vector<std::string> served;
+  auto ask = [&](const std::string& tag, bool for_actor) {
+    pool.Pop(Job("a"), for_actor, [&served, tag](absl::StatusOr<WorkerInfo> w) {
+      served.push_back(w.ok() ? tag : tag + ":" + std::string(w.status().message()));
+    });
+  };
+  ask("actor1", true);  // starts
+  ask("actor2", true);  // waits for a start-up slot
+  ask("task1", false);  // waits too
+  ASSERT_EQ(spawner.spawned.size(), 1u);
+  ASSERT_EQ(pool.Waiting(), 2u);
+  pool.KillJob("a");
+  EXPECT_TRUE(spawner.killed.empty()) << "the starting actor worker lives on";
+  EXPECT_EQ(pool.Waiting(), 1u) << "the actor still waits";
+  ASSERT_TRUE(pool.OnRegistered(spawner.spawned[0], 1, 0, "").ok());
+  ASSERT_EQ(spawner.spawned.size(), 2u) << "the waiting actor starts in its turn";
+  ASSERT_TRUE(pool.OnRegistered(spawner.spawned[1], 2, 0, "").ok());
+  EXPECT_EQ(served, (std::vector<std::string>{"task1:the job ended before a worker could start for it", "actor1",
+                                              "actor2"}));
+  EXPECT_TRUE(spawner.killed.empty());
+  pool.KillJob("");  // the node stops: every worker goes
+  EXPECT_EQ(spawner.killed.size(), 2u);
 }
 
 // A job may end while one of its task workers is being made (the raylet's
