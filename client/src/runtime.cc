@@ -187,8 +187,10 @@ absl::Status Runtime::StartExecutor() {
       },
       [this](const proto::TaskSpec& spec, const std::string& object_id, size_t size,
              const std::function<void(char*)>& write) { return StoreResult(spec, object_id, size, write); },
-      [this](const std::string& object_id, const proto::ObjectValue& v) {
+      [this](const proto::TaskSpec& spec, const std::string& object_id, const proto::ObjectValue& v,
+             const std::vector<RefData>& held, bool handed_over) {
         if (v.has_stored()) node_store_->Free(object_id, v.stored());
+        refs_->TakeBackContained(AddrString(spec.caller()), held, handed_over);
       },
       inline_threshold(), absl::StrCat("node ", ShortHex(options_.node_id), ", pid ", getpid()), paths);
   executor_->SetOnActorExit([this] { RequestExit("the actor called ExitActor()"); });

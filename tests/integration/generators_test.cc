@@ -100,6 +100,19 @@ class Streamer {
     tf::WaitForFile(path);
     co_yield 2;
   }
+  // Yields a reference to an object of `bytes` it puts (and owns); then
+  // waits for dir/go and yields another such reference. Writes dir/closed
+  // when its frame is destroyed.
+  glint::Generator<glint::ObjectRef<std::vector<uint8_t>>> PutThenWait(std::string dir, int bytes) {
+    tf::MarkOnDestroy mark{dir + "/closed"};
+    co_yield glint::Put(std::vector<uint8_t>(bytes, 1));
+    tf::WaitForFile(dir + "/go");
+    co_yield glint::Put(std::vector<uint8_t>(bytes, 2));
+  }
+  int Go(std::string dir) {
+    Touch(dir + "/go");
+    return 1;
+  }
 };
 
 // Streams `n` items of `mib` MiB in a process with room for one item, not
@@ -161,7 +174,7 @@ class Ticker {
 };
 
 GLINT_REMOTE(Count, ThrowAtOne, PauseAfter, RetriedAfterTwo, Endless, Blobs, Plus, Streamer::Create,
-             &Streamer::Five, &Streamer::FiveUnlessFirst, &Streamer::OneThenWait, Ticker::Create, &Ticker::Ticks, &Ticker::ThrowAfter,
+             &Streamer::Five, &Streamer::FiveUnlessFirst, &Streamer::OneThenWait, &Streamer::PutThenWait, &Streamer::Go, Ticker::Create, &Ticker::Ticks, &Ticker::ThrowAfter,
              &Ticker::Consume, &Ticker::Forever, &Ticker::Blobs, TightStreamer::Create, &TightStreamer::Blobs);
 GLINT_CONCURRENCY_GROUP("io", &Streamer::OneThenWait);
 
@@ -386,6 +399,28 @@ TEST_F(GeneratorTest, DroppingFreesItemsNotTakenFromTheNodeStore) {
     ASSERT_TRUE(first);
     ASSERT_TRUE(WaitUntil([&] { return stored() >= before + 4; })) << stored() << " vs " << before;
   }
+  EXPECT_TRUE(WaitUntil([&] { return stored() == before; })) << stored() << " vs " << before;
+}
+
+// An item made after the caller dropped the generator is never sent: the
+// references packed into it are let go, so what they point to is freed
+// while the producer's process lives on.
+TEST_F(GeneratorTest, AnItemMadeAfterTheDropLetsGoOfTheReferencesInIt) {
+  auto stored = [&] { return StoredObjects(cluster_->head_raylet_address()) + StoredObjects(node2_); };
+  auto s = glint::Actor(Streamer::Create).SetMaxConcurrency(2).Remote();
+  ASSERT_EQ(s.Task(&Streamer::Five).Remote().Next(std::chrono::seconds(60))->Get(), 0) << "the actor is up";
+  int64_t before = stored();
+  {
+    auto gen = s.Task(&Streamer::PutThenWait).Remote(dir_, 200 << 10);
+    auto first = gen.Next(std::chrono::seconds(60));
+    ASSERT_TRUE(first);
+    EXPECT_EQ(first->Get(std::chrono::seconds(60)).Get(std::chrono::seconds(60)).size(), 200u << 10);
+    EXPECT_EQ(stored(), before + 1);
+  }  // dropped while the producer waits for dir/go
+  // Sent after the drop on the same stream, so the producer goes on once its
+  // generator is closed: its second item is made, and not sent.
+  EXPECT_EQ(s.Task(&Streamer::Go).Remote(dir_).Get(std::chrono::seconds(60)), 1);
+  ASSERT_TRUE(WaitUntil([&] { return FileExists(dir_ + "/closed"); })) << "the producer stopped at its second item";
   EXPECT_TRUE(WaitUntil([&] { return stored() == before; })) << stored() << " vs " << before;
 }
 

@@ -9,16 +9,18 @@
 
 namespace glint::internal {
 
-ItemStream::~ItemStream() { DiscardStoredNext(); }
+ItemStream::~ItemStream() { DiscardNext({}); }
 
-void ItemStream::DiscardStoredNext() {
-  if (!stored_next_) return;
+void ItemStream::DiscardNext(const std::vector<RefData>& held) {
+  if (!stored_next_ && held.empty()) return;
   int64_t index;
   {
     absl::MutexLock lock(&mu_);
     index = emitted_ + 1;  // as StoreNext stored it
   }
-  discard_(GeneratorItemId(spec_.task_id(), index), *std::exchange(stored_next_, std::nullopt));
+  proto::ObjectValue value;
+  if (stored_next_) value = *std::exchange(stored_next_, std::nullopt);
+  discard_(spec_, GeneratorItemId(spec_.task_id(), index), value, held, /*handed_over=*/false);
 }
 
 bool ItemStream::Send(std::string data, std::vector<RefData> contained) {
@@ -28,7 +30,7 @@ bool ItemStream::Send(std::string data, std::vector<RefData> contained) {
     if (!closed_) index = ++emitted_;
   }
   if (index == 0) {
-    DiscardStoredNext();  // the close came while it was being stored
+    DiscardNext(contained);  // the close came while it was being made
     return false;
   }
   proto::PushTaskReply reply;
@@ -43,7 +45,7 @@ bool ItemStream::Send(std::string data, std::vector<RefData> contained) {
   const std::string id = GeneratorItemId(spec_.task_id(), index);
   store_(spec_, id, value);
   if (send_(reply)) return true;
-  discard_(id, *value);  // the caller's stream is gone
+  discard_(spec_, id, *value, contained, /*handed_over=*/true);  // the caller's stream is gone
   Close();
   return false;
 }

@@ -8,9 +8,10 @@
 // co_yield while n items are sent but not consumed; the caller's acks
 // (GeneratorAck on the same stream) count what it consumed. A close ack
 // (the caller dropped the generator) or the end of the caller's stream
-// stops the producer at its next co_yield. An item stored that then cannot
-// be sent (the close came while it was stored, or the stream is gone) is
-// freed here: its caller never hears of it.
+// stops the producer at its next co_yield. An item that then cannot be sent
+// (the close came while it was made, or the stream is gone) is discarded
+// here, what it stored and the references in it: its caller never hears of
+// it.
 //
 // RunningGenerators finds the ItemStream an ack is about. Thread-safe.
 #pragma once
@@ -39,9 +40,13 @@ class ItemStream final : public ItemSink {
   // (TaskExecutor::StoreIfBig).
   using PackFn = std::function<std::optional<proto::ObjectValue>(int64_t index, size_t size,
                                                                  const std::function<void(char*)>& write)>;
-  // Frees an item that was readied (stored in the node's store) but never
-  // reached the caller, who cannot free it.
-  using DiscardFn = std::function<void(const std::string& object_id, const proto::ObjectValue&)>;
+  // Undoes what was done for an item that never reached the caller, who
+  // cannot: `value` as far as it was readied (perhaps stored in the node's
+  // store), `held` the references packed into it, `handed_over` once
+  // StoreFn made the caller their borrower.
+  using DiscardFn = std::function<void(const proto::TaskSpec&, const std::string& object_id,
+                                       const proto::ObjectValue& value, const std::vector<RefData>& held,
+                                       bool handed_over)>;
   ItemStream(const proto::TaskSpec& spec, SendFn send, StoreFn store, PackFn pack, DiscardFn discard)
       : spec_(spec), send_(std::move(send)), store_(std::move(store)), pack_(std::move(pack)),
         discard_(std::move(discard)),
@@ -64,8 +69,9 @@ class ItemStream final : public ItemSink {
  private:
   // Stores and sends one item; false when it could not be sent.
   bool Send(std::string data, std::vector<RefData> contained);
-  // Frees the item StoreNext stored, if any (it is not going to be sent).
-  void DiscardStoredNext();
+  // Discards the next item, not going to be sent: what StoreNext stored of
+  // it, if anything, and the references held in it.
+  void DiscardNext(const std::vector<RefData>& held);
   bool MayGoOn() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     return closed_ || backpressure_ == 0 || emitted_ - consumed_ < backpressure_;
   }

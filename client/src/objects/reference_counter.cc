@@ -151,6 +151,23 @@ void ReferenceCounter::HandOverContained(const std::string& caller, proto::Objec
   for (auto& r : held) RemoveLocalRef(r.id, r.owner);
 }
 
+void ReferenceCounter::TakeBackContained(const std::string& caller, const std::vector<RefData>& held,
+                                         bool handed_over) {
+  if (handed_over) {  // the hand-over's steps undone, each reference once as it took them
+    absl::flat_hash_set<std::string> listed;
+    for (auto& r : held) {
+      if (!listed.insert(r.id).second) continue;
+      if (r.owner == self_addr_) {
+        OnBorrow(r.id, caller, false);
+      } else {
+        RemoveLocalRef(r.id, r.owner);
+      }
+    }
+    return;
+  }
+  for (auto& r : held) RemoveLocalRef(r.id, r.owner);
+}
+
 void ListContained(proto::ObjectValue* value, const std::vector<RefData>& refs) {
   for (auto& r : refs) {
     auto* c = value->add_contained();

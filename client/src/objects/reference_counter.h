@@ -57,6 +57,11 @@ class ReferenceCounter {
   // stay listed for it), borrowed ones are kept here for good, and the holds
   // taken while the result was made are dropped.
   void HandOverContained(const std::string& caller, proto::ObjectValue* result);
+  // A result that never reached `caller` (a generator item it dropped while
+  // the item was on its way): `held` are the references packed into it.
+  // Once handed over, the caller stops borrowing the ones this process owns
+  // and the borrowed ones are no longer kept; before, the holds go.
+  void TakeBackContained(const std::string& caller, const std::vector<RefData>& held, bool handed_over);
   // Borrowers that no longer answer have let go of everything.
   void CheckBorrowers();
   // No more borrower checks (answers still in flight change nothing).

@@ -147,5 +147,45 @@ TEST_F(ReferenceCounterTest, AResultHandsItsOwnedReferencesToTheCallerAndKeepsBo
   EXPECT_THAT(owners_.removed, IsEmpty()) << "the borrowed one is kept here for good";
 }
 
+TEST_F(ReferenceCounterTest, AResultThatNeverReachedTheCallerGivesBackWhatItsReferencesHeld) {
+  const std::vector<RefData> held{{"mine", kSelf}, {"theirs", kOther}, {"mine", kSelf}};
+  auto result = [] {
+    proto::ObjectValue v;
+    for (auto [id, host, port] : {std::tuple{"mine", "10.0.0.1", 1000}, {"theirs", "10.0.0.2", 2000},
+                                  {"mine", "10.0.0.1", 1000}}) {
+      auto* c = v.add_contained();
+      c->set_object_id(id);
+      *c->mutable_owner() = Addr(host, port);
+    }
+    return v;
+  };
+  auto hold = [&] {
+    for (auto& r : held) refs_.AddLocalRef(r.id, r.owner, false);  // as the executor does while packing
+  };
+  refs_.AddLocalRef("theirs", kOther);  // this process's own copy of the borrowed one
+
+  // Handed over, then the caller's stream was gone.
+  Own("mine");
+  hold();
+  auto v = result();
+  refs_.HandOverContained("caller:9", &v);
+  refs_.TakeBackContained("caller:9", held, /*handed_over=*/true);
+  refs_.RemoveLocalRef("mine", kSelf);
+  EXPECT_FALSE(store_.Contains("mine")) << "the caller no longer borrows it";
+  refs_.RemoveLocalRef("theirs", kOther);
+  EXPECT_THAT(owners_.removed, ElementsAre(Pair(kOther, "theirs"))) << "the borrowed one is not kept for good";
+
+  // Never handed over (the close came first): the holds go.
+  owners_.removed.clear();
+  refs_.AddLocalRef("theirs", kOther);
+  Own("mine");
+  hold();
+  refs_.TakeBackContained("caller:9", held, /*handed_over=*/false);
+  refs_.RemoveLocalRef("mine", kSelf);
+  EXPECT_FALSE(store_.Contains("mine"));
+  refs_.RemoveLocalRef("theirs", kOther);
+  EXPECT_THAT(owners_.removed, ElementsAre(Pair(kOther, "theirs")));
+}
+
 }  // namespace
 }  // namespace glint::internal

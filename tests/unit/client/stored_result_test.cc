@@ -3,8 +3,9 @@
 // takes is packed into it once, byte for byte as it would be packed inline;
 // smaller values, and calls with no StoredResult waiting, are packed into
 // the reply; the references inside a value are collected once; a stored
-// item is sent under the index it was stored for, or freed when it cannot
-// be (the caller closed the stream meanwhile); an async method's result
+// item is sent under the index it was stored for, or discarded with the
+// references in it when it cannot be (the caller closed the stream
+// meanwhile, or it is gone); an async method's result
 // goes to the offer it was started with, never to a thread's.
 #include "client/src/execute/stored_result.h"
 
@@ -126,10 +127,12 @@ TEST(StoredResultTest, TheReferencesInsideAStoredValueAreCollectedOnce) {
   EXPECT_EQ(bytes, Pack(MakeWithRefs(2000)));
 }
 
-// Emits Blob(bytes) as DrainGenerator does: whether it was sent.
-bool EmitBlob(ItemStream& items, int bytes) {
+// Emits Blob(bytes) as DrainGenerator does, as if `held` were packed into
+// it too: whether it was sent.
+bool EmitBlob(ItemStream& items, int bytes, std::vector<RefData> held = {}) {
   auto blob = Blob(bytes);
   auto item = PackItem(blob, items);
+  item.refs.insert(item.refs.end(), held.begin(), held.end());
   return items.Emit(std::move(item.data), std::move(item.refs));
 }
 
@@ -151,7 +154,8 @@ TEST(StoredResultTest, AGeneratorsBigItemIsStoredUnderTheIndexItIsSentWith) {
         stored_indexes.push_back(index);
         return fake(size, write);
       },
-      [](const std::string& id, const proto::ObjectValue&) { ADD_FAILURE() << "discarded " << id; });
+      [](const proto::TaskSpec&, const std::string& id, const proto::ObjectValue&, const std::vector<RefData>&,
+         bool) { ADD_FAILURE() << "discarded " << id; });
   // A small item, then a big one, as DrainGenerator packs them.
   for (int n : {10, 3000}) ASSERT_TRUE(EmitBlob(items, n)) << n;
   ASSERT_EQ(sent.size(), 2u);
@@ -164,14 +168,20 @@ TEST(StoredResultTest, AGeneratorsBigItemIsStoredUnderTheIndexItIsSentWith) {
   EXPECT_EQ(std::string(store.arena.begin(), store.arena.end()), Pack(Blob(3000)));
 }
 
-TEST(StoredResultTest, AStoredItemThatNeverReachesTheCallerIsFreed) {
+TEST(StoredResultTest, AnItemThatNeverReachesTheCallerIsDiscardedWithItsReferences) {
   proto::TaskSpec spec;
   spec.set_task_id(RandomId());
   FakeStore store(1000);
   auto fake = store.Fn();
   bool send_ok = true, close_while_storing = false;
   int sent = 0;
-  std::vector<std::string> discarded;
+  struct Discarded {
+    std::string id;
+    bool stored;
+    std::vector<std::string> held;
+    bool handed_over;
+  };
+  std::vector<Discarded> discarded;
   ItemStream* current = nullptr;
   auto make = [&] {
     auto items = std::make_unique<ItemStream>(
@@ -186,35 +196,54 @@ TEST(StoredResultTest, AStoredItemThatNeverReachesTheCallerIsFreed) {
           if (close_while_storing) current->OnAck(0, /*close=*/true);  // the caller dropped the generator
           return v;
         },
-        [&](const std::string& id, const proto::ObjectValue& v) {
-          EXPECT_TRUE(v.has_stored()) << id;
-          discarded.push_back(id);
+        [&](const proto::TaskSpec& s, const std::string& id, const proto::ObjectValue& v,
+            const std::vector<RefData>& held, bool handed_over) {
+          EXPECT_EQ(&s, &spec);
+          Discarded d{id, v.has_stored(), {}, handed_over};
+          for (auto& r : held) d.held.push_back(r.id);
+          discarded.push_back(std::move(d));
         });
     current = items.get();
     return items;
   };
   const std::string first = GeneratorItemId(spec.task_id(), 1), second = GeneratorItemId(spec.task_id(), 2);
+  const std::vector<RefData> refs{{"r1", "owner:1"}, {"r2", "owner:2"}};
+  const std::vector<std::string> ref_ids{"r1", "r2"};
 
   // The caller's close comes while the second item is being stored.
   auto items = make();
   ASSERT_TRUE(EmitBlob(*items, 3000));
   close_while_storing = true;
-  EXPECT_FALSE(EmitBlob(*items, 3000));
+  EXPECT_FALSE(EmitBlob(*items, 3000, refs));
   EXPECT_EQ(sent, 1);
-  EXPECT_EQ(discarded, std::vector<std::string>{second}) << "stored for the caller, never sent";
+  ASSERT_EQ(discarded.size(), 1u);
+  EXPECT_EQ(discarded[0].id, second);
+  EXPECT_TRUE(discarded[0].stored) << "stored for the caller, never sent";
+  EXPECT_EQ(discarded[0].held, ref_ids) << "the holds on its references go";
+  EXPECT_FALSE(discarded[0].handed_over);
   EXPECT_EQ(items->emitted(), 1);
-  items.reset();
-  EXPECT_EQ(discarded.size(), 1u) << "freed once";
-
-  // The caller's stream is gone when the first item is sent.
-  discarded.clear();
+  // Closed from now on: a small item with references is discarded too.
   close_while_storing = false;
+  EXPECT_FALSE(EmitBlob(*items, 10, refs));
+  ASSERT_EQ(discarded.size(), 2u);
+  EXPECT_FALSE(discarded[1].stored);
+  EXPECT_EQ(discarded[1].held, ref_ids);
+  EXPECT_FALSE(EmitBlob(*items, 10));
+  items.reset();
+  EXPECT_EQ(discarded.size(), 2u) << "each once; an item with nothing to undo is not discarded";
+
+  // The caller's stream is gone when the first item is sent: it was handed over.
+  discarded.clear();
   send_ok = false;
   items = make();
-  EXPECT_FALSE(EmitBlob(*items, 3000));
-  EXPECT_EQ(discarded, std::vector<std::string>{first});
+  EXPECT_FALSE(EmitBlob(*items, 3000, refs));
+  ASSERT_EQ(discarded.size(), 1u);
+  EXPECT_EQ(discarded[0].id, first);
+  EXPECT_TRUE(discarded[0].stored);
+  EXPECT_EQ(discarded[0].held, ref_ids);
+  EXPECT_TRUE(discarded[0].handed_over);
   EXPECT_FALSE(EmitBlob(*items, 10)) << "closed from now on";
-  EXPECT_EQ(discarded.size(), 1u) << "an inline item has nothing to free";
+  EXPECT_EQ(discarded.size(), 1u);
 
   // Stored, then the producer ends without emitting it (packing threw, say).
   discarded.clear();
@@ -223,7 +252,9 @@ TEST(StoredResultTest, AStoredItemThatNeverReachesTheCallerIsFreed) {
   auto blob = Blob(3000);
   PackItem(blob, *items);
   items.reset();
-  EXPECT_EQ(discarded, std::vector<std::string>{first});
+  ASSERT_EQ(discarded.size(), 1u);
+  EXPECT_EQ(discarded[0].id, first);
+  EXPECT_TRUE(discarded[0].stored);
 }
 
 TEST(StoredResultTest, AnAsyncMethodsResultGoesToTheOfferItStartedWithNotTheThreads) {
