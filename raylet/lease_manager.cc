@@ -336,7 +336,7 @@ void LeaseManager::SetClusterView(std::vector<proto::NodeInfo> nodes) {
         continue;
       }
       size_t i = 0;
-      bool may_move = !p.req.grant_or_reject() && p.req.spillback_count() == 0;
+      bool may_move = !p.req.grant_or_reject() && p.req.spillback_count() < kMaxSpillbacksToMove;
       while (i < cluster_.size() && (!may_move || !cluster_[i].alive() ||
                                      cluster_[i].node_id() == node_id_ || !Fits(p.demand, free[i]))) {
         ++i;

@@ -60,6 +60,11 @@ class LeaseManager {
   // Queued requests that cannot be granted here now are spilled to nodes
   // that now have room for them (Ray's raylet does the same as views change).
   void SetClusterView(std::vector<proto::NodeInfo> nodes);
+  // A queued request spilled here this many times already stays when the
+  // view changes: a request spilled here on a view a heartbeat old, that
+  // waits for this node while another frees up, moves once more, and two
+  // busy nodes with stale views of each other cannot toss one for long.
+  static constexpr int kMaxSpillbacksToMove = 2;
   ResourceSet Available();
   // How many resource names the node has (its own and its bundles').
   size_t ResourceNames();

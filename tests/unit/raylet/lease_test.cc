@@ -131,20 +131,29 @@ TEST_F(LeaseTest, QueuedWorkMovesToANodeThatFreesUp) {
   EXPECT_EQ(replies_["d"].spillback().port(), 5001);
   EXPECT_FALSE(replies_.count("e")) << "no room left anywhere: it waits here";
   EXPECT_EQ(leases_.QueueLength(), 1u);
-  // A caller that asked for this node only is never moved, nor is a request
-  // that was spilled here already (it would bounce between busy nodes).
+  // A caller that asked for this node only is never moved. A request
+  // spilled here once (on a view a heartbeat old) waits here on arrival, and
+  // moves once more when another node frees up; one spilled here twice
+  // stays (two busy nodes cannot toss it between them).
   auto strict = Req(1);
   strict.set_grant_or_reject(true);
   Ask("strict", strict);
   auto spilled = Req(1);
   spilled.set_spillback_count(1);
   Ask("spilled", spilled);
+  auto twice = Req(1);
+  twice.set_spillback_count(LeaseManager::kMaxSpillbacksToMove);
+  Ask("twice", twice);
   EXPECT_FALSE(replies_.count("spilled")) << "a spilled request that fits waits here";
+  EXPECT_EQ(leases_.QueueLength(), 4u);
   (*other.mutable_available_resources())["CPU"] = 4;
   leases_.SetClusterView({other});
   EXPECT_FALSE(replies_.count("strict"));
-  EXPECT_FALSE(replies_.count("spilled"));
   EXPECT_TRUE(replies_["e"].has_spillback()) << "a first-hand request moves";
+  ASSERT_TRUE(replies_["spilled"].has_spillback()) << "so does one spilled here once";
+  EXPECT_EQ(replies_["spilled"].spillback().port(), 5001);
+  EXPECT_FALSE(replies_.count("twice"));
+  EXPECT_EQ(leases_.QueueLength(), 2u);
 }
 
 TEST_F(LeaseTest, BlockedWorkerLendsItsCpu) {
