@@ -98,6 +98,7 @@ void ActorManager::Schedule(const std::string& actor_id) {
     *req.mutable_resources() = task.resources();
     req.set_for_actor(true);
     req.set_actor_id(actor_id);
+    req.set_detached(it->second.lifetime() == proto::DETACHED);
     preferred = task.caller().node_id();
     job_id = it->second.job_id();
     group = task.placement_group_id();
@@ -200,6 +201,10 @@ void ActorManager::RequestLease(const std::string& actor_id, const proto::Addres
   cluster_->RequestLease(raylet, req, [this, actor_id, raylet, req, hops, crashed_starts](
                                           const absl::Status& s, const proto::LeaseReply& reply) {
     if (stopped_) return;  // the GCS is stopping: its cluster calls were cancelled
+    if (!reply.has_worker()) {  // (a worker leased for a dead actor is killed by OnLeased)
+      auto a = GetById(actor_id);
+      if (!a || a->state() == proto::DEAD) return;  // killed meanwhile (its job ended, say): nothing to place
+    }
     if (absl::IsCancelled(s)) {  // its node died before the actor started there (OnNodeDead): not a restart
       LOG(INFO) << "actor " << ShortHex(actor_id) << ": the node chosen for it died before it started there; "
                 << "scheduling it again";

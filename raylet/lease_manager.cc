@@ -205,7 +205,8 @@ void LeaseManager::Grant(Pending p) {
   auto reply = std::move(p.reply);
   auto gpus = std::move(p.gpus);
   bool actor = p.req.for_actor();
-  pool_->Pop(p.req.job(), actor, [this, demand, reply, gpus, actor](absl::StatusOr<WorkerInfo> w) {
+  auto use = !actor ? WorkerFor::kTask : p.req.detached() ? WorkerFor::kDetachedActor : WorkerFor::kActor;
+  pool_->Pop(p.req.job(), use, [this, demand, reply, gpus, actor](absl::StatusOr<WorkerInfo> w) {
     if (!w.ok()) {
       {
         absl::MutexLock lock(&mu_);

@@ -30,6 +30,9 @@ std::string NodeMetricsText(const NodeMetricsSources& s) {
                 "Worker processes this node started: forked by their job's fork server, or spawned from scratch.",
                 {{"node", node}, {"how", how}}, n);
   }
+  out.Gauge("glint_node_workers_waiting_to_start",
+            "Worker starts waiting for a start-up slot or for their job's fork server.", {{"node", node}},
+            s.pool->Waiting());
   out.Counter("glint_node_lease_calls_total", "Lease calls this node answered (each asks for one or more workers).",
               {{"node", node}}, s.leases->calls());
   out.Counter("glint_node_lease_requests_total", "Workers asked for in those calls.", {{"node", node}},

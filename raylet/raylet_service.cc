@@ -62,11 +62,12 @@ void RayletServer::Service::WithLeaseJob(const proto::LeaseRequest& req, LeaseJo
     refusal.mutable_error()->set_message(std::string(why));
     then(req, &refusal);
   };
-  // Task leases only: a detached actor outlives its job and may restart.
-  if (!req.for_actor() && r_->JobFinished(req.job().job_id())) return refuse(then, req, kJobFinished);
-  r_->WithJob(req.job().job_id(), [req, then = std::move(then)](absl::StatusOr<proto::JobInfo> job) {
+  // All but a detached actor's: it outlives its job, and may restart.
+  const bool outlives_job = req.for_actor() && req.detached();
+  if (!outlives_job && r_->JobFinished(req.job().job_id())) return refuse(then, req, kJobFinished);
+  r_->WithJob(req.job().job_id(), [req, outlives_job, then = std::move(then)](absl::StatusOr<proto::JobInfo> job) {
     if (!job.ok()) return refuse(then, req, std::string(job.status().message()));
-    if (!req.for_actor() && job->finished()) return refuse(then, req, kJobFinished);
+    if (!outlives_job && job->finished()) return refuse(then, req, kJobFinished);
     proto::LeaseRequest registered = req;
     *registered.mutable_job() = *std::move(job);
     then(registered, nullptr);

@@ -10,8 +10,8 @@ namespace {
 constexpr char kJobEnded[] = "the job ended before a worker could start for it";
 }  // namespace
 
-void WorkerPool::Pop(const proto::JobInfo& job, bool for_actor, PopCallback cb) {
-  if (auto back = Serve({job, for_actor, std::move(cb)})) {
+void WorkerPool::Pop(const proto::JobInfo& job, WorkerFor use, PopCallback cb) {
+  if (auto back = Serve({job, use, std::move(cb)})) {
     absl::MutexLock lock(&mu_);
     waiting_.push_back(std::move(*back));
   }
@@ -25,7 +25,7 @@ std::optional<WorkerPool::Request> WorkerPool::Serve(Request r) {
     absl::MutexLock lock(&mu_);
     for (auto& [id, w] : workers_) {
       if (w.state == WorkerInfo::kIdle && w.job_id == r.job.job_id() && spawner_->Alive(w.pid)) {
-        w.state = r.for_actor ? WorkerInfo::kActor : WorkerInfo::kLeased;
+        w.state = r.use == WorkerFor::kTask ? WorkerInfo::kLeased : WorkerInfo::kActor;
         idle = w;
         break;
       }
@@ -38,8 +38,8 @@ std::optional<WorkerPool::Request> WorkerPool::Serve(Request r) {
   if (spawner_->ShouldWait(r.job.job_id())) return r;  // (it may take the spawner's lock a while)
   {
     absl::MutexLock lock(&mu_);
-    // An actor may start after its job ended (a detached one restarting).
-    const bool ended = !r.for_actor && ended_jobs_.contains(r.job.job_id());
+    // A detached actor may start after its job ended (restarting, say).
+    const bool ended = r.use != WorkerFor::kDetachedActor && ended_jobs_.contains(r.job.job_id());
     if (!ended) {
       if (Full()) return r;
       worker_id = RandomId();
@@ -47,7 +47,7 @@ std::optional<WorkerPool::Request> WorkerPool::Serve(Request r) {
       w.worker_id = worker_id;
       w.job_id = r.job.job_id();
       workers_[worker_id] = w;
-      starting_[worker_id] = {r.for_actor, std::move(r.cb)};
+      starting_[worker_id] = {r.use, std::move(r.cb)};
     }
   }
   if (worker_id.empty()) {
@@ -115,7 +115,7 @@ absl::Status WorkerPool::OnRegistered(const std::string& worker_id, int port, pi
       return absl::NotFoundError("no worker with this id is starting on this node");
     }
     cb = std::move(st->second.cb);
-    bool for_actor = st->second.for_actor;
+    WorkerFor use = st->second.use;
     starting_.erase(st);
     if (!startup_error.empty()) {
       result = absl::FailedPreconditionError(startup_error);
@@ -126,7 +126,7 @@ absl::Status WorkerPool::OnRegistered(const std::string& worker_id, int port, pi
       w.address = node_address_;
       w.address.set_port(port);
       w.address.set_worker_id(worker_id);
-      w.state = for_actor ? WorkerInfo::kActor : WorkerInfo::kLeased;
+      w.state = use == WorkerFor::kTask ? WorkerInfo::kLeased : WorkerInfo::kActor;
       result = w;
     }
   }
@@ -137,6 +137,7 @@ absl::Status WorkerPool::OnRegistered(const std::string& worker_id, int port, pi
 
 std::optional<WorkerInfo> WorkerPool::OnExit(pid_t pid, const std::string& reason) {
   PopCallback cb;
+  bool job_ended = false;
   std::optional<WorkerInfo> out;
   {
     absl::MutexLock lock(&mu_);
@@ -145,6 +146,7 @@ std::optional<WorkerInfo> WorkerPool::OnExit(pid_t pid, const std::string& reaso
       out = it->second;
       if (auto st = starting_.find(it->first); st != starting_.end()) {
         cb = std::move(st->second.cb);
+        job_ended = st->second.job_ended;
         starting_.erase(st);
       }
       workers_.erase(it);
@@ -152,8 +154,9 @@ std::optional<WorkerInfo> WorkerPool::OnExit(pid_t pid, const std::string& reaso
     }
   }
   if (cb) {
-    cb(absl::UnavailableError(
-        absl::StrCat("the worker process exited before it was ready (", reason, ")")));
+    // Killed by KillJob: not a crash worth another try.
+    cb(job_ended ? absl::CancelledError(kJobEnded)
+                 : absl::UnavailableError(absl::StrCat("the worker process exited before it was ready (", reason, ")")));
     ServeWaiting();
   }
   return out;
@@ -179,29 +182,31 @@ void WorkerPool::KillJob(const std::string& job_id) {
   {
     absl::MutexLock lock(&mu_);
     if (!job_id.empty()) ended_jobs_.Insert(job_id);
+    // What ends with the job: all of it when the node stops; else all but
+    // its detached actors (a detached actor outlives its job, even one
+    // whose worker is still on its way when the job ends).
+    auto ends = [&job_id](const std::string& job, WorkerFor use) {
+      return job_id.empty() || (job == job_id && use != WorkerFor::kDetachedActor);
+    };
     for (auto& [id, st] : starting_) {
       auto w = workers_.find(id);
-      if (!st.for_actor && (job_id.empty() || (w != workers_.end() && w->second.job_id == job_id))) {
-        st.job_ended = true;
-      }
+      if (w != workers_.end() && ends(w->second.job_id, st.use)) st.job_ended = true;
     }
-    // Actors, started or starting, die through the GCS, which knows which
-    // are detached (a detached actor outlives its job, even one whose
-    // worker is still on its way when the job ends).
     for (auto it = waiting_.begin(); it != waiting_.end();) {
-      if (!job_id.empty() && (it->job.job_id() != job_id || it->for_actor)) {
+      if (!ends(it->job.job_id(), it->use)) {
         ++it;
         continue;
       }
       dropped.push_back(std::move(it->cb));
       it = waiting_.erase(it);
     }
+    // Started actors die through the GCS, which kills those not detached.
     for (auto& [id, w] : workers_) {
       if (w.pid <= 0) continue;
       if (!job_id.empty()) {
         if (w.job_id != job_id || w.state == WorkerInfo::kActor) continue;
         auto st = starting_.find(id);
-        if (st != starting_.end() && st->second.for_actor) continue;
+        if (st != starting_.end() && !st->second.job_ended) continue;
       }
       victims.push_back(w.pid);
     }

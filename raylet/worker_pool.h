@@ -43,6 +43,10 @@ class WorkerSpawner {
   virtual bool ShouldWait(const std::string& /*job_id*/) { return false; }
 };
 
+// What a worker is asked for. An actor's worker is its own until the GCS
+// says; a detached actor's outlives its job.
+enum class WorkerFor { kTask, kActor, kDetachedActor };
+
 struct WorkerInfo {
   enum State { kStarting, kIdle, kLeased, kActor };
   std::string worker_id;
@@ -70,7 +74,7 @@ class WorkerPool {
   // could not start, CANCELLED when the job ended). Past the start-up limit,
   // or while the job's fork server is about to be ready, the request waits
   // its turn.
-  void Pop(const proto::JobInfo& job, bool for_actor, PopCallback cb);
+  void Pop(const proto::JobInfo& job, WorkerFor use, PopCallback cb);
   // The worker's lease ended; it waits for the next one.
   void Push(const std::string& worker_id, int64_t now_ms);
   // A started worker reports in (with its port, or why it could not start).
@@ -81,11 +85,11 @@ class WorkerPool {
   // Kills idle workers idle since before `now_ms - idle_ms`.
   void ReapIdle(int64_t now_ms, int64_t idle_ms);
   // Kills (without waiting) the job's task workers; with an empty id, every
-  // worker. Its requests still waiting to start a task worker fail, as do
-  // its task workers being started at this moment (killed as soon as their
-  // process is there) and its later requests for task workers. Its actor
-  // workers, started, starting or waiting to start, are left to the GCS,
-  // which kills them one by one unless they are detached.
+  // worker. Its requests still waiting to start a worker fail, as do its
+  // workers being started at this moment (killed as soon as their process
+  // is there) and its later requests, all but its detached actors': they
+  // outlive it. Its started actors are left to the GCS, which kills those
+  // that are not detached.
   void KillJob(const std::string& job_id);
   bool Kill(const std::string& worker_id);
   std::optional<WorkerInfo> Get(const std::string& worker_id);
@@ -106,13 +110,13 @@ class WorkerPool {
 
  private:
   struct Starting {
-    bool for_actor;
+    WorkerFor use;
     PopCallback cb;
     bool job_ended = false;  // KillJob ran while its process was being made
   };
   struct Request {
     proto::JobInfo job;
-    bool for_actor = false;
+    WorkerFor use = WorkerFor::kTask;
     PopCallback cb;
   };
   // Pop's work: an idle worker, or a new one; the request back when there

@@ -5,8 +5,9 @@
 // rest; a fresh job's burst of workers waits for its server rather than
 // start from scratch; a server that dies leaves workers starting from
 // scratch, as does a program that runs threads before glint::Init(); the
-// server goes when its job ends; and what a worker leaves behind when it
-// dies is reaped, not left a zombie.
+// server goes when its job ends, as do the starts of its actors still on
+// their way; and what a worker leaves behind when it dies is reaped, not
+// left a zombie.
 #include <glint/api.h>
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -23,7 +24,6 @@
 #include <string>
 #include <vector>
 
-#include "common/http_client.h"
 #include "common/process.h"
 #include "testing/driver_process.h"
 #include "testing/shell.h"
@@ -94,23 +94,9 @@ class WorkerStartupTest : public ClusterTest {
  protected:
   static void SetUpTestSuite() { StartSuite(2); }
 
-  // How many workers the head node started each way ("forked", "spawned"),
-  // from its metrics port.
+  // How many workers the head node started each way ("forked", "spawned").
   static double Started(const std::string& how) {
-    auto nodes = CliJson("list nodes");
-    std::string address = nodes.is_array() && !nodes.empty() ? nodes[0].value("metrics_address", "") : "";
-    glint::HttpCallOptions o;
-    o.token = cluster_->auth_token();
-    auto r = glint::HttpCall(address, "GET", "/metrics", "", o);
-    if (!r.ok()) return -1;
-    std::istringstream in(r->body);
-    std::string line;
-    while (std::getline(in, line)) {
-      if (line.rfind("glint_node_workers_started_total{", 0) == 0 && line.find("how=\"" + how + "\"") != std::string::npos) {
-        return std::strtod(line.c_str() + line.rfind(' ') + 1, nullptr);
-      }
-    }
-    return -1;
+    return HeadMetric("glint_node_workers_started_total{", "how=\"" + how + "\"");
   }
 
   // Actors made until `forked` of them were forked (bounded in count).
@@ -223,6 +209,28 @@ TEST_F(WorkerStartupTest, AJobsServerGoesWhenTheJobEnds) {
   }
 }
 
+// A job that ends while many of its actors are still on their way to a
+// worker starts no more workers for them: the requests not started yet are
+// dropped as the job ends (the GCS marks those actors dead), where each
+// used to get a worker only for the GCS to kill it.
+TEST_F(WorkerStartupTest, AJobThatEndsWithItsActorsOnTheirWayStartsNoMoreWorkersForThem) {
+  auto started = [] { return Started("spawned") + Started("forked"); };
+  const double before = started();
+  constexpr int kActors = 40;
+  auto d = glint::testing::StartDriver(cluster_->gcs_address(), {"abandon", std::to_string(kActors), "-"});
+  std::string line = d.Line();
+  EXPECT_EQ(line.rfind("MADE", 0), 0u) << line;
+  EXPECT_EQ(d.Wait(), 0);
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        return HeadMetric("glint_node_workers{", "state=\"STARTING\"") == 0 &&
+               HeadMetric("glint_node_workers_waiting_to_start{") == 0;
+      },
+      std::chrono::seconds(60)))
+      << "the node still starts workers";
+  EXPECT_LT(started() - before, kActors / 2) << "workers started for the actors of a job that had ended";
+}
+
 TEST_F(WorkerStartupTest, AProgramRunningThreadsBeforeInitGetsItsWorkersStartedFromScratch) {
   double spawned = Started("spawned"), forked = Started("forked");
   int status = 0;
@@ -251,6 +259,16 @@ int main(int argc, char** argv) {
   if (std::getenv("GLINT_WORKER_MODE")) glint::Init();
   glint::testing::SetDriverProgram(glint::SelfExePath());
   const std::string mode = argc > 2 ? argv[2] : "";
+  if (argc > 3 && std::string(argv[1]) == "driver" && mode == "abandon") {
+    // Asks for argv[3] actors at once, says MADE, and ends without waiting
+    // for any of them.
+    glint::Init();
+    std::vector<glint::ActorHandle<Box>> made;  // kept: the job's end is what ends them
+    for (int i = 0; i < std::atoi(argv[3]); ++i) made.push_back(glint::Actor(Box::Create).Remote());
+    std::cout << "MADE" << std::endl;
+    glint::Shutdown();
+    return 0;
+  }
   if (argc > 4 && std::string(argv[1]) == "driver" && (mode == "actors" || mode == "burst")) {
     // Makes argv[3] actors (one after another, or "burst": all at once,
     // then calls each), says READY, and ends once the file argv[4] is there

@@ -185,9 +185,10 @@ class ClusterTest : public ::testing::Test {
     EXPECT_EQ(status, 0) << args << ": " << out;
     return nlohmann::json::parse(out, nullptr, /*allow_exceptions=*/false);
   }
-  // The value of the head raylet's /metrics line that starts with `series`
-  // (e.g. "glint_node_lease_calls_total{"); -1 if it has none.
-  static double HeadMetric(const std::string& series) {
+  // The value of the head raylet's first /metrics line that starts with
+  // `series` (e.g. "glint_node_lease_calls_total{") and holds `with` (a
+  // label, say); -1 if it has none.
+  static double HeadMetric(const std::string& series, const std::string& with = "") {
     std::string address;
     for (const auto& n : CliJson("list nodes")) {
       if (n.value("is_head", false)) address = n.value("metrics_address", "");
@@ -198,7 +199,9 @@ class ClusterTest : public ::testing::Test {
     if (!r.ok()) return -1;
     std::istringstream in(r->body);
     for (std::string line; std::getline(in, line);) {
-      if (line.rfind(series, 0) == 0) return std::strtod(line.c_str() + line.rfind(' ') + 1, nullptr);
+      if (line.rfind(series, 0) == 0 && line.find(with) != std::string::npos) {
+        return std::strtod(line.c_str() + line.rfind(' ') + 1, nullptr);
+      }
     }
     return -1;
   }

@@ -204,10 +204,10 @@ TEST(WorkerPoolTest, StartupErrorAndEarlyExitFailThePop) {
   FakeSpawner spawner;
   WorkerPool pool(&spawner, proto::Address());
   std::string error;
-  pool.Pop(Job("j"), false, [&](absl::StatusOr<WorkerInfo> w) { error = std::string(w.status().message()); });
+  pool.Pop(Job("j"), WorkerFor::kTask, [&](absl::StatusOr<WorkerInfo> w) { error = std::string(w.status().message()); });
   ASSERT_TRUE(pool.OnRegistered(spawner.spawned[0], 0, 0, "cannot load /x/y").ok());
   EXPECT_EQ(error, "cannot load /x/y");
-  pool.Pop(Job("j"), false, [&](absl::StatusOr<WorkerInfo> w) { error = std::string(w.status().message()); });
+  pool.Pop(Job("j"), WorkerFor::kTask, [&](absl::StatusOr<WorkerInfo> w) { error = std::string(w.status().message()); });
   pool.OnExit(101, "exit code 3");
   EXPECT_NE(error.find("exit code 3"), std::string::npos);
   EXPECT_FALSE(pool.OnRegistered("unknown", 1, 1, "").ok());
@@ -217,13 +217,13 @@ TEST(WorkerPoolTest, AtMostSoManyWorkersStartAtOnceAndTheRestWaitInOrder) {
   FakeSpawner spawner;
   WorkerPool pool(&spawner, proto::Address(), /*max_starting=*/2);
   std::vector<std::string> served;  // which request got a worker, in order
-  auto ask = [&](const std::string& tag, const std::string& job, bool for_actor = true) {
-    pool.Pop(Job(job), for_actor, [&served, tag](absl::StatusOr<WorkerInfo> w) {
+  auto ask = [&](const std::string& tag, const std::string& job, WorkerFor use = WorkerFor::kActor) {
+    pool.Pop(Job(job), use, [&served, tag](absl::StatusOr<WorkerInfo> w) {
       served.push_back(tag + (w.ok() ? "" : ":" + std::string(w.status().message())));
     });
   };
   for (const char* tag : {"a1", "a2", "a3", "a4"}) ask(tag, "a");
-  ask("b1", "b", false);
+  ask("b1", "b", WorkerFor::kTask);
   EXPECT_EQ(spawner.spawned.size(), 2u) << "two start; three wait";
   EXPECT_EQ(pool.Waiting(), 3u);
   // One registers: the next in line starts (not the last one asked).
@@ -255,7 +255,7 @@ TEST(WorkerPoolTest, AJobsWorkersWaitForItsForkServerWithoutHoldingUpOthers) {
   WorkerPool pool(&spawner, proto::Address());
   std::vector<std::string> served;
   auto ask = [&](const std::string& tag, const std::string& job) {
-    pool.Pop(Job(job), true, [&served, tag](absl::StatusOr<WorkerInfo>) { served.push_back(tag); });
+    pool.Pop(Job(job), WorkerFor::kActor, [&served, tag](absl::StatusOr<WorkerInfo>) { served.push_back(tag); });
   };
   ask("a1", "a");  // the job's first: it starts (and starts the server)
   spawner.wait_for.insert("a");
@@ -274,34 +274,49 @@ TEST(WorkerPoolTest, AJobsWorkersWaitForItsForkServerWithoutHoldingUpOthers) {
   EXPECT_EQ(served, (std::vector<std::string>{"a1", "b1", "a2", "a3"}));
 }
 
-// A job's actors, starting or waiting to start, are not the raylet's to
-// end with their job: the GCS kills those that are not detached. Its task
-// requests waiting to start fail.
-TEST(WorkerPoolTest, AnEndedJobsActorsOnTheirWayStillStart) {
+// A job's detached actors, starting or waiting to start, outlive it: the
+// raylet starts them in their turn. Its other actors and tasks on their
+// way end with it (a worker being made is killed, a request waiting fails)
+// and so do its later ones, so that no worker starts only to be killed.
+TEST(WorkerPoolTest, AnEndedJobsDetachedActorsOnTheirWayStillStartAndTheRestDoNot) {
   FakeSpawner spawner;
-  WorkerPool pool(&spawner, proto::Address(), 1);
+  WorkerPool pool(&spawner, proto::Address(), 2);
   std::vector<std::string> served;
-  auto ask = [&](const std::string& tag, bool for_actor) {
-    pool.Pop(Job("a"), for_actor, [&served, tag](absl::StatusOr<WorkerInfo> w) {
+  auto ask = [&](const std::string& tag, WorkerFor use) {
+    pool.Pop(Job("a"), use, [&served, tag](absl::StatusOr<WorkerInfo> w) {
       served.push_back(w.ok() ? tag : tag + ":" + std::string(w.status().message()));
     });
   };
-  ask("actor1", true);  // starts
-  ask("actor2", true);  // waits for a start-up slot
-  ask("task1", false);  // waits too
-  ASSERT_EQ(spawner.spawned.size(), 1u);
-  ASSERT_EQ(pool.Waiting(), 2u);
+  ask("detached1", WorkerFor::kDetachedActor);  // starts (pid 100)
+  ask("actor1", WorkerFor::kActor);             // starts (pid 101)
+  ask("detached2", WorkerFor::kDetachedActor);  // waits for a start-up slot
+  ask("actor2", WorkerFor::kActor);             // waits too
+  ask("task1", WorkerFor::kTask);               // waits too
+  ASSERT_EQ(spawner.spawned.size(), 2u);
+  ASSERT_EQ(pool.Waiting(), 3u);
   pool.KillJob("a");
-  EXPECT_TRUE(spawner.killed.empty()) << "the starting actor worker lives on";
-  EXPECT_EQ(pool.Waiting(), 1u) << "the actor still waits";
+  EXPECT_EQ(spawner.killed, std::vector<pid_t>{101}) << "the starting detached actor's worker lives on";
+  EXPECT_EQ(pool.Waiting(), 1u) << "the detached actor still waits";
+  pool.OnExit(101, "killed by signal 9");
+  ASSERT_EQ(spawner.spawned.size(), 3u) << "the waiting detached actor starts in its turn";
   ASSERT_TRUE(pool.OnRegistered(spawner.spawned[0], 1, 0, "").ok());
-  ASSERT_EQ(spawner.spawned.size(), 2u) << "the waiting actor starts in its turn";
-  ASSERT_TRUE(pool.OnRegistered(spawner.spawned[1], 2, 0, "").ok());
-  EXPECT_EQ(served, (std::vector<std::string>{"task1:the job ended before a worker could start for it", "actor1",
-                                              "actor2"}));
-  EXPECT_TRUE(spawner.killed.empty());
+  ASSERT_TRUE(pool.OnRegistered(spawner.spawned[2], 2, 0, "").ok());
+  const std::string ended = ":the job ended before a worker could start for it";
+  EXPECT_EQ(served, (std::vector<std::string>{"actor2" + ended, "task1" + ended, "actor1" + ended, "detached1",
+                                              "detached2"}));
+  // Later requests of the ended job: only a detached actor's starts.
+  ask("actor3", WorkerFor::kActor);
+  ask("task2", WorkerFor::kTask);
+  EXPECT_EQ(spawner.spawned.size(), 3u);
+  ask("detached3", WorkerFor::kDetachedActor);
+  ASSERT_EQ(spawner.spawned.size(), 4u);
+  ASSERT_TRUE(pool.OnRegistered(spawner.spawned[3], 3, 0, "").ok());
+  EXPECT_EQ(served.back(), "detached3");
+  EXPECT_EQ(served[5], "actor3" + ended);
+  EXPECT_EQ(served[6], "task2" + ended);
+  EXPECT_EQ(spawner.killed.size(), 1u);
   pool.KillJob("");  // the node stops: every worker goes
-  EXPECT_EQ(spawner.killed.size(), 2u);
+  EXPECT_EQ(spawner.killed.size(), 4u);
 }
 
 // A job may end while one of its task workers is being made (the raylet's
@@ -316,27 +331,27 @@ TEST(WorkerPoolTest, AJobThatEndsWhileItsWorkerIsMadeGetsNoWorker) {
     got.push_back(w.ok() ? "worker" : std::string(w.status().message()));
   };
   spawner.while_spawning = [&] { pool.KillJob("a"); };
-  pool.Pop(Job("a"), false, keep);
+  pool.Pop(Job("a"), WorkerFor::kTask, keep);
   spawner.while_spawning = nullptr;
   ASSERT_EQ(got.size(), 1u);
   EXPECT_EQ(got[0], "the job ended before a worker could start for it");
   EXPECT_EQ(spawner.killed, std::vector<pid_t>{100}) << "the process made meanwhile is killed";
   EXPECT_EQ(pool.Size(), 0);
 
-  pool.Pop(Job("a"), false, keep);
+  pool.Pop(Job("a"), WorkerFor::kTask, keep);
   ASSERT_EQ(got.size(), 2u);
   EXPECT_EQ(got[1], "the job ended before a worker could start for it");
   EXPECT_EQ(spawner.spawned.size(), 1u) << "a task of an ended job starts nothing";
 
-  pool.Pop(Job("a"), true, keep);
-  ASSERT_EQ(spawner.spawned.size(), 2u) << "an actor of the ended job may start";
+  pool.Pop(Job("a"), WorkerFor::kDetachedActor, keep);
+  ASSERT_EQ(spawner.spawned.size(), 2u) << "a detached actor of the ended job may start";
   ASSERT_TRUE(pool.OnRegistered(spawner.spawned.back(), 7, 0, "").ok());
   ASSERT_EQ(got.size(), 3u);
   EXPECT_EQ(got[2], "worker");
 
   // Another job, its worker being made as the node stops (every job ends).
   spawner.while_spawning = [&] { pool.KillJob(""); };
-  pool.Pop(Job("b"), false, keep);
+  pool.Pop(Job("b"), WorkerFor::kTask, keep);
   ASSERT_EQ(got.size(), 4u);
   EXPECT_EQ(got[3], "the job ended before a worker could start for it");
   EXPECT_EQ(spawner.killed.back(), 102);
@@ -347,13 +362,13 @@ TEST(WorkerPoolTest, IdleWorkersAreReapedAndJobsKeepTheirOwnWorkers) {
   WorkerPool pool(&spawner, proto::Address());
   std::vector<WorkerInfo> got;
   auto keep = [&](absl::StatusOr<WorkerInfo> w) { got.push_back(*w); };
-  pool.Pop(Job("a"), false, keep);
+  pool.Pop(Job("a"), WorkerFor::kTask, keep);
   ASSERT_TRUE(pool.OnRegistered(spawner.spawned.back(), 1, 0, "").ok());
   pool.Push(got[0].worker_id, 1000);
-  pool.Pop(Job("b"), false, keep);
+  pool.Pop(Job("b"), WorkerFor::kTask, keep);
   EXPECT_EQ(spawner.spawned.size(), 2u) << "a worker runs one job's code only";
   ASSERT_TRUE(pool.OnRegistered(spawner.spawned.back(), 2, 0, "").ok());
-  pool.Pop(Job("a"), true, keep);
+  pool.Pop(Job("a"), WorkerFor::kActor, keep);
   EXPECT_EQ(got.back().worker_id, got[0].worker_id) << "idle worker of the same job is reused";
   pool.Push(got[1].worker_id, 1000);
   pool.ReapIdle(1500, 1000);
