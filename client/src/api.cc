@@ -237,7 +237,11 @@ void RemoveLocalRef(const std::string& id, const std::string& owner) {
 }
 
 EscapeCollector::EscapeCollector(bool hold) : outer_(t_collector), hold_(hold) { t_collector = this; }
-EscapeCollector::~EscapeCollector() { t_collector = outer_; }
+EscapeCollector::~EscapeCollector() {
+  t_collector = outer_;
+  if (!hold_) return;
+  for (auto& r : refs) RemoveLocalRef(r.id, r.owner);  // not taken: what they were packed into was never made
+}
 
 void MarkEscaped(const std::string& id, const std::string& owner) {
   Use rt;

@@ -77,6 +77,28 @@ glint::Generator<std::vector<uint8_t>> Blobs(int n, int bytes) {
 
 int Plus(int a, int b) { return a + b; }
 
+// Packs the first time only (as a value whose packing reads something that
+// changes meanwhile): measured once, it throws when packed for good, after
+// the reference inside it was packed.
+struct PacksOnce {
+  glint::ObjectRef<std::vector<uint8_t>> ref;
+  mutable int packed = 0;
+  template <typename Packer>
+  void msgpack_pack(Packer& pk) const {
+    pk.pack_array(1);
+    pk.pack(ref);
+    if (++packed > 1) throw std::runtime_error("packed twice");
+  }
+  void msgpack_unpack(const msgpack::object& o) { o.via.array.ptr[0].convert(ref); }
+};
+// Yields a reference to an object of `bytes` it puts (and owns), in an
+// item that cannot be packed (named first: g++ 12 mishandles an aggregate
+// built in a co_yield, see README.md, "Generators").
+glint::Generator<PacksOnce> YieldsUnpackable(int bytes) {
+  PacksOnce item{glint::Put(std::vector<uint8_t>(bytes, 1))};
+  co_yield std::move(item);
+}
+
 class Streamer {
  public:
   static Streamer* Create() { return new Streamer(); }
@@ -173,7 +195,7 @@ class Ticker {
   }
 };
 
-GLINT_REMOTE(Count, ThrowAtOne, PauseAfter, RetriedAfterTwo, Endless, Blobs, Plus, Streamer::Create,
+GLINT_REMOTE(Count, ThrowAtOne, PauseAfter, RetriedAfterTwo, Endless, Blobs, Plus, YieldsUnpackable, Streamer::Create,
              &Streamer::Five, &Streamer::FiveUnlessFirst, &Streamer::OneThenWait, &Streamer::PutThenWait, &Streamer::Go, Ticker::Create, &Ticker::Ticks, &Ticker::ThrowAfter,
              &Ticker::Consume, &Ticker::Forever, &Ticker::Blobs, TightStreamer::Create, &TightStreamer::Blobs);
 GLINT_CONCURRENCY_GROUP("io", &Streamer::OneThenWait);
@@ -421,6 +443,25 @@ TEST_F(GeneratorTest, AnItemMadeAfterTheDropLetsGoOfTheReferencesInIt) {
   // generator is closed: its second item is made, and not sent.
   EXPECT_EQ(s.Task(&Streamer::Go).Remote(dir_).Get(std::chrono::seconds(60)), 1);
   ASSERT_TRUE(WaitUntil([&] { return FileExists(dir_ + "/closed"); })) << "the producer stopped at its second item";
+  EXPECT_TRUE(WaitUntil([&] { return stored() == before; })) << stored() << " vs " << before;
+}
+
+// An item whose packing throws is never made: the holds its packing took
+// on the references inside it go, so what they point to is freed while
+// the producer's process lives on.
+TEST_F(GeneratorTest, AnItemThatFailsToPackLetsGoOfTheReferencesInIt) {
+  auto stored = [&] { return StoredObjects(cluster_->head_raylet_address()) + StoredObjects(node2_); };
+  int64_t before = stored();
+  auto gen = glint::Task(YieldsUnpackable).Remote(200 << 10);
+  auto failed = gen.Next(std::chrono::seconds(60));
+  ASSERT_TRUE(failed) << "the error is an item";
+  try {
+    failed->Get(std::chrono::seconds(60));
+    FAIL() << "expected TaskError";
+  } catch (const glint::TaskError& e) {
+    EXPECT_EQ(e.message(), "packed twice");
+  }
+  EXPECT_EQ(gen.Next(std::chrono::seconds(60)), std::nullopt);
   EXPECT_TRUE(WaitUntil([&] { return stored() == before; })) << stored() << " vs " << before;
 }
 

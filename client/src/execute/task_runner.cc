@@ -1,6 +1,7 @@
 #include "client/src/execute/task_runner.h"
 
 #include <cstdio>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "client/src/errors.h"
@@ -145,7 +146,7 @@ void TaskRunner::RunOnLoop(const proto::TaskSpec& spec, proto::PushTaskReply* re
           EscapeCollector contained(/*hold=*/true);
           StoredResult::OnThisThread packed_here(result);
           reply->mutable_result()->set_data((*m)(actor_, *args));
-          ListContained(reply->mutable_result(), contained.refs);
+          ListContained(reply->mutable_result(), std::exchange(contained.refs, {}));
         } else {
           *reply->mutable_result() = NotFound("the actor method", fn);
         }
@@ -184,7 +185,7 @@ void TaskRunner::Execute(const proto::TaskSpec& spec, proto::PushTaskReply* repl
   struct AddOnExit {
     proto::ObjectValue* result;
     EscapeCollector* c;
-    ~AddOnExit() { ListContained(result, c->refs); }
+    ~AddOnExit() { ListContained(result, std::exchange(c->refs, {})); }
   } add_on_exit{result, &contained};
   try {
     switch (spec.type()) {

@@ -143,7 +143,7 @@ PackedItem PackItem(T& value, ItemSink& sink) {
                     return sink.StoreNext(size, write);
                   }),
                   {}};
-  item.refs = std::move(contained.refs);
+  item.refs = std::exchange(contained.refs, {});
   return item;
 }
 
@@ -260,7 +260,7 @@ void RegisterMember(const std::string& name, M m, std::tuple<A...>*) {
               error = std::current_exception();
             }
             delete co;
-            done(std::move(data), error, std::move(contained.refs));
+            done(std::move(data), error, std::exchange(contained.refs, {}));
           });
         },
         typeid(C).name());

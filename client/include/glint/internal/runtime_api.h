@@ -144,7 +144,9 @@ GLINT_EXPORT void MarkEscaped(const std::string& id, const std::string& owner);
 // While alive, references serialized on this thread are collected here
 // instead (a call's arguments: the call holds them until it is done). With
 // `hold`, each one also gets a local reference that whoever takes `refs`
-// must drop (a returned value's references, which outlive their ObjectRefs).
+// must drop (a returned value's references, which outlive their ObjectRefs);
+// those still in `refs` when it goes are dropped then (their value was never
+// made: its packing threw).
 class GLINT_EXPORT EscapeCollector {
  public:
   explicit EscapeCollector(bool hold = false);
