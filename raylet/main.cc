@@ -33,7 +33,7 @@ ABSL_FLAG(std::string, logs_dir, "", "directory for worker logs");
 ABSL_FLAG(std::string, port_file, "", "write the bound port here once registered");
 ABSL_FLAG(int, watch_pid, 0, "stop when this process is gone");
 ABSL_FLAG(int64_t, idle_worker_timeout_ms, 60000, "kill workers idle this long");
-ABSL_FLAG(int64_t, unused_lease_timeout_ms, 30000,
+ABSL_FLAG(int64_t, unused_lease_timeout_ms, 10000,
           "take back a task worker whose lease no holder has used this long after it was granted (the holder died)");
 ABSL_FLAG(int, max_starting_workers, -1,
           "worker processes starting at once; more requests wait their turn (-1: twice the machine's cores, "

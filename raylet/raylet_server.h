@@ -62,7 +62,7 @@ struct RayletOptions {
   std::string worker_path;        // the glint-worker binary
   std::string log_dir;            // worker logs go here ("" = inherit stderr)
   int64_t idle_worker_timeout_ms = 60000;
-  int64_t unused_lease_ms = 30000;  // a task lease this old is asked about once (LeaseManager::OldLeasesToAsk)
+  int64_t unused_lease_ms = 10000;  // a task lease this old is asked about once (LeaseManager::OldLeasesToAsk)
   size_t max_starting_workers = 0;  // worker processes starting at once (0: no limit; worker_pool.h)
   bool fork_workers = true;         // fork a job's workers from a warm server of the job (fork_servers.h)
   bool same_host_copy = true;       // objects go between raylets of this host through memory (same_host_copy.h)
