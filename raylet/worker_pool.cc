@@ -10,6 +10,13 @@ namespace {
 constexpr char kJobEnded[] = "the job ended before a worker could start for it";
 }  // namespace
 
+absl::Status WorkerPool::Ended() const {
+  // A node that stops is no fault of the work: an actor's start is tried
+  // again elsewhere, as after a crash, not failed for good.
+  if (stopping_) return absl::UnavailableError("the node is stopping");
+  return absl::CancelledError(kJobEnded);
+}
+
 void WorkerPool::Pop(const proto::JobInfo& job, WorkerFor use, PopCallback cb) {
   if (auto back = Serve({job, use, std::move(cb)})) {
     absl::MutexLock lock(&mu_);
@@ -51,7 +58,7 @@ std::optional<WorkerPool::Request> WorkerPool::Serve(Request r) {
     }
   }
   if (worker_id.empty()) {
-    r.cb(absl::CancelledError(kJobEnded));
+    r.cb(Ended());
     return std::nullopt;
   }
   auto pid = spawner_->Spawn(worker_id, r.job);
@@ -70,7 +77,7 @@ std::optional<WorkerPool::Request> WorkerPool::Serve(Request r) {
   }
   if (pid.ok()) {  // its job ended meanwhile (KillJob did not see its pid)
     spawner_->Kill(*pid);
-    why = absl::CancelledError(kJobEnded);
+    why = Ended();
   }
   failed(why);
   return std::nullopt;
@@ -154,8 +161,8 @@ std::optional<WorkerInfo> WorkerPool::OnExit(pid_t pid, const std::string& reaso
     }
   }
   if (cb) {
-    // Killed by KillJob: not a crash worth another try.
-    cb(job_ended ? absl::CancelledError(kJobEnded)
+    // Killed by KillJob: its job ended (or its node stops), no crash.
+    cb(job_ended ? Ended()
                  : absl::UnavailableError(absl::StrCat("the worker process exited before it was ready (", reason, ")")));
     ServeWaiting();
   }
@@ -182,6 +189,7 @@ void WorkerPool::KillJob(const std::string& job_id) {
   {
     absl::MutexLock lock(&mu_);
     if (!job_id.empty()) ended_jobs_.Insert(job_id);
+    if (job_id.empty()) stopping_ = true;
     // What ends with the job: all of it when the node stops; else all but
     // its detached actors (a detached actor outlives its job, even one
     // whose worker is still on its way when the job ends).
@@ -213,7 +221,7 @@ void WorkerPool::KillJob(const std::string& job_id) {
   }
   for (pid_t p : victims) spawner_->Kill(p);
   spawner_->JobEnded(job_id);
-  for (auto& cb : dropped) cb(absl::CancelledError(kJobEnded));
+  for (auto& cb : dropped) cb(Ended());
 }
 
 bool WorkerPool::Kill(const std::string& worker_id) {

@@ -11,6 +11,7 @@
 #include <sys/types.h>
 
 #include <array>
+#include <atomic>
 #include <deque>
 #include <functional>
 #include <optional>
@@ -70,8 +71,8 @@ class WorkerPool {
 
   // Hands a worker of `job` to `cb`: an idle one now, or a new one once it
   // registers (or an error if it cannot start: UNAVAILABLE when its process
-  // died before it was ready, FAILED_PRECONDITION when it reported why it
-  // could not start, CANCELLED when the job ended). Past the start-up limit,
+  // died before it was ready or the node stops, FAILED_PRECONDITION when it
+  // reported why it could not start, CANCELLED when the job ended). Past the start-up limit,
   // or while the job's fork server is about to be ready, the request waits
   // its turn.
   void Pop(const proto::JobInfo& job, WorkerFor use, PopCallback cb);
@@ -119,6 +120,9 @@ class WorkerPool {
     WorkerFor use = WorkerFor::kTask;
     PopCallback cb;
   };
+  // Why a request gets no worker because KillJob ended its job: CANCELLED,
+  // or UNAVAILABLE once the node stops (KillJob("")).
+  absl::Status Ended() const;
   // Pop's work: an idle worker, or a new one; the request back when there
   // is no room or it should wait (ShouldWait), for the caller to queue.
   std::optional<Request> Serve(Request r);
@@ -137,6 +141,7 @@ class WorkerPool {
   // granted after its job ended must not start a worker).
   static constexpr size_t kMaxEndedJobs = 4096;
   RecentSet ended_jobs_ ABSL_GUARDED_BY(mu_){kMaxEndedJobs};
+  std::atomic<bool> stopping_ = false;  // KillJob("") ran: every job ended with the node
 };
 
 }  // namespace glint::raylet

@@ -353,8 +353,30 @@ TEST(WorkerPoolTest, AJobThatEndsWhileItsWorkerIsMadeGetsNoWorker) {
   spawner.while_spawning = [&] { pool.KillJob(""); };
   pool.Pop(Job("b"), WorkerFor::kTask, keep);
   ASSERT_EQ(got.size(), 4u);
-  EXPECT_EQ(got[3], "the job ended before a worker could start for it");
+  EXPECT_EQ(got[3], "the node is stopping");
   EXPECT_EQ(spawner.killed.back(), 102);
+}
+
+// A node that stops ends every start, a detached actor's too, as
+// UNAVAILABLE: the GCS then places the actor on another node (as after a
+// crashed start) rather than fail it for good, as it would for an ended job.
+TEST(WorkerPoolTest, ANodeThatStopsFailsItsStartsAsUnavailable) {
+  FakeSpawner spawner;
+  WorkerPool pool(&spawner, proto::Address(), 1);
+  std::vector<absl::Status> got;
+  auto keep = [&got](absl::StatusOr<WorkerInfo> w) { got.push_back(w.status()); };
+  pool.Pop(Job("a"), WorkerFor::kDetachedActor, keep);  // starts
+  pool.Pop(Job("a"), WorkerFor::kDetachedActor, keep);  // waits for a start-up slot
+  ASSERT_EQ(spawner.spawned.size(), 1u);
+  pool.KillJob("");
+  ASSERT_EQ(spawner.killed, std::vector<pid_t>{100});
+  pool.OnExit(100, "killed by signal 9");
+  ASSERT_EQ(got.size(), 2u);
+  for (auto& s : got) {
+    EXPECT_TRUE(absl::IsUnavailable(s)) << s;
+    EXPECT_EQ(s.message(), "the node is stopping");
+  }
+  EXPECT_EQ(spawner.spawned.size(), 1u) << "nothing more starts";
 }
 
 TEST(WorkerPoolTest, IdleWorkersAreReapedAndJobsKeepTheirOwnWorkers) {
