@@ -292,7 +292,12 @@ TEST_F(TwoNodeTest, MalformedRequestsGetErrorsAndDaemonsStayUp) {
     EXPECT_GE(info.info().spilled_bytes(), 0);
     EXPECT_GE(info.info().used(), 0);
     EXPECT_LE(info.info().used(), info.info().capacity());
-    // Bundle steps: all checked before any is done, then done in order.
+    // Bundle steps: all checked before any is done, then done in order. The
+    // head's one CPU must be free first: an earlier test's task may hold it
+    // a moment longer (its idle lease goes back after 200 ms).
+    ASSERT_TRUE(glint::testing::WaitUntil(
+        [] { return HeadMetric("glint_node_resources_available{", "resource=\"CPU\"") == 1; }))
+        << "the head's CPU stays taken";
     auto step = [](glint::proto::BundleStep::Kind kind, const std::string& group, double cpus, bool commit = false) {
       glint::proto::BundleStep s;
       s.set_kind(kind);
