@@ -45,8 +45,10 @@ void GcsServer::Service::Serve(grpc::ServerCompletionQueue* cq) {
   ServeUnary(this, cq, &S::RequestKillActor, this, &Service::KillActor);
   ServeUnary(this, cq, &S::RequestListActors, this, &Service::ListActors);
   ServeUnary(this, cq, &S::RequestReportWorkerFailure, this, &Service::ReportWorkerFailure);
-  ServeUnary(this, cq, &S::RequestCreatePlacementGroup, this, &Service::CreatePlacementGroup);
-  ServeUnary(this, cq, &S::RequestRemovePlacementGroup, this, &Service::RemovePlacementGroup);
+  ServerCall<proto::CreatePlacementGroupRequest, proto::CreatePlacementGroupReply>::Serve(
+      this, cq, &S::RequestCreatePlacementGroup, [this](auto* c) { CreatePlacementGroup(c); });
+  ServerCall<proto::RemovePlacementGroupRequest, proto::RemovePlacementGroupReply>::Serve(
+      this, cq, &S::RequestRemovePlacementGroup, [this](auto* c) { RemovePlacementGroup(c); });
   ServeUnary(this, cq, &S::RequestListPlacementGroups, this, &Service::ListPlacementGroups);
   ServerCall<proto::GetActorRequest, proto::GetActorReply>::Serve(this, cq, &S::RequestGetActor,
                                                                   [this](auto* c) { GetActor(c); });
@@ -187,11 +189,15 @@ absl::Status GcsServer::Service::ReportWorkerFailure(const proto::ReportWorkerFa
   return absl::OkStatus();
 }
 
-absl::Status GcsServer::Service::CreatePlacementGroup(const proto::CreatePlacementGroupRequest& req,
-                                  proto::CreatePlacementGroupReply* reply) {
-  auto g = s_->groups_.Create(req.group());
-  if (g.ok()) *reply->mutable_group() = std::move(*g);
-  return g.status();
+// The call is over (and `c` perhaps gone) once it is finished: what runs
+// after that uses copies.
+void GcsServer::Service::CreatePlacementGroup(
+    ServerCall<proto::CreatePlacementGroupRequest, proto::CreatePlacementGroupReply>* c) {
+  proto::PlacementGroupInfo group = std::move(*c->req.mutable_group());
+  s_->groups_.Create(group, [c](const absl::StatusOr<proto::PlacementGroupInfo>& g) {
+    if (g.ok()) *c->reply.mutable_group() = *g;
+    c->Finish(g.status());
+  }).IgnoreError();
 }
 
 // By name or id, at once; or by id once it is placed (a long poll).
@@ -211,8 +217,10 @@ void GcsServer::Service::GetPlacementGroup(ServerCall<proto::GetPlacementGroupRe
               &proto::GetPlacementGroupReply::mutable_group);
 }
 
-absl::Status GcsServer::Service::RemovePlacementGroup(const proto::RemovePlacementGroupRequest& req, proto::RemovePlacementGroupReply*) {
-  return s_->groups_.Remove(req.group_id());
+void GcsServer::Service::RemovePlacementGroup(
+    ServerCall<proto::RemovePlacementGroupRequest, proto::RemovePlacementGroupReply>* c) {
+  std::string id = c->req.group_id();
+  s_->groups_.Remove(id, [c](const absl::Status& s) { c->Finish(s); }).IgnoreError();
 }
 
 absl::Status GcsServer::Service::ListPlacementGroups(const proto::ListPlacementGroupsRequest&, proto::ListPlacementGroupsReply* reply) {

@@ -53,13 +53,13 @@ class GcsServer::Service final : public proto::GcsService::AsyncService {
 
   absl::Status ReportWorkerFailure(const proto::ReportWorkerFailureRequest& req, proto::ReportWorkerFailureReply*);
 
-  absl::Status CreatePlacementGroup(const proto::CreatePlacementGroupRequest& req,
-                                    proto::CreatePlacementGroupReply* reply);
+  // Both answer before the calls to raylets they start go out.
+  void CreatePlacementGroup(ServerCall<proto::CreatePlacementGroupRequest, proto::CreatePlacementGroupReply>* c);
 
   // By name or id, at once; or by id once it is placed (a long poll).
   void GetPlacementGroup(ServerCall<proto::GetPlacementGroupRequest, proto::GetPlacementGroupReply>* c);
 
-  absl::Status RemovePlacementGroup(const proto::RemovePlacementGroupRequest& req, proto::RemovePlacementGroupReply*);
+  void RemovePlacementGroup(ServerCall<proto::RemovePlacementGroupRequest, proto::RemovePlacementGroupReply>* c);
 
   absl::Status ListPlacementGroups(const proto::ListPlacementGroupsRequest&, proto::ListPlacementGroupsReply* reply);
 

@@ -124,7 +124,15 @@ absl::StatusOr<std::vector<size_t>> PlaceBundles(proto::PlacementStrategy strate
   return out;
 }
 
-absl::StatusOr<PlacementGroupManager::Info> PlacementGroupManager::Create(const Info& req) {
+absl::StatusOr<PlacementGroupManager::Info> PlacementGroupManager::Create(const Info& req, const Registered& registered) {
+  auto g = Register(req);
+  if (registered) registered(g);
+  if (!g.ok()) return g;
+  TryPlace(g->group_id(), NowMs());
+  return Get(g->group_id()).value_or(*g);
+}
+
+absl::StatusOr<PlacementGroupManager::Info> PlacementGroupManager::Register(const Info& req) {
   if (req.group_id().size() != kIdSize) return absl::InvalidArgumentError("a placement group needs a 16-byte id");
   if (req.bundles().empty()) return absl::InvalidArgumentError("a placement group needs at least one bundle");
   if (req.bundles_size() > kMaxBundles) {
@@ -178,8 +186,7 @@ absl::StatusOr<PlacementGroupManager::Info> PlacementGroupManager::Create(const 
   Persist(g);
   VLOG(1) << "placement group " << ShortHex(g.group_id()) << " (" << StrategyName(g.strategy()) << ", "
           << g.bundles_size() << " bundles" << (g.name().empty() ? "" : ", name " + g.name()) << ") registered";
-  TryPlace(g.group_id(), NowMs());
-  return Get(g.group_id()).value_or(g);
+  return g;
 }
 
 std::optional<PlacementGroupManager::Info> PlacementGroupManager::Get(const std::string& group_id) {
@@ -413,24 +420,28 @@ void PlacementGroupManager::OnNodeDead(const proto::NodeInfo& node) {
   }
 }
 
-absl::Status PlacementGroupManager::Remove(const std::string& group_id) {
+absl::Status PlacementGroupManager::Remove(const std::string& group_id,
+                                          const std::function<void(const absl::Status&)>& removed) {
   Info info;
   bool in_flight;
   {
     absl::MutexLock lock(&mu_);
     auto it = groups_.find(group_id);
-    if (it == groups_.end()) return absl::NotFoundError("no such placement group (removed already?)");
+    if (it == groups_.end()) {
+      auto s = absl::NotFoundError("no such placement group (removed already?)");
+      if (removed) removed(s);
+      return s;
+    }
     info = it->second.info;
     in_flight = it->second.in_flight;
     if (!info.name().empty()) names_.erase(NameKey(info.ray_namespace(), info.name()));
     groups_.erase(it);  // a round in flight sees it gone and returns what it reserved
   }
   store_->Delete(kGroups, group_id);
-  std::string why = absl::StrCat("the placement group ", IdHex(group_id), " was removed");
-  actors_->KillInPlacementGroup(IdHex(group_id), why);
+  std::string hex = IdHex(group_id);
+  actors_->KillInPlacementGroup(hex, absl::StrCat("the placement group ", hex, " was removed"));
   // Bundles committed earlier go back (a round in flight returns its own).
   Placing where;
-  std::string hex = IdHex(group_id);
   for (int i = 0; i < info.bundles_size(); ++i) {
     if (info.bundles(i).node_id().empty()) continue;
     if (in_flight && info.state() == proto::PG_PENDING) continue;
@@ -441,9 +452,10 @@ absl::Status PlacementGroupManager::Remove(const std::string& group_id) {
     nodes_->AdjustResources(node->node_id(), BundleResources(bundle, hex, i), false);
     nodes_->AdjustResources(node->node_id(), bundle, true, /*free_only=*/true);  // back to the node
   }
-  ReturnBundles(group_id, where, std::vector<bool>(where.size(), true));
   VLOG(1) << "placement group " << ShortHex(group_id) << " removed";
   Notify(group_id);
+  if (removed) removed(absl::OkStatus());
+  ReturnBundles(group_id, where, std::vector<bool>(where.size(), true));
   return absl::OkStatus();
 }
 

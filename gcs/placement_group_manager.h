@@ -63,12 +63,20 @@ class PlacementGroupManager {
       : store_(store), nodes_(nodes), jobs_(jobs), actors_(actors), cluster_(cluster) {}
 
   // Registers the group (claiming its name) and starts placing it.
-  absl::StatusOr<Info> Create(const Info& req);
+  // `registered`, if given, runs once the group is recorded (in the store
+  // too), or refused, and before the calls that place it go out: the GCS
+  // answers its caller from there, so the reply waits for none of them.
+  using Registered = std::function<void(const absl::StatusOr<Info>&)>;
+  absl::StatusOr<Info> Create(const Info& req, const Registered& registered = nullptr);
   std::optional<Info> Get(const std::string& group_id);
   std::optional<Info> GetByName(const std::string& name, const std::string& ns);
   // Calls `done` once the group is placed or removed, or at `deadline_ms`.
   void WaitPlaced(const std::string& group_id, int64_t deadline_ms, Waiter done);
-  absl::Status Remove(const std::string& group_id);
+  // Removes the group: it is gone from the tables, the store and its nodes'
+  // resources, its actors are dead (their calls fail saying why) and its
+  // waits are answered when `removed` (if given) runs; then its bundles
+  // are returned to their raylets.
+  absl::Status Remove(const std::string& group_id, const std::function<void(const absl::Status&)>& removed = nullptr);
   std::vector<Info> List();
   // Tries pending groups again; answers waits past their deadline (`all`: every wait).
   void Tick(int64_t now_ms, bool all = false);
@@ -94,6 +102,9 @@ class PlacementGroupManager {
   // The bundles of one round: (bundle index, its chosen node: id and
   // address only, as the round's callbacks copy it).
   using Placing = std::vector<std::pair<int, proto::NodeInfo>>;
+  // Create's checks and record: the group, PENDING (or the one this same
+  // request made before).
+  absl::StatusOr<Info> Register(const Info& req);
   // Starts a round for a pending (or rescheduling) group if its unplaced
   // bundles can be placed now.
   void TryPlace(const std::string& group_id, int64_t now_ms);

@@ -179,6 +179,58 @@ TEST_F(PlacementGroupManagerTest, ASingleBundleIsReservedAndCommittedInOneStepOr
   EXPECT_TRUE(nodes_.Get(node)->total_resources().contains(name)) << "the node gained the bundle";
 }
 
+// The GCS answers a driver from `registered` and `removed`: the record must
+// be in the store (or gone from it) by then, and no raylet called yet, so
+// the reply waits for no raylet.
+TEST_F(PlacementGroupManagerTest, TheCallerIsAnsweredOnceTheStoreHasTheChangeAndBeforeAnyRaylet) {
+  const std::string table = "placement_groups";
+  auto group = Group(proto::STRICT_PACK, 1);
+  std::string name = "CPU_group_0_" + IdHex(group.group_id());
+  int answered = 0;
+  auto g = groups_.Create(group, [&](const absl::StatusOr<proto::PlacementGroupInfo>& made) {
+    ++answered;
+    ASSERT_TRUE(made.ok()) << made.status();
+    EXPECT_EQ(made->state(), proto::PG_PENDING);
+    EXPECT_TRUE(store_.GetAll(table).contains(group.group_id())) << "answered before the record was stored";
+    EXPECT_TRUE(cluster_.bundle_steps.empty()) << "a raylet was called before the answer";
+  });
+  ASSERT_TRUE(g.ok()) << g.status();
+  EXPECT_EQ(answered, 1);
+  EXPECT_EQ(groups_.Get(group.group_id())->state(), proto::PG_CREATED) << "placed after the answer";
+  ASSERT_EQ(cluster_.bundle_steps.size(), 1u);
+
+  auto bad = Group(proto::STRICT_PACK, 0);
+  auto refused = groups_.Create(bad, [&](const absl::StatusOr<proto::PlacementGroupInfo>& made) {
+    ++answered;
+    EXPECT_TRUE(absl::IsInvalidArgument(made.status())) << made.status();
+  });
+  EXPECT_EQ(answered, 2) << "a refusal is answered too";
+  EXPECT_FALSE(refused.ok());
+  EXPECT_EQ(cluster_.bundle_steps.size(), 1u);
+
+  std::string node = groups_.Get(group.group_id())->bundles(0).node_id();
+  ASSERT_TRUE(nodes_.Get(node)->total_resources().contains(name));
+  auto removed = groups_.Remove(group.group_id(), [&](const absl::Status& s) {
+    ++answered;
+    EXPECT_TRUE(s.ok()) << s;
+    EXPECT_FALSE(store_.GetAll(table).contains(group.group_id())) << "answered before the record was deleted";
+    EXPECT_FALSE(groups_.Get(group.group_id()).has_value());
+    EXPECT_FALSE(nodes_.Get(node)->total_resources().contains(name)) << "a create answered next would not fit";
+    EXPECT_EQ(cluster_.bundle_steps.size(), 1u) << "the bundle was returned before the answer";
+  });
+  EXPECT_TRUE(removed.ok()) << removed;
+  EXPECT_EQ(answered, 3);
+  ASSERT_EQ(cluster_.bundle_steps.size(), 2u);
+  EXPECT_EQ(cluster_.bundle_steps.back().step, Step::kReturn) << "returned after the answer";
+
+  auto again = groups_.Remove(group.group_id(), [&](const absl::Status& s) {
+    ++answered;
+    EXPECT_TRUE(absl::IsNotFound(s)) << s;
+  });
+  EXPECT_EQ(answered, 4);
+  EXPECT_TRUE(absl::IsNotFound(again));
+}
+
 TEST_F(PlacementGroupManagerTest, AGroupWithATargetNodeGoesThereOrWaitsForIt) {
   // Owned by no driver: only a detached group may be.
   auto jobless = Group(proto::STRICT_PACK, 1);
