@@ -7,7 +7,9 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <algorithm>
 #include <ctime>
 #include <filesystem>
@@ -194,7 +196,10 @@ absl::StatusOr<Daemon> StartGcs(const NodeOptions& o) {
 
 absl::StatusOr<std::vector<Daemon>> StartNode(const NodeOptions& o) {
   std::vector<Daemon> started;
-  const std::string logs = o.session_dir + "/logs";
+  const std::string logs = (o.node_dir.empty() ? o.session_dir : o.node_dir) + "/logs";
+  if (!o.node_dir.empty() && mkdir(logs.c_str(), 0700) != 0 && errno != EEXIST) {
+    return absl::UnavailableError(absl::StrCat("cannot create the node's log directory ", logs, ": ", strerror(errno)));
+  }
   auto common_flags = CommonFlags(o);
   if (!common_flags.ok()) return common_flags.status();
   const std::vector<std::string>& common = *common_flags;

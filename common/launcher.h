@@ -32,6 +32,11 @@ struct NodeOptions {
   double num_gpus = -1;  // < 0: the raylet detects the node's GPUs
   std::string resources_json;
   std::string session_dir;          // logs go to <session_dir>/logs
+  // Where this node's raylet and workers write their logs, and spill
+  // (beside the logs, unless a flag says where), instead: a directory of
+  // their own, for a node that shares its session with another node of
+  // this machine (its files would be listed by both). Must exist.
+  std::string node_dir;
   pid_t watch_pid = 0;              // daemons exit when this process is gone (0: never)
   std::vector<std::string> extra_raylet_flags;
   // The cluster token (auth.h). A head node makes one when it is empty; a

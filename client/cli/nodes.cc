@@ -3,6 +3,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -51,11 +54,28 @@ CLI::Validator NonNegative() {
       "NUMBER >= 0");
 }
 
-// A worker node on the same machine as its head joins the head's session.
-absl::StatusOr<std::string> SessionFor(const StartFlags& f) {
+// A worker node on the same machine as its head joins the head's session
+// (`glint stop` finds its daemons there), in a directory of its own,
+// <session>/node-XXXXXX, for its logs and spilled objects: in the head's,
+// both raylets would list its files, and a job's workers on both nodes
+// would share one fork server log.
+absl::Status SessionFor(const StartFlags& f, NodeOptions* o) {
   std::string latest = LatestSession();
-  if (!f.head && !latest.empty() && ReadFile(latest + "/gcs_address") == f.cluster.address) return latest;
-  return NewSessionDir();
+  if (!f.head && !latest.empty() && ReadFile(latest + "/gcs_address") == f.cluster.address) {
+    o->session_dir = latest;
+    std::string dir = latest + "/node-XXXXXX";
+    if (!mkdtemp(dir.data())) {
+      return absl::UnavailableError(absl::StrCat("cannot create a node directory in ", latest, ": ", strerror(errno)));
+    }
+    o->node_dir = dir;
+    return absl::OkStatus();
+  }
+  auto dir = NewSessionDir();
+  if (!dir.ok() || dir->empty()) {
+    return absl::UnavailableError(absl::StrCat("cannot create a session directory under ", SessionRoot()));
+  }
+  o->session_dir = *dir;
+  return absl::OkStatus();
 }
 
 int Start(const StartFlags& f) {
@@ -84,12 +104,10 @@ int Start(const StartFlags& f) {
   AuthOptions auth = Auth(f.cluster, o.gcs_address);
   if (!o.auth_disabled) o.auth_token = auth.token;
   o.tls = auth.tls;
-  auto dir = SessionFor(f);
-  if (!dir.ok() || dir->empty()) {
-    std::cerr << "glint start: cannot create a session directory under " << SessionRoot() << "\n";
+  if (auto s = SessionFor(f, &o); !s.ok()) {
+    std::cerr << "glint start: " << s.message() << "\n";
     return kFailed;
   }
-  o.session_dir = *dir;
   auto daemons = StartNode(o);
   if (!daemons.ok()) {
     std::cerr << "glint start: " << daemons.status().message() << "\n";
@@ -101,7 +119,8 @@ int Start(const StartFlags& f) {
   pids.close();
   std::string gcs = f.head ? daemons->front().address : o.gcs_address;
   for (auto& d : *daemons) std::cout << "started " << d.name << " (pid " << d.pid << ") on " << d.address << "\n";
-  std::cout << (f.head ? "head node" : "worker node") << " is up; logs in " << o.session_dir << "/logs\n";
+  std::cout << (f.head ? "head node" : "worker node") << " is up; logs in "
+            << (o.node_dir.empty() ? o.session_dir : o.node_dir) << "/logs\n";
   if (f.head) {
     std::cout << "connect drivers with GLINT_ADDRESS=" << gcs << " (or Config{.address = \"" << gcs
               << "\"});\nadd a node with: glint start --address " << gcs << "\n";

@@ -43,7 +43,9 @@ for p in $pids $workers; do
 done
 # Each daemon stopped gracefully (its Stop ran: workers killed, the node's
 # object store removed), not killed by the signal.
-stopping=$(cat "$GLINT_TMPDIR"/session_2*/logs/*.log | grep -c 'stopping (signal 15)' || true)
+# (The worker node logs in a directory of its own in its head's session.)
+stopping=$(cat "$GLINT_TMPDIR"/session_2*/logs/*.log "$GLINT_TMPDIR"/session_2*/node-*/logs/*.log |
+  grep -c 'stopping (signal 15)' || true)
 [ "$stopping" -eq 7 ] || fail "expected 7 daemons to stop gracefully on SIGTERM, saw $stopping"
 [ "$(echo "$raylets" | wc -w)" -eq 3 ] || fail "expected 3 raylets, got: $raylets"
 for p in $raylets; do
