@@ -2,9 +2,25 @@
 
 #include <algorithm>
 
+#include "absl/strings/str_cat.h"
 #include "common/limits.h"
 
 namespace glint::gcs {
+namespace {
+
+// Step `i` of a call of `steps`: done, refused (saying why, as the raylet
+// put it), or lost with the call.
+absl::Status StepStatus(const absl::Status& call, const proto::BundleStepsReply& r, size_t i, size_t steps) {
+  if (!call.ok()) return absl::UnavailableError(absl::StrCat("the call to its raylet failed: ", call.message()));
+  if (r.ok_size() != static_cast<int>(steps)) {
+    return absl::InternalError(absl::StrCat("its raylet answered ", r.ok_size(), " steps of ", steps));
+  }
+  if (r.ok(i)) return absl::OkStatus();
+  bool said = static_cast<int>(i) < r.why_size() && !r.why(i).empty();
+  return absl::FailedPreconditionError(said ? r.why(i) : "its raylet refused it");
+}
+
+}  // namespace
 
 void BundleCalls::Add(const std::string& target, proto::BundleStep step, Done done) {
   {
@@ -55,8 +71,7 @@ void BundleCalls::SendNext(const std::string& target, proto::BundleStepsRequest 
             }
           }
           if (!next_dones.empty()) SendNext(target, std::move(next), std::move(next_dones));
-          bool answered = s.ok() && r.ok_size() == static_cast<int>(dones.size());
-          for (size_t i = 0; i < dones.size(); ++i) dones[i](answered && r.ok(i));
+          for (size_t i = 0; i < dones.size(); ++i) dones[i](StepStatus(s, r, i, dones.size()));
         });
 }
 

@@ -25,7 +25,7 @@ namespace glint::gcs {
 
 class BundleCalls {
  public:
-  using Done = std::function<void(bool ok)>;
+  using Done = std::function<void(const absl::Status&)>;
   using Reply = std::function<void(const absl::Status&, const proto::BundleStepsReply&)>;
   // Makes one BundleSteps call to `target` ("host:port") and has `reply`
   // run once it ends (possibly before Send returns).

@@ -63,7 +63,7 @@ class GrpcClusterClient : public ClusterClient {
   }
 
   void Bundle(const proto::Address& raylet, BundleStep step, const proto::BundleRequest& req,
-              std::function<void(bool)> done) override {
+              std::function<void(const absl::Status&)> done) override {
     proto::BundleStep one;
     one.set_kind(step == BundleStep::kPrepare  ? proto::BundleStep::PREPARE
                  : step == BundleStep::kCommit ? proto::BundleStep::COMMIT

@@ -42,10 +42,11 @@ class ClusterClient {
   virtual void NotifyJobFinished(const proto::Address& raylet, const proto::JobInfo& job) = 0;
   // Placement group bundles, in two phases (raylet/bundles.h). `done` gets
   // whether the step succeeded (Prepare: the bundle is reserved there, and
-  // committed too when the request asks it).
+  // committed too when the request asks it), or why not: the raylet's
+  // refusal, or the call's failure.
   enum class BundleStep { kPrepare, kCommit, kReturn };
   virtual void Bundle(const proto::Address& raylet, BundleStep step, const proto::BundleRequest& req,
-                      std::function<void(bool ok)> done) = 0;
+                      std::function<void(const absl::Status&)> done) = 0;
   // Whether a driver or worker still answers at `address` (within a second or two).
   virtual void Probe(const proto::Address& address, std::function<void(bool alive)> cb) = 0;
   // Cancels the calls in flight; their callbacks have run when it returns,

@@ -18,6 +18,13 @@ std::string NameKey(const std::string& ns, const std::string& name) { return abs
 
 constexpr char kGroups[] = "placement_groups";
 
+// What a group's pending reason says when bundle `k` of a round (index,
+// node) was not taken.
+std::string Refusal(const std::vector<std::pair<int, proto::NodeInfo>>& where, size_t k, const absl::Status& s) {
+  return absl::StrCat("node ", ShortHex(where[k].second.node_id()), " did not take bundle ", where[k].first, ": ",
+                      s.message());
+}
+
 std::vector<ResourceSet> BundlesOf(const proto::PlacementGroupInfo& g) {
   std::vector<ResourceSet> out;
   for (auto& b : g.bundles()) out.push_back(FromProto(b.resources()));
@@ -273,8 +280,8 @@ void PlacementGroupManager::TryPlace(const std::string& group_id, int64_t now_ms
     *req.mutable_resources() = info.bundles(where[0].first).resources();
     req.set_commit(true);
     cluster_->Bundle(where[0].second.address(), ClusterClient::BundleStep::kPrepare, req,
-                     [this, group_id, where](bool ok) {
-                       ok ? Committed(group_id, where, true) : Prepared(group_id, where, {false});
+                     [this, group_id, where](const absl::Status& s) {
+                       s.ok() ? Committed(group_id, where, "") : Prepared(group_id, where, {false}, Refusal(where, 0, s));
                      });
     return;
   }
@@ -283,6 +290,7 @@ void PlacementGroupManager::TryPlace(const std::string& group_id, int64_t now_ms
     absl::Mutex mu;
     size_t left;
     std::vector<bool> reserved;
+    std::string why;  // the first refusal
   };
   auto round = std::make_shared<Round>();
   round->left = where.size();
@@ -293,20 +301,24 @@ void PlacementGroupManager::TryPlace(const std::string& group_id, int64_t now_ms
     req.set_bundle_index(where[k].first);
     *req.mutable_resources() = info.bundles(where[k].first).resources();
     cluster_->Bundle(where[k].second.address(), ClusterClient::BundleStep::kPrepare, req,
-                     [this, round, k, group_id, where](bool ok) {
+                     [this, round, k, group_id, where](const absl::Status& s) {
                        std::vector<bool> reserved;
+                       std::string why;
                        {
                          absl::MutexLock lock(&round->mu);
-                         round->reserved[k] = ok;
+                         round->reserved[k] = s.ok();
+                         if (!s.ok() && round->why.empty()) round->why = Refusal(where, k, s);
                          if (--round->left > 0) return;
                          reserved = round->reserved;
+                         why = round->why;
                        }
-                       Prepared(group_id, where, std::move(reserved));
+                       Prepared(group_id, where, std::move(reserved), why);
                      });
   }
 }
 
-void PlacementGroupManager::Prepared(const std::string& group_id, Placing where, std::vector<bool> reserved) {
+void PlacementGroupManager::Prepared(const std::string& group_id, Placing where, std::vector<bool> reserved,
+                                     const std::string& why) {
   bool all = std::all_of(reserved.begin(), reserved.end(), [](bool b) { return b; });
   bool removed;
   {
@@ -315,7 +327,7 @@ void PlacementGroupManager::Prepared(const std::string& group_id, Placing where,
     removed = it == groups_.end();
     if (!removed && !all) {
       it->second.in_flight = false;
-      it->second.info.set_pending_reason("a chosen node's resources were taken meanwhile; trying again");
+      it->second.info.set_pending_reason(absl::StrCat(why, "; trying again"));
     }
   }
   if (removed || !all) {
@@ -326,28 +338,30 @@ void PlacementGroupManager::Prepared(const std::string& group_id, Placing where,
   struct Round {
     absl::Mutex mu;
     size_t left;
-    bool ok = true;
+    std::string why;  // the first failure
   };
   auto round = std::make_shared<Round>();
   round->left = where.size();
-  for (auto& [index, node] : where) {
+  for (size_t k = 0; k < where.size(); ++k) {
     proto::BundleRequest req;
     req.set_group_id(group_id);
-    req.set_bundle_index(index);
-    cluster_->Bundle(node.address(), ClusterClient::BundleStep::kCommit, req, [this, round, group_id, where](bool ok) {
-      bool all_ok;
-      {
-        absl::MutexLock lock(&round->mu);
-        round->ok = round->ok && ok;
-        if (--round->left > 0) return;
-        all_ok = round->ok;
-      }
-      Committed(group_id, where, all_ok);
-    });
+    req.set_bundle_index(where[k].first);
+    cluster_->Bundle(where[k].second.address(), ClusterClient::BundleStep::kCommit, req,
+                     [this, round, k, group_id, where](const absl::Status& s) {
+                       std::string why;
+                       {
+                         absl::MutexLock lock(&round->mu);
+                         if (!s.ok() && round->why.empty()) round->why = Refusal(where, k, s);
+                         if (--round->left > 0) return;
+                         why = round->why;
+                       }
+                       Committed(group_id, where, why);
+                     });
   }
 }
 
-void PlacementGroupManager::Committed(const std::string& group_id, Placing where, bool ok) {
+void PlacementGroupManager::Committed(const std::string& group_id, Placing where, const std::string& failed) {
+  bool ok = failed.empty();
   std::vector<ResourceSet> bundles;
   bool removed = false;
   {
@@ -364,7 +378,7 @@ void PlacementGroupManager::Committed(const std::string& group_id, Placing where
         bundles = BundlesOf(g.info);
         Persist(g.info);
       } else {
-        g.info.set_pending_reason("a chosen node went away while the group was placed; trying again");
+        g.info.set_pending_reason(absl::StrCat(failed, "; trying again"));
       }
     }
   }
@@ -389,9 +403,13 @@ void PlacementGroupManager::ReturnBundles(const std::string& group_id, const Pla
     req.set_group_id(group_id);
     req.set_bundle_index(where[k].first);
     int index = where[k].first;
-    cluster_->Bundle(where[k].second.address(), ClusterClient::BundleStep::kReturn, req, [group_id, index](bool ok) {
-      if (!ok) LOG(WARNING) << "could not return bundle " << index << " of placement group " << ShortHex(group_id);
-    });
+    cluster_->Bundle(where[k].second.address(), ClusterClient::BundleStep::kReturn, req,
+                     [group_id, index](const absl::Status& s) {
+                       if (!s.ok()) {
+                         LOG(WARNING) << "could not return bundle " << index << " of placement group "
+                                      << ShortHex(group_id) << ": " << s.message();
+                       }
+                     });
   }
 }
 
@@ -564,7 +582,7 @@ void PlacementGroupManager::Recover() {
   }
   for (auto& [id, indexes] : unplaced) {
     auto left = std::make_shared<std::atomic<size_t>>(indexes.size() * alive.size());
-    auto done = [this, id = id, left](bool) {
+    auto done = [this, id = id, left](const absl::Status&) {
       if (left->fetch_sub(1) != 1) return;
       absl::MutexLock lock(&mu_);
       if (auto it = groups_.find(id); it != groups_.end()) it->second.in_flight = false;  // Tick tries it again

@@ -109,8 +109,10 @@ class PlacementGroupManager {
   // bundles can be placed now.
   void TryPlace(const std::string& group_id, int64_t now_ms);
   // After every Prepare answered: commit all, or return what was reserved.
-  void Prepared(const std::string& group_id, Placing where, std::vector<bool> reserved);
-  void Committed(const std::string& group_id, Placing where, bool ok);
+  // `why`: the first refusal, when not all were reserved.
+  void Prepared(const std::string& group_id, Placing where, std::vector<bool> reserved, const std::string& why);
+  // `failed`: empty when every bundle was committed, else the first failure.
+  void Committed(const std::string& group_id, Placing where, const std::string& failed);
   void ReturnBundles(const std::string& group_id, const Placing& where, const std::vector<bool>& which);
   // Ends the group's waits (placed or removed); runs them unlocked.
   void Notify(const std::string& group_id);

@@ -10,26 +10,30 @@ namespace glint::raylet {
 
 std::string Bundles::Key(const std::string& group_id, int index) { return absl::StrCat(group_id, "/", index); }
 
-bool Bundles::Prepare(const std::string& group_id, int index, const ResourceSet& resources) {
+absl::Status Bundles::Prepare(const std::string& group_id, int index, const ResourceSet& resources) {
   absl::MutexLock lock(&mu_);
   std::string key = Key(group_id, index);
-  if (entries_.contains(key)) return true;
+  if (entries_.contains(key)) return absl::OkStatus();
   // The names a committed bundle adds go in every heartbeat, which the GCS
   // takes only within kMaxNodeResources names.
   size_t names = leases_->ResourceNames() + BundleResources(resources, IdHex(group_id), index).size();
   if (entries_.size() >= kMaxBundles || names > static_cast<size_t>(kMaxNodeResources)) {
+    std::string why = absl::StrCat("the node holds ", entries_.size(), " bundles and would hold ", names,
+                                   " resource names with this one, past its bound of ", kMaxBundles, " bundles and ",
+                                   kMaxNodeResources, " names");
     if (absl::Now() - last_refusal_logged_ > absl::Seconds(10)) {
       last_refusal_logged_ = absl::Now();
-      LOG(WARNING) << "placement group " << ShortHex(group_id) << " bundle " << index << " refused: this node holds "
-                   << entries_.size() << " bundles and " << names << " resource names with it, past its bound of "
-                   << kMaxBundles << " bundles and " << kMaxNodeResources << " names";
+      LOG(WARNING) << "placement group " << ShortHex(group_id) << " bundle " << index << " refused: " << why;
     }
-    return false;
+    return absl::ResourceExhaustedError(why);
   }
   std::vector<std::string> gpu_ids;
-  if (!leases_->Reserve(resources, &gpu_ids)) return false;
+  if (!leases_->Reserve(resources, &gpu_ids)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("the node's free resources do not hold ", ToString(resources), " now"));
+  }
   entries_[key] = Entry{resources, false, std::move(gpu_ids)};
-  return true;
+  return absl::OkStatus();
 }
 
 absl::Status Bundles::Commit(const std::string& group_id, int index) {

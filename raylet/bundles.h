@@ -25,7 +25,7 @@ class Bundles {
   // Borrows `leases` (it must outlive this).
   explicit Bundles(LeaseManager* leases) : leases_(leases) {}
   // True if the bundle is reserved here now (or was already).
-  bool Prepare(const std::string& group_id, int index, const ResourceSet& resources);
+  absl::Status Prepare(const std::string& group_id, int index, const ResourceSet& resources);
   absl::Status Commit(const std::string& group_id, int index);
   void Return(const std::string& group_id, int index);
 

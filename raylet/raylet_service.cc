@@ -155,22 +155,23 @@ absl::Status RayletServer::Service::BundleSteps(const proto::BundleStepsRequest&
   Bundles& bundles = *r_->bundles_;
   for (auto& step : req.steps()) {
     const proto::BundleRequest& b = step.bundle();
-    bool ok = true;
+    absl::Status done;
     switch (step.kind()) {
       case proto::BundleStep::PREPARE:
-        ok = bundles.Prepare(b.group_id(), b.bundle_index(), FromProto(b.resources()));
-        if (ok && b.commit()) ok = bundles.Commit(b.group_id(), b.bundle_index()).ok();
+        done = bundles.Prepare(b.group_id(), b.bundle_index(), FromProto(b.resources()));
+        if (done.ok() && b.commit()) done = bundles.Commit(b.group_id(), b.bundle_index());
         break;
       case proto::BundleStep::COMMIT:
-        ok = bundles.Commit(b.group_id(), b.bundle_index()).ok();
+        done = bundles.Commit(b.group_id(), b.bundle_index());
         break;
       case proto::BundleStep::RETURN:
         bundles.Return(b.group_id(), b.bundle_index());
         break;
       default:
-        ok = false;  // checked above
+        done = absl::InvalidArgumentError("an unknown bundle step");  // checked above
     }
-    reply->add_ok(ok);
+    reply->add_ok(done.ok());
+    reply->add_why(std::string(done.message()));
   }
   return absl::OkStatus();
 }

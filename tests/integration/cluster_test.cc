@@ -329,6 +329,11 @@ TEST_F(TwoNodeTest, MalformedRequestsGetErrorsAndDaemonsStayUp) {
               grpc::StatusCode::OK);
     EXPECT_EQ(std::vector<bool>(br.ok().begin(), br.ok().end()), (std::vector<bool>{true, true, true, false, false}))
         << "reserved, committed, returned, so no longer there to commit; more CPUs than the node has refused";
+    // A refused step says why (the GCS shows it as the group's pending reason).
+    ASSERT_EQ(br.why_size(), 5);
+    EXPECT_EQ(br.why(0), "");
+    EXPECT_NE(br.why(3).find("no such bundle"), std::string::npos) << br.why(3);
+    EXPECT_NE(br.why(4).find("free resources do not hold"), std::string::npos) << br.why(4);
   }
   {
     auto ws = glint::MakeStub<glint::proto::WorkerService>(worker);

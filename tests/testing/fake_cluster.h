@@ -55,11 +55,13 @@ class FakeCluster : public ClusterClient {
   void Probe(const proto::Address& a, std::function<void(bool)> cb) override {
     cb(probe_alive && !probe_dead_ports.contains(a.port()));
   }
-  // Bundle steps succeed at once unless `refuse_prepare` names the raylet's port.
+  // Bundle steps succeed at once unless `refuse_prepare` names the raylet's
+  // port: then a prepare is refused with `refusal`.
   void Bundle(const proto::Address& raylet, BundleStep step, const proto::BundleRequest& req,
-              std::function<void(bool)> done) override {
+              std::function<void(const absl::Status&)> done) override {
     bundle_steps.push_back({raylet.port(), step, req.bundle_index(), req.commit()});
-    done(!(step == BundleStep::kPrepare && raylet.port() == refuse_prepare));
+    bool refused = step == BundleStep::kPrepare && raylet.port() == refuse_prepare;
+    done(refused ? absl::FailedPreconditionError(refusal) : absl::OkStatus());
   }
   struct BundleCall {
     int raylet_port;
@@ -69,6 +71,7 @@ class FakeCluster : public ClusterClient {
   };
   std::vector<BundleCall> bundle_steps;
   int refuse_prepare = 0;
+  std::string refusal = "the node's free resources do not hold it now";
   bool probe_alive = false;
   std::set<int> probe_dead_ports;
 

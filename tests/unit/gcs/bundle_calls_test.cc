@@ -67,7 +67,7 @@ TEST(BundleCallsTest, StepsAskedForWhileTheWindowIsFullGoTogetherNextInTheirOrde
   FakeRaylets raylets;
   BundleCalls calls(raylets.Send());
   Ended ended;
-  auto done = [&](int i) { return [&ended, i](bool ok) { ended.emplace_back(i, ok); }; };
+  auto done = [&](int i) { return [&ended, i](const absl::Status& s) { ended.emplace_back(i, s.ok()); }; };
   for (int i = 0; i < kWindow; ++i) calls.Add("a:1", Step(proto::BundleStep::PREPARE, i), done(i));
   ASSERT_EQ(raylets.calls.size(), static_cast<size_t>(kWindow))
       << "lone steps go at once, up to the window";
@@ -100,7 +100,7 @@ TEST(BundleCallsTest, RayletsAreIndependentAndAFailedCallFailsItsSteps) {
   FakeRaylets raylets;
   BundleCalls calls(raylets.Send());
   Ended ended;
-  auto done = [&](int i) { return [&ended, i](bool ok) { ended.emplace_back(i, ok); }; };
+  auto done = [&](int i) { return [&ended, i](const absl::Status& s) { ended.emplace_back(i, s.ok()); }; };
   for (int i = 0; i < kWindow; ++i) calls.Add("a:1", Step(proto::BundleStep::PREPARE, i), done(i));
   calls.Add("b:2", Step(proto::BundleStep::PREPARE, 100), done(100));
   ASSERT_EQ(raylets.calls.size(), static_cast<size_t>(kWindow + 1))
@@ -126,12 +126,33 @@ TEST(BundleCallsTest, RayletsAreIndependentAndAFailedCallFailsItsSteps) {
   EXPECT_EQ(calls.Busy(), 0u);
 }
 
+TEST(BundleCallsTest, ARefusedStepSaysWhyAndAFailedCallSaysSo) {
+  FakeRaylets raylets;
+  BundleCalls calls(raylets.Send());
+  std::vector<absl::Status> ended;
+  for (int i = 0; i < 2; ++i) {
+    calls.Add("a:1", Step(proto::BundleStep::PREPARE, i), [&](const absl::Status& s) { ended.push_back(s); });
+  }
+  ASSERT_EQ(raylets.calls.size(), 2u);
+  auto first = std::move(raylets.calls.front());
+  raylets.calls.pop_front();
+  proto::BundleStepsReply refused;
+  refused.add_ok(false);
+  refused.add_why("the node's free resources do not hold {CPU: 1} now");
+  first.reply(absl::OkStatus(), refused);
+  raylets.Answer([](int) { return true; }, absl::UnavailableError("connection refused"));
+  ASSERT_EQ(ended.size(), 2u);
+  EXPECT_EQ(ended[0].message(), "the node's free resources do not hold {CPU: 1} now") << "the raylet's own words";
+  EXPECT_TRUE(absl::IsUnavailable(ended[1])) << ended[1];
+  EXPECT_NE(ended[1].message().find("connection refused"), std::string::npos) << ended[1];
+}
+
 TEST(BundleCallsTest, AReplyThatDoesNotAnswerEveryStepFailsThemAll) {
   FakeRaylets raylets;
   BundleCalls calls(raylets.Send());
   int failed = 0;
   for (int i = 0; i < kWindow + 2; ++i)
-    calls.Add("a:1", Step(proto::BundleStep::PREPARE, i), [&](bool ok) { failed += !ok; });
+    calls.Add("a:1", Step(proto::BundleStep::PREPARE, i), [&](const absl::Status& s) { failed += !s.ok(); });
   raylets.Answer([](int) { return true; });
   ASSERT_EQ(raylets.calls.back().req.steps_size(), 2);
   auto c = std::move(raylets.calls.back());
@@ -149,15 +170,15 @@ TEST(BundleCallsTest, AStepsEndMayAskForMoreAndALongQueueIsSentInBoundedCalls) {
   BundleCalls calls(raylets.Send());
   std::vector<int> ended;
   // The first step's end asks for a commit, as a placement round does.
-  calls.Add("a:1", Step(proto::BundleStep::PREPARE, 0), [&](bool) {
+  calls.Add("a:1", Step(proto::BundleStep::PREPARE, 0), [&](const absl::Status&) {
     ended.push_back(0);
-    calls.Add("a:1", Step(proto::BundleStep::COMMIT, 0), [&](bool) { ended.push_back(-1); });
+    calls.Add("a:1", Step(proto::BundleStep::COMMIT, 0), [&](const absl::Status&) { ended.push_back(-1); });
   });
   for (int i = 1; i < kWindow; ++i)
-    calls.Add("a:1", Step(proto::BundleStep::RETURN, i), [&ended, i](bool) { ended.push_back(i); });
+    calls.Add("a:1", Step(proto::BundleStep::RETURN, i), [&ended, i](const absl::Status&) { ended.push_back(i); });
   const int last = kWindow + kMaxBundleSteps + 9;
   for (int i = kWindow; i <= last; ++i)
-    calls.Add("a:1", Step(proto::BundleStep::RETURN, i), [&ended, i](bool) { ended.push_back(i); });
+    calls.Add("a:1", Step(proto::BundleStep::RETURN, i), [&ended, i](const absl::Status&) { ended.push_back(i); });
   ASSERT_EQ(raylets.calls.size(), static_cast<size_t>(kWindow));
   raylets.Answer([](int) { return true; });
   EXPECT_EQ(raylets.calls.back().req.steps_size(), kMaxBundleSteps)

@@ -107,11 +107,18 @@ TEST_F(PlacementGroupManagerTest, AllBundlesAreReservedThenCommittedAndTheNodesG
 
 TEST_F(PlacementGroupManagerTest, ARefusedReservationReturnsTheOthersAndTheGroupWaits) {
   cluster_.refuse_prepare = 7002;
+  cluster_.refusal = "the node holds too much";
   auto g = groups_.Create(Group(proto::STRICT_SPREAD, 2));
   ASSERT_TRUE(g.ok());
   auto now = groups_.Get(g->group_id());
   EXPECT_EQ(now->state(), proto::PG_PENDING);
-  EXPECT_NE(now->pending_reason().find("taken meanwhile"), std::string::npos) << now->pending_reason();
+  // It says which node refused (bundles go to the nodes in no set order), and the node's reason.
+  int refused = -1;
+  for (auto& c : cluster_.bundle_steps) {
+    if (c.raylet_port == 7002) refused = c.index;
+  }
+  EXPECT_EQ(now->pending_reason(), absl::StrCat("node ", ShortHex(nodes_.Get("n2")->node_id()), " did not take bundle ",
+                                                refused, ": the node holds too much; trying again"));
   auto steps = Steps();
   ASSERT_EQ(steps.size(), 3u) << "never half placed: what was reserved goes back, nothing is committed";
   EXPECT_EQ(steps[0].second, Step::kPrepare);

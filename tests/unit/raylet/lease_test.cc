@@ -441,11 +441,14 @@ TEST_F(LeaseTest, ABundleThatWouldTakeTheNodePastItsResourceNamesIsRefused) {
   LeaseManager leases("self", {{"CPU", 1e6}}, &pool_);
   Bundles bundles(&leases);
   int committed = 0;
+  absl::Status refused;
   for (; committed < kMaxNodeResources; ++committed) {
     std::string group = RandomId();
-    if (!bundles.Prepare(group, 0, {{"CPU", 1}})) break;
+    refused = bundles.Prepare(group, 0, {{"CPU", 1}});
+    if (!refused.ok()) break;
     ASSERT_TRUE(bundles.Commit(group, 0).ok());
   }
+  EXPECT_NE(refused.message().find("resource names"), std::string::npos) << "it says why: " << refused;
   EXPECT_GT(committed, kMaxNodeResources / 5) << "four names a bundle";
   EXPECT_LE(leases.ResourceNames(), static_cast<size_t>(kMaxNodeResources));
   EXPECT_TRUE(CheckResources(leases.Available()).ok()) << "what its heartbeat reports is taken";
@@ -456,9 +459,11 @@ TEST_F(LeaseTest, WorkInABundleTakesTheGpuIdsTheBundleReserved) {
   LeaseManager gpus("self", {{"CPU", 8}, {"GPU", 2}}, &pool_, {"3", "7"});
   Bundles bundles(&gpus);
   std::vector<ResourceSet> shapes = {{{"GPU", 1}}, {{"GPU", 1}}};
-  ASSERT_TRUE(bundles.Prepare("g1", 0, shapes[0]));
-  ASSERT_TRUE(bundles.Prepare("g1", 1, shapes[1]));
-  EXPECT_FALSE(bundles.Prepare("g2", 0, {{"GPU", 1}})) << "both GPUs are reserved";
+  ASSERT_TRUE(bundles.Prepare("g1", 0, shapes[0]).ok());
+  ASSERT_TRUE(bundles.Prepare("g1", 1, shapes[1]).ok());
+  auto refused = bundles.Prepare("g2", 0, {{"GPU", 1}});
+  EXPECT_FALSE(refused.ok()) << "both GPUs are reserved";
+  EXPECT_NE(refused.message().find("free resources do not hold"), std::string::npos) << refused;
   ASSERT_TRUE(bundles.Commit("g1", 0).ok());
   ASSERT_TRUE(bundles.Commit("g1", 1).ok());
   std::map<std::string, proto::LeaseReply> got;
