@@ -441,19 +441,23 @@ void PlacementGroupManager::OnNodeDead(const proto::NodeInfo& node) {
 absl::Status PlacementGroupManager::Remove(const std::string& group_id,
                                           const std::function<void(const absl::Status&)>& removed) {
   Info info;
-  bool in_flight;
+  bool in_flight = false;
+  bool found;
   {
     absl::MutexLock lock(&mu_);
     auto it = groups_.find(group_id);
-    if (it == groups_.end()) {
-      auto s = absl::NotFoundError("no such placement group (removed already?)");
-      if (removed) removed(s);
-      return s;
+    found = it != groups_.end();
+    if (found) {
+      info = it->second.info;
+      in_flight = it->second.in_flight;
+      if (!info.name().empty()) names_.erase(NameKey(info.ray_namespace(), info.name()));
+      groups_.erase(it);  // a round in flight sees it gone and returns what it reserved
     }
-    info = it->second.info;
-    in_flight = it->second.in_flight;
-    if (!info.name().empty()) names_.erase(NameKey(info.ray_namespace(), info.name()));
-    groups_.erase(it);  // a round in flight sees it gone and returns what it reserved
+  }
+  if (!found) {
+    auto s = absl::NotFoundError("no such placement group (removed already?)");
+    if (removed) removed(s);
+    return s;
   }
   store_->Delete(kGroups, group_id);
   std::string hex = IdHex(group_id);
