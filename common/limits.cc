@@ -139,6 +139,9 @@ absl::Status CheckTask(const proto::TaskSpec& task) {
   if (auto s = CheckName("the task's name", task.name()); !s.ok()) return s;
   if (auto s = CheckResources(task.resources()); !s.ok()) return s;
   if (auto s = CheckBudget("max_retries", task.max_retries()); !s.ok()) return s;
+  if (auto s = CheckId("the root detached actor", task.root_detached_actor(), /*may_be_empty=*/true); !s.ok()) {
+    return s;
+  }
   if (task.max_concurrency() < 0 || task.max_concurrency() > kMaxConcurrency) {
     return absl::InvalidArgumentError(
         absl::StrCat("max_concurrency is ", task.max_concurrency(), "; it is 0 (the default) to ", kMaxConcurrency));

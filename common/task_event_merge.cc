@@ -28,6 +28,7 @@ bool MergeTaskEvent(const proto::TaskEvent& from, proto::TaskEvent* t, bool take
   FillIfEmpty(from.node_id(), t->mutable_node_id());
   FillIfEmpty(from.worker_id(), t->mutable_worker_id());
   if (t->worker_pid() == 0) t->set_worker_pid(from.worker_pid());
+  if (from.outlives_job()) t->set_outlives_job(true);
   if (t->submitted_ms() == 0) t->set_submitted_ms(from.submitted_ms());
   if (t->started_ms() == 0) t->set_started_ms(from.started_ms());
   bool take = from.state() > t->state() && !(TaskEnded(t->state()) && TaskEnded(from.state()));

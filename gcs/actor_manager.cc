@@ -48,7 +48,10 @@ absl::StatusOr<proto::ActorInfo> ActorManager::Create(const proto::CreateActorRe
   if (auto s = CheckBudget("max_task_retries", req.max_task_retries()); !s.ok()) return s;
   auto job = jobs_->Get(task.job_id());
   if (!job) return absl::NotFoundError(absl::StrCat("unknown job ", IdHex(task.job_id())));
-  if (job->finished()) return absl::FailedPreconditionError("the job has finished");
+  if (job->finished()) {
+    // Only a detached actor, or what it made, goes on making actors then.
+    if (auto s = RootGoesOn(task); !s.ok()) return s;
+  }
   proto::ActorInfo a;
   a.set_actor_id(task.actor_id());
   a.set_job_id(task.job_id());
@@ -99,6 +102,7 @@ void ActorManager::Schedule(const std::string& actor_id) {
     req.set_for_actor(true);
     req.set_actor_id(actor_id);
     req.set_detached(it->second.lifetime() == proto::DETACHED);
+    req.set_root_detached_actor(task.root_detached_actor());
     preferred = task.caller().node_id();
     job_id = it->second.job_id();
     group = task.placement_group_id();
@@ -377,6 +381,50 @@ void ActorManager::MarkDead(const std::string& actor_id, proto::ErrorInfo error)
   LOG(INFO) << "actor " << ShortHex(actor_id) << " is DEAD: " << error.message();
   if (!worker_id.empty() && raylet.port() != 0) cluster_->KillWorker(raylet, worker_id, error.message());
   Notify(n);
+  EndOrphansOf(actor_id);
+}
+
+absl::Status ActorManager::RootGoesOn(const proto::TaskSpec& task) {
+  static constexpr char kFinished[] = "the job has finished";
+  const std::string& root = task.root_detached_actor();
+  if (root.empty()) return absl::FailedPreconditionError(kFinished);
+  absl::MutexLock lock(&mu_);
+  auto it = actors_.find(root);
+  if (it == actors_.end() || it->second.job_id() != task.job_id() || it->second.lifetime() != proto::DETACHED) {
+    return absl::FailedPreconditionError(absl::StrCat(kFinished, ", and ", ShortHex(root),
+                                                      " is no detached actor of it"));
+  }
+  if (it->second.state() == proto::DEAD) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(kFinished, ", and so has the detached actor ", ShortHex(root), " this work descends from"));
+  }
+  return absl::OkStatus();
+}
+
+void ActorManager::EndOrphansOf(const std::string& root) {
+  std::string job_id;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = actors_.find(root);
+    if (it == actors_.end() || it->second.lifetime() != proto::DETACHED) return;
+    job_id = it->second.job_id();
+  }
+  auto job = jobs_->Get(job_id);
+  if (job && !job->finished()) return;  // they end with the job, as the driver's do
+  std::vector<std::string> orphans;
+  {
+    absl::MutexLock lock(&mu_);
+    for (auto& [id, a] : actors_) {
+      if (a.state() != proto::DEAD && a.lifetime() == proto::NON_DETACHED &&
+          a.creation_task().root_detached_actor() == root) {
+        orphans.push_back(id);
+      }
+    }
+  }
+  for (auto& id : orphans) {
+    MarkDead(id, MakeError(proto::ACTOR_DIED, absl::StrCat("its job has finished, and the detached actor ",
+                                                            ShortHex(root), " it descends from has died")));
+  }
 }
 
 void ActorManager::HandleFailure(const std::string& actor_id, const std::string& reason,
@@ -592,9 +640,15 @@ void ActorManager::OnJobFinished(const proto::JobInfo& job) {
   std::vector<std::string> owned;
   {
     absl::MutexLock lock(&mu_);
+    // What a detached actor made lives on while that actor does.
+    auto root_lives = [this](const std::string& root) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      if (root.empty()) return false;
+      auto r = actors_.find(root);
+      return r != actors_.end() && r->second.state() != proto::DEAD;
+    };
     for (auto& [id, a] : actors_) {
       if (a.state() != proto::DEAD && a.job_id() == job.job_id() &&
-          a.lifetime() == proto::NON_DETACHED) {
+          a.lifetime() == proto::NON_DETACHED && !root_lives(a.creation_task().root_detached_actor())) {
         owned.push_back(id);
       }
     }

@@ -111,6 +111,13 @@ class ActorManager {
   void HandleFailure(const std::string& actor_id, const std::string& reason,
                      proto::ErrorType type);
   void MarkDead(const std::string& actor_id, proto::ErrorInfo error);
+  // A detached actor, or what it made (TaskSpec.root_detached_actor), goes
+  // on making actors after its job has finished; nothing else does.
+  absl::Status RootGoesOn(const proto::TaskSpec& task);
+  // `root` died: if it is a detached actor whose job has finished, the
+  // actors it made that are not detached die with it (before then, they
+  // end with the job).
+  void EndOrphansOf(const std::string& root);
   // Sets the state (bumping the version), persists, frees the name on DEAD,
   // and moves the waiters to `out` for the caller to run unlocked.
   void SetState(proto::ActorInfo& a, proto::ActorState s, Notifications* out)

@@ -66,7 +66,9 @@ void TaskTable::FailWhere(Match match, int64_t now_ms, proto::ErrorType type, co
 
 void TaskTable::FailJob(const std::string& job_id, int64_t now_ms, const std::string& why) {
   if (job_id.empty()) return;
-  FailWhere([&](const proto::TaskEvent& t) { return t.job_id() == job_id; }, now_ms, proto::SYSTEM_ERROR, why);
+  // What a detached actor made goes on after its job.
+  FailWhere([&](const proto::TaskEvent& t) { return t.job_id() == job_id && !t.outlives_job(); }, now_ms,
+            proto::SYSTEM_ERROR, why);
 }
 
 void TaskTable::FailWorker(const std::string& worker_id, int64_t now_ms, const std::string& why) {

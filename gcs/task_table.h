@@ -36,8 +36,9 @@ class TaskTable {
   void Add(const proto::TaskEvent& event);
   // Events a reporter could not send.
   void AddDropped(int64_t n);
-  // Tasks still pending or running whose job ended, or running on a worker or
-  // node that died, become FAILED, `why` their error message.
+  // Tasks still pending or running whose job ended (all but those that
+  // outlive it, made by a detached actor), or running on a worker or node
+  // that died, become FAILED, `why` their error message.
   void FailJob(const std::string& job_id, int64_t now_ms, const std::string& why);
   void FailWorker(const std::string& worker_id, int64_t now_ms, const std::string& why);
   void FailNode(const std::string& node_id, int64_t now_ms, const std::string& why);

@@ -205,8 +205,7 @@ void LeaseManager::Grant(Pending p) {
   auto reply = std::move(p.reply);
   auto gpus = std::move(p.gpus);
   bool actor = p.req.for_actor();
-  auto use = !actor ? WorkerFor::kTask : p.req.detached() ? WorkerFor::kDetachedActor : WorkerFor::kActor;
-  pool_->Pop(p.req.job(), use, [this, demand, reply, gpus, actor](absl::StatusOr<WorkerInfo> w) {
+  pool_->Pop(p.req.job(), UseOf(p.req), [this, demand, reply, gpus, actor](absl::StatusOr<WorkerInfo> w) {
     if (!w.ok()) {
       {
         absl::MutexLock lock(&mu_);

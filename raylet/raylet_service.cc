@@ -17,6 +17,9 @@ constexpr int64_t kMaxChunkBytes = 2 * ObjectPuller::kChunkBytes;
 namespace {
 absl::Status CheckLease(const proto::LeaseRequest& req) {
   if (req.job().job_id().size() != kIdSize) return absl::InvalidArgumentError("a lease needs a job");
+  if (auto s = CheckId("the root detached actor", req.root_detached_actor(), /*may_be_empty=*/true); !s.ok()) {
+    return s;
+  }
   return CheckResources(req.resources());
 }
 }  // namespace
@@ -62,8 +65,9 @@ void RayletServer::Service::WithLeaseJob(const proto::LeaseRequest& req, LeaseJo
     refusal.mutable_error()->set_message(std::string(why));
     then(req, &refusal);
   };
-  // All but a detached actor's: it outlives its job, and may restart.
-  const bool outlives_job = req.for_actor() && req.detached();
+  // All but a detached actor's, and the work it makes: they outlive the job
+  // (the actor may restart, and goes on making work).
+  const bool outlives_job = OutlivesJob(req);
   if (!outlives_job && r_->JobFinished(req.job().job_id())) return refuse(then, req, kJobFinished);
   r_->WithJob(req.job().job_id(), [req, outlives_job, then = std::move(then)](absl::StatusOr<proto::JobInfo> job) {
     if (!job.ok()) return refuse(then, req, std::string(job.status().message()));

@@ -17,6 +17,12 @@ absl::Status WorkerPool::Ended() const {
   return absl::CancelledError(kJobEnded);
 }
 
+WorkerFor UseOf(const proto::LeaseRequest& req) {
+  const bool rooted = !req.root_detached_actor().empty();
+  if (!req.for_actor()) return rooted ? WorkerFor::kDetachedTask : WorkerFor::kTask;
+  return req.detached() || rooted ? WorkerFor::kDetachedActor : WorkerFor::kActor;
+}
+
 void WorkerPool::Pop(const proto::JobInfo& job, WorkerFor use, PopCallback cb) {
   if (auto back = Serve({job, use, std::move(cb)})) {
     absl::MutexLock lock(&mu_);
@@ -32,7 +38,8 @@ std::optional<WorkerPool::Request> WorkerPool::Serve(Request r) {
     absl::MutexLock lock(&mu_);
     for (auto& [id, w] : workers_) {
       if (w.state == WorkerInfo::kIdle && w.job_id == r.job.job_id() && spawner_->Alive(w.pid)) {
-        w.state = r.use == WorkerFor::kTask ? WorkerInfo::kLeased : WorkerInfo::kActor;
+        w.state = ForTask(r.use) ? WorkerInfo::kLeased : WorkerInfo::kActor;
+        w.outlives_job = r.use == WorkerFor::kDetachedTask;
         idle = w;
         break;
       }
@@ -45,8 +52,9 @@ std::optional<WorkerPool::Request> WorkerPool::Serve(Request r) {
   if (spawner_->ShouldWait(r.job.job_id())) return r;  // (it may take the spawner's lock a while)
   {
     absl::MutexLock lock(&mu_);
-    // A detached actor may start after its job ended (restarting, say).
-    const bool ended = r.use != WorkerFor::kDetachedActor && ended_jobs_.contains(r.job.job_id());
+    // A detached actor may start after its job ended (restarting, say), and
+    // the work it makes gets workers.
+    const bool ended = !OutlivesJob(r.use) && ended_jobs_.contains(r.job.job_id());
     if (!ended) {
       if (Full()) return r;
       worker_id = RandomId();
@@ -107,6 +115,7 @@ void WorkerPool::Push(const std::string& worker_id, int64_t now_ms) {
   auto it = workers_.find(worker_id);
   if (it == workers_.end() || it->second.state != WorkerInfo::kLeased) return;
   it->second.state = WorkerInfo::kIdle;
+  it->second.outlives_job = false;
   it->second.idle_since_ms = now_ms;
 }
 
@@ -133,7 +142,8 @@ absl::Status WorkerPool::OnRegistered(const std::string& worker_id, int port, pi
       w.address = node_address_;
       w.address.set_port(port);
       w.address.set_worker_id(worker_id);
-      w.state = use == WorkerFor::kTask ? WorkerInfo::kLeased : WorkerInfo::kActor;
+      w.state = ForTask(use) ? WorkerInfo::kLeased : WorkerInfo::kActor;
+      w.outlives_job = use == WorkerFor::kDetachedTask;
       result = w;
     }
   }
@@ -191,10 +201,10 @@ void WorkerPool::KillJob(const std::string& job_id) {
     if (!job_id.empty()) ended_jobs_.Insert(job_id);
     if (job_id.empty()) stopping_ = true;
     // What ends with the job: all of it when the node stops; else all but
-    // its detached actors (a detached actor outlives its job, even one
-    // whose worker is still on its way when the job ends).
+    // its detached actors and the work they make (they outlive the job,
+    // even those whose worker is still on its way when it ends).
     auto ends = [&job_id](const std::string& job, WorkerFor use) {
-      return job_id.empty() || (job == job_id && use != WorkerFor::kDetachedActor);
+      return job_id.empty() || (job == job_id && !OutlivesJob(use));
     };
     for (auto& [id, st] : starting_) {
       auto w = workers_.find(id);
@@ -213,6 +223,7 @@ void WorkerPool::KillJob(const std::string& job_id) {
       if (w.pid <= 0) continue;
       if (!job_id.empty()) {
         if (w.job_id != job_id || w.state == WorkerInfo::kActor) continue;
+        if (w.state == WorkerInfo::kLeased && w.outlives_job) continue;
         auto st = starting_.find(id);
         if (st != starting_.end() && !st->second.job_ended) continue;
       }

@@ -23,6 +23,7 @@
 #include "absl/synchronization/mutex.h"
 #include "common/recent_set.h"
 #include "proto/common.pb.h"
+#include "proto/raylet.pb.h"
 
 namespace glint::raylet {
 
@@ -45,8 +46,15 @@ class WorkerSpawner {
 };
 
 // What a worker is asked for. An actor's worker is its own until the GCS
-// says; a detached actor's outlives its job.
-enum class WorkerFor { kTask, kActor, kDetachedActor };
+// says. A detached actor's outlives its job, and so do the workers of the
+// work it makes (proto::TaskSpec.root_detached_actor): its tasks'
+// (kDetachedTask) and its actors' (kDetachedActor, detached or not).
+enum class WorkerFor { kTask, kActor, kDetachedActor, kDetachedTask };
+inline bool ForTask(WorkerFor use) { return use == WorkerFor::kTask || use == WorkerFor::kDetachedTask; }
+inline bool OutlivesJob(WorkerFor use) { return use == WorkerFor::kDetachedActor || use == WorkerFor::kDetachedTask; }
+// What a lease request asks for.
+WorkerFor UseOf(const proto::LeaseRequest& req);
+inline bool OutlivesJob(const proto::LeaseRequest& req) { return OutlivesJob(UseOf(req)); }
 
 struct WorkerInfo {
   enum State { kStarting, kIdle, kLeased, kActor };
@@ -56,6 +64,7 @@ struct WorkerInfo {
   proto::Address address;
   State state = kStarting;
   int64_t idle_since_ms = 0;
+  bool outlives_job = false;  // kLeased for work that outlives its job (kDetachedTask)
 };
 
 class WorkerPool {
@@ -88,9 +97,10 @@ class WorkerPool {
   // Kills (without waiting) the job's task workers; with an empty id, every
   // worker. Its requests still waiting to start a worker fail, as do its
   // workers being started at this moment (killed as soon as their process
-  // is there) and its later requests, all but its detached actors': they
-  // outlive it. Its started actors are left to the GCS, which kills those
-  // that are not detached.
+  // is there) and its later requests, all but those that outlive it
+  // (OutlivesJob: its detached actors and the work they make), whose
+  // leased task workers go on too. Its started actors are left to the GCS,
+  // which kills those that do not outlive it.
   void KillJob(const std::string& job_id);
   bool Kill(const std::string& worker_id);
   std::optional<WorkerInfo> Get(const std::string& worker_id);

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "client/src/detached_root.h"
 #include "client/src/errors.h"
 #include "common/ids.h"
 #include "common/limits.h"
@@ -350,6 +351,7 @@ absl::StatusOr<proto::TaskSpec> Runtime::NewSpec(proto::TaskType type, const std
   spec.set_job_id(job_.job_id());
   spec.set_function_name(function);
   *spec.mutable_caller() = self_;
+  MarkRoot(&spec, /*detached_actor=*/false);
   if (auto s = resolver_->Pack(args, spec, held); !s.ok()) {
     // What Pack stored for this call goes again (a hold taken and dropped
     // frees what nothing else holds).
@@ -420,6 +422,7 @@ absl::StatusOr<RefData> Runtime::CreateActor(const std::string& factory, std::ve
     }
   }
   spec->set_actor_id(RandomId());
+  if (opts.detached) MarkRoot(&*spec, /*detached_actor=*/true);
   spec->set_max_concurrency(opts.max_concurrency);
   for (auto& [name, limit] : opts.concurrency_groups) (*spec->mutable_concurrency_groups())[name] = limit;
   for (auto& [k, v] : resources) (*spec->mutable_resources())[k] = v;

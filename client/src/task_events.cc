@@ -68,6 +68,7 @@ void TaskEvents::Record(const std::string& task_id, const proto::TaskSpec* spec,
     if (ok) e.name = &*name;
     e.type = spec->type();
     e.attempt = spec->attempt();
+    e.outlives_job = !spec->root_detached_actor().empty();
   }
   if (!ok) {
     ++dropped_;
@@ -100,6 +101,7 @@ proto::AddTaskEventsRequest TaskEvents::TakeReport() {
     t.set_type(e.type);
     t.set_state(e.state);
     t.set_attempt(e.attempt);
+    t.set_outlives_job(e.outlives_job);
     if (e.state == proto::PENDING) t.set_submitted_ms(e.ms);
     if (e.state == proto::RUNNING) t.set_started_ms(e.ms);
     if (TaskEnded(e.state)) t.set_ended_ms(e.ms);

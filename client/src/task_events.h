@@ -72,6 +72,7 @@ class TaskEvents {
     int32_t attempt = 0;
     int64_t ms = 0;
     bool here = false;  // ran in this process: where it ran goes with it
+    bool outlives_job = false;
   };
   void Record(const std::string& task_id, const proto::TaskSpec* spec, proto::TaskState state, bool here,
               int64_t now_ms, const proto::ObjectValue* result);

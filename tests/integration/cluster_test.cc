@@ -258,6 +258,15 @@ TEST_F(TwoNodeTest, MalformedRequestsGetErrorsAndDaemonsStayUp) {
     glint::proto::LeaseReply r;
     EXPECT_EQ(rs->RequestWorkerLease(&ctx, glint::proto::LeaseRequest(), &r).error_code(),
               grpc::StatusCode::INVALID_ARGUMENT);
+    {
+      grpc::ClientContext c;
+      glint::proto::LeaseRequest rooted;
+      rooted.mutable_job()->set_job_id(std::string(16, 'j'));
+      rooted.set_root_detached_actor(std::string(4096, 'r'));  // no id is that long
+      auto st = rs->RequestWorkerLease(&c, rooted, &r);
+      EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+      EXPECT_NE(st.error_message().find("the root detached actor"), std::string::npos) << st.error_message();
+    }
     grpc::ClientContext ctx2;
     glint::proto::RegisterWorkerReply rr;
     glint::proto::RegisterWorkerRequest reg;

@@ -10,6 +10,7 @@
 #include <iostream>
 #include <map>
 #include <memory>
+#include <optional>
 
 #include "common/launcher.h"
 #include "common/process.h"
@@ -31,13 +32,36 @@ using glint::testing::WaitUntil;
 
 using tf::Box;
 
-GLINT_REMOTE(Box::Create, &Box::Add, &Box::Pid, &Box::Restarted, &Box::Block, &Box::Quit, &Box::Raylet);
+int Doubled(int v) { return 2 * v; }
+int WorkerPid() { return getpid(); }
+
+// A detached actor that goes on making work after its job has ended: tasks,
+// and an actor of its own that is not detached (named, so a test finds it).
+class Root {
+ public:
+  static Root* Create() { return new Root; }
+  int Twice(int v) { return glint::Task(Doubled).Remote(v).Get(); }
+  // Makes its actor (a new one each time: the one before goes out of scope).
+  int Adopt(std::string name, std::string ns) {
+    child_ = glint::Actor(Box::Create).SetName(name).SetNamespace(ns).Remote(10);
+    return child_->Task(&Box::Add).Remote(1).Get();
+  }
+  int ChildAdd(int v) { return child_->Task(&Box::Add).Remote(v).Get(); }
+
+ private:
+  std::optional<glint::ActorHandle<Box>> child_;
+};
+
+GLINT_REMOTE(Box::Create, &Box::Add, &Box::Pid, &Box::Restarted, &Box::Block, &Box::Quit, &Box::Raylet, Doubled,
+             WorkerPid, Root::Create, &Root::Twice, &Root::Adopt, &Root::ChildAdd);
 
 // ---- the driver side -------------------------------------------------------
 
 // driver create NAME NS DETACHED(0|1) MAX_RESTARTS END(shutdown|return|block) [RESOURCE]
 // driver call NAME NS VALUE
 // driver spawn NAME NS        (detached actors NAME-0..3, and the driver ends at once)
+// driver root NAME NS         (a detached Root NAME with its actor NAME-child, and the
+//                              driver's own actor NAME-plain and task worker)
 // driver getifexists NAME NS
 // driver where NAME NS
 // NS "-" means the job's own namespace.
@@ -65,6 +89,16 @@ int RunDriver(int argc, char** argv) {
       glint::Actor(Box::Create).SetName(name + "-" + std::to_string(i)).SetNamespace(ns)
           .SetLifetime(glint::Lifetime::kDetached).Remote(7);
     }
+    glint::Shutdown();
+    return 0;
+  }
+  if (cmd == "root") {
+    auto root = glint::Actor(Root::Create).SetName(name).SetNamespace(ns)
+                    .SetLifetime(glint::Lifetime::kDetached).Remote();
+    auto plain = glint::Actor(Box::Create).SetName(name + "-plain").SetNamespace(ns).Remote(0);
+    std::cout << "READY " << root.Task(&Root::Twice).Remote(2).Get() << " "
+              << root.Task(&Root::Adopt).Remote(name + "-child", ns).Get() << " "
+              << plain.Task(&Box::Add).Remote(1).Get() << " " << glint::Task(WorkerPid).Remote().Get() << std::endl;
     glint::Shutdown();
     return 0;
   }
@@ -128,6 +162,33 @@ TEST_F(LifecycleTest, DetachedActorStillStartingWhenItsDriverEndsStarts) {
       EXPECT_TRUE(NameIsFree(name, "app"));
     }
   }
+}
+
+TEST_F(LifecycleTest, DetachedActorGoesOnMakingWorkAfterItsJobEnds) {
+  std::string ready = RunToEnd(Gcs(), {"root", "elder", "app"});
+  ASSERT_EQ(ready.substr(0, 13), "READY 4 11 1 ") << ready;
+  const int task_worker = std::stoi(ready.substr(13));
+  // The job has ended everywhere: its driver's own actor is dead, and its
+  // raylet has killed the task worker the driver leased.
+  EXPECT_TRUE(NameIsFree("elder-plain", "app"));
+  ASSERT_TRUE(WaitUntil([&] { return !glint::ProcessAlive(task_worker); })) << "the job's task worker lives on";
+  auto root = glint::GetActor<Root>("elder", "app");
+  ASSERT_TRUE(root.has_value());
+  // What the detached actor made before lives on...
+  EXPECT_EQ(root->Task(&Root::ChildAdd).Remote(1).Get(std::chrono::seconds(60)), 12) << "its actor, made in the job";
+  EXPECT_EQ(root->Task(&Root::Twice).Remote(21).Get(std::chrono::seconds(60)), 42) << "a task, after the job";
+  // ...and it makes new work: tasks (above) and actors, whose own calls and
+  // tasks carry on from there.
+  EXPECT_EQ(root->Task(&Root::Adopt).Remote("elder-child2", "app").Get(std::chrono::seconds(60)), 11);
+  EXPECT_TRUE(NameIsFree("elder-child", "app")) << "its first actor went out of scope when it made the second";
+  auto child = glint::GetActor<Box>("elder-child2", "app");
+  ASSERT_TRUE(child.has_value());
+  EXPECT_EQ(child->Task(&Box::Add).Remote(5).Get(std::chrono::seconds(60)), 16);
+  EXPECT_EQ(root->Task(&Root::Twice).Remote(50).Get(std::chrono::seconds(60)), 100) << "a task, once more";
+  // When the root dies, what it made dies with it (its job is over).
+  glint::Kill(*root);
+  EXPECT_TRUE(NameIsFree("elder", "app"));
+  EXPECT_TRUE(NameIsFree("elder-child2", "app")) << "the dead root's actor lives on";
 }
 
 TEST_F(LifecycleTest, DetachedActorRestartsAfterItsDriverIsGone) {

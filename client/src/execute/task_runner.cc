@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "client/src/errors.h"
+#include "client/src/detached_root.h"
 #include "client/src/execute/gpu_ids.h"
 #include "client/src/placement_groups.h"
 #include "client/src/objects/reference_counter.h"
@@ -33,6 +34,7 @@ void TaskRunner::Run(const proto::TaskSpec& spec, proto::PushTaskReply* reply, I
     LabelOutput(spec);
     UseGpus(spec.gpu_ids());
     CaptureChildTasks(spec);
+    UseRootOf(spec);
   }
   Execute(spec, reply, items);
   t_in_normal_task = false;

@@ -45,13 +45,22 @@ std::string ShapeKey(const google::protobuf::Map<std::string, double>& resources
   return key;
 }
 
-void TaskSubmitter::Submit(proto::TaskSpec spec) {
+std::string ShapeKey(const proto::TaskSpec& spec) {
   std::string key = ShapeKey(spec.resources());
+  if (!spec.root_detached_actor().empty()) absl::StrAppend(&key, "root=", IdHex(spec.root_detached_actor()));
+  return key;
+}
+
+void TaskSubmitter::Submit(proto::TaskSpec spec) {
+  std::string key = ShapeKey(spec);
   {
     absl::MutexLock lock(&mu_);
     if (CancelledLocked(spec)) return;
     auto& shape = shapes_[key];
-    if (shape.resources.empty()) shape.resources = spec.resources();
+    if (shape.resources.empty()) {
+      shape.resources = spec.resources();
+      shape.root_detached_actor = spec.root_detached_actor();
+    }
     shape.tasks.push_back(std::move(spec));
   }
   Pump(key);
@@ -130,6 +139,7 @@ proto::LeaseRequest TaskSubmitter::RequestFor(const Shape& shape, int hops) cons
   proto::LeaseRequest req;
   *req.mutable_job() = job_;
   *req.mutable_resources() = shape.resources;
+  req.set_root_detached_actor(shape.root_detached_actor);
   req.set_spillback_count(hops);
   return req;
 }

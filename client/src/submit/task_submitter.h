@@ -110,6 +110,7 @@ class TaskSubmitter {
   };
   struct Shape {
     google::protobuf::Map<std::string, double> resources;  // what its tasks ask for
+    std::string root_detached_actor;  // what its tasks descend from (ShapeKey)
     std::deque<proto::TaskSpec> tasks;
     std::vector<std::shared_ptr<Lease>> leases;
     int requesting = 0;  // workers asked for and not answered yet, `unsent` included
@@ -189,5 +190,9 @@ class TaskSubmitter {
 
 // The queue key of a resource shape.
 std::string ShapeKey(const google::protobuf::Map<std::string, double>& resources);
+// Tasks share leases when they ask for the same resources and descend from
+// the same detached actor (or none): a lease for a detached actor's work
+// outlives the job, others do not (TaskSpec.root_detached_actor).
+std::string ShapeKey(const proto::TaskSpec& spec);
 
 }  // namespace glint::internal

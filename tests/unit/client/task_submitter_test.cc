@@ -24,9 +24,11 @@ class TaskSubmitterTest : public ::testing::Test {
     return j;
   }
   // Submits task `id` (its result expected in the store).
-  void Submit(const std::string& id, int max_retries = 0, const std::string& group = "") {
+  void Submit(const std::string& id, int max_retries = 0, const std::string& group = "",
+              const std::string& root = "") {
     proto::TaskSpec spec;
     spec.set_task_id(id);
+    spec.set_root_detached_actor(root);
     spec.set_placement_group_id(group);
     spec.set_function_name("F");
     spec.set_max_retries(max_retries);
@@ -53,6 +55,27 @@ TEST_F(TaskSubmitterTest, EachQueuedTaskAsksForALeaseUpToEight) {
   EXPECT_EQ(transport_.leases.front().raylet, "raylet:1");
   EXPECT_EQ(transport_.leases.front().req.job().job_id(), "job");
   EXPECT_EQ(transport_.leases.front().req.resources().at("CPU"), 1);
+}
+
+// A detached actor's work asks for leases of its own that say so (they
+// outlive the job); other work of the same shape does not share them.
+TEST_F(TaskSubmitterTest, TasksOfADetachedActorsWorkLeaseWorkersOfTheirOwn) {
+  const std::string root(16, 'r');
+  Submit("plain");
+  Submit("rooted", 0, "", root);
+  ASSERT_EQ(transport_.leases.size(), 2u);
+  EXPECT_TRUE(transport_.leases[0].req.root_detached_actor().empty());
+  EXPECT_EQ(transport_.leases[1].req.root_detached_actor(), root);
+  transport_.GrantLease(7001, "lease-plain");
+  ASSERT_EQ(transport_.streams.size(), 1u);
+  ASSERT_EQ(transport_.streams[0]->sent.size(), 1u);
+  EXPECT_EQ(transport_.streams[0]->sent[0].task_id(), "plain");
+  Submit("rooted2", 0, "", root);
+  EXPECT_EQ(transport_.streams[0]->sent.size(), 1u) << "the plain lease does not take the root's work";
+  transport_.GrantLease(7002, "lease-rooted");
+  ASSERT_EQ(transport_.streams.size(), 2u);
+  ASSERT_GE(transport_.streams[1]->sent.size(), 1u);
+  EXPECT_EQ(transport_.streams[1]->sent[0].task_id(), "rooted");
 }
 
 TEST_F(TaskSubmitterTest, TasksSubmittedInALoopShareOneLeaseCallAfterTheFirst) {

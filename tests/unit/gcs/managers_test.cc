@@ -539,6 +539,64 @@ TEST_F(ActorManagerTest, JobEndKillsOnlyNonDetachedActors) {
   EXPECT_TRUE(actors_.GetByName("kept", job_.ray_namespace()).has_value());
 }
 
+// What a detached actor makes (TaskSpec.root_detached_actor) outlives the
+// job while that actor lives; after the job, only such work makes actors.
+TEST_F(ActorManagerTest, WhatADetachedActorMadeOutlivesTheJobWhileThatActorLives) {
+  auto root = actors_.Create(Request("root", proto::DETACHED));
+  ASSERT_TRUE(root.ok());
+  auto rooted = [&](const std::string& name, const std::string& root_id) {
+    auto r = Request(name);
+    r.mutable_creation_task()->set_root_detached_actor(root_id);
+    return r;
+  };
+  auto child = actors_.Create(rooted("child", root->actor_id()));
+  auto plain = actors_.Create(Request("plain"));
+  ASSERT_TRUE(child.ok() && plain.ok());
+  ASSERT_EQ(cluster_.leases.size(), 3u);
+  EXPECT_EQ(cluster_.leases[1].req.root_detached_actor(), root->actor_id()) << "the raylet is told";
+  EXPECT_TRUE(cluster_.leases[2].req.root_detached_actor().empty());
+  for (int i = 0; i < 3; ++i) cluster_.GrantLease("w" + std::to_string(i), 9000 + i, "n1");
+  for (int i = 0; i < 3; ++i) cluster_.FinishPush();
+  jobs_.AddFinishListener([this](const proto::JobInfo& j) { actors_.OnJobFinished(j); });
+  jobs_.Finish(job_.job_id(), 5);
+  EXPECT_EQ(State(plain->actor_id()), proto::DEAD);
+  EXPECT_EQ(State(child->actor_id()), proto::ALIVE);
+  EXPECT_EQ(State(root->actor_id()), proto::ALIVE);
+
+  auto refused = actors_.Create(Request("late"));
+  EXPECT_TRUE(absl::IsFailedPrecondition(refused.status())) << refused.status();
+  EXPECT_EQ(refused.status().message(), "the job has finished");
+  auto forged = actors_.Create(rooted("forged", child->actor_id()));
+  EXPECT_THAT(std::string(forged.status().message()), ::testing::HasSubstr("is no detached actor of it"));
+  auto late = actors_.Create(rooted("late", root->actor_id()));
+  ASSERT_TRUE(late.ok()) << late.status();
+  EXPECT_EQ(State(late->actor_id()), proto::PENDING_CREATION);
+
+  ASSERT_TRUE(actors_.Kill(root->actor_id(), /*no_restart=*/true, "").ok());
+  for (auto* orphan : {&*child, &*late}) {
+    EXPECT_EQ(State(orphan->actor_id()), proto::DEAD);
+    const std::string why = "the detached actor " + ShortHex(root->actor_id()) + " it descends from has died";
+    EXPECT_THAT(actors_.GetById(orphan->actor_id())->death_cause(), ::testing::HasSubstr(why));
+  }
+  auto after = actors_.Create(rooted("after", root->actor_id()));
+  EXPECT_THAT(std::string(after.status().message()), ::testing::HasSubstr("so has the detached actor"));
+}
+
+// While the job runs, a detached actor's death leaves what it made to the
+// job's end, as for any actor whose creator died.
+TEST_F(ActorManagerTest, WhatADeadDetachedActorMadeEndsWithTheJob) {
+  auto root = actors_.Create(Request("root", proto::DETACHED));
+  auto r = Request("child");
+  r.mutable_creation_task()->set_root_detached_actor(root->actor_id());
+  auto child = actors_.Create(r);
+  ASSERT_TRUE(root.ok() && child.ok());
+  ASSERT_TRUE(actors_.Kill(root->actor_id(), /*no_restart=*/true, "").ok());
+  EXPECT_NE(State(child->actor_id()), proto::DEAD) << "its job still runs";
+  jobs_.AddFinishListener([this](const proto::JobInfo& j) { actors_.OnJobFinished(j); });
+  jobs_.Finish(job_.job_id(), 5);
+  EXPECT_EQ(State(child->actor_id()), proto::DEAD);
+}
+
 TEST_F(ActorManagerTest, SpillbackIsFollowedAndInfeasibleIsAClearDeath) {
   auto a = actors_.Create(Request());
   auto call = std::move(cluster_.leases.front());

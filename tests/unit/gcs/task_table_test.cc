@@ -94,6 +94,25 @@ TEST(TaskTableTest, TheGcssGuessOfAnEndGivesWayToTheTasksOwnReport) {
   EXPECT_EQ(t2.tasks(0).error_type(), "TASK_ERROR");
 }
 
+// What a detached actor made goes on after its job; the flag may come with
+// any of the task's reports (the owner's, or the worker's).
+TEST(TaskTableTest, AJobsEndSparesWhatOutlivesIt) {
+  TaskTable t;
+  t.Add(Event("t1", proto::PENDING));
+  t.Add(Event("t2", proto::PENDING));
+  auto outlives = Event("t2", proto::RUNNING);
+  outlives.set_outlives_job(true);
+  t.Add(outlives);
+  t.Add(Event("t2", proto::RUNNING));  // a later report without it does not take it away
+  t.FailJob("job-a", 6, "its job ended");
+  auto failed = t.List("", proto::FAILED, 0);
+  ASSERT_EQ(failed.tasks_size(), 1);
+  EXPECT_EQ(failed.tasks(0).task_id(), "t1");
+  auto running = t.List("", proto::RUNNING, 0);
+  ASSERT_EQ(running.tasks_size(), 1);
+  EXPECT_TRUE(running.tasks(0).outlives_job());
+}
+
 TEST(TaskTableTest, ANodesDeathFailsWhatRanThere) {
   TaskTable t;
   auto running = Event("t1", proto::RUNNING);

@@ -319,6 +319,65 @@ TEST(WorkerPoolTest, AnEndedJobsDetachedActorsOnTheirWayStillStartAndTheRestDoNo
   EXPECT_EQ(spawner.killed.size(), 4u);
 }
 
+// Work a detached actor makes (TaskSpec.root_detached_actor) outlives its
+// job as the actor does: its task workers, leased or on their way, are not
+// killed when the job ends, and it gets workers afterwards; the job's other
+// task workers go. A worker given back is the job's like any other.
+TEST(WorkerPoolTest, TheWorkADetachedActorMakesOutlivesItsJob) {
+  FakeSpawner spawner;
+  WorkerPool pool(&spawner, proto::Address(), 3);
+  std::vector<std::string> served;
+  std::vector<WorkerInfo> workers;
+  auto ask = [&](const std::string& tag, WorkerFor use) {
+    pool.Pop(Job("a"), use, [&, tag](absl::StatusOr<WorkerInfo> w) {
+      served.push_back(w.ok() ? tag : tag + ":" + std::string(w.status().message()));
+      if (w.ok()) workers.push_back(*w);
+    });
+  };
+  ask("rooted1", WorkerFor::kDetachedTask);  // pid 100, leased
+  ask("plain1", WorkerFor::kTask);           // pid 101, leased
+  ask("rooted2", WorkerFor::kDetachedTask);  // pid 102, still starting when the job ends
+  ASSERT_TRUE(pool.OnRegistered(spawner.spawned[0], 1, 0, "").ok());
+  ASSERT_TRUE(pool.OnRegistered(spawner.spawned[1], 2, 0, "").ok());
+  ASSERT_EQ(workers.size(), 2u);
+  pool.KillJob("a");
+  EXPECT_EQ(spawner.killed, std::vector<pid_t>{101}) << "only the job's own task worker goes";
+  ASSERT_TRUE(pool.OnRegistered(spawner.spawned[2], 3, 0, "").ok());
+  EXPECT_EQ(served, (std::vector<std::string>{"rooted1", "plain1", "rooted2"}));
+  // After the job: its detached actor's work gets workers, nothing else does.
+  ask("plain2", WorkerFor::kTask);
+  EXPECT_EQ(served.back(), "plain2:the job ended before a worker could start for it");
+  pool.Push(workers[0].worker_id, 1000);  // rooted1's lease ends: an idle worker of the job
+  ask("rooted3", WorkerFor::kDetachedTask);
+  EXPECT_EQ(served.back(), "rooted3");
+  EXPECT_EQ(workers.back().worker_id, workers[0].worker_id) << "the idle worker serves the next lease";
+  EXPECT_EQ(spawner.spawned.size(), 3u);
+  ask("rooted4", WorkerFor::kDetachedTask);
+  ASSERT_EQ(spawner.spawned.size(), 4u) << "a new one starts for it";
+  ASSERT_TRUE(pool.OnRegistered(spawner.spawned[3], 4, 0, "").ok());
+  EXPECT_EQ(served.back(), "rooted4");
+  // A worker given back once the job is over waits for the next lease, and
+  // goes when idle too long, as any idle worker.
+  pool.Push(workers.back().worker_id, 2000);
+  pool.ReapIdle(3500, 1000);
+  EXPECT_EQ(spawner.killed, (std::vector<pid_t>{101, 103}));
+}
+
+TEST(WorkerPoolTest, ALeaseRequestSaysWhatItIsFor) {
+  proto::LeaseRequest req;
+  EXPECT_EQ(UseOf(req), WorkerFor::kTask);
+  req.set_root_detached_actor(std::string(16, 'r'));
+  EXPECT_EQ(UseOf(req), WorkerFor::kDetachedTask);
+  EXPECT_TRUE(OutlivesJob(req));
+  req.set_for_actor(true);
+  EXPECT_EQ(UseOf(req), WorkerFor::kDetachedActor) << "an actor a detached actor made, detached or not";
+  req.clear_root_detached_actor();
+  EXPECT_EQ(UseOf(req), WorkerFor::kActor);
+  EXPECT_FALSE(OutlivesJob(req));
+  req.set_detached(true);
+  EXPECT_EQ(UseOf(req), WorkerFor::kDetachedActor);
+}
+
 // A job may end while one of its task workers is being made (the raylet's
 // threads race): that worker is killed once its process is there, and its
 // request fails; later task requests of the job start nothing. Its actors
