@@ -351,7 +351,7 @@ absl::StatusOr<proto::TaskSpec> Runtime::NewSpec(proto::TaskType type, const std
   spec.set_job_id(job_.job_id());
   spec.set_function_name(function);
   *spec.mutable_caller() = self_;
-  MarkRoot(&spec, /*detached_actor=*/false);
+  if (executor_) MarkRoot(&spec, /*detached_actor=*/false);  // a driver's work has no root
   if (auto s = resolver_->Pack(args, spec, held); !s.ok()) {
     // What Pack stored for this call goes again (a hold taken and dropped
     // frees what nothing else holds).
