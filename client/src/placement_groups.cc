@@ -1,11 +1,9 @@
 #include "client/src/placement_groups.h"
 
-#include <atomic>
 #include <chrono>
 
-#include "absl/synchronization/mutex.h"
-
 #include "absl/strings/str_cat.h"
+#include "client/src/handed_on.h"
 #include "common/bundle_resources.h"
 #include "common/ids.h"
 #include "common/rpc.h"
@@ -77,14 +75,8 @@ absl::Status PlacementGroups::Remove(const std::string& group_id) {
 namespace {
 
 // The group this worker's current task or actor captures its calls into.
-struct Captured {
-  std::atomic<bool> any{false};  // lets the call path skip the lock (drivers never capture)
-  absl::Mutex mu;
-  Placement placement ABSL_GUARDED_BY(mu);
-};
-
-Captured& CapturedNow() {
-  static Captured* c = new Captured();  // never destroyed: calls may run during exit
+HandedOn<Placement>& Captured() {
+  static auto* c = new HandedOn<Placement>();  // never destroyed: calls may run during exit
   return *c;
 }
 
@@ -97,22 +89,14 @@ void CaptureChildTasks(const proto::TaskSpec& spec) {
     for (auto& b : spec.capture_group().bundles()) p.bundles.emplace_back(b.resources().begin(), b.resources().end());
     p.capture_child_tasks = true;  // and their calls in turn
   }
-  Captured& c = CapturedNow();
-  if (p.group_id.empty() && !c.any.load(std::memory_order_acquire)) return;
-  absl::MutexLock lock(&c.mu);
-  c.any.store(!p.group_id.empty(), std::memory_order_release);
-  c.placement = std::move(p);
+  const bool set = !p.group_id.empty();
+  Captured().Set(std::move(p), set);
 }
 
 absl::StatusOr<std::string> Place(const Placement& given, std::map<std::string, double>* resources,
                                   proto::PlacementGroupInfo* capture) {
   Placement p = given;
-  if (p.group_id.empty()) {
-    Captured& c = CapturedNow();
-    if (!c.any.load(std::memory_order_acquire)) return std::string();
-    absl::MutexLock lock(&c.mu);
-    p = c.placement;
-  }
+  if (p.group_id.empty()) p = Captured().Get();
   if (p.group_id.empty()) return std::string();
   std::vector<ResourceSet> bundles(p.bundles.begin(), p.bundles.end());
   auto placed = InBundle(*resources, bundles, IdHex(p.group_id), p.bundle_index);
