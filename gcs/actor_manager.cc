@@ -50,7 +50,7 @@ absl::StatusOr<proto::ActorInfo> ActorManager::Create(const proto::CreateActorRe
   if (!job) return absl::NotFoundError(absl::StrCat("unknown job ", IdHex(task.job_id())));
   if (job->finished()) {
     // Only a detached actor, or what it made, goes on making actors then.
-    if (auto s = RootGoesOn(task); !s.ok()) return s;
+    if (auto s = RootGoesOn(task.job_id(), task.root_detached_actor()); !s.ok()) return s;
   }
   proto::ActorInfo a;
   a.set_actor_id(task.actor_id());
@@ -382,15 +382,18 @@ void ActorManager::MarkDead(const std::string& actor_id, proto::ErrorInfo error)
   if (!worker_id.empty() && raylet.port() != 0) cluster_->KillWorker(raylet, worker_id, error.message());
   Notify(n);
   EndOrphansOf(actor_id);
+  if (death_listeners_.empty()) return;
+  auto dead = GetById(actor_id);
+  if (!dead) return;
+  for (auto& l : death_listeners_) l(*dead);
 }
 
-absl::Status ActorManager::RootGoesOn(const proto::TaskSpec& task) {
+absl::Status ActorManager::RootGoesOn(const std::string& job_id, const std::string& root) {
   static constexpr char kFinished[] = "the job has finished";
-  const std::string& root = task.root_detached_actor();
   if (root.empty()) return absl::FailedPreconditionError(kFinished);
   absl::MutexLock lock(&mu_);
   auto it = actors_.find(root);
-  if (it == actors_.end() || it->second.job_id() != task.job_id() || it->second.lifetime() != proto::DETACHED) {
+  if (it == actors_.end() || it->second.job_id() != job_id || it->second.lifetime() != proto::DETACHED) {
     return absl::FailedPreconditionError(absl::StrCat(kFinished, ", and ", ShortHex(root),
                                                       " is no detached actor of it"));
   }

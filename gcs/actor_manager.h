@@ -87,6 +87,14 @@ class ActorManager {
   // one is killed first, so no actor ever runs twice).
   void Recover();
 
+  // After job `job_id` has finished, only a detached actor, or what it made
+  // (TaskSpec.root_detached_actor), goes on making work: OK when `root` is a
+  // live detached actor of that job, else why not.
+  absl::Status RootGoesOn(const std::string& job_id, const std::string& root);
+  // Listeners hear each actor die (for good) once, after what died with it.
+  using DeathListener = std::function<void(const proto::ActorInfo&)>;
+  void AddDeathListener(DeathListener l) { death_listeners_.push_back(std::move(l)); }
+
   // Cluster events.
   void OnWorkerFailure(const std::string& worker_id, const std::string& reason);
   void OnNodeDead(const proto::NodeInfo& node);
@@ -111,9 +119,6 @@ class ActorManager {
   void HandleFailure(const std::string& actor_id, const std::string& reason,
                      proto::ErrorType type);
   void MarkDead(const std::string& actor_id, proto::ErrorInfo error);
-  // A detached actor, or what it made (TaskSpec.root_detached_actor), goes
-  // on making actors after its job has finished; nothing else does.
-  absl::Status RootGoesOn(const proto::TaskSpec& task);
   // `root` died: if it is a detached actor whose job has finished, the
   // actors it made that are not detached die with it (before then, they
   // end with the job).
@@ -146,6 +151,7 @@ class ActorManager {
   };
   absl::flat_hash_map<std::string, Unanswered> unanswered_ ABSL_GUARDED_BY(mu_);  // by actor
   GroupExistsFn group_exists_;  // set before any actor is created
+  std::vector<DeathListener> death_listeners_;  // added before any actor is created
   std::atomic<bool> stopped_{false};
 };
 

@@ -22,6 +22,7 @@ GcsServer::GcsServer(GcsOptions options, std::unique_ptr<GcsStore> store,
       groups_(store_.get(), &nodes_, &jobs_, &actors_, cluster_.get()),
       kv_(store_.get()) {
   actors_.SetGroupExists([this](const std::string& group_id) { return groups_.Get(group_id).has_value(); });
+  actors_.AddDeathListener([this](const proto::ActorInfo& a) { groups_.OnActorDead(a); });
   nodes_.AddDeathListener([this](const proto::NodeInfo& n) {
     groups_.OnNodeDead(n);  // first: the actors' restarts wait for their bundles
     actors_.OnNodeDead(n);

@@ -159,14 +159,18 @@ absl::StatusOr<PlacementGroupManager::Info> PlacementGroupManager::Register(cons
   for (auto [what, name] : {std::pair{"the placement group's name", &req.name()}, {"the namespace", &req.ray_namespace()}}) {
     if (auto s = CheckName(what, *name); !s.ok()) return s;
   }
-  if (auto s = CheckId("a placement group's target node", req.target_node_id(), /*may_be_empty=*/true); !s.ok()) {
-    return s;
+  for (auto [what, id] : {std::pair{"a placement group's target node", &req.target_node_id()},
+                          {"a placement group's root detached actor", &req.root_detached_actor()}}) {
+    if (auto s = CheckId(what, *id, /*may_be_empty=*/true); !s.ok()) return s;
   }
   Info g = req;
   if (!req.job_id().empty() || req.lifetime() != proto::DETACHED) {  // a detached group may belong to no driver
     auto job = jobs_->Get(req.job_id());
     if (!job) return absl::NotFoundError(absl::StrCat("unknown job ", IdHex(req.job_id())));
-    if (job->finished()) return absl::FailedPreconditionError("the job has finished");
+    // Once the job has finished, only a detached actor's work makes groups for it.
+    if (job->finished()) {
+      if (auto s = actors_->RootGoesOn(req.job_id(), req.root_detached_actor()); !s.ok()) return s;
+    }
     if (req.ray_namespace().empty()) g.set_ray_namespace(job->ray_namespace());
   }
   g.set_state(proto::PG_PENDING);
@@ -605,15 +609,30 @@ void PlacementGroupManager::Recover() {
   }
 }
 
-void PlacementGroupManager::OnJobFinished(const proto::JobInfo& job) {
-  std::vector<std::string> ids;
-  {
-    absl::MutexLock lock(&mu_);
-    for (auto& [id, g] : groups_) {
-      if (g.info.job_id() == job.job_id() && g.info.lifetime() != proto::DETACHED) ids.push_back(id);
-    }
+std::vector<PlacementGroupManager::Info> PlacementGroupManager::NotDetachedOf(const std::string& job_id) {
+  std::vector<Info> of_job;
+  absl::MutexLock lock(&mu_);
+  for (auto& [id, g] : groups_) {
+    if (g.info.job_id() == job_id && g.info.lifetime() != proto::DETACHED) of_job.push_back(g.info);
   }
-  for (auto& id : ids) Remove(id).IgnoreError();
+  return of_job;
+}
+
+void PlacementGroupManager::OnJobFinished(const proto::JobInfo& job) {
+  for (auto& g : NotDetachedOf(job.job_id())) {
+    // A detached actor's work keeps its groups while that actor lives (OnActorDead).
+    if (!g.root_detached_actor().empty() && actors_->RootGoesOn(job.job_id(), g.root_detached_actor()).ok()) continue;
+    Remove(g.group_id()).IgnoreError();
+  }
+}
+
+void PlacementGroupManager::OnActorDead(const proto::ActorInfo& actor) {
+  if (actor.lifetime() != proto::DETACHED) return;  // only a detached actor is a root
+  auto job = jobs_->Get(actor.job_id());
+  if (job && !job->finished()) return;  // its groups end with the job
+  for (auto& g : NotDetachedOf(actor.job_id())) {
+    if (g.root_detached_actor() == actor.actor_id()) Remove(g.group_id()).IgnoreError();
+  }
 }
 
 }  // namespace glint::gcs

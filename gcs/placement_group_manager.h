@@ -14,7 +14,8 @@
 // Group lifecycle: PENDING --(every bundle committed)--> CREATED;
 //   CREATED --(a node holding bundles died)--> RESCHEDULING --(those bundles
 //   placed again, the others kept)--> CREATED;
-//   any --(Remove, or its job finished if not detached)--> REMOVED.
+//   any --(Remove; if not detached: its job finished, or, for a group a
+//          detached actor's work made, that actor died after the job)--> REMOVED.
 // The actors of a dead node's bundles restart per max_restarts once their
 // bundle is placed again (ActorManager waits for a node with its resources).
 // Removing a group returns its bundles to their nodes and kills the actors
@@ -80,7 +81,11 @@ class PlacementGroupManager {
   std::vector<Info> List();
   // Tries pending groups again; answers waits past their deadline (`all`: every wait).
   void Tick(int64_t now_ms, bool all = false);
+  // A group that is not detached goes with its job, unless a detached
+  // actor's work made it (Info.root_detached_actor): then it goes with
+  // that actor, if the actor outlives the job.
   void OnJobFinished(const proto::JobInfo& job);
+  void OnActorDead(const proto::ActorInfo& actor);
   void OnNodeDead(const proto::NodeInfo& node);
   // At start, after the nodes are read back: reads the groups back from the
   // store. CREATED ones keep their bundles; a group that was being placed may
@@ -118,6 +123,8 @@ class PlacementGroupManager {
   void Notify(const std::string& group_id);
   // Writes the group's record to the store.
   void Persist(const Info& info);
+  // The job's groups that are not detached.
+  std::vector<Info> NotDetachedOf(const std::string& job_id);
 
   GcsStore* const store_;
   NodeManager* const nodes_;

@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "absl/strings/str_cat.h"
+#include "client/src/detached_root.h"
 #include "client/src/handed_on.h"
 #include "common/bundle_resources.h"
 #include "common/ids.h"
@@ -31,6 +32,7 @@ absl::StatusOr<std::string> PlacementGroups::Create(const PlacementGroupOptions&
   g.set_ray_namespace(options.namespace_.empty() ? job_.ray_namespace() : options.namespace_);
   g.set_strategy(ToProto(options.strategy));
   g.set_lifetime(options.lifetime == Lifetime::kDetached ? proto::DETACHED : proto::NON_DETACHED);
+  g.set_root_detached_actor(CurrentRoot());  // a detached actor's work: the group lives while that actor does
   for (auto& b : options.bundles) {
     auto* bundle = g.add_bundles();
     for (auto& [name, amount] : b) (*bundle->mutable_resources())[name] = amount;

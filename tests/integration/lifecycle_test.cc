@@ -47,21 +47,32 @@ class Root {
     return child_->Task(&Box::Add).Remote(1).Get();
   }
   int ChildAdd(int v) { return child_->Task(&Box::Add).Remote(v).Get(); }
+  // Makes a placement group of its own and runs a task in it.
+  int Reserve(std::string name, std::string ns, int v) {
+    auto pg = glint::CreatePlacementGroup({.name = name, .namespace_ = ns, .bundles = {{{"CPU", 1}}}});
+    return glint::Task(Doubled).SetPlacementGroup(pg, 0).Remote(v).Get();
+  }
+  // Runs a task in the group named so (0: there is none).
+  int UseGroup(std::string name, std::string ns, int v) {
+    auto pg = glint::GetPlacementGroup(name, ns);
+    return pg ? glint::Task(Doubled).SetPlacementGroup(*pg, 0).Remote(v).Get() : 0;
+  }
 
  private:
   std::optional<glint::ActorHandle<Box>> child_;
 };
 
 GLINT_REMOTE(Box::Create, &Box::Add, &Box::Pid, &Box::Restarted, &Box::Block, &Box::Quit, &Box::Raylet, Doubled,
-             WorkerPid, Root::Create, &Root::Twice, &Root::Adopt, &Root::ChildAdd);
+             WorkerPid, Root::Create, &Root::Twice, &Root::Adopt, &Root::ChildAdd, &Root::Reserve, &Root::UseGroup);
 
 // ---- the driver side -------------------------------------------------------
 
 // driver create NAME NS DETACHED(0|1) MAX_RESTARTS END(shutdown|return|block) [RESOURCE]
 // driver call NAME NS VALUE
 // driver spawn NAME NS        (detached actors NAME-0..3, and the driver ends at once)
-// driver root NAME NS         (a detached Root NAME with its actor NAME-child, and the
-//                              driver's own actor NAME-plain and task worker)
+// driver root NAME NS         (a detached Root NAME with its actor NAME-child and its
+//                              placement group NAME-pg, and the driver's own actor
+//                              NAME-plain, task worker and placement group NAME-own-pg)
 // driver getifexists NAME NS
 // driver where NAME NS
 // NS "-" means the job's own namespace.
@@ -98,6 +109,8 @@ int RunDriver(int argc, char** argv) {
     auto plain = glint::Actor(Box::Create).SetName(name + "-plain").SetNamespace(ns).Remote(0);
     std::cout << "READY " << root.Task(&Root::Twice).Remote(2).Get() << " "
               << root.Task(&Root::Adopt).Remote(name + "-child", ns).Get() << " "
+              << root.Task(&Root::Reserve).Remote(name + "-pg", ns, 3).Get() << " "
+              << Root().Reserve(name + "-own-pg", ns, 4) << " "
               << plain.Task(&Box::Add).Remote(1).Get() << " " << glint::Task(WorkerPid).Remote().Get() << std::endl;
     glint::Shutdown();
     return 0;
@@ -166,17 +179,22 @@ TEST_F(LifecycleTest, DetachedActorStillStartingWhenItsDriverEndsStarts) {
 
 TEST_F(LifecycleTest, DetachedActorGoesOnMakingWorkAfterItsJobEnds) {
   std::string ready = RunToEnd(Gcs(), {"root", "elder", "app"});
-  ASSERT_EQ(ready.substr(0, 13), "READY 4 11 1 ") << ready;
-  const int task_worker = std::stoi(ready.substr(13));
-  // The job has ended everywhere: its driver's own actor is dead, and its
-  // raylet has killed the task worker the driver leased.
+  ASSERT_EQ(ready.substr(0, 17), "READY 4 11 6 8 1 ") << ready;
+  const int task_worker = std::stoi(ready.substr(17));
+  // The job has ended everywhere: its driver's own actor and placement group
+  // are gone, and its raylet has killed the task worker the driver leased.
   EXPECT_TRUE(NameIsFree("elder-plain", "app"));
+  EXPECT_TRUE(WaitUntil([] { return !glint::GetPlacementGroup("elder-own-pg", "app"); }));
   ASSERT_TRUE(WaitUntil([&] { return !glint::ProcessAlive(task_worker); })) << "the job's task worker lives on";
   auto root = glint::GetActor<Root>("elder", "app");
   ASSERT_TRUE(root.has_value());
   // What the detached actor made before lives on...
   EXPECT_EQ(root->Task(&Root::ChildAdd).Remote(1).Get(std::chrono::seconds(60)), 12) << "its actor, made in the job";
   EXPECT_EQ(root->Task(&Root::Twice).Remote(21).Get(std::chrono::seconds(60)), 42) << "a task, after the job";
+  EXPECT_EQ(root->Task(&Root::UseGroup).Remote("elder-pg", "app", 5).Get(std::chrono::seconds(60)), 10)
+      << "its placement group, made in the job";
+  EXPECT_EQ(root->Task(&Root::Reserve).Remote("elder-pg2", "app", 6).Get(std::chrono::seconds(60)), 12)
+      << "a placement group, after the job";
   // ...and it makes new work: tasks (above) and actors, whose own calls and
   // tasks carry on from there.
   EXPECT_EQ(root->Task(&Root::Adopt).Remote("elder-child2", "app").Get(std::chrono::seconds(60)), 11);
@@ -189,6 +207,9 @@ TEST_F(LifecycleTest, DetachedActorGoesOnMakingWorkAfterItsJobEnds) {
   glint::Kill(*root);
   EXPECT_TRUE(NameIsFree("elder", "app"));
   EXPECT_TRUE(NameIsFree("elder-child2", "app")) << "the dead root's actor lives on";
+  for (auto* pg : {"elder-pg", "elder-pg2"}) {
+    EXPECT_TRUE(WaitUntil([&] { return !glint::GetPlacementGroup(pg, "app"); })) << pg << " outlives its root";
+  }
 }
 
 TEST_F(LifecycleTest, DetachedActorRestartsAfterItsDriverIsGone) {

@@ -272,5 +272,64 @@ TEST_F(PlacementGroupManagerTest, AGroupWithATargetNodeGoesThereOrWaitsForIt) {
   EXPECT_NE(waits->pending_reason().find("not in the cluster"), std::string::npos) << waits->pending_reason();
 }
 
+// A group that a detached actor's work made (root_detached_actor) outlives
+// its job while that actor lives, as the actor's other work does; once the
+// job has finished, only such work makes groups.
+TEST_F(PlacementGroupManagerTest, AGroupADetachedActorsWorkMadeLivesWhileThatActorDoes) {
+  jobs_.AddFinishListener([this](const proto::JobInfo& j) {
+    actors_.OnJobFinished(j);
+    groups_.OnJobFinished(j);
+  });
+  actors_.AddDeathListener([this](const proto::ActorInfo& a) { groups_.OnActorDead(a); });
+  auto actor = [&](proto::Lifetime lifetime) {
+    proto::CreateActorRequest r;
+    auto* t = r.mutable_creation_task();
+    t->set_type(proto::ACTOR_CREATION_TASK);
+    t->set_actor_id(RandomId());
+    t->set_job_id(job_.job_id());
+    t->set_function_name("Counter::Create");
+    r.set_lifetime(lifetime);
+    auto made = actors_.Create(r);
+    EXPECT_TRUE(made.ok()) << made.status();
+    return t->actor_id();
+  };
+  const std::string root = actor(proto::DETACHED), early_root = actor(proto::DETACHED);
+  const std::string plain = actor(proto::NON_DETACHED);
+  auto rooted = [&](const std::string& root_id) {
+    auto g = Group(proto::PACK, 1);
+    g.set_root_detached_actor(root_id);
+    return g;
+  };
+  auto exists = [&](const proto::PlacementGroupInfo& g) { return groups_.Get(g.group_id()).has_value(); };
+  auto of_root = rooted(root), of_early_root = rooted(early_root), not_a_root = rooted(plain);
+  auto of_driver = Group(proto::PACK, 1);
+  for (auto* g : {&of_root, &of_early_root, &not_a_root, &of_driver}) ASSERT_TRUE(groups_.Create(*g).ok());
+  auto bad = rooted(std::string(kMaxIdBytes + 1, 'x'));
+  EXPECT_TRUE(absl::IsInvalidArgument(groups_.Create(bad).status()));
+
+  ASSERT_TRUE(actors_.Kill(early_root, /*no_restart=*/true, "").ok());
+  EXPECT_TRUE(exists(of_early_root)) << "its root died while the job runs: it ends with the job";
+  jobs_.Finish(job_.job_id(), 5);
+  EXPECT_TRUE(exists(of_root)) << "its root lives on after the job";
+  EXPECT_FALSE(exists(of_driver));
+  EXPECT_FALSE(exists(of_early_root));
+  EXPECT_FALSE(exists(not_a_root)) << "an actor that is not detached is no root";
+
+  auto late = groups_.Create(Group(proto::PACK, 1));
+  EXPECT_TRUE(absl::IsFailedPrecondition(late.status())) << late.status();
+  EXPECT_EQ(late.status().message(), "the job has finished");
+  auto forged = groups_.Create(rooted(plain));
+  EXPECT_NE(forged.status().message().find("is no detached actor of it"), std::string::npos) << forged.status();
+  auto late_rooted = rooted(root);
+  auto made = groups_.Create(late_rooted);
+  ASSERT_TRUE(made.ok()) << made.status();
+
+  ASSERT_TRUE(actors_.Kill(root, /*no_restart=*/true, "").ok());
+  EXPECT_FALSE(exists(of_root)) << "its root died after the job";
+  EXPECT_FALSE(exists(late_rooted));
+  auto after = groups_.Create(rooted(root));
+  EXPECT_NE(after.status().message().find("so has the detached actor"), std::string::npos) << after.status();
+}
+
 }  // namespace
 }  // namespace glint::gcs
