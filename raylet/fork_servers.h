@@ -47,6 +47,7 @@ class ForkServers {
   bool StartingSoon(const std::string& job_id);
   static constexpr int64_t kReadySoonMs = 5000;
   // Stops the job's server (every server for ""); the job gets no new one.
+  // (The pool calls it once the ended job's last worker on the node is gone.)
   void EndJob(const std::string& job_id);
   // Reaps the servers that exited (a running one that did is failed).
   void ReapExited();

@@ -72,6 +72,7 @@ std::optional<WorkerPool::Request> WorkerPool::Serve(Request r) {
   auto pid = spawner_->Spawn(worker_id, r.job);
   PopCallback failed;
   absl::Status why = pid.status();
+  bool last_of_ended_job = false;
   {
     absl::MutexLock lock(&mu_);
     auto st = starting_.find(worker_id);
@@ -82,7 +83,9 @@ std::optional<WorkerPool::Request> WorkerPool::Serve(Request r) {
     failed = std::move(st->second.cb);
     starting_.erase(st);
     workers_.erase(worker_id);
+    last_of_ended_job = LastOfEndedJobLocked(r.job.job_id());
   }
+  if (last_of_ended_job) spawner_->JobEnded(r.job.job_id());
   if (pid.ok()) {  // its job ended meanwhile (KillJob did not see its pid)
     spawner_->Kill(*pid);
     why = Ended();
@@ -156,6 +159,7 @@ std::optional<WorkerInfo> WorkerPool::OnExit(pid_t pid, const std::string& reaso
   PopCallback cb;
   bool job_ended = false;
   std::optional<WorkerInfo> out;
+  std::string ended_job;
   {
     absl::MutexLock lock(&mu_);
     for (auto it = workers_.begin(); it != workers_.end(); ++it) {
@@ -169,7 +173,9 @@ std::optional<WorkerInfo> WorkerPool::OnExit(pid_t pid, const std::string& reaso
       workers_.erase(it);
       break;
     }
+    if (out && LastOfEndedJobLocked(out->job_id)) ended_job = out->job_id;
   }
+  if (!ended_job.empty()) spawner_->JobEnded(ended_job);
   if (cb) {
     // Killed by KillJob: its job ended (or its node stops), no crash.
     cb(job_ended ? Ended()
@@ -193,9 +199,23 @@ void WorkerPool::ReapIdle(int64_t now_ms, int64_t idle_ms) {
   for (pid_t p : victims) spawner_->Kill(p);
 }
 
+bool WorkerPool::HasWorkersLocked(const std::string& job_id) const {
+  for (const auto& [id, w] : workers_) {
+    if (w.job_id == job_id) return true;
+  }
+  return false;
+}
+
+bool WorkerPool::LastOfEndedJobLocked(const std::string& job_id) {
+  if (!lingering_.contains(job_id) || HasWorkersLocked(job_id)) return false;
+  lingering_.erase(job_id);
+  return true;
+}
+
 void WorkerPool::KillJob(const std::string& job_id) {
   std::vector<pid_t> victims;
   std::vector<PopCallback> dropped;
+  bool linger = false;
   {
     absl::MutexLock lock(&mu_);
     if (!job_id.empty()) ended_jobs_.Insert(job_id);
@@ -229,9 +249,13 @@ void WorkerPool::KillJob(const std::string& job_id) {
       }
       victims.push_back(w.pid);
     }
+    // Until its last worker exits (OnExit), what the job kept for starting
+    // workers stays: its detached actors' work after it is still forked.
+    linger = !job_id.empty() && HasWorkersLocked(job_id);
+    if (linger) lingering_.insert(job_id);
   }
   for (pid_t p : victims) spawner_->Kill(p);
-  spawner_->JobEnded(job_id);
+  if (!linger) spawner_->JobEnded(job_id);
   for (auto& cb : dropped) cb(Ended());
 }
 

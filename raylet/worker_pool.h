@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "common/recent_set.h"
@@ -36,8 +37,8 @@ class WorkerSpawner {
   virtual void Kill(pid_t pid) = 0;
   // False once the process is gone (its exit may not be reaped yet).
   virtual bool Alive(pid_t pid) = 0;
-  // The job ended on this node ("": every job): what it kept for starting
-  // its workers goes.
+  // The job ended on this node and its last worker there has exited ("":
+  // every job, the node stops): what it kept for starting workers goes.
   virtual void JobEnded(const std::string& /*job_id*/) {}
   // Whether a new worker of the job had better wait a moment than start now
   // (its job's fork server is about to be ready: a fork then costs far less
@@ -100,7 +101,8 @@ class WorkerPool {
   // is there) and its later requests, all but those that outlive it
   // (OutlivesJob: its detached actors and the work they make), whose
   // leased task workers go on too. Its started actors are left to the GCS,
-  // which kills those that do not outlive it.
+  // which kills those that do not outlive it. The spawner hears that the
+  // job ended (WorkerSpawner::JobEnded) once its last worker has exited.
   void KillJob(const std::string& job_id);
   bool Kill(const std::string& worker_id);
   std::optional<WorkerInfo> Get(const std::string& worker_id);
@@ -152,6 +154,16 @@ class WorkerPool {
   static constexpr size_t kMaxEndedJobs = 4096;
   RecentSet ended_jobs_ ABSL_GUARDED_BY(mu_){kMaxEndedJobs};
   std::atomic<bool> stopping_ = false;  // KillJob("") ran: every job ended with the node
+  // Ended jobs with workers left (their detached actors, the work those
+  // make, and the workers on their way out): what the job kept for starting
+  // workers (its fork server) stays until the last of them has exited, so
+  // the work that outlives the job is still forked. At most one entry per
+  // worker.
+  absl::flat_hash_set<std::string> lingering_ ABSL_GUARDED_BY(mu_);
+  bool HasWorkersLocked(const std::string& job_id) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // After a worker of `job_id` went: whether it was the last of an ended
+  // job (which then lingers no more: the caller tells the spawner).
+  bool LastOfEndedJobLocked(const std::string& job_id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 };
 
 }  // namespace glint::raylet

@@ -6,8 +6,9 @@
 // start from scratch; a server that dies leaves workers starting from
 // scratch, as does a program that runs threads before glint::Init(); the
 // server goes when its job ends, as do the starts of its actors still on
-// their way; and what a worker leaves behind when it dies is reaped, not
-// left a zombie.
+// their way, but stays for the work of the job's detached actor until that
+// is gone; and what a worker leaves behind when it dies is reaped, not left
+// a zombie.
 #include <glint/api.h>
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -61,8 +62,10 @@ class Box {
     }
     return child;
   }
+  // Makes an actor of its own (gone again when this returns); its pid.
+  int MakeActor() { return glint::Actor(Box::Create).Remote().Task(&Box::Pid).Remote().Get(); }
 };
-GLINT_REMOTE(Box::Create, &Box::Pid, &Box::PutMany, &Box::LeaveAChild);
+GLINT_REMOTE(Box::Create, &Box::Pid, &Box::PutMany, &Box::LeaveAChild, &Box::MakeActor);
 
 // The field after the command in /proc/PID/stat: 'Z' for a zombie, and the parent.
 char State(pid_t pid, pid_t* ppid = nullptr) {
@@ -209,6 +212,32 @@ TEST_F(WorkerStartupTest, AJobsServerGoesWhenTheJobEnds) {
   }
 }
 
+// The work a detached actor makes after its job has ended is still forked
+// by the job's server, which stays as long as the job has workers here.
+TEST_F(WorkerStartupTest, AJobsServerStaysForItsDetachedActorsWorkAndGoesWithIt) {
+  auto before = ForkServers(cluster_->head_raylet_pid());
+  auto d = glint::testing::StartDriver(cluster_->gcs_address(), {"detached", "lingering-root", "-"});
+  std::string line = d.Line();
+  ASSERT_EQ(line.rfind("READY", 0), 0u) << line;
+  EXPECT_EQ(d.Wait(), 0);
+  std::set<pid_t> added;
+  for (pid_t p : ForkServers(cluster_->head_raylet_pid())) {
+    if (!before.count(p)) added.insert(p);
+  }
+  ASSERT_EQ(added.size(), 1u) << "the ended job's server stays for its detached actor";
+  auto root = glint::GetActor<Box>("lingering-root", "startup");
+  ASSERT_TRUE(root.has_value());
+  const double spawned = Started("spawned"), forked = Started("forked");
+  for (int i = 0; i < 2; ++i) EXPECT_GT(root->Task(&Box::MakeActor).Remote().Get(std::chrono::seconds(60)), 0);
+  EXPECT_EQ(Started("forked"), forked + 2) << "its actors made after the job are forked";
+  EXPECT_EQ(Started("spawned"), spawned);
+  glint::Kill(*root);
+  for (pid_t p : added) {
+    EXPECT_TRUE(WaitUntil([&] { return Gone(p); }, std::chrono::seconds(30)))
+        << "server " << p << " outlived its job's last worker";
+  }
+}
+
 // A job that ends while many of its actors are still on their way to a
 // worker starts no more workers for them: the requests not started yet are
 // dropped as the job ends (the GCS marks those actors dead), where each
@@ -266,6 +295,17 @@ int main(int argc, char** argv) {
     std::vector<glint::ActorHandle<Box>> made;  // kept: the job's end is what ends them
     for (int i = 0; i < std::atoi(argv[3]); ++i) made.push_back(glint::Actor(Box::Create).Remote());
     std::cout << "MADE" << std::endl;
+    glint::Shutdown();
+    return 0;
+  }
+  if (argc > 3 && std::string(argv[1]) == "driver" && mode == "detached") {
+    // Makes the detached actor argv[3] (in namespace "startup"), calls it,
+    // says READY and ends.
+    glint::Init();
+    auto root = glint::Actor(Box::Create).SetName(argv[3]).SetNamespace("startup")
+                    .SetLifetime(glint::Lifetime::kDetached).Remote();
+    root.Task(&Box::Pid).Remote().Get();
+    std::cout << "READY" << std::endl;
     glint::Shutdown();
     return 0;
   }

@@ -28,6 +28,8 @@ class FakeSpawner : public WorkerSpawner {
   void Kill(pid_t pid) override { killed.push_back(pid); }
   bool Alive(pid_t pid) override { return std::find(killed.begin(), killed.end(), pid) == killed.end(); }
   bool ShouldWait(const std::string& job_id) override { return wait_for.count(job_id) > 0; }
+  void JobEnded(const std::string& job_id) override { ended.push_back(job_id); }
+  std::vector<std::string> ended;  // as the spawner heard it
   std::set<std::string> wait_for;  // jobs whose fork server is about to be ready
   std::vector<std::string> spawned;
   std::vector<pid_t> killed;
@@ -361,6 +363,44 @@ TEST(WorkerPoolTest, TheWorkADetachedActorMakesOutlivesItsJob) {
   pool.Push(workers.back().worker_id, 2000);
   pool.ReapIdle(3500, 1000);
   EXPECT_EQ(spawner.killed, (std::vector<pid_t>{101, 103}));
+}
+
+// What a job keeps for starting its workers (its fork server) stays while
+// any of its workers does, so the work its detached actors make after it is
+// still forked; it goes with the last of them.
+TEST(WorkerPoolTest, AnEndedJobKeepsWhatStartsItsWorkersUntilItsLastWorkerExits) {
+  FakeSpawner spawner;
+  WorkerPool pool(&spawner, proto::Address(), 0);
+  std::vector<WorkerInfo> workers;
+  auto ask = [&](const std::string& job, WorkerFor use) {
+    pool.Pop(Job(job), use, [&](absl::StatusOr<WorkerInfo> w) {
+      ASSERT_TRUE(w.ok()) << w.status();
+      workers.push_back(*w);
+    });
+    ASSERT_TRUE(pool.OnRegistered(spawner.spawned.back(), 1, 0, "").ok());
+  };
+  ask("a", WorkerFor::kDetachedActor);  // pid 100
+  ask("a", WorkerFor::kDetachedTask);   // pid 101
+  ask("a", WorkerFor::kTask);           // pid 102
+  ask("c", WorkerFor::kTask);           // pid 103
+  pool.KillJob("a");
+  EXPECT_EQ(spawner.killed, std::vector<pid_t>{102});
+  EXPECT_TRUE(spawner.ended.empty()) << "its workers outlive it";
+  pool.OnExit(102, "killed");
+  EXPECT_TRUE(spawner.ended.empty()) << "two are left";
+  pool.KillJob("b");
+  EXPECT_EQ(spawner.ended, std::vector<std::string>{"b"}) << "a job with no worker here ends at once";
+  pool.KillJob("c");
+  EXPECT_EQ(spawner.ended, std::vector<std::string>{"b"}) << "its worker is on its way out";
+  pool.OnExit(103, "killed");
+  EXPECT_EQ(spawner.ended, (std::vector<std::string>{"b", "c"}));
+  pool.OnExit(100, "the detached actor was killed");
+  pool.Push(workers[1].worker_id, 1000);
+  pool.ReapIdle(3000, 1000);
+  EXPECT_EQ(spawner.killed.back(), 101) << "the last one, idle too long";
+  EXPECT_EQ(spawner.ended.size(), 2u) << "not gone yet";
+  pool.OnExit(101, "killed");
+  EXPECT_EQ(spawner.ended, (std::vector<std::string>{"b", "c", "a"}));
 }
 
 TEST(WorkerPoolTest, ALeaseRequestSaysWhatItIsFor) {
