@@ -366,6 +366,7 @@ void ActorManager::MarkDead(const std::string& actor_id, proto::ErrorInfo error)
   Notifications n;
   proto::Address raylet;
   std::string worker_id;
+  std::optional<proto::ActorInfo> dead;  // for the death listeners
   {
     absl::MutexLock lock(&mu_);
     auto it = actors_.find(actor_id);
@@ -377,15 +378,15 @@ void ActorManager::MarkDead(const std::string& actor_id, proto::ErrorInfo error)
     worker_id = a.address().worker_id();
     if (auto r = raylet_of_.find(actor_id); r != raylet_of_.end()) raylet = r->second;
     SetState(a, proto::DEAD, &n);
+    if (!death_listeners_.empty()) dead = a;
   }
   LOG(INFO) << "actor " << ShortHex(actor_id) << " is DEAD: " << error.message();
   if (!worker_id.empty() && raylet.port() != 0) cluster_->KillWorker(raylet, worker_id, error.message());
   Notify(n);
   EndOrphansOf(actor_id);
-  if (death_listeners_.empty()) return;
-  auto dead = GetById(actor_id);
-  if (!dead) return;
-  for (auto& l : death_listeners_) l(*dead);
+  if (dead) {
+    for (auto& l : death_listeners_) l(*dead);
+  }
 }
 
 absl::Status ActorManager::RootGoesOn(const std::string& job_id, const std::string& root) {

@@ -621,7 +621,7 @@ std::vector<PlacementGroupManager::Info> PlacementGroupManager::NotDetachedOf(co
 void PlacementGroupManager::OnJobFinished(const proto::JobInfo& job) {
   for (auto& g : NotDetachedOf(job.job_id())) {
     // A detached actor's work keeps its groups while that actor lives (OnActorDead).
-    if (!g.root_detached_actor().empty() && actors_->RootGoesOn(job.job_id(), g.root_detached_actor()).ok()) continue;
+    if (actors_->RootGoesOn(job.job_id(), g.root_detached_actor()).ok()) continue;
     Remove(g.group_id()).IgnoreError();
   }
 }

@@ -11,6 +11,7 @@
 #include "gcs/actor_manager.h"
 #include "gcs/job_manager.h"
 #include "gcs/node_manager.h"
+#include "testing/actor_requests.h"
 #include "testing/fake_cluster.h"
 
 namespace glint::gcs {
@@ -247,17 +248,7 @@ class ActorManagerTest : public ::testing::Test {
 
   proto::CreateActorRequest Request(const std::string& name = "",
                                     proto::Lifetime lifetime = proto::NON_DETACHED, int max_restarts = 0) {
-    proto::CreateActorRequest r;
-    auto* t = r.mutable_creation_task();
-    t->set_type(proto::ACTOR_CREATION_TASK);
-    t->set_actor_id(RandomId());
-    t->set_job_id(job_.job_id());
-    t->set_function_name("Counter::Create");
-    r.set_name(name);
-    r.set_lifetime(lifetime);
-    r.set_max_restarts(max_restarts);
-    r.set_class_name("Counter");
-    return r;
+    return ActorRequest(job_.job_id(), name, lifetime, max_restarts);
   }
 
   proto::ActorState State(const std::string& id) { return actors_.GetById(id)->state(); }

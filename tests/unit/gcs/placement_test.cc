@@ -7,6 +7,7 @@
 #include "common/limits.h"
 #include "common/rpc.h"
 #include "gcs/placement_group_manager.h"
+#include "testing/actor_requests.h"
 #include "testing/fake_cluster.h"
 
 namespace glint::gcs {
@@ -282,16 +283,9 @@ TEST_F(PlacementGroupManagerTest, AGroupADetachedActorsWorkMadeLivesWhileThatAct
   });
   actors_.AddDeathListener([this](const proto::ActorInfo& a) { groups_.OnActorDead(a); });
   auto actor = [&](proto::Lifetime lifetime) {
-    proto::CreateActorRequest r;
-    auto* t = r.mutable_creation_task();
-    t->set_type(proto::ACTOR_CREATION_TASK);
-    t->set_actor_id(RandomId());
-    t->set_job_id(job_.job_id());
-    t->set_function_name("Counter::Create");
-    r.set_lifetime(lifetime);
-    auto made = actors_.Create(r);
+    auto made = actors_.Create(ActorRequest(job_.job_id(), "", lifetime));
     EXPECT_TRUE(made.ok()) << made.status();
-    return t->actor_id();
+    return made.ok() ? made->actor_id() : std::string();
   };
   const std::string root = actor(proto::DETACHED), early_root = actor(proto::DETACHED);
   const std::string plain = actor(proto::NON_DETACHED);
