@@ -8,8 +8,10 @@
 
 namespace glint::gcs {
 
-inline proto::CreateActorRequest ActorRequest(const std::string& job_id, const std::string& name = "",
-                                              proto::Lifetime lifetime = proto::NON_DETACHED, int max_restarts = 0) {
+inline proto::CreateActorRequest ActorRequest(const std::string& job_id,
+                                              const std::string& name = "",
+                                              proto::Lifetime lifetime = proto::NON_DETACHED,
+                                              int max_restarts = 0) {
   proto::CreateActorRequest r;
   auto* t = r.mutable_creation_task();
   t->set_type(proto::ACTOR_CREATION_TASK);
